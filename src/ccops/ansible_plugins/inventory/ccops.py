@@ -1,0 +1,73 @@
+# ccops inventory plugin: stock Ansible reads the site inventory exactly as ccops does.
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: ccops
+short_description: ccops call-centre site inventory
+description:
+  - Reads the ccops site files (one YAML file per call-centre site) named by a
+    C(ccops.yml) file, expands host ranges and builds groups per site, city,
+    role, OS variant, OS family, business line and lifecycle state.
+  - Uses the same code as C(ccops inventory list), so both always agree.
+options:
+  plugin:
+    description: Must be C(ccops).
+    required: true
+    choices: [ccops]
+  sites:
+    description: Folder of site files, relative to the C(ccops.yml) file.
+    default: sites
+  offline:
+    description: The inventory is for planning only; ccops refuses to run verbs against it.
+    type: bool
+    default: false
+"""
+
+from pathlib import Path
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin
+
+try:  # ansible-core 2.19+: values from inventory plugins are not templated unless trusted
+    from ansible.template import trust_as_template
+except ImportError:  # pragma: no cover - older cores template everything
+    def trust_as_template(value):
+        return value
+
+
+class InventoryModule(BaseInventoryPlugin):
+    NAME = "ccops"
+
+    def verify_file(self, path):
+        return super().verify_file(path) and Path(path).name in ("ccops.yml", "ccops.yaml")
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        from ccops.inventory.export import (
+            TEMPLATED_VARS,
+            host_groups,
+            host_vars,
+            site_group,
+            site_vars,
+        )
+        from ccops.inventory.load import check_inventory
+
+        model, problems = check_inventory(Path(path))
+        if problems or model is None:
+            raise AnsibleParserError("\n".join(str(p) for p in problems))
+        for site in model.sites.values():
+            group = inventory.add_group(site_group(site.code))
+            for key, value in site_vars(site).items():
+                inventory.set_variable(group, key, value)
+        for host in model.hosts.values():
+            site = model.sites[host.site]
+            groups = host_groups(host, site)
+            for group in groups[1:]:
+                inventory.add_group(group)
+            inventory.add_host(host.name, group=groups[0])
+            for group in groups[1:]:
+                inventory.add_child(group, host.name)
+            for key, value in host_vars(model, host).items():
+                if key in TEMPLATED_VARS:
+                    value = trust_as_template(value)
+                inventory.set_variable(host.name, key, value)

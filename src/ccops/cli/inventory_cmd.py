@@ -1,0 +1,98 @@
+"""ccops inventory validate|list|show: the site inventory as ccops and Ansible see it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ccops.cli.options import (
+    build_selector,
+    emit_json,
+    inventory_option,
+    output_option,
+    resolve_inventory,
+    selector_options,
+    table,
+)
+from ccops.errors import InventoryError
+
+
+@click.group()
+def inventory() -> None:
+    """Validate and read the site inventory.
+
+    One YAML file per call-centre site under <inventory>/sites/, named by the
+    inventory's ccops.yml. Stock Ansible reads the same folder through the
+    ccops inventory plugin: ansible-inventory -i <inventory> --list.
+    """
+
+
+@inventory.command()
+@inventory_option
+@output_option()
+def validate(inventory: Path | None, output: str) -> None:
+    """Report every problem as FILE:LINE: message; exit 1 if there is any."""
+    from ccops.inventory.load import check_inventory
+
+    path = resolve_inventory(inventory)
+    model, problems = check_inventory(path)
+    if output == "json":
+        emit_json({"inventory": str(path), "ok": not problems, "problems": [
+            {"file": p.file, "line": p.line, "message": p.message} for p in problems],
+            "sites": len(model.sites) if model else 0, "hosts": len(model.hosts) if model else 0})
+        if problems:
+            raise SystemExit(1)
+        return
+    if problems:
+        raise InventoryError(problems)
+    assert model is not None
+    click.echo(f"{path}: {len(model.sites)} site(s), {len(model.hosts)} host(s), no problems")
+
+
+def _load(inventory: Path | None):
+    from ccops.inventory.load import load_inventory
+
+    return load_inventory(resolve_inventory(inventory))
+
+
+@inventory.command("list")
+@inventory_option
+@selector_options
+@output_option()
+def list_hosts(inventory: Path | None, output: str, **selectors: tuple) -> None:
+    """List hosts; --output json prints what ansible-inventory --list prints."""
+    from ccops.inventory.export import to_ansible_list
+
+    model = _load(inventory)
+    selector = build_selector(**selectors)
+    hosts = [h for h in model.hosts.values() if selector.matches(h)]
+    if output == "json":
+        emit_json(to_ansible_list(model, hosts))
+        return
+    rows = [[h.name, h.site, h.role, h.os, h.business_line, h.lifecycle,
+             h.address if h.port is None else f"{h.address}:{h.port}", h.asset_tag] for h in hosts]
+    click.echo(table(rows, ["HOST", "SITE", "ROLE", "OS", "LINE", "STATE", "ADDRESS", "ASSET TAG"]))
+    click.echo(f"{len(hosts)} host(s)", err=True)
+
+
+@inventory.command()
+@click.argument("host_name", metavar="HOST")
+@inventory_option
+@output_option()
+def show(host_name: str, inventory: Path | None, output: str) -> None:
+    """Every variable Ansible gets for HOST, with the groups it is in."""
+    from ccops.inventory.export import host_groups, host_vars, site_vars
+
+    model = _load(inventory)
+    host = model.host(host_name)
+    site = model.sites[host.site]
+    data = {"host": host.name, "groups": host_groups(host, site), "defined_at": f"{host.source[0]}:{host.source[1]}",
+            "vars": {**site_vars(site), **host_vars(model, host)}}
+    if output == "json":
+        emit_json(data)
+        return
+    click.echo(f"{host.name}  ({data['defined_at']})")
+    click.echo(f"groups: {', '.join(data['groups'])}")
+    for key, value in sorted(data["vars"].items()):
+        click.echo(f"  {key}: {value}")

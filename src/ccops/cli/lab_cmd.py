@@ -1,0 +1,64 @@
+"""ccops lab up|status|down: real Debian hosts on this machine, for trying and testing ccops."""
+
+from __future__ import annotations
+
+import click
+
+from ccops.cli.options import emit_json, output_option, table
+
+
+@click.group()
+def lab() -> None:
+    """A local fleet of Debian hosts (podman containers with systemd and sshd).
+
+    Images are built once with mmdebstrap from this machine's own Debian
+    sources. Hosts listen on 127.0.0.1 only and are written into
+    inventory/lab, which ccops (and ansible-inventory) use by default.
+    """
+
+
+def _variants(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@lab.command()
+@click.option("--hosts", "count", type=click.IntRange(1, 60), default=3, show_default=True,
+              help="How many hosts, spread round-robin over the variants.")
+@click.option("--variants", default="debian11,debian12,debian13", show_default=True,
+              help="Comma-separated Debian variants.")
+@click.option("--base-port", type=click.IntRange(1024, 65000), default=22200, show_default=True,
+              help="First loopback SSH port; hosts get consecutive ports.")
+def up(count: int, variants: str, base_port: int) -> None:
+    """Bring the fleet to exactly --hosts hosts (idempotent)."""
+    from ccops.lab import fleet
+
+    hosts = fleet.up(count, _variants(variants), base_port, say=lambda m: click.echo(m, err=True))
+    click.echo(table([[h.name, h.variant, f"127.0.0.1:{h.port}"] for h in hosts], ["HOST", "VARIANT", "SSH"]))
+    click.echo(f"lab ready: {len(hosts)} host(s) in {fleet.inventory_dir()}; next: ccops inspect", err=True)
+
+
+@lab.command()
+@output_option()
+def status(output: str) -> None:
+    """Each lab host's container state and whether sshd answers."""
+    from ccops.lab import fleet
+
+    hosts = fleet.status()
+    if output == "json":
+        emit_json(hosts)
+        return
+    if not hosts:
+        click.echo("no lab hosts; start some with: ccops lab up")
+        return
+    click.echo(table([[h["host"], h["variant"], f"127.0.0.1:{h['port']}", h["container"], h["ssh"]] for h in hosts],
+                     ["HOST", "VARIANT", "SSH", "CONTAINER", "SSHD"]))
+
+
+@lab.command()
+@click.option("--images", is_flag=True, help="Also remove the lab images (the next lab up rebuilds them).")
+def down(images: bool) -> None:
+    """Remove the lab hosts and the lab inventory; nothing else."""
+    from ccops.lab import fleet
+
+    removed = fleet.down(images, say=lambda m: click.echo(m, err=True))
+    click.echo(f"removed {removed} lab host(s)")

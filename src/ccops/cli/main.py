@@ -1,0 +1,60 @@
+"""The ``ccops`` command: a thin skin over the library. Errors end here, once."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ccops import __version__
+from ccops.cli import host_cmd, inspect_cmd, inventory_cmd, lab_cmd, plan_cmd, runs_cmd
+from ccops.errors import EXIT_INTERRUPTED, CcopsError
+
+EPILOG = """\b
+Exit codes: 0 done; 1 bad input or setup; 2 hosts failed or unreachable;
+3 a rollout gate halted the run; 4 Ansible could not run; 130 interrupted.
+\b
+Start with:  ccops lab up && ccops inspect && ccops host show lab-deb12-01
+"""
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="ccops")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Lifecycle operations for call-centre terminals and servers.
+
+    ccops reads a YAML inventory grouped by call-centre site and runs Ansible
+    playbooks over it: inspection today, patching, software distribution and
+    decommissioning as they land. Every run leaves a record (ccops runs list).
+    """
+    ctx.ensure_object(dict)["debug"] = debug
+
+
+for command in (inventory_cmd.inventory, plan_cmd.plan, inspect_cmd.inspect, host_cmd.host,
+                runs_cmd.runs, lab_cmd.lab):
+    cli.add_command(command)
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv[1:]
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("ccops: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except CcopsError as exc:
+        if debug:
+            raise
+        for line in str(exc).splitlines() or ["error"]:
+            click.echo(line if ":" in line.split(" ")[0] else f"ccops: {line}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("ccops: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    else:
+        sys.exit(0)

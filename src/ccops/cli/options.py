@@ -1,0 +1,59 @@
+"""Options shared by many commands, declared once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ccops.paths import default_inventory
+from ccops.select import Selector
+
+OUTPUTS = ("text", "json")
+
+
+def inventory_option(func: Callable) -> Callable:
+    return click.option(
+        "-i", "--inventory", "inventory", type=click.Path(path_type=Path), default=None,
+        help="Inventory folder (or its ccops.yml). Default: $CCOPS_INVENTORY, else inventory/lab.",
+    )(func)
+
+
+def resolve_inventory(path: Path | None) -> Path:
+    return path or default_inventory()
+
+
+def output_option(*choices: str) -> Callable:
+    return click.option("-o", "--output", type=click.Choice(choices or OUTPUTS), default=(choices or OUTPUTS)[0],
+                        show_default=True, help="text for people; json for pipelines.")
+
+
+def selector_options(func: Callable) -> Callable:
+    options = [
+        click.option("--site", "sites", multiple=True, help="Only this site code (repeatable)."),
+        click.option("--role", "roles", multiple=True, help="Only hosts of this role, e.g. agent_desktop."),
+        click.option("--os", "os_variants", multiple=True, help="Only this OS variant, e.g. debian12, win11."),
+        click.option("--line", "lines", multiple=True, help="Only this business line."),
+        click.option("-l", "--limit", "limit", multiple=True,
+                     help="Only hosts whose name matches (shell pattern, repeatable)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_selector(sites: tuple, roles: tuple, os_variants: tuple, lines: tuple, limit: tuple) -> Selector:
+    return Selector(sites=sites, roles=roles, os=os_variants, lines=lines, limit=limit)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def table(rows: list[list[Any]], headers: list[str]) -> str:
+    cells = [[str(c) for c in headers], *[[("" if c is None else str(c)) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells)

@@ -1,0 +1,35 @@
+"""ccops plan VERB: what a run would do, for review, without touching hosts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ccops.cli.options import build_selector, emit_json, inventory_option, resolve_inventory, selector_options
+
+
+@click.command()
+@click.argument("verb")
+@inventory_option
+@selector_options
+@click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
+@click.option("-o", "--output", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="markdown fits a pull-request comment; json a pipeline.")
+def plan(verb: str, inventory: Path | None, batch_size: int | None, output: str, **selectors: tuple) -> None:
+    """Show the waves, batches, playbook, roles and non-default variables of VERB.
+
+    Reads the same inventory and rollout settings a real run reads; works on
+    offline (planning-only) inventories such as inventory/example.
+    """
+    from ccops.plan_render import plan_json, plan_markdown, plan_text
+    from ccops.run import RunRequest, prepare
+
+    result = prepare(RunRequest(resolve_inventory(inventory), verb, build_selector(**selectors),
+                                batch_size=batch_size))
+    if output == "json":
+        emit_json(plan_json(result))
+    elif output == "markdown":
+        click.echo(plan_markdown(result), nl=False)
+    else:
+        click.echo(plan_text(result))

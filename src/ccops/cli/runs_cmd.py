@@ -1,0 +1,53 @@
+"""ccops runs list|show: the record every run leaves."""
+
+from __future__ import annotations
+
+import click
+
+from ccops.cli.options import emit_json, output_option, table
+from ccops.errors import CcopsError
+
+
+@click.group()
+def runs() -> None:
+    """Run history: who ran what, when, on which commit and inventory, with what result."""
+
+
+@runs.command("list")
+@click.option("-n", "--last", "limit", type=click.IntRange(1, 10000), default=20, show_default=True)
+@click.option("--verb", help="Only runs of this verb.")
+@output_option()
+def list_runs(limit: int, verb: str | None, output: str) -> None:
+    """The most recent runs, newest first."""
+    from ccops.run import open_store
+
+    records = open_store().runs(limit, verb)
+    if output == "json":
+        emit_json([r.as_dict() for r in records])
+        return
+    rows = [[r.id, r.verb, r.status, r.started, r.operator, r.change_id or "-",
+             ", ".join(f"{h['outcome']}={h['count']}" for h in r.hosts)] for r in records]
+    click.echo(table(rows, ["RUN", "VERB", "STATUS", "STARTED", "OPERATOR", "CHANGE", "HOSTS"]))
+
+
+@runs.command("show")
+@click.argument("run_id", metavar="RUN")
+@output_option()
+def show_run(run_id: str, output: str) -> None:
+    """One run with every host's outcome (RUN may be a unique prefix)."""
+    from ccops.run import open_store
+
+    record = open_store().run(run_id)
+    if record is None:
+        raise CcopsError(f"no run {run_id!r}; see ccops runs list")
+    if output == "json":
+        emit_json(record.as_dict())
+        return
+    click.echo(f"run {record.id}: {record.verb} {record.status} (exit {record.exit_code})")
+    for key in ("operator", "change_id", "git_commit", "inventory", "inventory_sha256", "started", "ended",
+                "message"):
+        click.echo(f"  {key:<17}{getattr(record, key) or '-'}")
+    click.echo(f"  {'selectors':<17}{record.selectors or 'all'}")
+    click.echo("")
+    click.echo(table([[h["host"], h["wave"] or "", h["outcome"], h["changed"], h["message"] or ""]
+                      for h in record.hosts], ["HOST", "WAVE", "RESULT", "CHANGED", "MESSAGE"]))

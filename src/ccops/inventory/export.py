@@ -1,0 +1,128 @@
+"""The inventory as Ansible sees it: groups, group variables and host variables.
+
+Both the Ansible inventory plugin and ``ccops inventory list`` call these
+functions, so stock Ansible and ccops cannot disagree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ccops.inventory.model import Host, Inventory, Site
+
+# Values ccops writes that Ansible must template at run time (secret lookups).
+# The plugin marks exactly these as trusted templates; inventory data itself never
+# holds templates (validation refuses them).
+TEMPLATED_VARS = ("ansible_password", "ansible_become_password")
+
+
+def group_name(kind: str, value: str) -> str:
+    return f"{kind}_{value.lower().replace('-', '_').replace('.', '_')}"
+
+
+def site_group(site_code: str) -> str:
+    return group_name("site", site_code)
+
+
+def host_groups(host: Host, site: Site) -> list[str]:
+    return [
+        site_group(site.code),
+        group_name("city", site.city),
+        group_name("role", host.role),
+        group_name("os", host.os),
+        group_name("family", host.os_family),
+        group_name("line", host.business_line),
+        group_name("state", host.lifecycle),
+    ]
+
+
+def site_vars(site: Site) -> dict[str, Any]:
+    return {
+        "ccops_site": site.code,
+        "ccops_site_name": site.name,
+        "ccops_city": site.city,
+        "ccops_timezone": site.timezone,
+        "ccops_maintenance_windows": site.maintenance_windows,
+        "ccops_distribution_point": site.distribution_point,
+        "ccops_backup_target": site.backup_target,
+        "ccops_busy_check": site.busy_check,
+        **site.vars,
+    }
+
+
+def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
+    site = inventory.sites[host.site]
+    out: dict[str, Any] = {
+        "ccops_role": host.role,
+        "ccops_os": host.os,
+        "ccops_os_family": host.os_family,
+        "ccops_business_line": host.business_line,
+        "ccops_lifecycle": host.lifecycle,
+        "ccops_group": host.group,
+    }
+    if host.asset_tag is not None:
+        out["ccops_asset_tag"] = host.asset_tag
+    if host.address is not None:
+        out["ansible_host"] = host.address
+    out.update(connection_vars(inventory.root, site.connections[host.connection], host.port))
+    out.update(host.vars)
+    return out
+
+
+def connection_vars(root: Path, profile: dict, port: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"ansible_connection": profile["type"]}
+    port = port or profile.get("port")
+    if port is not None:
+        out["ansible_port"] = port
+    if "user" in profile:
+        out["ansible_user"] = profile["user"]
+    if profile["type"] == "winrm":
+        out["ansible_winrm_scheme"] = "http" if port == 5985 else "https"
+        out["ansible_winrm_transport"] = profile["transport"]
+        out["ansible_winrm_server_cert_validation"] = profile["cert_validation"]
+    else:
+        if "key_file" in profile:
+            out["ansible_ssh_private_key_file"] = _path(root, profile["key_file"])
+        if "known_hosts" in profile:
+            known = _path(root, profile["known_hosts"])
+            # host keys are always checked; the lab registers its own keys here
+            out["ansible_ssh_common_args"] = f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes"
+        if profile.get("become"):
+            out["ansible_become"] = True
+            out["ansible_become_method"] = "sudo"
+    if profile.get("password"):
+        out["ansible_password"] = secret_lookup(root, profile["password"])
+    if profile.get("become_password"):
+        out["ansible_become_password"] = secret_lookup(root, profile["become_password"])
+    return out
+
+
+def secret_lookup(root: Path, ref: dict) -> str:
+    """A lookup Ansible resolves at run time; the secret itself is never written anywhere."""
+    if "env" in ref:
+        return "{{ lookup('ansible.builtin.env', '%s') }}" % ref["env"]
+    return "{{ lookup('ansible.builtin.file', '%s') }}" % _path(root, ref["file"])
+
+
+def _path(root: Path, value: str) -> str:
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (root / path).resolve())
+
+
+def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> dict[str, Any]:
+    """The document ``ansible-inventory --list`` prints for the same hosts."""
+    selected = list(inventory.hosts.values()) if hosts is None else hosts
+    groups: dict[str, list[str]] = {}
+    hostvars: dict[str, dict] = {}
+    site_cache = {code: site_vars(site) for code, site in inventory.sites.items()}
+    for host in selected:
+        site = inventory.sites[host.site]
+        for group in host_groups(host, site):
+            groups.setdefault(group, []).append(host.name)
+        hostvars[host.name] = {**site_cache[host.site], **host_vars(inventory, host)}
+    out: dict[str, Any] = {"_meta": {"hostvars": hostvars},
+                           "all": {"children": ["ungrouped", *sorted(groups)]}}
+    for group in sorted(groups):
+        out[group] = {"hosts": groups[group]}
+    return out

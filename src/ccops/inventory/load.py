@@ -1,0 +1,119 @@
+"""Load an inventory folder; report every problem as ``FILE:LINE: message``."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+
+from ccops.errors import InventoryError
+from ccops.inventory import ranges
+from ccops.inventory.fields import FieldReader
+from ccops.inventory.model import Host, Inventory, Site
+from ccops.inventory.site_file import parse_site
+from ccops.inventory.yamldoc import Problem, load
+
+CONFIG_NAME = "ccops.yml"
+CONFIG_KEYS = ("plugin", "sites", "offline")
+
+
+def config_path(path: Path) -> Path:
+    """The ``ccops.yml`` of an inventory given as its folder or as the file itself."""
+    return path / CONFIG_NAME if path.is_dir() else path
+
+
+def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
+    """Load and validate; returns the inventory (None if unusable) and all problems."""
+    config = config_path(Path(path))
+    label = _label(config)
+    if not config.exists():
+        return None, [Problem(label, 1, f"no inventory here: expected {CONFIG_NAME} (plugin: ccops)")]
+    doc, problems = load(config, label)
+    if doc is None:
+        return None, problems
+    reader = FieldReader(doc)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    reader.only_keys(data, (), CONFIG_KEYS)
+    reader.get(data, (), "plugin", str, required=True, choices=("ccops",))
+    sites_dir = config.parent / (reader.get(data, (), "sites", str, default="sites") or "sites")
+    offline = reader.get(data, (), "offline", bool, default=False)
+    problems += reader.problems
+    files = sorted([*sites_dir.glob("*.yml"), *sites_dir.glob("*.yaml")])
+    if not files:
+        problems.append(Problem(label, doc.line("sites"), f"no site files (*.yml) in {_label(sites_dir)}"))
+    sites: dict[str, Site] = {}
+    hosts: dict[str, Host] = {}
+    duplicates: dict[tuple, list[str]] = defaultdict(list)
+    for file in files:
+        site_doc, file_problems = load(file, _label(file))
+        problems += file_problems
+        if site_doc is None:
+            continue
+        site, site_hosts, site_problems = parse_site(site_doc)
+        problems += site_problems
+        if site is None:
+            continue
+        if site.code in sites:
+            problems.append(site_doc.problem(("site", "code"),
+                                             f"site code {site.code!r} is also used by {sites[site.code].file}"))
+            continue
+        sites[site.code] = site
+        for host in site_hosts:
+            first = hosts.get(host.name)
+            if first is not None:
+                duplicates[(first.source, host.source)].append(host.name)
+            else:
+                hosts[host.name] = host
+    problems += _duplicate_names(duplicates)
+    problems += _duplicate_addresses(hosts.values())
+    inventory = Inventory(root=config.parent, config_file=config, files=files, offline=bool(offline),
+                          sites=sites, hosts=hosts)
+    return inventory, sorted(set(problems))
+
+
+def load_inventory(path: Path) -> Inventory:
+    """Load and validate, raising InventoryError listing every problem."""
+    inventory, problems = check_inventory(path)
+    if problems or inventory is None:
+        raise InventoryError(problems)
+    return inventory
+
+
+def _duplicate_names(duplicates: dict[tuple, list[str]]) -> list[Problem]:
+    out = []
+    for (first, second), names in duplicates.items():
+        where = f"{first[0]}:{first[1]}"
+        if len(names) == 1:
+            message = f"duplicate host name {names[0]} (also at {where})"
+        else:
+            message = f"{len(names)} host names overlap with the range at {where}: {', '.join(ranges.compress(names))}"
+        out.append(Problem(second[0], second[1], message))
+    return out
+
+
+def _duplicate_addresses(hosts) -> list[Problem]:
+    seen: dict[tuple, Host] = {}
+    clashes: dict[tuple, list[str]] = defaultdict(list)
+    for host in hosts:
+        if host.address is None:
+            continue
+        key = (host.address, host.port)
+        first = seen.setdefault(key, host)
+        if first is not host:
+            clashes[(first.source, host.source)].append(f"{host.name} ({_endpoint(host)}, also {first.name})")
+    out = []
+    for (first, second), names in clashes.items():
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        message = f"duplicate address: {shown}; first defined at {first[0]}:{first[1]}"
+        out.append(Problem(second[0], second[1], message))
+    return out
+
+
+def _endpoint(host: Host) -> str:
+    return host.address if host.port is None else f"{host.address}:{host.port}"
+
+
+def _label(path: Path) -> str:
+    """A path as a person would type it: relative to the working folder when inside it."""
+    relative = os.path.relpath(path)
+    return str(path.resolve()) if relative.startswith("..") else relative

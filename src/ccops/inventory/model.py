@@ -1,0 +1,106 @@
+"""The site inventory model: sites, connection profiles and expanded hosts."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+OS_VARIANTS = {
+    # variant: OS family; the family picks the task files inside each role
+    "win10": "windows",
+    "win11": "windows",
+    "winserver2019": "windows",
+    "winserver2022": "windows",
+    "debian11": "debian",
+    "debian12": "debian",
+    "debian13": "debian",
+}
+ROLES = (
+    "agent_desktop",
+    "supervisor_desktop",
+    "acd_server",
+    "cti_server",
+    "ivr_server",
+    "recording_server",
+    "crm_server",
+    "database_server",
+    "file_server",
+    "domain_controller",
+    "distribution_point",
+    "backup_server",
+    "monitoring_server",
+)
+DESKTOP_ROLES = ("agent_desktop", "supervisor_desktop")
+# planned: in the inventory, never contacted; active: in service;
+# retiring: on its way out (inspected, not patched); retired: gone, kept for the record
+LIFECYCLE_STATES = ("planned", "active", "retiring", "retired")
+CONNECTION_TYPES = ("ssh", "winrm")
+
+
+@dataclass(slots=True)
+class Host:
+    name: str
+    site: str
+    group: str
+    role: str
+    os: str
+    business_line: str
+    lifecycle: str
+    connection: str
+    address: str | None
+    port: int | None
+    asset_tag: str | None
+    vars: dict[str, Any]
+    source: tuple[str, int]
+
+    @property
+    def os_family(self) -> str:
+        return OS_VARIANTS[self.os]
+
+
+@dataclass
+class Site:
+    code: str
+    name: str
+    city: str
+    timezone: str
+    file: str
+    maintenance_windows: list[dict] = field(default_factory=list)
+    distribution_point: dict = field(default_factory=dict)
+    backup_target: dict = field(default_factory=dict)
+    rollout: dict = field(default_factory=dict)
+    busy_check: dict = field(default_factory=dict)
+    connections: dict[str, dict] = field(default_factory=dict)
+    vars: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Inventory:
+    """Everything one inventory folder declares, hosts expanded and in file order."""
+
+    root: Path
+    config_file: Path
+    files: list[Path]
+    offline: bool
+    sites: dict[str, Site]
+    hosts: dict[str, Host]
+
+    def digest(self) -> str:
+        """sha256 over every file that shapes the inventory, for run records."""
+        h = hashlib.sha256()
+        for path in [self.config_file, *self.files]:
+            h.update(str(path.relative_to(self.root)).encode())
+            h.update(b"\0")
+            h.update(path.read_bytes())
+            h.update(b"\0")
+        return h.hexdigest()
+
+    def host(self, name: str) -> Host:
+        from ccops.errors import CcopsError
+
+        try:
+            return self.hosts[name]
+        except KeyError:
+            raise CcopsError(f"no host {name!r} in inventory {self.root}") from None

@@ -1,0 +1,324 @@
+"""Parse one site file into a Site and its expanded hosts."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from ccops.inventory import ranges
+from ccops.inventory.fields import FieldReader, dotted
+from ccops.inventory.model import (
+    CONNECTION_TYPES,
+    LIFECYCLE_STATES,
+    OS_VARIANTS,
+    ROLES,
+    Host,
+    Site,
+)
+from ccops.inventory.yamldoc import YamlDoc
+
+MAX_HOSTS_PER_SITE = 50_000
+SITE_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,15}$")
+HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+WORD = re.compile(r"^[a-z][a-z0-9_]*$")
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TOP_KEYS = ("site", "connections", "vars", "groups", "hosts")
+SITE_KEYS = ("code", "name", "city", "timezone", "maintenance_windows", "distribution_point",
+             "backup_target", "rollout", "busy_check")
+GROUP_KEYS = ("name", "role", "os", "business_line", "connection", "hosts", "addresses", "port",
+              "asset_tags", "lifecycle", "vars")
+OVERRIDE_KEYS = ("address", "port", "lifecycle", "asset_tag", "connection", "vars")
+CONNECTION_KEYS = ("type", "port", "user", "transport", "cert_validation", "password", "become",
+                   "become_password", "key_file", "known_hosts")
+WINRM_TRANSPORTS = ("kerberos", "ntlm", "credssp", "certificate")
+ROLLOUT_KEYS = ("canary", "waves", "batch_size", "max_fail_percentage", "max_failures")
+
+
+def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list]:
+    reader = FieldReader(doc)
+    data = doc.data
+    if not isinstance(data, dict):
+        reader.report((), "a site file is a mapping with keys: " + ", ".join(TOP_KEYS))
+        return None, [], reader.problems
+    reader.only_keys(data, (), TOP_KEYS)
+    site = _site(reader, data)
+    if site is None:
+        return None, [], reader.problems
+    site.connections = _connections(reader, data.get("connections", {}))
+    site.vars = _vars(reader, data, ())
+    hosts = _groups(reader, site, data.get("groups"))
+    _overrides(reader, site, data.get("hosts", {}), hosts)
+    return site, list(hosts.values()), reader.problems
+
+
+def _site(reader: FieldReader, data: dict) -> Site | None:
+    raw = reader.get(data, (), "site", dict, required=True)
+    if raw is None:
+        return None
+    kp = ("site",)
+    reader.only_keys(raw, kp, SITE_KEYS)
+    code = reader.get(raw, kp, "code", str, required=True)
+    if code is not None and not SITE_CODE.match(code):
+        reader.report((*kp, "code"), f"site.code: {code!r} must be a letter then up to 15 letters, digits or '-'")
+        code = None
+    timezone = reader.get(raw, kp, "timezone", str, required=True)
+    if timezone is not None and not _known_timezone(timezone):
+        reader.report((*kp, "timezone"), f"site.timezone: unknown time zone {timezone!r} (e.g. Asia/Shanghai)")
+    site = Site(
+        code=code or "",
+        name=reader.get(raw, kp, "name", str, default="") or "",
+        city=reader.get(raw, kp, "city", str, required=True) or "",
+        timezone=timezone or "UTC",
+        file=reader.doc.path,
+        maintenance_windows=_windows(reader, raw.get("maintenance_windows", []), (*kp, "maintenance_windows")),
+        distribution_point=reader.get(raw, kp, "distribution_point", dict, default={}),
+        backup_target=reader.get(raw, kp, "backup_target", dict, default={}),
+        rollout=_rollout(reader, raw.get("rollout", {}), (*kp, "rollout")),
+        busy_check=reader.get(raw, kp, "busy_check", dict, default={}),
+    )
+    return site if code else None
+
+
+def _known_timezone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _windows(reader: FieldReader, raw: Any, kp: tuple) -> list[dict]:
+    if reader.check(raw, kp, list) is not raw:
+        return []
+    out = []
+    for i, window in enumerate(raw):
+        wkp = (*kp, i)
+        if reader.check(window, wkp, dict) is not window:
+            continue
+        reader.only_keys(window, wkp, ("days", "start", "end"))
+        days = reader.get(window, wkp, "days", list, default=list(DAYS))
+        for j, day in enumerate(days):
+            reader.check(day, (*wkp, "days", j), str, DAYS)
+        times = {}
+        for key in ("start", "end"):
+            value = reader.get(window, wkp, key, str, required=True)
+            if value is not None and not HHMM.match(value):
+                reader.report((*wkp, key), f"{dotted((*wkp, key))}: {value!r} is not a time HH:MM")
+            times[key] = value
+        out.append({"days": days, **times})
+    return out
+
+
+def _rollout(reader: FieldReader, raw: Any, kp: tuple) -> dict:
+    if reader.check(raw, kp, dict) is not raw:
+        return {}
+    reader.only_keys(raw, kp, ROLLOUT_KEYS)
+    out = {}
+    for key, kind in (("canary", int), ("batch_size", int), ("max_failures", int),
+                      ("max_fail_percentage", float)):
+        value = reader.get(raw, kp, key, kind)
+        if value is not None:
+            if value < 0 or (key == "batch_size" and value < 1):
+                reader.report((*kp, key), f"{dotted((*kp, key))}: must be positive")
+            out[key] = value
+    waves = reader.get(raw, kp, "waves", list)
+    if waves is not None:
+        for i, wave in enumerate(waves):
+            if not (isinstance(wave, str) and re.fullmatch(r"\d{1,3}%", wave) and 0 < int(wave[:-1]) <= 100):
+                reader.report((*kp, "waves", i), f"{dotted((*kp, 'waves', i))}: a wave is a percentage like \"25%\"")
+        out["waves"] = waves
+    return out
+
+
+def _secret(reader: FieldReader, raw: Any, kp: tuple) -> dict | None:
+    if isinstance(raw, str):
+        reader.report(kp, (f"{dotted(kp)}: secrets are never written into the inventory; "
+                           "use {env: VARIABLE} or {file: PATH}"))
+        return None
+    if reader.check(raw, kp, dict) is not raw:
+        return None
+    if len(raw) != 1 or next(iter(raw)) not in ("env", "file") or not isinstance(next(iter(raw.values())), str):
+        reader.report(kp, f"{dotted(kp)}: a secret reference is {{env: VARIABLE}} or {{file: PATH}}")
+        return None
+    return raw
+
+
+def _connections(reader: FieldReader, raw: Any) -> dict[str, dict]:
+    kp: tuple = ("connections",)
+    if reader.check(raw, kp, dict) is not raw:
+        return {}
+    out = {}
+    for name, profile in raw.items():
+        pkp = (*kp, name)
+        if reader.check(profile, pkp, dict) is not profile:
+            continue
+        reader.only_keys(profile, pkp, CONNECTION_KEYS)
+        ctype = reader.get(profile, pkp, "type", str, required=True, choices=CONNECTION_TYPES)
+        conn: dict[str, Any] = {"type": ctype}
+        for key, kind in (("port", int), ("user", str), ("become", bool), ("key_file", str),
+                          ("known_hosts", str)):
+            value = reader.get(profile, pkp, key, kind)
+            if value is not None:
+                conn[key] = value
+        conn["transport"] = reader.get(profile, pkp, "transport", str, default="kerberos",
+                                       choices=WINRM_TRANSPORTS)
+        conn["cert_validation"] = reader.get(profile, pkp, "cert_validation", str, default="validate",
+                                             choices=("validate", "ignore"))
+        for key in ("password", "become_password"):
+            if key in profile:
+                conn[key] = _secret(reader, profile[key], (*pkp, key))
+        out[name] = conn
+    return out
+
+
+def _vars(reader: FieldReader, mapping: dict, kp: tuple) -> dict:
+    raw = reader.get(mapping, kp, "vars", dict, default={})
+    for key in raw:
+        if not WORD.match(key):
+            reader.report((*kp, "vars", key), f"{dotted((*kp, 'vars', key))}: variable names are lower_snake_case")
+    return raw
+
+
+def _groups(reader: FieldReader, site: Site, raw: Any) -> dict[str, Host]:
+    kp: tuple = ("groups",)
+    hosts: dict[str, Host] = {}
+    if raw is None:
+        reader.report((), "groups: required (a list of host groups)")
+        return hosts
+    if reader.check(raw, kp, list) is not raw:
+        return hosts
+    names: set[str] = set()
+    for i, group in enumerate(raw):
+        gkp = (*kp, i)
+        if reader.check(group, gkp, dict) is not group:
+            continue
+        reader.only_keys(group, gkp, GROUP_KEYS)
+        name = reader.get(group, gkp, "name", str, required=True)
+        if name in names:
+            reader.report((*gkp, "name"), f"{dotted((*gkp, 'name'))}: group {name!r} appears twice in this site")
+        names.add(name)
+        for host in _group_hosts(reader, site, group, gkp, name or f"group{i}"):
+            if host.name in hosts:
+                reader.report((*gkp, "hosts"), f"{dotted((*gkp, 'hosts'))}: host {host.name} is already in "
+                                               f"group {hosts[host.name].group} of this site")
+                continue
+            hosts[host.name] = host
+    return hosts
+
+
+def _group_hosts(reader: FieldReader, site: Site, group: dict, gkp: tuple, gname: str) -> list[Host]:
+    role = reader.get(group, gkp, "role", str, required=True, choices=ROLES)
+    os_variant = reader.get(group, gkp, "os", str, required=True, choices=tuple(OS_VARIANTS))
+    line = reader.get(group, gkp, "business_line", str, required=True)
+    if line is not None and not WORD.match(line):
+        reader.report((*gkp, "business_line"), f"{dotted((*gkp, 'business_line'))}: use lower_snake_case")
+        line = None
+    connection = reader.get(group, gkp, "connection", str, required=True)
+    if connection is not None and connection not in site.connections:
+        reader.report((*gkp, "connection"), f"{dotted((*gkp, 'connection'))}: no connection profile "
+                                            f"{connection!r} under connections:")
+        connection = None
+    lifecycle = reader.get(group, gkp, "lifecycle", str, default="active", choices=LIFECYCLE_STATES)
+    port = reader.get(group, gkp, "port", int)
+    group_vars = _vars(reader, group, gkp)
+    names = _names(reader, group, gkp)
+    addresses = _addresses(reader, group, gkp, len(names))
+    tags = _tags(reader, group, gkp, len(names))
+    if None in (role, os_variant, line, connection, lifecycle) or not names:
+        return []
+    src = (reader.doc.path, reader.doc.line(*gkp, "hosts"))
+    return [Host(name=n, site=site.code, group=gname, role=role, os=os_variant, business_line=line,
+                 lifecycle=lifecycle, connection=connection, address=addresses[i], port=port,
+                 asset_tag=tags[i], vars=dict(group_vars), source=src)
+            for i, n in enumerate(names)]
+
+
+def _names(reader: FieldReader, group: dict, gkp: tuple) -> list[str]:
+    raw = reader.get(group, gkp, "hosts", object, required=True)
+    patterns = [raw] if isinstance(raw, str) else raw
+    if not isinstance(patterns, list):
+        reader.report((*gkp, "hosts"), f"{dotted((*gkp, 'hosts'))}: a host name, a range or a list of them")
+        return []
+    names: list[str] = []
+    for j, pattern in enumerate(patterns):
+        pkp = (*gkp, "hosts") if isinstance(raw, str) else (*gkp, "hosts", j)
+        if reader.check(pattern, pkp, str) is not pattern:
+            continue
+        if len(names) + ranges.count(pattern) > MAX_HOSTS_PER_SITE:
+            reader.report(pkp, f"{dotted(pkp)}: {pattern} makes more than {MAX_HOSTS_PER_SITE} hosts in one site")
+            return []
+        try:
+            expanded = ranges.expand(pattern)
+        except ranges.RangeError as exc:
+            reader.report(pkp, f"{dotted(pkp)}: {exc}")
+            continue
+        bad = [n for n in expanded if not HOST_NAME.match(n)]
+        if bad:
+            reader.report(pkp, f"{dotted(pkp)}: {bad[0]!r} is not a valid host name")
+            continue
+        names.extend(expanded)
+    return names
+
+
+def _addresses(reader: FieldReader, group: dict, gkp: tuple, count: int) -> list[str | None]:
+    start = reader.get(group, gkp, "addresses", str)
+    if start is None:
+        return [None] * count
+    try:
+        first = ipaddress.ip_address(start)
+        return [str(first + i) for i in range(count)]
+    except (ValueError, ipaddress.AddressValueError):
+        reader.report((*gkp, "addresses"), f"{dotted((*gkp, 'addresses'))}: {start!r} is not a first IP address "
+                                           "(hosts get consecutive addresses from it)")
+        return [None] * count
+
+
+def _tags(reader: FieldReader, group: dict, gkp: tuple, count: int) -> list[str | None]:
+    pattern = reader.get(group, gkp, "asset_tags", str)
+    if pattern is None:
+        return [None] * count
+    try:
+        tags = ranges.expand(pattern) if ranges.count(pattern) <= MAX_HOSTS_PER_SITE else []
+    except ranges.RangeError as exc:
+        reader.report((*gkp, "asset_tags"), f"{dotted((*gkp, 'asset_tags'))}: {exc}")
+        return [None] * count
+    if len(tags) != count:
+        reader.report((*gkp, "asset_tags"), f"{dotted((*gkp, 'asset_tags'))}: {len(tags)} tags for {count} hosts")
+        return [None] * count
+    return tags
+
+
+def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]) -> None:
+    kp: tuple = ("hosts",)
+    if reader.check(raw, kp, dict) is not raw:
+        return
+    for name, override in raw.items():
+        hkp = (*kp, name)
+        if reader.check(override, hkp, dict) is not override:
+            continue
+        host = hosts.get(name)
+        if host is None:
+            reader.report(hkp, f"hosts.{name}: not in any group of this site")
+            continue
+        reader.only_keys(override, hkp, OVERRIDE_KEYS)
+        host.source = (reader.doc.path, reader.doc.line(*hkp))
+        if "address" in override:
+            address = reader.get(override, hkp, "address", str)
+            try:
+                host.address = str(ipaddress.ip_address(address)) if address else host.address
+            except ValueError:
+                reader.report((*hkp, "address"), f"hosts.{name}.address: {address!r} is not an IP address")
+        host.port = reader.get(override, hkp, "port", int, default=host.port)
+        host.lifecycle = reader.get(override, hkp, "lifecycle", str, default=host.lifecycle,
+                                    choices=LIFECYCLE_STATES)
+        host.asset_tag = reader.get(override, hkp, "asset_tag", str, default=host.asset_tag)
+        connection = reader.get(override, hkp, "connection", str, default=host.connection)
+        if connection not in site.connections:
+            reader.report((*hkp, "connection"), f"hosts.{name}.connection: no profile {connection!r}")
+        else:
+            host.connection = connection
+        host.vars.update(_vars(reader, override, hkp))

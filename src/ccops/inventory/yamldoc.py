@@ -1,0 +1,146 @@
+"""Read one YAML file into plain data plus the line of every value, safely.
+
+PyYAML composes the node graph (C parser when available); we build the data
+ourselves so that every value keeps its line, duplicate keys and Jinja2
+templates are reported, and alias bombs or deep nesting stop early instead of
+exhausting memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 16
+MAX_VALUES = 200_000
+STR_TAG = "tag:yaml.org,2002:str"
+_TEMPLATE_MARKS = ("{{", "{%", "{#")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class _Stop(Exception):
+    """The document is too big or too deep to read any further."""
+
+
+@dataclass
+class YamlDoc:
+    """A loaded document: ``data`` plus where each value came from."""
+
+    path: str
+    data: Any
+    lines: dict[tuple, int]
+    # raw text of scalars YAML 1.1 did not read as strings (for "quote it" hints)
+    raw: dict[tuple, str]
+
+    def line(self, *keypath: Any) -> int:
+        """Line of the value at ``keypath``, or of its nearest known parent."""
+        path = tuple(keypath)
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def problem(self, keypath: tuple, message: str) -> Problem:
+        return Problem(self.path, self.line(*keypath), message)
+
+
+class _Builder:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.count = 0
+        self.lines: dict[tuple, int] = {}
+        self.raw: dict[tuple, str] = {}
+        self.problems: list[Problem] = []
+        self._scalars = SafeConstructor()
+
+    def build(self, node: Any, keypath: tuple, depth: int) -> Any:
+        self.count += 1
+        line = node.start_mark.line + 1
+        if self.count > MAX_VALUES:
+            raise _Stop(f"document holds more than {MAX_VALUES} values (alias bomb?); refusing to read it")
+        if depth > MAX_DEPTH:
+            raise _Stop(f"line {line}: nesting deeper than {MAX_DEPTH} levels; refusing to read it")
+        self.lines[keypath] = line
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, keypath, line)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*keypath, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            return self._mapping(node, keypath, depth)
+        raise _Stop(f"line {line}: unsupported YAML node")
+
+    def _scalar(self, node: ScalarNode, keypath: tuple, line: int) -> Any:
+        if node.tag == STR_TAG:
+            if any(mark in node.value for mark in _TEMPLATE_MARKS):
+                self.problems.append(Problem(self.path, line, (
+                    f"{node.value!r} would be templated by Ansible (Jinja2); "
+                    "inventory values are data, not templates")))
+            return node.value
+        self.raw[keypath] = node.value
+        try:
+            return self._scalars.construct_object(node)
+        except yaml.YAMLError as exc:
+            self.problems.append(Problem(self.path, line, f"cannot read value {node.value!r}: {exc}"))
+            return node.value
+
+    def _mapping(self, node: MappingNode, keypath: tuple, depth: int) -> dict:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                self.problems.append(Problem(self.path, line, "keys must be plain words (no merge keys or complex keys)"))
+                continue
+            key = key_node.value
+            if key in out:
+                self.problems.append(Problem(self.path, line, f"duplicate key {key!r}"))
+                continue
+            out[key] = self.build(value_node, (*keypath, key), depth + 1)
+        return out
+
+
+def load(path: Path, label: str | None = None) -> tuple[YamlDoc | None, list[Problem]]:
+    """Load ``path``; on failure return ``None`` and the problems found."""
+    name = label or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return None, [Problem(name, 1, f"file is {size} bytes; the limit is {MAX_BYTES}")]
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(name, 1, f"not UTF-8 text: {exc.reason}")]
+    except OSError as exc:
+        return None, [Problem(name, 1, f"cannot read: {exc.strerror}")]
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        return None, [Problem(name, line, f"bad YAML: {exc.problem or exc.context}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(name, 1, f"bad YAML: {exc}")]
+    if node is None:
+        return YamlDoc(name, None, {(): 1}, {}), []
+    builder = _Builder(name)
+    try:
+        data = builder.build(node, (), 0)
+    except _Stop as exc:
+        return None, [Problem(name, 1, str(exc))]
+    except RecursionError:
+        return None, [Problem(name, 1, "document refers to itself (recursive alias); refusing to read it")]
+    return YamlDoc(name, data, builder.lines, builder.raw), builder.problems

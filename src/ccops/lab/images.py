@@ -1,0 +1,85 @@
+"""Lab images: mmdebstrap root file systems imported into podman.
+
+An image is rebuilt only when its recipe (images/lab.yml, the customize hook
+and the machine's sources) changes, so CI and ``lab up`` reuse what exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from ccops.errors import LabError
+from ccops.lab.podman import image_label, podman
+from ccops.lab.sources import build_sources, image_sources
+from ccops.paths import project_root, state_dir
+
+RECIPE_LABEL = "ccops.recipe"
+
+
+def recipe() -> dict:
+    return yaml.safe_load((project_root() / "images" / "lab.yml").read_text())
+
+
+def image_name(variant: str) -> str:
+    return f"localhost/ccops-lab:{variant}"
+
+
+def recipe_digest(variant: str) -> str:
+    spec = recipe()
+    suite = spec["variants"][variant]["suite"]
+    h = hashlib.sha256()
+    for part in (yaml.safe_dump(spec), (project_root() / "images" / "lab" / "customize.sh").read_text(),
+                 build_sources(suite), image_sources(suite), variant):
+        h.update(part.encode())
+    return h.hexdigest()[:16]
+
+
+def ensure_images(variants: list[str], say=print, rebuild: bool = False) -> None:
+    """Build the images that are missing or stale, several at a time."""
+    known = recipe()["variants"]
+    unknown = [v for v in variants if v not in known]
+    if unknown:
+        raise LabError(f"no lab image for {', '.join(unknown)}; lab variants: {', '.join(known)}")
+    todo = [v for v in variants if rebuild or image_label(image_name(v), RECIPE_LABEL) != recipe_digest(v)]
+    if not todo:
+        return
+    say(f"building lab image(s) {', '.join(todo)} with mmdebstrap (30 s to a few minutes each)")
+    with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+        for variant in pool.map(build_image, todo):
+            say(f"  built {image_name(variant)}")
+
+
+def build_image(variant: str) -> str:
+    if shutil.which("mmdebstrap") is None:
+        raise LabError("mmdebstrap is not installed: run scripts/setup")
+    spec = recipe()
+    suite = spec["variants"][variant]["suite"]
+    work = state_dir() / "lab" / "build"
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work, prefix=f"{variant}-") as tmp:
+        tmpdir = Path(tmp)
+        (tmpdir / "build.sources").write_text(build_sources(suite))
+        (tmpdir / "image.sources").write_text(image_sources(suite))
+        tarball = tmpdir / "rootfs.tar"
+        hook = project_root() / "images" / "lab" / "customize.sh"
+        env = {**os.environ, "CCOPS_LAB_SOURCES": str(tmpdir / "image.sources"),
+               "CCOPS_LAB_USER": spec.get("user", "ccops")}
+        proc = subprocess.run(
+            ["mmdebstrap", "--variant=apt", "--quiet", f"--include={','.join(spec['packages'])}",
+             f'--customize-hook="{hook}" "$1"', suite, str(tarball), str(tmpdir / "build.sources")],
+            capture_output=True, text=True, env=env, check=False, timeout=1800)
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            raise LabError(f"mmdebstrap {suite} failed: {' | '.join(tail)}")
+        podman("import", "--change", 'CMD ["/sbin/init"]', "--change", "STOPSIGNAL SIGRTMIN+3",
+               "--change", f"LABEL {RECIPE_LABEL}={recipe_digest(variant)}",
+               str(tarball), image_name(variant), timeout=600)
+    return variant

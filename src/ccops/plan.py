@@ -1,0 +1,153 @@
+"""What a run would do, and where, computed without touching any host.
+
+The same functions drive real runs: a run executes exactly the waves and
+batches its plan shows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ccops.errors import CcopsError
+from ccops.inventory.model import Host, Inventory
+from ccops.paths import project_root
+from ccops.select import Selection, Selector
+from ccops.verbs import Verb
+
+
+@dataclass
+class Batch:
+    site: str
+    hosts: list[Host]
+
+
+@dataclass
+class Wave:
+    name: str
+    batches: list[Batch] = field(default_factory=list)
+
+    @property
+    def hosts(self) -> list[Host]:
+        return [h for b in self.batches for h in b.hosts]
+
+
+@dataclass
+class Action:
+    """What a set of hosts gets: one row per distinct OS variant and variables."""
+
+    os: str
+    playbook: str
+    tasks: list[str]
+    vars: dict[str, Any]
+    hosts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    verb: Verb
+    inventory: Inventory
+    selector: Selector
+    waves: list[Wave]
+    actions: list[Action]
+    excluded: dict[str, list[Host]]
+
+    @property
+    def hosts(self) -> list[Host]:
+        return [h for w in self.waves for h in w.hosts]
+
+
+def build_plan(inventory: Inventory, verb: Verb, selector: Selector, selection: Selection,
+               batch_size: int | None = None) -> Plan:
+    waves = rollout_waves(inventory, verb, selection.hosts, batch_size)
+    return Plan(verb, inventory, selector, waves, host_actions(verb, selection.hosts, inventory),
+                selection.excluded)
+
+
+def rollout_waves(inventory: Inventory, verb: Verb, hosts: list[Host],
+                  batch_size: int | None = None) -> list[Wave]:
+    """Waves across sites: each site's canary, then its percentage waves, in batches."""
+    by_site: dict[str, list[Host]] = {}
+    for host in hosts:
+        by_site.setdefault(host.site, []).append(host)
+    if not verb.changes_hosts:
+        # read-only verbs touch every host at once; batches only keep Ansible processes small
+        return [Wave("all", [Batch(site, site_hosts) for site, site_hosts in by_site.items()])]
+    waves: dict[str, Wave] = {}
+    for site, site_hosts in by_site.items():
+        rollout = inventory.sites[site].rollout
+        size = batch_size or rollout.get("batch_size")
+        if not size:
+            raise CcopsError(f"{inventory.sites[site].file}: site {site} has no rollout.batch_size; "
+                             "set it or pass --batch-size (ccops never guesses a batch size)")
+        for name, wave_hosts in _site_waves(site_hosts, rollout):
+            wave = waves.setdefault(name, Wave(name))
+            wave.batches += [Batch(site, wave_hosts[i:i + size]) for i in range(0, len(wave_hosts), size)]
+    return list(waves.values())
+
+
+def _site_waves(hosts: list[Host], rollout: dict) -> list[tuple[str, list[Host]]]:
+    canary = _spread(hosts, min(rollout.get("canary", 0), len(hosts)))
+    picked = {h.name for h in canary}
+    rest = [h for h in hosts if h.name not in picked]
+    out = [("canary", canary)] if canary else []
+    done = 0
+    for i, pct in enumerate(rollout.get("waves") or ["100%"]):
+        end = len(rest) if pct == "100%" else math.ceil(len(rest) * int(pct[:-1]) / 100)
+        if end > done:
+            out.append((f"wave {i + 1} ({pct})", rest[done:end]))
+            done = end
+    if done < len(rest):  # waves that stop short of 100 % still leave no host behind silently
+        out.append(("remainder", rest[done:]))
+    return out
+
+
+def _spread(hosts: list[Host], count: int) -> list[Host]:
+    """A canary that covers as many groups (roles x OS variants) as it can."""
+    groups: dict[str, list[Host]] = {}
+    for host in hosts:
+        groups.setdefault(host.group, []).append(host)
+    picked: list[Host] = []
+    depth = 0
+    while len(picked) < count:
+        for members in groups.values():
+            if depth < len(members) and len(picked) < count:
+                picked.append(members[depth])
+        depth += 1
+    return picked
+
+
+def host_actions(verb: Verb, hosts: list[Host], inventory: Inventory) -> list[Action]:
+    defaults = role_defaults(verb.roles)
+    rows: dict[str, Action] = {}
+    for host in hosts:
+        merged = {**inventory.sites[host.site].vars, **host.vars}
+        changed = {k: v for k, v in sorted(merged.items()) if k in defaults and defaults[k] != v}
+        key = json.dumps([host.os, changed], sort_keys=True, default=str)
+        row = rows.get(key)
+        if row is None:
+            tasks = [f"{role}: {verb.action} ({host.os_family})" for role in verb.roles]
+            row = rows[key] = Action(host.os, f"playbooks/{verb.playbook}", tasks, changed)
+        row.hosts.append(host.name)
+    return list(rows.values())
+
+
+def role_defaults(roles: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for role in roles:
+        path = project_root() / "roles" / role / "defaults" / "main.yml"
+        if path.exists():
+            out.update(yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {})
+    return out
+
+
+def inventory_label(inventory: Inventory) -> str:
+    try:
+        return str(inventory.root.relative_to(Path.cwd()))
+    except ValueError:
+        return str(inventory.root)

@@ -1,0 +1,68 @@
+"""Plans for people (text), pull requests (markdown) and pipelines (JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ccops.inventory.ranges import compress
+from ccops.plan import Plan, inventory_label
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "verb": plan.verb.name,
+        "inventory": inventory_label(plan.inventory),
+        "inventory_sha256": plan.inventory.digest(),
+        "selectors": plan.selector.as_dict(),
+        "hosts": len(plan.hosts),
+        "waves": [{"name": w.name, "batches": [{"site": b.site, "hosts": [h.name for h in b.hosts]}
+                                               for b in w.batches]} for w in plan.waves],
+        "actions": [{"os": a.os, "playbook": a.playbook, "tasks": a.tasks, "vars": a.vars,
+                     "hosts": a.hosts} for a in plan.actions],
+        "excluded": {reason: [h.name for h in hosts] for reason, hosts in plan.excluded.items()},
+    }
+
+
+def _names(hosts: list, limit: int = 6) -> str:
+    names = compress([h if isinstance(h, str) else h.name for h in hosts])
+    return ", ".join(names[:limit]) + (f" (+{len(names) - limit} more ranges)" if len(names) > limit else "")
+
+
+def _vars(values: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in values.items()) or "defaults"
+
+
+def plan_markdown(plan: Plan) -> str:
+    out = [f"### ccops plan: `{plan.verb.name}`", "",
+           f"Inventory `{inventory_label(plan.inventory)}` (sha256 `{plan.inventory.digest()[:12]}`), "
+           f"{len(plan.hosts)} hosts in {len(plan.waves)} wave(s).", "",
+           "| wave | batch | site | hosts | count |", "|---|---|---|---|---|"]
+    for wave in plan.waves:
+        for i, batch in enumerate(wave.batches, 1):
+            out.append(f"| {wave.name} | {i} | {batch.site} | {_names(batch.hosts)} | {len(batch.hosts)} |")
+    out += ["", "| hosts | OS | playbook | roles | variables differing from defaults | count |",
+            "|---|---|---|---|---|---|"]
+    for action in plan.actions:
+        out.append(f"| {_names(action.hosts)} | {action.os} | `{action.playbook}` | {'; '.join(action.tasks)} "
+                   f"| {_vars(action.vars)} | {len(action.hosts)} |")
+    if plan.excluded:
+        out += ["", "Not touched:", ""]
+        out += [f"- {reason}: {_names(hosts)} ({len(hosts)})" for reason, hosts in plan.excluded.items()]
+    return "\n".join(out) + "\n"
+
+
+def plan_text(plan: Plan) -> str:
+    out = [f"plan: {plan.verb.name} on {len(plan.hosts)} hosts from {inventory_label(plan.inventory)}"
+           f" (inventory sha256 {plan.inventory.digest()[:12]})", ""]
+    for wave in plan.waves:
+        out.append(f"{wave.name}: {len(wave.hosts)} hosts in {len(wave.batches)} batch(es)")
+        for i, batch in enumerate(wave.batches, 1):
+            out.append(f"  batch {i:>3}  {batch.site:<8} {len(batch.hosts):>5}  {_names(batch.hosts, 4)}")
+    out += ["", "what each host gets:"]
+    for action in plan.actions:
+        out.append(f"  {len(action.hosts):>5} x {action.os:<14} {action.playbook}  [{'; '.join(action.tasks)}]")
+        out.append(f"        hosts: {_names(action.hosts, 4)}")
+        out.append(f"        vars:  {_vars(action.vars)}")
+    for reason, hosts in plan.excluded.items():
+        out.append(f"not touched ({reason}): {len(hosts)}  {_names(hosts, 4)}")
+    return "\n".join(out)

@@ -1,0 +1,93 @@
+"""Turn ansible-runner events into per-host outcomes and reports.
+
+Outcomes are judged per host from events, never from the exit code alone:
+ansible-core can exit 0 after a rescue and 2 when failed hosts were rescued,
+and unreachable hosts need their own verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ccops.records import now
+
+OUTCOME_OK = "ok"
+OUTCOME_FAILED = "failed"
+OUTCOME_UNREACHABLE = "unreachable"
+OUTCOME_RESCUED = "rescued"  # a block failed and its rescue ran: the verb decides what that means
+OUTCOME_NOT_RUN = "not run"  # Ansible never reached the host (run stopped or interrupted)
+FAILING = (OUTCOME_FAILED, OUTCOME_UNREACHABLE, OUTCOME_NOT_RUN)
+
+
+@dataclass
+class HostOutcome:
+    host: str
+    outcome: str
+    changed: int = 0
+    message: str | None = None
+    started: str | None = None
+    ended: str | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        return {"host": self.host, "outcome": self.outcome, "changed": self.changed,
+                "message": self.message, "started": self.started, "ended": self.ended}
+
+
+@dataclass
+class EventCollector:
+    """An ansible-runner ``event_handler``: collects results, feeds the progress display."""
+
+    on_event: Callable[[dict], None] | None = None
+    stats: dict[str, dict] | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    reports: dict[str, dict] = field(default_factory=dict)
+    first_seen: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, event: dict) -> bool:
+        kind = event.get("event", "")
+        data = event.get("event_data") or {}
+        host = data.get("host")
+        if host and host not in self.first_seen and kind.startswith("runner_on_"):
+            self.first_seen[host] = now()
+        res = data.get("res") or {}
+        if kind == "runner_on_ok":
+            report = (res.get("ansible_facts") or {}).get("ccops_report")
+            if isinstance(report, dict):
+                self.reports[host] = report
+        elif kind == "runner_on_failed" and not data.get("ignore_errors"):
+            self.errors[host] = f"{data.get('task', 'task')}: {_message(res)}"
+        elif kind == "runner_on_unreachable":
+            self.errors[host] = f"unreachable: {_message(res)}"
+        elif kind == "playbook_on_stats":
+            self.stats = data
+        if self.on_event is not None:
+            self.on_event(event)
+        return True  # keep the event in the run's artifacts
+
+    def outcomes(self, hosts: list[str]) -> list[HostOutcome]:
+        stats = self.stats or {}
+        ended = now()
+        out = []
+        for host in hosts:
+            if host in (stats.get("dark") or {}):
+                outcome = OUTCOME_UNREACHABLE
+            elif host in (stats.get("failures") or {}):
+                outcome = OUTCOME_FAILED
+            elif host in (stats.get("rescued") or {}):
+                outcome = OUTCOME_RESCUED
+            elif any(host in (stats.get(k) or {}) for k in ("ok", "changed", "skipped", "ignored")):
+                outcome = OUTCOME_OK
+            else:
+                outcome = OUTCOME_NOT_RUN
+            changed = int((stats.get("changed") or {}).get(host, 0))
+            out.append(HostOutcome(host, outcome, changed, self.errors.get(host), self.first_seen.get(host),
+                                   ended if host in self.first_seen else None))
+        return out
+
+
+def _message(res: dict) -> str:
+    text = res.get("msg") or res.get("stderr") or res.get("module_stderr") or "failed"
+    text = str(text).strip().splitlines()
+    return (text[-1] if text else "failed")[:300]
