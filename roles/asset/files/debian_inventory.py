@@ -28,7 +28,8 @@ def disks():
     seen, rows = set(), []
     for line in out:
         parts = line.split()
-        if len(parts) < 6 or parts[5] in seen or not parts[1].isdigit() or int(parts[1]) == 0:
+        if (len(parts) < 6 or parts[5] in seen or not os.path.isdir(parts[5])
+                or not parts[1].isdigit() or int(parts[1]) == 0):
             continue
         seen.add(parts[5])
         size, free = int(parts[1]) // 1024, int(parts[3]) // 1024

@@ -1,0 +1,147 @@
+"""Every kind of bad inventory gets a FILE:LINE: message, and nothing else."""
+
+from pathlib import Path
+
+import pytest
+
+from ccops.inventory.load import check_inventory
+from tests.conftest import site_text, write_inventory
+
+
+def problems(tmp_path: Path, sites: dict[str, str]) -> list[str]:
+    inventory, found = check_inventory(write_inventory(tmp_path / "inv", sites))
+    return [f"{Path(p.file).name}:{p.line}: {p.message}" for p in found]
+
+
+def test_a_good_inventory_has_no_problems(tmp_path):
+    assert problems(tmp_path, {"a.yml": site_text("aaa"), "b.yml": site_text("bbb", address="10.9.1.1")}) == []
+
+
+def test_bad_yaml_names_file_and_line(tmp_path):
+    text = site_text().replace("  city: testcity", "  city: [testcity")
+    found = problems(tmp_path, {"a.yml": text})
+    assert len(found) == 1 and found[0].startswith("a.yml:") and "bad YAML" in found[0]
+
+
+def test_wrong_types(tmp_path):
+    text = site_text().replace("batch_size: 2", "batch_size: two").replace("hosts: tst-t[01:04]", "hosts: 5")
+    found = problems(tmp_path, {"a.yml": text})
+    assert "a.yml:6: site.rollout.batch_size: expected a number, got text" in found
+    assert "a.yml:15: groups[0].hosts: a host name, a range or a list of them" in found
+
+
+def test_unknown_os_variant_and_role(tmp_path):
+    text = site_text().replace("os: debian12", "os: debian10").replace("role: agent_desktop", "role: agent")
+    found = problems(tmp_path, {"a.yml": text})
+    assert any(f.startswith("a.yml:12: groups[0].os: unknown value 'debian10'") for f in found)
+    assert any(f.startswith("a.yml:11: groups[0].role: unknown value 'agent'") for f in found)
+
+
+def test_duplicate_host_names_across_sites_report_the_overlap_once(tmp_path):
+    second = site_text("bbb", address="10.9.1.1").replace("hosts: bbb-t[01:04]", "hosts: tst-t[03:06]")
+    found = problems(tmp_path, {"a.yml": site_text(), "b.yml": second})
+    assert len(found) == 1
+    assert found[0].startswith("b.yml:15: 2 host names overlap with the range at ")
+    assert found[0].endswith("a.yml:15: tst-t[03:04]")
+
+
+def test_overlapping_ranges_inside_one_site(tmp_path):
+    text = site_text() + """\
+  - name: more
+    role: agent_desktop
+    os: debian12
+    business_line: voice
+    connection: linux
+    hosts: tst-t[04:08]
+"""
+    found = problems(tmp_path, {"a.yml": text})
+    assert found == ["a.yml:22: groups[1].hosts: host tst-t04 is already in group agents of this site"]
+
+
+def test_duplicate_addresses_across_sites(tmp_path):
+    found = problems(tmp_path, {"a.yml": site_text(), "b.yml": site_text("bbb", address="10.9.0.3")})
+    assert len(found) == 1
+    assert found[0].startswith("b.yml:15: duplicate address: bbb-t01 (10.9.0.3, also tst-t03)")
+
+
+@pytest.mark.parametrize(("value", "kind"), [("NO", "a boolean"), ("yes", "a boolean"), ("012", "a number")])
+def test_site_code_that_yaml_turns_into_something_else(tmp_path, value, kind):
+    text = site_text().replace("code: tst", f"code: {value}")
+    found = problems(tmp_path, {"a.yml": text})
+    assert found[0].startswith(f"a.yml:2: site.code: {value} is read by YAML 1.1 as {kind}")
+    assert f'write it in quotes: "{value}"' in found[0]
+
+
+def test_asset_tag_that_yaml_reads_as_octal(tmp_path):
+    text = site_text() + "hosts:\n  tst-t01: {asset_tag: 012}\n"
+    found = problems(tmp_path, {"a.yml": text})
+    assert found == ['a.yml:18: hosts.tst-t01.asset_tag: 012 is read by YAML 1.1 as a number (10); '
+                     'write it in quotes: "012"']
+
+
+def test_jinja_templates_are_refused_where_data_is_expected(tmp_path):
+    text = site_text().replace("city: testcity", "city: \"{{ lookup('pipe', 'id') }}\"")
+    found = problems(tmp_path, {"a.yml": text})
+    assert len(found) == 1 and found[0].startswith("a.yml:4: ") and "would be templated" in found[0]
+
+
+def test_oversized_document(tmp_path):
+    text = site_text() + "# " + "x" * (5 * 1024 * 1024) + "\n"
+    assert problems(tmp_path, {"a.yml": text})[0].startswith("a.yml:1: file is ")
+
+
+def test_deeply_nested_document(tmp_path):
+    text = site_text() + "vars:\n  deep: " + "[" * 40 + "]" * 40 + "\n"
+    assert "nesting deeper than 16 levels" in problems(tmp_path, {"a.yml": text})[0]
+
+
+def test_alias_bomb(tmp_path):
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    text = site_text() + "vars:\n" + "\n".join("  " + line for line in lines) + "\n"
+    found = problems(tmp_path, {"a.yml": text})
+    assert len(found) == 1 and "alias bomb" in found[0]
+
+
+def test_recursive_alias(tmp_path):
+    text = site_text() + "vars:\n  loop: &loop [*loop]\n"
+    found = problems(tmp_path, {"a.yml": text})
+    assert len(found) == 1 and found[0].startswith("a.yml:1: ")
+
+
+def test_duplicate_keys_unknown_keys_and_literal_secrets(tmp_path):
+    text = site_text().replace("  city: testcity", "  city: testcity\n  city: again\n  timezon: UTC")
+    text = text.replace("{type: ssh, user: ccops, become: true}", "{type: ssh, user: ccops, become_password: hunter2}")
+    found = problems(tmp_path, {"a.yml": text})
+    assert "a.yml:5: duplicate key 'city'" in found
+    assert "a.yml:6: site.timezon: unknown key (did you mean 'timezone'?)" in found
+    assert any(f.startswith("a.yml:10: connections.linux.become_password: secrets are never written") for f in found)
+
+
+def test_unknown_time_zone_and_missing_fields(tmp_path):
+    text = site_text().replace("Asia/Shanghai", "Mars/Olympus").replace("    business_line: voice\n", "")
+    found = problems(tmp_path, {"a.yml": text})
+    assert "a.yml:5: site.timezone: unknown time zone 'Mars/Olympus' (e.g. Asia/Shanghai)" in found
+    assert "a.yml:10: groups[0].business_line: required" in found
+
+
+def test_missing_inventory_and_empty_sites(tmp_path):
+    inventory, found = check_inventory(tmp_path / "nowhere")
+    assert inventory is None and "no inventory here" in found[0].message
+    (tmp_path / "empty" / "sites").mkdir(parents=True)
+    (tmp_path / "empty" / "ccops.yml").write_text("plugin: ccops\n")
+    _, found = check_inventory(tmp_path / "empty")
+    assert "no site files" in found[0].message
+
+
+def test_the_example_inventory_is_a_real_centre():
+    from tests.conftest import EXAMPLE
+
+    inventory, found = check_inventory(EXAMPLE)
+    assert found == []
+    roles = [h.role for h in inventory.hosts.values()]
+    desktops = sum(r in ("agent_desktop", "supervisor_desktop") for r in roles)
+    cities = {s.city for s in inventory.sites.values()}
+    assert len(inventory.sites) == 3 and len(cities) == 2
+    assert desktops == 2500 and len(roles) - desktops == 700
