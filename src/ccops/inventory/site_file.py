@@ -44,19 +44,16 @@ def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list]:
         return None, [], reader.problems
     reader.only_keys(data, (), TOP_KEYS)
     site = _site(reader, data)
-    if site is None:
-        return None, [], reader.problems
     site.connections = _connections(reader, data.get("connections", {}))
     site.vars = _vars(reader, data, ())
     hosts = _groups(reader, site, data.get("groups"))
     _overrides(reader, site, data.get("hosts", {}), hosts)
-    return site, list(hosts.values()), reader.problems
+    # a site without a usable code is validated in full but not loaded
+    return (site if site.code else None), list(hosts.values()), reader.problems
 
 
-def _site(reader: FieldReader, data: dict) -> Site | None:
-    raw = reader.get(data, (), "site", dict, required=True)
-    if raw is None:
-        return None
+def _site(reader: FieldReader, data: dict) -> Site:
+    raw = reader.get(data, (), "site", dict, required=True) or {}
     kp = ("site",)
     reader.only_keys(raw, kp, SITE_KEYS)
     code = reader.get(raw, kp, "code", str, required=True)
@@ -78,7 +75,7 @@ def _site(reader: FieldReader, data: dict) -> Site | None:
         rollout=_rollout(reader, raw.get("rollout", {}), (*kp, "rollout")),
         busy_check=reader.get(raw, kp, "busy_check", dict, default={}),
     )
-    return site if code else None
+    return site
 
 
 def _known_timezone(name: str) -> bool:

@@ -111,6 +111,7 @@ class _Builder:
                 self.problems.append(Problem(self.path, line, f"duplicate key {key!r}"))
                 continue
             out[key] = self.build(value_node, (*keypath, key), depth + 1)
+            self.lines[(*keypath, key)] = line  # problems about a value point at its key
         return out
 
 

@@ -49,6 +49,8 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
         # ccops may be started as .venv/bin/ccops without an activated venv
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "ANSIBLE_FORCE_COLOR": "0",
+        # an inventory Ansible cannot parse stops the run instead of matching no hosts
+        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
         "PYTHONUNBUFFERED": "1",
     }
 

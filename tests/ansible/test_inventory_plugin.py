@@ -1,0 +1,49 @@
+"""Stock Ansible and ccops read the same inventory: same hosts, groups and variables."""
+
+import json
+import subprocess
+
+import pytest
+
+from tests.conftest import BIN, EXAMPLE, ROOT, ccops_env, run_ccops
+
+
+def _plain(value):
+    """ansible-inventory marks untrusted strings as {'__ansible_unsafe': ...}; read them as plain values."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _groups(doc: dict) -> dict[str, set]:
+    return {name: set(body.get("hosts", [])) for name, body in doc.items()
+            if name not in ("_meta", "all", "ungrouped") and body.get("hosts")}
+
+
+@pytest.mark.slow
+def test_ansible_inventory_and_ccops_agree_on_the_example(tmp_path):
+    stock = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(EXAMPLE), "--list"], cwd=ROOT,
+                           capture_output=True, text=True, check=True, env=ccops_env(tmp_path),
+                           timeout=300)
+    ours = run_ccops(tmp_path, "inventory", "list", "-i", str(EXAMPLE), "--output", "json", check=True)
+    stock_doc, our_doc = _plain(json.loads(stock.stdout)), json.loads(ours.stdout)
+    assert len(stock_doc["_meta"]["hostvars"]) == 3200
+    assert stock_doc["_meta"]["hostvars"] == our_doc["_meta"]["hostvars"]
+    assert _groups(stock_doc) == _groups(our_doc)
+    assert {"site_shapd", "city_nanjing", "role_agent_desktop", "os_win11", "family_debian",
+            "line_credit_card", "state_retiring"} <= set(_groups(stock_doc))
+
+
+def test_the_plugin_refuses_a_bad_inventory_with_file_and_line(tmp_path):
+    bad = tmp_path / "inv"
+    (bad / "sites").mkdir(parents=True)
+    (bad / "ccops.yml").write_text("plugin: ccops\n")
+    (bad / "sites" / "x.yml").write_text("site: {code: x1, city: c, timezone: UTC}\ngroups: 7\n")
+    result = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(bad), "--list"], cwd=ROOT,
+                            capture_output=True, text=True, env=ccops_env(tmp_path), timeout=120)
+    assert result.returncode != 0
+    assert "x.yml:2: groups: expected a list, got a number" in result.stderr

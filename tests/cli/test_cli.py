@@ -1,0 +1,92 @@
+"""The ccops command as a user meets it: help, errors, inventory, plan, runs."""
+
+import json
+
+from tests.conftest import EXAMPLE, site_text, write_inventory
+
+
+def test_help_teaches_the_commands_and_exit_codes(ccops):
+    result = ccops("--help")
+    assert result.returncode == 0
+    for command in ("inventory", "plan", "inspect", "host", "runs", "lab"):
+        assert f"  {command}" in result.stdout
+    assert "Exit codes" in result.stdout and "ccops lab up" in result.stdout
+
+
+def test_validate_reports_every_problem_on_one_line_each_without_traceback(ccops, tmp_path):
+    bad = site_text().replace("code: tst", "code: NO").replace("os: debian12", "os: win7")
+    inventory = write_inventory(tmp_path / "inv", {"a.yml": bad, "b.yml": "site: [unclosed\n"})
+    result = ccops("inventory", "validate", "-i", str(inventory))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr
+    assert len(lines) == 3
+    assert all(line.split(":")[0].endswith((".yml")) and line.split(":")[1].isdigit() for line in lines)
+    assert any("a.yml:2: site.code: NO is read by YAML 1.1 as a boolean" in line for line in lines)
+    assert any("b.yml:2: bad YAML" in line for line in lines)
+
+
+def test_validate_json_for_pipelines(ccops, tmp_path):
+    bad = write_inventory(tmp_path / "inv", {"a.yml": site_text().replace("city: testcity", "city: 12")})
+    result = ccops("inventory", "validate", "-i", str(bad), "--output", "json")
+    data = json.loads(result.stdout)
+    assert result.returncode == 1 and data["ok"] is False
+    assert data["problems"][0]["line"] == 4
+
+
+def test_validate_and_list_the_example(ccops):
+    result = ccops("inventory", "validate", "-i", str(EXAMPLE))
+    assert result.returncode == 0 and "3 site(s), 3200 host(s), no problems" in result.stdout
+    listed = ccops("inventory", "list", "-i", str(EXAMPLE), "--site", "njjy", "--role", "database_server")
+    assert listed.returncode == 0
+    rows = listed.stdout.strip().splitlines()
+    assert rows[0].split()[:4] == ["HOST", "SITE", "ROLE", "OS"] and len(rows) == 21
+
+
+def test_show_a_host_with_its_variables_and_source(ccops):
+    result = ccops("inventory", "show", "shapd-aw0-t0007", "-i", str(EXAMPLE), "--output", "json")
+    data = json.loads(result.stdout)
+    assert data["vars"]["ccops_lifecycle"] == "retiring"
+    assert data["vars"]["ansible_host"] == "10.21.0.16"
+    assert data["vars"]["ansible_password"] == "{{ lookup('ansible.builtin.env', 'CCOPS_SHAPD_WINRM_PASSWORD') }}"
+    lines = (EXAMPLE / "sites" / "shapd.yml").read_text().splitlines()
+    assert data["defined_at"].endswith(f"shapd.yml:{lines.index('  shapd-aw0-t0007:') + 1}")
+    assert "site_shapd" in data["groups"] and "os_win11" in data["groups"]
+
+
+def test_unknown_host_is_one_line(ccops):
+    result = ccops("inventory", "show", "nope", "-i", str(EXAMPLE))
+    assert result.returncode == 1 and result.stderr.strip().count("\n") == 0 and "no host 'nope'" in result.stderr
+
+
+def test_plan_markdown_and_json_describe_the_same_run(ccops):
+    md = ccops("plan", "inspect", "-i", str(EXAMPLE), "--site", "shapd", "--output", "markdown")
+    js = ccops("plan", "inspect", "-i", str(EXAMPLE), "--site", "shapd", "--output", "json")
+    assert md.returncode == 0 and js.returncode == 0
+    data = json.loads(js.stdout)
+    assert data["verb"] == "inspect" and data["hosts"] == 1360  # every shapd host; the retiring seat is inspected too
+    assert "| wave | batch | site | hosts | count |" in md.stdout
+    assert "`playbooks/inspect.yml`" in md.stdout and "asset: inspect (windows)" in md.stdout
+    assert sum(len(a["hosts"]) for a in data["actions"]) == data["hosts"]
+
+
+def test_plan_refuses_an_unknown_verb_and_site(ccops):
+    assert "unknown verb 'reboot'" in ccops("plan", "reboot", "-i", str(EXAMPLE)).stderr
+    assert "unknown site 'xyz'" in ccops("plan", "inspect", "-i", str(EXAMPLE), "--site", "xyz").stderr
+
+
+def test_offline_inventory_is_never_run_against(ccops):
+    result = ccops("inspect", "-i", str(EXAMPLE), "--limit", "shapd-db0001")
+    assert result.returncode == 1 and "offline: true" in result.stderr
+
+
+def test_missing_default_inventory_is_explained(ccops, tmp_path):
+    result = ccops("inventory", "validate", "-i", str(tmp_path / "nothing"))
+    assert result.returncode == 1 and "no inventory here" in result.stderr
+
+
+def test_runs_list_starts_empty_and_unknown_run_is_an_error(ccops):
+    result = ccops("runs", "list", "--output", "json")
+    assert result.returncode == 0 and json.loads(result.stdout) == []
+    missing = ccops("runs", "show", "20990101")
+    assert missing.returncode == 1 and "no run" in missing.stderr

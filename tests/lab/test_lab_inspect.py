@@ -1,0 +1,106 @@
+"""End to end on real hosts: bring up the lab, inspect it, read the records."""
+
+import json
+import subprocess
+
+import pytest
+
+from tests.conftest import BIN, ROOT, ccops_env, run_ccops
+
+pytestmark = pytest.mark.lab
+LAB = ("lab-deb11-01", "lab-deb12-01", "lab-deb13-01")
+WINRM_SECRET = "winrm-Secret-never-in-records-4711"
+
+
+def _container_ids() -> list[str]:
+    out = subprocess.run(["podman", "ps", "-q", "--no-trunc", "--filter", "label=ccops.lab=1"],
+                         capture_output=True, text=True, check=True).stdout
+    return sorted(out.split())
+
+
+def test_lab_up_twice_leaves_one_fleet(lab_home):
+    before = _container_ids()
+    run_ccops(lab_home, "lab", "up", "--hosts", "3", check=True)
+    assert _container_ids() == before and len(before) == 3
+    status = json.loads(run_ccops(lab_home, "lab", "status", "--output", "json", check=True).stdout)
+    assert sorted(h["host"] for h in status) == sorted(LAB)
+    assert all(h["ssh"] == "ok" and h["container"] == "running" for h in status)
+
+
+def test_stock_ansible_reads_the_lab_inventory(lab_home):
+    result = subprocess.run([str(BIN / "ansible-inventory"), "-i", "inventory/lab", "--list"], cwd=ROOT,
+                            capture_output=True, text=True, check=True, env=ccops_env(lab_home))
+    doc = json.loads(result.stdout)
+    assert set(LAB) <= set(doc["_meta"]["hostvars"])
+    assert sorted(doc["state_planned"]["hosts"]) == ["lab-w22-01", "lab-win11-01", "lab-win11-02"]
+
+
+@pytest.fixture(scope="module")
+def inspected(lab_home):
+    env = {**ccops_env(lab_home), "CCOPS_LAB_WINRM_PASSWORD": WINRM_SECRET}
+    result = run_ccops(lab_home, "inspect", "--change-id", "CHG-1001", "--output", "json", env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def test_inspect_collects_a_real_asset_record_per_variant(inspected):
+    outcomes = {h["host"]: h["outcome"] for h in inspected["hosts"]}
+    # planned Windows seats are in the inventory but never contacted
+    assert outcomes == dict.fromkeys(LAB, "ok")
+    for host, major in zip(LAB, ("11", "12", "13"), strict=True):
+        report = inspected["reports"][host]
+        assert report["os"]["distribution"] == "Debian"
+        assert report["os"]["version"].split(".")[0] == major
+        assert report["packages"]["count"] > 100 and "openssh-server" in report["packages"]["items"]
+        # lab images are installed from the release alone: its security updates are pending
+        assert report["updates"]["pending"] > 0 and report["updates"]["security"] > 0
+        assert any(d["mount"] == "/" and d["size_mb"] > 0 for d in report["disks"])
+        assert {"name": "ssh.service", "state": "running"}.items() <= next(
+            s for s in report["services"] if s["name"] == "ssh.service").items()
+        assert report["uptime_seconds"] >= 0 and report["hardware"]["memory_mb"] > 0
+
+
+def test_host_show_tells_an_operator_about_a_seat(inspected, lab_home):
+    result = run_ccops(lab_home, "host", "show", "lab-deb13-01", check=True)
+    text = result.stdout
+    assert "== lab-deb13-01" in text and "Debian 13" in text and "(debian13)" in text
+    assert "pending" in text and "ssh.service" in text and "running" in text
+    assert f"run {inspected['run_id']}" in text
+
+
+def test_every_run_leaves_a_record(inspected, lab_home):
+    record = json.loads(run_ccops(lab_home, "runs", "show", inspected["run_id"], "--output", "json",
+                                  check=True).stdout)
+    assert record["verb"] == "inspect" and record["status"] == "succeeded" and record["exit_code"] == 0
+    assert record["change_id"] == "CHG-1001" and record["operator"]
+    assert len(record["inventory_sha256"]) == 64 and record["git_commit"]
+    assert sorted(h["host"] for h in record["hosts"]) == sorted(LAB)
+    listed = json.loads(run_ccops(lab_home, "runs", "list", "--output", "json", check=True).stdout)
+    assert inspected["run_id"] in [r["id"] for r in listed]
+
+
+def test_no_secret_lands_in_artifacts_or_records(inspected, lab_home):
+    become_password = (lab_home / "lab" / "become_password").read_text().strip()
+    assert len(become_password) > 10
+    leaks = []
+    for path in lab_home.rglob("*"):
+        if path.is_file() and path.name != "become_password":
+            data = path.read_bytes()
+            leaks += [f"{path}: {name}" for name, secret in (("become", become_password), ("winrm", WINRM_SECRET))
+                      if secret.encode() in data]
+    assert leaks == []
+    command = next((lab_home / "runs" / inspected["run_id"]).rglob("command"))
+    env = json.loads(command.read_text())["env"]
+    assert env["CCOPS_LAB_WINRM_PASSWORD"] == "<redacted by ccops>"
+
+
+def test_an_unreachable_host_fails_the_run_and_is_named(inspected, lab_home):
+    subprocess.run(["podman", "stop", "-t", "2", "ccops-lab-lab-deb11-01"], check=True, capture_output=True)
+    try:
+        result = run_ccops(lab_home, "inspect", "--output", "json")
+        data = json.loads(result.stdout)
+        outcomes = {h["host"]: h["outcome"] for h in data["hosts"]}
+        assert result.returncode == 2 and data["status"] == "failed"
+        assert outcomes == {"lab-deb11-01": "unreachable", "lab-deb12-01": "ok", "lab-deb13-01": "ok"}
+    finally:
+        run_ccops(lab_home, "lab", "up", "--hosts", "3", check=True)
