@@ -8,7 +8,6 @@ pass outcomes and reports, never variables or environments.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -65,7 +64,7 @@ class Store:
         self.path = path
         with closing(self._connect()) as db, db:
             db.executescript(SCHEMA)
-        os.chmod(path, 0o600)
+        path.chmod(0o600)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
@@ -94,7 +93,8 @@ class Store:
                        (now(), status, exit_code, message, run_id))
 
     def runs(self, limit: int = 20, verb: str | None = None) -> list[RunRecord]:
-        query = "SELECT * FROM runs" + (" WHERE verb=?" if verb else "") + " ORDER BY started DESC, id DESC LIMIT ?"
+        where = " WHERE verb=?" if verb else ""  # constant text; values are bound parameters
+        query = f"SELECT * FROM runs{where} ORDER BY started DESC, id DESC LIMIT ?"  # noqa: S608
         args: tuple = (verb, limit) if verb else (limit,)
         with closing(self._connect()) as db:
             return [self._run(db, row, with_hosts=False) for row in db.execute(query, args)]

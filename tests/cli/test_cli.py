@@ -21,7 +21,7 @@ def test_validate_reports_every_problem_on_one_line_each_without_traceback(ccops
     lines = result.stderr.strip().splitlines()
     assert "Traceback" not in result.stderr
     assert len(lines) == 3
-    assert all(line.split(":")[0].endswith((".yml")) and line.split(":")[1].isdigit() for line in lines)
+    assert all(line.split(":")[0].endswith(".yml") and line.split(":")[1].isdigit() for line in lines)
     assert any("a.yml:2: site.code: NO is read by YAML 1.1 as a boolean" in line for line in lines)
     assert any("b.yml:2: bad YAML" in line for line in lines)
 

@@ -24,7 +24,7 @@ def test_waves_cover_every_host_once_canary_first(tmp_path):
 def test_no_batch_size_means_no_run(tmp_path):
     text = site_text(count=9).replace(", batch_size: 2", "")
     inventory = load_inventory(write_inventory(tmp_path / "inv", {"a.yml": text}))
-    with pytest.raises(CcopsError, match="no rollout.batch_size"):
+    with pytest.raises(CcopsError, match=r"no rollout\.batch_size"):
         rollout_waves(inventory, CHANGING, list(inventory.hosts.values()))
     waves = rollout_waves(inventory, CHANGING, list(inventory.hosts.values()), batch_size=3)
     assert max(len(b.hosts) for w in waves for b in w.batches) == 3

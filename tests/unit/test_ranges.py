@@ -24,6 +24,6 @@ def test_backwards_or_broken_ranges_are_refused():
 
 
 def test_compress_is_the_inverse_of_expand():
-    names = expand("sha-t[0001:0120]") + ["sha-db01"] + expand("sha-t[0200:0210]")
+    names = [*expand("sha-t[0001:0120]"), "sha-db01", *expand("sha-t[0200:0210]")]
     assert compress(names) == ["sha-db01", "sha-t[0001:0120]", "sha-t[0200:0210]"]
     assert sorted(n for p in compress(names) for n in expand(p)) == sorted(names)

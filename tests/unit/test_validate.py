@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 from ccops.inventory.load import check_inventory
-from tests.conftest import site_text, write_inventory
+from tests.conftest import EXAMPLE, site_text, write_inventory
 
 
 def problems(tmp_path: Path, sites: dict[str, str]) -> list[str]:
-    inventory, found = check_inventory(write_inventory(tmp_path / "inv", sites))
+    _, found = check_inventory(write_inventory(tmp_path / "inv", sites))
     return [f"{Path(p.file).name}:{p.line}: {p.message}" for p in found]
 
 
@@ -136,8 +136,6 @@ def test_missing_inventory_and_empty_sites(tmp_path):
 
 
 def test_the_example_inventory_is_a_real_centre():
-    from tests.conftest import EXAMPLE
-
     inventory, found = check_inventory(EXAMPLE)
     assert found == []
     roles = [h.role for h in inventory.hosts.values()]

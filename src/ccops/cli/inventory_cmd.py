@@ -44,9 +44,8 @@ def validate(inventory: Path | None, output: str) -> None:
         if problems:
             raise SystemExit(1)
         return
-    if problems:
+    if problems or model is None:
         raise InventoryError(problems)
-    assert model is not None
     click.echo(f"{path}: {len(model.sites)} site(s), {len(model.hosts)} host(s), no problems")
 
 

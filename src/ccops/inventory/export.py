@@ -101,8 +101,8 @@ def connection_vars(root: Path, profile: dict, port: int | None) -> dict[str, An
 def secret_lookup(root: Path, ref: dict) -> str:
     """A lookup Ansible resolves at run time; the secret itself is never written anywhere."""
     if "env" in ref:
-        return "{{ lookup('ansible.builtin.env', '%s') }}" % ref["env"]
-    return "{{ lookup('ansible.builtin.file', '%s') }}" % _path(root, ref["file"])
+        return f"{{{{ lookup('ansible.builtin.env', '{ref['env']}') }}}}"
+    return f"{{{{ lookup('ansible.builtin.file', '{_path(root, ref['file'])}') }}}}"
 
 
 def _path(root: Path, value: str) -> str:

@@ -63,7 +63,7 @@ def _site(reader: FieldReader, data: dict) -> Site:
     timezone = reader.get(raw, kp, "timezone", str, required=True)
     if timezone is not None and not _known_timezone(timezone):
         reader.report((*kp, "timezone"), f"site.timezone: unknown time zone {timezone!r} (e.g. Asia/Shanghai)")
-    site = Site(
+    return Site(
         code=code or "",
         name=reader.get(raw, kp, "name", str, default="") or "",
         city=reader.get(raw, kp, "city", str, required=True) or "",
@@ -75,7 +75,6 @@ def _site(reader: FieldReader, data: dict) -> Site:
         rollout=_rollout(reader, raw.get("rollout", {}), (*kp, "rollout")),
         busy_check=reader.get(raw, kp, "busy_check", dict, default={}),
     )
-    return site
 
 
 def _known_timezone(name: str) -> bool:

@@ -104,7 +104,8 @@ class _Builder:
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                self.problems.append(Problem(self.path, line, "keys must be plain words (no merge keys or complex keys)"))
+                self.problems.append(Problem(self.path, line,
+                                             "keys must be plain words (no merge keys or complex keys)"))
                 continue
             key = key_node.value
             if key in out:
@@ -115,7 +116,7 @@ class _Builder:
         return out
 
 
-def load(path: Path, label: str | None = None) -> tuple[YamlDoc | None, list[Problem]]:
+def load(path: Path, label: str | None = None) -> tuple[YamlDoc | None, list[Problem]]:  # noqa: PLR0911
     """Load ``path``; on failure return ``None`` and the problems found."""
     name = label or str(path)
     try:

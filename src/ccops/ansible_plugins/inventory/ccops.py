@@ -68,6 +68,5 @@ class InventoryModule(BaseInventoryPlugin):
             for group in groups[1:]:
                 inventory.add_child(group, host.name)
             for key, value in host_vars(model, host).items():
-                if key in TEMPLATED_VARS:
-                    value = trust_as_template(value)
-                inventory.set_variable(host.name, key, value)
+                trusted = trust_as_template(value) if key in TEMPLATED_VARS else value
+                inventory.set_variable(host.name, key, trusted)
