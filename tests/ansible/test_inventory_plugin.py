@@ -43,7 +43,9 @@ def test_the_plugin_refuses_a_bad_inventory_with_file_and_line(tmp_path):
     (bad / "sites").mkdir(parents=True)
     (bad / "ccops.yml").write_text("plugin: ccops\n")
     (bad / "sites" / "x.yml").write_text("site: {code: x1, city: c, timezone: UTC}\ngroups: 7\n")
+    # ccops runs Ansible with unparsed inventories failing (stock Ansible only warns)
+    env = {**ccops_env(tmp_path), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"}
     result = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(bad), "--list"], cwd=ROOT,
-                            capture_output=True, text=True, env=ccops_env(tmp_path), timeout=120)
+                            capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode != 0
     assert "x.yml:2: groups: expected a list, got a number" in result.stderr

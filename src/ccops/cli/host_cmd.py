@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ccops.cli.inspect_cmd import _uptime
-from ccops.cli.options import emit_json, inventory_option, output_option, resolve_inventory, table
+from ccops.cli.options import inventory_option, output_option, resolve_inventory
+from ccops.cli.output import emit_json, table, uptime
 from ccops.errors import CcopsError
 
 
@@ -62,7 +62,7 @@ def render(name: str, entry: dict | None, asset: dict | None, history: list[dict
             f"kernel {os_info.get('kernel')}",
             f"hardware  {hw.get('vendor')} {hw.get('product')}, {hw.get('cpus')} CPU, {hw.get('memory_mb')} MB RAM, "
             f"virtualization {hw.get('virtualization') or 'none'}",
-            f"uptime    {_uptime(rec.get('uptime_seconds'))}",
+            f"uptime    {uptime(rec.get('uptime_seconds'))}",
             f"packages  {(rec.get('packages') or {}).get('count')} installed",
             f"updates   {updates.get('pending')} pending, {updates.get('security')} security", ""]
     for item in (updates.get("items") or [])[:20]:

@@ -7,15 +7,8 @@ from pathlib import Path
 
 import click
 
-from ccops.cli.options import (
-    build_selector,
-    emit_json,
-    inventory_option,
-    output_option,
-    resolve_inventory,
-    selector_options,
-    table,
-)
+from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
+from ccops.cli.output import emit_json, table, uptime
 
 
 @click.command()
@@ -57,7 +50,7 @@ def summary_table(result) -> str:
         rows.append([
             outcome.host, outcome.outcome,
             f"{os_info.get('distribution', '')} {os_info.get('version', '')}".strip() or "-",
-            _uptime(report.get("uptime_seconds")),
+            uptime(report.get("uptime_seconds")),
             (report.get("packages") or {}).get("count", "-"),
             f"{updates.get('pending', '-')} ({updates.get('security', '-')} sec)" if updates else "-",
             f"{root.get('used_pct', '-')}%" if root else "-",
@@ -65,9 +58,3 @@ def summary_table(result) -> str:
         ])
     return table(rows, ["HOST", "RESULT", "OS", "UPTIME", "PACKAGES", "PENDING UPDATES", "DISK /", "MESSAGE"])
 
-
-def _uptime(seconds: object) -> str:
-    if not isinstance(seconds, int | float):
-        return "-"
-    days, rest = divmod(int(seconds), 86400)
-    return f"{days}d {rest // 3600}h" if days else f"{rest // 3600}h {rest % 3600 // 60}m"

@@ -6,15 +6,8 @@ from pathlib import Path
 
 import click
 
-from ccops.cli.options import (
-    build_selector,
-    emit_json,
-    inventory_option,
-    output_option,
-    resolve_inventory,
-    selector_options,
-    table,
-)
+from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
+from ccops.cli.output import emit_json, table
 from ccops.errors import InventoryError
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from ccops.paths import default_inventory
-from ccops.select import Selector
 
 OUTPUTS = ("text", "json")
 
@@ -45,15 +42,7 @@ def selector_options(func: Callable) -> Callable:
     return func
 
 
-def build_selector(sites: tuple, roles: tuple, os_variants: tuple, lines: tuple, limit: tuple) -> Selector:
+def build_selector(sites: tuple, roles: tuple, os_variants: tuple, lines: tuple, limit: tuple):
+    from ccops.select import Selector
+
     return Selector(sites=sites, roles=roles, os=os_variants, lines=lines, limit=limit)
-
-
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
-
-
-def table(rows: list[list[Any]], headers: list[str]) -> str:
-    cells = [[str(c) for c in headers], *[[("" if c is None else str(c)) for c in row] for row in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ccops.cli.options import build_selector, emit_json, inventory_option, resolve_inventory, selector_options
+from ccops.cli.options import build_selector, inventory_option, resolve_inventory, selector_options
+from ccops.cli.output import emit_json
 
 
 @click.command()

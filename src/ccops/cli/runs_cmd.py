@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ccops.cli.options import emit_json, output_option, table
+from ccops.cli.options import output_option
+from ccops.cli.output import emit_json, table
 from ccops.errors import CcopsError
 
 
