@@ -6,7 +6,6 @@ batches its plan shows.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +127,7 @@ def host_actions(verb: Verb, hosts: list[Host], inventory: Inventory) -> list[Ac
     for host in hosts:
         merged = {**inventory.sites[host.site].vars, **host.vars}
         changed = {k: v for k, v in sorted(merged.items()) if k in defaults and defaults[k] != v}
-        key = json.dumps([host.os, changed], sort_keys=True, default=str)
+        key = f"{host.os}|{changed!r}"  # changed is built in sorted key order
         row = rows.get(key)
         if row is None:
             tasks = [f"{role}: {verb.action} ({host.os_family})" for role in verb.roles]
