@@ -29,6 +29,18 @@ for unit in systemd-udevd.service systemd-udev-trigger.service getty@tty1.servic
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
 
+# the lab restore card (reverts /usr, /etc and /var/lib/dpkg at boot once enabled)
+here="$(dirname "$0")"
+install -m 0755 "$here/restore-card" "$root/usr/local/sbin/ccops-restore-card"
+install -m 0644 "$here/ccops-restore-card.service" "$root/etc/systemd/system/ccops-restore-card.service"
+mkdir -p "$root/etc/systemd/system/sysinit.target.wants"
+ln -sf /etc/systemd/system/ccops-restore-card.service \
+  "$root/etc/systemd/system/sysinit.target.wants/ccops-restore-card.service"
+# an application health check the lab inventory declares, and a seat-busy flag folder
+install -m 0755 "$here/health" "$root/usr/local/bin/ccops-lab-health"
+mkdir -p "$root/var/lib/ccops-lab" "$root/etc/ccops-lab"
+printf 'setting=1\n' > "$root/etc/ccops-lab/app.conf"
+
 # apt inside the image uses the same sources it was built from, plus updates and security
 rm -f "$root/etc/apt/sources.list"
 cp "$CCOPS_LAB_SOURCES" "$root/etc/apt/sources.list.d/debian.sources"

@@ -73,8 +73,22 @@ def _site(reader: FieldReader, data: dict) -> Site:
         distribution_point=reader.get(raw, kp, "distribution_point", dict, default={}),
         backup_target=reader.get(raw, kp, "backup_target", dict, default={}),
         rollout=_rollout(reader, raw.get("rollout", {}), (*kp, "rollout")),
-        busy_check=reader.get(raw, kp, "busy_check", dict, default={}),
+        busy_check=_busy_check(reader, raw.get("busy_check", {}), (*kp, "busy_check")),
     )
+
+
+def _busy_check(reader: FieldReader, raw: Any, kp: tuple) -> dict:
+    """How to tell whether an agent is logged in or on a call before touching a seat."""
+    if reader.check(raw, kp, dict) is not raw:
+        return {}
+    reader.only_keys(raw, kp, ("command", "url"))
+    if len(raw) > 1:
+        reader.report(kp, f"{dotted(kp)}: either command (run on the seat, exit 0 = free) or url, not both")
+    command = reader.get(raw, kp, "command", list)
+    if command is not None and (not command or not all(isinstance(a, str) for a in command)):
+        reader.report((*kp, "command"), f"{dotted((*kp, 'command'))}: a command is a list of words, e.g. [test, ...]")
+    reader.get(raw, kp, "url", str)
+    return raw
 
 
 def _known_timezone(name: str) -> bool:

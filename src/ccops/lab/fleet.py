@@ -115,6 +115,8 @@ def _provision(host: LabHost, credentials: dict[str, str]) -> str:
     podman("exec", "-i", host.container, "tee", f"/home/{user}/.ssh/authorized_keys", stdin=credentials["public_key"])
     podman("exec", host.container, "chown", f"{user}:{user}", f"/home/{user}/.ssh/authorized_keys")
     podman("exec", "-i", host.container, "chpasswd", stdin=f"{user}:{credentials['password']}\n")
+    # the provisioned state is what the host's restore card returns to at every boot
+    podman("exec", host.container, "/usr/local/sbin/ccops-restore-card", "enable")
     key = podman("exec", host.container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub").split()
     return f"[127.0.0.1]:{host.port} {key[0]} {key[1]}\n"
 

@@ -36,7 +36,8 @@ def recipe_digest(variant: str) -> str:
     spec = recipe()
     suite = spec["variants"][variant]["suite"]
     h = hashlib.sha256()
-    for part in (yaml.safe_dump(spec), (project_root() / "images" / "lab" / "customize.sh").read_text(),
+    files = sorted((project_root() / "images" / "lab").iterdir())
+    for part in (yaml.safe_dump(spec), *(f.read_text() for f in files if f.is_file()),
                  build_sources(suite), image_sources(suite), variant):
         h.update(part.encode())
     return h.hexdigest()[:16]

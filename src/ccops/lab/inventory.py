@@ -34,6 +34,13 @@ def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict:
                                      "start": "00:00", "end": "23:59"}],
             "backup_target": {"host": "localhost", "path": str(lab_dir / "backups")},
             "rollout": {"canary": 1, "waves": ["50%", "100%"], "batch_size": 2, "max_fail_percentage": 0},
+            # a seat is busy while this flag exists on it (tests flip it)
+            "busy_check": {"command": ["test", "!", "-e", "/run/ccops-lab-seat-busy"]},
+        },
+        "vars": {
+            "patch_restore_card": "lab",
+            "patch_health_commands": [["/usr/local/bin/ccops-lab-health"]],
+            "backup_paths": ["/etc/ccops-lab"],
         },
         "connections": {
             "lab-ssh": {"type": "ssh", "user": "ccops", "key_file": str(lab_dir / "id_ed25519"),
