@@ -8,6 +8,7 @@ pass outcomes and reports, never variables or environments.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -20,17 +21,29 @@ CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, verb TEXT NOT NULL, operator TEXT NOT NULL, change_id TEXT,
   git_commit TEXT, inventory TEXT NOT NULL, inventory_sha256 TEXT NOT NULL,
   selectors TEXT NOT NULL, started TEXT NOT NULL, ended TEXT, status TEXT NOT NULL,
-  exit_code INTEGER, message TEXT
+  exit_code INTEGER, message TEXT, request TEXT, plan TEXT, pid INTEGER
 );
 CREATE TABLE IF NOT EXISTS host_results (
   run_id TEXT NOT NULL REFERENCES runs(id), host TEXT NOT NULL, outcome TEXT NOT NULL,
-  changed INTEGER NOT NULL DEFAULT 0, message TEXT, wave TEXT, started TEXT, ended TEXT,
+  changed INTEGER NOT NULL DEFAULT 0, message TEXT, wave TEXT, started TEXT, ended TEXT, report TEXT,
   PRIMARY KEY (run_id, host)
 );
 CREATE TABLE IF NOT EXISTS assets (
   host TEXT PRIMARY KEY, run_id TEXT NOT NULL, collected TEXT NOT NULL, record TEXT NOT NULL
 );
 """
+
+
+MIGRATIONS = {"runs": ("request TEXT", "plan TEXT", "pid INTEGER"), "host_results": ("report TEXT",)}
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Stores made by an older ccops gain the newer columns; nothing is dropped."""
+    for table, columns in MIGRATIONS.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for column in columns:
+            if column.split()[0] not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
 def now() -> str:
@@ -52,6 +65,9 @@ class RunRecord:
     status: str
     exit_code: int | None
     message: str | None
+    request: dict
+    plan: list
+    pid: int | None
     hosts: list[dict]
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,6 +80,7 @@ class Store:
         self.path = path
         with closing(self._connect()) as db, db:
             db.executescript(SCHEMA)
+            _add_missing_columns(db)
         path.chmod(0o600)
 
     def _connect(self) -> sqlite3.Connection:
@@ -72,20 +89,31 @@ class Store:
         return db
 
     def start_run(self, run_id: str, verb: str, *, operator: str, change_id: str | None,
-                  git_commit: str | None, inventory: str, inventory_sha256: str, selectors: dict) -> None:
+                  git_commit: str | None, inventory: str, inventory_sha256: str, selectors: dict,
+                  request: dict, plan: list) -> None:
         with closing(self._connect()) as db, db:
             db.execute(
                 "INSERT INTO runs (id, verb, operator, change_id, git_commit, inventory, inventory_sha256,"
-                " selectors, started, status) VALUES (?,?,?,?,?,?,?,?,?, 'running')",
+                " selectors, started, status, request, plan, pid) VALUES (?,?,?,?,?,?,?,?,?, 'running',?,?,?)",
                 (run_id, verb, operator, change_id, git_commit, inventory, inventory_sha256,
-                 json.dumps(selectors, sort_keys=True), now()))
+                 json.dumps(selectors, sort_keys=True), now(), json.dumps(request), json.dumps(plan),
+                 os.getpid()))
+
+    def reopen_run(self, run_id: str) -> None:
+        """A resumed run is running again, under this process."""
+        with closing(self._connect()) as db, db:
+            db.execute("UPDATE runs SET status='running', ended=NULL, exit_code=NULL, pid=? WHERE id=?",
+                       (os.getpid(), run_id))
 
     def record_hosts(self, run_id: str, results: list[dict]) -> None:
         with closing(self._connect()) as db, db:
             db.executemany(
-                "INSERT OR REPLACE INTO host_results (run_id, host, outcome, changed, message, wave, started, ended)"
-                " VALUES (:run_id, :host, :outcome, :changed, :message, :wave, :started, :ended)",
-                [{"run_id": run_id, "wave": None, "started": None, "ended": None, **r} for r in results])
+                "INSERT OR REPLACE INTO host_results"
+                " (run_id, host, outcome, changed, message, wave, started, ended, report)"
+                " VALUES (:run_id, :host, :outcome, :changed, :message, :wave, :started, :ended, :report)",
+                [{"run_id": run_id, "wave": None, "started": None, "ended": None, **r,
+                  "report": json.dumps(r.get("report")) if r.get("report") is not None else None}
+                 for r in results])
 
     def finish_run(self, run_id: str, status: str, exit_code: int, message: str | None = None) -> None:
         with closing(self._connect()) as db, db:
@@ -109,13 +137,15 @@ class Store:
     def _run(self, db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool) -> RunRecord:
         data = dict(row)
         data["selectors"] = json.loads(data["selectors"])
+        data["request"] = json.loads(data["request"] or "{}")
+        data["plan"] = json.loads(data["plan"] or "[]")
         hosts = []
         if with_hosts:
             hosts = [dict(r) for r in db.execute(
-                "SELECT host, outcome, changed, message, wave, started, ended FROM host_results"
+                "SELECT host, outcome, changed, message, wave, started, ended, report FROM host_results"
                 " WHERE run_id=? ORDER BY rowid", (row["id"],))]
             for host in hosts:
-                host.pop("run_id", None)
+                host["report"] = json.loads(host["report"]) if host["report"] else None
         else:
             counts = db.execute("SELECT outcome, COUNT(*) FROM host_results WHERE run_id=? GROUP BY outcome",
                                 (row["id"],)).fetchall()

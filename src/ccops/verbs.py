@@ -23,6 +23,10 @@ VERBS = {
     for verb in (
         Verb("inspect", "inspect.yml", ("asset",), "inspect", ("active", "retiring"), False,
              "collect each host's asset record: OS, hardware, packages, updates, disks, services, logs"),
+        Verb("patch", "patch.yml", ("patch", "backup", "restore_card"), "patch", ("active",), True,
+             "pre-checks, verified backup, updates, reboot, health check, backup after, re-baseline"),
+        Verb("rollback", "rollback.yml", ("backup",), "rollback", ("active", "retiring"), False,
+             "restore a chosen verified backup on one host"),
     )
 }
 

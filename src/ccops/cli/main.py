@@ -7,7 +7,7 @@ import sys
 import click
 
 from ccops import __version__
-from ccops.cli import host_cmd, inspect_cmd, inventory_cmd, lab_cmd, plan_cmd, runs_cmd
+from ccops.cli import backups_cmd, host_cmd, inspect_cmd, inventory_cmd, lab_cmd, patch_cmd, plan_cmd, runs_cmd
 from ccops.errors import EXIT_INTERRUPTED, CcopsError
 
 EPILOG = """\b
@@ -26,14 +26,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Lifecycle operations for call-centre terminals and servers.
 
     ccops reads a YAML inventory grouped by call-centre site and runs Ansible
-    playbooks over it: inspection today, patching, software distribution and
-    decommissioning as they land. Every run leaves a record (ccops runs list).
+    playbooks over it: inspection, patching in waves with verified backups and
+    rollback; software distribution and decommissioning as they land. Every run leaves a record (ccops runs list).
     """
     ctx.ensure_object(dict)["debug"] = debug
 
 
-for command in (inventory_cmd.inventory, plan_cmd.plan, inspect_cmd.inspect, host_cmd.host,
-                runs_cmd.runs, lab_cmd.lab):
+for command in (inventory_cmd.inventory, plan_cmd.plan, inspect_cmd.inspect, patch_cmd.patch, patch_cmd.resume,
+                backups_cmd.rollback, backups_cmd.backups, host_cmd.host, runs_cmd.runs, lab_cmd.lab):
     cli.add_command(command)
 
 
