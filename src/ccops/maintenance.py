@@ -11,14 +11,19 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def window_open(site: Site, now: datetime | None = None) -> bool:
-    """True when ``now`` falls in one of the site's windows; a site without windows is always closed."""
+    """True when ``now`` falls in one of the site's windows; a site without windows is always closed.
+
+    A window from HH:MM to the same HH:MM is a whole day.
+    """
     local = (now or datetime.now(UTC)).astimezone(ZoneInfo(site.timezone))
     minutes = local.hour * 60 + local.minute
     today, yesterday = DAYS[local.weekday()], DAYS[(local.weekday() - 1) % 7]
     for window in site.maintenance_windows:
         start, end = _minutes(window["start"]), _minutes(window["end"])
         days = window.get("days") or DAYS
-        if start <= end and today in days and start <= minutes < end:
+        if start == end and today in days:  # 00:00-00:00: the whole day
+            return True
+        if start < end and today in days and start <= minutes < end:
             return True
         # a window past midnight (22:00-04:00) belongs to the day it starts on
         if start > end and ((today in days and minutes >= start) or (yesterday in days and minutes < end)):

@@ -85,7 +85,7 @@ def report_table(result) -> str:
     for outcome in result.hosts:
         report = result.reports.get(outcome.host) or {}
         before, after = report.get("versions_before") or {}, report.get("versions_after") or {}
-        backups = [b.get("id", "")[-6:] + f" {int(b.get('size') or 0) // 1024}K"
+        backups = [f"{int(b.get('size') or 0) // 1024} KiB"
                    for b in (report.get("backup_before"), report.get("backup_after")) if b]
         seconds = _seconds(outcome.started, outcome.ended)
         rows.append([outcome.host, outcome.outcome, f"{len(after) or len(before)}",

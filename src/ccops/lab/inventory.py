@@ -31,7 +31,7 @@ def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict:
         "site": {
             "code": "lab", "name": "ccops lab on this machine", "city": "localhost", "timezone": "UTC",
             "maintenance_windows": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                     "start": "00:00", "end": "23:59"}],
+                                     "start": "00:00", "end": "00:00"}],
             "backup_target": {"host": "localhost", "path": str(lab_dir / "backups")},
             "rollout": {"canary": 1, "waves": ["50%", "100%"], "batch_size": 2, "max_fail_percentage": 0},
             # a seat is busy while this flag exists on it (tests flip it)
