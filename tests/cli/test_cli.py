@@ -90,3 +90,28 @@ def test_runs_list_starts_empty_and_unknown_run_is_an_error(ccops):
     assert result.returncode == 0 and json.loads(result.stdout) == []
     missing = ccops("runs", "show", "20990101")
     assert missing.returncode == 1 and "no run" in missing.stderr
+
+
+def test_plan_patch_on_the_example_gives_windows_and_debian_their_own_tasks(ccops):
+    result = ccops("plan", "patch", "-i", str(EXAMPLE), "--site", "njjy", "--output", "json")
+    data = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert [w["name"] for w in data["waves"]][:2] == ["canary", "wave 1 (10%)"]
+    assert max(len(b["hosts"]) for w in data["waves"] for b in w["batches"]) == 50
+    tasks = {a["os"]: a["tasks"] for a in data["actions"]}
+    assert tasks["win10"][0] == "patch: patch (windows)" and tasks["debian13"][0] == "patch: patch (debian)"
+    # the retiring seat is inspected but never patched
+    assert data["excluded"] == {"lifecycle retiring": ["njjy-aw0-t0007"]}
+
+
+def test_patch_needs_a_change_id_and_confirmation(ccops):
+    missing = ccops("patch", "-i", str(EXAMPLE))
+    assert missing.returncode == 2 and "--change-id" in missing.stderr
+    unconfirmed = ccops("patch", "-i", str(EXAMPLE), "--change-id", "CHG-1", "--site", "njjy")
+    assert unconfirmed.returncode == 1 and "pass --yes" in unconfirmed.stderr
+
+
+def test_resume_and_rollback_explain_what_is_missing(ccops):
+    assert "no run 'nope'" in ccops("resume", "nope", "--yes").stderr
+    result = ccops("rollback", "shapd-db0001", "--to", "x", "-i", str(EXAMPLE), "--yes")
+    assert result.returncode == 1 and "no backup 'x' of shapd-db0001" in result.stderr

@@ -72,7 +72,7 @@ def test_killing_the_controller_leaves_no_unbacked_patch_and_no_lock(fleet):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     target = Path(fleet) / "lab" / "backups" / "lab-deb12-01"
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not list(target.glob("*-before/manifest.json")):
+    while time.monotonic() < deadline and not list(target.glob("*-before-*/manifest.json")):
         time.sleep(0.5)
     time.sleep(3)  # well into the package installation
     os.killpg(proc.pid, signal.SIGKILL)  # the whole controller: ccops, ansible-playbook, ssh
