@@ -5,6 +5,7 @@ the restore card, idempotence, busy seats and rollback on demand.
 The tests run in file order and build on each other, like a night's work.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -75,21 +76,46 @@ def test_killing_the_controller_leaves_no_unbacked_patch_and_no_lock(fleet):
     while time.monotonic() < deadline and not list(target.glob("*-before-*/manifest.json")):
         time.sleep(0.5)
     time.sleep(3)  # well into the package installation
-    os.killpg(proc.pid, signal.SIGKILL)  # the whole controller: ccops, ansible-playbook, ssh
+    _kill_tree(proc.pid)  # the whole controller: ccops, ansible-playbook (its own session), ssh
     proc.wait()
     run = json.loads(run_ccops(fleet, "runs", "list", "--output", "json", check=True).stdout)[0]
     assert run["status"] == "running" and run["change_id"] == "CHG-KILL"
     STATE["killed"] = run["id"]
     for host in ("lab-deb12-01", "lab-deb12-02"):
         _wait_for_package_manager(host)
-        if versions(host) != ORIGINAL[host]:
+        changed = _changed(host)
+        if changed:
             verified = [b for b in backups(fleet, host) if b["phase"] == "before" and b["verified"]]
-            assert verified, f"{host} changed without a verified before-backup"
+            assert verified, f"{host} changed without a verified before-backup: {changed}"
     code, data = _resume(fleet, STATE["killed"])
     assert code == 0 and data["status"] == "succeeded", data
     for host in ("lab-deb12-01", "lab-deb12-02"):
         assert pexec(host, "dpkg", "--audit").strip() == ""
-        assert versions(host) != ORIGINAL[host]
+        assert _changed(host)
+
+
+def _changed(host: str) -> dict[str, tuple[str, str]]:
+    now = versions(host)
+    return {name: (old, now[name]) for name, old in ORIGINAL[host].items() if now.get(name, old) != old}
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a process and every descendant, whatever session or process group it is in."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo += children.get(current, [])
+    for member in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member, signal.SIGKILL)
 
 
 def _wait_for_package_manager(host: str, timeout: float = 300) -> None:
