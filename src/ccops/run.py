@@ -204,7 +204,8 @@ class _Execution:
             self.outcomes += batch_outcomes
             if self.verb.changes_hosts:
                 halt = gate_reason(self.inventory, wave, outcomes, self.outcomes)
-        return _wave_summary(wave.name, outcomes, started), halt
+        site_of = {h.name: b.site for b in wave.batches for h in b.hosts}
+        return _wave_summary(wave.name, outcomes, started, site_of), halt
 
     def _batch(self, hosts: list[Host], ident: str, wave: str) -> list[HostOutcome]:
         outcomes = []
@@ -248,11 +249,14 @@ def _judge(outcome: HostOutcome, report: dict | None) -> HostOutcome:
     return outcome
 
 
-def _wave_summary(name: str, outcomes: list[HostOutcome], started: datetime) -> dict:
+def _wave_summary(name: str, outcomes: list[HostOutcome], started: datetime, site_of: dict[str, str]) -> dict:
     counts: dict[str, int] = {}
+    sites: dict[str, dict[str, int]] = {}
     for o in outcomes:
         counts[o.outcome] = counts.get(o.outcome, 0) + 1
-    return {"wave": name, "hosts": len(outcomes), "outcomes": counts,
+        per_site = sites.setdefault(site_of[o.host], {})
+        per_site[o.outcome] = per_site.get(o.outcome, 0) + 1
+    return {"wave": name, "hosts": len(outcomes), "outcomes": counts, "sites": sites,
             "seconds": round((datetime.now(UTC) - started).total_seconds(), 1)}
 
 

@@ -74,8 +74,9 @@ def _print(result, output: str) -> None:
     else:
         click.echo(report_table(result))
         click.echo("")
-        click.echo(table([[w["wave"], w["hosts"], ", ".join(f"{k}={v}" for k, v in sorted(w["outcomes"].items())),
-                           f"{w['seconds']}s"] for w in result.waves], ["WAVE", "HOSTS", "RESULTS", "TIME"]))
+        rows = [[w["wave"], site, sum(counts.values()), ", ".join(f"{k}={v}" for k, v in sorted(counts.items())),
+                 f"{w['seconds']}s"] for w in result.waves for site, counts in w["sites"].items()]
+        click.echo(table(rows, ["WAVE", "SITE", "HOSTS", "RESULTS", "WAVE TIME"]))
         click.echo(f"run {result.run_id}: {result.status} ({result.message}); ccops runs show {result.run_id}")
     sys.exit(result.exit_code)
 
