@@ -121,6 +121,12 @@ def _spread(hosts: list[Host], count: int) -> list[Host]:
     return picked
 
 
+def waves_record(waves: list[Wave]) -> list[dict]:
+    """Waves as plain data: what plans print as JSON and what run records keep for resume."""
+    return [{"name": w.name, "batches": [{"site": b.site, "hosts": [h.name for h in b.hosts]} for b in w.batches]}
+            for w in waves]
+
+
 def host_actions(verb: Verb, hosts: list[Host], inventory: Inventory) -> list[Action]:
     defaults = role_defaults(verb.roles)
     rows: dict[str, Action] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ccops.inventory.ranges import compress
-from ccops.plan import Plan, inventory_label
+from ccops.plan import Plan, inventory_label, waves_record
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -15,8 +15,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "inventory_sha256": plan.inventory.digest(),
         "selectors": plan.selector.as_dict(),
         "hosts": len(plan.hosts),
-        "waves": [{"name": w.name, "batches": [{"site": b.site, "hosts": [h.name for h in b.hosts]}
-                                               for b in w.batches]} for w in plan.waves],
+        "waves": waves_record(plan.waves),
         "actions": [{"os": a.os, "playbook": a.playbook, "tasks": a.tasks, "vars": a.vars,
                      "hosts": a.hosts} for a in plan.actions],
         "excluded": {reason: [h.name for h in hosts] for reason, hosts in plan.excluded.items()},

@@ -14,6 +14,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Host, Inventory
 from ccops.maintenance import describe, window_open
 from ccops.paths import project_root, state_dir
-from ccops.plan import Batch, Plan, Wave, build_plan
+from ccops.plan import Batch, Plan, Wave, build_plan, waves_record
 from ccops.records import Store
 from ccops.runner.engine import Batch as EngineBatch
 from ccops.runner.engine import run_batch
@@ -99,7 +100,7 @@ def run_verb(request: RunRequest, progress: Progress | None = None) -> RunResult
     store.start_run(run_id, plan.verb.name, operator=operator(), change_id=request.change_id,
                     git_commit=git_commit(), inventory=str(plan.inventory.root),
                     inventory_sha256=plan.inventory.digest(), selectors=request.selector.as_dict(),
-                    request=request.as_dict(), plan=plan_record(plan.waves))
+                    request=request.as_dict(), plan=waves_record(plan.waves))
     execution = _Execution(store, run_id, request, plan.verb, plan.inventory, progress or Progress(enabled=False))
     return execution.run(plan.waves, set())
 
@@ -249,14 +250,14 @@ def _judge(outcome: HostOutcome, report: dict | None) -> HostOutcome:
     return outcome
 
 
+def _count(outcomes: list[HostOutcome]) -> dict[str, int]:
+    return dict(Counter(o.outcome for o in outcomes))
+
+
 def _wave_summary(name: str, outcomes: list[HostOutcome], started: datetime, site_of: dict[str, str]) -> dict:
-    counts: dict[str, int] = {}
-    sites: dict[str, dict[str, int]] = {}
-    for o in outcomes:
-        counts[o.outcome] = counts.get(o.outcome, 0) + 1
-        per_site = sites.setdefault(site_of[o.host], {})
-        per_site[o.outcome] = per_site.get(o.outcome, 0) + 1
-    return {"wave": name, "hosts": len(outcomes), "outcomes": counts, "sites": sites,
+    sites = {site: _count([o for o in outcomes if site_of[o.host] == site])
+             for site in dict.fromkeys(site_of[o.host] for o in outcomes)}
+    return {"wave": name, "hosts": len(outcomes), "outcomes": _count(outcomes), "sites": sites,
             "seconds": round((datetime.now(UTC) - started).total_seconds(), 1)}
 
 
@@ -266,11 +267,6 @@ def _extravars(verb: Verb, run_id: str, request: RunRequest) -> dict[str, Any]:
             **request.options}
 
 
-def plan_record(waves: list[Wave]) -> list[dict]:
-    return [{"name": w.name, "batches": [{"site": b.site, "hosts": [h.name for h in b.hosts]} for b in w.batches]}
-            for w in waves]
-
-
 def _refuse_offline(inventory: Inventory) -> None:
     if inventory.offline:
         raise CcopsError(f"{inventory.config_file}: this inventory is marked offline: true "
@@ -278,10 +274,7 @@ def _refuse_offline(inventory: Inventory) -> None:
 
 
 def _summary(outcomes: list[HostOutcome]) -> str:
-    counts: dict[str, int] = {}
-    for o in outcomes:
-        counts[o.outcome] = counts.get(o.outcome, 0) + 1
-    return ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+    return ", ".join(f"{k}={v}" for k, v in sorted(_count(outcomes).items()))
 
 
 def secret_env_names(inventory: Inventory) -> set[str]:
