@@ -22,6 +22,11 @@ from ccops.paths import project_root
 from ccops.runner.events import EventCollector
 
 REDACTED = "<redacted by ccops>"
+# What Ansible inherits from the operator's environment: locale, identity, the SSH agent,
+# Kerberos tickets and ccops's own settings. Everything else (an operator's ANSIBLE_*
+# overrides, unrelated API keys) stays out of Ansible's environment and its artifacts.
+_INHERITED = re.compile(r"^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|TERM|SSH_AUTH_SOCK"
+                        r"|KRB5CCNAME|KRB5_CONFIG|PYTHONPATH|VIRTUAL_ENV|CCOPS_[A-Z0-9_]+)$")
 # names that look like secrets are scrubbed from artifacts even when no inventory declares them
 _SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|VAULT|PRIVATE_KEY", re.IGNORECASE)
 
@@ -51,13 +56,18 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
         "ANSIBLE_FORCE_COLOR": "0",
         # an inventory Ansible cannot parse stops the run instead of matching no hosts
         "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
+        # ansible-runner turns host key checking off unless told otherwise; ccops never does
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
         "PYTHONUNBUFFERED": "1",
     }
 
     def scrub_on_launch(status: dict, runner_config: Any = None) -> None:
-        # ansible-runner writes the whole environment to artifacts/<ident>/command
-        # before it starts Ansible; rewrite it the moment the child's env is built.
-        if status.get("status") == "running" and runner_config is not None:
+        if runner_config is None:
+            return
+        if status.get("status") == "starting":
+            # before ansible-runner writes artifacts/<ident>/command and spawns Ansible
+            runner_config.env = ansible_environment(runner_config.env, env, secret_env)
+        elif status.get("status") == "running":
             scrub_command_file(Path(runner_config.artifact_dir), secret_env)
 
     result = ansible_runner.run(
@@ -83,6 +93,24 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
         raise EngineError(f"Ansible did not run the playbook ({result.status}, rc={result.rc}): "
                           f"{_tail(artifacts / 'stdout')} (artifacts: {artifacts})")
     return result.status
+
+
+def ansible_environment(built: dict[str, str], ours: dict[str, str], secret_env: set[str],
+                        operator: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment Ansible runs with: what ansible-runner and ccops set, plus an allow-list.
+
+    ansible-runner seeds the job's environment with the operator's whole one; keep only the
+    variables it added or changed, ccops's own, the allow-listed ones and the inventory's
+    secret references (Ansible looks those up at run time; artifacts get them redacted).
+    """
+    operator = os.environ if operator is None else operator
+    out = {}
+    for key, value in built.items():
+        added_by_runner = operator.get(key) != value
+        if added_by_runner or key in ours or key in secret_env or _INHERITED.match(key):
+            out[key] = value
+    out.update(ours)
+    return out
 
 
 def scrub_command_file(artifact_dir: Path, secret_env: set[str]) -> None:
