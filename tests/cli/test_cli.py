@@ -48,7 +48,9 @@ def test_show_a_host_with_its_variables_and_source(ccops):
     data = json.loads(result.stdout)
     assert data["vars"]["ccops_lifecycle"] == "retiring"
     assert data["vars"]["ansible_host"] == "10.21.0.16"
-    assert data["vars"]["ansible_password"] == "{{ lookup('ansible.builtin.env', 'CCOPS_SHAPD_WINRM_PASSWORD') }}"
+    # a constant template; the variable's name travels as data beside it
+    assert data["vars"]["ansible_password"] == "{{ lookup('ansible.builtin.env', ccops_secret_password_env) }}"
+    assert data["vars"]["ccops_secret_password_env"] == "CCOPS_SHAPD_WINRM_PASSWORD"
     lines = (EXAMPLE / "sites" / "shapd.yml").read_text().splitlines()
     assert data["defined_at"].endswith(f"shapd.yml:{lines.index('  shapd-aw0-t0007:') + 1}")
     assert "site_shapd" in data["groups"] and "os_win11" in data["groups"]

@@ -44,7 +44,8 @@ class InventoryModule(BaseInventoryPlugin):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         from ccops.inventory.export import (
-            TEMPLATED_VARS,
+            SECRET_VARS,
+            TRUSTED_TEMPLATES,
             host_groups,
             host_vars,
             site_group,
@@ -68,5 +69,7 @@ class InventoryModule(BaseInventoryPlugin):
             for group in groups[1:]:
                 inventory.add_child(group, host.name)
             for key, value in host_vars(model, host).items():
-                trusted = trust_as_template(value) if key in TEMPLATED_VARS else value
+                # only ccops's own constant templates are trusted; site file data never is
+                trusted = trust_as_template(value) if key in SECRET_VARS and value in TRUSTED_TEMPLATES else value
                 inventory.set_variable(host.name, key, trusted)
+
