@@ -7,7 +7,17 @@ import sys
 import click
 
 from ccops import __version__
-from ccops.cli import backups_cmd, host_cmd, inspect_cmd, inventory_cmd, lab_cmd, patch_cmd, plan_cmd, runs_cmd
+from ccops.cli import (
+    backups_cmd,
+    host_cmd,
+    hostkey_cmd,
+    inspect_cmd,
+    inventory_cmd,
+    lab_cmd,
+    patch_cmd,
+    plan_cmd,
+    runs_cmd,
+)
 from ccops.errors import EXIT_INTERRUPTED, CcopsError
 
 EPILOG = """\b
@@ -33,7 +43,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 for command in (inventory_cmd.inventory, plan_cmd.plan, inspect_cmd.inspect, patch_cmd.patch, patch_cmd.resume,
-                backups_cmd.rollback, backups_cmd.backups, host_cmd.host, runs_cmd.runs, lab_cmd.lab):
+                backups_cmd.rollback, backups_cmd.backups, host_cmd.host, hostkey_cmd.hostkey, runs_cmd.runs,
+                lab_cmd.lab):
     cli.add_command(command)
 
 
