@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from ccops.cli.options import output_option
@@ -48,7 +50,22 @@ def show_run(run_id: str, output: str) -> None:
     for key in ("operator", "change_id", "git_commit", "inventory", "inventory_sha256", "started", "ended",
                 "message"):
         click.echo(f"  {key:<17}{getattr(record, key) or '-'}")
-    click.echo(f"  {'selectors':<17}{record.selectors or 'all'}")
+    click.echo(f"  {'selectors':<17}{selector_text(record.selectors)}")
     click.echo("")
     click.echo(table([[h["host"], h["wave"] or "", h["outcome"], h["changed"], h["message"] or ""]
                       for h in record.hosts], ["HOST", "WAVE", "RESULT", "CHANGED", "MESSAGE"]))
+
+
+# Selector keys as the options that set them, so a run's selection can be pasted back on a command line.
+SELECTOR_OPTIONS = {"sites": "--site", "roles": "--role", "os": "--os", "lines": "--line", "limit": "--limit"}
+
+
+def selector_text(selectors: dict) -> str:
+    if not selectors:
+        return "all hosts"
+    words = []
+    for key, values in selectors.items():
+        for value in values if isinstance(values, list) else [values]:
+            option = SELECTOR_OPTIONS.get(key)
+            words += [option, shlex.quote(str(value))] if option else [shlex.quote(f"{key}={value}")]
+    return " ".join(words)
