@@ -64,7 +64,8 @@ def selector_text(selectors: dict) -> str:
     if not selectors:
         return "all hosts"
     words = []
-    for key, values in selectors.items():
+    ordered = [k for k in SELECTOR_OPTIONS if k in selectors] + [k for k in selectors if k not in SELECTOR_OPTIONS]
+    for key, values in ((k, selectors[k]) for k in ordered):
         for value in values if isinstance(values, list) else [values]:
             option = SELECTOR_OPTIONS.get(key)
             words += [option, shlex.quote(str(value))] if option else [shlex.quote(f"{key}={value}")]
