@@ -144,7 +144,12 @@ class Store:
     def _durable(self, run_id: str, op: dict, spool: bool = True) -> None:
         """Apply ``op`` after whatever the run's spool holds; if the store refuses, spool it."""
         with locked(spool_path(self.runs_dir, run_id)) as pending:
-            assert pending is not None  # noqa: S101 (a waiting lock always yields a spool)
+            if pending is None:  # the run folder is not writable: the store is the only place left
+                try:
+                    self.db.write(lambda db: _apply_all(db, [op]))
+                except (StoreError, MissingRun) as exc:
+                    raise StoreError(f"{exc}; nothing could be kept aside either: {_lost(op)}") from exc
+                return
             try:
                 self.db.write(lambda db: _apply_all(db, [*pending.ops, op]))
             except MissingRun:

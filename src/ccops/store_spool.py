@@ -15,7 +15,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,10 +42,14 @@ class Spool:
         """Every op reached the store: the file goes (kept under another name if some lines were unreadable)."""
         if self.fd is None:
             return
-        if self.unreadable:
-            self.path.replace(self.path.with_name(f"store-pending.{time.time_ns()}.unreadable"))
-        else:
-            self.path.unlink(missing_ok=True)
+        try:
+            if self.unreadable:
+                self.path.replace(self.path.with_name(f"store-pending.{time.time_ns()}.unreadable"))
+            else:
+                self.path.unlink(missing_ok=True)
+        except OSError:
+            with suppress(OSError):  # cannot remove it: empty it, so no op is replayed over newer writes
+                os.ftruncate(self.fd, 0)
         self.ops = []
 
 
@@ -92,11 +96,12 @@ def _open_current(path: Path, wait: bool) -> int | None:
 def locked(path: Path, wait: bool = True) -> Iterator[Spool | None]:
     """The spool at ``path``, locked; its ``fd`` is None when nothing is pending.
 
-    With ``wait=False`` a spool another process holds yields None: that process is flushing it.
+    None when the spool cannot be used: another process holds it (with ``wait=False``; that
+    process is flushing it) or it cannot be opened for writing.
     """
     try:
         fd = _open_current(path, wait)
-    except BlockingIOError:
+    except OSError:  # held by another process (wait=False), or not writable here (a read-only mount)
         yield None
         return
     spool = Spool(path, fd)

@@ -269,8 +269,11 @@ PRELUDE = """\
 
 def test_a_read_only_store_is_still_read_and_refuses_writes_in_one_line(tmp_path):
     home = tmp_path / "home"
-    store = Store(home / "ccops.db")
+    store = Store(home / "ccops.db", timeout=0.3)
     start(store)
+    with held(home / "ccops.db"):  # a result kept aside, that the read-only store cannot take yet
+        store.finish_run(RUN, "failed", 2, "failed=1")
+    assert (home / "runs" / RUN / SPOOL_NAME).is_file()
     script = PRELUDE + """\
     store = Store(home / "ccops.db")
     print(len(store.runs()), store.run(run).status)
@@ -283,6 +286,7 @@ def test_a_read_only_store_is_still_read_and_refuses_writes_in_one_line(tmp_path
     assert lines[0] == "1 running"
     assert lines[1].startswith(f"ERROR {home / 'ccops.db'}: the store is read-only")
     assert "set CCOPS_HOME to a writable folder" in lines[1] and len(lines) == 2
+    assert Store(home / "ccops.db").run(RUN).status == "failed"  # writable again: merged
 
 
 def test_a_full_file_system_is_one_line_naming_it_and_keeps_the_outcomes_in_that_line(tmp_path):

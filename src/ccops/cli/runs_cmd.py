@@ -37,7 +37,7 @@ def list_runs(limit: int, verb: str | None, output: str) -> None:
 @click.argument("run_id", metavar="RUN")
 @output_option()
 def show_run(run_id: str, output: str) -> None:
-    """One run with every host's outcome (RUN may be a unique prefix)."""
+    """One run with every host's outcome (RUN: the full id or a unique prefix of 8 or more characters)."""
     from ccops.run import open_store
 
     record = open_store().run(run_id)
