@@ -4,7 +4,8 @@ Every write is one transaction, so an interrupted run leaves either the old
 or the new state, never a torn record. Nothing here stores a secret: callers
 pass outcomes and reports, never variables or environments. The store is
 private to its user (0600 in a 0700 folder); store_db explains its failures,
-store_spool keeps the writes it refused, record_rows reads damaged rows.
+store_ops holds its tables and writes, store_spool keeps the writes it refused,
+record_rows reads damaged rows.
 """
 
 from __future__ import annotations
@@ -21,38 +22,10 @@ from typing import Any
 from ccops.errors import CcopsError
 from ccops.record_rows import DAMAGED, decode_asset, decode_host, decode_run
 from ccops.store_db import Database, StoreBusy, StoreError, create_private, refuse_non_file, store_timeout
+from ccops.store_ops import MissingRun, apply_all, create_schema, lost, needs_schema
 from ccops.store_spool import locked, pending, spool_path
 
 __all__ = ["NoSuchRun", "RunIdError", "RunRecord", "Store", "StoreError"]
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, verb TEXT NOT NULL, operator TEXT NOT NULL, change_id TEXT,
-  git_commit TEXT, inventory TEXT NOT NULL, inventory_sha256 TEXT NOT NULL,
-  selectors TEXT NOT NULL, started TEXT NOT NULL, ended TEXT, status TEXT NOT NULL,
-  exit_code INTEGER, message TEXT, request TEXT, plan TEXT, pid INTEGER
-);
-CREATE TABLE IF NOT EXISTS host_results (
-  run_id TEXT NOT NULL REFERENCES runs(id), host TEXT NOT NULL, outcome TEXT NOT NULL,
-  changed INTEGER NOT NULL DEFAULT 0, message TEXT, wave TEXT, started TEXT, ended TEXT, report TEXT,
-  PRIMARY KEY (run_id, host)
-);
-CREATE TABLE IF NOT EXISTS assets (
-  host TEXT PRIMARY KEY, run_id TEXT NOT NULL, collected TEXT NOT NULL, record TEXT NOT NULL
-);
-"""
-
-
-MIGRATIONS = {"runs": ("request TEXT", "plan TEXT", "pid INTEGER"), "host_results": ("report TEXT",)}
-
-
-def _add_missing_columns(db: sqlite3.Connection) -> None:
-    """Stores made by an older ccops gain the newer columns; nothing is dropped."""
-    for table, columns in MIGRATIONS.items():
-        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        for column in columns:
-            if column.split()[0] not in have:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
 def now() -> str:
@@ -106,8 +79,8 @@ class Store:
         refuse_non_file(path)
         create_private(path)
         self.db = Database(path, store_timeout() if timeout is None else timeout)
-        if self.db.read(_needs_schema):
-            self.db.write(_create_schema)
+        if self.db.read(needs_schema):
+            self.db.write(create_schema)
         self.merge_pending()
 
     # -- writes ----------------------------------------------------------------------------------
@@ -146,12 +119,12 @@ class Store:
         with locked(spool_path(self.runs_dir, run_id)) as pending:
             if pending is None:  # the run folder is not writable: the store is the only place left
                 try:
-                    self.db.write(lambda db: _apply_all(db, [op]))
+                    self.db.write(lambda db: apply_all(db, [op]))
                 except (StoreError, MissingRun) as exc:
-                    raise StoreError(f"{exc}; nothing could be kept aside either: {_lost(op)}") from exc
+                    raise StoreError(f"{exc}; nothing could be kept aside either: {lost(op)}") from exc
                 return
             try:
-                self.db.write(lambda db: _apply_all(db, [*pending.ops, op]))
+                self.db.write(lambda db: apply_all(db, [*pending.ops, op]))
             except MissingRun:
                 if spool:
                     pending.append(op)
@@ -165,7 +138,7 @@ class Store:
                 except OSError as os_exc:
                     raise StoreError(f"{exc}; the results could not be kept aside either "
                                      f"({spool_path(self.runs_dir, run_id)}: {os_exc.strerror}): "
-                                     f"{_lost(op)}") from exc
+                                     f"{lost(op)}") from exc
                 if isinstance(exc, StoreBusy):
                     return  # transient: the next write or open takes it
                 raise StoreError(f"{exc}; this run's results are kept in {pending.path} and reach the "
@@ -180,7 +153,7 @@ class Store:
                 if spool is None or spool.fd is None:
                     continue
                 try:
-                    self.db.write(lambda db, ops=spool.ops: _apply_all(db, ops))
+                    self.db.write(lambda db, ops=spool.ops: apply_all(db, ops))
                 except (StoreError, MissingRun, KeyError, TypeError, ValueError):
                     continue  # refused again, or not ours to merge: the file stays for a later open
                 spool.done()
@@ -265,66 +238,3 @@ def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool) -> RunRecor
                             (row["id"],)).fetchall()
         hosts = [{"outcome": o if isinstance(o, str) else DAMAGED, "count": n} for o, n in counts]
     return RunRecord(**data, hosts=hosts)
-
-
-def _needs_schema(db: sqlite3.Connection) -> bool:
-    tables = {r[0]: r[1] for r in db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")}
-    if not {"runs", "host_results", "assets"} <= set(tables):
-        return True
-    return any(column.split()[0] not in _columns(db, table)
-               for table, columns in MIGRATIONS.items() for column in columns)
-
-
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-
-
-def _create_schema(db: sqlite3.Connection) -> None:
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
-    _add_missing_columns(db)
-
-
-class MissingRun(Exception):
-    """The store has no record of the run these writes belong to (a new store after a damaged one)."""
-
-
-def _apply_all(db: sqlite3.Connection, ops: list[dict]) -> None:
-    for op in ops:
-        if db.execute("SELECT 1 FROM runs WHERE id=?", (op["run_id"],)).fetchone() is None:
-            raise MissingRun(op["run_id"])  # kept in the spool: host results without their run would be invisible
-        APPLY[op["op"]](db, op)
-
-
-def _apply_reopen_run(db: sqlite3.Connection, op: dict) -> None:
-    db.execute("UPDATE runs SET status='running', ended=NULL, exit_code=NULL, pid=? WHERE id=?",
-               (op["pid"], op["run_id"]))
-
-
-def _apply_record_hosts(db: sqlite3.Connection, op: dict) -> None:
-    db.executemany(
-        "INSERT OR REPLACE INTO host_results (run_id, host, outcome, changed, message, wave, started, ended, report)"
-        " VALUES (:run_id, :host, :outcome, :changed, :message, :wave, :started, :ended, :report)", op["rows"])
-
-
-def _apply_finish_run(db: sqlite3.Connection, op: dict) -> None:
-    db.execute("UPDATE runs SET ended=?, status=?, exit_code=?, message=? WHERE id=?",
-               (op["ended"], op["status"], op["exit_code"], op["message"], op["run_id"]))
-
-
-def _apply_save_assets(db: sqlite3.Connection, op: dict) -> None:
-    db.executemany("INSERT OR REPLACE INTO assets (host, run_id, collected, record) VALUES (?,?,?,?)", op["rows"])
-
-
-APPLY = {"reopen_run": _apply_reopen_run, "record_hosts": _apply_record_hosts, "finish_run": _apply_finish_run,
-         "save_assets": _apply_save_assets}
-
-
-def _lost(op: dict) -> str:
-    """What a refused write held, in the error line itself, so the user still has it."""
-    if op["op"] == "record_hosts":
-        return "host results " + ", ".join(f"{r['host']}={r['outcome']}" for r in op["rows"])
-    if op["op"] == "finish_run":
-        return f"run {op['run_id']} ended {op['status']} (exit {op['exit_code']})"
-    return f"{op['op']} for run {op['run_id']}"
