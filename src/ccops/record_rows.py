@@ -62,8 +62,9 @@ def decode_run(row: dict[str, Any]) -> dict[str, Any]:
         was = data["status"]
         data["status"] = DAMAGED
         data["message"] = f"damaged record: unreadable {', '.join(damaged)}; status was {was}"
-        if {"plan", "request"} & set(damaged):
-            data["request"] = {}  # without a trustworthy plan and request a resume must refuse, not run nothing
+        # a damaged record is never resumed: its plan may be gone (a resume would run nothing and
+        # succeed) and its status no longer shows a run still in progress; run.py refuses without a request
+        data["request"] = {}
     data["damaged"] = damaged
     return data
 

@@ -174,6 +174,7 @@ def test_bad_rows_are_shown_as_damaged_and_the_rest_of_the_history_stays(store_p
     damaged = runs[1]
     assert damaged.damaged == ["operator", "exit_code", "selectors"]
     assert damaged.message == "damaged record: unreadable operator, exit_code, selectors; status was running"
+    assert damaged.request == {}  # so ccops resume refuses it: it may still be running under its pid
     record = store.run(bad)
     assert record.hosts[0]["outcome"] == "ok" and record.hosts[0]["damaged"] == ["report"]
     assert record.hosts[0]["message"] == "damaged: unreadable report"
