@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -49,6 +50,7 @@ for command in (inventory_cmd.inventory, plan_cmd.plan, inspect_cmd.inspect, pat
 
 
 def main() -> None:
+    os.umask(0o077)  # state, artifacts and whatever Ansible writes are private to the operator
     debug = "--debug" in sys.argv[1:]
     try:
         cli.main(standalone_mode=False)
