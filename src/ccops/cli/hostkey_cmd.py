@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ccops.cli.confirm import confirm
 from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
 from ccops.cli.output import emit_json, table
 
@@ -71,8 +72,7 @@ def accept(inventory: Path | None, host: str, change_id: str | None, yes: bool) 
     if current.state == "ok":
         click.echo(f"{host}: the recorded key is the one presented; nothing to change")
         return
-    if not yes:
-        click.confirm(f"record the presented key for {host}?", abort=True, err=True)
+    confirm(f"record the presented key for {host}", yes)
     accepted = hostkeys.accept(inv, target)
     run_id = hostkeys.record_change(inv, target.name, accepted.as_dict(), change_id)
     click.echo(f"{host}: new key recorded in {accepted.known_hosts} (run {run_id})")

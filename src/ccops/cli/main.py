@@ -19,14 +19,12 @@ from ccops.cli import (
     plan_cmd,
     runs_cmd,
 )
-from ccops.errors import EXIT_INTERRUPTED, CcopsError
+from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
 
-EPILOG = """\b
-Exit codes: 0 done; 1 bad input or setup; 2 hosts failed or unreachable;
-3 a rollout gate halted the run; 4 Ansible could not run; 130 interrupted.
-\b
-Start with:  ccops lab up && ccops inspect && ccops host show lab-deb12-01
-"""
+EPILOG = "\n".join([
+    "\b", "Exit codes:", *(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items()),
+    "\b", "Start with:  ccops lab up && ccops inspect && ccops host show lab-deb12-01",
+])
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -53,10 +51,17 @@ def main() -> None:
     os.umask(0o077)  # state, artifacts and whatever Ansible writes are private to the operator
     debug = "--debug" in sys.argv[1:]
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("ccops: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C into Abort, and so is a "no" at click.confirm(abort=True): tell them apart
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            click.echo("ccops: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        click.echo("ccops: not confirmed; nothing was done", err=True)
+        sys.exit(EXIT_REFUSED)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -70,4 +75,5 @@ def main() -> None:
         click.echo("ccops: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     else:
-        sys.exit(0)
+        # --help and --version end in click's Exit, returned here as a code; commands return None
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
