@@ -9,7 +9,10 @@ RECORD = {"os": {"distribution": "Debian", "version": "12", "variant": "debian12
 
 
 def test_host_show_omits_unknown_hardware(ccops):
-    Store(ccops.home / "ccops.db").save_assets("20990101T000000Z-aaaaaa", {"njjy-db0001": RECORD})
+    store = Store(ccops.home / "ccops.db")
+    store.start_run("20990101T000000Z-aaaaaa", "inspect", operator="test", change_id=None, git_commit=None,
+                    inventory=str(EXAMPLE), inventory_sha256="0" * 64, selectors={}, request={}, plan=[])
+    store.save_assets("20990101T000000Z-aaaaaa", {"njjy-db0001": RECORD})
     result = ccops("host", "show", "njjy-db0001", "-i", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith("hardware"))
