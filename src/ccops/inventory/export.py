@@ -140,3 +140,26 @@ def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> di
     for group in sorted(groups):
         out[group] = {"hosts": groups[group]}
     return out
+
+
+SNAPSHOT_SUFFIX = ".ccops-snapshot.json"
+
+
+def snapshot(inventory: Inventory, hosts: list[Host]) -> dict[str, Any]:
+    """The validated inventory of a run's hosts, frozen when the run was planned.
+
+    Every batch's Ansible reads this file (through the ccops plugin) instead of the site
+    files: the inventory is validated once per run, and an edit made while the run goes
+    on cannot change what later batches do. The plugin trusts nothing in it but ccops's
+    constant templates, exactly as for the site files.
+    """
+    groups: dict[str, dict[str, Any]] = {}
+    out_hosts: dict[str, dict[str, Any]] = {}
+    for host in hosts:
+        site = inventory.sites[host.site]
+        names = host_groups(host, site)
+        groups.setdefault(names[0], {"vars": site_vars(site)})
+        for name in names[1:]:
+            groups.setdefault(name, {"vars": {}})
+        out_hosts[host.name] = {"groups": names, "vars": host_vars(inventory, host)}
+    return {"ccops_snapshot": 1, "inventory": str(inventory.root), "groups": groups, "hosts": out_hosts}
