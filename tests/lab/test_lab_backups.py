@@ -9,12 +9,14 @@ import os
 import shutil
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_ccops
+from tests.conftest import BIN, ROOT, ccops_env, run_ccops
 from tests.lab.conftest import pexec, reboot, versions
+from tests.lab.test_lab_patch import _kill_tree, _wait_for_package_manager
 
 pytestmark = pytest.mark.lab
 HOST = "lab-deb12-01"
@@ -141,3 +143,26 @@ def test_another_machines_backup_is_refused(fleet):
     assert "another machine" in result.stdout
     assert versions(HOST) == STATE["original"]
     assert "thawed" not in pexec(HOST, "/usr/local/sbin/ccops-restore-card", "status")
+
+
+def test_a_resumed_patch_records_everything_the_interrupted_one_changed(fleet):
+    proc = subprocess.Popen([str(BIN / "ccops"), "patch", "--yes", "--change-id", "CHG-BK2", "--limit", HOST,
+                             "--reboot", "never", "--output", "json"], cwd=ROOT, env=ccops_env(fleet),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while subprocess.run(["podman", "exec", f"ccops-lab-{HOST}", "test", "-e",
+                          "/var/lib/ccops/patch-in-progress.json"], check=False).returncode != 0:
+        assert time.monotonic() < deadline and proc.poll() is None, "the patch never marked the host"
+        time.sleep(0.5)
+    _kill_tree(proc.pid)  # the controller is lost after the before-backup, before or during the install
+    proc.wait()
+    _wait_for_package_manager(HOST)
+    run_id = json.loads(run_ccops(fleet, "runs", "list", "--output", "json", check=True).stdout)[0]["id"]
+    result = run_ccops(fleet, "resume", run_id, "--yes", "--output", "json", timeout=1800)
+    data = json.loads(result.stdout)
+    assert result.returncode == 0 and data["status"] == "succeeded", result.stderr[-3000:]
+    original, patched = STATE["original"], versions(HOST)
+    changed = data["reports"][HOST]["packages_changed"]
+    assert changed["changed"] == {n: f"{original[n]} -> {v}" for n, v in patched.items()
+                                  if n in original and original[n] != v}
+    assert changed["changed"] and changed["added"] == {n: v for n, v in patched.items() if n not in original}
