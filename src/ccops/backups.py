@@ -88,8 +88,10 @@ def _read_manifest(manifest: Path) -> dict:
 def recorded_backup(records: RunRecords, host: str, backup_id: str) -> dict | None:
     """What the patch run that made ``backup_id`` reported about it, or None."""
     match = _RUN_ID.match(backup_id)
-    record = records.run(match.group(1)) if match else None
-    if record is None or record.id != match.group(1):  # type: ignore[union-attr]
+    if match is None:
+        return None
+    record = records.run(match.group(1))
+    if record is None or record.id != match.group(1):  # Store.run also answers a prefix
         return None
     for result in record.hosts:
         report = result.get("report") if result.get("host") == host else None
