@@ -14,7 +14,7 @@ from ccops.errors import CcopsError
 
 @click.group()
 def backups() -> None:
-    """Backups at the sites' backup targets (each with a verified checksum)."""
+    """Backups at the sites' backup targets, checked against the run records."""
 
 
 @backups.command("list")
@@ -22,51 +22,77 @@ def backups() -> None:
 @inventory_option
 @output_option()
 def list_backups(host: str | None, inventory: Path | None, output: str) -> None:
-    """Every backup, or one HOST's, oldest first."""
+    """Every backup, or one HOST's (an exact name), oldest first.
+
+    RECORD says whether the share still agrees with what the run record kept
+    (sha256, size, paths, machine); MACHINE marks backups taken on another
+    machine than the host's newest backup (a rebuilt or replaced host).
+    """
+    from ccops.backups import exact_host
     from ccops.backups import list_backups as find
     from ccops.inventory.load import load_inventory
+    from ccops.run import open_store
 
-    found = find(load_inventory(resolve_inventory(inventory)), host)
+    loaded = load_inventory(resolve_inventory(inventory))
+    found = find(loaded, exact_host(loaded, host) if host is not None else None, open_store())
     if output == "json":
         emit_json(found)
         return
     click.echo(table([[b.get("host"), b.get("id"), b.get("phase"), b.get("created"), b.get("size"),
-                       str(b.get("sha256", ""))[:12], "yes" if b.get("verified") else "NO", b.get("change_id")]
-                      for b in found], ["HOST", "BACKUP", "PHASE", "CREATED", "BYTES", "SHA256", "VERIFIED",
-                                        "CHANGE"]))
+                       str(b.get("sha256", ""))[:12], _machine(b), _record(b), b.get("change_id")]
+                      for b in found], ["HOST", "BACKUP", "PHASE", "CREATED", "BYTES", "SHA256", "MACHINE",
+                                        "RECORD", "CHANGE"]))
+
+
+def _machine(backup: dict) -> str:
+    machine = str(backup.get("machine_id") or "?")[:8]
+    return f"{machine} OTHER MACHINE" if backup.get("other_machine") else machine
+
+
+def _record(backup: dict) -> str:
+    if not backup.get("recorded"):
+        return "not recorded"
+    return f"DIFFERS ({', '.join(backup['differs'])})" if backup.get("differs") else "matches"
 
 
 @click.command()
 @click.argument("host")
-@click.option("--to", "backup_id", required=True, help="The backup to return to (see ccops backups list HOST).")
+@click.option("--to", "backup_id", required=True,
+              help="The backup to return to: its id or a unique prefix (see ccops backups list HOST).")
 @inventory_option
 @click.option("--change-id", help="Change or ticket id recorded with the run.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
 @output_option()
 def rollback(host: str, backup_id: str, inventory: Path | None, change_id: str | None, yes: bool,
              output: str) -> None:
-    """Return HOST to a verified backup: its package versions and declared paths.
+    """Return HOST (an exact name) to a backup: its package versions and declared paths.
 
-    The backup's checksum is verified before anything is restored.
+    The backup must be in the run records and the share must agree with them
+    (archive sha256, manifest); the host must be the machine it was taken on.
     """
-    from ccops.backups import find_backup
+    from ccops.backups import exact_host, find_backup, verified_backup
     from ccops.inventory.load import load_inventory
-    from ccops.run import RunRequest, run_verb
+    from ccops.run import RunRequest, open_store, run_verb
     from ccops.runner.progress import Progress
     from ccops.select import Selector
 
     path = resolve_inventory(inventory)
-    backup = find_backup(load_inventory(path), host, backup_id)
+    loaded = load_inventory(path)
+    host = exact_host(loaded, host)
+    backup = find_backup(loaded, host, backup_id)
+    recorded = verified_backup(open_store(), backup)
     if not yes:
         if not sys.stdin.isatty():
             raise CcopsError("refusing to roll back without confirmation: pass --yes")
         click.confirm(f"roll {host} back to {backup['id']} ({backup.get('created')})?", abort=True, err=True)
+    # only checked values reach the playbook: hex digests and an id that names an existing folder
     request = RunRequest(path, "rollback", Selector(limit=(host,)), change_id=change_id,
-                         options={"ccops_backup_id": backup["id"], "ccops_confirmed": True})
+                         options={"ccops_backup_id": backup["id"], "ccops_backup_sha256": recorded["sha256"],
+                                  "ccops_backup_machine_id": recorded["machine_id"], "ccops_confirmed": True})
     result = run_verb(request, Progress(enabled=output == "text"))
     if output == "json":
         emit_json({**result.as_dict(), "reports": result.reports})
     else:
-        outcome = result.hosts[0]
-        click.echo(f"{host}: {outcome.outcome} {outcome.message or ''} (run {result.run_id})")
+        for outcome in result.hosts:
+            click.echo(f"{outcome.host}: {outcome.outcome} {outcome.message or ''} (run {result.run_id})")
     sys.exit(result.exit_code)
