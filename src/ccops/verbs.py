@@ -27,10 +27,11 @@ class Step:
     # under roles/<role>/tasks/; {action}, {family} (debian, windows) and {card} (restore card type) are filled in
     file: str = "{action}_{family}.yml"
     note: str = ""  # when or why it runs, for people reading the plan
+    families: tuple[str, ...] = OS_FAMILIES  # the OS families it runs on
 
     def task_file(self, family: str, card: str = "none") -> str | None:
         """The task file this step runs on a host, relative to the project; None when it runs nothing."""
-        if "{card}" in self.file and card == "none":
+        if ("{card}" in self.file and card == "none") or family not in self.families:
             return None
         return f"roles/{self.role}/tasks/" + self.file.format(action=self.action, family=family, card=card)
 
@@ -71,12 +72,15 @@ VERBS = {
              "pre-checks, verified backup, updates, reboot, health check, backup after, re-baseline",
              steps=(Step("patch", "precheck"), Step("backup", "backup", note="before"), CARD_PREPARE,
                     Step("patch", "apply"), Step("patch", "reboot", note="if needed"),
-                    HEALTH, Step("backup", "backup", note="after"), CARD_REBASELINE),
+                    HEALTH, Step("backup", "backup", note="after"), CARD_REBASELINE,
+                    Step("patch", "changes", note="packages changed, from the two backups", families=("debian",))),
              on_failure=(Step("backup", "restore", note="the before-backup"),
                          Step("patch", "reboot", note="if it had rebooted"), CARD_FREEZE, HEALTH)),
         Verb("rollback", "rollback.yml", "rollback", ("active", "retiring"), False,
-             "restore a chosen verified backup on one host",
-             steps=(Step("backup", "restore", note="the chosen backup"), HEALTH)),
+             "restore a chosen verified backup on one host, its restore card re-baselined",
+             steps=(Step("backup", "verify", note="machine and sha256 against the run record"), CARD_PREPARE,
+                    Step("backup", "restore", note="the chosen backup"), HEALTH, CARD_REBASELINE),
+             on_failure=(CARD_FREEZE,)),
     )
 }
 

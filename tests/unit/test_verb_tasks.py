@@ -87,8 +87,8 @@ def test_every_step_names_a_task_file_the_playbook_runs(verb_name, family, card)
     runs = reachable(verb.playbook, variables)
     for step in (*verb.steps, *verb.on_failure):
         file = step.task_file(family, card)
-        if file is None:
-            assert card == "none"
+        if file is None:  # a card step without a card, or a step for the other OS family
+            assert card == "none" or family not in step.families
             continue
         assert (ROOT / file).is_file(), f"{verb_name}: {step} names {file}, which does not exist"
         assert file in runs, f"{verb_name}: {file} is in the plan but {verb.playbook} never runs it ({family}, {card})"
