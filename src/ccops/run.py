@@ -14,6 +14,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ from ccops.verbs import Verb, get_verb
 
 KEEP_RUN_DIRS = int(os.environ.get("CCOPS_KEEP_RUNS", "50"))
 OUTCOME_REFUSED = "refused"  # a pre-check left the host alone (busy seat, closed window): not a failure
+CHANGE_ID_MAX = 128  # ticket ids are short; a record is not a place for prose
 
 
 @dataclass
@@ -81,6 +83,19 @@ class RunResult:
                 "hosts": [h.as_record() for h in self.hosts]}
 
 
+def change_id_problem(value: str) -> str | None:
+    """Why a change id cannot be recorded, or None. It lands in records, backups and logs as-is."""
+    if not value.strip():
+        return "is empty; give the change or ticket id, e.g. --change-id CHG-1234"
+    if len(value) > CHANGE_ID_MAX:
+        return f"is {len(value)} characters long; at most {CHANGE_ID_MAX}"
+    if any(unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp") for c in value):
+        return "contains a newline or another control character"
+    if value != value.strip():
+        return "starts or ends with spaces"
+    return None
+
+
 def open_store() -> Store:
     return Store(state_dir() / "ccops.db")
 
@@ -93,6 +108,8 @@ def prepare(request: RunRequest) -> Plan:
 
 
 def run_verb(request: RunRequest, progress: Progress | None = None) -> RunResult:
+    if request.change_id is not None and (problem := change_id_problem(request.change_id)):
+        raise CcopsError(f"change id {request.change_id[:40]!r} {problem}")
     plan = prepare(request)
     _refuse_offline(plan.inventory)
     store = open_store()

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
+from ccops.cli.options import (
+    build_selector,
+    change_id_option,
+    inventory_option,
+    output_option,
+    resolve_inventory,
+    selector_options,
+)
 from ccops.cli.output import emit_json, table, uptime
 from ccops.errors import CcopsError
 
@@ -15,7 +22,7 @@ from ccops.errors import CcopsError
 @click.command()
 @inventory_option
 @selector_options
-@click.option("--change-id", required=True, help="Change or ticket id; recorded with the run and every backup.")
+@change_id_option(required=True, help="Change or ticket id; recorded with the run and every backup.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
 @click.option("--reboot", type=click.Choice(["if_required", "always", "never"]), default="if_required",
               show_default=True, help="Reboot after patching.")
