@@ -46,8 +46,6 @@ class EventCollector:
     first_seen: dict[str, str] = field(default_factory=dict)
     last_play: str | None = None  # the play that started last (a serial play counts as one)
     in_last_play: set[str] = field(default_factory=set)  # hosts with a task result in that play
-    on_ansible_pid: Callable[[int], None] | None = None  # told once, at Ansible's first event
-    ansible_pid: int | None = None
 
     def __call__(self, event: dict) -> bool:
         kind = event.get("event", "")
@@ -55,10 +53,6 @@ class EventCollector:
         host = data.get("host")
         if host and host not in self.first_seen and kind.startswith("runner_on_"):
             self.first_seen[host] = now()
-        if self.ansible_pid is None and isinstance(event.get("pid"), int):
-            self.ansible_pid = event["pid"]
-            if self.on_ansible_pid is not None:
-                self.on_ansible_pid(event["pid"])
         if kind == "playbook_on_play_start":
             self.last_play, self.in_last_play = _play_id(data.get("uuid")), set()
         elif host and kind.startswith("runner_on_") and kind != "runner_on_start" \
