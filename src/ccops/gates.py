@@ -48,7 +48,8 @@ def gate_reason(inventory: Inventory, wave: Wave, wave_outcomes: list[HostOutcom
         limit, default = max_fail_percentage(inventory.sites[site].rollout, wave_name)
         failed = [o.host for o in wave_outcomes if site_of[o.host] == site and o.outcome in FAILING]
         if failed and 100 * len(failed) / total > limit:
-            origin = " (ccops default; set rollout.max_fail_percentage to change it)" if default else ""
+            origin = f", the default for a {'canary' if wave_name == CANARY else 'wave'}; a site sets its own " \
+                     "with rollout.max_fail_percentage" if default else ""
             return (f"{wave_name}: {len(failed)} of {total} host(s) at site {site} failed "
                     f"({100 * len(failed) / total:.0f}% > max_fail_percentage {limit:g}%{origin}): "
                     f"{', '.join(sorted(failed)[:5])}{' ...' if len(failed) > 5 else ''}")

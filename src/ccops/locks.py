@@ -81,7 +81,8 @@ class Locks:
         self.log_path = state / "locks.log"
         self.runs_dir = state / "runs"
         with self._transaction() as db:
-            db.executescript(SCHEMA)
+            for statement in filter(str.strip, SCHEMA.split(";")):
+                db.execute(statement)
         self.path.chmod(0o600)
 
     @contextmanager
