@@ -111,7 +111,7 @@ def ansible_processes(run_dir: Path) -> list[Process]:
     This finds an Ansible that was killed-controller-orphaned before ccops could record its pid.
     """
     marker = f"@{run_dir}/limit-"
-    found = []
+    parents: dict[int, int] = {}  # candidate pid -> its parent
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
@@ -119,13 +119,13 @@ def ansible_processes(run_dir: Path) -> list[Process]:
             if entry.stat().st_uid != os.getuid():
                 continue
             argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-        except OSError:
+            if any(Path(a).name == "ansible-playbook" for a in argv[:2]) and any(a.startswith(marker) for a in argv):
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        if any(Path(a).name == "ansible-playbook" for a in argv[:2]) and any(a.startswith(marker) for a in argv):
-            process = Process.of(int(entry.name))
-            if process is not None:
-                found.append(process)
-    return found
+    # Ansible's workers are forks with the same command line: only the playbook process itself counts
+    found = [Process.of(pid) for pid, parent in parents.items() if parent not in parents]
+    return [p for p in found if p is not None]
 
 
 def wait_or_stop(process: Process, timeout: float, say: Callable[[str], None], grace: float = 15.0,
