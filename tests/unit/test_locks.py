@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ccops.locks import LockError, Locks
-from ccops.processes import Process, boot_id, machine_id, start_ticks, wait_or_stop
+from ccops.processes import Process, ansible_processes, boot_id, machine_id, start_ticks, wait_or_stop
 from ccops.run import _still_running
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops, site_text, write_inventory
 
@@ -199,3 +199,21 @@ def test_a_record_that_kept_only_a_pid_does_not_block_resume_once_the_pid_is_reu
     assert _still_running(os.getpid(), "2999-01-01T00:00:00+00:00")  # started before the run: the run itself
     assert not _still_running(os.getpid(), "2000-01-01T00:00:00+00:00")  # a younger process got the number
     assert not _still_running(None, "2000-01-01T00:00:00+00:00")
+
+
+def test_a_runs_ansible_is_found_by_its_run_folder_and_its_forked_workers_are_not_counted(tmp_path):
+    script = tmp_path / "bin" / "ansible-playbook"  # forks a worker with its own command line, as Ansible does
+    script.parent.mkdir()
+    script.write_text(f"#!{sys.executable}\nimport os, time\nos.fork()\nos.write(1, b'up\\n')\ntime.sleep(60)\n")
+    script.chmod(0o700)
+    run_dir = tmp_path / "runs" / "RUN-F"
+    playbook = subprocess.Popen([str(script), "--limit", f"@{run_dir}/limit-w1-b1-a1", "patch.yml"],
+                                stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert playbook.stdout.read(6) == "up\nup\n"  # both running
+        assert [p.pid for p in ansible_processes(run_dir)] == [playbook.pid]
+        assert ansible_processes(tmp_path / "runs" / "RUN-G") == []
+        assert [a.process.pid for a in Locks(tmp_path).leftover_ansible("RUN-F")] == [playbook.pid]
+    finally:
+        os.killpg(playbook.pid, signal.SIGKILL)
+        playbook.wait()
