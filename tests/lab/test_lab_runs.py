@@ -65,11 +65,16 @@ def _ansible_child(pid: int) -> Process | None:
 @pytest.fixture
 def started():
     """Processes this test starts; whatever is left of them when it fails is killed."""
-    pids: list[int] = []
-    yield pids
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    processes: list = []  # Popen objects (ours to reap) and Process identities (the orphan)
+    yield processes
+    for process in processes:
+        if isinstance(process, subprocess.Popen):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        elif process.state() == "alive":  # never a pid that another process got since
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGKILL)
 
 
 def test_resume_after_kill_9_waits_for_the_orphaned_ansible_and_runs_one_per_host(fleet, started):
@@ -77,7 +82,7 @@ def test_resume_after_kill_9_waits_for_the_orphaned_ansible_and_runs_one_per_hos
     proc = subprocess.Popen([str(BIN / "ccops"), "patch", "--yes", "--change-id", "CHG-RUNS-KILL", "--limit", HOST,
                              "--output", "json"], cwd=ROOT, env=ccops_env(fleet), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    started.append(proc.pid)
+    started.append(proc)
     run_id = _wait("the run record", lambda: [r["id"] for r in json.loads(
         run_ccops(fleet, "runs", "list", "-o", "json", check=True).stdout) if r["change_id"] == "CHG-RUNS-KILL"],
         every=1)[0]
@@ -88,7 +93,7 @@ def test_resume_after_kill_9_waits_for_the_orphaned_ansible_and_runs_one_per_hos
     _wait("apt on the host", lambda: pexec(HOST, "pgrep", "-f", "BECOME-SUCCESS", check=False).strip())
     orphan = _ansible_child(proc.pid)
     assert orphan is not None
-    started.append(orphan.pid)
+    started.append(orphan)
     recorded = Locks(fleet).leftover_ansible(run_id)
     assert [(a.process, a.ident, a.hosts) for a in recorded] == [(orphan, "w1-b1-a1", [HOST])]
 
@@ -99,7 +104,7 @@ def test_resume_after_kill_9_waits_for_the_orphaned_ansible_and_runs_one_per_hos
 
     resume = subprocess.Popen([str(BIN / "ccops"), "resume", run_id, "--yes", "--output", "json"], cwd=ROOT,
                               env=ccops_env(fleet), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    started.append(resume.pid)
+    started.append(resume)
     second = run_dir / "artifacts" / "w1-b1-a2"
     orphan_gone = second_started = None
     most = 0
