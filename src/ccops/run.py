@@ -14,20 +14,24 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_OK, CcopsError
+from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_OK, CcopsError, RefusedError
 from ccops.gates import gate_reason
 from ccops.hostkeys import name_known_hosts
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Host, Inventory
+from ccops.locks import Locks
 from ccops.maintenance import describe, window_open
 from ccops.paths import project_root, state_dir
 from ccops.plan import Batch, Plan, Wave, build_plan, waves_record
+from ccops.processes import started_epoch, wait_or_stop
 from ccops.records import Store
 from ccops.runner.engine import Batch as EngineBatch
 from ccops.runner.engine import run_batch
@@ -38,6 +42,9 @@ from ccops.verbs import Verb, get_verb
 
 KEEP_RUN_DIRS = int(os.environ.get("CCOPS_KEEP_RUNS", "50"))
 OUTCOME_REFUSED = "refused"  # a pre-check left the host alone (busy seat, closed window): not a failure
+CHANGE_ID_MAX = 128  # ticket ids are short; a record is not a place for prose
+# how long a resume waits for an Ansible a killed run left behind before stopping it
+LEFTOVER_TIMEOUT = float(os.environ.get("CCOPS_LEFTOVER_TIMEOUT", "1800"))
 
 
 @dataclass
@@ -82,8 +89,30 @@ class RunResult:
                 "hosts": [h.as_record() for h in self.hosts]}
 
 
+def change_id_problem(value: str) -> str | None:
+    """Why a change id cannot be recorded, or None. It lands in records, backups and logs as-is."""
+    if not value.strip():
+        return "is empty; give the change or ticket id, e.g. --change-id CHG-1234"
+    if len(value) > CHANGE_ID_MAX:
+        return f"is {len(value)} characters long; at most {CHANGE_ID_MAX}"
+    if any(unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp") for c in value):
+        return "contains a newline or another control character"
+    if value != value.strip():
+        return "starts or ends with spaces"
+    return None
+
+
 def open_store() -> Store:
     return Store(state_dir() / "ccops.db")
+
+
+def open_locks() -> Locks:
+    return Locks(state_dir())
+
+
+def locks_hosts(verb: Verb) -> bool:
+    """Verbs that change hosts hold them: one such run per host at a time (rollback restores a host)."""
+    return verb.changes_hosts or verb.name == "rollback"
 
 
 def prepare(request: RunRequest) -> Plan:
@@ -94,27 +123,36 @@ def prepare(request: RunRequest) -> Plan:
 
 
 def run_verb(request: RunRequest, progress: Progress | None = None) -> RunResult:
+    if request.change_id is not None and (problem := change_id_problem(request.change_id)):
+        raise CcopsError(f"change id {request.change_id[:40]!r} {problem}")
     plan = prepare(request)
     _refuse_offline(plan.inventory)
-    store = open_store()
+    store, locks = open_store(), open_locks()
     run_id = new_run_id()
-    store.start_run(run_id, plan.verb.name, operator=operator(), change_id=request.change_id,
-                    git_commit=git_commit(), inventory=str(plan.inventory.root),
-                    inventory_sha256=plan.inventory.digest(), selectors=request.selector.as_dict(),
-                    request=request.as_dict(), plan=waves_record(plan.waves))
-    execution = _Execution(store, run_id, request, plan.verb, plan.inventory, progress or Progress(enabled=False))
-    return execution.run(plan.waves, set())
+    hosts = [h.name for h in plan.hosts] if locks_hosts(plan.verb) else []
+    _warn(locks.acquire(run_id, plan.verb.name, operator(), hosts))
+    try:
+        store.start_run(run_id, plan.verb.name, operator=operator(), change_id=request.change_id,
+                        git_commit=git_commit(), inventory=str(plan.inventory.root),
+                        inventory_sha256=plan.inventory.digest(), selectors=request.selector.as_dict(),
+                        request=request.as_dict(), plan=waves_record(plan.waves))
+        execution = _Execution(store, locks, run_id, request, plan.verb, plan.inventory,
+                               progress or Progress(enabled=False))
+        return execution.run(plan.waves, set())
+    finally:
+        locks.release(run_id)
 
 
 def resume_run(run_id: str, progress: Progress | None = None) -> RunResult:
     """Continue a halted, interrupted or killed run; hosts that finished are not run again."""
-    store = open_store()
+    store, locks = open_store(), open_locks()
     record = store.run(run_id)
     if record is None:
         raise CcopsError(f"no run {run_id!r}; see ccops runs list")
     if record.status == "succeeded":
         raise CcopsError(f"run {record.id} already succeeded; nothing to resume")
-    if record.status == "running" and record.pid and _alive(record.pid):
+    if locks.holder(record.id) is None and record.status == "running" and _still_running(record.pid,
+                                                                                        record.started):
         raise CcopsError(f"run {record.id} is still running (process {record.pid})")
     if not record.request:
         raise CcopsError(f"run {record.id} was recorded without its plan and cannot be resumed")
@@ -127,10 +165,43 @@ def resume_run(run_id: str, progress: Progress | None = None) -> RunResult:
     done = {h["host"] for h in record.hosts if h["outcome"] == "ok"}
     waves = [Wave(w["name"], [Batch(b["site"], [inventory.hosts[n] for n in b["hosts"]]) for b in w["batches"]])
              for w in record.plan]
-    store.reopen_run(record.id)
-    progress = progress or Progress(enabled=False)
-    progress.say(f"resuming run {record.id}: {len(done)} host(s) already done")
-    return _Execution(store, record.id, request, get_verb(request.verb), inventory, progress).run(waves, done)
+    verb = get_verb(request.verb)
+    todo = [h.name for w in waves for b in w.batches for h in b.hosts if h.name not in done]
+    _warn(locks.acquire(record.id, verb.name, operator(), todo if locks_hosts(verb) else []))
+    try:
+        progress = progress or Progress(enabled=False)
+        _finish_leftovers(locks, record.id)
+        store.reopen_run(record.id)
+        progress.say(f"resuming run {record.id}: {len(done)} host(s) already done")
+        return _Execution(store, locks, record.id, request, verb, inventory, progress).run(waves, done)
+    finally:
+        locks.release(record.id)
+
+
+def _finish_leftovers(locks: Locks, run_id: str) -> None:
+    """Never two Ansibles on one host: wait for (then stop) what a killed attempt of this run left running."""
+    for left in locks.leftover_ansible(run_id):
+        hosts = f" on {', '.join(left.hosts)}" if left.hosts else ""
+        _warn([f"waiting for Ansible pid {left.process.pid} left by the killed run{hosts} "
+               f"(batch {left.ident}; at most {LEFTOVER_TIMEOUT:g}s, then it is stopped)"])
+        how = wait_or_stop(left.process, LEFTOVER_TIMEOUT, lambda line: _warn([line]))
+        _warn([f"Ansible pid {left.process.pid} {how}; its hosts start over"])
+    locks.forget_ansible(run_id)
+
+
+def _still_running(pid: int | None, started: str) -> bool:
+    """A record kept only a pid (no lock): the run is alive only if that pid is a process started
+    before the run was recorded; a younger process got the number after the run died."""
+    if not pid:
+        return False
+    since = started_epoch(pid)
+    return since is not None and since <= datetime.fromisoformat(started).timestamp() + 1
+
+
+def _warn(lines: list[str]) -> None:
+    # stderr whatever the output format: a takeover or a wait must never go unexplained
+    for line in lines:
+        print(f"ccops: {line}", file=sys.stderr, flush=True)
 
 
 class _Interrupt:
@@ -158,6 +229,7 @@ class _Execution:
     """One run (or one resumption of it) in progress."""
 
     store: Store
+    locks: Locks
     run_id: str
     request: RunRequest
     verb: Verb
@@ -201,7 +273,7 @@ class _Execution:
             if self.interrupted.flag or halt or not todo:
                 continue
             self.progress.batch(wave.name, batch_no, len(wave.batches), batch.site, len(todo))
-            batch_outcomes = self._batch(todo, f"w{wave_no}-b{batch_no}", wave.name)
+            batch_outcomes = self._batch(todo, _attempt(self.run_dir, f"w{wave_no}-b{batch_no}"), wave.name)
             outcomes += batch_outcomes
             self.outcomes += batch_outcomes
             if self.verb.changes_hosts:
@@ -219,10 +291,14 @@ class _Execution:
         if hosts:
             collector = EventCollector(on_event=self.progress)
             names = [h.name for h in hosts]
-            run_batch(state_dir() / "runs" / self.run_id,
-                      EngineBatch(ident, f"playbooks/{self.verb.playbook}", self.inventory.config_file, names,
-                                  _extravars(self.verb, self.run_id, self.request), self.request.forks),
-                      collector, lambda: self.interrupted.flag, secret_env_names(self.inventory))
+            try:
+                run_batch(self.run_dir,
+                          EngineBatch(ident, f"playbooks/{self.verb.playbook}", self.inventory.config_file, names,
+                                      _extravars(self.verb, self.run_id, self.request), self.request.forks),
+                          collector, lambda: self.interrupted.flag, secret_env_names(self.inventory),
+                          on_ansible=lambda pid: self.locks.record_ansible(self.run_id, ident, pid, names))
+            finally:
+                self.locks.forget_ansible(self.run_id, ident)
             outcomes += [_judge(o, collector.reports.get(o.host)) for o in collector.outcomes(names)]
             name_known_hosts(self.inventory, outcomes)
             self.reports.update({h: r for h, r in collector.reports.items() if h in names})
@@ -231,6 +307,10 @@ class _Execution:
         self.store.record_hosts(self.run_id, [{**o.as_record(), "wave": wave, "report": self.reports.get(o.host)}
                                               for o in outcomes])
         return outcomes
+
+    @property
+    def run_dir(self) -> Path:
+        return state_dir() / "runs" / self.run_id
 
     def _verdict(self, halt: str | None) -> tuple[str, int, str]:
         if self.interrupted.flag:
@@ -271,7 +351,7 @@ def _extravars(verb: Verb, run_id: str, request: RunRequest) -> dict[str, Any]:
 
 def _refuse_offline(inventory: Inventory) -> None:
     if inventory.offline:
-        raise CcopsError(f"{inventory.config_file}: this inventory is marked offline: true "
+        raise RefusedError(f"{inventory.config_file}: this inventory is marked offline: true "
                          "(for planning and review only); ccops runs nothing against it")
 
 
@@ -290,14 +370,12 @@ def secret_env_names(inventory: Inventory) -> set[str]:
     return names
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _attempt(run_dir: Path, batch: str) -> str:
+    """The batch's next attempt ident (w1-b2-a3): every attempt keeps its own artifacts and logs."""
+    attempt = 1
+    while (run_dir / "artifacts" / f"{batch}-a{attempt}").exists() or (run_dir / f"limit-{batch}-a{attempt}").exists():
+        attempt += 1
+    return f"{batch}-a{attempt}"
 
 
 def new_run_id() -> str:

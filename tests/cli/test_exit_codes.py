@@ -142,8 +142,6 @@ def test_a_guard_refusal_lifecycle(ccops, tmp_path, closed_ports):
     assert json.loads(ccops("runs", "list", "--output", "json").stdout) == []
 
 
-@pytest.mark.xfail(strict=True, reason="run.py's _refuse_offline raises a plain CcopsError (exit 1); it must raise "
-                                       "ccops.errors.RefusedError (owned by the run.py engineer)")
 def test_a_guard_refusal_offline_inventory(ccops):
     result = ccops("inspect", "-i", str(EXAMPLE), "--limit", "shapd-db0001")
     assert "offline: true" in result.stderr

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from ccops.cli.confirm import confirm
 from ccops.cli.options import inventory_option, output_option, resolve_inventory
 from ccops.cli.output import emit_json, table
-from ccops.errors import CcopsError
 
 
 @click.group()
@@ -81,10 +81,7 @@ def rollback(host: str, backup_id: str, inventory: Path | None, change_id: str |
     host = exact_host(loaded, host)
     backup = find_backup(loaded, host, backup_id)
     recorded = verified_backup(open_store(), backup)
-    if not yes:
-        if not sys.stdin.isatty():
-            raise CcopsError("refusing to roll back without confirmation: pass --yes")
-        click.confirm(f"roll {host} back to {backup['id']} ({backup.get('created')})?", abort=True, err=True)
+    confirm(f"roll {host} back to {backup['id']} ({backup.get('created')})", yes)
     # only checked values reach the playbook: hex digests and an id that names an existing folder
     request = RunRequest(path, "rollback", Selector(limit=(host,)), change_id=change_id,
                          options={"ccops_backup_id": backup["id"], "ccops_backup_sha256": recorded["sha256"],

@@ -7,9 +7,27 @@ from pathlib import Path
 
 import click
 
+from ccops.errors import CcopsError
 from ccops.paths import default_inventory
 
 OUTPUTS = ("text", "json")
+
+
+def check_change_id(value: str | None) -> str | None:
+    """Refuse, in one line, a change id that is empty, too long or carries control characters."""
+    if value is None:
+        return None
+    from ccops.run import change_id_problem  # ccops --help must not import the runner
+
+    problem = change_id_problem(value)
+    if problem:
+        raise CcopsError(f"--change-id {value[:40]!r}{'...' if len(value) > 40 else ''} {problem}")
+    return value
+
+
+def change_id_option(required: bool, help: str) -> Callable:
+    return click.option("--change-id", required=required, help=help,
+                        callback=lambda ctx, param, value: check_change_id(value))
 
 
 def inventory_option(func: Callable) -> Callable:

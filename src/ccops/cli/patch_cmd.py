@@ -7,15 +7,22 @@ from pathlib import Path
 
 import click
 
-from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
+from ccops.cli.confirm import confirm
+from ccops.cli.options import (
+    build_selector,
+    change_id_option,
+    inventory_option,
+    output_option,
+    resolve_inventory,
+    selector_options,
+)
 from ccops.cli.output import emit_json, table, uptime
-from ccops.errors import CcopsError
 
 
 @click.command()
 @inventory_option
 @selector_options
-@click.option("--change-id", required=True, help="Change or ticket id; recorded with the run and every backup.")
+@change_id_option(required=True, help="Change or ticket id; recorded with the run and every backup.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
 @click.option("--reboot", type=click.Choice(["if_required", "always", "never"]), default="if_required",
               show_default=True, help="Reboot after patching.")
@@ -41,7 +48,7 @@ def patch(inventory: Path | None, change_id: str, batch_size: int | None, reboot
     request = RunRequest(resolve_inventory(inventory), "patch", build_selector(**selectors), change_id=change_id,
                          batch_size=batch_size, forks=forks, emergency=emergency, options={"ccops_reboot": reboot})
     plan = prepare(request)
-    _confirm(f"patch {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {change_id}", yes)
+    confirm(f"patch {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {change_id}", yes)
     result = run_verb(request, Progress(enabled=output == "text"))
     _print(result, output)
 
@@ -56,16 +63,8 @@ def resume(run_id: str, yes: bool, output: str) -> None:
     from ccops.run import resume_run
     from ccops.runner.progress import Progress
 
-    _confirm(f"resume run {run_id}", yes)
+    confirm(f"resume run {run_id}", yes)
     _print(resume_run(run_id, Progress(enabled=output == "text")), output)
-
-
-def _confirm(what: str, yes: bool) -> None:
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise CcopsError(f"refusing to {what} without confirmation: pass --yes")
-    click.confirm(f"{what}?", abort=True, err=True)
 
 
 def _print(result, output: str) -> None:

@@ -6,6 +6,7 @@ import shlex
 
 import click
 
+from ccops.cli.confirm import confirm
 from ccops.cli.options import output_option
 from ccops.cli.output import emit_json, table
 from ccops.errors import CcopsError
@@ -54,6 +55,28 @@ def show_run(run_id: str, output: str) -> None:
     click.echo("")
     click.echo(table([[h["host"], h["wave"] or "", h["outcome"], h["changed"], h["message"] or ""]
                       for h in record.hosts], ["HOST", "WAVE", "RESULT", "CHANGED", "MESSAGE"]))
+
+
+@runs.command("unlock")
+@click.argument("run_id", metavar="RUN")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
+def unlock_run(run_id: str, yes: bool) -> None:
+    """Release the host locks of RUN, a run known to be dead.
+
+    Locks of a dead run on this machine are taken over by themselves; a run
+    started on another jump host sharing this state folder cannot be judged
+    from here, so its locks stay until released with this command.
+    """
+    from ccops.run import open_locks, operator
+
+    locks = open_locks()
+    holder = locks.holder(run_id)
+    if holder is None:
+        raise CcopsError(f"run {run_id!r} holds no lock; see ccops runs list")
+    confirm(f"release {len(holder.hosts)} host lock(s) of {holder.describe()} (only if that run is no longer running)",
+            yes)
+    locks.unlock(run_id, operator())
+    click.echo(f"released the locks of run {run_id} on {', '.join(holder.hosts) or 'no host'}")
 
 
 # Selector keys as the options that set them, so a run's selection can be pasted back on a command line.

@@ -42,8 +42,14 @@ class Batch:
 
 
 def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
-              cancelled: Callable[[], bool], secret_env: set[str]) -> str:
-    """Run one batch; returns ansible-runner's status (successful, failed, canceled, timeout)."""
+              cancelled: Callable[[], bool], secret_env: set[str],
+              on_ansible: Callable[[int], None] | None = None) -> str:
+    """Run one batch; returns ansible-runner's status (successful, failed, canceled, timeout).
+
+    ``on_ansible`` is told the ansible-playbook process's pid once, at its first event (ansible-runner
+    keeps the pexpect child to itself; every event carries the pid of the process that sent it), before
+    any task has reached a host, so that a killed controller's successor can find that process.
+    """
     import ansible_runner  # imported here: ccops --help must not pay for it
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -70,6 +76,15 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
         elif status.get("status") == "running":
             scrub_command_file(Path(runner_config.artifact_dir), secret_env)
 
+    told: list[int] = []
+
+    def handle_event(event: dict) -> bool:
+        pid = event.get("pid")
+        if on_ansible is not None and not told and isinstance(pid, int) and _is_our_child(pid):
+            told.append(pid)
+            on_ansible(pid)
+        return collector(event)
+
     result = ansible_runner.run(
         private_data_dir=str(run_dir),
         project_dir=str(project_root()),
@@ -80,7 +95,7 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
         extravars=batch.extravars,
         forks=batch.forks,
         envvars=env,
-        event_handler=collector,
+        event_handler=handle_event,
         status_handler=scrub_on_launch,
         cancel_callback=cancelled,
         quiet=True,
@@ -126,6 +141,14 @@ def scrub_command_file(artifact_dir: Path, secret_env: set[str]) -> None:
     tmp.write_text(json.dumps(data), encoding="utf-8")
     tmp.chmod(0o600)
     tmp.replace(path)
+
+
+def _is_our_child(pid: int) -> bool:
+    try:
+        ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return False
+    return ppid == os.getpid()
 
 
 def _tail(path: Path, lines: int = 3) -> str:

@@ -44,6 +44,8 @@ class EventCollector:
     errors: dict[str, str] = field(default_factory=dict)
     reports: dict[str, dict] = field(default_factory=dict)
     first_seen: dict[str, str] = field(default_factory=dict)
+    last_play: str | None = None  # the play that started last (a serial play counts as one)
+    in_last_play: set[str] = field(default_factory=set)  # hosts with a task result in that play
 
     def __call__(self, event: dict) -> bool:
         kind = event.get("event", "")
@@ -51,6 +53,11 @@ class EventCollector:
         host = data.get("host")
         if host and host not in self.first_seen and kind.startswith("runner_on_"):
             self.first_seen[host] = now()
+        if kind == "playbook_on_play_start":
+            self.last_play, self.in_last_play = _play_id(data.get("uuid")), set()
+        elif host and kind.startswith("runner_on_") and kind != "runner_on_start" \
+                and _play_id(data.get("play_uuid")) == self.last_play:
+            self.in_last_play.add(host)
         res = data.get("res") or {}
         if kind == "runner_on_ok":
             report = (res.get("ansible_facts") or {}).get("ccops_report")
@@ -77,7 +84,10 @@ class EventCollector:
                 outcome = OUTCOME_FAILED
             elif host in (stats.get("rescued") or {}):
                 outcome = OUTCOME_RESCUED
-            elif any(host in (stats.get(k) or {}) for k in ("ok", "changed", "skipped", "ignored")):
+            elif host in self.in_last_play and any(host in (stats.get(k) or {})
+                                                   for k in ("ok", "changed", "skipped", "ignored")):
+                # the stats count the validation play, which contacts no host: only a result in the
+                # playbook's last play shows that the host was reached (serial plays stop early)
                 outcome = OUTCOME_OK
             else:
                 outcome = OUTCOME_NOT_RUN
@@ -85,6 +95,11 @@ class EventCollector:
             out.append(HostOutcome(host, outcome, changed, self.errors.get(host), self.first_seen.get(host),
                                    ended if host in self.first_seen else None))
         return out
+
+
+def _play_id(uuid: object) -> str | None:
+    # ansible-runner suffixes a serial play's uuid per batch (UUID_1, UUID_2): one play all the same
+    return str(uuid).split("_")[0] if uuid else None
 
 
 def _message(res: dict) -> str:
