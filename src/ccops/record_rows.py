@@ -16,7 +16,8 @@ DAMAGED = "damaged"
 TEXT = ("id", "verb", "operator", "inventory", "inventory_sha256", "started", "status")
 OPTIONAL_TEXT = ("change_id", "git_commit", "ended", "message")
 OPTIONAL_INT = ("exit_code", "pid")
-JSON_COLUMNS: dict[str, tuple[type, Any]] = {"selectors": (dict, {}), "request": (dict, {}), "plan": (list, [])}
+# plan: the approved plan document (older records kept only its list of waves)
+JSON_COLUMNS: dict[str, tuple[Any, Any]] = {"selectors": (dict, {}), "request": (dict, {}), "plan": ((dict, list), [])}
 
 
 def _text(value: Any, optional: bool) -> tuple[Any, bool]:

@@ -48,7 +48,7 @@ class RunRecord:
     exit_code: int | None
     message: str | None
     request: dict
-    plan: list
+    plan: dict | list  # the approved plan document; older records: its waves
     pid: int | None
     hosts: list[dict]
     damaged: list[str] = field(default_factory=list)  # columns that could not be read (status is "damaged")
@@ -87,7 +87,7 @@ class Store:
 
     def start_run(self, run_id: str, verb: str, *, operator: str, change_id: str | None,
                   git_commit: str | None, inventory: str, inventory_sha256: str, selectors: dict,
-                  request: dict, plan: list) -> None:
+                  request: dict, plan: dict | list) -> None:
         # not spooled: a run the store cannot record must not start touching hosts
         self.db.write(lambda db: db.execute(
             "INSERT INTO runs (id, verb, operator, change_id, git_commit, inventory, inventory_sha256,"

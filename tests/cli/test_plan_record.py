@@ -24,10 +24,12 @@ def test_plan_json_is_what_the_run_record_stores(ccops, tmp_path, verb):
     assert ran.returncode in (2, 3), ran.stderr  # unreachable hosts: failed (inspect) or halted (patch)
     record = json.loads(ccops("runs", "show", json.loads(ran.stdout)["run_id"], "--output", "json",
                               check=True).stdout)
-    assert record["plan"] == planned["waves"]
+    # the record keeps the approved plan document itself, plus the inventory files it was made from
+    assert {key: record["plan"][key] for key in planned} == planned
+    assert set(record["plan"]["inventory_files"]) == {"ccops.yml", "sites/lo.yml"}
     assert (record["verb"], record["inventory_sha256"], record["selectors"]) == (
         planned["verb"], planned["inventory_sha256"], planned["selectors"])
-    assert sum(len(b["hosts"]) for w in record["plan"] for b in w["batches"]) == planned["hosts"] == 3
+    assert sum(len(b["hosts"]) for w in record["plan"]["waves"] for b in w["batches"]) == planned["hosts"] == 3
 
 
 def test_plan_names_the_restore_card_files_each_host_runs(ccops, tmp_path):

@@ -93,7 +93,7 @@ def test_change_ids_are_refused_in_one_line(ccops, tmp_path, change_id, why):
     for argv in (["patch", "-i", str(inv), "--yes", "--emergency", "--change-id", change_id],
                  ["inspect", "-i", str(inv), "--change-id", change_id]):
         result = ccops(*argv)
-        assert result.returncode == 1 and why in result.stderr, result.stderr
+        assert result.returncode == 64 and why in result.stderr, result.stderr  # a usage error
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (ccops.home / "runs").exists()  # nothing ran
 

@@ -15,7 +15,7 @@ import pytest
 
 from ccops.locks import LockError, Locks
 from ccops.processes import Process, ansible_processes, boot_id, machine_id, start_ticks, wait_or_stop
-from ccops.run import _still_running
+from ccops.run.resume import _still_running
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops, site_text, write_inventory
 
 

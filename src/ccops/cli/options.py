@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ccops.errors import CcopsError
+from ccops.errors import UsageError
 from ccops.paths import default_inventory
 
 OUTPUTS = ("text", "json")
@@ -17,11 +17,11 @@ def check_change_id(value: str | None) -> str | None:
     """Refuse, in one line, a change id that is empty, too long or carries control characters."""
     if value is None:
         return None
-    from ccops.run import change_id_problem  # ccops --help must not import the runner
+    from ccops.run.request import change_id_problem  # ccops --help must not import the runner
 
     problem = change_id_problem(value)
     if problem:
-        raise CcopsError(f"--change-id {value[:40]!r}{'...' if len(value) > 40 else ''} {problem}")
+        raise UsageError(f"--change-id {value[:40]!r}{'...' if len(value) > 40 else ''} {problem}")
     return value
 
 

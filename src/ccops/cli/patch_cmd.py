@@ -42,29 +42,34 @@ def patch(inventory: Path | None, change_id: str, batch_size: int | None, reboot
 
     Review first: ccops plan patch [selectors].
     """
-    from ccops.run import RunRequest, prepare, run_verb
+    from ccops.run import RunRequest, execute, prepare
     from ccops.runner.progress import Progress
 
     request = RunRequest(resolve_inventory(inventory), "patch", build_selector(**selectors), change_id=change_id,
                          batch_size=batch_size, forks=forks, emergency=emergency, options={"ccops_reboot": reboot})
-    plan = prepare(request)
+    # the plan confirmed here is the plan that runs: execute() does not plan again
+    prepared = prepare(request)
+    plan = prepared.plan
     confirm(f"patch {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {change_id}", yes)
-    result = run_verb(request, Progress(enabled=output == "text"))
-    _print(result, output)
+    _print(execute(prepared, Progress(enabled=output == "text")), output)
 
 
 @click.command()
 @click.argument("run_id", metavar="RUN")
+@click.option("--keep-plan", is_flag=True,
+              help="Continue the approved plan although the inventory changed since (the change is named).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
 @output_option()
-def resume(run_id: str, yes: bool, output: str) -> None:
-    """Continue a halted, interrupted or killed run. Hosts that finished are
-    not run again; every other host starts over with a new verified backup."""
+def resume(run_id: str, keep_plan: bool, yes: bool, output: str) -> None:
+    """Continue a halted, interrupted or killed run with the plan it was
+    approved with. Hosts that finished are not run again; every other host
+    starts over with a new verified backup. An inventory edited since the
+    run was planned stops the resume, naming the files, unless --keep-plan."""
     from ccops.run import resume_run
     from ccops.runner.progress import Progress
 
     confirm(f"resume run {run_id}", yes)
-    _print(resume_run(run_id, Progress(enabled=output == "text")), output)
+    _print(resume_run(run_id, Progress(enabled=output == "text"), keep_plan=keep_plan), output)
 
 
 def _print(result, output: str) -> None:

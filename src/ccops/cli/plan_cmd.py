@@ -27,7 +27,7 @@ def plan(verb: str, inventory: Path | None, batch_size: int | None, output: str,
     from ccops.run import RunRequest, prepare
 
     result = prepare(RunRequest(resolve_inventory(inventory), verb, build_selector(**selectors),
-                                batch_size=batch_size))
+                                batch_size=batch_size)).plan
     if output == "json":
         emit_json(plan_json(result))
     elif output == "markdown":

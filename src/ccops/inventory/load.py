@@ -67,7 +67,7 @@ def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
     problems += _duplicate_names(duplicates)
     problems += _duplicate_addresses(hosts.values())
     inventory = Inventory(root=config.parent, config_file=config, files=files, offline=bool(offline),
-                          sites=sites, hosts=hosts)
+                          sites=sites, hosts=hosts, sites_dir=sites_dir)
     return inventory, sorted(set(problems))
 
 

@@ -86,6 +86,26 @@ class Inventory:
     offline: bool
     sites: dict[str, Site]
     hosts: dict[str, Host]
+    sites_dir: Path | None = None  # where the site files are looked for (ccops.yml's sites:)
+
+    def file_digests(self) -> dict[str, str]:
+        """sha256 of each file that shapes the inventory now, by path relative to its root.
+
+        Looks again at the sites folder, so a site file added since loading shows too.
+        """
+        folder = self.sites_dir or self.root / "sites"
+        files = [self.config_file, *sorted({*folder.glob("*.yml"), *folder.glob("*.yaml")})]
+        out = {}
+        for path in files:
+            name = str(path.relative_to(self.root))
+            if not path.is_file():  # never open a pipe or a device that replaced a site file
+                out[name] = "not a regular file"
+                continue
+            try:
+                out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError as exc:
+                out[name] = f"unreadable: {exc.strerror}"
+        return out
 
     def digest(self) -> str:
         """sha256 over every file that shapes the inventory, for run records."""

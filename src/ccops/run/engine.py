@@ -1,0 +1,32 @@
+"""The seam between the run loop and what executes a batch.
+
+The run loop (waves, gates, refusals, interrupts, records) takes an engine: the real
+one runs the verb's playbook through ansible-runner; tests drive the loop with a
+scripted engine that answers with the events a real Ansible run sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from ccops.runner.engine import Batch
+from ccops.runner.events import EventCollector
+
+
+class Engine(Protocol):
+    def run(self, run_dir: Path, batch: Batch, collector: EventCollector, cancelled: Callable[[], bool],
+            secret_env: set[str], on_ansible: Callable[[int], None]) -> str:
+        """Run one batch, feeding every event to ``collector``; return ansible-runner's status."""
+        ...
+
+
+class AnsibleEngine:
+    """ansible-playbook through ansible-runner: what every real run uses."""
+
+    def run(self, run_dir: Path, batch: Batch, collector: EventCollector, cancelled: Callable[[], bool],
+            secret_env: set[str], on_ansible: Callable[[int], None]) -> str:
+        from ccops.runner.engine import run_batch
+
+        return run_batch(run_dir, batch, collector, cancelled, secret_env, on_ansible=on_ansible)

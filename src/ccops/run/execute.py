@@ -1,0 +1,281 @@
+"""Execute a prepared plan: batch by batch, gates between them, every outcome recorded.
+
+for each wave, each batch: stop if the inventory changed since the plan was approved,
+refuse hosts outside their site's maintenance window, run the batch through the
+engine, record every host's outcome, check the wave gates. A halted, interrupted or
+killed run resumes from its record (resume.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from ccops.gates import gate_reason
+from ccops.hostkeys import name_known_hosts
+from ccops.inventory.export import SNAPSHOT_SUFFIX
+from ccops.inventory.model import Host, Inventory
+from ccops.locks import Locks
+from ccops.maintenance import describe, window_open
+from ccops.paths import state_dir
+from ccops.plan import Wave
+from ccops.records import Store
+from ccops.run.engine import AnsibleEngine, Engine
+from ccops.run.identity import attempt_ident, git_commit, new_run_id, operator, rotate_run_dirs, run_dir
+from ccops.run.prepare import PreparedRun, inventory_changes, refuse_offline, write_snapshot
+from ccops.run.request import RunRequest, RunResult
+from ccops.runner.engine import Batch as EngineBatch
+from ccops.runner.events import FAILING, EventCollector, HostOutcome
+from ccops.runner.progress import Progress
+from ccops.verbs import Verb
+
+KEEP_RUN_DIRS = int(os.environ.get("CCOPS_KEEP_RUNS", "50"))
+OUTCOME_REFUSED = "refused"  # a pre-check left the host alone (busy seat, closed window): not a failure
+
+
+def open_store() -> Store:
+    return Store(state_dir() / "ccops.db")
+
+
+def open_locks() -> Locks:
+    return Locks(state_dir())
+
+
+def locks_hosts(verb: Verb) -> bool:
+    """Verbs that change hosts hold them: one such run per host at a time (rollback restores a host)."""
+    return verb.changes_hosts or verb.name == "rollback"
+
+
+def execute(prepared: PreparedRun, progress: Progress | None = None, engine: Engine | None = None) -> RunResult:
+    """Run exactly the prepared plan, and record it (the record keeps that plan, not a new one)."""
+    refuse_offline(prepared.inventory)
+    store, locks = open_store(), open_locks()
+    run_id = new_run_id()
+    hosts = [h.name for h in prepared.plan.hosts] if locks_hosts(prepared.verb) else []
+    warn(locks.acquire(run_id, prepared.verb.name, operator(), hosts))
+    try:
+        store.start_run(run_id, prepared.verb.name, operator=operator(), change_id=prepared.request.change_id,
+                        git_commit=git_commit(), inventory=str(prepared.request.inventory),
+                        inventory_sha256=prepared.inventory.digest(),
+                        selectors=prepared.request.selector.as_dict(), request=prepared.request.as_dict(),
+                        plan={**prepared.plan_document(), "inventory_files": prepared.inventory_files})
+        loop = RunLoop(store, locks, run_id, prepared, progress or Progress(enabled=False), engine or AnsibleEngine())
+        return loop.run(prepared.plan.waves, set())
+    finally:
+        locks.release(run_id)
+
+
+def run_verb(request: RunRequest, progress: Progress | None = None, engine: Engine | None = None) -> RunResult:
+    """prepare, then execute: for callers that need no look at the plan in between."""
+    from ccops.run.prepare import prepare
+
+    return execute(prepare(request), progress, engine)
+
+
+def warn(lines: list[str]) -> None:
+    # stderr whatever the output format: a takeover or a wait must never go unexplained
+    for line in lines:
+        print(f"ccops: {line}", file=sys.stderr, flush=True)
+
+
+class _Interrupt:
+    """Ctrl-C or SIGTERM stops Ansible cleanly and marks the run interrupted."""
+
+    def __init__(self) -> None:
+        self.flag = False
+        self._saved: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.flag = True
+
+    def __enter__(self) -> _Interrupt:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)
+
+
+@dataclass
+class RunLoop:
+    """One run (or one resumption of it) in progress."""
+
+    store: Store
+    locks: Locks
+    run_id: str
+    prepared: PreparedRun
+    progress: Progress
+    engine: Engine
+    interrupted: _Interrupt = field(default_factory=_Interrupt)
+    outcomes: list[HostOutcome] = field(default_factory=list)
+    reports: dict[str, dict] = field(default_factory=dict)
+    snapshot: Path | None = None
+
+    @property
+    def verb(self) -> Verb:
+        return self.prepared.verb
+
+    @property
+    def inventory(self) -> Inventory:
+        return self.prepared.inventory
+
+    @property
+    def request(self) -> RunRequest:
+        return self.prepared.request
+
+    @property
+    def folder(self) -> Path:
+        return run_dir(self.run_id)
+
+    def run(self, waves: list[Wave], done: set[str]) -> RunResult:
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        total = sum(len(b.hosts) for w in waves for b in w.batches)
+        self.progress.say(f"run {self.run_id}: {self.verb.name} on {total - len(done)} host(s) "
+                          f"in {len(waves)} wave(s)")
+        # a resumed run keeps reading the snapshot its plan was approved with
+        existing = self.folder / f"inventory{SNAPSHOT_SUFFIX}"
+        self.snapshot = existing if existing.is_file() else write_snapshot(self.folder, self.prepared)
+        summaries: list[dict] = []
+        halt: str | None = None
+        try:
+            with self.interrupted:
+                for wave_no, wave in enumerate(waves, 1):
+                    summary, halt = self._wave(wave_no, wave, done)
+                    summaries.append(summary)
+                    if self.interrupted.flag or halt:
+                        break
+            status, code, message = self._verdict(halt)
+        except BaseException as exc:
+            self.store.finish_run(self.run_id, "error", getattr(exc, "exit_code", 1), str(exc)[:500])
+            raise
+        self.store.finish_run(self.run_id, status, code, message)
+        rotate_run_dirs(state_dir() / "runs", KEEP_RUN_DIRS)
+        if halt:
+            self.progress.say(f"HALTED: {halt}")
+        return RunResult(self.run_id, self.verb.name, status, code, self.outcomes, self.reports, started,
+                         datetime.now(UTC).isoformat(timespec="seconds"), message, summaries)
+
+    def _wave(self, wave_no: int, wave: Wave, done: set[str]) -> tuple[dict, str | None]:
+        started = datetime.now(UTC)
+        outcomes: list[HostOutcome] = []
+        halt = None
+        for batch_no, batch in enumerate(wave.batches, 1):
+            todo = [h for h in batch.hosts if h.name not in done]
+            if self.interrupted.flag or halt or not todo:
+                continue
+            halt = self._inventory_changed(wave.name, batch_no)
+            if halt:
+                continue
+            self.progress.batch(wave.name, batch_no, len(wave.batches), batch.site, len(todo))
+            batch_outcomes = self._batch(todo, attempt_ident(self.folder, f"w{wave_no}-b{batch_no}"), wave.name)
+            outcomes += batch_outcomes
+            self.outcomes += batch_outcomes
+            if self.verb.changes_hosts:
+                halt = gate_reason(self.inventory, wave, outcomes, self.outcomes)
+        site_of = {h.name: b.site for b in wave.batches for h in b.hosts}
+        return _wave_summary(wave.name, outcomes, started, site_of), halt
+
+    def _inventory_changed(self, wave: str, batch_no: int) -> str | None:
+        """A changing run stops before a batch if the inventory was edited after its plan was approved."""
+        if not self.verb.changes_hosts or not self.prepared.inventory_files:
+            return None
+        changes = inventory_changes(self.inventory, self.prepared.inventory_files)
+        if not changes:
+            return None
+        return (f"the inventory changed since this run was planned ({'; '.join(changes)}); stopped before "
+                f"{wave} batch {batch_no}. Review with ccops plan, then either start a new run, or continue "
+                f"the approved plan with: ccops resume {self.run_id} --keep-plan")
+
+    def _batch(self, hosts: list[Host], ident: str, wave: str) -> list[HostOutcome]:
+        outcomes = []
+        if self.verb.changes_hosts and not self.request.emergency:
+            closed = {h.site for h in hosts if not window_open(self.inventory.sites[h.site])}
+            outcomes = [HostOutcome(h.name, OUTCOME_REFUSED, message=describe(self.inventory.sites[h.site]))
+                        for h in hosts if h.site in closed]
+            hosts = [h for h in hosts if h.site not in closed]
+        if hosts:
+            outcomes += self._run_hosts(hosts, ident)
+        self.store.record_hosts(self.run_id, [{**o.as_record(), "wave": wave, "report": self.reports.get(o.host)}
+                                              for o in outcomes])
+        return outcomes
+
+    def _run_hosts(self, hosts: list[Host], ident: str) -> list[HostOutcome]:
+        assert self.snapshot is not None  # noqa: S101 (written when the loop starts)
+        collector = EventCollector(on_event=self.progress)
+        names = [h.name for h in hosts]
+        batch = EngineBatch(ident, f"playbooks/{self.verb.playbook}", self.snapshot, names,
+                            _extravars(self.verb, self.run_id, self.request), self.request.forks)
+        try:
+            self.engine.run(self.folder, batch, collector, lambda: self.interrupted.flag,
+                            secret_env_names(self.inventory),
+                            lambda pid: self.locks.record_ansible(self.run_id, ident, pid, names))
+        finally:
+            self.locks.forget_ansible(self.run_id, ident)
+        outcomes = [_judge(o, collector.reports.get(o.host)) for o in collector.outcomes(names)]
+        name_known_hosts(self.inventory, outcomes)
+        self.reports.update({h: r for h, r in collector.reports.items() if h in names})
+        if self.verb.name == "inspect" and collector.reports:
+            self.store.save_assets(self.run_id, collector.reports)
+        return outcomes
+
+    def _verdict(self, halt: str | None) -> tuple[str, int, str]:
+        if self.interrupted.flag:
+            return "interrupted", EXIT_INTERRUPTED, f"interrupted; continue with: ccops resume {self.run_id}"
+        if halt:
+            return "halted", EXIT_HALTED, f"halted before the next batch: {halt}"
+        if any(o.outcome in FAILING for o in self.outcomes):
+            return "failed", EXIT_HOSTS_FAILED, _summary(self.outcomes)
+        return "succeeded", EXIT_OK, _summary(self.outcomes)
+
+
+def _judge(outcome: HostOutcome, report: dict | None) -> HostOutcome:
+    """Refine Ansible's per-host verdict with what the host itself reported."""
+    if report and outcome.outcome == "ok":
+        if report.get("outcome") == OUTCOME_REFUSED:
+            outcome.outcome, outcome.message = OUTCOME_REFUSED, report.get("reason")
+        elif report.get("outcome") == "up_to_date":
+            outcome.message = "up to date"
+    return outcome
+
+
+def _count(outcomes: list[HostOutcome]) -> dict[str, int]:
+    return dict(Counter(o.outcome for o in outcomes))
+
+
+def _wave_summary(name: str, outcomes: list[HostOutcome], started: datetime, site_of: dict[str, str]) -> dict:
+    sites = {site: _count([o for o in outcomes if site_of[o.host] == site])
+             for site in dict.fromkeys(site_of[o.host] for o in outcomes)}
+    return {"wave": name, "hosts": len(outcomes), "outcomes": _count(outcomes), "sites": sites,
+            "seconds": round((datetime.now(UTC) - started).total_seconds(), 1)}
+
+
+def _extravars(verb: Verb, run_id: str, request: RunRequest) -> dict[str, Any]:
+    # never secrets: these land on the ansible-playbook command line and in artifacts
+    return {"ccops_run_id": run_id, "ccops_action": verb.action, "ccops_change_id": request.change_id or "",
+            **request.options}
+
+
+def _summary(outcomes: list[HostOutcome]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(_count(outcomes).items()))
+
+
+def secret_env_names(inventory: Inventory) -> set[str]:
+    names = set()
+    for site in inventory.sites.values():
+        for profile in site.connections.values():
+            for key in ("password", "become_password"):
+                ref = profile.get(key) or {}
+                if "env" in ref:
+                    names.add(ref["env"])
+    return names
+
+

@@ -1,0 +1,94 @@
+"""Prepare a run: the plan a reviewer approves, frozen so that the run executes exactly it.
+
+The inventory is loaded and validated once; the plan (waves, batches, what runs on
+each host) and the inventory files it came from are kept. Every batch's Ansible
+reads a snapshot of the planned hosts, never the site files again, so an edit made
+while the run goes on cannot change what it does; the edit is detected and named.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ccops.errors import CcopsError, RefusedError, UsageError
+from ccops.inventory.export import SNAPSHOT_SUFFIX, snapshot
+from ccops.inventory.load import load_inventory
+from ccops.inventory.model import Inventory
+from ccops.plan import Plan, build_plan
+from ccops.plan_render import plan_json
+from ccops.run.request import RunRequest, change_id_problem
+from ccops.select import select
+from ccops.verbs import Verb, get_verb
+
+
+@dataclass
+class PreparedRun:
+    """A run's request and the plan that answers it, ready to execute."""
+
+    request: RunRequest  # its inventory path made absolute: a resume may start from another folder
+    plan: Plan
+    inventory_files: dict[str, str]  # sha256 of every inventory file when the plan was made
+
+    @property
+    def verb(self) -> Verb:
+        return self.plan.verb
+
+    @property
+    def inventory(self) -> Inventory:
+        return self.plan.inventory
+
+    def plan_document(self) -> dict[str, Any]:
+        """The plan as `ccops plan VERB --output json` shows it; the run record keeps exactly this."""
+        return plan_json(self.plan)
+
+
+def prepare(request: RunRequest) -> PreparedRun:
+    if request.change_id is not None and (problem := change_id_problem(request.change_id)):
+        raise UsageError(f"change id {request.change_id[:40]!r} {problem}")
+    # abspath, not resolve: the folder as the operator named it, only anchored
+    request = replace(request, inventory=Path(os.path.abspath(request.inventory)))  # noqa: PTH100
+    inventory = load_inventory(request.inventory)
+    verb = get_verb(request.verb)
+    selection = select(inventory, request.selector, verb.lifecycle)
+    plan = build_plan(inventory, verb, request.selector, selection, request.batch_size)
+    return PreparedRun(request, plan, inventory.file_digests())
+
+
+def refuse_offline(inventory: Inventory) -> None:
+    if inventory.offline:
+        raise RefusedError(f"{inventory.config_file}: this inventory is marked offline: true "
+                           "(for planning and review only); ccops runs nothing against it")
+
+
+def inventory_changes(inventory: Inventory, approved: dict[str, str]) -> list[str]:
+    """What changed in the inventory's files since the plan was approved, one phrase per file."""
+    now = inventory.file_digests()
+    out = [f"{name} changed" for name in approved if name in now and now[name] != approved[name]]
+    out += [f"{name} removed" for name in approved if name not in now]
+    out += [f"{name} added" for name in now if name not in approved]
+    return out
+
+
+def write_snapshot(folder: Path, prepared: PreparedRun) -> Path:
+    """The planned hosts' inventory as every batch of this run reads it (private to the operator)."""
+    path = folder / f"inventory{SNAPSHOT_SUFFIX}"
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(snapshot(prepared.inventory, prepared.plan.hosts), handle)
+    tmp.replace(path)
+    return path
+
+
+def read_approved(record_plan: Any) -> tuple[list[dict], dict[str, str]]:
+    """Waves and inventory file digests from a run record (older records kept only the waves)."""
+    if isinstance(record_plan, list):
+        return record_plan, {}
+    if isinstance(record_plan, dict) and isinstance(record_plan.get("waves"), list):
+        return record_plan["waves"], dict(record_plan.get("inventory_files") or {})
+    raise CcopsError("the run record holds no readable plan; it cannot be resumed")

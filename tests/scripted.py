@@ -1,0 +1,51 @@
+"""A scripted engine: answers each batch with the events a real Ansible run would send.
+
+It drives ccops's run loop (waves, gates, refusals, interrupts, resume, records) in
+unit tests without Ansible; the lab tests prove the real engine. Each host's scripted
+outcome is one of ok, failed, unreachable, refused (a pre-check's report), changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ccops.runner.engine import Batch
+from ccops.runner.events import EventCollector
+
+
+@dataclass
+class ScriptedEngine:
+    script: dict[str, str] = field(default_factory=dict)  # host -> outcome; default ok
+    batches: list[Batch] = field(default_factory=list)  # what was asked to run, in order
+    during: Callable[[Batch], None] | None = None  # called mid-batch (edit the inventory, send a signal)
+
+    def run(self, run_dir: Path, batch: Batch, collector: EventCollector, cancelled: Callable[[], bool],
+            secret_env: set[str], on_ansible: Callable[[int], None]) -> str:
+        self.batches.append(batch)
+        assert batch.inventory.is_file(), "every batch reads the run's inventory snapshot"
+        play = str(uuid.uuid4())
+        collector({"event": "playbook_on_play_start", "event_data": {"uuid": play}})
+        stats: dict[str, dict[str, int]] = {"ok": {}, "changed": {}, "failures": {}, "dark": {}}
+        for host in batch.hosts:
+            outcome = self.script.get(host, "ok")
+            data = {"host": host, "play_uuid": play, "task": "scripted task"}
+            if outcome == "unreachable":
+                collector({"event": "runner_on_unreachable", "event_data": {**data, "res": {"msg": "no route"}}})
+                stats["dark"][host] = 1
+            elif outcome == "failed":
+                collector({"event": "runner_on_failed", "event_data": {**data, "res": {"msg": "scripted failure"}}})
+                stats["failures"][host] = 1
+            else:
+                report = {"outcome": "refused", "reason": "seat busy"} if outcome == "refused" else {"outcome": "ok"}
+                collector({"event": "runner_on_ok", "event_data": {
+                    **data, "res": {"ansible_facts": {"ccops_report": report}}}})
+                stats["ok"][host] = 1
+                if outcome == "changed":
+                    stats["changed"][host] = 1
+        if self.during is not None:
+            self.during(batch)
+        collector({"event": "playbook_on_stats", "event_data": stats})
+        return "failed" if stats["failures"] or stats["dark"] else "successful"

@@ -1,0 +1,150 @@
+"""The run loop driven by a scripted engine: what it runs, when it stops, what it records.
+
+Fast and deterministic; the lab tests prove the same loop with the real engine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_OK, RefusedError
+from ccops.run import RunRequest, execute, open_store, prepare, resume_run
+from ccops.select import Selector
+from tests.conftest import write_inventory
+from tests.scripted import ScriptedEngine
+
+SITE = """\
+site:
+  code: tst
+  city: testcity
+  timezone: UTC
+  maintenance_windows: [{start: "00:00", end: "00:00"}]
+  rollout: {canary: 1, waves: ["50%", "100%"], batch_size: 2, max_fail_percentage: 0}
+connections:
+  linux: {type: ssh, user: ccops, become: true}
+groups:
+  - name: agents
+    role: agent_desktop
+    os: debian12
+    business_line: voice
+    connection: linux
+    hosts: tst-t[01:05]
+    addresses: 127.0.0.9
+"""
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("CCOPS_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def inventory(tmp_path):
+    return write_inventory(tmp_path / "inv", {"tst.yml": SITE})
+
+
+def _patch(inventory, **kwargs) -> RunRequest:
+    return RunRequest(inventory, "patch", Selector(), change_id="CHG-1", **kwargs)
+
+
+def test_the_run_executes_the_prepared_plan_batch_by_batch(home, inventory):
+    prepared = prepare(_patch(inventory))
+    engine = ScriptedEngine()
+    result = execute(prepared, engine=engine)
+    assert result.exit_code == EXIT_OK
+    planned = [[h.name for h in b.hosts] for w in prepared.plan.waves for b in w.batches]
+    assert [b.hosts for b in engine.batches] == planned
+    assert all(b.playbook == "playbooks/patch.yml" and b.extravars["ccops_action"] == "patch"
+               for b in engine.batches)
+    record = open_store().run(result.run_id)
+    assert record.inventory == str(inventory)  # absolute, whatever folder ccops ran from
+    # the record keeps the very plan that was approved, and the inventory files it came from
+    assert record.plan == {**prepared.plan_document(), "inventory_files": prepared.inventory_files}
+    assert {h["host"]: h["outcome"] for h in record.hosts} == {f"tst-t0{i}": "ok" for i in range(1, 6)}
+
+
+def test_a_failed_canary_halts_before_the_next_batch_and_resume_finishes(home, inventory):
+    engine = ScriptedEngine({"tst-t01": "failed"})
+    result = execute(prepare(_patch(inventory)), engine=engine)
+    assert result.exit_code == EXIT_HALTED
+    assert [b.hosts for b in engine.batches] == [["tst-t01"]]
+    engine.script = {}
+    resumed = resume_run(result.run_id, engine=engine)
+    assert resumed.exit_code == EXIT_OK
+    assert sorted(h for b in engine.batches[1:] for h in b.hosts) == [f"tst-t0{i}" for i in range(1, 6)]
+
+
+def test_refused_seats_are_not_failures_unreachable_ones_are(home, inventory):
+    engine = ScriptedEngine({"tst-t02": "refused", "tst-t05": "unreachable"})
+    prepared = prepare(RunRequest(inventory, "inspect", Selector()))
+    result = execute(prepared, engine=engine)
+    assert result.exit_code == EXIT_HOSTS_FAILED
+    assert {o.host: o.outcome for o in result.hosts}["tst-t02"] == "refused"
+    assert {o.host: o.outcome for o in result.hosts}["tst-t05"] == "unreachable"
+
+
+def test_an_inventory_edited_mid_run_stops_it_before_the_next_batch(home, inventory):
+    site = inventory / "sites" / "tst.yml"
+
+    def edit(batch):
+        if batch.ident.startswith("w1-"):
+            site.write_text(site.read_text().replace("max_fail_percentage: 0", "max_fail_percentage: 50"))
+
+    engine = ScriptedEngine(during=edit)
+    result = execute(prepare(_patch(inventory)), engine=engine)
+    assert result.exit_code == EXIT_HALTED
+    assert len(engine.batches) == 1  # the canary ran; nothing after the edit
+    assert "sites/tst.yml changed" in result.message and "--keep-plan" in result.message
+    with pytest.raises(RefusedError, match=r"sites/tst\.yml changed"):
+        resume_run(result.run_id, engine=engine)
+    resumed = resume_run(result.run_id, engine=engine, keep_plan=True)
+    assert resumed.exit_code == EXIT_OK
+    # the approved plan went on: every batch read the snapshot made when it was approved
+    assert {b.inventory for b in engine.batches} == {engine.batches[0].inventory}
+
+
+def test_every_batch_reads_the_snapshot_not_the_site_files(home, inventory):
+    engine = ScriptedEngine()
+    result = execute(prepare(RunRequest(inventory, "inspect", Selector())), engine=engine)
+    snapshot = engine.batches[0].inventory
+    assert snapshot.name == "inventory.ccops-snapshot.json" and result.run_id in str(snapshot)
+    assert oct(snapshot.stat().st_mode & 0o777) == "0o600"
+
+
+def test_an_interrupt_mid_batch_ends_the_run_interrupted(home, inventory):
+    engine = ScriptedEngine(during=lambda batch: os.kill(os.getpid(), signal.SIGINT))
+    result = execute(prepare(_patch(inventory)), engine=engine)
+    assert result.exit_code == EXIT_INTERRUPTED
+    assert len(engine.batches) == 1
+    assert open_store().run(result.run_id).status == "interrupted"
+
+
+def test_a_new_verb_is_a_registry_entry_a_playbook_and_a_role_action(home, inventory, tmp_path, monkeypatch):
+    """Adding a verb touches no generic file: plan and run loop take it from the registry."""
+    from ccops.plan_render import plan_json
+    from ccops.verbs import VERBS, Step, Verb
+
+    project = tmp_path / "project"
+    (project / "playbooks").mkdir(parents=True)
+    (project / "playbooks" / "greet.yml").write_text("- name: Greet\n  hosts: all\n  roles: [greet]\n")
+    tasks = project / "roles" / "greet" / "tasks"
+    tasks.mkdir(parents=True)
+    dispatch = "{{ ccops_action }}_{{ ccops_os_family }}.yml"
+    (tasks / "main.yml").write_text(f"- ansible.builtin.include_tasks: \"{dispatch}\"\n")
+    (tasks / "hello_debian.yml").write_text("- ansible.builtin.debug: {msg: hello}\n")
+    monkeypatch.setenv("CCOPS_PROJECT", str(project))
+    monkeypatch.setitem(VERBS, "greet", Verb("greet", "greet.yml", "hello", ("active",), True, "say hello",
+                                             steps=(Step("greet", "hello"),)))
+
+    prepared = prepare(RunRequest(inventory, "greet", Selector(limit=("tst-t0[12]",)), change_id="CHG-2"))
+    planned = plan_json(prepared.plan)
+    files = {t["file"] for a in planned["actions"] for t in a["tasks"]}
+    assert files == {"roles/greet/tasks/hello_debian.yml"} and all((project / f).is_file() for f in files)
+    engine = ScriptedEngine()
+    result = execute(prepared, engine=engine)
+    assert result.exit_code == EXIT_OK and result.verb == "greet"
+    assert [(b.playbook, b.extravars["ccops_action"]) for b in engine.batches] == [("playbooks/greet.yml", "hello")] * 2
