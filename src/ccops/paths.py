@@ -1,4 +1,16 @@
-"""Where ccops finds its project files and keeps its state."""
+"""Where ccops finds its project files and keeps its state.
+
+ccops runs from one of two trees of Ansible files (ansible.cfg, playbooks/,
+roles/, images/):
+- a checkout: the package is imported from ``<checkout>/src/ccops`` (an
+  editable install, or PYTHONPATH=src); the top-level folders are used as
+  they are, and the lab inventory is written to ``<checkout>/inventory/lab``
+  as the README and the tests expect;
+- an installed wheel: setup.py copies those folders into the package as
+  ``ccops/_tree`` at build time (the top-level folders stay the only source);
+  that tree may be read-only (site-packages), so the lab inventory is written
+  under the state folder instead: ``$CCOPS_HOME/lab/inventory``.
+"""
 
 import os
 import stat
@@ -6,18 +18,44 @@ from pathlib import Path
 
 from ccops.errors import CcopsError
 
-_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_CHECKOUT = _PACKAGE_DIR.parents[1]
+# written by setup.py's build step; absent in a checkout
+SHIPPED_TREE = _PACKAGE_DIR / "_tree"
+
+
+def _imported_from_checkout() -> bool:
+    return _PACKAGE_DIR.parent.name == "src" and (_CHECKOUT / "ansible.cfg").is_file()
 
 
 def project_root() -> Path:
-    """The checkout holding ansible.cfg, playbooks/ and roles/.
+    """The tree holding ansible.cfg, playbooks/, roles/ and images/.
 
-    ``CCOPS_PROJECT`` wins; otherwise the checkout this package was installed
-    from (``pip install -e .``), which is how ccops is run from a jump host.
+    ``CCOPS_PROJECT`` wins; otherwise the checkout this package is imported
+    from, else the tree shipped inside the installed package.
     """
     env = os.environ.get("CCOPS_PROJECT")
-    root = Path(env) if env else _PACKAGE_ROOT
-    return root.resolve()
+    if env:
+        return Path(env).resolve()
+    if _imported_from_checkout():
+        return _CHECKOUT
+    if not (SHIPPED_TREE / "ansible.cfg").is_file():
+        raise CcopsError(f"{SHIPPED_TREE}: ccops is installed without its Ansible files; install it from a wheel "
+                         "built from the repository (pip wheel) or set CCOPS_PROJECT to a checkout")
+    return SHIPPED_TREE
+
+
+def runs_installed() -> bool:
+    """True when the Ansible files are the copy shipped in the package, not a checkout's."""
+    return project_root() == SHIPPED_TREE.resolve()
+
+
+def _state_location() -> Path:
+    env = os.environ.get("CCOPS_HOME")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "ccops"
 
 
 def state_dir() -> Path:
@@ -25,11 +63,7 @@ def state_dir() -> Path:
 
     ``CCOPS_HOME`` wins; the default follows the XDG state convention.
     """
-    env = os.environ.get("CCOPS_HOME")
-    if env:
-        return private_dir(Path(env))
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return private_dir(Path(base) / "ccops")
+    return private_dir(_state_location())
 
 
 def private_dir(path: Path) -> Path:
@@ -58,7 +92,19 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def lab_inventory() -> Path:
+    """Where ``ccops lab up`` writes the lab inventory and ``lab down`` removes it.
+
+    A checkout keeps it in ``inventory/lab`` (next to the example, where stock
+    ``ansible-inventory`` finds it); an installed ccops keeps it in the state
+    folder, since site-packages is no place for files a command writes.
+    """
+    if runs_installed():
+        return _state_location() / "lab" / "inventory"
+    return project_root() / "inventory" / "lab"
+
+
 def default_inventory() -> Path:
     """``CCOPS_INVENTORY`` or the lab inventory, the one inventory safe to run by default."""
     env = os.environ.get("CCOPS_INVENTORY")
-    return Path(env) if env else project_root() / "inventory" / "lab"
+    return Path(env) if env else lab_inventory()

@@ -19,7 +19,7 @@ from ccops.errors import LabError
 from ccops.lab.images import ensure_images, image_name
 from ccops.lab.inventory import write_lab_inventory
 from ccops.lab.podman import LABEL, lab_containers, podman
-from ccops.paths import project_root, state_dir
+from ccops.paths import lab_inventory, state_dir
 
 DEFAULT_VARIANTS = ("debian11", "debian12", "debian13")
 BOOT_TIMEOUT = 120
@@ -41,7 +41,8 @@ def lab_dir() -> Path:
 
 
 def inventory_dir() -> Path:
-    return project_root() / "inventory" / "lab"
+    # inventory/lab in a checkout, $CCOPS_HOME/lab/inventory when installed (see ccops.paths)
+    return lab_inventory()
 
 
 def layout(count: int, variants: list[str], base_port: int) -> list[LabHost]:
