@@ -33,7 +33,7 @@ def change_id_option(required: bool, help: str) -> Callable:
 def inventory_option(func: Callable) -> Callable:
     return click.option(
         "-i", "--inventory", "inventory", type=click.Path(path_type=Path), default=None,
-        help="Inventory folder (or its ccops.yml). Default: $CCOPS_INVENTORY, else inventory/lab.",
+        help="Inventory folder (or its ccops.yml). Default: $CCOPS_INVENTORY, else the lab's.",
     )(func)
 
 

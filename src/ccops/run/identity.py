@@ -10,7 +10,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ccops.paths import project_root, state_dir
+from ccops.paths import project_root, runs_installed, state_dir
 
 
 def new_run_id() -> str:
@@ -22,7 +22,13 @@ def operator() -> str:
 
 
 def git_commit() -> str | None:
-    """The commit of the playbooks and roles ccops runs; None when they are not a git checkout."""
+    """The commit of the playbooks and roles ccops runs; None when they are not a git checkout.
+
+    An installed ccops runs the tree shipped in its wheel: a git repository around its venv
+    says nothing about where that tree came from.
+    """
+    if runs_installed():
+        return None
     root = project_root()
     try:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
