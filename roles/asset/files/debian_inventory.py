@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Pending updates (apt simulation, no lock taken) and disk use, as JSON on stdout."""
+"""Pending updates (apt simulation, no lock taken), disk use and a container's uptime, as JSON on stdout."""
 import json
 import os
 import re
@@ -38,4 +38,26 @@ def disks():
     return rows
 
 
-print(json.dumps({"updates": updates(), "disks": disks()}))
+def in_container():
+    """systemd writes /run/systemd/container when it runs as a container's init; podman adds .containerenv."""
+    return any(os.path.exists(p) for p in ("/run/systemd/container", "/run/.containerenv", "/.dockerenv"))
+
+
+def container_uptime():
+    """Seconds since this container's init started, or None on a real machine.
+
+    A container shares its host's kernel, so /proc/uptime (Ansible's
+    uptime_seconds) is the machine's uptime. The container booted when its
+    PID 1 started: field 22 of /proc/1/stat, in clock ticks since the kernel booted.
+    """
+    if not in_container():
+        return None
+    with open("/proc/uptime") as handle:
+        kernel_uptime = float(handle.read().split()[0])
+    with open("/proc/1/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()  # after the command name, fields start at 3
+    started = int(fields[22 - 3]) / os.sysconf("SC_CLK_TCK")
+    return max(0, int(kernel_uptime - started))
+
+
+print(json.dumps({"updates": updates(), "disks": disks(), "container_uptime_seconds": container_uptime()}))

@@ -6,6 +6,7 @@ import click
 
 from ccops.cli.options import output_option
 from ccops.cli.output import emit_json, table
+from ccops.errors import EXIT_HOSTS_FAILED, LabError
 
 
 @click.group()
@@ -30,12 +31,24 @@ def _variants(value: str) -> list[str]:
 @click.option("--base-port", type=click.IntRange(1024, 65000), default=22200, show_default=True,
               help="First loopback SSH port; hosts get consecutive ports.")
 def up(count: int, variants: str, base_port: int) -> None:
-    """Bring the fleet to exactly --hosts hosts (idempotent)."""
+    """Bring the fleet to exactly --hosts hosts (idempotent).
+
+    Existing hosts are checked too: a host whose boot stalled (or that never
+    boots) is recreated, a few times at most. The inventory lists the hosts
+    that came up; those that did not are named, and the exit code is 2.
+    """
     from ccops.lab import fleet
 
-    hosts = fleet.up(count, _variants(variants), base_port, say=lambda m: click.echo(m, err=True))
-    click.echo(table([[h.name, h.variant, f"127.0.0.1:{h.port}"] for h in hosts], ["HOST", "VARIANT", "SSH"]))
-    click.echo(f"lab ready: {len(hosts)} host(s) in {fleet.inventory_dir()}; next: ccops inspect", err=True)
+    result = fleet.up(count, _variants(variants), base_port, say=lambda m: click.echo(m, err=True))
+    if result.hosts:
+        click.echo(table([[h.name, h.variant, f"127.0.0.1:{h.port}"] for h in result.hosts],
+                         ["HOST", "VARIANT", "SSH"]))
+    if result.failed:
+        named = "; ".join(f"{name}: {why}" for name, why in result.failed.items())
+        raise LabError(f"{len(result.failed)} of {count} lab host(s) did not come up ({named}); "
+                       f"{fleet.inventory_dir()} lists the {len(result.hosts)} that did; "
+                       "ccops lab up again retries them", exit_code=EXIT_HOSTS_FAILED)
+    click.echo(f"lab ready: {len(result.hosts)} host(s) in {fleet.inventory_dir()}; next: ccops inspect", err=True)
 
 
 @lab.command()

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from ccops.errors import LabError
+from ccops.lab.boot import BootWatch, look, sshd_answers
 from ccops.lab.images import ensure_images, image_name
 from ccops.lab.inventory import write_lab_inventory
 from ccops.lab.podman import LABEL, lab_containers, podman
 from ccops.paths import lab_inventory, state_dir
 
 DEFAULT_VARIANTS = ("debian11", "debian12", "debian13")
-BOOT_TIMEOUT = 120
+BOOT_ATTEMPTS = 3  # a host is created at most this often per lab up
+PARALLEL_BOOTS = 4
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,19 @@ def layout(count: int, variants: list[str], base_port: int) -> list[LabHost]:
     return hosts
 
 
-def up(count: int, variants: list[str], base_port: int, say=print) -> list[LabHost]:
+@dataclass(frozen=True)
+class UpResult:
+    hosts: list[LabHost]  # up, provisioned and in the inventory
+    failed: dict[str, str]  # host name -> why it did not come up
+
+
+def up(count: int, variants: list[str], base_port: int, say=print) -> UpResult:
+    """Make the fleet exactly as asked; a host whose boot stalls is recreated.
+
+    Every host is checked, new or existing, so a running container whose boot
+    stalled is recreated too. The inventory and known_hosts list the hosts
+    that came up, even when others did not.
+    """
     hosts = layout(count, variants, base_port)
     ensure_images(sorted(set(variants)), say)
     credentials = _credentials()
@@ -68,21 +82,37 @@ def up(count: int, variants: list[str], base_port: int, say=print) -> list[LabHo
         host = wanted.get(container["name"])
         if host is None or not _matches(container, host):
             podman("rm", "-f", "-t", "5", container["name"])
-    existing = {c["name"]: c for c in lab_containers()}
-    for host in hosts:
-        current = existing.get(host.container)
-        if current is None:
-            say(f"  starting {host.name} ({host.variant}) on 127.0.0.1:{host.port}")
-            _run_container(host)
-        elif current["state"] != "running":
-            podman("start", host.container)
-    known = []
-    for host in hosts:
-        _wait_booted(host)
-        known.append(_provision(host, credentials))
-    (lab_dir() / "known_hosts").write_text("".join(known))
-    write_lab_inventory(inventory_dir(), hosts, lab_dir())
-    return hosts
+    existing = {c["name"]: c["state"] for c in lab_containers()}
+    # a few boots at a time: thirty at once on two cores is how boots stall
+    with ThreadPoolExecutor(max_workers=PARALLEL_BOOTS) as pool:
+        outcomes = list(pool.map(lambda h: _bring_up(h, existing.get(h.container), credentials, say), hosts))
+    ready = [h for h, (known, _) in zip(hosts, outcomes, strict=True) if known]
+    (lab_dir() / "known_hosts").write_text("".join(known for known, _ in outcomes))
+    write_lab_inventory(inventory_dir(), ready, lab_dir())
+    return UpResult(ready, {h.name: why for h, (known, why) in zip(hosts, outcomes, strict=True) if not known})
+
+
+def _bring_up(host: LabHost, state: str | None, credentials: dict[str, str], say) -> tuple[str, str]:
+    """(the host's known_hosts line, "") once it is up and provisioned, or ("", why it is not)."""
+    why = ""
+    for attempt in range(1, BOOT_ATTEMPTS + 1):
+        try:
+            if state is None:
+                say(f"  starting {host.name} ({host.variant}) on 127.0.0.1:{host.port}")
+                _run_container(host)
+            elif state != "running":
+                podman("start", host.container)
+            why = _wait_booted(host)
+            if not why:
+                return _provision(host, credentials), ""
+        except LabError as exc:
+            why = str(exc)
+        if attempt < BOOT_ATTEMPTS:
+            say(f"  {host.name}: {why}; recreating it (attempt {attempt + 1} of {BOOT_ATTEMPTS})")
+            podman("rm", "-f", "-t", "0", host.container, check=False)
+            state = None
+    say(f"  {host.name}: {why}; gave up after {BOOT_ATTEMPTS} attempts (podman logs {host.container})")
+    return "", why
 
 
 def _matches(container: dict, host: LabHost) -> bool:
@@ -100,14 +130,22 @@ def _run_container(host: LabHost) -> None:
            "--publish", f"127.0.0.1:{host.port}:22", image_name(host.variant), "/sbin/init")
 
 
-def _wait_booted(host: LabHost) -> None:
-    deadline = time.monotonic() + BOOT_TIMEOUT
-    while time.monotonic() < deadline:
-        key = podman("exec", host.container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub", check=False)
-        if key.startswith("ssh-ed25519") and ssh_banner(host.port):
-            return
+def _wait_booted(host: LabHost) -> str:
+    """Wait for the host's boot to finish: "" once it has, else why it counts as stalled."""
+    watch = BootWatch(time.monotonic())
+    while True:
+        state = look(host.container, host.port)
+        if state.up:
+            return ""
+        if not state.system:
+            container = podman("container", "inspect", "--format", "{{.State.Status}}", host.container,
+                               check=False).strip()
+            if container != "running":
+                return f"container {container or 'gone'}"
+        why = watch.stalled(state, time.monotonic())
+        if why:
+            return why
         time.sleep(1)
-    raise LabError(f"{host.name} did not come up within {BOOT_TIMEOUT}s (podman logs {host.container})")
 
 
 def _provision(host: LabHost, credentials: dict[str, str]) -> str:
@@ -138,14 +176,6 @@ def _credentials() -> dict[str, str]:
     return {"public_key": (folder / "id_ed25519.pub").read_text(), "password": password.read_text().strip()}
 
 
-def ssh_banner(port: int, timeout: float = 2.0) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
-            return conn.recv(64).startswith(b"SSH-")
-    except OSError:
-        return False
-
-
 def status() -> list[dict]:
     out = []
     for container in lab_containers():
@@ -153,7 +183,7 @@ def status() -> list[dict]:
         port = int(labels.get("ccops.lab.port", "0"))
         out.append({"host": container["name"].removeprefix("ccops-lab-"), "variant": labels.get("ccops.lab.variant"),
                     "port": port, "container": container["state"],
-                    "ssh": "ok" if container["state"] == "running" and ssh_banner(port) else "down"})
+                    "ssh": "ok" if container["state"] == "running" and sshd_answers(port) else "down"})
     return sorted(out, key=lambda h: h["port"])
 
 
