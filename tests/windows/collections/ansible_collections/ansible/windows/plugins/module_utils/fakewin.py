@@ -16,6 +16,7 @@ import io
 import json
 import os
 import tarfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -105,6 +106,13 @@ def run(module_name: str, argument_spec: dict, handler) -> None:
     state = _load()
     op, result = handler(module.params, state)
     log(state, module_name, op, {k: v for k, v in module.params.items() if v is not None})
+    hang = state.get("hang_at") or {}
+    if hang.get("op") == op and hang.get("arg", "") in json.dumps(module.params):
+        # the controller is killed here: the test waits for this file
+        del state["hang_at"]
+        _save(state)
+        write_file("hanging", b"")
+        time.sleep(600)
     _save(state)
     if result.pop("failed", False):
         module.fail_json(**result)

@@ -42,6 +42,7 @@ def handle(params, state):
         state["pending_updates"].remove(update)
         state["packages"] += update["packages"]
         state["hotfixes"] += ["KB" + kb for kb in update["kb"]]
+        state["paths"].update(update.get("writes", {}))
         for package in update["packages"]:
             state["package_kbs"][package] = ["KB" + kb for kb in update["kb"]]
     needs_reboot = any(u.get("reboot", True) for u in chosen)
