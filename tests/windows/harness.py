@@ -31,6 +31,7 @@ PROJECT = Path(os.environ.get("CCOPS_CONTRACT_PROJECT", ROOT))
 SECRET = "df-cmdline-S3cret"
 LCU = "Package_for_RollupFix~31bf3856ad364e35~amd64~~22621.4317.1.9"
 SSU = "Package_for_ServicingStack_4310~31bf3856ad364e35~amd64~~22621.4310.1.0"
+TITLE = "2024-10 Cumulative Update for Windows 11 Version 23H2 for x64-based Systems (KB5044285)"
 APP_PATH = "C:\\ProgramData\\Contoso\\Softphone"
 OTHER_APP_PATH = "D:\\Contoso\\Softphone"  # the same leaf name as APP_PATH
 
@@ -40,7 +41,7 @@ BASE_STATE: dict = {
     "packages": ["Package_for_KB5027397~31bf3856ad364e35~amd64~~22621.1.1.0"], "hotfixes": ["KB5027397"],
     "package_kbs": {}, "uwf": None, "deepfreeze": None,
     "pending_updates": [{"id": "6d4e3a9c-1b2f-4c41-9a57-0f8e2d6b1a11", "kb": ["5044285"],
-                         "title": "2024-10 Cumulative Update for Windows 11 Version 23H2 for x64-based Systems (KB5044285)",
+                         "title": TITLE,
                          "categories": ["Security Updates", "Windows 11"], "packages": [SSU, LCU], "reboot": True}],
     "paths": {APP_PATH: "softphone settings before the patch", OTHER_APP_PATH: "data drive settings before"},
     "services": {"WinRM": {}, "ContosoSoftphone": {}},
@@ -94,7 +95,8 @@ class Run:
 
 
 def run_contract(work: Path, playbook: str, action: str, seats: dict[str, tuple[dict, dict]],
-                 extravars: dict | None = None, *, fresh: bool = True, kill_when_hanging: bool = False) -> dict[str, Run]:
+                 extravars: dict | None = None, *, fresh: bool = True,
+                 kill_when_hanging: bool = False) -> dict[str, Run]:
     """Run one playbook against modelled seats, {name: (state, hostvars)}, each in work/name
     (its model kept from an earlier run when fresh=False). Seats run side by side (forks).
     kill_when_hanging: the controller is killed once every seat hangs at its state's hang_at call."""
@@ -133,7 +135,8 @@ def run_contract(work: Path, playbook: str, action: str, seats: dict[str, tuple[
     try:
         output = output if kill_when_hanging else json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
-        raise AssertionError(f"ansible-playbook gave no JSON (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from exc
+        raise AssertionError(f"no JSON from ansible-playbook (rc {proc.returncode}):\n"
+                             f"{proc.stdout}\n{proc.stderr}") from exc
     runs = {}
     for name in seats:
         root = work / name

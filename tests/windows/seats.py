@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from tests.windows.harness import APP_PATH, LCU, SECRET, seat_state
+from tests.windows.harness import APP_PATH, LCU, OTHER_APP_PATH, SECRET, seat_state
 
 BROKEN_SOFTPHONE = {"WinRM": {}, "ContosoSoftphone": {"broken_by": LCU}}
-UPDATE_WRITES = {"writes": {APP_PATH: "softphone settings the update rewrote"}}
 
 
 def _with_update_writes(state: dict) -> dict:
-    state["pending_updates"][0].update(UPDATE_WRITES)
+    state["pending_updates"][0].update({"writes": {APP_PATH: "softphone settings the update rewrote",
+                                                    OTHER_APP_PATH: "data drive settings the update rewrote"}})
     return state
 
 
@@ -25,7 +25,8 @@ PATCH_SEATS = {
     # unhealthy after the update, and its health command cannot even start
     "unhealthy": (_with_update_writes(seat_state(uwf={"current": True, "next": True}, services=BROKEN_SOFTPHONE,
                                                  commands={"C:\\Tools\\softphone-check.exe": "missing"})),
-                  {"patch_restore_card": "uwf", "patch_health_commands": [["C:\\Tools\\softphone-check.exe", "--quick"]]}),
+                  {"patch_restore_card": "uwf", "backup_paths": [APP_PATH, OTHER_APP_PATH],
+                   "patch_health_commands": [["C:\\Tools\\softphone-check.exe", "--quick"]]}),
     "df": (seat_state(deepfreeze={"frozen": True, "next_frozen": True, "dfc": "C:\\Windows\\SysWOW64\\DFC.exe",
                                   "password": SECRET}), {"patch_restore_card": "deepfreeze"}),
     "dfthawed": (seat_state(deepfreeze={"frozen": False, "next_frozen": False, "dfc": "C:\\Windows\\SysWOW64\\DFC.exe",

@@ -9,11 +9,12 @@ import pytest
 from tests.windows.harness import LCU, run_contract, seat_state
 
 UWF_ON = {"current": True, "next": True}
+UWF = {"patch_restore_card": "uwf"}
 SEATS = {
     # killed right after the updates were installed: the mark names the before-backup
-    "afterinstall": (seat_state(uwf=dict(UWF_ON), hang_at={"op": "win_updates.install"}), {"patch_restore_card": "uwf"}),
-    # killed during the protecting reboot: the mark is gone, the filter is still off
-    "reprotect": (seat_state(uwf=dict(UWF_ON), hang_at={"op": "win_file.absent", "arg": "patch-in-progress"}), {"patch_restore_card": "uwf"}),
+    "afterinstall": (seat_state(uwf=dict(UWF_ON), hang_at={"op": "win_updates.install"}), UWF),
+    # killed just before the protecting reboot: the mark is gone, the filter is still off
+    "reprotect": (seat_state(uwf=dict(UWF_ON), hang_at={"op": "win_file.absent", "arg": "patch-in-progress"}), UWF),
 }
 
 

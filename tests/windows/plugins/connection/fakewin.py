@@ -32,7 +32,7 @@ DOCUMENTATION = """
         - connection_pipelining
 """
 
-from ansible.plugins.connection.local import Connection as LocalConnection
+from ansible.plugins.connection.local import Connection as LocalConnection  # noqa: E402 (DOCUMENTATION first)
 
 
 class Connection(LocalConnection):

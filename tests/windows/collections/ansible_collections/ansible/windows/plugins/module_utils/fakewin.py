@@ -14,9 +14,9 @@ import base64
 import hashlib
 import io
 import json
-import os
 import tarfile
 import time
+from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -26,13 +26,11 @@ DISK_KEYS = ("packages", "hotfixes", "paths")
 
 
 def _load() -> dict:
-    with open(STATE, encoding="utf-8") as f:
-        return json.load(f)
+    return json.loads(Path(STATE).read_text(encoding="utf-8"))
 
 
 def _save(state: dict) -> None:
-    with open(STATE, "w", encoding="utf-8") as f:
-        json.dump(state, f, indent=1)
+    Path(STATE).write_text(json.dumps(state, indent=1), encoding="utf-8")
 
 
 def _protected(state: dict) -> bool:
@@ -40,8 +38,8 @@ def _protected(state: dict) -> bool:
 
 
 def _disk_files() -> dict:
-    return {name: base64.b64encode(open(name, "rb").read()).decode()  # noqa: SIM115
-            for name in os.listdir(".") if name not in (STATE, CALLS) and os.path.isfile(name)}
+    return {p.name: base64.b64encode(p.read_bytes()).decode()
+            for p in Path().iterdir() if p.name not in (STATE, CALLS) and p.is_file()}
 
 
 def _snapshot(state: dict) -> None:
@@ -54,10 +52,9 @@ def reboot(state: dict) -> None:
     snap = state.get("boot_snapshot")
     if snap:  # the filter throws away this boot's writes
         for name in _disk_files():
-            os.remove(name)
+            Path(name).unlink()
         for name, data in snap["files"].items():
-            with open(name, "wb") as f:
-                f.write(base64.b64decode(data))
+            Path(name).write_bytes(base64.b64decode(data))
         state.update({k: snap[k] for k in DISK_KEYS})
     for name in state.pop("pending_removals", []):
         state["packages"].remove(name)
@@ -72,14 +69,13 @@ def reboot(state: dict) -> None:
 
 
 def write_file(name: str, data: bytes) -> None:
-    with open(name, "wb") as f:
-        f.write(data)
+    Path(name).write_bytes(data)
 
 
 def remove_tree(path: str) -> bool:
-    gone = [n for n in os.listdir(".") if n == path or n.startswith(path.rstrip("\\") + "\\")]
+    gone = [p for p in Path().iterdir() if p.name == path or p.name.startswith(path.rstrip("\\") + "\\")]
     for name in gone:
-        os.remove(name)
+        name.unlink()
     return bool(gone)
 
 
@@ -88,14 +84,13 @@ def member_of(path: str) -> str:
 
 
 def sha256(name: str) -> str:
-    with open(name, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+    return hashlib.sha256(Path(name).read_bytes()).hexdigest()
 
 
 def log(state: dict, module: str, op: str, params: dict) -> None:
     entry = {"module": module, "op": op, "args": params, "boot": state["boot"],
              "uwf": state.get("uwf"), "deepfreeze": state.get("deepfreeze")}
-    with open(CALLS, "a", encoding="utf-8") as f:
+    with Path(CALLS).open("a", encoding="utf-8") as f:
         f.write(json.dumps(entry, default=str) + "\n")
 
 

@@ -8,7 +8,8 @@ SPEC = {"gather_subset": {"type": "list", "elements": "str", "default": ["all"]}
 
 
 def handle(params, state):
-    facts = {"ansible_os_name": "Microsoft Windows 11 Enterprise", "ansible_distribution": "Microsoft Windows 11 Enterprise",
+    facts = {"ansible_os_name": "Microsoft Windows 11 Enterprise",
+             "ansible_distribution": "Microsoft Windows 11 Enterprise",
              "ansible_distribution_version": "10.0.22631.0", "ansible_kernel": "10.0.22631.0",
              "ansible_os_installation_type": "Client", "ansible_system_vendor": "Dell Inc.",
              "ansible_product_name": "OptiPlex 7010", "ansible_processor_vcpus": 8, "ansible_processor_count": 1,

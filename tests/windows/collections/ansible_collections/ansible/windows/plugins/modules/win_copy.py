@@ -2,6 +2,8 @@
 # controller file is read directly). See module_utils/fakewin.py.
 from __future__ import annotations
 
+from pathlib import Path
+
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin import run, write_file
 
 SPEC = {"src": {"type": "path"}, "dest": {"type": "path", "required": True}, "content": {"type": "str"},
@@ -11,11 +13,7 @@ SPEC = {"src": {"type": "path"}, "dest": {"type": "path", "required": True}, "co
 
 
 def handle(params, state):
-    if params["content"] is not None:
-        data = params["content"].encode()
-    else:
-        with open(params["src"], "rb") as f:
-            data = f.read()
+    data = params["content"].encode() if params["content"] is not None else Path(params["src"]).read_bytes()
     write_file(params["dest"], data)
     return "win_copy", {"changed": True, "dest": params["dest"], "size": len(data)}
 

@@ -93,11 +93,10 @@ SCRIPTS = [  # (a phrase only that script has, operation, model)
 
 
 def handle(params, state):
-    for phrase, op, model in SCRIPTS:
-        if phrase in params["script"]:
-            break
-    else:
+    known = [(op, model) for phrase, op, model in SCRIPTS if phrase in params["script"]]
+    if not known:
         return "unknown", {"failed": True, "msg": "contract model: unknown script", "output": [], "error": []}
+    op, model = known[0]
     base = {"changed": op not in ("uwf.read", "packages.read", "free_space", "software", "volumes", "events"),
             "host_out": "", "host_err": "", "error": []}
     try:
