@@ -17,7 +17,7 @@ from ccops.errors import CcopsError
 from ccops.inventory.model import Host, Inventory
 from ccops.paths import project_root
 from ccops.select import Selection, Selector
-from ccops.verbs import Verb
+from ccops.verbs import Step, Verb, restore_card_type
 
 
 @dataclass
@@ -36,15 +36,36 @@ class Wave:
         return [h for b in self.batches for h in b.hosts]
 
 
+@dataclass(frozen=True)
+class PlannedStep:
+    """One (role, action) of a verb with the task file it runs on these hosts."""
+
+    role: str
+    action: str
+    file: str  # roles/<role>/tasks/<name>.yml, relative to the project
+    note: str = ""
+
+    def label(self) -> str:
+        return f"{self.role}: {Path(self.file).name}" + (f" ({self.note})" if self.note else "")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"role": self.role, "action": self.action, "file": self.file, "note": self.note}
+
+
 @dataclass
 class Action:
     """What a set of hosts gets: one row per distinct OS variant and variables."""
 
     os: str
     playbook: str
-    tasks: list[str]
+    steps: list[PlannedStep]  # what runs on each host, in order
+    on_failure: list[PlannedStep]  # what runs instead when the change fails
     vars: dict[str, Any]
     hosts: list[str] = field(default_factory=list)
+
+    @property
+    def tasks(self) -> list[str]:
+        return [s.label() for s in self.steps]
 
 
 @dataclass
@@ -132,14 +153,26 @@ def host_actions(verb: Verb, hosts: list[Host], inventory: Inventory) -> list[Ac
     rows: dict[str, Action] = {}
     for host in hosts:
         merged = {**inventory.sites[host.site].vars, **host.vars}
+        card = restore_card_type(merged)
         changed = {k: v for k, v in sorted(merged.items()) if k in defaults and defaults[k] != v}
-        key = f"{host.os}|{changed!r}"  # changed is built in sorted key order
+        key = f"{host.os}|{card}|{changed!r}"  # changed is built in sorted key order
         row = rows.get(key)
         if row is None:
-            tasks = [f"{role}: {verb.action} ({host.os_family})" for role in verb.roles]
-            row = rows[key] = Action(host.os, f"playbooks/{verb.playbook}", tasks, changed)
+            row = rows[key] = Action(host.os, f"playbooks/{verb.playbook}",
+                                     planned_steps(verb.steps, host.os_family, card),
+                                     planned_steps(verb.on_failure, host.os_family, card), changed)
         row.hosts.append(host.name)
     return list(rows.values())
+
+
+def planned_steps(steps: tuple[Step, ...], family: str, card: str) -> list[PlannedStep]:
+    """The steps that run on a host of this OS family and restore card type (a card of none runs nothing)."""
+    out = []
+    for step in steps:
+        file = step.task_file(family, card)
+        if file is not None:
+            out.append(PlannedStep(step.role, step.action, file, step.note))
+    return out
 
 
 def role_defaults(roles: tuple[str, ...]) -> dict[str, Any]:

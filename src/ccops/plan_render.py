@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ccops.inventory.ranges import compress
-from ccops.plan import Plan, inventory_label, waves_record
+from ccops.plan import Plan, PlannedStep, inventory_label, waves_record
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -16,8 +16,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "selectors": plan.selector.as_dict(),
         "hosts": len(plan.hosts),
         "waves": waves_record(plan.waves),
-        "actions": [{"os": a.os, "playbook": a.playbook, "tasks": a.tasks, "vars": a.vars,
-                     "hosts": a.hosts} for a in plan.actions],
+        "actions": [{"os": a.os, "playbook": a.playbook, "tasks": [s.as_dict() for s in a.steps],
+                     "on_failure": [s.as_dict() for s in a.on_failure], "vars": a.vars, "hosts": a.hosts}
+                    for a in plan.actions],
         "excluded": {reason: [h.name for h in hosts] for reason, hosts in plan.excluded.items()},
     }
 
@@ -31,6 +32,10 @@ def _vars(values: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in values.items()) or "defaults"
 
 
+def _steps(steps: list[PlannedStep]) -> str:
+    return "; ".join(s.label() for s in steps)
+
+
 def plan_markdown(plan: Plan) -> str:
     out = [f"### ccops plan: `{plan.verb.name}`", "",
            f"Inventory `{inventory_label(plan.inventory)}` (sha256 `{plan.inventory.digest()[:12]}`), "
@@ -39,11 +44,11 @@ def plan_markdown(plan: Plan) -> str:
     for wave in plan.waves:
         for i, batch in enumerate(wave.batches, 1):
             out.append(f"| {wave.name} | {i} | {batch.site} | {_names(batch.hosts)} | {len(batch.hosts)} |")
-    out += ["", "| hosts | OS | playbook | roles | variables differing from defaults | count |",
-            "|---|---|---|---|---|---|"]
+    out += ["", "| hosts | OS | playbook | runs, in order (role: task file) | on failure "
+            "| variables differing from defaults | count |", "|---|---|---|---|---|---|---|"]
     for action in plan.actions:
-        out.append(f"| {_names(action.hosts)} | {action.os} | `{action.playbook}` | {'; '.join(action.tasks)} "
-                   f"| {_vars(action.vars)} | {len(action.hosts)} |")
+        out.append(f"| {_names(action.hosts)} | {action.os} | `{action.playbook}` | {_steps(action.steps)} "
+                   f"| {_steps(action.on_failure) or '-'} | {_vars(action.vars)} | {len(action.hosts)} |")
     if plan.excluded:
         out += ["", "Not touched:", ""]
         out += [f"- {reason}: {_names(hosts)} ({len(hosts)})" for reason, hosts in plan.excluded.items()]
@@ -59,8 +64,11 @@ def plan_text(plan: Plan) -> str:
             out.append(f"  batch {i:>3}  {batch.site:<8} {len(batch.hosts):>5}  {_names(batch.hosts, 4)}")
     out += ["", "what each host gets:"]
     for action in plan.actions:
-        out.append(f"  {len(action.hosts):>5} x {action.os:<14} {action.playbook}  [{'; '.join(action.tasks)}]")
+        out.append(f"  {len(action.hosts):>5} x {action.os:<14} {action.playbook}")
         out.append(f"        hosts: {_names(action.hosts, 4)}")
+        out.append(f"        runs:  {_steps(action.steps)}")
+        if action.on_failure:
+            out.append(f"        on failure: {_steps(action.on_failure)}")
         out.append(f"        vars:  {_vars(action.vars)}")
     for reason, hosts in plan.excluded.items():
         out.append(f"not touched ({reason}): {len(hosts)}  {_names(hosts, 4)}")

@@ -2,48 +2,30 @@
 
 Every write is one transaction, so an interrupted run leaves either the old
 or the new state, never a torn record. Nothing here stores a secret: callers
-pass outcomes and reports, never variables or environments.
+pass outcomes and reports, never variables or environments. The store is
+private to its user (0600 in a 0700 folder); store_db explains its failures,
+store_ops holds its tables and writes, store_spool keeps the writes it refused,
+record_rows reads damaged rows.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
-from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, verb TEXT NOT NULL, operator TEXT NOT NULL, change_id TEXT,
-  git_commit TEXT, inventory TEXT NOT NULL, inventory_sha256 TEXT NOT NULL,
-  selectors TEXT NOT NULL, started TEXT NOT NULL, ended TEXT, status TEXT NOT NULL,
-  exit_code INTEGER, message TEXT, request TEXT, plan TEXT, pid INTEGER
-);
-CREATE TABLE IF NOT EXISTS host_results (
-  run_id TEXT NOT NULL REFERENCES runs(id), host TEXT NOT NULL, outcome TEXT NOT NULL,
-  changed INTEGER NOT NULL DEFAULT 0, message TEXT, wave TEXT, started TEXT, ended TEXT, report TEXT,
-  PRIMARY KEY (run_id, host)
-);
-CREATE TABLE IF NOT EXISTS assets (
-  host TEXT PRIMARY KEY, run_id TEXT NOT NULL, collected TEXT NOT NULL, record TEXT NOT NULL
-);
-"""
+from ccops.errors import CcopsError
+from ccops.record_rows import DAMAGED, decode_asset, decode_host, decode_run
+from ccops.store_db import Database, StoreBusy, StoreError, create_private, refuse_non_file, store_timeout
+from ccops.store_ops import MissingRun, apply_all, create_schema, lost, needs_schema
+from ccops.store_spool import locked, pending, spool_path
 
-
-MIGRATIONS = {"runs": ("request TEXT", "plan TEXT", "pid INTEGER"), "host_results": ("report TEXT",)}
-
-
-def _add_missing_columns(db: sqlite3.Connection) -> None:
-    """Stores made by an older ccops gain the newer columns; nothing is dropped."""
-    for table, columns in MIGRATIONS.items():
-        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        for column in columns:
-            if column.split()[0] not in have:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+__all__ = ["NoSuchRun", "RunIdError", "RunRecord", "Store", "StoreError"]
 
 
 def now() -> str:
@@ -69,105 +51,190 @@ class RunRecord:
     plan: list
     pid: int | None
     hosts: list[dict]
+    damaged: list[str] = field(default_factory=list)  # columns that could not be read (status is "damaged")
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
-class Store:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        with closing(self._connect()) as db, db:
-            db.executescript(SCHEMA)
-            _add_missing_columns(db)
-        path.chmod(0o600)
+class RunIdError(CcopsError):
+    """A RUN argument that is not one run: empty, a pattern, too short or ambiguous."""
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        return db
+
+class NoSuchRun(RunIdError):
+    pass
+
+
+class Store:
+    """The public face of the store; every failure is a ``StoreError`` with one line to act on.
+
+    Host results, asset records and a run's end are written durably: when the
+    store refuses them (busy past the timeout, full, damaged) they go to the
+    run's spool file and reach the store with the next write or open.
+    """
+
+    def __init__(self, path: Path, timeout: float | None = None) -> None:
+        self.path = path
+        self.runs_dir = path.parent / "runs"
+        refuse_non_file(path)
+        create_private(path)
+        self.db = Database(path, store_timeout() if timeout is None else timeout)
+        if self.db.read(needs_schema):
+            self.db.write(create_schema)
+        self.merge_pending()
+
+    # -- writes ----------------------------------------------------------------------------------
 
     def start_run(self, run_id: str, verb: str, *, operator: str, change_id: str | None,
                   git_commit: str | None, inventory: str, inventory_sha256: str, selectors: dict,
                   request: dict, plan: list) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute(
-                "INSERT INTO runs (id, verb, operator, change_id, git_commit, inventory, inventory_sha256,"
-                " selectors, started, status, request, plan, pid) VALUES (?,?,?,?,?,?,?,?,?, 'running',?,?,?)",
-                (run_id, verb, operator, change_id, git_commit, inventory, inventory_sha256,
-                 json.dumps(selectors, sort_keys=True), now(), json.dumps(request), json.dumps(plan),
-                 os.getpid()))
+        # not spooled: a run the store cannot record must not start touching hosts
+        self.db.write(lambda db: db.execute(
+            "INSERT INTO runs (id, verb, operator, change_id, git_commit, inventory, inventory_sha256,"
+            " selectors, started, status, request, plan, pid) VALUES (?,?,?,?,?,?,?,?,?, 'running',?,?,?)",
+            (run_id, verb, operator, change_id, git_commit, inventory, inventory_sha256,
+             json.dumps(selectors, sort_keys=True), now(), json.dumps(request), json.dumps(plan), os.getpid())))
 
     def reopen_run(self, run_id: str) -> None:
         """A resumed run is running again, under this process."""
-        with closing(self._connect()) as db, db:
-            db.execute("UPDATE runs SET status='running', ended=NULL, exit_code=NULL, pid=? WHERE id=?",
-                       (os.getpid(), run_id))
+        self._durable(run_id, {"op": "reopen_run", "run_id": run_id, "pid": os.getpid()}, spool=False)
 
     def record_hosts(self, run_id: str, results: list[dict]) -> None:
-        with closing(self._connect()) as db, db:
-            db.executemany(
-                "INSERT OR REPLACE INTO host_results"
-                " (run_id, host, outcome, changed, message, wave, started, ended, report)"
-                " VALUES (:run_id, :host, :outcome, :changed, :message, :wave, :started, :ended, :report)",
-                [{"run_id": run_id, "wave": None, "started": None, "ended": None, **r,
-                  "report": json.dumps(r.get("report")) if r.get("report") is not None else None}
-                 for r in results])
+        rows = [{"run_id": run_id, **{c: r.get(c) for c in HOST_COLUMNS},
+                 "changed": int(bool(r.get("changed"))),
+                 "report": json.dumps(r["report"], default=str) if r.get("report") is not None else None}
+                for r in results]
+        self._durable(run_id, {"op": "record_hosts", "run_id": run_id, "rows": rows})
 
     def finish_run(self, run_id: str, status: str, exit_code: int, message: str | None = None) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute("UPDATE runs SET ended=?, status=?, exit_code=?, message=? WHERE id=?",
-                       (now(), status, exit_code, message, run_id))
+        self._durable(run_id, {"op": "finish_run", "run_id": run_id, "ended": now(), "status": status,
+                               "exit_code": exit_code, "message": message})
+
+    def save_assets(self, run_id: str, reports: dict[str, dict]) -> None:
+        rows = [[h, run_id, now(), json.dumps(r, sort_keys=True, default=str)] for h, r in reports.items()]
+        self._durable(run_id, {"op": "save_assets", "run_id": run_id, "rows": rows})
+
+    def _durable(self, run_id: str, op: dict, spool: bool = True) -> None:
+        """Apply ``op`` after whatever the run's spool holds; if the store refuses, spool it."""
+        with locked(spool_path(self.runs_dir, run_id)) as pending:
+            if pending is None:  # the run folder is not writable: the store is the only place left
+                try:
+                    self.db.write(lambda db: apply_all(db, [op]))
+                except (StoreError, MissingRun) as exc:
+                    raise StoreError(f"{exc}; nothing could be kept aside either: {lost(op)}") from exc
+                return
+            try:
+                self.db.write(lambda db: apply_all(db, [*pending.ops, op]))
+            except MissingRun:
+                if spool:
+                    pending.append(op)
+                raise StoreError(f"{self.path}: run {run_id} is not in this store (was the store moved aside?); "
+                                 f"its results are kept in {pending.path}") from None
+            except StoreError as exc:
+                if not spool:
+                    raise
+                try:
+                    pending.append(op)
+                except OSError as os_exc:
+                    raise StoreError(f"{exc}; the results could not be kept aside either "
+                                     f"({spool_path(self.runs_dir, run_id)}: {os_exc.strerror}): "
+                                     f"{lost(op)}") from exc
+                if isinstance(exc, StoreBusy):
+                    return  # transient: the next write or open takes it
+                raise StoreError(f"{exc}; this run's results are kept in {pending.path} and reach the "
+                                 "store once it works again") from exc
+            pending.done()
+
+    def merge_pending(self) -> int:
+        """Replay every run's spooled writes; a spool still refused or being flushed is left for later."""
+        merged = 0
+        for path in pending(self.runs_dir):
+            with locked(path, wait=False) as spool:
+                if spool is None or spool.fd is None:
+                    continue
+                try:
+                    self.db.write(lambda db, ops=spool.ops: apply_all(db, ops))
+                except (StoreError, MissingRun, KeyError, TypeError, ValueError):
+                    continue  # refused again, or not ours to merge: the file stays for a later open
+                spool.done()
+                merged += 1
+        return merged
+
+    # -- reads -----------------------------------------------------------------------------------
 
     def runs(self, limit: int = 20, verb: str | None = None) -> list[RunRecord]:
         where = " WHERE verb=?" if verb else ""  # constant text; values are bound parameters
         query = f"SELECT * FROM runs{where} ORDER BY started DESC, id DESC LIMIT ?"  # noqa: S608
         args: tuple = (verb, limit) if verb else (limit,)
-        with closing(self._connect()) as db:
-            return [self._run(db, row, with_hosts=False) for row in db.execute(query, args)]
+        return self.db.read(lambda db: [_run(db, row, with_hosts=False) for row in db.execute(query, args)])
 
     def run(self, run_id: str) -> RunRecord | None:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-            if row is None:
-                row = db.execute("SELECT * FROM runs WHERE id LIKE ? ORDER BY id DESC", (run_id + "%",)).fetchone()
-            return self._run(db, row, with_hosts=True) if row else None
+        """The run ``run_id`` names exactly or by a unique prefix; None if none; RunIdError if unclear."""
+        try:
+            return self.resolve_run(run_id)
+        except NoSuchRun:
+            return None
 
-    def _run(self, db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool) -> RunRecord:
-        data = dict(row)
-        data["selectors"] = json.loads(data["selectors"])
-        data["request"] = json.loads(data["request"] or "{}")
-        data["plan"] = json.loads(data["plan"] or "[]")
-        hosts = []
-        if with_hosts:
-            hosts = [dict(r) for r in db.execute(
-                "SELECT host, outcome, changed, message, wave, started, ended, report FROM host_results"
-                " WHERE run_id=? ORDER BY rowid", (row["id"],))]
-            for host in hosts:
-                host["report"] = json.loads(host["report"]) if host["report"] else None
-        else:
-            counts = db.execute("SELECT outcome, COUNT(*) FROM host_results WHERE run_id=? GROUP BY outcome",
-                                (row["id"],)).fetchall()
-            hosts = [{"outcome": o, "count": n} for o, n in counts]
-        return RunRecord(**data, hosts=hosts)
+    def resolve_run(self, text: str) -> RunRecord:
+        """One run from a RUN argument: its full id, or a unique prefix of at least MIN_PREFIX characters.
 
-    def save_assets(self, run_id: str, reports: dict[str, dict]) -> None:
-        collected = now()
-        with closing(self._connect()) as db, db:
-            db.executemany("INSERT OR REPLACE INTO assets (host, run_id, collected, record) VALUES (?,?,?,?)",
-                           [(h, run_id, collected, json.dumps(r, sort_keys=True)) for h, r in reports.items()])
+        Refused with the candidates listed: empty ids, anything but letters, digits and '-' (so no
+        wildcard ever widens the match), short prefixes and prefixes several runs share.
+        """
+        if not text.strip():
+            raise RunIdError(f"a run id is needed, got {text!r}; see ccops runs list")
+        if not RUN_ID_CHARS.fullmatch(text):
+            raise RunIdError(f"{text!r} is not a run id: ids are letters, digits and '-', given in full or as a "
+                             f"unique prefix of at least {MIN_PREFIX} characters (no wildcards); see ccops runs list")
+
+        def find(db: sqlite3.Connection) -> tuple[RunRecord | None, list[str], int]:
+            row = db.execute("SELECT * FROM runs WHERE id=?", (text,)).fetchone()
+            if row is not None:
+                return _run(db, row, with_hosts=True), [], 1
+            match = "FROM runs WHERE substr(id, 1, ?) = ?"  # plain comparison: no LIKE, no pattern
+            count = db.execute(f"SELECT COUNT(*) {match}", (len(text), text)).fetchone()[0]
+            ids = [r[0] for r in db.execute(f"SELECT id {match} ORDER BY id DESC LIMIT ?",
+                                            (len(text), text, CANDIDATES))]
+            if count == 1 and len(text) >= MIN_PREFIX:
+                row = db.execute("SELECT * FROM runs WHERE id=?", (ids[0],)).fetchone()
+                return _run(db, row, with_hosts=True), ids, 1
+            return None, ids, count
+
+        record, ids, count = self.db.read(find)
+        if record is not None:
+            return record
+        if count == 0:
+            raise NoSuchRun(f"no run {text!r}; see ccops runs list")
+        listed = ", ".join(ids) + (f" and {count - len(ids)} more" if count > len(ids) else "")
+        if count == 1:
+            raise RunIdError(f"{text!r} is too short to name a run: give at least {MIN_PREFIX} characters "
+                             f"of the id ({listed})")
+        raise RunIdError(f"{text!r} matches {count} runs: {listed}; give more of the id")
 
     def asset(self, host: str) -> dict | None:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone()
-        if row is None:
-            return None
-        return {"host": row["host"], "run_id": row["run_id"], "collected": row["collected"],
-                "record": json.loads(row["record"])}
+        row = self.db.read(lambda db: db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone())
+        return decode_asset(dict(row)) if row is not None else None
 
     def host_history(self, host: str, limit: int = 10) -> list[dict]:
-        with closing(self._connect()) as db:
-            return [dict(r) for r in db.execute(
-                "SELECT h.run_id, r.verb, h.outcome, h.message, h.ended FROM host_results h"
-                " JOIN runs r ON r.id = h.run_id WHERE h.host=? ORDER BY r.started DESC LIMIT ?", (host, limit))]
+        return self.db.read(lambda db: [dict(r) for r in db.execute(
+            "SELECT h.run_id, r.verb, h.outcome, h.message, h.ended FROM host_results h"
+            " JOIN runs r ON r.id = h.run_id WHERE h.host=? ORDER BY r.started DESC LIMIT ?", (host, limit))])
+
+
+HOST_COLUMNS = ("host", "outcome", "changed", "message", "wave", "started", "ended")
+RUN_ID_CHARS = re.compile(r"[A-Za-z0-9-]+")
+MIN_PREFIX = 8
+CANDIDATES = 5
+
+
+def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool) -> RunRecord:
+    data = decode_run(dict(row))
+    if with_hosts:
+        hosts = [decode_host(dict(r)) for r in db.execute(
+            "SELECT host, outcome, changed, message, wave, started, ended, report FROM host_results"
+            " WHERE run_id=? ORDER BY rowid", (row["id"],))]
+    else:
+        counts = db.execute("SELECT outcome, COUNT(*) FROM host_results WHERE run_id=? GROUP BY outcome",
+                            (row["id"],)).fetchall()
+        hosts = [{"outcome": o if isinstance(o, str) else DAMAGED, "count": n} for o, n in counts]
+    return RunRecord(**data, hosts=hosts)

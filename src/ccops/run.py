@@ -22,6 +22,7 @@ from typing import Any
 
 from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_OK, CcopsError
 from ccops.gates import gate_reason
+from ccops.hostkeys import name_known_hosts
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Host, Inventory
 from ccops.maintenance import describe, window_open
@@ -223,6 +224,7 @@ class _Execution:
                                   _extravars(self.verb, self.run_id, self.request), self.request.forks),
                       collector, lambda: self.interrupted.flag, secret_env_names(self.inventory))
             outcomes += [_judge(o, collector.reports.get(o.host)) for o in collector.outcomes(names)]
+            name_known_hosts(self.inventory, outcomes)
             self.reports.update({h: r for h, r in collector.reports.items() if h in names})
             if self.verb.name == "inspect" and collector.reports:
                 self.store.save_assets(self.run_id, collector.reports)

@@ -1,11 +1,16 @@
-"""Choose hosts from an inventory by site, role, OS variant, business line or name."""
+"""Choose hosts from an inventory by site, role, OS variant, business line or name.
+
+Every command that takes selectors (plan, the verbs, inventory list) selects
+through ``select``, so a selector that names nothing is refused the same way
+everywhere.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
 
-from ccops.errors import CcopsError
+from ccops.errors import RefusedError, UsageError
 from ccops.inventory.model import Host, Inventory
 
 
@@ -19,6 +24,11 @@ class Selector:
 
     def as_dict(self) -> dict:
         return {k: list(v) for k, v in asdict(self).items() if v}
+
+    def describe(self) -> str:
+        """The selector as the options that made it: --site njjy --role crm_server."""
+        option = {"sites": "--site", "roles": "--role", "os": "--os", "lines": "--line", "limit": "--limit"}
+        return " ".join(f"{option[k]} {v}" for k, values in self.as_dict().items() for v in values) or "all hosts"
 
     def matches(self, host: Host) -> bool:
         return (
@@ -37,21 +47,49 @@ class Selection:
     excluded: dict[str, list[Host]]
 
 
-def select(inventory: Inventory, selector: Selector, lifecycle: tuple[str, ...]) -> Selection:
-    unknown = [s for s in selector.sites if s not in inventory.sites]
-    if unknown:
-        raise CcopsError(f"unknown site {unknown[0]!r}; sites: {', '.join(inventory.sites)}")
+def select(inventory: Inventory, selector: Selector, lifecycle: tuple[str, ...] | None = None) -> Selection:
+    """The hosts ``selector`` picks that are in one of the ``lifecycle`` states (None: any state).
+
+    A selector value the inventory does not know, or a selection with no host,
+    is a usage error (exit 64); hosts that all sit in other lifecycle states
+    are a refusal (exit 5).
+    """
+    _refuse_unknown(inventory, selector)
     hosts: list[Host] = []
     excluded: dict[str, list[Host]] = {}
     for host in inventory.hosts.values():
         if not selector.matches(host):
             continue
-        if host.lifecycle in lifecycle:
+        if lifecycle is None or host.lifecycle in lifecycle:
             hosts.append(host)
         else:
             excluded.setdefault(f"lifecycle {host.lifecycle}", []).append(host)
-    if not hosts:
-        raise CcopsError("no host matches the selection" + (
-            f" (matched {sum(map(len, excluded.values()))} hosts, none in state {'/'.join(lifecycle)})"
-            if excluded else ""))
-    return Selection(hosts, excluded)
+    if hosts:
+        return Selection(hosts, excluded)
+    if excluded:
+        matched = sum(map(len, excluded.values()))
+        states = ", ".join(f"{len(h)} {reason.removeprefix('lifecycle ')}" for reason, h in excluded.items())
+        raise RefusedError(f"{selector.describe()} matched {matched} host(s), none in state "
+                           f"{'/'.join(lifecycle or ())} ({states}); nothing to do")
+    raise UsageError(f"no host matches {selector.describe()}")
+
+
+def _refuse_unknown(inventory: Inventory, selector: Selector) -> None:
+    hosts = list(inventory.hosts.values())
+    known = {
+        "site": (selector.sites, list(inventory.sites)),
+        "role": (selector.roles, _values(h.role for h in hosts)),
+        "os": (selector.os, _values(h.os for h in hosts)),
+        "line": (selector.lines, _values(h.business_line for h in hosts)),
+    }
+    for option, (wanted, values) in known.items():
+        for value in wanted:
+            if value not in values:
+                raise UsageError(f"unknown {option} {value!r}; this inventory has: {', '.join(values)}")
+    for pattern in selector.limit:
+        if not any(fnmatchcase(h.name, pattern) for h in hosts):
+            raise UsageError(f"--limit {pattern!r} matches no host in the inventory")
+
+
+def _values(items) -> list[str]:
+    return sorted({str(i) for i in items if i is not None})

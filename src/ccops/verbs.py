@@ -1,32 +1,82 @@
-"""The lifecycle verbs ccops knows: which playbook, which roles, which hosts."""
+"""The lifecycle verbs ccops knows: which playbook, which (role, action) steps, which hosts.
+
+Each verb lists the steps its playbook really runs on a host, in order, with
+the task file each one runs per OS family (or per restore card type). Plans
+show these; a test checks that every task file a plan can name exists.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from ccops.errors import CcopsError
+from ccops.errors import UsageError
+
+OS_FAMILIES = ("debian", "windows")
+# restore_card's task file is the card type; "none" runs nothing (roles/patch/defaults: patch_restore_card)
+RESTORE_CARD_TYPES = ("none", "lab", "command", "uwf", "deepfreeze")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One (role, action) a verb runs on a host, and the task file that does it."""
+
+    role: str
+    action: str
+    # under roles/<role>/tasks/; {action}, {family} (debian, windows) and {card} (restore card type) are filled in
+    file: str = "{action}_{family}.yml"
+    note: str = ""  # when or why it runs, for people reading the plan
+
+    def task_file(self, family: str, card: str = "none") -> str | None:
+        """The task file this step runs on a host, relative to the project; None when it runs nothing."""
+        if "{card}" in self.file and card == "none":
+            return None
+        return f"roles/{self.role}/tasks/" + self.file.format(action=self.action, family=family, card=card)
+
+
+def restore_card_type(host_vars: Mapping[str, Any]) -> str:
+    """The card type a host's restore_card steps run (the role's own default reads patch_restore_card)."""
+    return str(host_vars.get("restore_card_type") or host_vars.get("patch_restore_card") or "none")
 
 
 @dataclass(frozen=True)
 class Verb:
     name: str
     playbook: str  # under playbooks/
-    roles: tuple[str, ...]  # role and the action it runs (tasks/<action>.yml)
-    action: str
+    action: str  # ccops_action the playbook's roles dispatch on
     lifecycle: tuple[str, ...]  # lifecycle states the verb may touch
     changes_hosts: bool  # changing verbs roll out in waves with an explicit batch size
     summary: str
+    steps: tuple[Step, ...]  # what runs on each host, in order
+    on_failure: tuple[Step, ...] = ()  # what runs instead when the change fails (install, reboot or health check)
 
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.role for s in (*self.steps, *self.on_failure)))
+
+
+CARD_PREPARE = Step("restore_card", "prepare", "{card}.yml", "prepare: maintenance mode")
+CARD_REBASELINE = Step("restore_card", "rebaseline", "{card}.yml", "rebaseline: keep the change across reboots")
+CARD_FREEZE = Step("restore_card", "freeze", "{card}.yml", "freeze: back on the old baseline")
+HEALTH = Step("patch", "health")
 
 VERBS = {
     verb.name: verb
     for verb in (
-        Verb("inspect", "inspect.yml", ("asset",), "inspect", ("active", "retiring"), False,
-             "collect each host's asset record: OS, hardware, packages, updates, disks, services, logs"),
-        Verb("patch", "patch.yml", ("patch", "backup", "restore_card"), "patch", ("active",), True,
-             "pre-checks, verified backup, updates, reboot, health check, backup after, re-baseline"),
-        Verb("rollback", "rollback.yml", ("backup",), "rollback", ("active", "retiring"), False,
-             "restore a chosen verified backup on one host"),
+        Verb("inspect", "inspect.yml", "inspect", ("active", "retiring"), False,
+             "collect each host's asset record: OS, hardware, packages, updates, disks, services, logs",
+             steps=(Step("asset", "inspect"),)),
+        Verb("patch", "patch.yml", "patch", ("active",), True,
+             "pre-checks, verified backup, updates, reboot, health check, backup after, re-baseline",
+             steps=(Step("patch", "precheck"), Step("backup", "backup", note="before"), CARD_PREPARE,
+                    Step("patch", "apply"), Step("patch", "reboot", note="if needed"),
+                    HEALTH, Step("backup", "backup", note="after"), CARD_REBASELINE),
+             on_failure=(Step("backup", "restore", note="the before-backup"),
+                         Step("patch", "reboot", note="if it had rebooted"), CARD_FREEZE, HEALTH)),
+        Verb("rollback", "rollback.yml", "rollback", ("active", "retiring"), False,
+             "restore a chosen verified backup on one host",
+             steps=(Step("backup", "restore", note="the chosen backup"), HEALTH)),
     )
 }
 
@@ -35,4 +85,4 @@ def get_verb(name: str) -> Verb:
     try:
         return VERBS[name]
     except KeyError:
-        raise CcopsError(f"unknown verb {name!r}; known: {', '.join(VERBS)}") from None
+        raise UsageError(f"unknown verb {name!r}; known: {', '.join(VERBS)}") from None

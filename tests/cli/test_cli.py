@@ -48,7 +48,9 @@ def test_show_a_host_with_its_variables_and_source(ccops):
     data = json.loads(result.stdout)
     assert data["vars"]["ccops_lifecycle"] == "retiring"
     assert data["vars"]["ansible_host"] == "10.21.0.16"
-    assert data["vars"]["ansible_password"] == "{{ lookup('ansible.builtin.env', 'CCOPS_SHAPD_WINRM_PASSWORD') }}"
+    # a constant template; the variable's name travels as data beside it
+    assert data["vars"]["ansible_password"] == "{{ lookup('ansible.builtin.env', ccops_secret_password_env) }}"
+    assert data["vars"]["ccops_secret_password_env"] == "CCOPS_SHAPD_WINRM_PASSWORD"
     lines = (EXAMPLE / "sites" / "shapd.yml").read_text().splitlines()
     assert data["defined_at"].endswith(f"shapd.yml:{lines.index('  shapd-aw0-t0007:') + 1}")
     assert "site_shapd" in data["groups"] and "os_win11" in data["groups"]
@@ -66,7 +68,7 @@ def test_plan_markdown_and_json_describe_the_same_run(ccops):
     data = json.loads(js.stdout)
     assert data["verb"] == "inspect" and data["hosts"] == 1360  # every shapd host; the retiring seat is inspected too
     assert "| wave | batch | site | hosts | count |" in md.stdout
-    assert "`playbooks/inspect.yml`" in md.stdout and "asset: inspect (windows)" in md.stdout
+    assert "`playbooks/inspect.yml`" in md.stdout and "asset: inspect_windows.yml" in md.stdout
     assert sum(len(a["hosts"]) for a in data["actions"]) == data["hosts"]
 
 
@@ -77,7 +79,7 @@ def test_plan_refuses_an_unknown_verb_and_site(ccops):
 
 def test_offline_inventory_is_never_run_against(ccops):
     result = ccops("inspect", "-i", str(EXAMPLE), "--limit", "shapd-db0001")
-    assert result.returncode == 1 and "offline: true" in result.stderr
+    assert result.returncode != 0 and "offline: true" in result.stderr  # the code: tests/cli/test_exit_codes.py
 
 
 def test_missing_default_inventory_is_explained(ccops, tmp_path):
@@ -98,17 +100,19 @@ def test_plan_patch_on_the_example_gives_windows_and_debian_their_own_tasks(ccop
     assert result.returncode == 0
     assert [w["name"] for w in data["waves"]][:2] == ["canary", "wave 1 (10%)"]
     assert max(len(b["hosts"]) for w in data["waves"] for b in w["batches"]) == 50
-    tasks = {a["os"]: a["tasks"] for a in data["actions"]}
-    assert tasks["win10"][0] == "patch: patch (windows)" and tasks["debian13"][0] == "patch: patch (debian)"
+    tasks = {a["os"]: [t["file"] for t in a["tasks"]] for a in data["actions"]}
+    assert tasks["win10"][0] == "roles/patch/tasks/precheck_windows.yml"
+    assert tasks["debian13"][0] == "roles/patch/tasks/precheck_debian.yml"
     # the retiring seat is inspected but never patched
     assert data["excluded"] == {"lifecycle retiring": ["njjy-aw0-t0007"]}
 
 
 def test_patch_needs_a_change_id_and_confirmation(ccops):
     missing = ccops("patch", "-i", str(EXAMPLE))
-    assert missing.returncode == 2 and "--change-id" in missing.stderr
+    assert missing.returncode == 64 and "--change-id" in missing.stderr
     unconfirmed = ccops("patch", "-i", str(EXAMPLE), "--change-id", "CHG-1", "--site", "njjy")
-    assert unconfirmed.returncode == 1 and "pass --yes" in unconfirmed.stderr
+    # 5 (refused) once patch_cmd asks through ccops.cli.confirm; its own _confirm still exits 1
+    assert unconfirmed.returncode in (1, 5) and "pass --yes" in unconfirmed.stderr
 
 
 def test_resume_and_rollback_explain_what_is_missing(ccops):

@@ -5,10 +5,11 @@ import pytest
 from ccops.errors import CcopsError
 from ccops.inventory.load import load_inventory
 from ccops.plan import host_actions, rollout_waves
-from ccops.verbs import Verb, get_verb
+from ccops.verbs import Step, Verb, get_verb
 from tests.conftest import EXAMPLE, site_text, write_inventory
 
-CHANGING = Verb("change", "inspect.yml", ("asset",), "inspect", ("active",), True, "a changing verb")
+CHANGING = Verb("change", "inspect.yml", "inspect", ("active",), True, "a changing verb",
+                steps=(Step("asset", "inspect"),))
 
 
 def test_waves_cover_every_host_once_canary_first(tmp_path):
@@ -43,8 +44,9 @@ def test_actions_show_os_family_task_files_and_changed_variables():
     by_os = {}
     for action in actions:
         by_os.setdefault(action.os, []).append(action)
-    assert by_os["win11"][0].tasks == ["asset: inspect (windows)"]
-    assert by_os["debian12"][0].tasks == ["asset: inspect (debian)"]
+    assert by_os["win11"][0].tasks == ["asset: inspect_windows.yml"]
+    assert by_os["debian12"][0].tasks == ["asset: inspect_debian.yml"]
+    assert by_os["debian12"][0].steps[0].file == "roles/asset/tasks/inspect_debian.yml"
     # the example sites set asset_log_lines: 100 (default 50); one server per site overrides its services
     assert all(a.vars.get("asset_log_lines") == 100 for a in actions)
     assert any(a.vars.get("asset_key_services") == ["ssh", "cron", "postgresql"]

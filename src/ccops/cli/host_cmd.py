@@ -47,6 +47,24 @@ def _entry(entry) -> dict | None:
             "address": entry.address if entry.port is None else f"{entry.address}:{entry.port}"}
 
 
+# what Ansible's facts and DMI report when a value is not known (containers, some VMs, white boxes)
+UNKNOWN = {"", "na", "n/a", "none", "unknown", "not specified", "to be filled by o.e.m.", "default string"}
+
+
+def _known(value: object) -> object | None:
+    return None if value is None or str(value).strip().lower() in UNKNOWN else value
+
+
+def hardware(hw: dict) -> str:
+    """Only what is known: 'QEMU Standard PC, 2 CPU, 1987 MB RAM, virtualization kvm' or less."""
+    model = " ".join(str(v) for v in (_known(hw.get("vendor")), _known(hw.get("product"))) if v)
+    parts = [model,
+             f"{hw['cpus']} CPU" if _known(hw.get("cpus")) else "",
+             f"{hw['memory_mb']} MB RAM" if _known(hw.get("memory_mb")) else "",
+             f"virtualization {hw['virtualization']}" if _known(hw.get("virtualization")) else ""]
+    return ", ".join(p for p in parts if p) or "not known"
+
+
 def render(name: str, entry: dict | None, asset: dict | None, history: list[dict], packages: bool) -> str:
     out = [f"== {name}"]
     if entry:
@@ -60,8 +78,7 @@ def render(name: str, entry: dict | None, asset: dict | None, history: list[dict
     out += [f"   inspected {asset['collected']} (run {asset['run_id']})", "",
             f"OS        {os_info.get('distribution')} {os_info.get('version')} ({os_info.get('variant')}), "
             f"kernel {os_info.get('kernel')}",
-            f"hardware  {hw.get('vendor')} {hw.get('product')}, {hw.get('cpus')} CPU, {hw.get('memory_mb')} MB RAM, "
-            f"virtualization {hw.get('virtualization') or 'none'}",
+            f"hardware  {hardware(hw)}",
             f"uptime    {uptime(rec.get('uptime_seconds'))}",
             f"packages  {(rec.get('packages') or {}).get('count')} installed",
             f"updates   {updates.get('pending')} pending, {updates.get('security')} security", ""]

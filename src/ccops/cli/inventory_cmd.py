@@ -55,10 +55,10 @@ def _load(inventory: Path | None):
 def list_hosts(inventory: Path | None, output: str, **selectors: tuple) -> None:
     """List hosts; --output json prints what ansible-inventory --list prints."""
     from ccops.inventory.export import to_ansible_list
+    from ccops.select import select
 
     model = _load(inventory)
-    selector = build_selector(**selectors)
-    hosts = [h for h in model.hosts.values() if selector.matches(h)]
+    hosts = select(model, build_selector(**selectors)).hosts  # every lifecycle state: listing touches nothing
     if output == "json":
         emit_json(to_ansible_list(model, hosts))
         return

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from ccops import __version__
-from ccops.cli import backups_cmd, host_cmd, inspect_cmd, inventory_cmd, lab_cmd, patch_cmd, plan_cmd, runs_cmd
-from ccops.errors import EXIT_INTERRUPTED, CcopsError
+from ccops.cli import (
+    backups_cmd,
+    host_cmd,
+    hostkey_cmd,
+    inspect_cmd,
+    inventory_cmd,
+    lab_cmd,
+    patch_cmd,
+    plan_cmd,
+    runs_cmd,
+)
+from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
 
-EPILOG = """\b
-Exit codes: 0 done; 1 bad input or setup; 2 hosts failed or unreachable;
-3 a rollout gate halted the run; 4 Ansible could not run; 130 interrupted.
-\b
-Start with:  ccops lab up && ccops inspect && ccops host show lab-deb12-01
-"""
+EPILOG = "\n".join([
+    "\b", "Exit codes:", *(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items()),
+    "\b", "Start with:  ccops lab up && ccops inspect && ccops host show lab-deb12-01",
+])
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -33,17 +42,26 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 for command in (inventory_cmd.inventory, plan_cmd.plan, inspect_cmd.inspect, patch_cmd.patch, patch_cmd.resume,
-                backups_cmd.rollback, backups_cmd.backups, host_cmd.host, runs_cmd.runs, lab_cmd.lab):
+                backups_cmd.rollback, backups_cmd.backups, host_cmd.host, hostkey_cmd.hostkey, runs_cmd.runs,
+                lab_cmd.lab):
     cli.add_command(command)
 
 
 def main() -> None:
+    os.umask(0o077)  # state, artifacts and whatever Ansible writes are private to the operator
     debug = "--debug" in sys.argv[1:]
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("ccops: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C into Abort, and so is a "no" at click.confirm(abort=True): tell them apart
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            click.echo("ccops: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        click.echo("ccops: not confirmed; nothing was done", err=True)
+        sys.exit(EXIT_REFUSED)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -57,4 +75,5 @@ def main() -> None:
         click.echo("ccops: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     else:
-        sys.exit(0)
+        # --help and --version end in click's Exit, returned here as a code; commands return None
+        sys.exit(code if isinstance(code, int) else EXIT_OK)

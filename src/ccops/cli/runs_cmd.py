@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from ccops.cli.options import output_option
@@ -35,7 +37,7 @@ def list_runs(limit: int, verb: str | None, output: str) -> None:
 @click.argument("run_id", metavar="RUN")
 @output_option()
 def show_run(run_id: str, output: str) -> None:
-    """One run with every host's outcome (RUN may be a unique prefix)."""
+    """One run with every host's outcome (RUN: the full id or a unique prefix of 8 or more characters)."""
     from ccops.run import open_store
 
     record = open_store().run(run_id)
@@ -48,7 +50,23 @@ def show_run(run_id: str, output: str) -> None:
     for key in ("operator", "change_id", "git_commit", "inventory", "inventory_sha256", "started", "ended",
                 "message"):
         click.echo(f"  {key:<17}{getattr(record, key) or '-'}")
-    click.echo(f"  {'selectors':<17}{record.selectors or 'all'}")
+    click.echo(f"  {'selectors':<17}{selector_text(record.selectors)}")
     click.echo("")
     click.echo(table([[h["host"], h["wave"] or "", h["outcome"], h["changed"], h["message"] or ""]
                       for h in record.hosts], ["HOST", "WAVE", "RESULT", "CHANGED", "MESSAGE"]))
+
+
+# Selector keys as the options that set them, so a run's selection can be pasted back on a command line.
+SELECTOR_OPTIONS = {"sites": "--site", "roles": "--role", "os": "--os", "lines": "--line", "limit": "--limit"}
+
+
+def selector_text(selectors: dict) -> str:
+    if not selectors:
+        return "all hosts"
+    words = []
+    ordered = [k for k in SELECTOR_OPTIONS if k in selectors] + [k for k in selectors if k not in SELECTOR_OPTIONS]
+    for key, values in ((k, selectors[k]) for k in ordered):
+        for value in values if isinstance(values, list) else [values]:
+            option = SELECTOR_OPTIONS.get(key)
+            words += [option, shlex.quote(str(value))] if option else [shlex.quote(f"{key}={value}")]
+    return " ".join(words)

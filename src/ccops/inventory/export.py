@@ -6,15 +6,29 @@ functions, so stock Ansible and ccops cannot disagree.
 
 from __future__ import annotations
 
+import os
+import shlex
 from pathlib import Path
 from typing import Any
 
 from ccops.inventory.model import Host, Inventory, Site
 
-# Values ccops writes that Ansible must template at run time (secret lookups).
-# The plugin marks exactly these as trusted templates; inventory data itself never
-# holds templates (validation refuses them).
-TEMPLATED_VARS = ("ansible_password", "ansible_become_password")
+# The only templates ccops gives Ansible: constant text written here, never built from
+# inventory data. A secret reference's name or path travels as a separate variable,
+# which Ansible 2.19 treats as untrusted data: whatever it contains, it is never templated.
+SECRET_LOOKUPS = {
+    "env": "{{ lookup('ansible.builtin.env', %s) }}",
+    "file": "{{ lookup('ansible.builtin.file', %s) }}",
+}
+SECRET_VARS = ("ansible_password", "ansible_become_password")
+
+
+def secret_template(var: str, kind: str) -> str:
+    """The constant template behind ``var``; its argument is the variable ``<var>_<kind>``."""
+    return SECRET_LOOKUPS[kind] % f"ccops_secret_{var.removeprefix('ansible_')}_{kind}"
+
+
+TRUSTED_TEMPLATES = frozenset(secret_template(v, k) for v in SECRET_VARS for k in SECRET_LOOKUPS)
 
 
 def group_name(kind: str, value: str) -> str:
@@ -38,7 +52,10 @@ def host_groups(host: Host, site: Site) -> list[str]:
 
 
 def site_vars(site: Site) -> dict[str, Any]:
+    # the site's own vars first: what ccops computes always wins (validation also
+    # refuses ansible_* and ccops_* names in vars)
     return {
+        **site.vars,
         "ccops_site": site.code,
         "ccops_site_name": site.name,
         "ccops_city": site.city,
@@ -47,13 +64,13 @@ def site_vars(site: Site) -> dict[str, Any]:
         "ccops_distribution_point": site.distribution_point,
         "ccops_backup_target": site.backup_target,
         "ccops_busy_check": site.busy_check,
-        **site.vars,
     }
 
 
 def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
     site = inventory.sites[host.site]
     out: dict[str, Any] = {
+        **host.vars,
         "ccops_role": host.role,
         "ccops_os": host.os,
         "ccops_os_family": host.os_family,
@@ -66,7 +83,6 @@ def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
     if host.address is not None:
         out["ansible_host"] = host.address
     out.update(connection_vars(inventory.root, site.connections[host.connection], host.port))
-    out.update(host.vars)
     return out
 
 
@@ -84,30 +100,28 @@ def connection_vars(root: Path, profile: dict, port: int | None) -> dict[str, An
     else:
         if "key_file" in profile:
             out["ansible_ssh_private_key_file"] = _path(root, profile["key_file"])
+        # Host keys are always checked: ccops forces host_key_checking on for every run, and
+        # StrictHostKeyChecking=yes here also holds for stock Ansible run by hand. Ansible splits
+        # this string like a shell line: every value in it is quoted.
+        args = ["-o", "StrictHostKeyChecking=yes"]
         if "known_hosts" in profile:
-            known = _path(root, profile["known_hosts"])
-            # host keys are always checked; the lab registers its own keys here
-            out["ansible_ssh_common_args"] = f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes"
+            args[:0] = ["-o", f"UserKnownHostsFile={_path(root, profile['known_hosts'])}"]
+        out["ansible_ssh_common_args"] = shlex.join(args)
         if profile.get("become"):
             out["ansible_become"] = True
             out["ansible_become_method"] = "sudo"
-    if profile.get("password"):
-        out["ansible_password"] = secret_lookup(root, profile["password"])
-    if profile.get("become_password"):
-        out["ansible_become_password"] = secret_lookup(root, profile["become_password"])
+    for var, key in (("ansible_password", "password"), ("ansible_become_password", "become_password")):
+        ref = profile.get(key)
+        if ref:
+            kind, value = next(iter(ref.items()))
+            out[var] = secret_template(var, kind)
+            out[f"ccops_secret_{key}_{kind}"] = value if kind == "env" else _path(root, value)
     return out
-
-
-def secret_lookup(root: Path, ref: dict) -> str:
-    """A lookup Ansible resolves at run time; the secret itself is never written anywhere."""
-    if "env" in ref:
-        return f"{{{{ lookup('ansible.builtin.env', '{ref['env']}') }}}}"
-    return f"{{{{ lookup('ansible.builtin.file', '{_path(root, ref['file'])}') }}}}"
 
 
 def _path(root: Path, value: str) -> str:
     path = Path(value).expanduser()
-    return str(path if path.is_absolute() else (root / path).resolve())
+    return str(path if path.is_absolute() else os.path.abspath(root / path))  # noqa: PTH100 (no symlink resolution)
 
 
 def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> dict[str, Any]:
@@ -126,3 +140,26 @@ def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> di
     for group in sorted(groups):
         out[group] = {"hosts": groups[group]}
     return out
+
+
+SNAPSHOT_SUFFIX = ".ccops-snapshot.json"
+
+
+def snapshot(inventory: Inventory, hosts: list[Host]) -> dict[str, Any]:
+    """The validated inventory of a run's hosts, frozen when the run was planned.
+
+    Every batch's Ansible reads this file (through the ccops plugin) instead of the site
+    files: the inventory is validated once per run, and an edit made while the run goes
+    on cannot change what later batches do. The plugin trusts nothing in it but ccops's
+    constant templates, exactly as for the site files.
+    """
+    groups: dict[str, dict[str, Any]] = {}
+    out_hosts: dict[str, dict[str, Any]] = {}
+    for host in hosts:
+        site = inventory.sites[host.site]
+        names = host_groups(host, site)
+        groups.setdefault(names[0], {"vars": site_vars(site)})
+        for name in names[1:]:
+            groups.setdefault(name, {"vars": {}})
+        out_hosts[host.name] = {"groups": names, "vars": host_vars(inventory, host)}
+    return {"ccops_snapshot": 1, "inventory": str(inventory.root), "groups": groups, "hosts": out_hosts}

@@ -115,5 +115,6 @@ def _endpoint(host: Host) -> str:
 
 def _label(path: Path) -> str:
     """A path as a person would type it: relative to the working folder when inside it."""
+    # abspath, not resolve: a symlink is named as the user wrote it (and a loop cannot raise)
     relative = os.path.relpath(path)
-    return str(path.resolve()) if relative.startswith("..") else relative
+    return os.path.abspath(path) if relative.startswith("..") else relative  # noqa: PTH100

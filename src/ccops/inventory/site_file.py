@@ -19,10 +19,20 @@ from ccops.inventory.model import (
 from ccops.inventory.yamldoc import YamlDoc
 
 MAX_HOSTS_PER_SITE = 50_000
-SITE_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,15}$")
-HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
-WORD = re.compile(r"^[a-z][a-z0-9_]*$")
-HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# all patterns are used with fullmatch: "$" would let a trailing newline through
+SITE_CODE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,15}")
+HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}")
+WORD = re.compile(r"[a-z][a-z0-9_]{0,63}")
+HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+# login names as ssh and WinRM take them: user, DOMAIN\user or user@REALM
+USER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,127}")
+# vars: cannot carry connection settings (those come from connections:) nor shadow what
+# ccops computes; Ansible's own magic variable names are not data either
+RESERVED_VAR_PREFIXES = ("ansible_", "ccops_")
+RESERVED_VARS = frozenset({"hostvars", "groups", "group_names", "inventory_hostname", "inventory_hostname_short",
+                           "inventory_dir", "inventory_file", "omit", "playbook_dir", "role_name", "role_path",
+                           "play_hosts", "environment", "vars", "lookup", "query", "q", "now", "undef"})
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TOP_KEYS = ("site", "connections", "vars", "groups", "hosts")
 SITE_KEYS = ("code", "name", "city", "timezone", "maintenance_windows", "distribution_point",
@@ -57,7 +67,7 @@ def _site(reader: FieldReader, data: dict) -> Site:
     kp = ("site",)
     reader.only_keys(raw, kp, SITE_KEYS)
     code = reader.get(raw, kp, "code", str, required=True)
-    if code is not None and not SITE_CODE.match(code):
+    if code is not None and not SITE_CODE.fullmatch(code):
         reader.report((*kp, "code"), f"site.code: {code!r} must be a letter then up to 15 letters, digits or '-'")
         code = None
     timezone = reader.get(raw, kp, "timezone", str, required=True)
@@ -70,11 +80,66 @@ def _site(reader: FieldReader, data: dict) -> Site:
         timezone=timezone or "UTC",
         file=reader.doc.path,
         maintenance_windows=_windows(reader, raw.get("maintenance_windows", []), (*kp, "maintenance_windows")),
-        distribution_point=reader.get(raw, kp, "distribution_point", dict, default={}),
-        backup_target=reader.get(raw, kp, "backup_target", dict, default={}),
+        distribution_point=_endpoint(reader, raw, kp, "distribution_point"),
+        backup_target=_endpoint(reader, raw, kp, "backup_target"),
         rollout=_rollout(reader, raw.get("rollout", {}), (*kp, "rollout")),
         busy_check=_busy_check(reader, raw.get("busy_check", {}), (*kp, "busy_check")),
     )
+
+
+def _endpoint(reader: FieldReader, raw: dict, kp: tuple, key: str) -> dict:
+    """A site service: the host that offers it and the folder it keeps things in."""
+    value = reader.get(raw, kp, key, dict, default={})
+    ekp = (*kp, key)
+    reader.only_keys(value, ekp, ("host", "path", "url"))
+    out = {}
+    host = reader.get(value, ekp, "host", str)
+    if host is not None and not HOST_NAME.fullmatch(host):
+        reader.report((*ekp, "host"), f"{dotted((*ekp, 'host'))}: {host!r} is not a host name")
+    elif host is not None:
+        out["host"] = host
+    path = _path_value(reader, value, ekp, "path")
+    if path is not None:
+        if not path.startswith("/") or "/../" in f"{path}/":
+            reader.report((*ekp, "path"), f"{dotted((*ekp, 'path'))}: an absolute folder without '..'")
+        else:
+            out["path"] = path
+    url = _url(reader, value, ekp, "url")
+    if url is not None:
+        out["url"] = url
+    return out
+
+
+def _path_value(reader: FieldReader, mapping: dict, kp: tuple, key: str) -> str | None:
+    """A file or folder name: any printable text except the quote ssh's own quoting uses."""
+    value = reader.get(mapping, kp, key, str)
+    if value is None:
+        return None
+    if not value or not value.isprintable() or '"' in value or len(value) > 4096:
+        reader.report((*kp, key), f"{dotted((*kp, key))}: {value!r} is not a usable path "
+                                  "(printable characters, no double quote)")
+        return None
+    return value
+
+
+def _url(reader: FieldReader, mapping: dict, kp: tuple, key: str) -> str | None:
+    value = reader.get(mapping, kp, key, str)
+    if value is None:
+        return None
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[\x21-\x7e]*)?", value):
+        reader.report((*kp, key), f"{dotted((*kp, key))}: {value!r} is not an http(s) URL")
+        return None
+    return value
+
+
+def _port(reader: FieldReader, mapping: dict, kp: tuple, default: int | None = None) -> int | None:
+    value = reader.get(mapping, kp, "port", int)
+    if value is None:
+        return default
+    if not 1 <= value <= 65535:
+        reader.report((*kp, "port"), f"{dotted((*kp, 'port'))}: {value} is not a TCP port (1-65535)")
+        return default
+    return value
 
 
 def _busy_check(reader: FieldReader, raw: Any, kp: tuple) -> dict:
@@ -87,7 +152,7 @@ def _busy_check(reader: FieldReader, raw: Any, kp: tuple) -> dict:
     command = reader.get(raw, kp, "command", list)
     if command is not None and (not command or not all(isinstance(a, str) for a in command)):
         reader.report((*kp, "command"), f"{dotted((*kp, 'command'))}: a command is a list of words, e.g. [test, ...]")
-    reader.get(raw, kp, "url", str)
+    _url(reader, raw, kp, "url")
     return raw
 
 
@@ -116,7 +181,7 @@ def _windows(reader: FieldReader, raw: Any, kp: tuple) -> list[dict]:
         times = {}
         for key in ("start", "end"):
             value = reader.get(window, wkp, key, str, required=True)
-            if value is not None and not HHMM.match(value):
+            if value is not None and not HHMM.fullmatch(value):
                 reader.report((*wkp, key), f"{dotted((*wkp, key))}: {value!r} is not a time HH:MM")
             times[key] = value
         out.append({"days": days, **times})
@@ -128,13 +193,17 @@ def _rollout(reader: FieldReader, raw: Any, kp: tuple) -> dict:
         return {}
     reader.only_keys(raw, kp, ROLLOUT_KEYS)
     out = {}
-    for key, kind in (("canary", int), ("batch_size", int), ("max_failures", int),
-                      ("max_fail_percentage", float)):
+    for key, kind, low, high in (("canary", int, 0, MAX_HOSTS_PER_SITE), ("batch_size", int, 1, MAX_HOSTS_PER_SITE),
+                                 ("max_failures", int, 0, MAX_HOSTS_PER_SITE),
+                                 ("max_fail_percentage", float, 0, 100)):
         value = reader.get(raw, kp, key, kind)
-        if value is not None:
-            if value < 0 or (key == "batch_size" and value < 1):
-                reader.report((*kp, key), f"{dotted((*kp, key))}: must be positive")
-            out[key] = value
+        if value is None:
+            continue
+        # "not low <= value <= high" also catches .nan, which compares false with everything
+        if not low <= value <= high:
+            reader.report((*kp, key), f"{dotted((*kp, key))}: {value!r} is not between {low} and {high}")
+            continue
+        out[key] = value
     waves = reader.get(raw, kp, "waves", list)
     if waves is not None:
         for i, wave in enumerate(waves):
@@ -154,6 +223,11 @@ def _secret(reader: FieldReader, raw: Any, kp: tuple) -> dict | None:
     if len(raw) != 1 or next(iter(raw)) not in ("env", "file") or not isinstance(next(iter(raw.values())), str):
         reader.report(kp, f"{dotted(kp)}: a secret reference is {{env: VARIABLE}} or {{file: PATH}}")
         return None
+    if "env" in raw and not ENV_NAME.fullmatch(raw["env"]):
+        reader.report((*kp, "env"), f"{dotted((*kp, 'env'))}: {raw['env']!r} is not an environment variable name")
+        return None
+    if "file" in raw and _path_value(reader, raw, kp, "file") is None:
+        return None
     return raw
 
 
@@ -169,9 +243,18 @@ def _connections(reader: FieldReader, raw: Any) -> dict[str, dict]:
         reader.only_keys(profile, pkp, CONNECTION_KEYS)
         ctype = reader.get(profile, pkp, "type", str, required=True, choices=CONNECTION_TYPES)
         conn: dict[str, Any] = {"type": ctype}
-        for key, kind in (("port", int), ("user", str), ("become", bool), ("key_file", str),
-                          ("known_hosts", str)):
-            value = reader.get(profile, pkp, key, kind)
+        port = _port(reader, profile, pkp)
+        if port is not None:
+            conn["port"] = port
+        user = reader.get(profile, pkp, "user", str)
+        if user is not None and not USER_NAME.fullmatch(user):
+            reader.report((*pkp, "user"), f"{dotted((*pkp, 'user'))}: {user!r} is not a login name")
+        elif user is not None:
+            conn["user"] = user
+        if reader.get(profile, pkp, "become", bool):
+            conn["become"] = True
+        for key in ("key_file", "known_hosts"):
+            value = _path_value(reader, profile, pkp, key)
             if value is not None:
                 conn[key] = value
         conn["transport"] = reader.get(profile, pkp, "transport", str, default="kerberos",
@@ -188,8 +271,12 @@ def _connections(reader: FieldReader, raw: Any) -> dict[str, dict]:
 def _vars(reader: FieldReader, mapping: dict, kp: tuple) -> dict:
     raw = reader.get(mapping, kp, "vars", dict, default={})
     for key in raw:
-        if not WORD.match(key):
-            reader.report((*kp, "vars", key), f"{dotted((*kp, 'vars', key))}: variable names are lower_snake_case")
+        where = (*kp, "vars", key)
+        if not WORD.fullmatch(key):
+            reader.report(where, f"{dotted(where)}: variable names are lower_snake_case")
+        elif key.startswith(RESERVED_VAR_PREFIXES) or key in RESERVED_VARS:
+            reader.report(where, f"{dotted(where)}: {key!r} is reserved: connection settings belong under "
+                                 "connections:, ccops_* and Ansible's own names are set by ccops")
     return raw
 
 
@@ -224,7 +311,7 @@ def _group_hosts(reader: FieldReader, site: Site, group: dict, gkp: tuple, gname
     role = reader.get(group, gkp, "role", str, required=True, choices=ROLES)
     os_variant = reader.get(group, gkp, "os", str, required=True, choices=tuple(OS_VARIANTS))
     line = reader.get(group, gkp, "business_line", str, required=True)
-    if line is not None and not WORD.match(line):
+    if line is not None and not WORD.fullmatch(line):
         reader.report((*gkp, "business_line"), f"{dotted((*gkp, 'business_line'))}: use lower_snake_case")
         line = None
     connection = reader.get(group, gkp, "connection", str, required=True)
@@ -233,7 +320,7 @@ def _group_hosts(reader: FieldReader, site: Site, group: dict, gkp: tuple, gname
                                             f"{connection!r} under connections:")
         connection = None
     lifecycle = reader.get(group, gkp, "lifecycle", str, default="active", choices=LIFECYCLE_STATES)
-    port = reader.get(group, gkp, "port", int)
+    port = _port(reader, group, gkp)
     group_vars = _vars(reader, group, gkp)
     names = _names(reader, group, gkp)
     addresses = _addresses(reader, group, gkp, len(names))
@@ -266,7 +353,7 @@ def _names(reader: FieldReader, group: dict, gkp: tuple) -> list[str]:
         except ranges.RangeError as exc:
             reader.report(pkp, f"{dotted(pkp)}: {exc}")
             continue
-        bad = [n for n in expanded if not HOST_NAME.match(n)]
+        bad = [n for n in expanded if not HOST_NAME.fullmatch(n)]
         if bad:
             reader.report(pkp, f"{dotted(pkp)}: {bad[0]!r} is not a valid host name")
             continue
@@ -325,7 +412,7 @@ def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]
                 host.address = str(ipaddress.ip_address(address)) if address else host.address
             except ValueError:
                 reader.report((*hkp, "address"), f"hosts.{name}.address: {address!r} is not an IP address")
-        host.port = reader.get(override, hkp, "port", int, default=host.port)
+        host.port = _port(reader, override, hkp, default=host.port)
         host.lifecycle = reader.get(override, hkp, "lifecycle", str, default=host.lifecycle,
                                     choices=LIFECYCLE_STATES)
         host.asset_tag = reader.get(override, hkp, "asset_tag", str, default=host.asset_tag)

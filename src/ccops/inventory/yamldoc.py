@@ -8,6 +8,8 @@ exhausting memory.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,13 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 16
 MAX_VALUES = 200_000
 STR_TAG = "tag:yaml.org,2002:str"
-_TEMPLATE_MARKS = ("{{", "{%", "{#")
+# scalars may be text, numbers, booleans or empty; !!binary, !!timestamp, !!set and
+# application tags are refused (stock Ansible tools crash on some of them)
+DATA_TAGS = frozenset({STR_TAG, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                       "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"})
+COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"})
+# "#jinja2:" at the start of a string changes Jinja2's delimiters: it marks a template too
+_TEMPLATE_MARKS = ("{{", "{%", "{#", "#jinja2:")
 
 
 @dataclass(frozen=True, order=True)
@@ -79,6 +87,8 @@ class _Builder:
         self.lines[keypath] = line
         if isinstance(node, ScalarNode):
             return self._scalar(node, keypath, line)
+        if not isinstance(node, ScalarNode) and node.tag not in COLLECTION_TAGS:
+            raise _Stop(f"line {line}: tag {node.tag} is not allowed; inventory values are plain data")
         if isinstance(node, SequenceNode):
             return [self.build(item, (*keypath, i), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
@@ -86,6 +96,12 @@ class _Builder:
         raise _Stop(f"line {line}: unsupported YAML node")
 
     def _scalar(self, node: ScalarNode, keypath: tuple, line: int) -> Any:
+        if node.tag not in DATA_TAGS:
+            kind = node.tag.rsplit(":", 1)[-1]
+            self.problems.append(Problem(self.path, line, (
+                f"{node.value[:40]!r} is read by YAML as {kind}, which an inventory cannot hold; "
+                "write it in quotes as text")))
+            return node.value
         if node.tag == STR_TAG:
             if any(mark in node.value for mark in _TEMPLATE_MARKS):
                 self.problems.append(Problem(self.path, line, (
@@ -116,19 +132,55 @@ class _Builder:
         return out
 
 
+def _read_text(path: Path) -> str:
+    """A regular file's text, at most MAX_BYTES: a FIFO, a device or /dev/zero is never read."""
+    info = path.stat()  # follows symlinks: a link to /dev/zero is refused as a device
+    if not stat.S_ISREG(info.st_mode):
+        raise _Stop("not a regular file (a pipe, device or folder); a site file is plain YAML text")
+    # O_NONBLOCK: a file swapped for a FIFO after the check above still cannot hang the open
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise _Stop("not a regular file (a pipe, device or folder); a site file is plain YAML text")
+        data = handle.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise _Stop(f"file is larger than {MAX_BYTES} bytes; refusing to read it")
+    return data.decode("utf-8")
+
+
+def _too_deep(text: str) -> int:
+    """Line where nesting passes MAX_DEPTH, or 0.
+
+    libyaml's composer recurses once per level in C: 30,000 nested brackets crash the
+    process. Its event parser keeps an explicit stack, so depth is measured on events
+    first and nothing deep is ever composed.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH + 1:
+                return event.start_mark.line + 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return 0
+
+
 def load(path: Path, label: str | None = None) -> tuple[YamlDoc | None, list[Problem]]:  # noqa: PLR0911
     """Load ``path``; on failure return ``None`` and the problems found."""
     name = label or str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return None, [Problem(name, 1, f"file is {size} bytes; the limit is {MAX_BYTES}")]
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
+    except _Stop as exc:
+        return None, [Problem(name, 1, str(exc))]
     except UnicodeDecodeError as exc:
         return None, [Problem(name, 1, f"not UTF-8 text: {exc.reason}")]
     except OSError as exc:
         return None, [Problem(name, 1, f"cannot read: {exc.strerror}")]
     try:
+        too_deep = _too_deep(text)
+        if too_deep:
+            return None, [Problem(name, too_deep, f"nesting deeper than {MAX_DEPTH} levels; refusing to read it")]
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

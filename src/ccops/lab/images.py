@@ -69,6 +69,7 @@ def build_image(variant: str) -> str:
         tmpdir = Path(tmp)
         (tmpdir / "build.sources").write_text(build_sources(suite))
         (tmpdir / "image.sources").write_text(image_sources(suite))
+        (tmpdir / "image.sources").chmod(0o644)  # copied into the image as apt's sources
         tarball = tmpdir / "rootfs.tar"
         hook = project_root() / "images" / "lab" / "customize.sh"
         env = {**os.environ, "CCOPS_LAB_SOURCES": str(tmpdir / "image.sources"),
@@ -76,7 +77,8 @@ def build_image(variant: str) -> str:
         proc = subprocess.run(
             ["mmdebstrap", "--variant=apt", "--quiet", f"--include={','.join(spec['packages'])}",
              f'--customize-hook="{hook}" "$1"', suite, str(tarball), str(tmpdir / "build.sources")],
-            capture_output=True, text=True, env=env, check=False, timeout=1800)
+            # ccops runs with umask 077 (private state); an image's files keep Debian's usual modes
+            capture_output=True, text=True, env=env, check=False, timeout=1800, umask=0o022)
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             raise LabError(f"mmdebstrap {suite} failed: {' | '.join(tail)}")

@@ -88,6 +88,11 @@ class EventCollector:
 
 
 def _message(res: dict) -> str:
+    from ccops.hostkeys import explain_ssh_failure
+
     text = res.get("msg") or res.get("stderr") or res.get("module_stderr") or "failed"
+    refused = explain_ssh_failure(str(text))
+    if refused:
+        return refused
     text = str(text).strip().splitlines()
     return (text[-1] if text else "failed")[:300]

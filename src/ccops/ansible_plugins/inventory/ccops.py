@@ -39,12 +39,15 @@ class InventoryModule(BaseInventoryPlugin):
     NAME = "ccops"
 
     def verify_file(self, path):
-        return super().verify_file(path) and Path(path).name in ("ccops.yml", "ccops.yaml")
+        name = Path(path).name
+        return super().verify_file(path) and (name in ("ccops.yml", "ccops.yaml")
+                                              or name.endswith(".ccops-snapshot.json"))
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         from ccops.inventory.export import (
-            TEMPLATED_VARS,
+            SECRET_VARS,
+            TRUSTED_TEMPLATES,
             host_groups,
             host_vars,
             site_group,
@@ -52,6 +55,9 @@ class InventoryModule(BaseInventoryPlugin):
         )
         from ccops.inventory.load import check_inventory
 
+        if path.endswith(".ccops-snapshot.json"):
+            self._parse_snapshot(inventory, Path(path), SECRET_VARS, TRUSTED_TEMPLATES)
+            return
         model, problems = check_inventory(Path(path))
         if problems or model is None:
             raise AnsibleParserError("\n".join(str(p) for p in problems))
@@ -68,5 +74,27 @@ class InventoryModule(BaseInventoryPlugin):
             for group in groups[1:]:
                 inventory.add_child(group, host.name)
             for key, value in host_vars(model, host).items():
-                trusted = trust_as_template(value) if key in TEMPLATED_VARS else value
+                # only ccops's own constant templates are trusted; site file data never is
+                trusted = trust_as_template(value) if key in SECRET_VARS and value in TRUSTED_TEMPLATES else value
                 inventory.set_variable(host.name, key, trusted)
+
+    def _parse_snapshot(self, inventory, path, secret_vars, trusted_templates):
+        """A run's frozen inventory (written by ccops when it planned the run)."""
+        import json
+
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            groups, hosts = data["groups"], data["hosts"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise AnsibleParserError(f"{path}: not a ccops run snapshot ({exc})") from None
+        for name, body in groups.items():
+            inventory.add_group(name)
+            for key, value in body["vars"].items():
+                inventory.set_variable(name, key, value)
+        for name, body in hosts.items():
+            inventory.add_host(name, group=body["groups"][0])
+            for group in body["groups"][1:]:
+                inventory.add_child(group, name)
+            for key, value in body["vars"].items():
+                trusted = trust_as_template(value) if key in secret_vars and value in trusted_templates else value
+                inventory.set_variable(name, key, trusted)
