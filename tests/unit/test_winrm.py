@@ -1,5 +1,8 @@
 """WinRM profiles: what cannot connect is refused; what can becomes ansible_winrm_* variables."""
 
+import pytest
+
+from ccops.errors import CcopsError
 from ccops.inventory.winrm import check_winrm_profile, winrm_vars
 
 KERBEROS = {"type": "winrm", "port": 5986, "transport": "kerberos", "user": "svc-ccops@CC.EXAMPLE",
@@ -22,10 +25,10 @@ def test_kerberos_to_an_ip_address_is_refused():
     assert check_winrm_profile(profile, "shapd-aw0-t0001", "10.21.0.10", dns_name="t0001.cc.example") == []
 
 
-def test_certificate_validation_without_the_sites_ca_is_refused():
+def test_the_sites_ca_becomes_the_trust_path_and_is_optional():
     profile = {k: v for k, v in KERBEROS.items() if k != "ca_file"}
-    assert "needs the site's CA" in check_winrm_profile(profile, "h1", "10.0.0.1")[0]
-    assert check_winrm_profile({**profile, "cert_validation": "ignore"}, "h1", "10.0.0.1") == []
+    assert check_winrm_profile(profile, "h1", "10.0.0.1") == []
+    assert "ansible_winrm_ca_trust_path" not in winrm_vars(profile, "h1", "10.0.0.1")
 
 
 def test_credssp_and_certificate_without_what_they_need_are_refused():
@@ -41,3 +44,27 @@ def test_credssp_and_certificate_without_what_they_need_are_refused():
             "cert_key_file": "/etc/ccops/k.pem"}
     assert check_winrm_profile(good, "h1") == []
     assert winrm_vars(good, "h1")["ansible_winrm_cert_pem"] == "/etc/ccops/c.pem"
+
+
+def test_validate_refuses_kerberos_to_addresses_and_exports_dns_names(tmp_path):
+    from ccops.inventory.export import host_vars
+    from ccops.inventory.load import load_inventory
+    from tests.conftest import write_inventory
+
+    site = """\
+    site: {code: win, city: testcity, timezone: UTC}
+    connections:
+      winrm: {type: winrm, port: 5986, transport: kerberos, user: svc@CC.EXAMPLE%s}
+    groups:
+      - {name: seats, role: agent_desktop, os: win11, business_line: voice, connection: winrm,
+         hosts: "win-t[01:02]", addresses: 10.9.0.1}
+    """
+    bad = write_inventory(tmp_path / "bad", {"win.yml": site % ""})
+    with pytest.raises(CcopsError) as refused:
+        load_inventory(bad)
+    assert "kerberos needs the host's DNS name" in str(refused.value)
+    good = load_inventory(write_inventory(tmp_path / "good", {"win.yml": site % ", dns_domain: win.cc.example, "
+                                                              "ca_file: /etc/ccops/ca.pem"}))
+    got = host_vars(good, good.hosts["win-t02"])
+    assert got["ansible_host"] == "win-t02.win.cc.example"
+    assert got["ansible_winrm_ca_trust_path"] == "/etc/ccops/ca.pem"

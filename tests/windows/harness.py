@@ -12,6 +12,7 @@ and in which order. These are contract tests, not runs on Windows.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -154,7 +155,8 @@ def _run_until_hanging(argv: list[str], env: dict, markers: list[Path]) -> subpr
     deadline = time.monotonic() + 240
     while not all(m.exists() for m in markers):
         if proc.poll() is not None or time.monotonic() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             out, err = proc.communicate()
             raise AssertionError(f"the run ended before every seat hung (rc {proc.returncode}):\n{out[-3000:]}\n{err}")
         time.sleep(0.2)

@@ -5,8 +5,8 @@ Kerberos asks the KDC for a ticket for HTTP/<the name ccops connects to>: the KD
 knows hosts by DNS name, never by IP address, so a Kerberos host is reached by its
 DNS name (the host's ``dns_name``, or its name plus the profile's ``dns_domain``).
 HTTPS listeners carry certificates from the site's internal CA that name that DNS
-name: validating them needs the CA (``ca_file``, a PEM bundle), since the Python
-requests library trusts its own bundle, not the machine's store. ``certificate``
+name: ``ca_file`` (a PEM bundle) names that CA, since the Python requests library
+trusts its own bundle, not the machine's store. ``certificate``
 authentication needs a client certificate and key; ``credssp`` and ``ntlm`` need a
 user and a password, and credssp also the requests-credssp library.
 """
@@ -46,8 +46,6 @@ def check_winrm_profile(profile: dict, host_name: str, address: str | None = Non
                         "(set the profile's dns_domain or the host's dns_name)")
     if transport == "kerberos" and name is not None and _is_ip(name):
         problems.append(f"{host_name}: kerberos needs a DNS name, {name} is an IP address")
-    if https and profile.get("cert_validation", "validate") == "validate" and not profile.get("ca_file"):
-        problems.append(f"{host_name}: validating the WinRM certificate needs the site's CA (ca_file, a PEM bundle)")
     if transport in ("ntlm", "credssp") and not (profile.get("user") and profile.get("password")):
         problems.append(f"{host_name}: {transport} needs a user and a password")
     if transport == "credssp":
