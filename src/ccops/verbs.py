@@ -76,7 +76,8 @@ VERBS = {
                          Step("patch", "reboot", note="if it had rebooted"), CARD_FREEZE, HEALTH)),
         Verb("rollback", "rollback.yml", "rollback", ("active", "retiring"), False,
              "restore a chosen verified backup on one host",
-             steps=(Step("backup", "restore", note="the chosen backup"), HEALTH)),
+             steps=(CARD_PREPARE, Step("backup", "restore", note="the chosen backup"),
+                    Step("restore_card", "rebaseline", "{card}.yml", "rebaseline: keep the restored state"), HEALTH)),
     )
 }
 
