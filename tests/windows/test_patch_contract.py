@@ -71,7 +71,9 @@ def test_failed_health_rolls_back_with_dism_and_reboots_before_checking(patch_ru
     # replaced, not merged; two paths with one leaf name each get their own content back
     assert run.state["paths"] == {APP_PATH: "softphone settings before the patch",
                                   OTHER_APP_PATH: "data drive settings before"}
-    assert report["health_after_rollback"]["ok"] is True
+    # the softphone runs again; only the health command that cannot start is left
+    assert report["health_after_rollback"]["problems"] == [
+        "check could not start: C:\\Tools\\softphone-check.exe --quick"]
 
 
 def test_a_health_command_that_cannot_start_is_a_failed_check_not_a_crash(patch_runs):
