@@ -35,7 +35,8 @@ def test_plan_json_is_what_the_run_record_stores(ccops, tmp_path, verb):
 def test_plan_names_the_restore_card_files_each_host_runs(ccops, tmp_path):
     sites = {"deb.yml": site_text("deb", 2) + "vars: {patch_restore_card: lab}\n",
              "win.yml": site_text("win", 2, "10.9.1.1").replace("os: debian12", "os: win11")
-             .replace("linux: {type: ssh, user: ccops, become: true}", "linux: {type: winrm, user: ccops}")
+             .replace("linux: {type: ssh, user: ccops, become: true}",
+                      "linux: {type: winrm, user: ccops, dns_domain: win.cc.example}")
              + "vars: {patch_restore_card: uwf}\n"}
     inventory = write_inventory(tmp_path / "inv", sites)
     result = ccops("plan", "patch", "-i", str(inventory), "--output", "json")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ccops.inventory.model import Host, Inventory, Site
+from ccops.inventory.winrm import dns_name_of
 
 # The only templates ccops gives Ansible: constant text written here, never built from
 # inventory data. A secret reference's name or path travels as a separate variable,
@@ -82,7 +83,11 @@ def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
         out["ccops_asset_tag"] = host.asset_tag
     if host.address is not None:
         out["ansible_host"] = host.address
-    out.update(connection_vars(inventory.root, site.connections[host.connection], host.port))
+    profile = site.connections[host.connection]
+    if profile["type"] == "winrm" and profile.get("dns_domain"):
+        # Kerberos and the listener's certificate know the host by DNS name, not by address
+        out["ansible_host"] = dns_name_of(profile, host.name, None)
+    out.update(connection_vars(inventory.root, profile, host.port))
     return out
 
 
@@ -97,6 +102,10 @@ def connection_vars(root: Path, profile: dict, port: int | None) -> dict[str, An
         out["ansible_winrm_scheme"] = "http" if port == 5985 else "https"
         out["ansible_winrm_transport"] = profile["transport"]
         out["ansible_winrm_server_cert_validation"] = profile["cert_validation"]
+        for var, key in (("ansible_winrm_ca_trust_path", "ca_file"), ("ansible_winrm_cert_pem", "cert_file"),
+                         ("ansible_winrm_cert_key_pem", "cert_key_file")):
+            if key in profile:
+                out[var] = _path(root, profile[key])
     else:
         if "key_file" in profile:
             out["ansible_ssh_private_key_file"] = _path(root, profile["key_file"])

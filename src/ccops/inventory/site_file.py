@@ -16,6 +16,7 @@ from ccops.inventory.model import (
     Host,
     Site,
 )
+from ccops.inventory.winrm import check_winrm_profile
 from ccops.inventory.yamldoc import YamlDoc
 
 MAX_HOSTS_PER_SITE = 50_000
@@ -41,7 +42,9 @@ GROUP_KEYS = ("name", "role", "os", "business_line", "connection", "hosts", "add
               "asset_tags", "lifecycle", "vars")
 OVERRIDE_KEYS = ("address", "port", "lifecycle", "asset_tag", "connection", "vars")
 CONNECTION_KEYS = ("type", "port", "user", "transport", "cert_validation", "password", "become",
-                   "become_password", "key_file", "known_hosts")
+                   "become_password", "key_file", "known_hosts", "dns_domain", "ca_file", "cert_file",
+                   "cert_key_file")
+DNS_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+", re.IGNORECASE)
 WINRM_TRANSPORTS = ("kerberos", "ntlm", "credssp", "certificate")
 ROLLOUT_KEYS = ("canary", "waves", "batch_size", "max_fail_percentage", "max_failures")
 
@@ -231,6 +234,15 @@ def _secret(reader: FieldReader, raw: Any, kp: tuple) -> dict | None:
     return raw
 
 
+def _dns_domain(reader: FieldReader, profile: dict, pkp: tuple) -> str | None:
+    """WinRM hosts' DNS domain: Kerberos reaches a host as NAME.DOMAIN, never by address."""
+    domain = reader.get(profile, pkp, "dns_domain", str)
+    if domain is not None and not DNS_DOMAIN.fullmatch(domain):
+        reader.report((*pkp, "dns_domain"), f"{dotted((*pkp, 'dns_domain'))}: {domain!r} is not a DNS domain")
+        return None
+    return domain
+
+
 def _connections(reader: FieldReader, raw: Any) -> dict[str, dict]:
     kp: tuple = ("connections",)
     if reader.check(raw, kp, dict) is not raw:
@@ -253,10 +265,13 @@ def _connections(reader: FieldReader, raw: Any) -> dict[str, dict]:
             conn["user"] = user
         if reader.get(profile, pkp, "become", bool):
             conn["become"] = True
-        for key in ("key_file", "known_hosts"):
+        for key in ("key_file", "known_hosts", "ca_file", "cert_file", "cert_key_file"):
             value = _path_value(reader, profile, pkp, key)
             if value is not None:
                 conn[key] = value
+        domain = _dns_domain(reader, profile, pkp)
+        if domain is not None:
+            conn["dns_domain"] = domain
         conn["transport"] = reader.get(profile, pkp, "transport", str, default="kerberos",
                                        choices=WINRM_TRANSPORTS)
         conn["cert_validation"] = reader.get(profile, pkp, "cert_validation", str, default="validate",
@@ -327,6 +342,10 @@ def _group_hosts(reader: FieldReader, site: Site, group: dict, gkp: tuple, gname
     tags = _tags(reader, group, gkp, len(names))
     if None in (role, os_variant, line, connection, lifecycle) or not names:
         return []
+    profile = site.connections[connection]
+    if profile["type"] == "winrm":  # the first host stands for its group: the same profile, addresses alike
+        for problem in check_winrm_profile(profile, names[0], addresses[0]):
+            reader.report((*gkp, "connection"), f"{dotted((*gkp, 'connection'))}: {problem}")
     src = (reader.doc.path, reader.doc.line(*gkp, "hosts"))
     return [Host(name=n, site=site.code, group=gname, role=role, os=os_variant, business_line=line,
                  lifecycle=lifecycle, connection=connection, address=addresses[i], port=port,

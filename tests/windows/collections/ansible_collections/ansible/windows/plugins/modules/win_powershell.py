@@ -1,0 +1,112 @@
+# Contract-test stand-in for ansible.windows.win_powershell: recognises each
+# script ccops runs and answers as that script would on the modelled seat
+# (output, result, error, host_out, host_err, as the module returns them). A
+# script it does not know fails, so a new script needs a model here too.
+from __future__ import annotations
+
+import json
+import os
+
+from ansible_collections.ansible.windows.plugins.module_utils.fakewin import (
+    make_tar,
+    member_of,
+    run,
+    tar_members,
+    write_file,
+)
+
+SPEC = {"script": {"type": "str"}, "path": {"type": "str"}, "parameters": {"type": "dict"},
+        "arguments": {"type": "list", "elements": "str"}, "chdir": {"type": "str"}, "creates": {"type": "str"},
+        "removes": {"type": "str"}, "depth": {"type": "int", "default": 2}, "error_action": {"type": "str"},
+        "executable": {"type": "str"}, "sensitive_parameters": {"type": "list", "elements": "dict"}}
+
+
+def _uwf_read(state, p):
+    uwf = state.get("uwf")
+    return {"present": bool(uwf), "current": bool(uwf and uwf["current"]), "next": bool(uwf and uwf["next"])}, []
+
+
+def _uwf_set(state, p):
+    state["uwf"]["next"] = bool(p["Enable"])
+    return {}, []
+
+
+def _backup(state, p):
+    if state.get("fail", {}).get("archive"):
+        raise RuntimeError(state["fail"]["archive"])
+    folder = p["Folder"]
+    members = {"ccops/hotfixes.json": json.dumps([{"HotFixID": kb} for kb in state["hotfixes"]]).encode(),
+               "ccops/packages.json": json.dumps([{"PackageName": n, "ReleaseType": "Update"}
+                                                  for n in state["packages"]]).encode(),
+               "ccops/programs.json": b"[]"}
+    for path in p["Paths"] or []:
+        members[member_of(path)] = state["paths"][path].encode()
+    write_file(folder + "\\archive.tar.gz", make_tar(members))
+    return {}, []
+
+
+def _uninstall(state, p):
+    members = tar_members(p["Folder"] + "\\archive.tar.gz")
+    before = [item["PackageName"] for item in json.loads(members["ccops/packages.json"])]
+    if not before:
+        raise RuntimeError("the backup lists no installed package: refusing to treat every package as new")
+    removed, not_removed, failed, reboot = [], [], [], False
+    for name in [n for n in state["packages"] if n not in before]:
+        if name.startswith("Package_for_ServicingStack"):
+            not_removed.append({"name": name, "reason": "servicing stack update: Windows cannot remove it"})
+            continue
+        code = state.get("dism_exit", {}).get(name, 3010)
+        if code in (0, 3010):
+            removed.append(name)
+            state.setdefault("pending_removals", []).append(name)
+            reboot = reboot or code == 3010
+        elif code == -2146498523:
+            not_removed.append({"name": name, "reason": "permanent package (0x800f0825): Windows cannot remove it"})
+        else:
+            failed.append({"name": name, "reason": f"DISM exit {code}"})
+    if removed and not reboot:  # removed at once
+        for name in state.pop("pending_removals"):
+            state["packages"].remove(name)
+    return {"removed": removed, "not_removed": not_removed, "failed": failed, "reboot_required": reboot}, []
+
+
+def _restore_paths(state, p):
+    members = tar_members(p["Folder"] + "\\archive.tar.gz")
+    for path in p["Paths"]:
+        state["paths"][path] = members[member_of(path)].decode()
+    return {}, []
+
+
+SCRIPTS = [  # (a phrase only that script has, operation, model)
+    ("Invoke-CimMethod -InputObject $filter", "uwf.set", _uwf_set),
+    ("UWF_Filter", "uwf.read", _uwf_read),
+    ("tar.exe\" @argv", "backup.archive", _backup),
+    ("dism.exe", "restore.uninstall", _uninstall),
+    ("Copy-Item -LiteralPath $staged", "restore.paths", _restore_paths),
+    ("installed = @(Get-WindowsPackage", "packages.read", lambda s, p: ({"installed": s["packages"]}, [])),
+    ("Get-PSDrive", "free_space", lambda s, p: ({}, [s["free_mb"]])),
+    ("WOW6432Node", "software", lambda s, p: ({}, [{"name": "Contoso Softphone", "version": "4.2"}])),
+    ("Get-Volume", "volumes", lambda s, p: ({}, [{"mount": "C:", "size_mb": 238000, "free_mb": s["free_mb"],
+                                                  "used_pct": 50}])),
+    ("Get-WinEvent", "events", lambda s, p: ({}, ["2026-11-01T02:00:00 System Service Control Manager: ..."])),
+]
+
+
+def handle(params, state):
+    known = [(op, model) for phrase, op, model in SCRIPTS if phrase in params["script"]]
+    if not known:
+        return "unknown", {"failed": True, "msg": "contract model: unknown script", "output": [], "error": []}
+    op, model = known[0]
+    base = {"changed": op not in ("uwf.read", "packages.read", "free_space", "software", "volumes", "events"),
+            "host_out": "", "host_err": "", "error": []}
+    try:
+        result, output = model(state, params["parameters"] or {})
+    except RuntimeError as exc:  # a terminating error: the module fails
+        return op, {**base, "failed": True, "msg": f"Unhandled exception while executing script: {exc}",
+                    "output": [], "result": {}, "error": [{"exception": {"message": str(exc)}}]}
+    return op, {**base, "output": output, "result": result}
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("LANG", "C")
+    run("win_powershell", SPEC, handle)

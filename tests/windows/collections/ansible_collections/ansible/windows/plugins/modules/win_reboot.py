@@ -1,0 +1,20 @@
+# Contract-test stand-in for ansible.windows.win_reboot. See module_utils/fakewin.py.
+from __future__ import annotations
+
+from ansible_collections.ansible.windows.plugins.module_utils.fakewin import reboot, run
+
+SPEC = {"reboot_timeout": {"type": "float", "default": 600}, "pre_reboot_delay": {"type": "float", "default": 2},
+        "post_reboot_delay": {"type": "float", "default": 0}, "connect_timeout": {"type": "float", "default": 5},
+        "test_command": {"type": "str"}, "msg": {"type": "str", "default": "Reboot initiated by Ansible"},
+        "boot_time_command": {"type": "str"}}
+
+
+def handle(params, state):
+    if state.get("fail", {}).get("reboot"):
+        return "win_reboot", {"failed": True, "rebooted": True, "elapsed": 0.0, "msg": state["fail"]["reboot"]}
+    reboot(state)
+    return "win_reboot", {"changed": True, "rebooted": True, "elapsed": 1.0}
+
+
+if __name__ == "__main__":
+    run("win_reboot", SPEC, handle)

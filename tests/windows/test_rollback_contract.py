@@ -1,0 +1,53 @@
+"""Contract tests: ccops rollback HOST --to BACKUP on a modelled UWF seat that the
+shared patch run patched (its model is kept), and on one whose archive at the
+backup target no longer matches its manifest."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.windows.harness import LCU, SSU, run_contract
+from tests.windows.seats import PATCH_SEATS
+
+
+@pytest.fixture(scope="module")
+def rollback_runs(patch_runs, patch_work):
+    seats = {name: PATCH_SEATS[name] for name in ("uwf", "df")}
+    df_backup = patch_runs["df"].report()["backup_before"]
+    archive = patch_work / "backups" / "df" / df_backup["id"] / "archive.tar.gz"
+    archive.write_bytes(archive.read_bytes() + b"tampered")
+    uwf_runs = run_contract(patch_work, "rollback.yml", "rollback", {"uwf": seats["uwf"]}, fresh=False,
+                            extravars={"ccops_confirmed": True,
+                                       "ccops_backup_id": patch_runs["uwf"].report()["backup_before"]["id"]})
+    df_runs = run_contract(patch_work, "rollback.yml", "rollback", {"df": seats["df"]}, fresh=False,
+                           extravars={"ccops_confirmed": True, "ccops_backup_id": df_backup["id"]})
+    return {**uwf_runs, **df_runs}
+
+
+def test_rollback_switches_uwf_off_restores_and_protects_the_restored_state(rollback_runs):
+    run = rollback_runs["uwf"]
+    assert run.outcome() == "ok", run.failure()
+    off = run.index("uwf.set")
+    assert run.calls[off]["args"]["parameters"]["Enable"] is False
+    uninstall = run.index("restore.uninstall")
+    assert off < run.index("win_reboot", off) < uninstall
+    assert run.calls[uninstall]["uwf"]["current"] is False
+    assert run.index("packages.read", uninstall) > run.index("win_reboot", uninstall)
+    on = run.index("uwf.set", uninstall)
+    assert run.calls[on]["args"]["parameters"]["Enable"] is True
+    assert run.state["uwf"] == {"current": True, "next": True}
+    assert LCU not in run.state["packages"]  # kept across the protecting reboot
+
+
+def test_rollback_record_says_what_windows_could_not_remove(rollback_runs):
+    report = rollback_runs["uwf"].report()
+    assert report["outcome"] == "rolled_back"
+    assert report["rollback"]["packages_removed"] == [LCU]
+    assert report["reason"] == f"left installed (Windows cannot remove them): {SSU}"
+
+
+def test_rollback_refuses_an_archive_that_does_not_match_its_manifest(rollback_runs):
+    run = rollback_runs["df"]
+    assert run.outcome() == "failed"
+    assert "does not match its manifest" in run.failure()
+    assert "restore.uninstall" not in run.ops() and "win_copy" not in run.ops()
