@@ -1,8 +1,10 @@
 """The lifecycle verbs ccops knows: which playbook, which (role, action) steps, which hosts.
 
 Each verb lists the steps its playbook really runs on a host, in order, with
-the task file each one runs per OS family (or per restore card type). Plans
-show these; a test checks that every task file a plan can name exists.
+the task file each one runs per OS family (or per restore card type): every
+role dispatches to tasks/<action>_<family>.yml (README, "Layout"). Plans show
+these; a test checks that every task file a plan can name exists and that the
+playbook really reaches it.
 """
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ VERBS = {
              steps=(Step("asset", "inspect"),)),
         Verb("patch", "patch.yml", "patch", ("active",), True,
              "pre-checks, verified backup, updates, reboot, health check, backup after, re-baseline",
-             steps=(Step("patch", "precheck"), Step("backup", "backup", note="before"), CARD_PREPARE,
+             steps=(Step("precheck", "check", note="lifecycle, change id, package manager, free space, busy seat"),
+                    Step("patch", "select", note="updates to install; a host with none stops here"),
+                    Step("backup", "backup", note="before"), CARD_PREPARE,
                     Step("patch", "apply"), Step("patch", "reboot", note="if needed"),
                     HEALTH, Step("backup", "backup", note="after"), CARD_REBASELINE,
                     Step("patch", "changes", note="packages changed, from the two backups", families=("debian",))),

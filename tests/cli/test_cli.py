@@ -102,8 +102,8 @@ def test_plan_patch_on_the_example_gives_windows_and_debian_their_own_tasks(ccop
     assert [w["name"] for w in data["waves"]][:2] == ["canary", "wave 1 (10%)"]
     assert max(len(b["hosts"]) for w in data["waves"] for b in w["batches"]) == 50
     tasks = {a["os"]: [t["file"] for t in a["tasks"]] for a in data["actions"]}
-    assert tasks["win10"][0] == "roles/patch/tasks/precheck_windows.yml"
-    assert tasks["debian13"][0] == "roles/patch/tasks/precheck_debian.yml"
+    assert tasks["win10"][0] == "roles/precheck/tasks/check_windows.yml"
+    assert tasks["debian13"][0] == "roles/precheck/tasks/check_debian.yml"
     # the retiring seat is inspected but never patched
     assert data["excluded"] == {"lifecycle retiring": ["njjy-aw0-t0007"]}
 

@@ -3,7 +3,8 @@
 The playbooks are walked the way Ansible would include files: plays' roles,
 include_role/import_role (with tasks_from), include_tasks/import_tasks, blocks
 and rescues, with the file names rendered from the variables ccops passes
-(ccops_action, the OS family, the restore card type) and the include's own vars.
+(ccops_action, the OS family, the restore card type), the include's own vars
+and the role's default action (<role>_action in its defaults/main.yml).
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ def _render(text: str, variables: dict) -> str:
 
 def _load(path: Path) -> list:
     return yaml.safe_load(path.read_text()) or []
+
+
+def _role_scope(role: str, scope: dict) -> dict:
+    """The scope inside a role: the includer's variables over the role's default action."""
+    defaults_file = ROOT / "roles" / role / "defaults" / "main.yml"
+    defaults = (yaml.safe_load(defaults_file.read_text()) or {}) if defaults_file.exists() else {}
+    action = f"{role}_action"
+    if action in defaults and action not in scope:
+        return {**scope, action: _render(str(defaults[action]), scope)}
+    return scope
 
 
 def reachable(playbook: str, variables: dict) -> dict[str, set[str]]:
@@ -59,7 +70,8 @@ def reachable(playbook: str, variables: dict) -> dict[str, set[str]]:
                 if key in task:
                     arg = task[key]
                     entry = _render(arg.get("tasks_from", "main.yml"), inner)
-                    tasks_file(ROOT / "roles" / arg["name"] / "tasks" / entry, arg["name"], inner, inner["__file"])
+                    tasks_file(ROOT / "roles" / arg["name"] / "tasks" / entry, arg["name"],
+                               _role_scope(arg["name"], inner), inner["__file"])
 
     def play_file(path: Path) -> None:
         for play in _load(path):
@@ -70,8 +82,11 @@ def reachable(playbook: str, variables: dict) -> dict[str, set[str]]:
             for section in ("pre_tasks", "tasks", "post_tasks"):
                 tasks(play.get(section) or [], "", scope)
             for role in play.get("roles") or []:
-                name = role if isinstance(role, str) else role["role"]
-                tasks_file(ROOT / "roles" / name / "tasks" / "main.yml", name, scope, scope["__file"])
+                entry = {"role": role} if isinstance(role, str) else role
+                name = entry["role"]
+                params = {k: v for k, v in entry.items() if k not in ("role", "vars")}
+                inner = _role_scope(name, {**scope, **params, **(entry.get("vars") or {})})
+                tasks_file(ROOT / "roles" / name / "tasks" / "main.yml", name, inner, scope["__file"])
 
     play_file(ROOT / "playbooks" / playbook)
     return found
@@ -111,3 +126,55 @@ def test_plans_of_the_example_name_existing_files_for_both_families(verb_name):
         assert action.steps
         for step in (*action.steps, *action.on_failure):
             assert (ROOT / step.file).is_file(), step
+
+
+ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks" / "main.yml").is_file())
+VARIANT_VARS = ["{{ ccops_os }}.yml", "{{ ccops_os_family }}.yml"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_dispatches_the_same_way(role):
+    """README, "Layout": variant vars by first_found, then <role>_action's file for the OS family."""
+    main = _load(ROOT / "roles" / role / "tasks" / "main.yml")
+    load_vars, dispatch = main
+    assert load_vars["ansible.builtin.include_vars"] == {"file": "{{ item }}"}
+    assert load_vars["loop"] == f"{{{{ query('ansible.builtin.first_found', {role}_vars_files) }}}}"
+    assert load_vars["vars"][f"{role}_vars_files"] == {
+        "files": VARIANT_VARS,
+        "paths": ["{{ role_path }}/vars"],
+        "skip": True,
+    }
+    # restore_card's documented exception: its file is the card type, which handles every action
+    expected = ("{{ restore_card_type }}.yml" if role == "restore_card"
+                else f"{{{{ {role}_action }}}}_{{{{ ccops_os_family }}}}.yml")
+    assert dispatch["ansible.builtin.include_tasks"] == expected
+    text = (ROOT / "roles" / role / "tasks" / "main.yml").read_text()
+    assert text.startswith("---\n# Dispatch, the same in every ccops role"), "the convention is written at the top"
+    assert f"{role}_action" in text
+
+
+def _ansible_files() -> list[Path]:
+    return sorted([*(ROOT / "playbooks").glob("*.yml"), *(ROOT / "roles").glob("*/tasks/*.yml")])
+
+
+def _all_tasks(items: list):
+    for task in items or []:
+        yield task
+        for section in ("pre_tasks", "tasks", "post_tasks", "block", "rescue", "always"):
+            yield from _all_tasks(task.get(section))
+
+
+def test_every_report_names_its_outcome_and_reason():
+    """README, "What roles hand back": every ccops_report carries outcome and reason."""
+    reports = []
+    for path in _ansible_files():
+        for task in _all_tasks(_load(path)):
+            report = (task.get("ansible.builtin.set_fact") or {}).get("ccops_report")
+            if report is not None:
+                reports.append((path.relative_to(ROOT), report))
+    assert len(reports) >= 8  # inspect (2), patch (patching, patched, rolled back; x2), busy, up to date, rollback
+    for path, report in reports:
+        if isinstance(report, dict):
+            assert {"outcome", "reason"} <= set(report), path
+        else:  # a template that builds the dict
+            assert "'outcome':" in report and "'reason':" in report, path
