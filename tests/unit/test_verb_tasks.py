@@ -164,6 +164,15 @@ def _all_tasks(items: list):
             yield from _all_tasks(task.get(section))
 
 
+def test_no_playbook_or_role_reaches_into_another_roles_files_by_path():
+    for path in _ansible_files():
+        for task in _all_tasks(_load(path)):
+            for key in ("ansible.builtin.include_vars", "include_vars", *INCLUDE_TASKS):
+                arg = task.get(key)
+                text = str(arg.get("file", "") if isinstance(arg, dict) else arg or "")
+                assert "roles/" not in text and "playbook_dir" not in text, f"{path.relative_to(ROOT)}: {text}"
+
+
 def test_every_report_names_its_outcome_and_reason():
     """README, "What roles hand back": every ccops_report carries outcome and reason."""
     reports = []
