@@ -158,7 +158,10 @@ def test_a_host_that_froze_before_a_task_is_reported_as_not_answering():
     collector({"event": "runner_on_failed", "event_data": {
         "host": "h1", "play_uuid": "p1", "task": "Install updates",
         "res": {"msg": "Timeout (12s) waiting for privilege escalation prompt: "}}})
-    collector({"event": "playbook_on_stats", "event_data": {"failures": {"h1": 1}}})
-    (outcome,) = collector.outcomes(["h1"])
-    assert outcome.outcome == "unreachable"
-    assert "stopped answering" in outcome.message and "sudo password" in outcome.message
+    collector({"event": "runner_on_unreachable", "event_data": {
+        "host": "h2", "play_uuid": "p1", "task": "Install updates",
+        "res": {"msg": "Timeout (12s) waiting for privilege escalation prompt: "}}})
+    collector({"event": "playbook_on_stats", "event_data": {"failures": {"h1": 1}, "dark": {"h2": 1}}})
+    for outcome in collector.outcomes(["h1", "h2"]):
+        assert outcome.outcome == "unreachable"
+        assert "stopped answering" in outcome.message and "sudo password" in outcome.message

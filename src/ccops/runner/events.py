@@ -19,6 +19,8 @@ OUTCOME_UNREACHABLE = "unreachable"
 OUTCOME_RESCUED = "rescued"  # a block failed and its rescue ran: the verb decides what that means
 OUTCOME_NOT_RUN = "not run"  # Ansible never reached the host (run stopped or interrupted)
 FAILING = (OUTCOME_FAILED, OUTCOME_UNREACHABLE, OUTCOME_NOT_RUN)
+STOPPED_ANSWERING = ("the host stopped answering (no reply while Ansible started sudo: frozen or overloaded, "
+                     "not a sudo password problem)")
 
 
 @dataclass
@@ -67,12 +69,11 @@ class EventCollector:
         elif kind == "runner_on_failed" and not data.get("ignore_errors"):
             if _stopped_answering(res):
                 self.silent.add(host)
-                self.errors[host] = (f"unreachable: {data.get('task', 'task')}: the host stopped answering (no reply "
-                                     "while Ansible started sudo: frozen or overloaded, not a sudo password problem)")
+                self.errors[host] = f"unreachable: {data.get('task', 'task')}: {STOPPED_ANSWERING}"
             else:
                 self.errors[host] = f"{data.get('task', 'task')}: {_message(res)}"
         elif kind == "runner_on_unreachable":
-            self.errors[host] = f"unreachable: {_message(res)}"
+            self.errors[host] = f"unreachable: {STOPPED_ANSWERING if _stopped_answering(res) else _message(res)}"
         elif kind == "playbook_on_stats":
             self.stats = data
         if self.on_event is not None:
