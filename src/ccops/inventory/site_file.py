@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal, cast
 
 from ccops.inventory import ranges
 from ccops.inventory.fields import FieldReader, dotted
@@ -13,11 +14,15 @@ from ccops.inventory.model import (
     LIFECYCLE_STATES,
     OS_VARIANTS,
     ROLES,
+    ConnectionProfile,
+    Endpoint,
     Host,
+    MaintenanceWindow,
+    SecretRef,
     Site,
 )
 from ccops.inventory.winrm import check_winrm_profile
-from ccops.inventory.yamldoc import YamlDoc
+from ccops.inventory.yamldoc import KeyPath, Problem, YamlDoc
 
 MAX_HOSTS_PER_SITE = 50_000
 # all patterns are used with fullmatch: "$" would let a trailing newline through
@@ -45,11 +50,15 @@ CONNECTION_KEYS = ("type", "port", "user", "transport", "cert_validation", "pass
                    "become_password", "key_file", "known_hosts", "dns_domain", "ca_file", "cert_file",
                    "cert_key_file")
 DNS_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+", re.IGNORECASE)
+# Literal types let these names index a ConnectionProfile in a loop
+PATH_KEYS: tuple[Literal["key_file", "known_hosts", "ca_file", "cert_file", "cert_key_file"], ...] = (
+    "key_file", "known_hosts", "ca_file", "cert_file", "cert_key_file")
+SECRET_KEYS: tuple[Literal["password", "become_password"], ...] = ("password", "become_password")
 WINRM_TRANSPORTS = ("kerberos", "ntlm", "credssp", "certificate")
 ROLLOUT_KEYS = ("canary", "waves", "batch_size", "max_fail_percentage", "max_failures")
 
 
-def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list]:
+def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list[Problem]]:
     reader = FieldReader(doc)
     data = doc.data
     if not isinstance(data, dict):
@@ -65,7 +74,7 @@ def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list]:
     return (site if site.code else None), list(hosts.values()), reader.problems
 
 
-def _site(reader: FieldReader, data: dict) -> Site:
+def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
     raw = reader.get(data, (), "site", dict, required=True) or {}
     kp = ("site",)
     reader.only_keys(raw, kp, SITE_KEYS)
@@ -90,12 +99,12 @@ def _site(reader: FieldReader, data: dict) -> Site:
     )
 
 
-def _endpoint(reader: FieldReader, raw: dict, kp: tuple, key: str) -> dict:
+def _endpoint(reader: FieldReader, raw: dict[str, Any], kp: KeyPath, key: str) -> Endpoint:
     """A site service: the host that offers it and the folder it keeps things in."""
     value = reader.get(raw, kp, key, dict, default={})
     ekp = (*kp, key)
     reader.only_keys(value, ekp, ("host", "path", "url"))
-    out = {}
+    out = Endpoint()
     host = reader.get(value, ekp, "host", str)
     if host is not None and not HOST_NAME.fullmatch(host):
         reader.report((*ekp, "host"), f"{dotted((*ekp, 'host'))}: {host!r} is not a host name")
@@ -113,7 +122,7 @@ def _endpoint(reader: FieldReader, raw: dict, kp: tuple, key: str) -> dict:
     return out
 
 
-def _path_value(reader: FieldReader, mapping: dict, kp: tuple, key: str) -> str | None:
+def _path_value(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath, key: str) -> str | None:
     """A file or folder name: any printable text except the quote ssh's own quoting uses."""
     value = reader.get(mapping, kp, key, str)
     if value is None:
@@ -125,7 +134,7 @@ def _path_value(reader: FieldReader, mapping: dict, kp: tuple, key: str) -> str 
     return value
 
 
-def _url(reader: FieldReader, mapping: dict, kp: tuple, key: str) -> str | None:
+def _url(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath, key: str) -> str | None:
     value = reader.get(mapping, kp, key, str)
     if value is None:
         return None
@@ -135,7 +144,7 @@ def _url(reader: FieldReader, mapping: dict, kp: tuple, key: str) -> str | None:
     return value
 
 
-def _port(reader: FieldReader, mapping: dict, kp: tuple, default: int | None = None) -> int | None:
+def _port(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath, default: int | None = None) -> int | None:
     value = reader.get(mapping, kp, "port", int)
     if value is None:
         return default
@@ -145,9 +154,9 @@ def _port(reader: FieldReader, mapping: dict, kp: tuple, default: int | None = N
     return value
 
 
-def _busy_check(reader: FieldReader, raw: Any, kp: tuple) -> dict:
+def _busy_check(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
     """How to tell whether an agent is logged in or on a call before touching a seat."""
-    if reader.check(raw, kp, dict) is not raw:
+    if not reader.valid(raw, kp, dict):
         return {}
     reader.only_keys(raw, kp, ("command", "url"))
     if len(raw) > 1:
@@ -169,33 +178,33 @@ def _known_timezone(name: str) -> bool:
     return True
 
 
-def _windows(reader: FieldReader, raw: Any, kp: tuple) -> list[dict]:
-    if reader.check(raw, kp, list) is not raw:
+def _windows(reader: FieldReader, raw: Any, kp: KeyPath) -> list[MaintenanceWindow]:
+    if not reader.valid(raw, kp, list):
         return []
-    out = []
+    out: list[MaintenanceWindow] = []
     for i, window in enumerate(raw):
         wkp = (*kp, i)
-        if reader.check(window, wkp, dict) is not window:
+        if not reader.valid(window, wkp, dict):
             continue
         reader.only_keys(window, wkp, ("days", "start", "end"))
         days = reader.get(window, wkp, "days", list, default=list(DAYS))
         for j, day in enumerate(days):
             reader.check(day, (*wkp, "days", j), str, DAYS)
-        times = {}
+        times: dict[str, str | None] = {}
         for key in ("start", "end"):
             value = reader.get(window, wkp, key, str, required=True)
             if value is not None and not HHMM.fullmatch(value):
                 reader.report((*wkp, key), f"{dotted((*wkp, key))}: {value!r} is not a time HH:MM")
             times[key] = value
-        out.append({"days": days, **times})
+        out.append(MaintenanceWindow(days=days, start=times["start"], end=times["end"]))
     return out
 
 
-def _rollout(reader: FieldReader, raw: Any, kp: tuple) -> dict:
-    if reader.check(raw, kp, dict) is not raw:
+def _rollout(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
+    if not reader.valid(raw, kp, dict):
         return {}
     reader.only_keys(raw, kp, ROLLOUT_KEYS)
-    out = {}
+    out: dict[str, Any] = {}
     for key, kind, low, high in (("canary", int, 0, MAX_HOSTS_PER_SITE), ("batch_size", int, 1, MAX_HOSTS_PER_SITE),
                                  ("max_failures", int, 0, MAX_HOSTS_PER_SITE),
                                  ("max_fail_percentage", float, 0, 100)):
@@ -216,12 +225,12 @@ def _rollout(reader: FieldReader, raw: Any, kp: tuple) -> dict:
     return out
 
 
-def _secret(reader: FieldReader, raw: Any, kp: tuple) -> dict | None:
+def _secret(reader: FieldReader, raw: Any, kp: KeyPath) -> SecretRef | None:
     if isinstance(raw, str):
         reader.report(kp, (f"{dotted(kp)}: secrets are never written into the inventory; "
                            "use {env: VARIABLE} or {file: PATH}"))
         return None
-    if reader.check(raw, kp, dict) is not raw:
+    if not reader.valid(raw, kp, dict):
         return None
     if len(raw) != 1 or next(iter(raw)) not in ("env", "file") or not isinstance(next(iter(raw.values())), str):
         reader.report(kp, f"{dotted(kp)}: a secret reference is {{env: VARIABLE}} or {{file: PATH}}")
@@ -231,10 +240,10 @@ def _secret(reader: FieldReader, raw: Any, kp: tuple) -> dict | None:
         return None
     if "file" in raw and _path_value(reader, raw, kp, "file") is None:
         return None
-    return raw
+    return cast(SecretRef, raw)  # checked above: one key, env or file, holding text
 
 
-def _dns_domain(reader: FieldReader, profile: dict, pkp: tuple) -> str | None:
+def _dns_domain(reader: FieldReader, profile: dict[str, Any], pkp: KeyPath) -> str | None:
     """WinRM hosts' DNS domain: Kerberos reaches a host as NAME.DOMAIN, never by address."""
     domain = reader.get(profile, pkp, "dns_domain", str)
     if domain is not None and not DNS_DOMAIN.fullmatch(domain):
@@ -243,18 +252,18 @@ def _dns_domain(reader: FieldReader, profile: dict, pkp: tuple) -> str | None:
     return domain
 
 
-def _connections(reader: FieldReader, raw: Any) -> dict[str, dict]:
-    kp: tuple = ("connections",)
-    if reader.check(raw, kp, dict) is not raw:
+def _connections(reader: FieldReader, raw: Any) -> dict[str, ConnectionProfile]:
+    kp: KeyPath = ("connections",)
+    if not reader.valid(raw, kp, dict):
         return {}
-    out = {}
+    out: dict[str, ConnectionProfile] = {}
     for name, profile in raw.items():
         pkp = (*kp, name)
-        if reader.check(profile, pkp, dict) is not profile:
+        if not reader.valid(profile, pkp, dict):
             continue
         reader.only_keys(profile, pkp, CONNECTION_KEYS)
         ctype = reader.get(profile, pkp, "type", str, required=True, choices=CONNECTION_TYPES)
-        conn: dict[str, Any] = {"type": ctype}
+        conn: ConnectionProfile = {"type": ctype}
         port = _port(reader, profile, pkp)
         if port is not None:
             conn["port"] = port
@@ -265,7 +274,7 @@ def _connections(reader: FieldReader, raw: Any) -> dict[str, dict]:
             conn["user"] = user
         if reader.get(profile, pkp, "become", bool):
             conn["become"] = True
-        for key in ("key_file", "known_hosts", "ca_file", "cert_file", "cert_key_file"):
+        for key in PATH_KEYS:
             value = _path_value(reader, profile, pkp, key)
             if value is not None:
                 conn[key] = value
@@ -276,14 +285,14 @@ def _connections(reader: FieldReader, raw: Any) -> dict[str, dict]:
                                        choices=WINRM_TRANSPORTS)
         conn["cert_validation"] = reader.get(profile, pkp, "cert_validation", str, default="validate",
                                              choices=("validate", "ignore"))
-        for key in ("password", "become_password"):
-            if key in profile:
-                conn[key] = _secret(reader, profile[key], (*pkp, key))
+        for secret in SECRET_KEYS:
+            if secret in profile:
+                conn[secret] = _secret(reader, profile[secret], (*pkp, secret))
         out[name] = conn
     return out
 
 
-def _vars(reader: FieldReader, mapping: dict, kp: tuple) -> dict:
+def _vars(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath) -> dict[str, Any]:
     raw = reader.get(mapping, kp, "vars", dict, default={})
     for key in raw:
         where = (*kp, "vars", key)
@@ -296,17 +305,17 @@ def _vars(reader: FieldReader, mapping: dict, kp: tuple) -> dict:
 
 
 def _groups(reader: FieldReader, site: Site, raw: Any) -> dict[str, Host]:
-    kp: tuple = ("groups",)
+    kp: KeyPath = ("groups",)
     hosts: dict[str, Host] = {}
     if raw is None:
         reader.report((), "groups: required (a list of host groups)")
         return hosts
-    if reader.check(raw, kp, list) is not raw:
+    if not reader.valid(raw, kp, list):
         return hosts
-    names: set[str] = set()
+    names: set[str | None] = set()
     for i, group in enumerate(raw):
         gkp = (*kp, i)
-        if reader.check(group, gkp, dict) is not group:
+        if not reader.valid(group, gkp, dict):
             continue
         reader.only_keys(group, gkp, GROUP_KEYS)
         name = reader.get(group, gkp, "name", str, required=True)
@@ -322,7 +331,7 @@ def _groups(reader: FieldReader, site: Site, raw: Any) -> dict[str, Host]:
     return hosts
 
 
-def _group_hosts(reader: FieldReader, site: Site, group: dict, gkp: tuple, gname: str) -> list[Host]:
+def _group_hosts(reader: FieldReader, site: Site, group: dict[str, Any], gkp: KeyPath, gname: str) -> list[Host]:
     role = reader.get(group, gkp, "role", str, required=True, choices=ROLES)
     os_variant = reader.get(group, gkp, "os", str, required=True, choices=tuple(OS_VARIANTS))
     line = reader.get(group, gkp, "business_line", str, required=True)
@@ -340,7 +349,7 @@ def _group_hosts(reader: FieldReader, site: Site, group: dict, gkp: tuple, gname
     names = _names(reader, group, gkp)
     addresses = _addresses(reader, group, gkp, len(names))
     tags = _tags(reader, group, gkp, len(names))
-    if None in (role, os_variant, line, connection, lifecycle) or not names:
+    if role is None or os_variant is None or line is None or connection is None or not names:
         return []
     profile = site.connections[connection]
     if profile["type"] == "winrm":  # the first host stands for its group: the same profile, addresses alike
@@ -353,7 +362,7 @@ def _group_hosts(reader: FieldReader, site: Site, group: dict, gkp: tuple, gname
             for i, n in enumerate(names)]
 
 
-def _names(reader: FieldReader, group: dict, gkp: tuple) -> list[str]:
+def _names(reader: FieldReader, group: dict[str, Any], gkp: KeyPath) -> list[str]:
     raw = reader.get(group, gkp, "hosts", object, required=True)
     patterns = [raw] if isinstance(raw, str) else raw
     if not isinstance(patterns, list):
@@ -362,7 +371,7 @@ def _names(reader: FieldReader, group: dict, gkp: tuple) -> list[str]:
     names: list[str] = []
     for j, pattern in enumerate(patterns):
         pkp = (*gkp, "hosts") if isinstance(raw, str) else (*gkp, "hosts", j)
-        if reader.check(pattern, pkp, str) is not pattern:
+        if not reader.valid(pattern, pkp, str):
             continue
         if len(names) + ranges.count(pattern) > MAX_HOSTS_PER_SITE:
             reader.report(pkp, f"{dotted(pkp)}: {pattern} makes more than {MAX_HOSTS_PER_SITE} hosts in one site")
@@ -380,7 +389,7 @@ def _names(reader: FieldReader, group: dict, gkp: tuple) -> list[str]:
     return names
 
 
-def _addresses(reader: FieldReader, group: dict, gkp: tuple, count: int) -> list[str | None]:
+def _addresses(reader: FieldReader, group: dict[str, Any], gkp: KeyPath, count: int) -> list[str | None]:
     start = reader.get(group, gkp, "addresses", str)
     if start is None:
         return [None] * count
@@ -396,7 +405,7 @@ def _addresses(reader: FieldReader, group: dict, gkp: tuple, count: int) -> list
         return [None] * count
 
 
-def _tags(reader: FieldReader, group: dict, gkp: tuple, count: int) -> list[str | None]:
+def _tags(reader: FieldReader, group: dict[str, Any], gkp: KeyPath, count: int) -> Sequence[str | None]:
     pattern = reader.get(group, gkp, "asset_tags", str)
     if pattern is None:
         return [None] * count
@@ -412,12 +421,12 @@ def _tags(reader: FieldReader, group: dict, gkp: tuple, count: int) -> list[str 
 
 
 def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]) -> None:
-    kp: tuple = ("hosts",)
-    if reader.check(raw, kp, dict) is not raw:
+    kp: KeyPath = ("hosts",)
+    if not reader.valid(raw, kp, dict):
         return
     for name, override in raw.items():
         hkp = (*kp, name)
-        if reader.check(override, hkp, dict) is not override:
+        if not reader.valid(override, hkp, dict):
             continue
         host = hosts.get(name)
         if host is None:

@@ -16,10 +16,12 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from ccops.inventory.model import ConnectionProfile
+
 HTTP_PORT = 5985
 
 
-def dns_name_of(profile: dict, host_name: str, dns_name: str | None) -> str | None:
+def dns_name_of(profile: ConnectionProfile, host_name: str, dns_name: str | None) -> str | None:
     if dns_name:
         return dns_name
     domain = profile.get("dns_domain")
@@ -34,7 +36,7 @@ def _is_ip(value: str | None) -> bool:
     return True
 
 
-def check_winrm_profile(profile: dict, host_name: str, address: str | None = None,
+def check_winrm_profile(profile: ConnectionProfile, host_name: str, address: str | None = None,
                         dns_name: str | None = None, *, credssp_available: bool | None = None) -> list[str]:
     """Problems that keep this host's WinRM connection from ever working; empty when none."""
     problems = []
@@ -63,7 +65,7 @@ def check_winrm_profile(profile: dict, host_name: str, address: str | None = Non
     return problems
 
 
-def winrm_vars(profile: dict, host_name: str, address: str | None = None,
+def winrm_vars(profile: ConnectionProfile, host_name: str, address: str | None = None,
                dns_name: str | None = None) -> dict[str, Any]:
     """The ansible_* variables of a WinRM host (secrets excluded: they are lookups made elsewhere)."""
     port = profile.get("port") or 5986
