@@ -54,7 +54,8 @@ def _matching(inventory: Inventory, pattern: str) -> list[str]:
     return sorted(n for n in inventory.hosts if fnmatchcase(n, pattern))[:10]
 
 
-def list_backups(inventory: Inventory, host: str | None = None, records: RunRecords | None = None) -> list[dict]:
+def list_backups(inventory: Inventory, host: str | None = None,
+                 records: RunRecords | None = None) -> list[dict[str, Any]]:
     """Every backup at the targets (or one host's), oldest first, each checked against the records."""
     out = []
     for site in inventory.sites.values():
@@ -74,7 +75,7 @@ def list_backups(inventory: Inventory, host: str | None = None, records: RunReco
     return out
 
 
-def _read_manifest(manifest: Path) -> dict:
+def _read_manifest(manifest: Path) -> dict[str, Any]:
     try:
         data = json.loads(manifest.read_text())
     except (OSError, ValueError):
@@ -85,7 +86,7 @@ def _read_manifest(manifest: Path) -> dict:
     return {**data, "id": manifest.parent.name, "host": manifest.parent.parent.name}
 
 
-def recorded_backup(records: RunRecords, host: str, backup_id: str) -> dict | None:
+def recorded_backup(records: RunRecords, host: str, backup_id: str) -> dict[str, Any] | None:
     """What the patch run that made ``backup_id`` reported about it, or None."""
     match = _RUN_ID.match(backup_id)
     if match is None:
@@ -102,7 +103,7 @@ def recorded_backup(records: RunRecords, host: str, backup_id: str) -> dict | No
     return None
 
 
-def _check_against(records: RunRecords, backups: list[dict]) -> None:
+def _check_against(records: RunRecords, backups: list[dict[str, Any]]) -> None:
     """Mark each backup: recorded or not, manifest agreeing or not, and from which machine."""
     newest_machine: dict[str, str] = {}
     for backup in backups:
@@ -117,11 +118,11 @@ def _check_against(records: RunRecords, backups: list[dict]) -> None:
         backup["other_machine"] = bool(current and backup["machine_id"] and backup["machine_id"] != current)
 
 
-def _differences(manifest: dict, recorded: dict) -> list[str]:
+def _differences(manifest: dict[str, Any], recorded: dict[str, Any]) -> list[str]:
     return [f for f in RECORDED_FIELDS if str(manifest.get(f, "")) != str(recorded.get(f, ""))]
 
 
-def find_backup(inventory: Inventory, host: str, backup_id: str) -> dict:
+def find_backup(inventory: Inventory, host: str, backup_id: str) -> dict[str, Any]:
     """One backup of ``host`` by its exact id or a unique prefix of it."""
     if not backup_id.strip():
         raise CcopsError(f"the backup id is empty; choose one of: {_candidates(inventory, host)}")
@@ -145,7 +146,7 @@ def _candidates(inventory: Inventory, host: str) -> str:
     return ", ".join(ids) if ids else f"none (ccops backups list {host})"
 
 
-def verified_backup(records: RunRecords, backup: dict) -> dict:
+def verified_backup(records: RunRecords, backup: dict[str, Any]) -> dict[str, Any]:
     """The recorded facts of ``backup`` once the share agrees with them; refuses otherwise."""
     host, ident = backup["host"], backup["id"]
     recorded = recorded_backup(records, host, ident) if _BACKUP_ID.match(ident) else None

@@ -13,6 +13,7 @@ A site that sets the key sets it for every wave, canary included.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ccops.inventory.model import Inventory
 from ccops.plan import Wave
@@ -23,7 +24,7 @@ DEFAULT_CANARY_MAX_FAIL_PERCENTAGE = 0.0
 DEFAULT_MAX_FAIL_PERCENTAGE = 10.0
 
 
-def max_fail_percentage(rollout: dict, wave_name: str) -> tuple[float, bool]:
+def max_fail_percentage(rollout: dict[str, Any], wave_name: str) -> tuple[float, bool]:
     """The wave's limit, and whether it is ccops's default rather than the site's own."""
     limit = rollout.get("max_fail_percentage")
     if limit is None:

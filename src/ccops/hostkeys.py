@@ -14,9 +14,13 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ccops.errors import CcopsError
 from ccops.inventory.model import Host, Inventory
+
+if TYPE_CHECKING:  # runner.events imports this module at run time
+    from ccops.runner.events import HostOutcome
 
 KEY_TYPES = "ed25519,ecdsa,rsa"
 _OFFENDING = re.compile(r"Offending \S+ key in (\S+?):\d+")
@@ -31,7 +35,7 @@ class KeyCheck:
     presented: list[str]  # fingerprints the host presents now
     state: str  # ok, changed, unknown, unreachable
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "known_hosts": str(self.known_hosts)}
 
 
@@ -73,7 +77,7 @@ def accept(inventory: Inventory, host: Host) -> KeyCheck:
     return result
 
 
-def record_change(inventory: Inventory, host: str, change: dict, change_id: str | None) -> str:
+def record_change(inventory: Inventory, host: str, change: dict[str, Any], change_id: str | None) -> str:
     """Keep the re-key in the run records, like any other change to the fleet."""
     from ccops.run import git_commit, new_run_id, open_store, operator
 
@@ -113,7 +117,7 @@ def explain_ssh_failure(message: str) -> str | None:
             "to it. To trust it: ccops hostkey accept HOST")
 
 
-def name_known_hosts(inventory: Inventory, outcomes: list) -> None:
+def name_known_hosts(inventory: Inventory, outcomes: list[HostOutcome]) -> None:
     """Say which host and which known_hosts file a host key refusal is about."""
     for outcome in outcomes:
         message = outcome.message or ""

@@ -111,7 +111,7 @@ def rollout_waves(inventory: Inventory, verb: Verb, hosts: list[Host],
     return list(waves.values())
 
 
-def _site_waves(hosts: list[Host], rollout: dict) -> list[tuple[str, list[Host]]]:
+def _site_waves(hosts: list[Host], rollout: dict[str, Any]) -> list[tuple[str, list[Host]]]:
     canary = _spread(hosts, min(rollout.get("canary", 0), len(hosts)))
     picked = {h.name for h in canary}
     rest = [h for h in hosts if h.name not in picked]
@@ -142,7 +142,7 @@ def _spread(hosts: list[Host], count: int) -> list[Host]:
     return picked
 
 
-def waves_record(waves: list[Wave]) -> list[dict]:
+def waves_record(waves: list[Wave]) -> list[dict[str, Any]]:
     """Waves as plain data: what plans print as JSON and what run records keep for resume."""
     return [{"name": w.name, "batches": [{"site": b.site, "hosts": [h.name for h in b.hosts]} for b in w.batches]}
             for w in waves]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from ccops.inventory.model import Host
 from ccops.inventory.ranges import compress
 from ccops.plan import Plan, PlannedStep, inventory_label, waves_record
 
@@ -23,12 +25,12 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _names(hosts: list, limit: int = 6) -> str:
+def _names(hosts: Sequence[str | Host], limit: int = 6) -> str:
     names = compress([h if isinstance(h, str) else h.name for h in hosts])
     return ", ".join(names[:limit]) + (f" (+{len(names) - limit} more ranges)" if len(names) > limit else "")
 
 
-def _vars(values: dict) -> str:
+def _vars(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in values.items()) or "defaults"
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 PROC = Path("/proc")
 
@@ -101,7 +102,7 @@ class Process:
             return "dead"
         return "alive" if ticks == self.started else "reused"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

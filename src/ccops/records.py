@@ -16,6 +16,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +42,16 @@ class RunRecord:
     git_commit: str | None
     inventory: str
     inventory_sha256: str
-    selectors: dict
+    selectors: dict[str, Any]
     started: str
     ended: str | None
     status: str
     exit_code: int | None
     message: str | None
-    request: dict
-    plan: dict | list  # the approved plan document; older records: its waves
+    request: dict[str, Any]
+    plan: dict[str, Any] | list[Any]  # the approved plan document; older records: its waves
     pid: int | None
-    hosts: list[dict]
+    hosts: list[dict[str, Any]]
     damaged: list[str] = field(default_factory=list)  # columns that could not be read (status is "damaged")
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,8 +87,8 @@ class Store:
     # -- writes ----------------------------------------------------------------------------------
 
     def start_run(self, run_id: str, verb: str, *, operator: str, change_id: str | None,
-                  git_commit: str | None, inventory: str, inventory_sha256: str, selectors: dict,
-                  request: dict, plan: dict | list) -> None:
+                  git_commit: str | None, inventory: str, inventory_sha256: str, selectors: dict[str, Any],
+                  request: dict[str, Any], plan: dict[str, Any] | list[Any]) -> None:
         # not spooled: a run the store cannot record must not start touching hosts
         self.db.write(lambda db: db.execute(
             "INSERT INTO runs (id, verb, operator, change_id, git_commit, inventory, inventory_sha256,"
@@ -99,7 +100,7 @@ class Store:
         """A resumed run is running again, under this process."""
         self._durable(run_id, {"op": "reopen_run", "run_id": run_id, "pid": os.getpid()}, spool=False)
 
-    def record_hosts(self, run_id: str, results: list[dict]) -> None:
+    def record_hosts(self, run_id: str, results: list[dict[str, Any]]) -> None:
         rows = [{"run_id": run_id, **{c: r.get(c) for c in HOST_COLUMNS},
                  "changed": int(bool(r.get("changed"))),
                  "report": json.dumps(r["report"], default=str) if r.get("report") is not None else None}
@@ -110,11 +111,11 @@ class Store:
         self._durable(run_id, {"op": "finish_run", "run_id": run_id, "ended": now(), "status": status,
                                "exit_code": exit_code, "message": message})
 
-    def save_assets(self, run_id: str, reports: dict[str, dict]) -> None:
+    def save_assets(self, run_id: str, reports: dict[str, dict[str, Any]]) -> None:
         rows = [[h, run_id, now(), json.dumps(r, sort_keys=True, default=str)] for h, r in reports.items()]
         self._durable(run_id, {"op": "save_assets", "run_id": run_id, "rows": rows})
 
-    def _durable(self, run_id: str, op: dict, spool: bool = True) -> None:
+    def _durable(self, run_id: str, op: dict[str, Any], spool: bool = True) -> None:
         """Apply ``op`` after whatever the run's spool holds; if the store refuses, spool it."""
         with locked(spool_path(self.runs_dir, run_id)) as pending:
             if pending is None:  # the run folder is not writable: the store is the only place left
@@ -153,7 +154,7 @@ class Store:
                 if spool is None or spool.fd is None:
                     continue
                 try:
-                    self.db.write(lambda db, ops=spool.ops: apply_all(db, ops))
+                    self.db.write(partial(apply_all, ops=spool.ops))
                 except (StoreError, MissingRun, KeyError, TypeError, ValueError):
                     continue  # refused again, or not ours to merge: the file stays for a later open
                 spool.done()
@@ -165,7 +166,7 @@ class Store:
     def runs(self, limit: int = 20, verb: str | None = None) -> list[RunRecord]:
         where = " WHERE verb=?" if verb else ""  # constant text; values are bound parameters
         query = f"SELECT * FROM runs{where} ORDER BY started DESC, id DESC LIMIT ?"  # noqa: S608
-        args: tuple = (verb, limit) if verb else (limit,)
+        args: tuple[str | int, ...] = (verb, limit) if verb else (limit,)
         return self.db.read(lambda db: [_run(db, row, with_hosts=False) for row in db.execute(query, args)])
 
     def run(self, run_id: str) -> RunRecord | None:
@@ -211,11 +212,11 @@ class Store:
                              f"of the id ({listed})")
         raise RunIdError(f"{text!r} matches {count} runs: {listed}; give more of the id")
 
-    def asset(self, host: str) -> dict | None:
+    def asset(self, host: str) -> dict[str, Any] | None:
         row = self.db.read(lambda db: db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone())
         return decode_asset(dict(row)) if row is not None else None
 
-    def host_history(self, host: str, limit: int = 10) -> list[dict]:
+    def host_history(self, host: str, limit: int = 10) -> list[dict[str, Any]]:
         return self.db.read(lambda db: [dict(r) for r in db.execute(
             "SELECT h.run_id, r.verb, h.outcome, h.message, h.ended FROM host_results h"
             " JOIN runs r ON r.id = h.run_id WHERE h.host=? ORDER BY r.started DESC LIMIT ?", (host, limit))])

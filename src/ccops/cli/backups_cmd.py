@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -44,12 +45,12 @@ def list_backups(host: str | None, inventory: Path | None, output: str) -> None:
                                         "RECORD", "CHANGE"]))
 
 
-def _machine(backup: dict) -> str:
+def _machine(backup: dict[str, Any]) -> str:
     machine = str(backup.get("machine_id") or "?")[:8]
     return f"{machine} OTHER MACHINE" if backup.get("other_machine") else machine
 
 
-def _record(backup: dict) -> str:
+def _record(backup: dict[str, Any]) -> str:
     if not backup.get("recorded"):
         return "not recorded"
     return f"DIFFERS ({', '.join(backup['differs'])})" if backup.get("differs") else "matches"

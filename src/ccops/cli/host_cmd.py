@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ccops.cli.options import inventory_option, output_option, resolve_inventory
 from ccops.cli.output import emit_json, table, uptime
 from ccops.errors import CcopsError
+
+if TYPE_CHECKING:  # imported where used: ccops --help must not load it
+    from ccops.inventory.model import Host
 
 
 @click.group()
@@ -39,7 +43,7 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
     click.echo(render(name, _entry(entry), asset, history, packages))
 
 
-def _entry(entry) -> dict | None:
+def _entry(entry: Host | None) -> dict[str, Any] | None:
     if entry is None:
         return None
     return {"site": entry.site, "role": entry.role, "os": entry.os, "business_line": entry.business_line,
@@ -55,7 +59,7 @@ def _known(value: object) -> object | None:
     return None if value is None or str(value).strip().lower() in UNKNOWN else value
 
 
-def hardware(hw: dict) -> str:
+def hardware(hw: dict[str, Any]) -> str:
     """Only what is known: 'QEMU Standard PC, 2 CPU, 1987 MB RAM, virtualization kvm' or less."""
     model = " ".join(str(v) for v in (_known(hw.get("vendor")), _known(hw.get("product"))) if v)
     parts = [model,
@@ -65,7 +69,8 @@ def hardware(hw: dict) -> str:
     return ", ".join(p for p in parts if p) or "not known"
 
 
-def render(name: str, entry: dict | None, asset: dict | None, history: list[dict], packages: bool) -> str:
+def render(name: str, entry: dict[str, Any] | None, asset: dict[str, Any] | None, history: list[dict[str, Any]],
+           packages: bool) -> str:
     out = [f"== {name}"]
     if entry:
         out.append("   " + "  ".join(f"{k}: {v}" for k, v in entry.items() if v is not None))

@@ -27,7 +27,7 @@ def hostkey() -> None:
 @inventory_option
 @selector_options
 @output_option()
-def check(inventory: Path | None, output: str, **selectors: tuple) -> None:
+def check(inventory: Path | None, output: str, **selectors: tuple[str, ...]) -> None:
     """Compare each selected SSH host's presented key with the recorded one.
 
     Exit 0 when every host matches; 2 when a key changed, is unknown or no

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
 from ccops.cli.output import emit_json, table, uptime
+
+if TYPE_CHECKING:  # imported where used: ccops --help must not load it
+    from ccops.run.request import RunResult
 
 
 @click.command()
@@ -18,7 +22,8 @@ from ccops.cli.output import emit_json, table, uptime
 @click.option("--forks", type=click.IntRange(1, 500), default=25, show_default=True,
               help="Hosts Ansible works on at once.")
 @output_option()
-def inspect(inventory: Path | None, change_id: str | None, forks: int, output: str, **selectors: tuple) -> None:
+def inspect(inventory: Path | None, change_id: str | None, forks: int, output: str,
+            **selectors: tuple[str, ...]) -> None:
     """Gather OS, hardware, packages, pending updates, disks, uptime, key
     services and recent log lines from each selected host, and store them as
     its asset record (see: ccops host show HOST).
@@ -40,13 +45,13 @@ def inspect(inventory: Path | None, change_id: str | None, forks: int, output: s
     sys.exit(result.exit_code)
 
 
-def summary_table(result) -> str:
+def summary_table(result: RunResult) -> str:
     rows = []
     for outcome in result.hosts:
         report = result.reports.get(outcome.host) or {}
         os_info = report.get("os") or {}
         updates = report.get("updates") or {}
-        root = next((d for d in report.get("disks") or [] if d.get("mount") in ("/", "C:")), {})
+        root: dict[str, Any] = next((d for d in report.get("disks") or [] if d.get("mount") in ("/", "C:")), {})
         rows.append([
             outcome.host, outcome.outcome,
             f"{os_info.get('distribution', '')} {os_info.get('version', '')}".strip() or "-",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +19,9 @@ from ccops.cli.options import (
 )
 from ccops.cli.output import emit_json, table, uptime
 
+if TYPE_CHECKING:  # imported where used: ccops --help must not load it
+    from ccops.run.request import RunResult
+
 
 @click.command()
 @inventory_option
@@ -31,7 +35,7 @@ from ccops.cli.output import emit_json, table, uptime
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
 @output_option()
 def patch(inventory: Path | None, change_id: str, batch_size: int | None, reboot: str, emergency: bool,
-          forks: int, yes: bool, output: str, **selectors: tuple) -> None:
+          forks: int, yes: bool, output: str, **selectors: tuple[str, ...]) -> None:
     """Patch hosts in waves: per host, pre-checks (reachable, active, maintenance
     window, free space, seat not busy), a verified backup, updates, a reboot
     when needed, a health check, a verified backup after, and the write
@@ -72,7 +76,7 @@ def resume(run_id: str, keep_plan: bool, yes: bool, output: str) -> None:
     _print(resume_run(run_id, Progress(enabled=output == "text"), keep_plan=keep_plan), output)
 
 
-def _print(result, output: str) -> None:
+def _print(result: RunResult, output: str) -> None:
     if output == "json":
         emit_json({**result.as_dict(), "reports": result.reports})
     else:
@@ -85,7 +89,7 @@ def _print(result, output: str) -> None:
     sys.exit(result.exit_code)
 
 
-def report_table(result) -> str:
+def report_table(result: RunResult) -> str:
     rows = []
     for outcome in result.hosts:
         report = result.reports.get(outcome.host) or {}
@@ -101,7 +105,7 @@ def report_table(result) -> str:
                         "TIME", "MESSAGE"])
 
 
-def _health(report: dict) -> str:
+def _health(report: dict[str, Any]) -> str:
     health = report.get("health") or {}
     if not health:
         return "-"

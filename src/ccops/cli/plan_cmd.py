@@ -17,7 +17,7 @@ from ccops.cli.output import emit_json
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
 @click.option("-o", "--output", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
               help="markdown fits a pull-request comment; json a pipeline.")
-def plan(verb: str, inventory: Path | None, batch_size: int | None, output: str, **selectors: tuple) -> None:
+def plan(verb: str, inventory: Path | None, batch_size: int | None, output: str, **selectors: tuple[str, ...]) -> None:
     """Show the waves, batches, playbook, roles and non-default variables of VERB.
 
     Reads the same inventory and rollout settings a real run reads; works on

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
 import click
 
@@ -83,7 +84,7 @@ def unlock_run(run_id: str, yes: bool) -> None:
 SELECTOR_OPTIONS = {"sites": "--site", "roles": "--role", "os": "--os", "lines": "--line", "limit": "--limit"}
 
 
-def selector_text(selectors: dict) -> str:
+def selector_text(selectors: dict[str, Any]) -> str:
     if not selectors:
         return "all hosts"
     words = []

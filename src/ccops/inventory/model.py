@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 OS_VARIANTS = {
     # variant: OS family; the family picks the task files inside each role
@@ -66,6 +66,10 @@ class ConnectionProfile(TypedDict, total=False):
     cert_validation: str | None
     password: SecretRef | None
     become_password: SecretRef | None
+
+
+# the profile keys that hold a SecretRef (Literal types let a loop index a ConnectionProfile)
+SECRET_KEYS: tuple[Literal["password", "become_password"], ...] = ("password", "become_password")
 
 
 class MaintenanceWindow(TypedDict):

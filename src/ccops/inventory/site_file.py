@@ -14,6 +14,7 @@ from ccops.inventory.model import (
     LIFECYCLE_STATES,
     OS_VARIANTS,
     ROLES,
+    SECRET_KEYS,
     ConnectionProfile,
     Endpoint,
     Host,
@@ -53,7 +54,6 @@ DNS_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-
 # Literal types let these names index a ConnectionProfile in a loop
 PATH_KEYS: tuple[Literal["key_file", "known_hosts", "ca_file", "cert_file", "cert_key_file"], ...] = (
     "key_file", "known_hosts", "ca_file", "cert_file", "cert_key_file")
-SECRET_KEYS: tuple[Literal["password", "become_password"], ...] = ("password", "become_password")
 WINRM_TRANSPORTS = ("kerberos", "ntlm", "credssp", "certificate")
 ROLLOUT_KEYS = ("canary", "waves", "batch_size", "max_fail_percentage", "max_failures")
 

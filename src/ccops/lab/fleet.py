@@ -11,9 +11,11 @@ import secrets
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ccops.errors import LabError
 from ccops.lab.boot import BootWatch, look, sshd_answers
@@ -67,7 +69,7 @@ class UpResult:
     failed: dict[str, str]  # host name -> why it did not come up
 
 
-def up(count: int, variants: list[str], base_port: int, say=print) -> UpResult:
+def up(count: int, variants: list[str], base_port: int, say: Callable[[str], None] = print) -> UpResult:
     """Make the fleet exactly as asked; a host whose boot stalls is recreated.
 
     Every host is checked, new or existing, so a running container whose boot
@@ -92,7 +94,8 @@ def up(count: int, variants: list[str], base_port: int, say=print) -> UpResult:
     return UpResult(ready, {h.name: why for h, (known, why) in zip(hosts, outcomes, strict=True) if not known})
 
 
-def _bring_up(host: LabHost, state: str | None, credentials: dict[str, str], say) -> tuple[str, str]:
+def _bring_up(host: LabHost, state: str | None, credentials: dict[str, str],
+              say: Callable[[str], None]) -> tuple[str, str]:
     """(the host's known_hosts line, "") once it is up and provisioned, or ("", why it is not)."""
     why = ""
     for attempt in range(1, BOOT_ATTEMPTS + 1):
@@ -115,7 +118,7 @@ def _bring_up(host: LabHost, state: str | None, credentials: dict[str, str], say
     return "", why
 
 
-def _matches(container: dict, host: LabHost) -> bool:
+def _matches(container: dict[str, Any], host: LabHost) -> bool:
     labels = container["labels"]
     current_image = podman("image", "inspect", "--format", "{{.Id}}", image_name(host.variant)).strip()
     return (labels.get("ccops.lab.port") == str(host.port) and labels.get("ccops.lab.variant") == host.variant
@@ -176,7 +179,7 @@ def _credentials() -> dict[str, str]:
     return {"public_key": (folder / "id_ed25519.pub").read_text(), "password": password.read_text().strip()}
 
 
-def status() -> list[dict]:
+def status() -> list[dict[str, Any]]:
     out = []
     for container in lab_containers():
         labels = container["labels"]
@@ -187,7 +190,7 @@ def status() -> list[dict]:
     return sorted(out, key=lambda h: h["port"])
 
 
-def down(remove_images: bool = False, say=print) -> int:
+def down(remove_images: bool = False, say: Callable[[str], None] = print) -> int:
     containers = lab_containers()
     for container in containers:
         say(f"  removing {container['name']}")

@@ -11,8 +11,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -24,8 +26,9 @@ from ccops.paths import project_root, state_dir
 RECIPE_LABEL = "ccops.recipe"
 
 
-def recipe() -> dict:
-    return yaml.safe_load((project_root() / "images" / "lab.yml").read_text())
+def recipe() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load((project_root() / "images" / "lab.yml").read_text())
+    return spec
 
 
 def image_name(variant: str) -> str:
@@ -43,7 +46,7 @@ def recipe_digest(variant: str) -> str:
     return h.hexdigest()[:16]
 
 
-def ensure_images(variants: list[str], say=print, rebuild: bool = False) -> None:
+def ensure_images(variants: list[str], say: Callable[[str], None] = print, rebuild: bool = False) -> None:
     """Build the images that are missing or stale, several at a time."""
     known = recipe()["variants"]
     unknown = [v for v in variants if v not in known]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -17,7 +17,7 @@ HEADER = "# Written by `ccops lab up`; `ccops lab down` removes it. Do not edit:
 PLANNED_WINDOWS = [("lab-win11-[01:02]", "win11", "agent_desktop"), ("lab-w22-01", "winserver2022", "crm_server")]
 
 
-def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict:
+def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict[str, Any]:
     groups = []
     for variant in sorted({h.variant for h in hosts}):
         groups.append({"name": f"agents-{variant}", "role": "agent_desktop", "os": variant,

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+from typing import Any
 
 from ccops.errors import LabError
 from ccops.paths import project_root
@@ -28,7 +29,7 @@ def podman(*args: str, check: bool = True, stdin: str | None = None, timeout: fl
     return proc.stdout
 
 
-def lab_containers() -> list[dict]:
+def lab_containers() -> list[dict[str, Any]]:
     """Containers the lab made (by label), with name, state, image and labels."""
     out = podman("ps", "-a", "--filter", f"label={LABEL}=1", "--format", "json")
     return [{"name": c["Names"][0], "state": c.get("State", ""), "image": c.get("ImageID", ""),
@@ -42,5 +43,5 @@ def image_label(image: str, key: str) -> str | None:
     if proc.returncode != 0:
         return None
     data = json.loads(proc.stdout)[0]
-    labels = (data.get("Config") or {}).get("Labels") or data.get("Labels") or {}
+    labels: dict[str, str] = (data.get("Config") or {}).get("Labels") or data.get("Labels") or {}
     return labels.get(key, "")

@@ -21,7 +21,7 @@ from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_
 from ccops.gates import gate_reason
 from ccops.hostkeys import name_known_hosts
 from ccops.inventory.export import SNAPSHOT_SUFFIX
-from ccops.inventory.model import Host, Inventory
+from ccops.inventory.model import SECRET_KEYS, Host, Inventory
 from ccops.locks import Locks
 from ccops.maintenance import describe, window_open
 from ccops.paths import state_dir
@@ -117,7 +117,7 @@ class RunLoop:
     engine: Engine
     interrupted: _Interrupt = field(default_factory=_Interrupt)
     outcomes: list[HostOutcome] = field(default_factory=list)
-    reports: dict[str, dict] = field(default_factory=dict)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     snapshot: Path | None = None
 
     @property
@@ -144,7 +144,7 @@ class RunLoop:
         # a resumed run keeps reading the snapshot its plan was approved with
         existing = self.folder / f"inventory{SNAPSHOT_SUFFIX}"
         self.snapshot = existing if existing.is_file() else write_snapshot(self.folder, self.prepared)
-        summaries: list[dict] = []
+        summaries: list[dict[str, Any]] = []
         halt: str | None = None
         try:
             with self.interrupted:
@@ -164,7 +164,7 @@ class RunLoop:
         return RunResult(self.run_id, self.verb.name, status, code, self.outcomes, self.reports, started,
                          datetime.now(UTC).isoformat(timespec="seconds"), message, summaries)
 
-    def _wave(self, wave_no: int, wave: Wave, done: set[str]) -> tuple[dict, str | None]:
+    def _wave(self, wave_no: int, wave: Wave, done: set[str]) -> tuple[dict[str, Any], str | None]:
         started = datetime.now(UTC)
         outcomes: list[HostOutcome] = []
         halt = None
@@ -237,7 +237,7 @@ class RunLoop:
         return "succeeded", EXIT_OK, _summary(self.outcomes)
 
 
-def _judge(outcome: HostOutcome, report: dict | None) -> HostOutcome:
+def _judge(outcome: HostOutcome, report: dict[str, Any] | None) -> HostOutcome:
     """Refine Ansible's per-host verdict with what the host itself reported."""
     if report and outcome.outcome == "ok":
         if report.get("outcome") == OUTCOME_REFUSED:
@@ -251,7 +251,7 @@ def _count(outcomes: list[HostOutcome]) -> dict[str, int]:
     return dict(Counter(o.outcome for o in outcomes))
 
 
-def _wave_summary(name: str, outcomes: list[HostOutcome], started: datetime, site_of: dict[str, str]) -> dict:
+def _wave_summary(name: str, outcomes: list[HostOutcome], started: datetime, site_of: dict[str, str]) -> dict[str, Any]:
     sites = {site: _count([o for o in outcomes if site_of[o.host] == site])
              for site in dict.fromkeys(site_of[o.host] for o in outcomes)}
     return {"wave": name, "hosts": len(outcomes), "outcomes": _count(outcomes), "sites": sites,
@@ -269,12 +269,12 @@ def _summary(outcomes: list[HostOutcome]) -> str:
 
 
 def secret_env_names(inventory: Inventory) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for site in inventory.sites.values():
         for profile in site.connections.values():
-            for key in ("password", "become_password"):
-                ref = profile.get(key) or {}
-                if "env" in ref:
+            for key in SECRET_KEYS:
+                ref = profile.get(key)
+                if ref and "env" in ref:
                     names.add(ref["env"])
     return names
 

@@ -85,7 +85,7 @@ def write_snapshot(folder: Path, prepared: PreparedRun) -> Path:
     return path
 
 
-def read_approved(record_plan: Any) -> tuple[list[dict], dict[str, str]]:
+def read_approved(record_plan: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Waves and inventory file digests from a run record (older records kept only the waves)."""
     if isinstance(record_plan, list):
         return record_plan, {}

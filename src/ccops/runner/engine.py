@@ -12,7 +12,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,7 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
         "PYTHONUNBUFFERED": "1",
     }
 
-    def scrub_on_launch(status: dict, runner_config: Any = None) -> None:
+    def scrub_on_launch(status: dict[str, Any], runner_config: Any = None) -> None:
         if runner_config is None:
             return
         if status.get("status") == "starting":
@@ -78,7 +78,7 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
 
     told: list[int] = []
 
-    def handle_event(event: dict) -> bool:
+    def handle_event(event: dict[str, Any]) -> bool:
         pid = event.get("pid")
         if on_ansible is not None and not told and isinstance(pid, int) and _is_our_child(pid):
             told.append(pid)
@@ -107,21 +107,22 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
     if collector.stats is None and result.status not in ("canceled",):
         raise EngineError(f"Ansible did not run the playbook ({result.status}, rc={result.rc}): "
                           f"{_tail(artifacts / 'stdout')} (artifacts: {artifacts})")
-    return result.status
+    status: str = result.status  # ansible-runner is untyped; its Runner.status is a str
+    return status
 
 
 def ansible_environment(built: dict[str, str], ours: dict[str, str], secret_env: set[str],
-                        operator: dict[str, str] | None = None) -> dict[str, str]:
+                        operator: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment Ansible runs with: what ansible-runner and ccops set, plus an allow-list.
 
     ansible-runner seeds the job's environment with the operator's whole one; keep only the
     variables it added or changed, ccops's own, the allow-listed ones and the inventory's
     secret references (Ansible looks those up at run time; artifacts get them redacted).
     """
-    operator = os.environ if operator is None else operator
+    seen: Mapping[str, str] = os.environ if operator is None else operator
     out = {}
     for key, value in built.items():
-        added_by_runner = operator.get(key) != value
+        added_by_runner = seen.get(key) != value
         if added_by_runner or key in ours or key in secret_env or _INHERITED.match(key):
             out[key] = value
     out.update(ours)

@@ -39,18 +39,18 @@ class HostOutcome:
 class EventCollector:
     """An ansible-runner ``event_handler``: collects results, feeds the progress display."""
 
-    on_event: Callable[[dict], None] | None = None
-    stats: dict[str, dict] | None = None
+    on_event: Callable[[dict[str, Any]], None] | None = None
+    stats: dict[str, Any] | None = None  # the playbook_on_stats event data
     errors: dict[str, str] = field(default_factory=dict)
-    reports: dict[str, dict] = field(default_factory=dict)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     first_seen: dict[str, str] = field(default_factory=dict)
     last_play: str | None = None  # the play that started last (a serial play counts as one)
     in_last_play: set[str] = field(default_factory=set)  # hosts with a task result in that play
 
-    def __call__(self, event: dict) -> bool:
+    def __call__(self, event: dict[str, Any]) -> bool:
         kind = event.get("event", "")
-        data = event.get("event_data") or {}
-        host = data.get("host")
+        data: dict[str, Any] = event.get("event_data") or {}
+        host: str | None = data.get("host")
         if host and host not in self.first_seen and kind.startswith("runner_on_"):
             self.first_seen[host] = now()
         if kind == "playbook_on_play_start":
@@ -59,13 +59,14 @@ class EventCollector:
                 and _play_id(data.get("play_uuid")) == self.last_play:
             self.in_last_play.add(host)
         res = data.get("res") or {}
-        if kind == "runner_on_ok":
+        # every runner_on_* result event names its host: "host is not None" only narrows the type
+        if kind == "runner_on_ok" and host is not None:
             report = (res.get("ansible_facts") or {}).get("ccops_report")
             if isinstance(report, dict):
                 self.reports[host] = report
-        elif kind == "runner_on_failed" and not data.get("ignore_errors"):
+        elif kind == "runner_on_failed" and host is not None and not data.get("ignore_errors"):
             self.errors[host] = f"{data.get('task', 'task')}: {_message(res)}"
-        elif kind == "runner_on_unreachable":
+        elif kind == "runner_on_unreachable" and host is not None:
             self.errors[host] = f"unreachable: {_message(res)}"
         elif kind == "playbook_on_stats":
             self.stats = data
@@ -102,7 +103,7 @@ def _play_id(uuid: object) -> str | None:
     return str(uuid).split("_")[0] if uuid else None
 
 
-def _message(res: dict) -> str:
+def _message(res: dict[str, Any]) -> str:
     from ccops.hostkeys import explain_ssh_failure
 
     text = res.get("msg") or res.get("stderr") or res.get("module_stderr") or "failed"
