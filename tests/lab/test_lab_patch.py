@@ -184,6 +184,36 @@ def test_a_second_patch_changes_nothing(fleet):
     assert {(h["outcome"], h["changed"], h["message"]) for h in data["hosts"]} == {("ok", 0, "up to date")}
 
 
+def test_an_inventory_edited_mid_run_stops_it_before_the_next_batch(fleet):
+    """The plan approved is the plan that runs: an edit while it runs is named, and nothing more runs."""
+    site = ROOT / "inventory" / "lab" / "sites" / "lab.yml"
+    original = site.read_text()
+    runs = fleet / "runs"
+    before = {p.name for p in runs.iterdir()} if runs.is_dir() else set()
+    proc = subprocess.Popen([str(BIN / "ccops"), "patch", "--yes", "--output", "json", "--change-id", "CHG-2003",
+                             "--batch-size", "1", "--limit", "lab-deb12-0*"], cwd=ROOT, env=ccops_env(fleet),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        # the marker: the canary batch's Ansible has started (its artifacts folder exists)
+        while not any(p.name not in before and (p / "artifacts" / "w1-b1-a1").exists()
+                      for p in (runs.iterdir() if runs.is_dir() else [])):
+            assert proc.poll() is None and time.monotonic() < deadline, "the canary batch never started"
+            time.sleep(0.2)
+        site.write_text(original + "# edited while the run was going\n")
+        out, err = proc.communicate(timeout=900)
+        data = json.loads(out)
+        assert proc.returncode == 3 and data["status"] == "halted", err[-2000:]
+        assert "sites/lab.yml changed" in data["message"] and "--keep-plan" in data["message"]
+        assert [h["host"] for h in data["hosts"]] == ["lab-deb12-01"]  # the canary only
+        refused = run_ccops(fleet, "resume", data["run_id"], "--yes", "--output", "json")
+        assert refused.returncode == 5 and "sites/lab.yml changed" in refused.stderr
+    finally:
+        site.write_text(original)
+    code, resumed = _resume(fleet, data["run_id"])
+    assert code == 0 and {h["host"] for h in resumed["hosts"]} == {"lab-deb12-02"}
+
+
 def test_a_busy_seat_is_left_alone_with_its_reason(fleet):
     pexec("lab-deb12-02", "touch", "/run/ccops-lab-seat-busy")
     try:

@@ -148,3 +148,20 @@ def test_a_new_verb_is_a_registry_entry_a_playbook_and_a_role_action(home, inven
     result = execute(prepared, engine=engine)
     assert result.exit_code == EXIT_OK and result.verb == "greet"
     assert [(b.playbook, b.extravars["ccops_action"]) for b in engine.batches] == [("playbooks/greet.yml", "hello")] * 2
+
+
+def test_a_host_that_froze_before_a_task_is_reported_as_not_answering():
+    from ccops.runner.events import EventCollector
+
+    collector = EventCollector()
+    collector({"event": "playbook_on_play_start", "event_data": {"uuid": "p1"}})
+    collector({"event": "runner_on_failed", "event_data": {
+        "host": "h1", "play_uuid": "p1", "task": "Install updates",
+        "res": {"msg": "Timeout (12s) waiting for privilege escalation prompt: "}}})
+    collector({"event": "runner_on_unreachable", "event_data": {
+        "host": "h2", "play_uuid": "p1", "task": "Install updates",
+        "res": {"msg": "Timeout (12s) waiting for privilege escalation prompt: "}}})
+    collector({"event": "playbook_on_stats", "event_data": {"failures": {"h1": 1}, "dark": {"h2": 1}}})
+    for outcome in collector.outcomes(["h1", "h2"]):
+        assert outcome.outcome == "unreachable"
+        assert "stopped answering" in outcome.message and "sudo password" in outcome.message

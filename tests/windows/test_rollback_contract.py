@@ -1,6 +1,6 @@
 """Contract tests: ccops rollback HOST --to BACKUP on a modelled UWF seat that the
 shared patch run patched (its model is kept), and on one whose archive at the
-backup target no longer matches its manifest."""
+backup target no longer matches the sha256 its run record kept."""
 
 from __future__ import annotations
 
@@ -16,12 +16,18 @@ def rollback_runs(patch_runs, patch_work):
     df_backup = patch_runs["df"].report()["backup_before"]
     archive = patch_work / "backups" / "df" / df_backup["id"] / "archive.tar.gz"
     archive.write_bytes(archive.read_bytes() + b"tampered")
+    # ccops rollback passes what the run record kept of the backup: its sha256 and machine
+    uwf_backup = patch_runs["uwf"].report()["backup_before"]
     uwf_runs = run_contract(patch_work, "rollback.yml", "rollback", {"uwf": seats["uwf"]}, fresh=False,
-                            extravars={"ccops_confirmed": True,
-                                       "ccops_backup_id": patch_runs["uwf"].report()["backup_before"]["id"]})
+                            extravars=_recorded(uwf_backup))
     df_runs = run_contract(patch_work, "rollback.yml", "rollback", {"df": seats["df"]}, fresh=False,
-                           extravars={"ccops_confirmed": True, "ccops_backup_id": df_backup["id"]})
+                           extravars=_recorded(df_backup))
     return {**uwf_runs, **df_runs}
+
+
+def _recorded(backup: dict) -> dict:
+    return {"ccops_confirmed": True, "ccops_backup_id": backup["id"], "ccops_backup_sha256": backup["sha256"],
+            "ccops_backup_machine_id": backup["machine_id"]}
 
 
 def test_rollback_switches_uwf_off_restores_and_protects_the_restored_state(rollback_runs):
@@ -46,8 +52,8 @@ def test_rollback_record_says_what_windows_could_not_remove(rollback_runs):
     assert report["reason"] == f"left installed (Windows cannot remove them): {SSU}"
 
 
-def test_rollback_refuses_an_archive_that_does_not_match_its_manifest(rollback_runs):
+def test_rollback_refuses_an_archive_that_does_not_match_its_record(rollback_runs):
     run = rollback_runs["df"]
     assert run.outcome() == "failed"
-    assert "does not match its manifest" in run.failure()
+    assert "does not match the sha256 recorded" in run.failure()
     assert "restore.uninstall" not in run.ops() and "win_copy" not in run.ops()

@@ -10,7 +10,7 @@ import click
 
 from ccops.cli.confirm import confirm
 from ccops.cli.options import inventory_option, output_option, resolve_inventory
-from ccops.cli.output import emit_json, table
+from ccops.cli.output import emit_json, table, utc_time
 
 
 @click.group()
@@ -39,7 +39,7 @@ def list_backups(host: str | None, inventory: Path | None, output: str) -> None:
     if output == "json":
         emit_json(found)
         return
-    click.echo(table([[b.get("host"), b.get("id"), b.get("phase"), b.get("created"), b.get("size"),
+    click.echo(table([[b.get("host"), b.get("id"), b.get("phase"), utc_time(b.get("created")), b.get("size"),
                        str(b.get("sha256", ""))[:12], _machine(b), _record(b), b.get("change_id")]
                       for b in found], ["HOST", "BACKUP", "PHASE", "CREATED", "BYTES", "SHA256", "MACHINE",
                                         "RECORD", "CHANGE"]))

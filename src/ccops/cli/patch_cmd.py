@@ -17,7 +17,7 @@ from ccops.cli.options import (
     resolve_inventory,
     selector_options,
 )
-from ccops.cli.output import emit_json, table, uptime
+from ccops.cli.output import duration, emit_json, table
 
 if TYPE_CHECKING:  # imported where used: ccops --help must not load it
     from ccops.run.request import RunResult
@@ -83,7 +83,7 @@ def _print(result: RunResult, output: str) -> None:
         click.echo(report_table(result))
         click.echo("")
         rows = [[w["wave"], site, sum(counts.values()), ", ".join(f"{k}={v}" for k, v in sorted(counts.items())),
-                 f"{w['seconds']}s"] for w in result.waves for site, counts in w["sites"].items()]
+                 duration(w["seconds"])] for w in result.waves for site, counts in w["sites"].items()]
         click.echo(table(rows, ["WAVE", "SITE", "HOSTS", "RESULTS", "WAVE TIME"]))
         click.echo(f"run {result.run_id}: {result.status} ({result.message}); ccops runs show {result.run_id}")
     sys.exit(result.exit_code)
@@ -100,7 +100,7 @@ def report_table(result: RunResult) -> str:
         rows.append([outcome.host, outcome.outcome, f"{len(after) or len(before)}",
                      " / ".join(backups) or "-", "yes" if report.get("rebooted") else "no",
                      _health(report), report.get("rebaseline") or "-",
-                     uptime(seconds) if seconds is not None else "-", outcome.message or ""])
+                     duration(seconds), outcome.message or ""])
     return table(rows, ["HOST", "RESULT", "PKGS", "BACKUPS BEFORE / AFTER", "REBOOT", "HEALTH", "REBASELINE",
                         "TIME", "MESSAGE"])
 

@@ -54,8 +54,28 @@ def show_run(run_id: str, output: str) -> None:
         click.echo(f"  {key:<17}{getattr(record, key) or '-'}")
     click.echo(f"  {'selectors':<17}{selector_text(record.selectors)}")
     click.echo("")
-    click.echo(table([[h["host"], h["wave"] or "", h["outcome"], h["changed"], h["message"] or ""]
-                      for h in record.hosts], ["HOST", "WAVE", "RESULT", "CHANGED", "MESSAGE"]))
+    click.echo(table([[h["host"], h["wave"] or "", h["outcome"], h["changed"], report_detail(h.get("report")),
+                       h["message"] or ""]
+                      for h in record.hosts], ["HOST", "WAVE", "RESULT", "CHANGED", "DONE", "MESSAGE"]))
+
+
+def report_detail(report: object) -> str:
+    """What a host's report says was done: the backup a rollback restored, the packages a patch changed."""
+    if not isinstance(report, dict):
+        return ""
+    parts = []
+    restored = report.get("rollback")
+    if isinstance(restored, dict) and restored.get("id"):
+        parts.append(f"restored {restored['id']}")
+    changes = report.get("packages_changed")
+    if isinstance(changes, dict):
+        counts = {k: len(changes.get(k) or ()) for k in ("changed", "added", "removed")}
+        parts.append(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no package changed")
+    for phase in ("before", "after"):
+        backup = report.get(f"backup_{phase}")
+        if isinstance(backup, dict) and backup.get("id"):
+            parts.append(f"backup {phase} {backup['id']}")
+    return "; ".join(parts)
 
 
 @runs.command("unlock")

@@ -19,6 +19,8 @@ OUTCOME_UNREACHABLE = "unreachable"
 OUTCOME_RESCUED = "rescued"  # a block failed and its rescue ran: the verb decides what that means
 OUTCOME_NOT_RUN = "not run"  # Ansible never reached the host (run stopped or interrupted)
 FAILING = (OUTCOME_FAILED, OUTCOME_UNREACHABLE, OUTCOME_NOT_RUN)
+STOPPED_ANSWERING = ("the host stopped answering (no reply while Ansible started sudo: frozen or overloaded, "
+                     "not a sudo password problem)")
 
 
 @dataclass
@@ -46,6 +48,7 @@ class EventCollector:
     first_seen: dict[str, str] = field(default_factory=dict)
     last_play: str | None = None  # the play that started last (a serial play counts as one)
     in_last_play: set[str] = field(default_factory=set)  # hosts with a task result in that play
+    silent: set[str] = field(default_factory=set)  # hosts that stopped answering mid-task (a frozen machine)
 
     def __call__(self, event: dict[str, Any]) -> bool:
         kind = event.get("event", "")
@@ -65,9 +68,13 @@ class EventCollector:
             if isinstance(report, dict):
                 self.reports[host] = report
         elif kind == "runner_on_failed" and host is not None and not data.get("ignore_errors"):
-            self.errors[host] = f"{data.get('task', 'task')}: {_message(res)}"
+            if _stopped_answering(res):
+                self.silent.add(host)
+                self.errors[host] = f"unreachable: {data.get('task', 'task')}: {STOPPED_ANSWERING}"
+            else:
+                self.errors[host] = f"{data.get('task', 'task')}: {_message(res)}"
         elif kind == "runner_on_unreachable" and host is not None:
-            self.errors[host] = f"unreachable: {_message(res)}"
+            self.errors[host] = f"unreachable: {STOPPED_ANSWERING if _stopped_answering(res) else _message(res)}"
         elif kind == "playbook_on_stats":
             self.stats = data
         if self.on_event is not None:
@@ -79,7 +86,7 @@ class EventCollector:
         ended = now()
         out = []
         for host in hosts:
-            if host in (stats.get("dark") or {}):
+            if host in (stats.get("dark") or {}) or host in self.silent:
                 outcome = OUTCOME_UNREACHABLE
             elif host in (stats.get("failures") or {}):
                 outcome = OUTCOME_FAILED
@@ -101,6 +108,16 @@ class EventCollector:
 def _play_id(uuid: object) -> str | None:
     # ansible-runner suffixes a serial play's uuid per batch (UUID_1, UUID_2): one play all the same
     return str(uuid).split("_")[0] if uuid else None
+
+
+def _stopped_answering(res: dict[str, Any]) -> bool:
+    """Ansible's become timeout: the connection was up, then the host said nothing at all.
+
+    A frozen (or paused) machine ends a task this way before any command ran; ccops reports it
+    as a host that stopped answering, which is what it is, not as a sudo prompt problem.
+    """
+    text = str(res.get("msg") or "")
+    return "waiting for privilege escalation prompt" in text or "waiting for become success" in text
 
 
 def _message(res: dict[str, Any]) -> str:

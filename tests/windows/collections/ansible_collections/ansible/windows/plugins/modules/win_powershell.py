@@ -15,6 +15,9 @@ from ansible_collections.ansible.windows.plugins.module_utils.fakewin import (
     write_file,
 )
 
+# HKLM\SOFTWARE\Microsoft\Cryptography\MachineGuid of a modelled seat (win_reg_stat answers the same)
+DEFAULT_MACHINE_GUID = "6f1c2a9e-3b7d-4e15-9a42-0c8d5e7b1f30"
+
 SPEC = {"script": {"type": "str"}, "path": {"type": "str"}, "parameters": {"type": "dict"},
         "arguments": {"type": "list", "elements": "str"}, "chdir": {"type": "str"}, "creates": {"type": "str"},
         "removes": {"type": "str"}, "depth": {"type": "int", "default": 2}, "error_action": {"type": "str"},
@@ -42,7 +45,7 @@ def _backup(state, p):
     for path in p["Paths"] or []:
         members[member_of(path)] = state["paths"][path].encode()
     write_file(folder + "\\archive.tar.gz", make_tar(members))
-    return {}, []
+    return {"machine_id": state.get("machine_guid", DEFAULT_MACHINE_GUID)}, []
 
 
 def _uninstall(state, p):
