@@ -41,8 +41,10 @@ def exact_host(inventory: Inventory, host: str) -> str:
     if not host.strip():
         raise CcopsError("HOST is empty: name one host exactly")
     if _PATTERN_CHARS & set(host):
-        raise CcopsError(f"HOST {host!r} is a pattern; name one host exactly "
-                         f"(matches: {', '.join(_matching(inventory, host)) or 'none'})")
+        raise CcopsError(
+            f"HOST {host!r} is a pattern; name one host exactly "
+            f"(matches: {', '.join(_matching(inventory, host)) or 'none'})"
+        )
     if host not in inventory.hosts:
         raise CcopsError(f"no host {host!r} in the inventory; see ccops inventory list")
     return host
@@ -54,8 +56,9 @@ def _matching(inventory: Inventory, pattern: str) -> list[str]:
     return sorted(n for n in inventory.hosts if fnmatchcase(n, pattern))[:10]
 
 
-def list_backups(inventory: Inventory, host: str | None = None,
-                 records: RunRecords | None = None) -> list[dict[str, Any]]:
+def list_backups(
+    inventory: Inventory, host: str | None = None, records: RunRecords | None = None
+) -> list[dict[str, Any]]:
     """Every backup at the targets (or one host's), oldest first, each checked against the records."""
     out = []
     for site in inventory.sites.values():
@@ -127,8 +130,10 @@ def find_backup(inventory: Inventory, host: str, backup_id: str) -> dict[str, An
     if not backup_id.strip():
         raise CcopsError(f"the backup id is empty; choose one of: {_candidates(inventory, host)}")
     if _PATTERN_CHARS & set(backup_id):
-        raise CcopsError(f"backup id {backup_id!r} is a pattern; give an id or a unique prefix of one: "
-                         f"{_candidates(inventory, host)}")
+        raise CcopsError(
+            f"backup id {backup_id!r} is a pattern; give an id or a unique prefix of one: "
+            f"{_candidates(inventory, host)}"
+        )
     found = list_backups(inventory, host)
     exact = [b for b in found if b["id"] == backup_id]
     if exact:
@@ -151,21 +156,29 @@ def verified_backup(records: RunRecords, backup: dict[str, Any]) -> dict[str, An
     host, ident = backup["host"], backup["id"]
     recorded = recorded_backup(records, host, ident) if _BACKUP_ID.match(ident) else None
     if recorded is None:
-        raise CcopsError(f"backup {ident} of {host} is not in this controller's run records; "
-                         "its integrity cannot be checked, so it is not restored")
+        raise CcopsError(
+            f"backup {ident} of {host} is not in this controller's run records; "
+            "its integrity cannot be checked, so it is not restored"
+        )
     differs = _differences(backup, recorded)
     if differs:
-        raise CcopsError(f"backup {ident} of {host}: manifest.json differs from the run record "
-                         f"({', '.join(differs)}); refusing to restore a tampered backup")
+        raise CcopsError(
+            f"backup {ident} of {host}: manifest.json differs from the run record "
+            f"({', '.join(differs)}); refusing to restore a tampered backup"
+        )
     if not _SHA256.match(str(recorded.get("sha256", ""))):
         raise CcopsError(f"backup {ident} of {host} has no usable checksum in its run record")
     if not _MACHINE_ID.match(str(recorded.get("machine_id") or "")):
-        raise CcopsError(f"backup {ident} of {host} was recorded without the machine's identity "
-                         "(made by an older ccops); it cannot be shown to belong to this machine")
+        raise CcopsError(
+            f"backup {ident} of {host} was recorded without the machine's identity "
+            "(made by an older ccops); it cannot be shown to belong to this machine"
+        )
     archive = _archive(Path(backup["location"]))
     if archive is None or _sha256(archive) != recorded["sha256"]:
-        raise CcopsError(f"backup {ident} of {host}: the archive does not match the sha256 in its run record; "
-                         "refusing to restore a tampered backup")
+        raise CcopsError(
+            f"backup {ident} of {host}: the archive does not match the sha256 in its run record; "
+            "refusing to restore a tampered backup"
+        )
     return recorded
 
 

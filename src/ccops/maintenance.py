@@ -35,10 +35,14 @@ def window_open(site: Site, now: datetime | None = None) -> bool:
 
 def describe(site: Site, now: datetime | None = None) -> str:
     local = (now or datetime.now(UTC)).astimezone(ZoneInfo(site.timezone))
-    windows = "; ".join(f"{','.join(w.get('days') or DAYS)} {w['start']}-{w['end']}"
-                        for w in site.maintenance_windows) or "none declared"
-    return (f"maintenance window closed at site {site.code} ({local:%a %H:%M} {site.timezone}; "
-            f"windows: {windows}); --emergency overrides")
+    windows = (
+        "; ".join(f"{','.join(w.get('days') or DAYS)} {w['start']}-{w['end']}" for w in site.maintenance_windows)
+        or "none declared"
+    )
+    return (
+        f"maintenance window closed at site {site.code} ({local:%a %H:%M} {site.timezone}; "
+        f"windows: {windows}); --emergency overrides"
+    )
 
 
 def _minutes(hhmm: str) -> int:

@@ -21,7 +21,10 @@ OPTIONAL_INT = ("exit_code", "pid")
 # plan: the approved plan document (older records kept only its list of waves)
 # column: (the type(s) its JSON must have, the value that stands in for it when empty or damaged)
 JSON_COLUMNS: dict[str, tuple[type | tuple[type, ...], Any]] = {
-    "selectors": (dict, {}), "request": (dict, {}), "plan": ((dict, list), [])}
+    "selectors": (dict, {}),
+    "request": (dict, {}),
+    "plan": ((dict, list), []),
+}
 
 
 def _text(value: Any, optional: bool) -> tuple[Any, bool]:
@@ -91,16 +94,21 @@ def decode_host(row: dict[str, Any]) -> dict[str, Any]:
     if "outcome" in damaged:
         host["outcome"] = DAMAGED
     if damaged:
-        host["message"] = f"damaged: unreadable {', '.join(damaged)}" + (f"; {host['message']}" if host["message"]
-                                                                          else "")
+        host["message"] = f"damaged: unreadable {', '.join(damaged)}" + (
+            f"; {host['message']}" if host["message"] else ""
+        )
         host["damaged"] = damaged
     return host
 
 
 def decode_asset(row: dict[str, Any]) -> dict[str, Any]:
     record, bad = _json(row.get("record"), dict, {})
-    asset = {"host": str(row.get("host")), "run_id": str(row.get("run_id")), "collected": str(row.get("collected")),
-             "record": record}
+    asset = {
+        "host": str(row.get("host")),
+        "run_id": str(row.get("run_id")),
+        "collected": str(row.get("collected")),
+        "record": record,
+    }
     if bad:
         asset["damaged"] = ["record"]
     return asset

@@ -71,8 +71,10 @@ def select(inventory: Inventory, selector: Selector, lifecycle: tuple[str, ...] 
     if excluded:
         matched = sum(map(len, excluded.values()))
         states = ", ".join(f"{len(h)} {reason.removeprefix('lifecycle ')}" for reason, h in excluded.items())
-        raise RefusedError(f"{selector.describe()} matched {matched} host(s), none in state "
-                           f"{'/'.join(lifecycle or ())} ({states}); nothing to do")
+        raise RefusedError(
+            f"{selector.describe()} matched {matched} host(s), none in state "
+            f"{'/'.join(lifecycle or ())} ({states}); nothing to do"
+        )
     raise UsageError(f"no host matches {selector.describe()}")
 
 

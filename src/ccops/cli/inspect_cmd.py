@@ -19,11 +19,13 @@ if TYPE_CHECKING:  # imported where used: ccops --help must not load it
 @inventory_option
 @selector_options
 @click.option("--change-id", help="Change or ticket id recorded with the run.")
-@click.option("--forks", type=click.IntRange(1, 500), default=25, show_default=True,
-              help="Hosts Ansible works on at once.")
+@click.option(
+    "--forks", type=click.IntRange(1, 500), default=25, show_default=True, help="Hosts Ansible works on at once."
+)
 @output_option()
-def inspect(inventory: Path | None, change_id: str | None, forks: int, output: str,
-            **selectors: tuple[str, ...]) -> None:
+def inspect(
+    inventory: Path | None, change_id: str | None, forks: int, output: str, **selectors: tuple[str, ...]
+) -> None:
     """Gather OS, hardware, packages, pending updates, disks, uptime, key
     services and recent log lines from each selected host, and store them as
     its asset record (see: ccops host show HOST).
@@ -33,15 +35,18 @@ def inspect(inventory: Path | None, change_id: str | None, forks: int, output: s
     from ccops.run import RunRequest, run_verb
     from ccops.runner.progress import Progress
 
-    request = RunRequest(resolve_inventory(inventory), "inspect", build_selector(**selectors),
-                         change_id=change_id, forks=forks)
+    request = RunRequest(
+        resolve_inventory(inventory), "inspect", build_selector(**selectors), change_id=change_id, forks=forks
+    )
     result = run_verb(request, Progress(enabled=output == "text"))
     if output == "json":
         emit_json({**result.as_dict(), "reports": result.reports})
     else:
         click.echo(summary_table(result))
-        click.echo(f"run {result.run_id}: {result.status}; details: ccops runs show {result.run_id}; "
-                   "one host: ccops host show HOST")
+        click.echo(
+            f"run {result.run_id}: {result.status}; details: ccops runs show {result.run_id}; "
+            "one host: ccops host show HOST"
+        )
     sys.exit(result.exit_code)
 
 
@@ -52,14 +57,16 @@ def summary_table(result: RunResult) -> str:
         os_info = report.get("os") or {}
         updates = report.get("updates") or {}
         root: dict[str, Any] = next((d for d in report.get("disks") or [] if d.get("mount") in ("/", "C:")), {})
-        rows.append([
-            outcome.host, outcome.outcome,
-            f"{os_info.get('distribution', '')} {os_info.get('version', '')}".strip() or "-",
-            uptime(report.get("uptime_seconds")),
-            (report.get("packages") or {}).get("count", "-"),
-            f"{updates.get('pending', '-')} ({updates.get('security', '-')} sec)" if updates else "-",
-            f"{root.get('used_pct', '-')}%" if root else "-",
-            outcome.message or "",
-        ])
+        rows.append(
+            [
+                outcome.host,
+                outcome.outcome,
+                f"{os_info.get('distribution', '')} {os_info.get('version', '')}".strip() or "-",
+                uptime(report.get("uptime_seconds")),
+                (report.get("packages") or {}).get("count", "-"),
+                f"{updates.get('pending', '-')} ({updates.get('security', '-')} sec)" if updates else "-",
+                f"{root.get('used_pct', '-')}%" if root else "-",
+                outcome.message or "",
+            ]
+        )
     return table(rows, ["HOST", "RESULT", "OS", "UPTIME", "PACKAGES", "PENDING UPDATES", "DISK /", "MESSAGE"])
-

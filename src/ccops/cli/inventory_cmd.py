@@ -35,9 +35,15 @@ def validate(inventory: Path | None, output: str) -> None:
     path = resolve_inventory(inventory)
     model, problems = check_inventory(path)
     if output == "json":
-        emit_json({"inventory": str(path), "ok": not problems, "problems": [
-            {"file": p.file, "line": p.line, "message": p.message} for p in problems],
-            "sites": len(model.sites) if model else 0, "hosts": len(model.hosts) if model else 0})
+        emit_json(
+            {
+                "inventory": str(path),
+                "ok": not problems,
+                "problems": [{"file": p.file, "line": p.line, "message": p.message} for p in problems],
+                "sites": len(model.sites) if model else 0,
+                "hosts": len(model.hosts) if model else 0,
+            }
+        )
         if problems:
             raise SystemExit(1)
         return
@@ -66,8 +72,19 @@ def list_hosts(inventory: Path | None, output: str, **selectors: tuple[str, ...]
     if output == "json":
         emit_json(to_ansible_list(model, hosts))
         return
-    rows = [[h.name, h.site, h.role, h.os, h.business_line, h.lifecycle,
-             h.address if h.port is None else f"{h.address}:{h.port}", h.asset_tag] for h in hosts]
+    rows = [
+        [
+            h.name,
+            h.site,
+            h.role,
+            h.os,
+            h.business_line,
+            h.lifecycle,
+            h.address if h.port is None else f"{h.address}:{h.port}",
+            h.asset_tag,
+        ]
+        for h in hosts
+    ]
     click.echo(table(rows, ["HOST", "SITE", "ROLE", "OS", "LINE", "STATE", "ADDRESS", "ASSET TAG"]))
     click.echo(f"{len(hosts)} host(s)", err=True)
 
@@ -83,9 +100,12 @@ def show(host_name: str, inventory: Path | None, output: str) -> None:
     model = _load(inventory)
     host = model.host(host_name)
     site = model.sites[host.site]
-    data: dict[str, Any] = {"host": host.name, "groups": host_groups(host, site),
-                            "defined_at": f"{host.source[0]}:{host.source[1]}",
-                            "vars": {**site_vars(site), **host_vars(model, host)}}
+    data: dict[str, Any] = {
+        "host": host.name,
+        "groups": host_groups(host, site),
+        "defined_at": f"{host.source[0]}:{host.source[1]}",
+        "vars": {**site_vars(site), **host_vars(model, host)},
+    }
     if output == "json":
         emit_json(data)
         return

@@ -21,10 +21,15 @@ from ccops.cli import (
 )
 from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
 
-EPILOG = "\n".join([
-    "\b", "Exit codes:", *(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items()),
-    "\b", "Start with:  ccops lab up && ccops inspect && ccops host show lab-deb12-01",
-])
+EPILOG = "\n".join(
+    [
+        "\b",
+        "Exit codes:",
+        *(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items()),
+        "\b",
+        "Start with:  ccops lab up && ccops inspect && ccops host show lab-deb12-01",
+    ]
+)
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -41,9 +46,19 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.ensure_object(dict)["debug"] = debug
 
 
-for command in (inventory_cmd.inventory, plan_cmd.plan, inspect_cmd.inspect, patch_cmd.patch, patch_cmd.resume,
-                backups_cmd.rollback, backups_cmd.backups, host_cmd.host, hostkey_cmd.hostkey, runs_cmd.runs,
-                lab_cmd.lab):
+for command in (
+    inventory_cmd.inventory,
+    plan_cmd.plan,
+    inspect_cmd.inspect,
+    patch_cmd.patch,
+    patch_cmd.resume,
+    backups_cmd.rollback,
+    backups_cmd.backups,
+    host_cmd.host,
+    hostkey_cmd.hostkey,
+    runs_cmd.runs,
+    lab_cmd.lab,
+):
     cli.add_command(command)
 
 

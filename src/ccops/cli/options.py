@@ -33,13 +33,18 @@ def check_change_id(value: str | None) -> str | None:
 
 
 def change_id_option(required: bool, help: str) -> Decorator:
-    return click.option("--change-id", required=required, help=help,
-                        callback=lambda ctx, param, value: check_change_id(value))
+    return click.option(
+        "--change-id", required=required, help=help, callback=lambda ctx, param, value: check_change_id(value)
+    )
 
 
 def inventory_option(func: F) -> F:
     return click.option(
-        "-i", "--inventory", "inventory", type=click.Path(path_type=Path), default=None,
+        "-i",
+        "--inventory",
+        "inventory",
+        type=click.Path(path_type=Path),
+        default=None,
         help="Inventory folder (or its ccops.yml). Default: $CCOPS_INVENTORY, else the lab's.",
     )(func)
 
@@ -49,8 +54,14 @@ def resolve_inventory(path: Path | None) -> Path:
 
 
 def output_option(*choices: str) -> Decorator:
-    return click.option("-o", "--output", type=click.Choice(choices or OUTPUTS), default=(choices or OUTPUTS)[0],
-                        show_default=True, help="text for people; json for pipelines.")
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(choices or OUTPUTS),
+        default=(choices or OUTPUTS)[0],
+        show_default=True,
+        help="text for people; json for pipelines.",
+    )
 
 
 def selector_options(func: F) -> F:
@@ -59,16 +70,22 @@ def selector_options(func: F) -> F:
         click.option("--role", "roles", multiple=True, help="Only hosts of this role, e.g. agent_desktop."),
         click.option("--os", "os_variants", multiple=True, help="Only this OS variant, e.g. debian12, win11."),
         click.option("--line", "lines", multiple=True, help="Only this business line."),
-        click.option("-l", "--limit", "limit", multiple=True,
-                     help="Only hosts whose name matches (shell pattern, repeatable)."),
+        click.option(
+            "-l", "--limit", "limit", multiple=True, help="Only hosts whose name matches (shell pattern, repeatable)."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def build_selector(sites: tuple[str, ...], roles: tuple[str, ...], os_variants: tuple[str, ...],
-                   lines: tuple[str, ...], limit: tuple[str, ...]) -> Selector:
+def build_selector(
+    sites: tuple[str, ...],
+    roles: tuple[str, ...],
+    os_variants: tuple[str, ...],
+    lines: tuple[str, ...],
+    limit: tuple[str, ...],
+) -> Selector:
     from ccops.select import Selector
 
     return Selector(sites=sites, roles=roles, os=os_variants, lines=lines, limit=limit)

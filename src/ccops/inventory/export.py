@@ -93,10 +93,14 @@ def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
 
 # (Ansible variable, profile key) pairs; Literal keys let a loop index the ConnectionProfile
 _WINRM_FILES: tuple[tuple[str, Literal["ca_file", "cert_file", "cert_key_file"]], ...] = (
-    ("ansible_winrm_ca_trust_path", "ca_file"), ("ansible_winrm_cert_pem", "cert_file"),
-    ("ansible_winrm_cert_key_pem", "cert_key_file"))
+    ("ansible_winrm_ca_trust_path", "ca_file"),
+    ("ansible_winrm_cert_pem", "cert_file"),
+    ("ansible_winrm_cert_key_pem", "cert_key_file"),
+)
 _SECRETS: tuple[tuple[str, Literal["password", "become_password"]], ...] = (
-    ("ansible_password", "password"), ("ansible_become_password", "become_password"))
+    ("ansible_password", "password"),
+    ("ansible_become_password", "become_password"),
+)
 
 
 def connection_vars(root: Path, profile: ConnectionProfile, port: int | None) -> dict[str, Any]:
@@ -152,8 +156,7 @@ def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> di
         for group in host_groups(host, site):
             groups.setdefault(group, []).append(host.name)
         hostvars[host.name] = {**site_cache[host.site], **host_vars(inventory, host)}
-    out: dict[str, Any] = {"_meta": {"hostvars": hostvars},
-                           "all": {"children": ["ungrouped", *sorted(groups)]}}
+    out: dict[str, Any] = {"_meta": {"hostvars": hostvars}, "all": {"children": ["ungrouped", *sorted(groups)]}}
     for group in sorted(groups):
         out[group] = {"hosts": groups[group]}
     return out

@@ -19,8 +19,15 @@ class _Missing(enum.Enum):
 
 
 MISSING: Final = _Missing.MISSING
-_TYPE_NAMES = {bool: "a boolean", int: "a number", float: "a number", str: "text",
-               list: "a list", dict: "a mapping", type(None): "empty"}
+_TYPE_NAMES = {
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    str: "text",
+    list: "a list",
+    dict: "a mapping",
+    type(None): "empty",
+}
 
 
 def dotted(keypath: KeyPath) -> str:
@@ -42,15 +49,42 @@ class FieldReader:
 
     # get() answers the value, of type ``kind``, or ``default`` (None unless given)
     @overload
-    def get(self, mapping: Mapping[str, Any], keypath: KeyPath, key: str, kind: type[T], *,
-            required: bool = False, default: None = None, choices: Collection[str] | None = None) -> T | None: ...
+    def get(
+        self,
+        mapping: Mapping[str, Any],
+        keypath: KeyPath,
+        key: str,
+        kind: type[T],
+        *,
+        required: bool = False,
+        default: None = None,
+        choices: Collection[str] | None = None,
+    ) -> T | None: ...
 
     @overload
-    def get(self, mapping: Mapping[str, Any], keypath: KeyPath, key: str, kind: type[T], *,
-            required: bool = False, default: T, choices: Collection[str] | None = None) -> T: ...
+    def get(
+        self,
+        mapping: Mapping[str, Any],
+        keypath: KeyPath,
+        key: str,
+        kind: type[T],
+        *,
+        required: bool = False,
+        default: T,
+        choices: Collection[str] | None = None,
+    ) -> T: ...
 
-    def get(self, mapping: Mapping[str, Any], keypath: KeyPath, key: str, kind: type[T], *,
-            required: bool = False, default: T | None = None, choices: Collection[str] | None = None) -> T | None:
+    def get(
+        self,
+        mapping: Mapping[str, Any],
+        keypath: KeyPath,
+        key: str,
+        kind: type[T],
+        *,
+        required: bool = False,
+        default: T | None = None,
+        choices: Collection[str] | None = None,
+    ) -> T | None:
         value = mapping.get(key, MISSING)
         if value is MISSING:
             if required:
@@ -59,8 +93,9 @@ class FieldReader:
         checked = self.check(value, (*keypath, key), kind, choices)
         return default if checked is MISSING else checked
 
-    def check(self, value: object, keypath: KeyPath, kind: type[T],
-              choices: Collection[str] | None = None) -> T | Literal[_Missing.MISSING]:
+    def check(
+        self, value: object, keypath: KeyPath, kind: type[T], choices: Collection[str] | None = None
+    ) -> T | Literal[_Missing.MISSING]:
         """``value`` if it is a ``kind`` (and one of ``choices``), else MISSING with the problem reported."""
         name = dotted(keypath)
         if _is(value, kind):
@@ -70,12 +105,18 @@ class FieldReader:
             return value
         raw = self.doc.raw.get(keypath)
         if kind is str and raw is not None and value is not None:
-            self.report(keypath, (
-                f"{name}: {raw} is read by YAML 1.1 as {_TYPE_NAMES.get(type(value), type(value).__name__)}"
-                f" ({value!r}); write it in quotes: \"{raw}\""))
+            self.report(
+                keypath,
+                (
+                    f"{name}: {raw} is read by YAML 1.1 as {_TYPE_NAMES.get(type(value), type(value).__name__)}"
+                    f' ({value!r}); write it in quotes: "{raw}"'
+                ),
+            )
         else:
-            self.report(keypath, f"{name}: expected {_TYPE_NAMES[kind]}, "
-                                 f"got {_TYPE_NAMES.get(type(value), type(value).__name__)}")
+            self.report(
+                keypath,
+                f"{name}: expected {_TYPE_NAMES[kind]}, got {_TYPE_NAMES.get(type(value), type(value).__name__)}",
+            )
         return MISSING
 
     def valid(self, value: object, keypath: KeyPath, kind: type[T]) -> TypeGuard[T]:

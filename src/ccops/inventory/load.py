@@ -55,8 +55,9 @@ def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
         if site is None:
             continue
         if site.code in sites:
-            problems.append(site_doc.problem(("site", "code"),
-                                             f"site code {site.code!r} is also used by {sites[site.code].file}"))
+            problems.append(
+                site_doc.problem(("site", "code"), f"site code {site.code!r} is also used by {sites[site.code].file}")
+            )
             continue
         sites[site.code] = site
         for host in site_hosts:
@@ -67,8 +68,15 @@ def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
                 hosts[host.name] = host
     problems += _duplicate_names(duplicates)
     problems += _duplicate_addresses(hosts.values())
-    inventory = Inventory(root=config.parent, config_file=config, files=files, offline=bool(offline),
-                          sites=sites, hosts=hosts, sites_dir=sites_dir)
+    inventory = Inventory(
+        root=config.parent,
+        config_file=config,
+        files=files,
+        offline=bool(offline),
+        sites=sites,
+        hosts=hosts,
+        sites_dir=sites_dir,
+    )
     return inventory, sorted(set(problems))
 
 

@@ -37,23 +37,81 @@ USER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,127}")
 # vars: cannot carry connection settings (those come from connections:) nor shadow what
 # ccops computes; Ansible's own magic variable names are not data either
 RESERVED_VAR_PREFIXES = ("ansible_", "ccops_")
-RESERVED_VARS = frozenset({"hostvars", "groups", "group_names", "inventory_hostname", "inventory_hostname_short",
-                           "inventory_dir", "inventory_file", "omit", "playbook_dir", "role_name", "role_path",
-                           "play_hosts", "environment", "vars", "lookup", "query", "q", "now", "undef"})
+RESERVED_VARS = frozenset(
+    {
+        "hostvars",
+        "groups",
+        "group_names",
+        "inventory_hostname",
+        "inventory_hostname_short",
+        "inventory_dir",
+        "inventory_file",
+        "omit",
+        "playbook_dir",
+        "role_name",
+        "role_path",
+        "play_hosts",
+        "environment",
+        "vars",
+        "lookup",
+        "query",
+        "q",
+        "now",
+        "undef",
+    }
+)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TOP_KEYS = ("site", "connections", "vars", "groups", "hosts")
-SITE_KEYS = ("code", "name", "city", "timezone", "maintenance_windows", "distribution_point",
-             "backup_target", "rollout", "busy_check")
-GROUP_KEYS = ("name", "role", "os", "business_line", "connection", "hosts", "addresses", "port",
-              "asset_tags", "lifecycle", "vars")
+SITE_KEYS = (
+    "code",
+    "name",
+    "city",
+    "timezone",
+    "maintenance_windows",
+    "distribution_point",
+    "backup_target",
+    "rollout",
+    "busy_check",
+)
+GROUP_KEYS = (
+    "name",
+    "role",
+    "os",
+    "business_line",
+    "connection",
+    "hosts",
+    "addresses",
+    "port",
+    "asset_tags",
+    "lifecycle",
+    "vars",
+)
 OVERRIDE_KEYS = ("address", "port", "lifecycle", "asset_tag", "connection", "vars")
-CONNECTION_KEYS = ("type", "port", "user", "transport", "cert_validation", "password", "become",
-                   "become_password", "key_file", "known_hosts", "dns_domain", "ca_file", "cert_file",
-                   "cert_key_file")
+CONNECTION_KEYS = (
+    "type",
+    "port",
+    "user",
+    "transport",
+    "cert_validation",
+    "password",
+    "become",
+    "become_password",
+    "key_file",
+    "known_hosts",
+    "dns_domain",
+    "ca_file",
+    "cert_file",
+    "cert_key_file",
+)
 DNS_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+", re.IGNORECASE)
 # Literal types let these names index a ConnectionProfile in a loop
 PATH_KEYS: tuple[Literal["key_file", "known_hosts", "ca_file", "cert_file", "cert_key_file"], ...] = (
-    "key_file", "known_hosts", "ca_file", "cert_file", "cert_key_file")
+    "key_file",
+    "known_hosts",
+    "ca_file",
+    "cert_file",
+    "cert_key_file",
+)
 WINRM_TRANSPORTS = ("kerberos", "ntlm", "credssp", "certificate")
 ROLLOUT_KEYS = ("canary", "waves", "batch_size", "max_fail_percentage", "max_failures")
 
@@ -128,8 +186,9 @@ def _path_value(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath, key: 
     if value is None:
         return None
     if not value or not value.isprintable() or '"' in value or len(value) > 4096:
-        reader.report((*kp, key), f"{dotted((*kp, key))}: {value!r} is not a usable path "
-                                  "(printable characters, no double quote)")
+        reader.report(
+            (*kp, key), f"{dotted((*kp, key))}: {value!r} is not a usable path (printable characters, no double quote)"
+        )
         return None
     return value
 
@@ -205,9 +264,12 @@ def _rollout(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
         return {}
     reader.only_keys(raw, kp, ROLLOUT_KEYS)
     out: dict[str, Any] = {}
-    for key, kind, low, high in (("canary", int, 0, MAX_HOSTS_PER_SITE), ("batch_size", int, 1, MAX_HOSTS_PER_SITE),
-                                 ("max_failures", int, 0, MAX_HOSTS_PER_SITE),
-                                 ("max_fail_percentage", float, 0, 100)):
+    for key, kind, low, high in (
+        ("canary", int, 0, MAX_HOSTS_PER_SITE),
+        ("batch_size", int, 1, MAX_HOSTS_PER_SITE),
+        ("max_failures", int, 0, MAX_HOSTS_PER_SITE),
+        ("max_fail_percentage", float, 0, 100),
+    ):
         value = reader.get(raw, kp, key, kind)
         if value is None:
             continue
@@ -220,15 +282,16 @@ def _rollout(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
     if waves is not None:
         for i, wave in enumerate(waves):
             if not (isinstance(wave, str) and re.fullmatch(r"\d{1,3}%", wave) and 0 < int(wave[:-1]) <= 100):
-                reader.report((*kp, "waves", i), f"{dotted((*kp, 'waves', i))}: a wave is a percentage like \"25%\"")
+                reader.report((*kp, "waves", i), f'{dotted((*kp, "waves", i))}: a wave is a percentage like "25%"')
         out["waves"] = waves
     return out
 
 
 def _secret(reader: FieldReader, raw: Any, kp: KeyPath) -> SecretRef | None:
     if isinstance(raw, str):
-        reader.report(kp, (f"{dotted(kp)}: secrets are never written into the inventory; "
-                           "use {env: VARIABLE} or {file: PATH}"))
+        reader.report(
+            kp, (f"{dotted(kp)}: secrets are never written into the inventory; use {{env: VARIABLE}} or {{file: PATH}}")
+        )
         return None
     if not reader.valid(raw, kp, dict):
         return None
@@ -281,10 +344,10 @@ def _connections(reader: FieldReader, raw: Any) -> dict[str, ConnectionProfile]:
         domain = _dns_domain(reader, profile, pkp)
         if domain is not None:
             conn["dns_domain"] = domain
-        conn["transport"] = reader.get(profile, pkp, "transport", str, default="kerberos",
-                                       choices=WINRM_TRANSPORTS)
-        conn["cert_validation"] = reader.get(profile, pkp, "cert_validation", str, default="validate",
-                                             choices=("validate", "ignore"))
+        conn["transport"] = reader.get(profile, pkp, "transport", str, default="kerberos", choices=WINRM_TRANSPORTS)
+        conn["cert_validation"] = reader.get(
+            profile, pkp, "cert_validation", str, default="validate", choices=("validate", "ignore")
+        )
         for secret in SECRET_KEYS:
             if secret in profile:
                 conn[secret] = _secret(reader, profile[secret], (*pkp, secret))
@@ -299,8 +362,11 @@ def _vars(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath) -> dict[str
         if not WORD.fullmatch(key):
             reader.report(where, f"{dotted(where)}: variable names are lower_snake_case")
         elif key.startswith(RESERVED_VAR_PREFIXES) or key in RESERVED_VARS:
-            reader.report(where, f"{dotted(where)}: {key!r} is reserved: connection settings belong under "
-                                 "connections:, ccops_* and Ansible's own names are set by ccops")
+            reader.report(
+                where,
+                f"{dotted(where)}: {key!r} is reserved: connection settings belong under "
+                "connections:, ccops_* and Ansible's own names are set by ccops",
+            )
     return raw
 
 
@@ -324,8 +390,11 @@ def _groups(reader: FieldReader, site: Site, raw: Any) -> dict[str, Host]:
         names.add(name)
         for host in _group_hosts(reader, site, group, gkp, name or f"group{i}"):
             if host.name in hosts:
-                reader.report((*gkp, "hosts"), f"{dotted((*gkp, 'hosts'))}: host {host.name} is already in "
-                                               f"group {hosts[host.name].group} of this site")
+                reader.report(
+                    (*gkp, "hosts"),
+                    f"{dotted((*gkp, 'hosts'))}: host {host.name} is already in "
+                    f"group {hosts[host.name].group} of this site",
+                )
                 continue
             hosts[host.name] = host
     return hosts
@@ -340,8 +409,10 @@ def _group_hosts(reader: FieldReader, site: Site, group: dict[str, Any], gkp: Ke
         line = None
     connection = reader.get(group, gkp, "connection", str, required=True)
     if connection is not None and connection not in site.connections:
-        reader.report((*gkp, "connection"), f"{dotted((*gkp, 'connection'))}: no connection profile "
-                                            f"{connection!r} under connections:")
+        reader.report(
+            (*gkp, "connection"),
+            f"{dotted((*gkp, 'connection'))}: no connection profile {connection!r} under connections:",
+        )
         connection = None
     lifecycle = reader.get(group, gkp, "lifecycle", str, default="active", choices=LIFECYCLE_STATES)
     port = _port(reader, group, gkp)
@@ -356,10 +427,24 @@ def _group_hosts(reader: FieldReader, site: Site, group: dict[str, Any], gkp: Ke
         for problem in check_winrm_profile(profile, names[0], addresses[0]):
             reader.report((*gkp, "connection"), f"{dotted((*gkp, 'connection'))}: {problem}")
     src = (reader.doc.path, reader.doc.line(*gkp, "hosts"))
-    return [Host(name=n, site=site.code, group=gname, role=role, os=os_variant, business_line=line,
-                 lifecycle=lifecycle, connection=connection, address=addresses[i], port=port,
-                 asset_tag=tags[i], vars=dict(group_vars), source=src)
-            for i, n in enumerate(names)]
+    return [
+        Host(
+            name=n,
+            site=site.code,
+            group=gname,
+            role=role,
+            os=os_variant,
+            business_line=line,
+            lifecycle=lifecycle,
+            connection=connection,
+            address=addresses[i],
+            port=port,
+            asset_tag=tags[i],
+            vars=dict(group_vars),
+            source=src,
+        )
+        for i, n in enumerate(names)
+    ]
 
 
 def _names(reader: FieldReader, group: dict[str, Any], gkp: KeyPath) -> list[str]:
@@ -400,8 +485,11 @@ def _addresses(reader: FieldReader, group: dict[str, Any], gkp: KeyPath, count: 
             return [".".join(map(str, (base + i).to_bytes(4, "big"))) for i in range(count)]
         return [str(first + i) for i in range(count)]
     except (ValueError, OverflowError):
-        reader.report((*gkp, "addresses"), f"{dotted((*gkp, 'addresses'))}: {start!r} is not a first IP address "
-                                           "(hosts get consecutive addresses from it)")
+        reader.report(
+            (*gkp, "addresses"),
+            f"{dotted((*gkp, 'addresses'))}: {start!r} is not a first IP address "
+            "(hosts get consecutive addresses from it)",
+        )
         return [None] * count
 
 
@@ -441,8 +529,7 @@ def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]
             except ValueError:
                 reader.report((*hkp, "address"), f"hosts.{name}.address: {address!r} is not an IP address")
         host.port = _port(reader, override, hkp, default=host.port)
-        host.lifecycle = reader.get(override, hkp, "lifecycle", str, default=host.lifecycle,
-                                    choices=LIFECYCLE_STATES)
+        host.lifecycle = reader.get(override, hkp, "lifecycle", str, default=host.lifecycle, choices=LIFECYCLE_STATES)
         host.asset_tag = reader.get(override, hkp, "asset_tag", str, default=host.asset_tag)
         connection = reader.get(override, hkp, "connection", str, default=host.connection)
         if connection not in site.connections:

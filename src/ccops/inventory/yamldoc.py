@@ -26,8 +26,9 @@ MAX_VALUES = 200_000
 STR_TAG = "tag:yaml.org,2002:str"
 # scalars may be text, numbers, booleans or empty; !!binary, !!timestamp, !!set and
 # application tags are refused (stock Ansible tools crash on some of them)
-DATA_TAGS = frozenset({STR_TAG, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-                       "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"})
+DATA_TAGS = frozenset(
+    {STR_TAG, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}
+)
 COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"})
 # where a value sits in a document: mapping keys and list indexes from the top
 KeyPath = tuple[str | int, ...]
@@ -100,15 +101,29 @@ class _Builder:
     def _scalar(self, node: ScalarNode, keypath: KeyPath, line: int) -> Any:
         if node.tag not in DATA_TAGS:
             kind = node.tag.rsplit(":", 1)[-1]
-            self.problems.append(Problem(self.path, line, (
-                f"{node.value[:40]!r} is read by YAML as {kind}, which an inventory cannot hold; "
-                "write it in quotes as text")))
+            self.problems.append(
+                Problem(
+                    self.path,
+                    line,
+                    (
+                        f"{node.value[:40]!r} is read by YAML as {kind}, which an inventory cannot hold; "
+                        "write it in quotes as text"
+                    ),
+                )
+            )
             return node.value
         if node.tag == STR_TAG:
             if any(mark in node.value for mark in _TEMPLATE_MARKS):
-                self.problems.append(Problem(self.path, line, (
-                    f"{node.value!r} would be templated by Ansible (Jinja2); "
-                    "inventory values are data, not templates")))
+                self.problems.append(
+                    Problem(
+                        self.path,
+                        line,
+                        (
+                            f"{node.value!r} would be templated by Ansible (Jinja2); "
+                            "inventory values are data, not templates"
+                        ),
+                    )
+                )
             return node.value
         self.raw[keypath] = node.value
         try:
@@ -122,8 +137,9 @@ class _Builder:
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                self.problems.append(Problem(self.path, line,
-                                             "keys must be plain words (no merge keys or complex keys)"))
+                self.problems.append(
+                    Problem(self.path, line, "keys must be plain words (no merge keys or complex keys)")
+                )
                 continue
             key = key_node.value
             if key in out:

@@ -40,8 +40,13 @@ def recipe_digest(variant: str) -> str:
     suite = spec["variants"][variant]["suite"]
     h = hashlib.sha256()
     files = sorted((project_root() / "images" / "lab").iterdir())
-    for part in (yaml.safe_dump(spec), *(f.read_text() for f in files if f.is_file()),
-                 build_sources(suite), image_sources(suite), variant):
+    for part in (
+        yaml.safe_dump(spec),
+        *(f.read_text() for f in files if f.is_file()),
+        build_sources(suite),
+        image_sources(suite),
+        variant,
+    ):
         h.update(part.encode())
     return h.hexdigest()[:16]
 
@@ -75,17 +80,43 @@ def build_image(variant: str) -> str:
         (tmpdir / "image.sources").chmod(0o644)  # copied into the image as apt's sources
         tarball = tmpdir / "rootfs.tar"
         hook = project_root() / "images" / "lab" / "customize.sh"
-        env = {**os.environ, "CCOPS_LAB_SOURCES": str(tmpdir / "image.sources"),
-               "CCOPS_LAB_USER": spec.get("user", "ccops")}
+        env = {
+            **os.environ,
+            "CCOPS_LAB_SOURCES": str(tmpdir / "image.sources"),
+            "CCOPS_LAB_USER": spec.get("user", "ccops"),
+        }
         proc = subprocess.run(
-            ["mmdebstrap", "--variant=apt", "--quiet", f"--include={','.join(spec['packages'])}",
-             f'--customize-hook="{hook}" "$1"', suite, str(tarball), str(tmpdir / "build.sources")],
+            [
+                "mmdebstrap",
+                "--variant=apt",
+                "--quiet",
+                f"--include={','.join(spec['packages'])}",
+                f'--customize-hook="{hook}" "$1"',
+                suite,
+                str(tarball),
+                str(tmpdir / "build.sources"),
+            ],
             # ccops runs with umask 077 (private state); an image's files keep Debian's usual modes
-            capture_output=True, text=True, env=env, check=False, timeout=1800, umask=0o022)
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=1800,
+            umask=0o022,
+        )
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             raise LabError(f"mmdebstrap {suite} failed: {' | '.join(tail)}")
-        podman("import", "--change", 'CMD ["/sbin/init"]', "--change", "STOPSIGNAL SIGRTMIN+3",
-               "--change", f"LABEL {RECIPE_LABEL}={recipe_digest(variant)}",
-               str(tarball), image_name(variant), timeout=600)
+        podman(
+            "import",
+            "--change",
+            'CMD ["/sbin/init"]',
+            "--change",
+            "STOPSIGNAL SIGRTMIN+3",
+            "--change",
+            f"LABEL {RECIPE_LABEL}={recipe_digest(variant)}",
+            str(tarball),
+            image_name(variant),
+            timeout=600,
+        )
     return variant

@@ -45,8 +45,10 @@ def _entries(apt_dir: Path) -> Iterator[tuple[list[str], str]]:
 
 
 def deb822(uri: str, suites: list[str]) -> str:
-    return (f"Types: deb\nURIs: {uri}\nSuites: {' '.join(suites)}\nComponents: main\n"
-            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n")
+    return (
+        f"Types: deb\nURIs: {uri}\nSuites: {' '.join(suites)}\nComponents: main\n"
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+    )
 
 
 def build_sources(suite: str) -> str:

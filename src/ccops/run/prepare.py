@@ -60,8 +60,10 @@ def prepare(request: RunRequest) -> PreparedRun:
 
 def refuse_offline(inventory: Inventory) -> None:
     if inventory.offline:
-        raise RefusedError(f"{inventory.config_file}: this inventory is marked offline: true "
-                           "(for planning and review only); ccops runs nothing against it")
+        raise RefusedError(
+            f"{inventory.config_file}: this inventory is marked offline: true "
+            "(for planning and review only); ccops runs nothing against it"
+        )
 
 
 def inventory_changes(inventory: Inventory, approved: dict[str, str]) -> list[str]:

@@ -25,8 +25,10 @@ REDACTED = "<redacted by ccops>"
 # What Ansible inherits from the operator's environment: locale, identity, the SSH agent,
 # Kerberos tickets and ccops's own settings. Everything else (an operator's ANSIBLE_*
 # overrides, unrelated API keys) stays out of Ansible's environment and its artifacts.
-_INHERITED = re.compile(r"^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|TERM|SSH_AUTH_SOCK"
-                        r"|KRB5CCNAME|KRB5_CONFIG|PYTHONPATH|VIRTUAL_ENV|CCOPS_[A-Z0-9_]+)$")
+_INHERITED = re.compile(
+    r"^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|TERM|SSH_AUTH_SOCK"
+    r"|KRB5CCNAME|KRB5_CONFIG|PYTHONPATH|VIRTUAL_ENV|CCOPS_[A-Z0-9_]+)$"
+)
 # names that look like secrets are scrubbed from artifacts even when no inventory declares them
 _SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|VAULT|PRIVATE_KEY", re.IGNORECASE)
 
@@ -41,9 +43,14 @@ class Batch:
     forks: int
 
 
-def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
-              cancelled: Callable[[], bool], secret_env: set[str],
-              on_ansible: Callable[[int], None] | None = None) -> str:
+def run_batch(
+    run_dir: Path,
+    batch: Batch,
+    collector: EventCollector,
+    cancelled: Callable[[], bool],
+    secret_env: set[str],
+    on_ansible: Callable[[int], None] | None = None,
+) -> str:
     """Run one batch; returns ansible-runner's status (successful, failed, canceled, timeout).
 
     ``on_ansible`` is told the ansible-playbook process's pid once, at its first event (ansible-runner
@@ -105,14 +112,17 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
     artifacts = Path(result.config.artifact_dir)
     scrub_command_file(artifacts, secret_env)
     if collector.stats is None and result.status not in ("canceled",):
-        raise EngineError(f"Ansible did not run the playbook ({result.status}, rc={result.rc}): "
-                          f"{_tail(artifacts / 'stdout')} (artifacts: {artifacts})")
+        raise EngineError(
+            f"Ansible did not run the playbook ({result.status}, rc={result.rc}): "
+            f"{_tail(artifacts / 'stdout')} (artifacts: {artifacts})"
+        )
     status: str = result.status  # ansible-runner is untyped; its Runner.status is a str
     return status
 
 
-def ansible_environment(built: dict[str, str], ours: dict[str, str], secret_env: set[str],
-                        operator: Mapping[str, str] | None = None) -> dict[str, str]:
+def ansible_environment(
+    built: dict[str, str], ours: dict[str, str], secret_env: set[str], operator: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The environment Ansible runs with: what ansible-runner and ccops set, plus an allow-list.
 
     ansible-runner seeds the job's environment with the operator's whole one; keep only the

@@ -19,8 +19,10 @@ OUTCOME_UNREACHABLE = "unreachable"
 OUTCOME_RESCUED = "rescued"  # a block failed and its rescue ran: the verb decides what that means
 OUTCOME_NOT_RUN = "not run"  # Ansible never reached the host (run stopped or interrupted)
 FAILING = (OUTCOME_FAILED, OUTCOME_UNREACHABLE, OUTCOME_NOT_RUN)
-STOPPED_ANSWERING = ("the host stopped answering (no reply while Ansible started sudo: frozen or overloaded, "
-                     "not a sudo password problem)")
+STOPPED_ANSWERING = (
+    "the host stopped answering (no reply while Ansible started sudo: frozen or overloaded, "
+    "not a sudo password problem)"
+)
 
 
 @dataclass
@@ -33,8 +35,14 @@ class HostOutcome:
     ended: str | None = None
 
     def as_record(self) -> dict[str, Any]:
-        return {"host": self.host, "outcome": self.outcome, "changed": self.changed,
-                "message": self.message, "started": self.started, "ended": self.ended}
+        return {
+            "host": self.host,
+            "outcome": self.outcome,
+            "changed": self.changed,
+            "message": self.message,
+            "started": self.started,
+            "ended": self.ended,
+        }
 
 
 @dataclass
@@ -58,8 +66,12 @@ class EventCollector:
             self.first_seen[host] = now()
         if kind == "playbook_on_play_start":
             self.last_play, self.in_last_play = _play_id(data.get("uuid")), set()
-        elif host and kind.startswith("runner_on_") and kind != "runner_on_start" \
-                and _play_id(data.get("play_uuid")) == self.last_play:
+        elif (
+            host
+            and kind.startswith("runner_on_")
+            and kind != "runner_on_start"
+            and _play_id(data.get("play_uuid")) == self.last_play
+        ):
             self.in_last_play.add(host)
         res = data.get("res") or {}
         # every runner_on_* result event names its host: "host is not None" only narrows the type
@@ -92,16 +104,25 @@ class EventCollector:
                 outcome = OUTCOME_FAILED
             elif host in (stats.get("rescued") or {}):
                 outcome = OUTCOME_RESCUED
-            elif host in self.in_last_play and any(host in (stats.get(k) or {})
-                                                   for k in ("ok", "changed", "skipped", "ignored")):
+            elif host in self.in_last_play and any(
+                host in (stats.get(k) or {}) for k in ("ok", "changed", "skipped", "ignored")
+            ):
                 # the stats count the validation play, which contacts no host: only a result in the
                 # playbook's last play shows that the host was reached (serial plays stop early)
                 outcome = OUTCOME_OK
             else:
                 outcome = OUTCOME_NOT_RUN
             changed = int((stats.get("changed") or {}).get(host, 0))
-            out.append(HostOutcome(host, outcome, changed, self.errors.get(host), self.first_seen.get(host),
-                                   ended if host in self.first_seen else None))
+            out.append(
+                HostOutcome(
+                    host,
+                    outcome,
+                    changed,
+                    self.errors.get(host),
+                    self.first_seen.get(host),
+                    ended if host in self.first_seen else None,
+                )
+            )
         return out
 
 
