@@ -42,6 +42,17 @@ def restore_card_type(host_vars: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class VerbOption:
+    """A setting of one verb: a command-line option whose value reaches its playbook as an extra variable."""
+
+    flag: str  # --reboot
+    extravar: str  # ccops_reboot
+    help: str
+    choices: tuple[str, ...] = ()
+    default: str | None = None
+
+
+@dataclass(frozen=True)
 class Verb:
     name: str
     playbook: str  # under playbooks/
@@ -51,6 +62,12 @@ class Verb:
     summary: str
     steps: tuple[Step, ...]  # what runs on each host, in order
     on_failure: tuple[Step, ...] = ()  # what runs instead when the change fails (install, reboot or health check)
+    # the `ccops VERB` command built from this entry (cli/verb_cmd.py); a verb with arguments of its
+    # own (rollback HOST --to BACKUP) sets command=False and has a hand-written one
+    command: bool = True
+    help: str = ""  # the command's --help text
+    options: tuple[VerbOption, ...] = ()  # the verb's own settings, on top of the shared options
+    report: str = "hosts"  # how results print: "assets" (inspect), "changes" (patch), "hosts"
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -73,6 +90,12 @@ VERBS = {
             False,
             "collect each host's asset record: OS, hardware, packages, updates, disks, services, logs",
             steps=(Step("asset", "inspect"),),
+            help="""Gather OS, hardware, packages, pending updates, disks, uptime, key
+    services and recent log lines from each selected host, and store them as
+    its asset record (see: ccops host show HOST).
+
+    Read-only on the hosts; touches active and retiring hosts.""",
+            report="assets",
         ),
         Verb(
             "patch",
@@ -98,6 +121,25 @@ VERBS = {
                 CARD_FREEZE,
                 HEALTH,
             ),
+            help="""Patch hosts in waves: per host, pre-checks (reachable, active, maintenance
+    window, free space, seat not busy), a verified backup, updates, a reboot
+    when needed, a health check, a verified backup after, and the write
+    filter or restore card re-baseline. A failed health check restores the
+    before-backup. A wave whose failures cross the site's max_fail_percentage
+    (or the run's max_failures) halts the run before its next batch (exit 3);
+    ccops resume RUN continues it.
+
+    Review first: ccops plan patch [selectors].""",
+            options=(
+                VerbOption(
+                    "--reboot",
+                    "ccops_reboot",
+                    "Reboot after patching.",
+                    ("if_required", "always", "never"),
+                    "if_required",
+                ),
+            ),
+            report="changes",
         ),
         Verb(
             "rollback",
@@ -114,6 +156,7 @@ VERBS = {
                 CARD_REBASELINE,
             ),
             on_failure=(CARD_FREEZE,),
+            command=False,  # ccops rollback HOST --to BACKUP (cli/backups_cmd.py)
         ),
     )
 }

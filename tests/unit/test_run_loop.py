@@ -183,3 +183,27 @@ def test_a_host_that_froze_before_a_task_is_reported_as_not_answering():
     for outcome in collector.outcomes(["h1", "h2"]):
         assert outcome.outcome == "unreachable"
         assert "stopped answering" in outcome.message and "sudo password" in outcome.message
+
+
+def test_a_verb_command_is_built_from_its_registry_entry():
+    """Shared options once, the changing-verb options, and the verb's own settings as extra variables."""
+    from ccops.cli.verb_cmd import verb_command
+    from ccops.verbs import Step, Verb, VerbOption
+
+    greet = Verb(
+        "greet",
+        "greet.yml",
+        "hello",
+        ("active",),
+        True,
+        "say hello",
+        steps=(Step("greet", "hello"),),
+        options=(VerbOption("--loud", "greet_loud", "How loud.", ("yes", "no"), "no"),),
+    )
+    names = {p.name for p in verb_command(greet).params}
+    assert {"inventory", "sites", "roles", "os_variants", "lines", "limit", "change_id", "forks", "output"} <= names
+    assert {"batch_size", "emergency", "yes", "greet_loud"} <= names
+    read_only = Verb("look", "look.yml", "look", ("active",), False, "look", steps=(Step("look", "look"),))
+    assert not {"batch_size", "emergency", "yes"} & {p.name for p in verb_command(read_only).params}
+    change_id = next(p for p in verb_command(greet).params if p.name == "change_id")
+    assert change_id.required
