@@ -20,6 +20,7 @@ from typing import Any
 from ccops.errors import EngineError
 from ccops.paths import project_root
 from ccops.runner.events import EventCollector
+from ccops.runner.sshcontrol import batch_control_dir
 
 REDACTED = "<redacted by ccops>"
 # What Ansible inherits from the operator's environment: locale, identity, the SSH agent,
@@ -92,7 +93,31 @@ def run_batch(
             on_ansible(pid)
         return collector(event)
 
-    result = ansible_runner.run(
+    with batch_control_dir() as control_dir:
+        env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control_dir)
+        result = _run_runner(ansible_runner, run_dir, batch, limit_file, env, handle_event, scrub_on_launch, cancelled)
+    artifacts = Path(result.config.artifact_dir)
+    scrub_command_file(artifacts, secret_env)
+    if collector.stats is None and result.status not in ("canceled",):
+        raise EngineError(
+            f"Ansible did not run the playbook ({result.status}, rc={result.rc}): "
+            f"{_tail(artifacts / 'stdout')} (artifacts: {artifacts})"
+        )
+    status: str = result.status  # ansible-runner is untyped; its Runner.status is a str
+    return status
+
+
+def _run_runner(
+    ansible_runner: Any,
+    run_dir: Path,
+    batch: Batch,
+    limit_file: Path,
+    env: dict[str, str],
+    handle_event: Callable[[dict[str, Any]], bool],
+    scrub_on_launch: Callable[..., None],
+    cancelled: Callable[[], bool],
+) -> Any:
+    return ansible_runner.run(
         private_data_dir=str(run_dir),
         project_dir=str(project_root()),
         ident=batch.ident,
@@ -109,15 +134,6 @@ def run_batch(
         suppress_env_files=True,  # never write extravars/passwords/envvars under env/
         rotate_artifacts=0,
     )
-    artifacts = Path(result.config.artifact_dir)
-    scrub_command_file(artifacts, secret_env)
-    if collector.stats is None and result.status not in ("canceled",):
-        raise EngineError(
-            f"Ansible did not run the playbook ({result.status}, rc={result.rc}): "
-            f"{_tail(artifacts / 'stdout')} (artifacts: {artifacts})"
-        )
-    status: str = result.status  # ansible-runner is untyped; its Runner.status is a str
-    return status
 
 
 def ansible_environment(
