@@ -31,6 +31,8 @@ def fleet(lab_home):
     STATE["original"] = versions(HOST)
     STATE["machine_id"] = pexec(HOST, "cat", "/etc/machine-id").strip()
     yield lab_home
+    # the next modules expect fresh, unpatched hosts (pending security updates): give them new ones
+    run_ccops(lab_home, "lab", "down", timeout=600)
     run_ccops(lab_home, "lab", "up", "--hosts", "3", timeout=1800)
 
 
