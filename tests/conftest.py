@@ -21,10 +21,18 @@ def ccops_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_ccops(home: Path, *args: str, check: bool = False, timeout: float = 600,
-              env: dict | None = None) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(BIN / "ccops"), *args], capture_output=True, text=True, cwd=ROOT,
-                          env=env or ccops_env(home), timeout=timeout, check=False)
+def run_ccops(
+    home: Path, *args: str, check: bool = False, timeout: float = 600, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [str(BIN / "ccops"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env or ccops_env(home),
+        timeout=timeout,
+        check=False,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"ccops {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
     return proc

@@ -22,8 +22,15 @@ class ScriptedEngine:
     batches: list[Batch] = field(default_factory=list)  # what was asked to run, in order
     during: Callable[[Batch], None] | None = None  # called mid-batch (edit the inventory, send a signal)
 
-    def run(self, run_dir: Path, batch: Batch, collector: EventCollector, cancelled: Callable[[], bool],
-            secret_env: set[str], on_ansible: Callable[[int], None]) -> str:
+    def run(
+        self,
+        run_dir: Path,
+        batch: Batch,
+        collector: EventCollector,
+        cancelled: Callable[[], bool],
+        secret_env: set[str],
+        on_ansible: Callable[[int], None],
+    ) -> str:
         self.batches.append(batch)
         assert batch.inventory.is_file(), "every batch reads the run's inventory snapshot"
         play = str(uuid.uuid4())
@@ -40,8 +47,12 @@ class ScriptedEngine:
                 stats["failures"][host] = 1
             else:
                 report = {"outcome": "refused", "reason": "seat busy"} if outcome == "refused" else {"outcome": "ok"}
-                collector({"event": "runner_on_ok", "event_data": {
-                    **data, "res": {"ansible_facts": {"ccops_report": report}}}})
+                collector(
+                    {
+                        "event": "runner_on_ok",
+                        "event_data": {**data, "res": {"ansible_facts": {"ccops_report": report}}},
+                    }
+                )
                 stats["ok"][host] = 1
                 if outcome == "changed":
                     stats["changed"][host] = 1

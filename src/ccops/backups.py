@@ -41,8 +41,10 @@ def exact_host(inventory: Inventory, host: str) -> str:
     if not host.strip():
         raise CcopsError("HOST is empty: name one host exactly")
     if _PATTERN_CHARS & set(host):
-        raise CcopsError(f"HOST {host!r} is a pattern; name one host exactly "
-                         f"(matches: {', '.join(_matching(inventory, host)) or 'none'})")
+        raise CcopsError(
+            f"HOST {host!r} is a pattern; name one host exactly "
+            f"(matches: {', '.join(_matching(inventory, host)) or 'none'})"
+        )
     if host not in inventory.hosts:
         raise CcopsError(f"no host {host!r} in the inventory; see ccops inventory list")
     return host
@@ -54,7 +56,9 @@ def _matching(inventory: Inventory, pattern: str) -> list[str]:
     return sorted(n for n in inventory.hosts if fnmatchcase(n, pattern))[:10]
 
 
-def list_backups(inventory: Inventory, host: str | None = None, records: RunRecords | None = None) -> list[dict]:
+def list_backups(
+    inventory: Inventory, host: str | None = None, records: RunRecords | None = None
+) -> list[dict[str, Any]]:
     """Every backup at the targets (or one host's), oldest first, each checked against the records."""
     out = []
     for site in inventory.sites.values():
@@ -74,7 +78,7 @@ def list_backups(inventory: Inventory, host: str | None = None, records: RunReco
     return out
 
 
-def _read_manifest(manifest: Path) -> dict:
+def _read_manifest(manifest: Path) -> dict[str, Any]:
     try:
         data = json.loads(manifest.read_text())
     except (OSError, ValueError):
@@ -85,7 +89,7 @@ def _read_manifest(manifest: Path) -> dict:
     return {**data, "id": manifest.parent.name, "host": manifest.parent.parent.name}
 
 
-def recorded_backup(records: RunRecords, host: str, backup_id: str) -> dict | None:
+def recorded_backup(records: RunRecords, host: str, backup_id: str) -> dict[str, Any] | None:
     """What the patch run that made ``backup_id`` reported about it, or None."""
     match = _RUN_ID.match(backup_id)
     if match is None:
@@ -102,7 +106,7 @@ def recorded_backup(records: RunRecords, host: str, backup_id: str) -> dict | No
     return None
 
 
-def _check_against(records: RunRecords, backups: list[dict]) -> None:
+def _check_against(records: RunRecords, backups: list[dict[str, Any]]) -> None:
     """Mark each backup: recorded or not, manifest agreeing or not, and from which machine."""
     newest_machine: dict[str, str] = {}
     for backup in backups:
@@ -117,17 +121,19 @@ def _check_against(records: RunRecords, backups: list[dict]) -> None:
         backup["other_machine"] = bool(current and backup["machine_id"] and backup["machine_id"] != current)
 
 
-def _differences(manifest: dict, recorded: dict) -> list[str]:
+def _differences(manifest: dict[str, Any], recorded: dict[str, Any]) -> list[str]:
     return [f for f in RECORDED_FIELDS if str(manifest.get(f, "")) != str(recorded.get(f, ""))]
 
 
-def find_backup(inventory: Inventory, host: str, backup_id: str) -> dict:
+def find_backup(inventory: Inventory, host: str, backup_id: str) -> dict[str, Any]:
     """One backup of ``host`` by its exact id or a unique prefix of it."""
     if not backup_id.strip():
         raise CcopsError(f"the backup id is empty; choose one of: {_candidates(inventory, host)}")
     if _PATTERN_CHARS & set(backup_id):
-        raise CcopsError(f"backup id {backup_id!r} is a pattern; give an id or a unique prefix of one: "
-                         f"{_candidates(inventory, host)}")
+        raise CcopsError(
+            f"backup id {backup_id!r} is a pattern; give an id or a unique prefix of one: "
+            f"{_candidates(inventory, host)}"
+        )
     found = list_backups(inventory, host)
     exact = [b for b in found if b["id"] == backup_id]
     if exact:
@@ -145,26 +151,34 @@ def _candidates(inventory: Inventory, host: str) -> str:
     return ", ".join(ids) if ids else f"none (ccops backups list {host})"
 
 
-def verified_backup(records: RunRecords, backup: dict) -> dict:
+def verified_backup(records: RunRecords, backup: dict[str, Any]) -> dict[str, Any]:
     """The recorded facts of ``backup`` once the share agrees with them; refuses otherwise."""
     host, ident = backup["host"], backup["id"]
     recorded = recorded_backup(records, host, ident) if _BACKUP_ID.match(ident) else None
     if recorded is None:
-        raise CcopsError(f"backup {ident} of {host} is not in this controller's run records; "
-                         "its integrity cannot be checked, so it is not restored")
+        raise CcopsError(
+            f"backup {ident} of {host} is not in this controller's run records; "
+            "its integrity cannot be checked, so it is not restored"
+        )
     differs = _differences(backup, recorded)
     if differs:
-        raise CcopsError(f"backup {ident} of {host}: manifest.json differs from the run record "
-                         f"({', '.join(differs)}); refusing to restore a tampered backup")
+        raise CcopsError(
+            f"backup {ident} of {host}: manifest.json differs from the run record "
+            f"({', '.join(differs)}); refusing to restore a tampered backup"
+        )
     if not _SHA256.match(str(recorded.get("sha256", ""))):
         raise CcopsError(f"backup {ident} of {host} has no usable checksum in its run record")
     if not _MACHINE_ID.match(str(recorded.get("machine_id") or "")):
-        raise CcopsError(f"backup {ident} of {host} was recorded without the machine's identity "
-                         "(made by an older ccops); it cannot be shown to belong to this machine")
+        raise CcopsError(
+            f"backup {ident} of {host} was recorded without the machine's identity "
+            "(made by an older ccops); it cannot be shown to belong to this machine"
+        )
     archive = _archive(Path(backup["location"]))
     if archive is None or _sha256(archive) != recorded["sha256"]:
-        raise CcopsError(f"backup {ident} of {host}: the archive does not match the sha256 in its run record; "
-                         "refusing to restore a tampered backup")
+        raise CcopsError(
+            f"backup {ident} of {host}: the archive does not match the sha256 in its run record; "
+            "refusing to restore a tampered backup"
+        )
     return recorded
 
 

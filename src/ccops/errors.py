@@ -4,6 +4,13 @@ A user sees one clear line and an exit code a pipeline can act on; the
 traceback only with ``--debug``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for the annotation: errors imports nothing of ccops at run time
+    from ccops.inventory.yamldoc import Problem
+
 # The exit-code table: the README's "Output, exit codes, records" and the
 # ``ccops --help`` epilog are made from (and tested against) this one list.
 EXIT_OK = 0
@@ -53,7 +60,7 @@ class RefusedError(CcopsError):
 class InventoryError(CcopsError):
     """The inventory has problems; each one is a ``FILE:LINE: message`` line."""
 
-    def __init__(self, problems: list) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 

@@ -14,9 +14,13 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ccops.errors import CcopsError
 from ccops.inventory.model import Host, Inventory
+
+if TYPE_CHECKING:  # runner.events imports this module at run time
+    from ccops.runner.events import HostOutcome
 
 KEY_TYPES = "ed25519,ecdsa,rsa"
 _OFFENDING = re.compile(r"Offending \S+ key in (\S+?):\d+")
@@ -31,7 +35,7 @@ class KeyCheck:
     presented: list[str]  # fingerprints the host presents now
     state: str  # ok, changed, unknown, unreachable
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "known_hosts": str(self.known_hosts)}
 
 
@@ -73,19 +77,31 @@ def accept(inventory: Inventory, host: Host) -> KeyCheck:
     return result
 
 
-def record_change(inventory: Inventory, host: str, change: dict, change_id: str | None) -> str:
+def record_change(inventory: Inventory, host: str, change: dict[str, Any], change_id: str | None) -> str:
     """Keep the re-key in the run records, like any other change to the fleet."""
     from ccops.run import git_commit, new_run_id, open_store, operator
 
     store = open_store()
     run_id = new_run_id()
-    store.start_run(run_id, "hostkey", operator=operator(), change_id=change_id, git_commit=git_commit(),
-                    inventory=str(inventory.root), inventory_sha256=inventory.digest(),
-                    selectors={"limit": [host]}, request={}, plan=[])
-    message = (f"host key of {change['endpoint']} in {change['known_hosts']}: "
-               f"{', '.join(change['recorded']) or 'none'} -> {', '.join(change['presented'])}")
-    store.record_hosts(run_id, [{"host": host, "outcome": "changed", "changed": 1, "message": message,
-                                 "report": change}])
+    store.start_run(
+        run_id,
+        "hostkey",
+        operator=operator(),
+        change_id=change_id,
+        git_commit=git_commit(),
+        inventory=str(inventory.root),
+        inventory_sha256=inventory.digest(),
+        selectors={"limit": [host]},
+        request={},
+        plan=[],
+    )
+    message = (
+        f"host key of {change['endpoint']} in {change['known_hosts']}: "
+        f"{', '.join(change['recorded']) or 'none'} -> {', '.join(change['presented'])}"
+    )
+    store.record_hosts(
+        run_id, [{"host": host, "outcome": "changed", "changed": 1, "message": message, "report": change}]
+    )
     store.finish_run(run_id, "succeeded", 0, message)
     return run_id
 
@@ -93,8 +109,13 @@ def record_change(inventory: Inventory, host: str, change: dict, change_id: str 
 def scan(address: str, port: int) -> list[str]:
     """The host's public keys as known_hosts lines (ssh-keyscan; argv, never a shell)."""
     try:
-        proc = subprocess.run(["ssh-keyscan", "-T", "5", "-p", str(port), "-t", KEY_TYPES, "--", address],
-                              capture_output=True, text=True, timeout=30, check=False)
+        proc = subprocess.run(
+            ["ssh-keyscan", "-T", "5", "-p", str(port), "-t", KEY_TYPES, "--", address],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise CcopsError(f"cannot scan {address}:{port}: {exc}") from None
     return sorted(line for line in proc.stdout.splitlines() if line and not line.startswith("#"))
@@ -107,13 +128,17 @@ def explain_ssh_failure(message: str) -> str | None:
     offending = _OFFENDING.search(message)
     if offending or "HAS CHANGED" in message:
         where = f" recorded in {offending.group(1)}" if offending else ""
-        return (f"host key changed: the host presents a key other than the one{where}; nothing was sent "
-                "to it. If it was re-imaged: ccops hostkey accept HOST")
-    return ("host key unknown: no key is recorded for this host in its known_hosts file; nothing was sent "
-            "to it. To trust it: ccops hostkey accept HOST")
+        return (
+            f"host key changed: the host presents a key other than the one{where}; nothing was sent "
+            "to it. If it was re-imaged: ccops hostkey accept HOST"
+        )
+    return (
+        "host key unknown: no key is recorded for this host in its known_hosts file; nothing was sent "
+        "to it. To trust it: ccops hostkey accept HOST"
+    )
 
 
-def name_known_hosts(inventory: Inventory, outcomes: list) -> None:
+def name_known_hosts(inventory: Inventory, outcomes: list[HostOutcome]) -> None:
     """Say which host and which known_hosts file a host key refusal is about."""
     for outcome in outcomes:
         message = outcome.message or ""
@@ -137,16 +162,23 @@ def _known_hosts_path(inventory: Inventory, host: Host) -> Path:
 def _recorded_lines(known: Path, name: str) -> list[str]:
     if not known.exists():
         return []
-    proc = subprocess.run(["ssh-keygen", "-F", name, "-f", str(known)], capture_output=True, text=True,
-                          timeout=30, check=False)
+    proc = subprocess.run(
+        ["ssh-keygen", "-F", name, "-f", str(known)], capture_output=True, text=True, timeout=30, check=False
+    )
     return [line for line in proc.stdout.splitlines() if line and not line.startswith("#")]
 
 
 def _fingerprints(lines: list[str]) -> list[str]:
     if not lines:
         return []
-    proc = subprocess.run(["ssh-keygen", "-l", "-f", "-"], input="\n".join(lines) + "\n", capture_output=True,
-                          text=True, timeout=30, check=False)
+    proc = subprocess.run(
+        ["ssh-keygen", "-l", "-f", "-"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     # "256 SHA256:... [127.0.0.1]:22201 (ED25519)" -> "SHA256:... (ED25519)"
     out = []
     for line in proc.stdout.splitlines():

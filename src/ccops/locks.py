@@ -54,8 +54,10 @@ class Holder:
     hosts: list[str]
 
     def describe(self) -> str:
-        return (f"run {self.run_id} ({self.verb} by {self.operator}, pid {self.process.pid} on "
-                f"{self.process.host_name}, since {self.since})")
+        return (
+            f"run {self.run_id} ({self.verb} by {self.operator}, pid {self.process.pid} on "
+            f"{self.process.host_name}, since {self.since})"
+        )
 
 
 @dataclass
@@ -99,14 +101,17 @@ class Locks:
                     raise
                 db.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            raise LockError(f"{self.path}: the host lock store cannot be used ({exc}); if another ccops "
-                            "is writing it, try again; check the folder's permissions and free space") from None
+            raise LockError(
+                f"{self.path}: the host lock store cannot be used ({exc}); if another ccops "
+                "is writing it, try again; check the folder's permissions and free space"
+            ) from None
         except sqlite3.DatabaseError as exc:
-            raise LockError(f"{self.path}: the host lock store is damaged ({exc}); when no ccops run is "
-                            "in progress, move it aside (it holds only the locks of running runs)") from None
+            raise LockError(
+                f"{self.path}: the host lock store is damaged ({exc}); when no ccops run is "
+                "in progress, move it aside (it holds only the locks of running runs)"
+            ) from None
 
-    def acquire(self, run_id: str, verb: str, operator: str, hosts: list[str],
-                me: Process | None = None) -> list[str]:
+    def acquire(self, run_id: str, verb: str, operator: str, hosts: list[str], me: Process | None = None) -> list[str]:
         """Lock ``hosts`` for ``run_id`` (resuming it takes over its own old lock); returns what was
         taken over from dead runs. Raises LockError naming the run that holds a host."""
         me = me or Process.me()
@@ -126,11 +131,14 @@ class Locks:
                     taken.append(f"took over run {run_id}'s own lock from pid {holder.process.pid}: {verdict}")
             if busy:
                 raise LockError(self._refusal(busy, hosts, run_id))
-            db.execute("INSERT INTO holders (run_id, verb, operator, since, process) VALUES (?,?,?,?,?)",
-                       (run_id, verb, operator, _now(), json.dumps(me.as_dict())))
+            db.execute(
+                "INSERT INTO holders (run_id, verb, operator, since, process) VALUES (?,?,?,?,?)",
+                (run_id, verb, operator, _now(), json.dumps(me.as_dict())),
+            )
             # OR REPLACE: every holder of these hosts is gone by now (dropped, or we raised)
-            db.executemany("INSERT OR REPLACE INTO host_locks (host, run_id) VALUES (?,?)",
-                           [(h, run_id) for h in hosts])
+            db.executemany(
+                "INSERT OR REPLACE INTO host_locks (host, run_id) VALUES (?,?)", [(h, run_id) for h in hosts]
+            )
         for line in taken:
             self._log(f"run {run_id}: {line}")
         return taken
@@ -155,15 +163,21 @@ class Locks:
                 raise LockError(f"run {run_id} holds no lock")
             state = holder.process.state()
             if state == "alive":
-                raise LockError(f"{holder.describe()} is still running; stop it (Ctrl-C, or kill "
-                                f"{holder.process.pid}) instead of unlocking it")
+                raise LockError(
+                    f"{holder.describe()} is still running; stop it (Ctrl-C, or kill "
+                    f"{holder.process.pid}) instead of unlocking it"
+                )
             alive = [a for a in self._ansible(db, run_id) if a.process.state() == "alive"]
             if alive:
-                raise LockError(f"run {run_id}'s Ansible pid {alive[0].process.pid} is still running on "
-                                f"{', '.join(alive[0].hosts)}; ccops resume {run_id} waits for it")
+                raise LockError(
+                    f"run {run_id}'s Ansible pid {alive[0].process.pid} is still running on "
+                    f"{', '.join(alive[0].hosts)}; ccops resume {run_id} waits for it"
+                )
             self._drop(db, run_id, keep_ansible=False)
-        self._log(f"run {run_id}: unlocked by {operator} (pid {os.getpid()}); "
-                  f"was {holder.describe()}, {state}, holding {', '.join(holder.hosts) or 'no host'}")
+        self._log(
+            f"run {run_id}: unlocked by {operator} (pid {os.getpid()}); "
+            f"was {holder.describe()}, {state}, holding {', '.join(holder.hosts) or 'no host'}"
+        )
         return holder
 
     def record_ansible(self, run_id: str, ident: str, pid: int, hosts: list[str]) -> None:
@@ -171,8 +185,10 @@ class Locks:
         if process is None:
             return  # it has already ended
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO ansible (run_id, ident, process, hosts, since) VALUES (?,?,?,?,?)",
-                       (run_id, ident, json.dumps(process.as_dict()), json.dumps(hosts), _now()))
+            db.execute(
+                "INSERT OR REPLACE INTO ansible (run_id, ident, process, hosts, since) VALUES (?,?,?,?,?)",
+                (run_id, ident, json.dumps(process.as_dict()), json.dumps(hosts), _now()),
+            )
 
     def forget_ansible(self, run_id: str, ident: str | None = None) -> None:
         """The batch's Ansible ended (or, without ``ident``, every one of the run's has)."""
@@ -188,8 +204,7 @@ class Locks:
         with self._transaction() as db:
             found = [a for a in self._ansible(db, run_id) if a.process.state() == "alive"]
         known = {a.process for a in found}
-        found += [AnsibleRun(run_id, "?", p, []) for p in ansible_processes(self.runs_dir / run_id)
-                  if p not in known]
+        found += [AnsibleRun(run_id, "?", p, []) for p in ansible_processes(self.runs_dir / run_id) if p not in known]
         return found
 
     def _verdict(self, holder: Holder, db: sqlite3.Connection, own: bool) -> str | None:
@@ -213,8 +228,10 @@ class Locks:
             more = f" (and {len(busy) - 1} other run(s))" if len(busy) > 1 else ""
             subject = f"{', '.join(held[:5])}{' ...' if len(held) > 5 else ''} held by {first.describe()}{more}"
         if state == "elsewhere":
-            return (f"{subject}: ccops cannot tell from this machine whether it still runs; if it is dead, "
-                    f"release it with: ccops runs unlock {first.run_id}")
+            return (
+                f"{subject}: ccops cannot tell from this machine whether it still runs; if it is dead, "
+                f"release it with: ccops runs unlock {first.run_id}"
+            )
         if state == "alive":
             return f"{subject} is still running; wait for it to finish"
         return f"{subject}: its Ansible is still running; ccops resume {first.run_id} waits for it and continues"
@@ -222,7 +239,7 @@ class Locks:
     def _holders(self, db: sqlite3.Connection, hosts: list[str], run_id: str) -> list[Holder]:
         ids = {run_id}
         for chunk in range(0, len(hosts), 500):
-            part = hosts[chunk:chunk + 500]
+            part = hosts[chunk : chunk + 500]
             marks = ",".join("?" * len(part))  # only placeholders; the names are bound parameters
             query = f"SELECT DISTINCT run_id FROM host_locks WHERE host IN ({marks})"  # noqa: S608
             ids.update(r["run_id"] for r in db.execute(query, part))
@@ -232,13 +249,14 @@ class Locks:
         row = db.execute("SELECT * FROM holders WHERE run_id=?", (run_id,)).fetchone()
         if row is None:
             return None
-        hosts = [r["host"] for r in db.execute("SELECT host FROM host_locks WHERE run_id=? ORDER BY host",
-                                               (run_id,))]
+        hosts = [r["host"] for r in db.execute("SELECT host FROM host_locks WHERE run_id=? ORDER BY host", (run_id,))]
         return Holder(row["run_id"], row["verb"], row["operator"], row["since"], _process(row["process"]), hosts)
 
     def _ansible(self, db: sqlite3.Connection, run_id: str) -> list[AnsibleRun]:
-        return [AnsibleRun(r["run_id"], r["ident"], _process(r["process"]), json.loads(r["hosts"]))
-                for r in db.execute("SELECT * FROM ansible WHERE run_id=?", (run_id,))]
+        return [
+            AnsibleRun(r["run_id"], r["ident"], _process(r["process"]), json.loads(r["hosts"]))
+            for r in db.execute("SELECT * FROM ansible WHERE run_id=?", (run_id,))
+        ]
 
     def _drop(self, db: sqlite3.Connection, run_id: str, keep_ansible: bool) -> None:
         db.execute("DELETE FROM host_locks WHERE run_id=?", (run_id,))

@@ -19,6 +19,8 @@ def window_open(site: Site, now: datetime | None = None) -> bool:
     minutes = local.hour * 60 + local.minute
     today, yesterday = DAYS[local.weekday()], DAYS[(local.weekday() - 1) % 7]
     for window in site.maintenance_windows:
+        if window["start"] is None or window["end"] is None:
+            continue  # only in a site that failed validation: such an inventory is never run
         start, end = _minutes(window["start"]), _minutes(window["end"])
         days = window.get("days") or DAYS
         if start == end and today in days:  # 00:00-00:00: the whole day
@@ -33,10 +35,14 @@ def window_open(site: Site, now: datetime | None = None) -> bool:
 
 def describe(site: Site, now: datetime | None = None) -> str:
     local = (now or datetime.now(UTC)).astimezone(ZoneInfo(site.timezone))
-    windows = "; ".join(f"{','.join(w.get('days') or DAYS)} {w['start']}-{w['end']}"
-                        for w in site.maintenance_windows) or "none declared"
-    return (f"maintenance window closed at site {site.code} ({local:%a %H:%M} {site.timezone}; "
-            f"windows: {windows}); --emergency overrides")
+    windows = (
+        "; ".join(f"{','.join(w.get('days') or DAYS)} {w['start']}-{w['end']}" for w in site.maintenance_windows)
+        or "none declared"
+    )
+    return (
+        f"maintenance window closed at site {site.code} ({local:%a %H:%M} {site.timezone}; "
+        f"windows: {windows}); --emergency overrides"
+    )
 
 
 def _minutes(hhmm: str) -> int:

@@ -40,8 +40,10 @@ def project_root() -> Path:
     if _imported_from_checkout():
         return _CHECKOUT
     if not (SHIPPED_TREE / "ansible.cfg").is_file():
-        raise CcopsError(f"{SHIPPED_TREE}: ccops is installed without its Ansible files; install it from a wheel "
-                         "built from the repository (pip wheel) or set CCOPS_PROJECT to a checkout")
+        raise CcopsError(
+            f"{SHIPPED_TREE}: ccops is installed without its Ansible files; install it from a wheel "
+            "built from the repository (pip wheel) or set CCOPS_PROJECT to a checkout"
+        )
     return SHIPPED_TREE
 
 
@@ -78,17 +80,22 @@ def private_dir(path: Path) -> Path:
     except FileExistsError:
         raise CcopsError(f"{path}: not a folder; set CCOPS_HOME to a folder for ccops's state") from None
     except OSError as exc:
-        raise CcopsError(f"{path}: cannot create ccops's state folder ({exc.strerror}); set CCOPS_HOME to a "
-                         "folder this user can write") from None
+        raise CcopsError(
+            f"{path}: cannot create ccops's state folder ({exc.strerror}); set CCOPS_HOME to a "
+            "folder this user can write"
+        ) from None
     if info.st_mode & 0o077:
         if info.st_mode & stat.S_ISVTX or info.st_uid != os.getuid():
-            raise CcopsError(f"{path}: a shared folder (mode {stat.S_IMODE(info.st_mode):o}) cannot hold ccops's "
-                             "private state; set CCOPS_HOME to a folder of its own")
+            raise CcopsError(
+                f"{path}: a shared folder (mode {stat.S_IMODE(info.st_mode):o}) cannot hold ccops's "
+                "private state; set CCOPS_HOME to a folder of its own"
+            )
         try:
             path.chmod(0o700)
         except OSError as exc:
-            raise CcopsError(f"{path}: cannot make ccops's state folder private ({exc.strerror}); "
-                             "run chmod 700 on it") from None
+            raise CcopsError(
+                f"{path}: cannot make ccops's state folder private ({exc.strerror}); run chmod 700 on it"
+            ) from None
     return path
 
 

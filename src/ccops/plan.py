@@ -82,15 +82,14 @@ class Plan:
         return [h for w in self.waves for h in w.hosts]
 
 
-def build_plan(inventory: Inventory, verb: Verb, selector: Selector, selection: Selection,
-               batch_size: int | None = None) -> Plan:
+def build_plan(
+    inventory: Inventory, verb: Verb, selector: Selector, selection: Selection, batch_size: int | None = None
+) -> Plan:
     waves = rollout_waves(inventory, verb, selection.hosts, batch_size)
-    return Plan(verb, inventory, selector, waves, host_actions(verb, selection.hosts, inventory),
-                selection.excluded)
+    return Plan(verb, inventory, selector, waves, host_actions(verb, selection.hosts, inventory), selection.excluded)
 
 
-def rollout_waves(inventory: Inventory, verb: Verb, hosts: list[Host],
-                  batch_size: int | None = None) -> list[Wave]:
+def rollout_waves(inventory: Inventory, verb: Verb, hosts: list[Host], batch_size: int | None = None) -> list[Wave]:
     """Waves across sites: each site's canary, then its percentage waves, in batches."""
     by_site: dict[str, list[Host]] = {}
     for host in hosts:
@@ -103,15 +102,17 @@ def rollout_waves(inventory: Inventory, verb: Verb, hosts: list[Host],
         rollout = inventory.sites[site].rollout
         size = batch_size or rollout.get("batch_size")
         if not size:
-            raise CcopsError(f"{inventory.sites[site].file}: site {site} has no rollout.batch_size; "
-                             "set it or pass --batch-size (ccops never guesses a batch size)")
+            raise CcopsError(
+                f"{inventory.sites[site].file}: site {site} has no rollout.batch_size; "
+                "set it or pass --batch-size (ccops never guesses a batch size)"
+            )
         for name, wave_hosts in _site_waves(site_hosts, rollout):
             wave = waves.setdefault(name, Wave(name))
-            wave.batches += [Batch(site, wave_hosts[i:i + size]) for i in range(0, len(wave_hosts), size)]
+            wave.batches += [Batch(site, wave_hosts[i : i + size]) for i in range(0, len(wave_hosts), size)]
     return list(waves.values())
 
 
-def _site_waves(hosts: list[Host], rollout: dict) -> list[tuple[str, list[Host]]]:
+def _site_waves(hosts: list[Host], rollout: dict[str, Any]) -> list[tuple[str, list[Host]]]:
     canary = _spread(hosts, min(rollout.get("canary", 0), len(hosts)))
     picked = {h.name for h in canary}
     rest = [h for h in hosts if h.name not in picked]
@@ -142,10 +143,12 @@ def _spread(hosts: list[Host], count: int) -> list[Host]:
     return picked
 
 
-def waves_record(waves: list[Wave]) -> list[dict]:
+def waves_record(waves: list[Wave]) -> list[dict[str, Any]]:
     """Waves as plain data: what plans print as JSON and what run records keep for resume."""
-    return [{"name": w.name, "batches": [{"site": b.site, "hosts": [h.name for h in b.hosts]} for b in w.batches]}
-            for w in waves]
+    return [
+        {"name": w.name, "batches": [{"site": b.site, "hosts": [h.name for h in b.hosts]} for b in w.batches]}
+        for w in waves
+    ]
 
 
 def host_actions(verb: Verb, hosts: list[Host], inventory: Inventory) -> list[Action]:
@@ -158,9 +161,13 @@ def host_actions(verb: Verb, hosts: list[Host], inventory: Inventory) -> list[Ac
         key = f"{host.os}|{card}|{changed!r}"  # changed is built in sorted key order
         row = rows.get(key)
         if row is None:
-            row = rows[key] = Action(host.os, f"playbooks/{verb.playbook}",
-                                     planned_steps(verb.steps, host.os_family, card),
-                                     planned_steps(verb.on_failure, host.os_family, card), changed)
+            row = rows[key] = Action(
+                host.os,
+                f"playbooks/{verb.playbook}",
+                planned_steps(verb.steps, host.os_family, card),
+                planned_steps(verb.on_failure, host.os_family, card),
+                changed,
+            )
         row.hosts.append(host.name)
     return list(rows.values())
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from ccops.inventory.model import Host
 from ccops.inventory.ranges import compress
 from ccops.plan import Plan, PlannedStep, inventory_label, waves_record
 
@@ -16,19 +18,27 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "selectors": plan.selector.as_dict(),
         "hosts": len(plan.hosts),
         "waves": waves_record(plan.waves),
-        "actions": [{"os": a.os, "playbook": a.playbook, "tasks": [s.as_dict() for s in a.steps],
-                     "on_failure": [s.as_dict() for s in a.on_failure], "vars": a.vars, "hosts": a.hosts}
-                    for a in plan.actions],
+        "actions": [
+            {
+                "os": a.os,
+                "playbook": a.playbook,
+                "tasks": [s.as_dict() for s in a.steps],
+                "on_failure": [s.as_dict() for s in a.on_failure],
+                "vars": a.vars,
+                "hosts": a.hosts,
+            }
+            for a in plan.actions
+        ],
         "excluded": {reason: [h.name for h in hosts] for reason, hosts in plan.excluded.items()},
     }
 
 
-def _names(hosts: list, limit: int = 6) -> str:
+def _names(hosts: Sequence[str | Host], limit: int = 6) -> str:
     names = compress([h if isinstance(h, str) else h.name for h in hosts])
     return ", ".join(names[:limit]) + (f" (+{len(names) - limit} more ranges)" if len(names) > limit else "")
 
 
-def _vars(values: dict) -> str:
+def _vars(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in values.items()) or "defaults"
 
 
@@ -37,18 +47,29 @@ def _steps(steps: list[PlannedStep]) -> str:
 
 
 def plan_markdown(plan: Plan) -> str:
-    out = [f"### ccops plan: `{plan.verb.name}`", "",
-           f"Inventory `{inventory_label(plan.inventory)}` (sha256 `{plan.inventory.digest()[:12]}`), "
-           f"{len(plan.hosts)} hosts in {len(plan.waves)} wave(s).", "",
-           "| wave | batch | site | hosts | count |", "|---|---|---|---|---|"]
+    out = [
+        f"### ccops plan: `{plan.verb.name}`",
+        "",
+        f"Inventory `{inventory_label(plan.inventory)}` (sha256 `{plan.inventory.digest()[:12]}`), "
+        f"{len(plan.hosts)} hosts in {len(plan.waves)} wave(s).",
+        "",
+        "| wave | batch | site | hosts | count |",
+        "|---|---|---|---|---|",
+    ]
     for wave in plan.waves:
         for i, batch in enumerate(wave.batches, 1):
             out.append(f"| {wave.name} | {i} | {batch.site} | {_names(batch.hosts)} | {len(batch.hosts)} |")
-    out += ["", "| hosts | OS | playbook | runs, in order (role: task file) | on failure "
-            "| variables differing from defaults | count |", "|---|---|---|---|---|---|---|"]
+    out += [
+        "",
+        "| hosts | OS | playbook | runs, in order (role: task file) | on failure "
+        "| variables differing from defaults | count |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for action in plan.actions:
-        out.append(f"| {_names(action.hosts)} | {action.os} | `{action.playbook}` | {_steps(action.steps)} "
-                   f"| {_steps(action.on_failure) or '-'} | {_vars(action.vars)} | {len(action.hosts)} |")
+        out.append(
+            f"| {_names(action.hosts)} | {action.os} | `{action.playbook}` | {_steps(action.steps)} "
+            f"| {_steps(action.on_failure) or '-'} | {_vars(action.vars)} | {len(action.hosts)} |"
+        )
     if plan.excluded:
         out += ["", "Not touched:", ""]
         out += [f"- {reason}: {_names(hosts)} ({len(hosts)})" for reason, hosts in plan.excluded.items()]
@@ -56,8 +77,11 @@ def plan_markdown(plan: Plan) -> str:
 
 
 def plan_text(plan: Plan) -> str:
-    out = [f"plan: {plan.verb.name} on {len(plan.hosts)} hosts from {inventory_label(plan.inventory)}"
-           f" (inventory sha256 {plan.inventory.digest()[:12]})", ""]
+    out = [
+        f"plan: {plan.verb.name} on {len(plan.hosts)} hosts from {inventory_label(plan.inventory)}"
+        f" (inventory sha256 {plan.inventory.digest()[:12]})",
+        "",
+    ]
     for wave in plan.waves:
         out.append(f"{wave.name}: {len(wave.hosts)} hosts in {len(wave.batches)} batch(es)")
         for i, batch in enumerate(wave.batches, 1):

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 PROC = Path("/proc")
 
@@ -60,8 +61,9 @@ def started_epoch(pid: int) -> float | None:
     if ticks is None:
         return None
     try:
-        btime = next(int(line.split()[1]) for line in (PROC / "stat").read_text().splitlines()
-                     if line.startswith("btime "))
+        btime = next(
+            int(line.split()[1]) for line in (PROC / "stat").read_text().splitlines() if line.startswith("btime ")
+        )
     except (OSError, StopIteration):
         return None
     return btime + ticks / os.sysconf("SC_CLK_TCK")
@@ -101,7 +103,7 @@ class Process:
             return "dead"
         return "alive" if ticks == self.started else "reused"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -128,8 +130,9 @@ def ansible_processes(run_dir: Path) -> list[Process]:
     return [p for p in found if p is not None]
 
 
-def wait_or_stop(process: Process, timeout: float, say: Callable[[str], None], grace: float = 15.0,
-                 poll: float = 1.0) -> str:
+def wait_or_stop(
+    process: Process, timeout: float, say: Callable[[str], None], grace: float = 15.0, poll: float = 1.0
+) -> str:
     """Wait up to ``timeout`` seconds for a process to end, then stop its process group.
 
     Returns how it ended: "finished" or "stopped". SIGTERM first, SIGKILL after ``grace``
@@ -154,8 +157,9 @@ def wait_or_stop(process: Process, timeout: float, say: Callable[[str], None], g
     if process.state() == "alive":
         from ccops.errors import CcopsError
 
-        raise CcopsError(f"Ansible pid {process.pid} left by an earlier attempt does not stop; "
-                         "stop it by hand, then resume again")
+        raise CcopsError(
+            f"Ansible pid {process.pid} left by an earlier attempt does not stop; stop it by hand, then resume again"
+        )
     return "stopped"
 
 

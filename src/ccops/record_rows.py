@@ -8,6 +8,8 @@ checked for its type and JSON columns are parsed one by one.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ccops.store_db import BadText
@@ -17,7 +19,12 @@ TEXT = ("id", "verb", "operator", "inventory", "inventory_sha256", "started", "s
 OPTIONAL_TEXT = ("change_id", "git_commit", "ended", "message")
 OPTIONAL_INT = ("exit_code", "pid")
 # plan: the approved plan document (older records kept only its list of waves)
-JSON_COLUMNS: dict[str, tuple[Any, Any]] = {"selectors": (dict, {}), "request": (dict, {}), "plan": ((dict, list), [])}
+# column: (the type(s) its JSON must have, the value that stands in for it when empty or damaged)
+JSON_COLUMNS: dict[str, tuple[type | tuple[type, ...], Any]] = {
+    "selectors": (dict, {}),
+    "request": (dict, {}),
+    "plan": ((dict, list), []),
+}
 
 
 def _text(value: Any, optional: bool) -> tuple[Any, bool]:
@@ -34,7 +41,7 @@ def _int(value: Any) -> tuple[int | None, bool]:
     return None, True
 
 
-def _json(value: Any, kind: type, empty: Any) -> tuple[Any, bool]:
+def _json(value: Any, kind: type | tuple[type, ...], empty: Any) -> tuple[Any, bool]:
     if value is None or value == "":
         return empty, False
     if isinstance(value, BadText) or not isinstance(value, str):
@@ -52,9 +59,10 @@ def decode_run(row: dict[str, Any]) -> dict[str, Any]:
     """Run columns as RunRecord fields, plus ``damaged``: the columns that could not be read."""
     data: dict[str, Any] = {}
     damaged = []
+    checks: list[tuple[str, Callable[[Any], tuple[Any, bool]]]]
     checks = [(c, lambda v: _text(v, False)) for c in TEXT] + [(c, lambda v: _text(v, True)) for c in OPTIONAL_TEXT]
     checks += [(c, _int) for c in OPTIONAL_INT]
-    checks += [(c, lambda v, k=k, e=e: _json(v, k, e)) for c, (k, e) in JSON_COLUMNS.items()]
+    checks += [(c, partial(_json, kind=k, empty=e)) for c, (k, e) in JSON_COLUMNS.items()]
     for column, check in checks:
         data[column], bad = check(row.get(column))
         if bad:
@@ -86,16 +94,21 @@ def decode_host(row: dict[str, Any]) -> dict[str, Any]:
     if "outcome" in damaged:
         host["outcome"] = DAMAGED
     if damaged:
-        host["message"] = f"damaged: unreadable {', '.join(damaged)}" + (f"; {host['message']}" if host["message"]
-                                                                          else "")
+        host["message"] = f"damaged: unreadable {', '.join(damaged)}" + (
+            f"; {host['message']}" if host["message"] else ""
+        )
         host["damaged"] = damaged
     return host
 
 
 def decode_asset(row: dict[str, Any]) -> dict[str, Any]:
     record, bad = _json(row.get("record"), dict, {})
-    asset = {"host": str(row.get("host")), "run_id": str(row.get("run_id")), "collected": str(row.get("collected")),
-             "record": record}
+    asset = {
+        "host": str(row.get("host")),
+        "run_id": str(row.get("run_id")),
+        "collected": str(row.get("collected")),
+        "record": record,
+    }
     if bad:
         asset["damaged"] = ["record"]
     return asset

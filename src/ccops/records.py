@@ -16,6 +16,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +42,16 @@ class RunRecord:
     git_commit: str | None
     inventory: str
     inventory_sha256: str
-    selectors: dict
+    selectors: dict[str, Any]
     started: str
     ended: str | None
     status: str
     exit_code: int | None
     message: str | None
-    request: dict
-    plan: dict | list  # the approved plan document; older records: its waves
+    request: dict[str, Any]
+    plan: dict[str, Any] | list[Any]  # the approved plan document; older records: its waves
     pid: int | None
-    hosts: list[dict]
+    hosts: list[dict[str, Any]]
     damaged: list[str] = field(default_factory=list)  # columns that could not be read (status is "damaged")
 
     def as_dict(self) -> dict[str, Any]:
@@ -85,36 +86,76 @@ class Store:
 
     # -- writes ----------------------------------------------------------------------------------
 
-    def start_run(self, run_id: str, verb: str, *, operator: str, change_id: str | None,
-                  git_commit: str | None, inventory: str, inventory_sha256: str, selectors: dict,
-                  request: dict, plan: dict | list) -> None:
+    def start_run(
+        self,
+        run_id: str,
+        verb: str,
+        *,
+        operator: str,
+        change_id: str | None,
+        git_commit: str | None,
+        inventory: str,
+        inventory_sha256: str,
+        selectors: dict[str, Any],
+        request: dict[str, Any],
+        plan: dict[str, Any] | list[Any],
+    ) -> None:
         # not spooled: a run the store cannot record must not start touching hosts
-        self.db.write(lambda db: db.execute(
-            "INSERT INTO runs (id, verb, operator, change_id, git_commit, inventory, inventory_sha256,"
-            " selectors, started, status, request, plan, pid) VALUES (?,?,?,?,?,?,?,?,?, 'running',?,?,?)",
-            (run_id, verb, operator, change_id, git_commit, inventory, inventory_sha256,
-             json.dumps(selectors, sort_keys=True), now(), json.dumps(request), json.dumps(plan), os.getpid())))
+        self.db.write(
+            lambda db: db.execute(
+                "INSERT INTO runs (id, verb, operator, change_id, git_commit, inventory, inventory_sha256,"
+                " selectors, started, status, request, plan, pid) VALUES (?,?,?,?,?,?,?,?,?, 'running',?,?,?)",
+                (
+                    run_id,
+                    verb,
+                    operator,
+                    change_id,
+                    git_commit,
+                    inventory,
+                    inventory_sha256,
+                    json.dumps(selectors, sort_keys=True),
+                    now(),
+                    json.dumps(request),
+                    json.dumps(plan),
+                    os.getpid(),
+                ),
+            )
+        )
 
     def reopen_run(self, run_id: str) -> None:
         """A resumed run is running again, under this process."""
         self._durable(run_id, {"op": "reopen_run", "run_id": run_id, "pid": os.getpid()}, spool=False)
 
-    def record_hosts(self, run_id: str, results: list[dict]) -> None:
-        rows = [{"run_id": run_id, **{c: r.get(c) for c in HOST_COLUMNS},
-                 "changed": int(bool(r.get("changed"))),
-                 "report": json.dumps(r["report"], default=str) if r.get("report") is not None else None}
-                for r in results]
+    def record_hosts(self, run_id: str, results: list[dict[str, Any]]) -> None:
+        rows = [
+            {
+                "run_id": run_id,
+                **{c: r.get(c) for c in HOST_COLUMNS},
+                "changed": int(bool(r.get("changed"))),
+                "report": json.dumps(r["report"], default=str) if r.get("report") is not None else None,
+            }
+            for r in results
+        ]
         self._durable(run_id, {"op": "record_hosts", "run_id": run_id, "rows": rows})
 
     def finish_run(self, run_id: str, status: str, exit_code: int, message: str | None = None) -> None:
-        self._durable(run_id, {"op": "finish_run", "run_id": run_id, "ended": now(), "status": status,
-                               "exit_code": exit_code, "message": message})
+        self._durable(
+            run_id,
+            {
+                "op": "finish_run",
+                "run_id": run_id,
+                "ended": now(),
+                "status": status,
+                "exit_code": exit_code,
+                "message": message,
+            },
+        )
 
-    def save_assets(self, run_id: str, reports: dict[str, dict]) -> None:
+    def save_assets(self, run_id: str, reports: dict[str, dict[str, Any]]) -> None:
         rows = [[h, run_id, now(), json.dumps(r, sort_keys=True, default=str)] for h, r in reports.items()]
         self._durable(run_id, {"op": "save_assets", "run_id": run_id, "rows": rows})
 
-    def _durable(self, run_id: str, op: dict, spool: bool = True) -> None:
+    def _durable(self, run_id: str, op: dict[str, Any], spool: bool = True) -> None:
         """Apply ``op`` after whatever the run's spool holds; if the store refuses, spool it."""
         with locked(spool_path(self.runs_dir, run_id)) as pending:
             if pending is None:  # the run folder is not writable: the store is the only place left
@@ -128,21 +169,26 @@ class Store:
             except MissingRun:
                 if spool:
                     pending.append(op)
-                raise StoreError(f"{self.path}: run {run_id} is not in this store (was the store moved aside?); "
-                                 f"its results are kept in {pending.path}") from None
+                raise StoreError(
+                    f"{self.path}: run {run_id} is not in this store (was the store moved aside?); "
+                    f"its results are kept in {pending.path}"
+                ) from None
             except StoreError as exc:
                 if not spool:
                     raise
                 try:
                     pending.append(op)
                 except OSError as os_exc:
-                    raise StoreError(f"{exc}; the results could not be kept aside either "
-                                     f"({spool_path(self.runs_dir, run_id)}: {os_exc.strerror}): "
-                                     f"{lost(op)}") from exc
+                    raise StoreError(
+                        f"{exc}; the results could not be kept aside either "
+                        f"({spool_path(self.runs_dir, run_id)}: {os_exc.strerror}): "
+                        f"{lost(op)}"
+                    ) from exc
                 if isinstance(exc, StoreBusy):
                     return  # transient: the next write or open takes it
-                raise StoreError(f"{exc}; this run's results are kept in {pending.path} and reach the "
-                                 "store once it works again") from exc
+                raise StoreError(
+                    f"{exc}; this run's results are kept in {pending.path} and reach the store once it works again"
+                ) from exc
             pending.done()
 
     def merge_pending(self) -> int:
@@ -153,7 +199,7 @@ class Store:
                 if spool is None or spool.fd is None:
                     continue
                 try:
-                    self.db.write(lambda db, ops=spool.ops: apply_all(db, ops))
+                    self.db.write(partial(apply_all, ops=spool.ops))
                 except (StoreError, MissingRun, KeyError, TypeError, ValueError):
                     continue  # refused again, or not ours to merge: the file stays for a later open
                 spool.done()
@@ -165,7 +211,7 @@ class Store:
     def runs(self, limit: int = 20, verb: str | None = None) -> list[RunRecord]:
         where = " WHERE verb=?" if verb else ""  # constant text; values are bound parameters
         query = f"SELECT * FROM runs{where} ORDER BY started DESC, id DESC LIMIT ?"  # noqa: S608
-        args: tuple = (verb, limit) if verb else (limit,)
+        args: tuple[str | int, ...] = (verb, limit) if verb else (limit,)
         return self.db.read(lambda db: [_run(db, row, with_hosts=False) for row in db.execute(query, args)])
 
     def run(self, run_id: str) -> RunRecord | None:
@@ -184,8 +230,10 @@ class Store:
         if not text.strip():
             raise RunIdError(f"a run id is needed, got {text!r}; see ccops runs list")
         if not RUN_ID_CHARS.fullmatch(text):
-            raise RunIdError(f"{text!r} is not a run id: ids are letters, digits and '-', given in full or as a "
-                             f"unique prefix of at least {MIN_PREFIX} characters (no wildcards); see ccops runs list")
+            raise RunIdError(
+                f"{text!r} is not a run id: ids are letters, digits and '-', given in full or as a "
+                f"unique prefix of at least {MIN_PREFIX} characters (no wildcards); see ccops runs list"
+            )
 
         def find(db: sqlite3.Connection) -> tuple[RunRecord | None, list[str], int]:
             row = db.execute("SELECT * FROM runs WHERE id=?", (text,)).fetchone()
@@ -193,8 +241,9 @@ class Store:
                 return _run(db, row, with_hosts=True), [], 1
             match = "FROM runs WHERE substr(id, 1, ?) = ?"  # plain comparison: no LIKE, no pattern
             count = db.execute(f"SELECT COUNT(*) {match}", (len(text), text)).fetchone()[0]
-            ids = [r[0] for r in db.execute(f"SELECT id {match} ORDER BY id DESC LIMIT ?",
-                                            (len(text), text, CANDIDATES))]
+            ids = [
+                r[0] for r in db.execute(f"SELECT id {match} ORDER BY id DESC LIMIT ?", (len(text), text, CANDIDATES))
+            ]
             if count == 1 and len(text) >= MIN_PREFIX:
                 row = db.execute("SELECT * FROM runs WHERE id=?", (ids[0],)).fetchone()
                 return _run(db, row, with_hosts=True), ids, 1
@@ -207,18 +256,26 @@ class Store:
             raise NoSuchRun(f"no run {text!r}; see ccops runs list")
         listed = ", ".join(ids) + (f" and {count - len(ids)} more" if count > len(ids) else "")
         if count == 1:
-            raise RunIdError(f"{text!r} is too short to name a run: give at least {MIN_PREFIX} characters "
-                             f"of the id ({listed})")
+            raise RunIdError(
+                f"{text!r} is too short to name a run: give at least {MIN_PREFIX} characters of the id ({listed})"
+            )
         raise RunIdError(f"{text!r} matches {count} runs: {listed}; give more of the id")
 
-    def asset(self, host: str) -> dict | None:
+    def asset(self, host: str) -> dict[str, Any] | None:
         row = self.db.read(lambda db: db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone())
         return decode_asset(dict(row)) if row is not None else None
 
-    def host_history(self, host: str, limit: int = 10) -> list[dict]:
-        return self.db.read(lambda db: [dict(r) for r in db.execute(
-            "SELECT h.run_id, r.verb, h.outcome, h.message, h.ended FROM host_results h"
-            " JOIN runs r ON r.id = h.run_id WHERE h.host=? ORDER BY r.started DESC LIMIT ?", (host, limit))])
+    def host_history(self, host: str, limit: int = 10) -> list[dict[str, Any]]:
+        return self.db.read(
+            lambda db: [
+                dict(r)
+                for r in db.execute(
+                    "SELECT h.run_id, r.verb, h.outcome, h.message, h.ended FROM host_results h"
+                    " JOIN runs r ON r.id = h.run_id WHERE h.host=? ORDER BY r.started DESC LIMIT ?",
+                    (host, limit),
+                )
+            ]
+        )
 
 
 HOST_COLUMNS = ("host", "outcome", "changed", "message", "wave", "started", "ended")
@@ -230,11 +287,17 @@ CANDIDATES = 5
 def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool) -> RunRecord:
     data = decode_run(dict(row))
     if with_hosts:
-        hosts = [decode_host(dict(r)) for r in db.execute(
-            "SELECT host, outcome, changed, message, wave, started, ended, report FROM host_results"
-            " WHERE run_id=? ORDER BY rowid", (row["id"],))]
+        hosts = [
+            decode_host(dict(r))
+            for r in db.execute(
+                "SELECT host, outcome, changed, message, wave, started, ended, report FROM host_results"
+                " WHERE run_id=? ORDER BY rowid",
+                (row["id"],),
+            )
+        ]
     else:
-        counts = db.execute("SELECT outcome, COUNT(*) FROM host_results WHERE run_id=? GROUP BY outcome",
-                            (row["id"],)).fetchall()
+        counts = db.execute(
+            "SELECT outcome, COUNT(*) FROM host_results WHERE run_id=? GROUP BY outcome", (row["id"],)
+        ).fetchall()
         hosts = [{"outcome": o if isinstance(o, str) else DAMAGED, "count": n} for o, n in counts]
     return RunRecord(**data, hosts=hosts)

@@ -7,8 +7,10 @@ everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
+from typing import Any
 
 from ccops.errors import RefusedError, UsageError
 from ccops.inventory.model import Host, Inventory
@@ -22,7 +24,7 @@ class Selector:
     lines: tuple[str, ...] = ()
     limit: tuple[str, ...] = ()  # host names or shell patterns (sha-a-t00*)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {k: list(v) for k, v in asdict(self).items() if v}
 
     def describe(self) -> str:
@@ -69,8 +71,10 @@ def select(inventory: Inventory, selector: Selector, lifecycle: tuple[str, ...] 
     if excluded:
         matched = sum(map(len, excluded.values()))
         states = ", ".join(f"{len(h)} {reason.removeprefix('lifecycle ')}" for reason, h in excluded.items())
-        raise RefusedError(f"{selector.describe()} matched {matched} host(s), none in state "
-                           f"{'/'.join(lifecycle or ())} ({states}); nothing to do")
+        raise RefusedError(
+            f"{selector.describe()} matched {matched} host(s), none in state "
+            f"{'/'.join(lifecycle or ())} ({states}); nothing to do"
+        )
     raise UsageError(f"no host matches {selector.describe()}")
 
 
@@ -91,5 +95,5 @@ def _refuse_unknown(inventory: Inventory, selector: Selector) -> None:
             raise UsageError(f"--limit {pattern!r} matches no host in the inventory")
 
 
-def _values(items) -> list[str]:
+def _values(items: Iterable[object]) -> list[str]:
     return sorted({str(i) for i in items if i is not None})

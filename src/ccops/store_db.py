@@ -83,19 +83,23 @@ def explain(exc: sqlite3.Error, path: Path, waited: float) -> StoreError:
     code, detail = _code(exc), str(exc)
     aside = f"move it aside (mv {path} {path}.damaged) and ccops starts a new store"
     if is_busy(exc):
-        return StoreBusy(f"{path}: another ccops holds the store; waited {waited:.0f} s; try again when it "
-                         "has finished (CCOPS_STORE_TIMEOUT sets the wait)")
+        return StoreBusy(
+            f"{path}: another ccops holds the store; waited {waited:.0f} s; try again when it "
+            "has finished (CCOPS_STORE_TIMEOUT sets the wait)"
+        )
     if code == FULL or (code == IOERR and _nearly_full(path)):
-        return StoreError(f"{path}: no space left for the store ({detail}); free space on {mount_point(path)} "
-                          "and run ccops again")
+        return StoreError(
+            f"{path}: no space left for the store ({detail}); free space on {mount_point(path)} and run ccops again"
+        )
     if code in (READONLY, PERM) or (code == CANTOPEN and path.exists() and not os.access(path.parent, os.W_OK)):
-        return StoreError(f"{path}: the store is read-only ({detail}); make it and its folder writable for "
-                          "this user, or set CCOPS_HOME to a writable folder")
+        return StoreError(
+            f"{path}: the store is read-only ({detail}); make it and its folder writable for "
+            "this user, or set CCOPS_HOME to a writable folder"
+        )
     if code in (CORRUPT, NOTADB):
         return StoreError(f"{path}: the store is damaged ({detail}); {aside}")
     if code == IOERR:
-        return StoreError(f"{path}: the store could not be read or written ({detail}); check the disk, "
-                          f"or {aside}")
+        return StoreError(f"{path}: the store could not be read or written ({detail}); check the disk, or {aside}")
     return StoreError(f"{path}: the store failed ({detail}); check the file and its folder, or {aside}")
 
 
@@ -109,8 +113,9 @@ def refuse_non_file(path: Path) -> None:
         raise StoreError(f"{path}: cannot read the store ({exc.strerror}); check the file and its folder") from None
     if not stat.S_ISREG(mode):
         kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-        raise StoreError(f"{path}: {kind} where the store belongs; move it aside (mv {path} {path}.bad) "
-                         "and ccops starts a new store")
+        raise StoreError(
+            f"{path}: {kind} where the store belongs; move it aside (mv {path} {path}.bad) and ccops starts a new store"
+        )
 
 
 def create_private(path: Path) -> None:
@@ -124,10 +129,14 @@ def create_private(path: Path) -> None:
             path.chmod(0o600)
     except OSError as exc:
         if exc.errno == 28:  # ENOSPC
-            raise StoreError(f"{path}: no space left to create the store; free space on {mount_point(path.parent)}"
-                             " and run ccops again") from None
-        raise StoreError(f"{path}: cannot create or protect the store ({exc.strerror}); make its folder "
-                         "writable for this user, or set CCOPS_HOME to a writable folder") from None
+            raise StoreError(
+                f"{path}: no space left to create the store; free space on {mount_point(path.parent)}"
+                " and run ccops again"
+            ) from None
+        raise StoreError(
+            f"{path}: cannot create or protect the store ({exc.strerror}); make its folder "
+            "writable for this user, or set CCOPS_HOME to a writable folder"
+        ) from None
 
 
 class Database:
@@ -168,4 +177,3 @@ class Database:
 
     def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return self.transaction(work, write=True)
-

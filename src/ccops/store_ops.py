@@ -8,6 +8,7 @@ the same rows (INSERT OR REPLACE, UPDATE with the values the op carries, timesta
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -43,8 +44,9 @@ def needs_schema(db: sqlite3.Connection) -> bool:
     tables = {r[0]: r[1] for r in db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")}
     if not {"runs", "host_results", "assets"} <= set(tables):
         return True
-    return any(column.split()[0] not in _columns(db, table)
-               for table, columns in MIGRATIONS.items() for column in columns)
+    return any(
+        column.split()[0] not in _columns(db, table) for table, columns in MIGRATIONS.items() for column in columns
+    )
 
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
@@ -62,38 +64,47 @@ class MissingRun(Exception):
     """The store has no record of the run these writes belong to (a new store after a damaged one)."""
 
 
-def apply_all(db: sqlite3.Connection, ops: list[dict]) -> None:
+def apply_all(db: sqlite3.Connection, ops: list[dict[str, Any]]) -> None:
     for op in ops:
         if db.execute("SELECT 1 FROM runs WHERE id=?", (op["run_id"],)).fetchone() is None:
             raise MissingRun(op["run_id"])  # kept in the spool: host results without their run would be invisible
         APPLY[op["op"]](db, op)
 
 
-def _apply_reopen_run(db: sqlite3.Connection, op: dict) -> None:
-    db.execute("UPDATE runs SET status='running', ended=NULL, exit_code=NULL, pid=? WHERE id=?",
-               (op["pid"], op["run_id"]))
+def _apply_reopen_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:
+    db.execute(
+        "UPDATE runs SET status='running', ended=NULL, exit_code=NULL, pid=? WHERE id=?", (op["pid"], op["run_id"])
+    )
 
 
-def _apply_record_hosts(db: sqlite3.Connection, op: dict) -> None:
+def _apply_record_hosts(db: sqlite3.Connection, op: dict[str, Any]) -> None:
     db.executemany(
         "INSERT OR REPLACE INTO host_results (run_id, host, outcome, changed, message, wave, started, ended, report)"
-        " VALUES (:run_id, :host, :outcome, :changed, :message, :wave, :started, :ended, :report)", op["rows"])
+        " VALUES (:run_id, :host, :outcome, :changed, :message, :wave, :started, :ended, :report)",
+        op["rows"],
+    )
 
 
-def _apply_finish_run(db: sqlite3.Connection, op: dict) -> None:
-    db.execute("UPDATE runs SET ended=?, status=?, exit_code=?, message=? WHERE id=?",
-               (op["ended"], op["status"], op["exit_code"], op["message"], op["run_id"]))
+def _apply_finish_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:
+    db.execute(
+        "UPDATE runs SET ended=?, status=?, exit_code=?, message=? WHERE id=?",
+        (op["ended"], op["status"], op["exit_code"], op["message"], op["run_id"]),
+    )
 
 
-def _apply_save_assets(db: sqlite3.Connection, op: dict) -> None:
+def _apply_save_assets(db: sqlite3.Connection, op: dict[str, Any]) -> None:
     db.executemany("INSERT OR REPLACE INTO assets (host, run_id, collected, record) VALUES (?,?,?,?)", op["rows"])
 
 
-APPLY = {"reopen_run": _apply_reopen_run, "record_hosts": _apply_record_hosts, "finish_run": _apply_finish_run,
-         "save_assets": _apply_save_assets}
+APPLY = {
+    "reopen_run": _apply_reopen_run,
+    "record_hosts": _apply_record_hosts,
+    "finish_run": _apply_finish_run,
+    "save_assets": _apply_save_assets,
+}
 
 
-def lost(op: dict) -> str:
+def lost(op: dict[str, Any]) -> str:
     """What a refused write held, in the error line itself, so the user still has it."""
     if op["op"] == "record_hosts":
         return "host results " + ", ".join(f"{r['host']}={r['outcome']}" for r in op["rows"])

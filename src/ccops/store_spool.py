@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SPOOL_NAME = "store-pending.jsonl"
 
@@ -26,10 +27,10 @@ SPOOL_NAME = "store-pending.jsonl"
 class Spool:
     path: Path
     fd: int | None  # None: there is no spool file (nothing pending)
-    ops: list[dict] = field(default_factory=list)
+    ops: list[dict[str, Any]] = field(default_factory=list)
     unreadable: int = 0  # lines that are not JSON ops (a crash mid-write): kept aside, never dropped
 
-    def append(self, op: dict) -> None:
+    def append(self, op: dict[str, Any]) -> None:
         if self.fd is None:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -57,7 +58,7 @@ def spool_path(runs_dir: Path, run_id: str) -> Path:
     return runs_dir / run_id / SPOOL_NAME
 
 
-def _read(fd: int) -> tuple[list[dict], int]:
+def _read(fd: int) -> tuple[list[dict[str, Any]], int]:
     with os.fdopen(os.dup(fd), "rb") as file:
         lines = file.read().splitlines()
     ops, bad = [], 0

@@ -1,10 +1,8 @@
 """The lifecycle verbs ccops knows: which playbook, which (role, action) steps, which hosts.
 
 Each verb lists the steps its playbook really runs on a host, in order, with
-the task file each one runs per OS family (or per restore card type): every
-role dispatches to tasks/<action>_<family>.yml (README, "Layout"). Plans show
-these; a test checks that every task file a plan can name exists and that the
-playbook really reaches it.
+the task file each one runs per OS family (or per restore card type). Plans
+show these; a test checks that every task file a plan can name exists.
 """
 
 from __future__ import annotations
@@ -44,6 +42,17 @@ def restore_card_type(host_vars: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class VerbOption:
+    """A setting of one verb: a command-line option whose value reaches its playbook as an extra variable."""
+
+    flag: str  # --reboot
+    extravar: str  # ccops_reboot
+    help: str
+    choices: tuple[str, ...] = ()
+    default: str | None = None
+
+
+@dataclass(frozen=True)
 class Verb:
     name: str
     playbook: str  # under playbooks/
@@ -53,6 +62,12 @@ class Verb:
     summary: str
     steps: tuple[Step, ...]  # what runs on each host, in order
     on_failure: tuple[Step, ...] = ()  # what runs instead when the change fails (install, reboot or health check)
+    # the `ccops VERB` command built from this entry (cli/verb_cmd.py); a verb with arguments of its
+    # own (rollback HOST --to BACKUP) sets command=False and has a hand-written one
+    command: bool = True
+    help: str = ""  # the command's --help text
+    options: tuple[VerbOption, ...] = ()  # the verb's own settings, on top of the shared options
+    report: str = "hosts"  # how results print: "assets" (inspect), "changes" (patch), "hosts"
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -67,24 +82,83 @@ HEALTH = Step("patch", "health")
 VERBS = {
     verb.name: verb
     for verb in (
-        Verb("inspect", "inspect.yml", "inspect", ("active", "retiring"), False,
-             "collect each host's asset record: OS, hardware, packages, updates, disks, services, logs",
-             steps=(Step("asset", "inspect"),)),
-        Verb("patch", "patch.yml", "patch", ("active",), True,
-             "pre-checks, verified backup, updates, reboot, health check, backup after, re-baseline",
-             steps=(Step("precheck", "check", note="lifecycle, change id, package manager, free space, busy seat"),
-                    Step("patch", "select", note="updates to install; a host with none stops here"),
-                    Step("backup", "backup", note="before"), CARD_PREPARE,
-                    Step("patch", "apply"), Step("patch", "reboot", note="if needed"),
-                    HEALTH, Step("backup", "backup", note="after"), CARD_REBASELINE,
-                    Step("patch", "changes", note="packages changed, from the two backups", families=("debian",))),
-             on_failure=(Step("backup", "restore", note="the before-backup"),
-                         Step("patch", "reboot", note="if it had rebooted"), CARD_FREEZE, HEALTH)),
-        Verb("rollback", "rollback.yml", "rollback", ("active", "retiring"), False,
-             "restore a chosen verified backup on one host, its restore card re-baselined",
-             steps=(Step("backup", "verify", note="machine and sha256 against the run record"), CARD_PREPARE,
-                    Step("backup", "restore", note="the chosen backup"), HEALTH, CARD_REBASELINE),
-             on_failure=(CARD_FREEZE,)),
+        Verb(
+            "inspect",
+            "inspect.yml",
+            "inspect",
+            ("active", "retiring"),
+            False,
+            "collect each host's asset record: OS, hardware, packages, updates, disks, services, logs",
+            steps=(Step("asset", "inspect"),),
+            help="""Gather OS, hardware, packages, pending updates, disks, uptime, key
+    services and recent log lines from each selected host, and store them as
+    its asset record (see: ccops host show HOST).
+
+    Read-only on the hosts; touches active and retiring hosts.""",
+            report="assets",
+        ),
+        Verb(
+            "patch",
+            "patch.yml",
+            "patch",
+            ("active",),
+            True,
+            "pre-checks, verified backup, updates, reboot, health check, backup after, re-baseline",
+            steps=(
+                Step("precheck", "check", note="lifecycle, change id, package manager, free space, busy seat"),
+                Step("patch", "select", note="updates to install; a host with none stops here"),
+                Step("backup", "backup", note="before"),
+                CARD_PREPARE,
+                Step("patch", "apply"),
+                Step("patch", "reboot", note="if needed"),
+                HEALTH,
+                Step("backup", "backup", note="after"),
+                CARD_REBASELINE,
+                Step("patch", "changes", note="packages changed, from the two backups", families=("debian",)),
+            ),
+            on_failure=(
+                Step("backup", "restore", note="the before-backup"),
+                Step("patch", "reboot", note="if it had rebooted"),
+                CARD_FREEZE,
+                HEALTH,
+            ),
+            help="""Patch hosts in waves: per host, pre-checks (reachable, active, maintenance
+    window, free space, seat not busy), a verified backup, updates, a reboot
+    when needed, a health check, a verified backup after, and the write
+    filter or restore card re-baseline. A failed health check restores the
+    before-backup. A wave whose failures cross the site's max_fail_percentage
+    (or the run's max_failures) halts the run before its next batch (exit 3);
+    ccops resume RUN continues it.
+
+    Review first: ccops plan patch [selectors].""",
+            options=(
+                VerbOption(
+                    "--reboot",
+                    "ccops_reboot",
+                    "Reboot after patching.",
+                    ("if_required", "always", "never"),
+                    "if_required",
+                ),
+            ),
+            report="changes",
+        ),
+        Verb(
+            "rollback",
+            "rollback.yml",
+            "rollback",
+            ("active", "retiring"),
+            False,
+            "restore a chosen verified backup on one host, its restore card re-baselined",
+            steps=(
+                Step("backup", "verify", note="machine and sha256 against the run record"),
+                CARD_PREPARE,
+                Step("backup", "restore", note="the chosen backup"),
+                HEALTH,
+                CARD_REBASELINE,
+            ),
+            on_failure=(CARD_FREEZE,),
+            command=False,  # ccops rollback HOST --to BACKUP (cli/backups_cmd.py)
+        ),
     )
 }
 

@@ -20,22 +20,38 @@ def _plain(value):
 
 
 def _groups(doc: dict) -> dict[str, set]:
-    return {name: set(body.get("hosts", [])) for name, body in doc.items()
-            if name not in ("_meta", "all", "ungrouped") and body.get("hosts")}
+    return {
+        name: set(body.get("hosts", []))
+        for name, body in doc.items()
+        if name not in ("_meta", "all", "ungrouped") and body.get("hosts")
+    }
 
 
 @pytest.mark.slow
 def test_ansible_inventory_and_ccops_agree_on_the_example(tmp_path):
-    stock = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(EXAMPLE), "--list"], cwd=ROOT,
-                           capture_output=True, text=True, check=True, env=ccops_env(tmp_path),
-                           timeout=300)
+    stock = subprocess.run(
+        [str(BIN / "ansible-inventory"), "-i", str(EXAMPLE), "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=ccops_env(tmp_path),
+        timeout=300,
+    )
     ours = run_ccops(tmp_path, "inventory", "list", "-i", str(EXAMPLE), "--output", "json", check=True)
     stock_doc, our_doc = _plain(json.loads(stock.stdout)), json.loads(ours.stdout)
     assert len(stock_doc["_meta"]["hostvars"]) == 3200
     assert stock_doc["_meta"]["hostvars"] == our_doc["_meta"]["hostvars"]
     assert _groups(stock_doc) == _groups(our_doc)
-    assert {"site_shapd", "city_nanjing", "role_agent_desktop", "os_win11", "family_debian",
-            "line_credit_card", "state_retiring"} <= set(_groups(stock_doc))
+    assert {
+        "site_shapd",
+        "city_nanjing",
+        "role_agent_desktop",
+        "os_win11",
+        "family_debian",
+        "line_credit_card",
+        "state_retiring",
+    } <= set(_groups(stock_doc))
 
 
 def test_the_plugin_refuses_a_bad_inventory_with_file_and_line(tmp_path):
@@ -45,7 +61,13 @@ def test_the_plugin_refuses_a_bad_inventory_with_file_and_line(tmp_path):
     (bad / "sites" / "x.yml").write_text("site: {code: x1, city: c, timezone: UTC}\ngroups: 7\n")
     # ccops runs Ansible with unparsed inventories failing (stock Ansible only warns)
     env = {**ccops_env(tmp_path), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"}
-    result = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(bad), "--list"], cwd=ROOT,
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [str(BIN / "ansible-inventory"), "-i", str(bad), "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "x.yml:2: groups: expected a list, got a number" in result.stderr

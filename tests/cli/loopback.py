@@ -42,7 +42,8 @@ def loopback_inventory(folder: Path, ports: list[int], retiring: tuple[str, ...]
     names = [f"lo-t{i:02d}" for i in range(1, len(ports) + 1)]
     overrides = "hosts:\n" + "".join(
         f"  {n}: {{address: {ADDRESS}, port: {port}" + (", lifecycle: retiring" if n in retiring else "") + "}\n"
-        for n, port in zip(names, ports, strict=True))
+        for n, port in zip(names, ports, strict=True)
+    )
     return write_inventory(folder, {"lo.yml": SITE.format(count=len(ports), overrides=overrides)})
 
 

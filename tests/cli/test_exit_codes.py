@@ -47,16 +47,19 @@ def test_one_table_in_errors_help_and_readme(ccops):
         assert re.search(rf"^\s+{code}  {re.escape(meaning)}$", help_text, re.MULTILINE), (code, help_text)
 
 
-@pytest.mark.parametrize("args", [
-    ("inspect", "--no-such-option"),
-    ("patch", "-i", str(EXAMPLE)),  # --change-id is required
-    ("plan",),  # VERB is missing
-    ("plan", "reboot", "-i", str(EXAMPLE)),  # no such verb
-    ("plan", "inspect", "-i", str(EXAMPLE), "--site", "nosuch"),
-    ("inventory", "list", "-i", str(EXAMPLE), "--site", "nosuch"),
-    ("inventory", "list", "-i", str(EXAMPLE), "--limit", "nosuch-*"),
-    ("inspect", "-i", str(EXAMPLE), "--os", "win7"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("inspect", "--no-such-option"),
+        ("patch", "-i", str(EXAMPLE)),  # --change-id is required
+        ("plan",),  # VERB is missing
+        ("plan", "reboot", "-i", str(EXAMPLE)),  # no such verb
+        ("plan", "inspect", "-i", str(EXAMPLE), "--site", "nosuch"),
+        ("inventory", "list", "-i", str(EXAMPLE), "--site", "nosuch"),
+        ("inventory", "list", "-i", str(EXAMPLE), "--limit", "nosuch-*"),
+        ("inspect", "-i", str(EXAMPLE), "--os", "win7"),
+    ],
+)
 def test_usage_error(ccops, args):
     result = ccops(*args)
     assert result.returncode == EXIT_USAGE, result.stderr
@@ -64,10 +67,17 @@ def test_usage_error(ccops, args):
 
 
 def test_every_command_refuses_a_selector_that_names_nothing_the_same_way(ccops):
-    for option, value in (("--site", "nosuch"), ("--role", "nosuch"), ("--os", "nosuch"), ("--line", "nosuch"),
-                          ("--limit", "nosuch-*")):
-        answers = [ccops(*command, "-i", str(EXAMPLE), option, value)
-                   for command in (("inventory", "list"), ("plan", "inspect"), ("plan", "patch"), ("inspect",))]
+    for option, value in (
+        ("--site", "nosuch"),
+        ("--role", "nosuch"),
+        ("--os", "nosuch"),
+        ("--line", "nosuch"),
+        ("--limit", "nosuch-*"),
+    ):
+        answers = [
+            ccops(*command, "-i", str(EXAMPLE), option, value)
+            for command in (("inventory", "list"), ("plan", "inspect"), ("plan", "patch"), ("inspect",))
+        ]
         assert {a.returncode for a in answers} == {EXIT_USAGE}, option
         assert len({a.stderr for a in answers}) == 1, [a.stderr for a in answers]
 
@@ -76,8 +86,9 @@ def _with_terminal(args: list[str], home, stdin_text: str = "", until: str | Non
     """Run ccops with a terminal as stdin (so it asks); type ``stdin_text``, or SIGINT once ``until`` is on stderr."""
     env = ccops_env(home)
     controller, terminal = pty.openpty()
-    proc = subprocess.Popen([str(BIN / "ccops"), *args], stdin=terminal, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [str(BIN / "ccops"), *args], stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env
+    )
     os.close(terminal)
     try:
         if stdin_text:
@@ -121,8 +132,7 @@ def test_declined_confirmation_is_a_refusal_and_runs_nothing(ccops, tmp_path, cl
 
 def test_ctrl_c_at_the_confirmation_is_an_interrupt_not_a_refusal(ccops, tmp_path, closed_ports):
     inventory = loopback_inventory(tmp_path / "inv", closed_ports[:2])
-    code, _, err = _with_terminal(["patch", "-i", str(inventory), "--change-id", "CHG-1"], ccops.home,
-                                  until="[y/N]")
+    code, _, err = _with_terminal(["patch", "-i", str(inventory), "--change-id", "CHG-1"], ccops.home, until="[y/N]")
     assert code == EXIT_INTERRUPTED, err
     assert json.loads(ccops("runs", "list", "--output", "json").stdout) == []
 
@@ -170,9 +180,14 @@ def test_interrupted_mid_batch(ccops, tmp_path):
     silent = SilentListener()
     try:
         inventory = loopback_inventory(tmp_path / "inv", [silent.port])
-        proc = subprocess.Popen([str(BIN / "ccops"), "inspect", "-i", str(inventory), "--output", "json"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                                env=ccops_env(ccops.home))
+        proc = subprocess.Popen(
+            [str(BIN / "ccops"), "inspect", "-i", str(inventory), "--output", "json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=ccops_env(ccops.home),
+        )
         # marker: ssh from inside the batch has connected and waits for a banner that never comes
         assert silent.connected.wait(120), "the run never reached the host"
         proc.send_signal(signal.SIGINT)

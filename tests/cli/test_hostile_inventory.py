@@ -51,45 +51,51 @@ def _sub(old: str, new: str) -> str:
 
 # name -> site file text; MARK is replaced by a file that must never come to exist
 REFUSED = {
-    "secret env name closes the lookup": _sub("{env: CCOPS_HOSTILE_BECOME}",
-                                              f"{{env: \"X') ~ {PIPE} ~ ('\"}}"),
-    "secret env name with a command": _sub("{env: CCOPS_HOSTILE_BECOME}", "{env: \"$(touch MARK)\"}"),
+    "secret env name closes the lookup": _sub("{env: CCOPS_HOSTILE_BECOME}", f"{{env: \"X') ~ {PIPE} ~ ('\"}}"),
+    "secret env name with a command": _sub("{env: CCOPS_HOSTILE_BECOME}", '{env: "$(touch MARK)"}'),
     "become password with a #jinja2 header": _sub(
-        "vars: {}", "vars: {ansible_become_password: \"#jinja2:variable_start_string:'[[', "
-                    "variable_end_string:']]'\\n[[ lookup('pipe','touch MARK') ]]\"}"),
+        "vars: {}",
+        "vars: {ansible_become_password: \"#jinja2:variable_start_string:'[[', "
+        "variable_end_string:']]'\\n[[ lookup('pipe','touch MARK') ]]\"}",
+    ),
     "ssh arguments with a ProxyCommand": _sub(
-        "vars: {}", "vars: {ansible_ssh_common_args: \"-o 'ProxyCommand=touch MARK'\"}"),
+        "vars: {}", "vars: {ansible_ssh_common_args: \"-o 'ProxyCommand=touch MARK'\"}"
+    ),
     "connection local runs on the jump host": _sub("vars: {}", "vars: {ansible_connection: local}"),
     "plain become password in vars": _sub("vars: {}", "vars: {ansible_become_password: hunter2}"),
     "shadowing what ccops computes": _sub("vars: {}", "vars: {ccops_lifecycle: active}"),
     "Ansible magic variable": _sub("vars: {}", "vars: {hostvars: {}}"),
-    "template in a value": _sub("vars: {}", f"vars: {{note: \"{{{{ {PIPE} }}}}\"}}"),
-    "statement in a value": _sub("vars: {}", "vars: {note: \"{% set x = 1 %}\"}"),
+    "template in a value": _sub("vars: {}", f'vars: {{note: "{{{{ {PIPE} }}}}"}}'),
+    "statement in a value": _sub("vars: {}", 'vars: {note: "{% set x = 1 %}"}'),
     "#jinja2 header in a value": _sub("vars: {}", "vars: {note: \"#jinja2:block_start_string:'<%'\\n<% x %>\"}"),
-    "template in a site var": BASE + f"vars: {{backup_paths: [\"{{{{ {PIPE} }}}}\"]}}\n",
-    "python object tag": _sub("vars: {}", "vars: {note: !!python/object/apply:os.system [\"touch MARK\"]}"),
+    "template in a site var": BASE + f'vars: {{backup_paths: ["{{{{ {PIPE} }}}}"]}}\n',
+    "python object tag": _sub("vars: {}", 'vars: {note: !!python/object/apply:os.system ["touch MARK"]}'),
     "binary value": _sub("vars: {}", "vars: {note: !!binary aGVsbG8=}"),
     "set value": _sub("vars: {}", "vars: {note: !!set {a, b}}"),
     "unquoted date": _sub("vars: {}", "vars: {installed: 2026-01-01}"),
-    "host name with a trailing newline": _sub("hosts: tst-a0[1:2]", "hosts: \"tst-a01\\n\""),
-    "host name with a command": _sub("hosts: tst-a0[1:2]", "hosts: \"tst-$(touch MARK)\""),
-    "user with ssh options": _sub("user: ccops", "user: \"ccops -oProxyCommand=touch MARK\""),
+    "host name with a trailing newline": _sub("hosts: tst-a0[1:2]", 'hosts: "tst-a01\\n"'),
+    "host name with a command": _sub("hosts: tst-a0[1:2]", 'hosts: "tst-$(touch MARK)"'),
+    "user with ssh options": _sub("user: ccops", 'user: "ccops -oProxyCommand=touch MARK"'),
     "key file with a quote": _sub("user: ccops", "user: ccops\n    key_file: '/tmp/k\" -oProxyCommand=\"touch MARK'"),
     "negative port": _sub("type: ssh", "type: ssh\n    port: -5"),
     "huge port": _sub("type: ssh", "type: ssh\n    port: 99999999999999999999"),
     "not-a-number gate": _sub("max_fail_percentage: 0", "max_fail_percentage: .nan"),
     "infinite gate": _sub("max_fail_percentage: 0", "max_fail_percentage: .inf"),
     "gate over 100": _sub("max_fail_percentage: 0", "max_fail_percentage: 250"),
-    "address with a command": _sub("addresses: 127.0.0.9", "addresses: \"127.0.0.9; touch MARK\""),
+    "address with a command": _sub("addresses: 127.0.0.9", 'addresses: "127.0.0.9; touch MARK"'),
     "busy check url to a local file": _sub(
-        "  backup_target:", "  busy_check: {url: \"file:///etc/shadow\"}\n  backup_target:"),
+        "  backup_target:", '  busy_check: {url: "file:///etc/shadow"}\n  backup_target:'
+    ),
     "backup target with ..": _sub("path: /var/tmp/ccops-hostile-backups", "path: /var/tmp/../../etc"),
     "backup target relative": _sub("path: /var/tmp/ccops-hostile-backups", "path: etc"),
-    "unknown key in a site service": _sub("{host: localhost,", "{host: localhost, exec: \"touch MARK\","),
+    "unknown key in a site service": _sub("{host: localhost,", '{host: localhost, exec: "touch MARK",'),
     "merge key": _sub("vars: {}", "vars: {<<: {a: 1}}"),
-    "alias bomb": "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+    "alias bomb": "a: &a [x,x,x,x,x,x,x,x,x]\n"
+    + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
-        f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n" for i in range(8)),
+        f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n"
+        for i in range(8)
+    ),
     "30,000 nested brackets": "site: " + "[" * 30000 + "\n",
     "30,000 nested mappings": "site: " + "{a: " * 30000 + "\n",
     "not UTF-8": "site: {code: \xff}\n",
@@ -97,13 +103,13 @@ REFUSED = {
 # accepted, because the value is legitimate data; it must still stay data
 ACCEPTED = {
     # a legal (if odd) file name: it reaches Ansible only as data beside a constant template
-    "secret file path closes the lookup": _sub("{env: CCOPS_HOSTILE_BECOME}",
-                                               f"{{file: \"/x') ~ {PIPE} ~ ('\"}}"),
+    "secret file path closes the lookup": _sub("{env: CCOPS_HOSTILE_BECOME}", f"{{file: \"/x') ~ {PIPE} ~ ('\"}}"),
     "known_hosts path with ssh options in it": _sub(
-        "user: ccops", "user: ccops\n    known_hosts: \"/tmp/kh -o 'ProxyCommand=touch MARK'\""),
+        "user: ccops", "user: ccops\n    known_hosts: \"/tmp/kh -o 'ProxyCommand=touch MARK'\""
+    ),
     "known_hosts path with a space": _sub("user: ccops", "user: ccops\n    known_hosts: /tmp/my known hosts"),
-    "shell text in a plain value": _sub("vars: {}", "vars: {note: \"$(touch MARK); `touch MARK`\"}"),
-    "health command that would be a shell line": _sub("vars: {}", "vars: {patch_health_commands: [[\"touch MARK\"]]}"),
+    "shell text in a plain value": _sub("vars: {}", 'vars: {note: "$(touch MARK); `touch MARK`"}'),
+    "health command that would be a shell line": _sub("vars: {}", 'vars: {patch_health_commands: [["touch MARK"]]}'),
 }
 
 
@@ -196,8 +202,9 @@ def test_stock_ansible_inventory_fails_on_a_broken_inventory(tmp_path):
 
 def test_the_secret_template_is_constant_whatever_the_reference_holds(ccops, tmp_path):
     """The only text Ansible templates is ccops's own; the reference travels beside it as data."""
-    inv = _inventory(tmp_path, BASE.replace("{env: CCOPS_HOSTILE_BECOME}", "{file: \"/tmp/it's here\"}"),
-                     tmp_path / "PWNED")
+    inv = _inventory(
+        tmp_path, BASE.replace("{env: CCOPS_HOSTILE_BECOME}", '{file: "/tmp/it\'s here"}'), tmp_path / "PWNED"
+    )
     shown = run_ccops(ccops.home, "inventory", "show", "tst-a01", "-i", str(inv), "--output", "json", check=True)
     hostvars = json.loads(shown.stdout)["vars"]
     template = "{{ lookup('ansible.builtin.file', ccops_secret_become_password_file) }}"

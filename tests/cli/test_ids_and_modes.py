@@ -43,8 +43,10 @@ def test_empty_and_pattern_ids_are_refused_by_show_and_resume(ccops, history, te
 
 def test_a_short_or_shared_prefix_lists_the_candidates(ccops, history):
     line = one_line_error(ccops("runs", "show", "2026"))
-    assert line == ("ccops: '2026' matches 4 runs: 20260302T000000Z-cc22dd, 20260301T101502Z-aa11bb, "
-                    "20260301T101501Z-aa11bb, 20260301T101500Z-aa11bb; give more of the id")
+    assert line == (
+        "ccops: '2026' matches 4 runs: 20260302T000000Z-cc22dd, 20260301T101502Z-aa11bb, "
+        "20260301T101501Z-aa11bb, 20260301T101500Z-aa11bb; give more of the id"
+    )
     assert "matches 3 runs" in one_line_error(ccops("resume", "20260301", "--yes"))
     shown = ccops("runs", "show", "20260302")
     assert shown.returncode == 0 and shown.stdout.startswith("run 20260302T000000Z-cc22dd: patch interrupted")
@@ -84,16 +86,24 @@ def test_a_locked_store_is_waited_for_then_one_line(ccops, history):
         began = time.monotonic()
         line = one_line_error(ccops("runs", "list", env=env))
         assert time.monotonic() - began >= 1
-    assert line == f"{ccops.home / 'ccops.db'}: another ccops holds the store; waited 1 s; try again when it " \
-                   "has finished (CCOPS_STORE_TIMEOUT sets the wait)"
+    assert (
+        line == f"{ccops.home / 'ccops.db'}: another ccops holds the store; waited 1 s; try again when it "
+        "has finished (CCOPS_STORE_TIMEOUT sets the wait)"
+    )
 
 
 def test_host_results_of_a_run_survive_a_store_locked_while_it_ran(ccops, tmp_path):
     inventory = write_inventory(tmp_path / "inv", {"tst.yml": site_text(count=2, address="127.0.0.9")})
     Store(ccops.home / "ccops.db")
     env = {**ccops_env(ccops.home), "CCOPS_STORE_TIMEOUT": "1"}
-    run = subprocess.Popen([str(BIN / "ccops"), "inspect", "-i", str(inventory), "--limit", "tst-t01"],
-                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        [str(BIN / "ccops"), "inspect", "-i", str(inventory), "--limit", "tst-t01"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     runs = ccops.home / "runs"
     deadline = time.monotonic() + 60
     while not (runs.is_dir() and any(runs.iterdir())):  # marker: the run is recorded and its batch starts
@@ -113,14 +123,22 @@ def test_state_is_private_under_umask_000(ccops, tmp_path):
     inventory = write_inventory(tmp_path / "inv", {"tst.yml": site_text(count=2, address="127.0.0.9")})
     ccops.home.mkdir(mode=0o777)
     ccops.home.chmod(0o777)  # a looser folder from before is tightened
-    result = subprocess.run([str(BIN / "ccops"), "inspect", "-i", str(inventory), "--limit", "tst-t01"],
-                            cwd=ROOT, env=ccops_env(ccops.home), capture_output=True, text=True, timeout=300,
-                            umask=0, check=False)
+    result = subprocess.run(
+        [str(BIN / "ccops"), "inspect", "-i", str(inventory), "--limit", "tst-t01"],
+        cwd=ROOT,
+        env=ccops_env(ccops.home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        umask=0,
+        check=False,
+    )
     assert result.returncode == 2, result.stderr  # unreachable, and the run is recorded
     paths = [ccops.home, *ccops.home.rglob("*")]
     assert len(paths) > 10 and any(p.name == "ccops.db" for p in paths)
-    loose = [f"{stat.S_IMODE(p.lstat().st_mode):o} {p}" for p in paths
-             if not p.is_symlink() and p.lstat().st_mode & 0o077]
+    loose = [
+        f"{stat.S_IMODE(p.lstat().st_mode):o} {p}" for p in paths if not p.is_symlink() and p.lstat().st_mode & 0o077
+    ]
     assert loose == []
 
 

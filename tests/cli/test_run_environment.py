@@ -13,8 +13,13 @@ from tests.conftest import ccops_env, run_ccops, site_text, write_inventory
 
 def test_unrelated_secrets_stay_out_and_host_key_checking_stays_on(ccops, tmp_path):
     inventory = write_inventory(tmp_path / "inv", {"tst.yml": site_text("tst", 1, "127.0.0.9")})
-    env = {**ccops_env(ccops.home), "MY_API_KEY": "api-key-canary-7731", "DB_PWD": "db-canary-5519",
-           "ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_SSH_ARGS": "-o StrictHostKeyChecking=no"}
+    env = {
+        **ccops_env(ccops.home),
+        "MY_API_KEY": "api-key-canary-7731",
+        "DB_PWD": "db-canary-5519",
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_SSH_ARGS": "-o StrictHostKeyChecking=no",
+    }
     result = run_ccops(ccops.home, "inspect", "-i", str(inventory), "--output", "json", env=env)
     assert result.returncode == 2, result.stderr  # unreachable, as expected
     commands = list((ccops.home / "runs").glob("*/artifacts/*/command"))

@@ -46,15 +46,22 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "win-seat-01.cc.test")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("win-seat-01.cc.test")]), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("win-seat-01.cc.test")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 
@@ -87,15 +94,12 @@ def listener(tmp_path):
 
 
 def _inspect(ccops, tmp_path: Path, port: int, validation: str) -> dict:
-    inv = write_inventory(tmp_path / f"inv-{validation}",
-                          {"win.yml": SITE.format(port=port, validation=validation)})
-    shown = json.loads(ccops("inventory", "show", "win-seat-01", "-i", str(inv), "--output", "json",
-                             check=True).stdout)
+    inv = write_inventory(tmp_path / f"inv-{validation}", {"win.yml": SITE.format(port=port, validation=validation)})
+    shown = json.loads(ccops("inventory", "show", "win-seat-01", "-i", str(inv), "--output", "json", check=True).stdout)
     # the settings Ansible receives for this host
     assert shown["vars"]["ansible_winrm_server_cert_validation"] == validation
     assert shown["vars"]["ansible_winrm_scheme"] == "https"
-    env = {**ccops_env(ccops.home),
-           "CCOPS_TEST_WINRM_PASSWORD": "canary-password-not-real"}
+    env = {**ccops_env(ccops.home), "CCOPS_TEST_WINRM_PASSWORD": "canary-password-not-real"}
     result = run_ccops(ccops.home, "inspect", "-i", str(inv), "--output", "json", env=env, timeout=300)
     assert result.returncode == 2, result.stderr[-2000:]
     (host,) = json.loads(result.stdout)["hosts"]

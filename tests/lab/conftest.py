@@ -25,8 +25,14 @@ def lab_home(tmp_path_factory):
 
 def pexec(host: str, *argv: str, check: bool = True, stdin: str | None = None) -> str:
     """Run a command inside a lab host, as its console would (not through ccops)."""
-    proc = subprocess.run(["podman", "exec", *(["-i"] if stdin else []), f"ccops-lab-{host}", *argv],
-                          input=stdin, capture_output=True, text=True, check=False, timeout=600)
+    proc = subprocess.run(
+        ["podman", "exec", *(["-i"] if stdin else []), f"ccops-lab-{host}", *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"{host}: {' '.join(argv)} exited {proc.returncode}: {proc.stderr or proc.stdout}")
     return proc.stdout
@@ -34,8 +40,11 @@ def pexec(host: str, *argv: str, check: bool = True, stdin: str | None = None) -
 
 def versions(host: str) -> dict[str, str]:
     out = pexec(host, "dpkg-query", "-W", "-f", "${Package}=${Version}=${db:Status-Abbrev}\n")
-    return {name: version for name, version, status in (line.split("=") for line in out.splitlines())
-            if status.startswith("ii")}
+    return {
+        name: version
+        for name, version, status in (line.split("=") for line in out.splitlines())
+        if status.startswith("ii")
+    }
 
 
 def reboot(host: str, timeout: float = 120) -> None:

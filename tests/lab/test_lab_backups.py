@@ -31,6 +31,8 @@ def fleet(lab_home):
     STATE["original"] = versions(HOST)
     STATE["machine_id"] = pexec(HOST, "cat", "/etc/machine-id").strip()
     yield lab_home
+    # the next modules expect fresh, unpatched hosts (pending security updates): give them new ones
+    run_ccops(lab_home, "lab", "down", timeout=600)
     run_ccops(lab_home, "lab", "up", "--hosts", "3", timeout=1800)
 
 
@@ -44,15 +46,28 @@ def _rollback(home: Path, backup_id: str) -> subprocess.CompletedProcess:
 
 
 def test_a_patch_records_what_changed_from_its_backups(fleet):
-    result = run_ccops(fleet, "patch", "--yes", "--change-id", "CHG-BK1", "--limit", HOST, "--reboot", "never",
-                       "--output", "json", timeout=1800)
+    result = run_ccops(
+        fleet,
+        "patch",
+        "--yes",
+        "--change-id",
+        "CHG-BK1",
+        "--limit",
+        HOST,
+        "--reboot",
+        "never",
+        "--output",
+        "json",
+        timeout=1800,
+    )
     data = json.loads(result.stdout)
     assert result.returncode == 0 and data["status"] == "succeeded", result.stderr[-3000:]
     patched = versions(HOST)
     original = STATE["original"]
     changed = data["reports"][HOST]["packages_changed"]
-    assert changed["changed"] == {n: f"{original[n]} -> {v}" for n, v in patched.items()
-                                  if n in original and original[n] != v}
+    assert changed["changed"] == {
+        n: f"{original[n]} -> {v}" for n, v in patched.items() if n in original and original[n] != v
+    }
     assert changed["added"] == {n: v for n, v in patched.items() if n not in original}
     assert changed["removed"] == {n: v for n, v in original.items() if n not in patched}
     assert changed["changed"]  # the fresh host had pending updates
@@ -90,8 +105,12 @@ def test_backups_are_private(fleet):
 
 
 def _as_probe(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([shutil.which("runuser") or "/sbin/runuser", "-u", PROBE_USER, "--", *argv],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [shutil.which("runuser") or "/sbin/runuser", "-u", PROBE_USER, "--", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_exact_hosts_and_ids_only(fleet):
@@ -146,12 +165,33 @@ def test_another_machines_backup_is_refused(fleet):
 
 
 def test_a_resumed_patch_records_everything_the_interrupted_one_changed(fleet):
-    proc = subprocess.Popen([str(BIN / "ccops"), "patch", "--yes", "--change-id", "CHG-BK2", "--limit", HOST,
-                             "--reboot", "never", "--output", "json"], cwd=ROOT, env=ccops_env(fleet),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            str(BIN / "ccops"),
+            "patch",
+            "--yes",
+            "--change-id",
+            "CHG-BK2",
+            "--limit",
+            HOST,
+            "--reboot",
+            "never",
+            "--output",
+            "json",
+        ],
+        cwd=ROOT,
+        env=ccops_env(fleet),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
-    while subprocess.run(["podman", "exec", f"ccops-lab-{HOST}", "test", "-e",
-                          "/var/lib/ccops/patch-in-progress.json"], check=False).returncode != 0:
+    while (
+        subprocess.run(
+            ["podman", "exec", f"ccops-lab-{HOST}", "test", "-e", "/var/lib/ccops/patch-in-progress.json"], check=False
+        ).returncode
+        != 0
+    ):
         assert time.monotonic() < deadline and proc.poll() is None, "the patch never marked the host"
         time.sleep(0.5)
     _kill_tree(proc.pid)  # the controller is lost after the before-backup, before or during the install
@@ -163,6 +203,7 @@ def test_a_resumed_patch_records_everything_the_interrupted_one_changed(fleet):
     assert result.returncode == 0 and data["status"] == "succeeded", result.stderr[-3000:]
     original, patched = STATE["original"], versions(HOST)
     changed = data["reports"][HOST]["packages_changed"]
-    assert changed["changed"] == {n: f"{original[n]} -> {v}" for n, v in patched.items()
-                                  if n in original and original[n] != v}
+    assert changed["changed"] == {
+        n: f"{original[n]} -> {v}" for n, v in patched.items() if n in original and original[n] != v
+    }
     assert changed["changed"] and changed["added"] == {n: v for n, v in patched.items() if n not in original}

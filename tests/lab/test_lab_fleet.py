@@ -33,8 +33,12 @@ TimeoutStartSec=infinity
 
 
 def _container_id(host: str) -> str:
-    return subprocess.run(["podman", "container", "inspect", "--format", "{{.Id}}", f"ccops-lab-{host}"],
-                          capture_output=True, text=True, check=False).stdout.strip()
+    return subprocess.run(
+        ["podman", "container", "inspect", "--format", "{{.Id}}", f"ccops-lab-{host}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
 
 
 def _inventory_hosts(home) -> list[str]:
@@ -44,10 +48,27 @@ def _inventory_hosts(home) -> list[str]:
 
 def _ssh_login(home, port: int) -> subprocess.CompletedProcess:
     lab = home / "lab"
-    return subprocess.run(["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-                           "-o", f"UserKnownHostsFile={lab / 'known_hosts'}", "-i", str(lab / "id_ed25519"),
-                           "-p", str(port), "ccops@127.0.0.1", "true"],
-                          capture_output=True, text=True, check=False, timeout=60)
+    return subprocess.run(
+        [
+            "ssh",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            f"UserKnownHostsFile={lab / 'known_hosts'}",
+            "-i",
+            str(lab / "id_ed25519"),
+            "-p",
+            str(port),
+            "ccops@127.0.0.1",
+            "true",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 def _wait_stalled(host: str, timeout: float = 60) -> None:
@@ -66,8 +87,13 @@ def stalled_host(lab_home):
     # thawed, so the card does not undo the stall at boot; the host is recreated anyway
     pexec(STALLED, "ccops-restore-card", "thaw")
     pexec(STALLED, "tee", "/etc/systemd/system/ccops-lab-stall.service", stdin=STALL_UNIT)
-    pexec(STALLED, "ln", "-sf", "/etc/systemd/system/ccops-lab-stall.service",
-          "/etc/systemd/system/sysinit.target.wants/ccops-lab-stall.service")
+    pexec(
+        STALLED,
+        "ln",
+        "-sf",
+        "/etc/systemd/system/ccops-lab-stall.service",
+        "/etc/systemd/system/sysinit.target.wants/ccops-lab-stall.service",
+    )
     subprocess.run(["podman", "restart", "-t", "5", f"ccops-lab-{STALLED}"], capture_output=True, check=True)
     _wait_stalled(STALLED)
     yield lab_home

@@ -13,8 +13,12 @@ WINRM_SECRET = "winrm-Secret-never-in-records-4711"
 
 
 def _container_ids() -> list[str]:
-    out = subprocess.run(["podman", "ps", "-q", "--no-trunc", "--filter", "label=ccops.lab=1"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["podman", "ps", "-q", "--no-trunc", "--filter", "label=ccops.lab=1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return sorted(out.split())
 
 
@@ -28,8 +32,14 @@ def test_lab_up_twice_leaves_one_fleet(lab_home):
 
 
 def test_stock_ansible_reads_the_lab_inventory(lab_home):
-    result = subprocess.run([str(BIN / "ansible-inventory"), "-i", "inventory/lab", "--list"], cwd=ROOT,
-                            capture_output=True, text=True, check=True, env=ccops_env(lab_home))
+    result = subprocess.run(
+        [str(BIN / "ansible-inventory"), "-i", "inventory/lab", "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=ccops_env(lab_home),
+    )
     doc = json.loads(result.stdout)
     assert set(LAB) <= set(doc["_meta"]["hostvars"])
     assert sorted(doc["state_planned"]["hosts"]) == ["lab-w22-01", "lab-win11-01", "lab-win11-02"]
@@ -56,7 +66,8 @@ def test_inspect_collects_a_real_asset_record_per_variant(inspected):
         assert report["updates"]["pending"] > 0 and report["updates"]["security"] > 0
         assert any(d["mount"] == "/" and d["size_mb"] > 0 for d in report["disks"])
         assert {"name": "ssh.service", "state": "running"}.items() <= next(
-            s for s in report["services"] if s["name"] == "ssh.service").items()
+            s for s in report["services"] if s["name"] == "ssh.service"
+        ).items()
         assert report["uptime_seconds"] >= 0 and report["hardware"]["memory_mb"] > 0
 
 
@@ -69,8 +80,7 @@ def test_host_show_tells_an_operator_about_a_seat(inspected, lab_home):
 
 
 def test_every_run_leaves_a_record(inspected, lab_home):
-    record = json.loads(run_ccops(lab_home, "runs", "show", inspected["run_id"], "--output", "json",
-                                  check=True).stdout)
+    record = json.loads(run_ccops(lab_home, "runs", "show", inspected["run_id"], "--output", "json", check=True).stdout)
     assert record["verb"] == "inspect" and record["status"] == "succeeded" and record["exit_code"] == 0
     assert record["change_id"] == "CHG-1001" and record["operator"]
     assert len(record["inventory_sha256"]) == 64 and record["git_commit"]
@@ -86,8 +96,11 @@ def test_no_secret_lands_in_artifacts_or_records(inspected, lab_home):
     for path in lab_home.rglob("*"):
         if path.is_file() and path.name != "become_password":
             data = path.read_bytes()
-            leaks += [f"{path}: {name}" for name, secret in (("become", become_password), ("winrm", WINRM_SECRET))
-                      if secret.encode() in data]
+            leaks += [
+                f"{path}: {name}"
+                for name, secret in (("become", become_password), ("winrm", WINRM_SECRET))
+                if secret.encode() in data
+            ]
     assert leaks == []
     command = next((lab_home / "runs" / inspected["run_id"]).rglob("command"))
     env = json.loads(command.read_text())["env"]

@@ -68,9 +68,26 @@ def test_a_patch_without_restore_card_rebaseline_is_gone_after_a_reboot(fleet):
 
 def test_killing_the_controller_leaves_no_unbacked_patch_and_no_lock(fleet):
     env = {**ccops_env(fleet), "CCOPS_OPERATOR": "night-shift"}
-    proc = subprocess.Popen([str(BIN / "ccops"), "patch", "--yes", "--change-id", "CHG-KILL", "--limit", "lab-deb12-*",
-                             "--batch-size", "1", "--output", "json"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            str(BIN / "ccops"),
+            "patch",
+            "--yes",
+            "--change-id",
+            "CHG-KILL",
+            "--limit",
+            "lab-deb12-*",
+            "--batch-size",
+            "1",
+            "--output",
+            "json",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     target = Path(fleet) / "lab" / "backups" / "lab-deb12-01"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not list(target.glob("*-before-*/manifest.json")):
@@ -190,14 +207,33 @@ def test_an_inventory_edited_mid_run_stops_it_before_the_next_batch(fleet):
     original = site.read_text()
     runs = fleet / "runs"
     before = {p.name for p in runs.iterdir()} if runs.is_dir() else set()
-    proc = subprocess.Popen([str(BIN / "ccops"), "patch", "--yes", "--output", "json", "--change-id", "CHG-2003",
-                             "--batch-size", "1", "--limit", "lab-deb12-0*"], cwd=ROOT, env=ccops_env(fleet),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            str(BIN / "ccops"),
+            "patch",
+            "--yes",
+            "--output",
+            "json",
+            "--change-id",
+            "CHG-2003",
+            "--batch-size",
+            "1",
+            "--limit",
+            "lab-deb12-0*",
+        ],
+        cwd=ROOT,
+        env=ccops_env(fleet),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 300
         # the marker: the canary batch's Ansible has started (its artifacts folder exists)
-        while not any(p.name not in before and (p / "artifacts" / "w1-b1-a1").exists()
-                      for p in (runs.iterdir() if runs.is_dir() else [])):
+        while not any(
+            p.name not in before and (p / "artifacts" / "w1-b1-a1").exists()
+            for p in (runs.iterdir() if runs.is_dir() else [])
+        ):
             assert proc.poll() is None and time.monotonic() < deadline, "the canary batch never started"
             time.sleep(0.2)
         site.write_text(original + "# edited while the run was going\n")
@@ -227,7 +263,6 @@ def test_a_busy_seat_is_left_alone_with_its_reason(fleet):
 def test_rollback_on_demand_returns_a_host_to_a_chosen_backup(fleet):
     host = "lab-deb11-02"
     before = next(b for b in backups(fleet, host) if b["phase"] == "before" and b["run_id"] == STATE["halted"])
-    result = run_ccops(fleet, "rollback", host, "--to", before["id"], "--yes", "--change-id", "CHG-2004",
-                       timeout=1200)
+    result = run_ccops(fleet, "rollback", host, "--to", before["id"], "--yes", "--change-id", "CHG-2004", timeout=1200)
     assert result.returncode == 0, result.stdout + result.stderr
     assert versions(host) == ORIGINAL[host]

@@ -23,8 +23,19 @@ HOST = "lab-deb12-01"
 @pytest.fixture(scope="module")
 def fleet(lab_home):
     # a port of its own gives a fresh, unpatched host whatever earlier modules did to the fleet
-    run_ccops(lab_home, "lab", "up", "--hosts", "1", "--variants", "debian12", "--base-port", "22230",
-              check=True, timeout=1800)
+    run_ccops(
+        lab_home,
+        "lab",
+        "up",
+        "--hosts",
+        "1",
+        "--variants",
+        "debian12",
+        "--base-port",
+        "22230",
+        check=True,
+        timeout=1800,
+    )
     yield lab_home
     run_ccops(lab_home, "lab", "up", "--hosts", "3", timeout=1800)
 
@@ -79,13 +90,24 @@ def started():
 
 def test_resume_after_kill_9_waits_for_the_orphaned_ansible_and_runs_one_per_host(fleet, started):
     before = versions(HOST)
-    proc = subprocess.Popen([str(BIN / "ccops"), "patch", "--yes", "--change-id", "CHG-RUNS-KILL", "--limit", HOST,
-                             "--output", "json"], cwd=ROOT, env=ccops_env(fleet), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(BIN / "ccops"), "patch", "--yes", "--change-id", "CHG-RUNS-KILL", "--limit", HOST, "--output", "json"],
+        cwd=ROOT,
+        env=ccops_env(fleet),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     started.append(proc)
-    run_id = _wait("the run record", lambda: [r["id"] for r in json.loads(
-        run_ccops(fleet, "runs", "list", "-o", "json", check=True).stdout) if r["change_id"] == "CHG-RUNS-KILL"],
-        every=1)[0]
+    run_id = _wait(
+        "the run record",
+        lambda: [
+            r["id"]
+            for r in json.loads(run_ccops(fleet, "runs", "list", "-o", "json", check=True).stdout)
+            if r["change_id"] == "CHG-RUNS-KILL"
+        ],
+        every=1,
+    )[0]
     run_dir = Path(fleet) / "runs" / run_id
     first = run_dir / "artifacts" / "w1-b1-a1"
     _wait("the install task", lambda: _task_started(first, "Install the selected updates"), every=0.5)
@@ -102,8 +124,14 @@ def test_resume_after_kill_9_waits_for_the_orphaned_ansible_and_runs_one_per_hos
     assert orphan.state() == "alive"
     assert json.loads(run_ccops(fleet, "runs", "show", run_id, "-o", "json", check=True).stdout)["status"] == "running"
 
-    resume = subprocess.Popen([str(BIN / "ccops"), "resume", run_id, "--yes", "--output", "json"], cwd=ROOT,
-                              env=ccops_env(fleet), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    resume = subprocess.Popen(
+        [str(BIN / "ccops"), "resume", run_id, "--yes", "--output", "json"],
+        cwd=ROOT,
+        env=ccops_env(fleet),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     started.append(resume)
     second = run_dir / "artifacts" / "w1-b1-a2"
     orphan_gone = second_started = None

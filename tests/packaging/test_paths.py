@@ -13,15 +13,22 @@ import sys
 
 from tests.conftest import ROOT
 
-PROBE = ("import json, ccops.paths as p; print(json.dumps({'root': str(p.project_root()), "
-         "'installed': p.runs_installed(), 'inventory': str(p.default_inventory())}))")
+PROBE = (
+    "import json, ccops.paths as p; print(json.dumps({'root': str(p.project_root()), "
+    "'installed': p.runs_installed(), 'inventory': str(p.default_inventory())}))"
+)
 
 
 def _probe(tmp_path, **env: str) -> dict:
     clean = {k: v for k, v in os.environ.items() if k not in ("CCOPS_PROJECT", "CCOPS_INVENTORY")}
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=tmp_path, capture_output=True, text=True, check=True,
-                            env={**clean, "PYTHONPATH": str(ROOT / "src"), "CCOPS_HOME": str(tmp_path / "home"),
-                                 **env})
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**clean, "PYTHONPATH": str(ROOT / "src"), "CCOPS_HOME": str(tmp_path / "home"), **env},
+    )
     return json.loads(result.stdout)
 
 

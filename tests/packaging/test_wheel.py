@@ -25,12 +25,14 @@ pytestmark = pytest.mark.slow
 CHECKOUT_ENV = ("PYTHONPATH", "CCOPS_PROJECT", "CCOPS_INVENTORY", "VIRTUAL_ENV", "ANSIBLE_CONFIG")
 
 
-def _run(argv: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600,
-         check: bool = True) -> subprocess.CompletedProcess:
+def _run(
+    argv: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600, check: bool = True
+) -> subprocess.CompletedProcess:
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(argv)} exited {proc.returncode}:\n"
-                             f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"{' '.join(argv)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 
@@ -65,14 +67,24 @@ def installed(wheel, tmp_path_factory) -> dict:
     # the test's own venv (with its editable ccops) stays off PATH: only the new venv's tools run
     env["PATH"] = os.pathsep.join([str(venv / "bin"), "/usr/local/bin", "/usr/bin", "/bin"])
     env["CCOPS_HOME"] = str(work / "ccops-home")
-    site = Path(_run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                     cwd=work, env=env).stdout.strip())
+    site = Path(
+        _run(
+            [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            cwd=work,
+            env=env,
+        ).stdout.strip()
+    )
     return {"venv": venv, "work": work, "env": env, "home": work / "ccops-home", "package": site / "ccops"}
 
 
 def _ccops(installed: dict, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return _run([str(installed["venv"] / "bin" / "ccops"), *args], cwd=installed["work"], env=installed["env"],
-                timeout=timeout, check=False)
+    return _run(
+        [str(installed["venv"] / "bin" / "ccops"), *args],
+        cwd=installed["work"],
+        env=installed["env"],
+        timeout=timeout,
+        check=False,
+    )
 
 
 def _tree_listing(package: Path) -> dict[str, int]:
@@ -101,10 +113,15 @@ def test_wheel_ships_the_ansible_tree_from_the_top_level_folders(wheel):
 
 
 def test_installed_ccops_runs_from_its_own_venv_not_a_checkout(installed):
-    probe = ("import json, ccops, ccops.paths as p, ccops.run as r; print(json.dumps({'module': ccops.__file__, "
-             "'root': str(p.project_root()), 'inventory': str(p.default_inventory()), 'commit': r.git_commit()}))")
-    found = json.loads(_run([str(installed["venv"] / "bin" / "python"), "-c", probe], cwd=installed["work"],
-                            env=installed["env"]).stdout)
+    probe = (
+        "import json, ccops, ccops.paths as p, ccops.run as r; print(json.dumps({'module': ccops.__file__, "
+        "'root': str(p.project_root()), 'inventory': str(p.default_inventory()), 'commit': r.git_commit()}))"
+    )
+    found = json.loads(
+        _run(
+            [str(installed["venv"] / "bin" / "python"), "-c", probe], cwd=installed["work"], env=installed["env"]
+        ).stdout
+    )
     assert Path(found["module"]).parent == installed["package"]
     assert Path(found["root"]) == installed["package"] / "_tree"
     assert Path(found["inventory"]) == installed["home"] / "lab" / "inventory"
@@ -125,8 +142,11 @@ def test_installed_ccops_reads_a_users_inventory_folder(installed):
 
 def test_stock_ansible_reads_an_inventory_through_the_shipped_config(installed):
     env = {**installed["env"], "ANSIBLE_CONFIG": str(installed["package"] / "_tree" / "ansible.cfg")}
-    result = _run([str(installed["venv"] / "bin" / "ansible-inventory"), "-i", str(EXAMPLE), "--list"],
-                  cwd=installed["work"], env=env)
+    result = _run(
+        [str(installed["venv"] / "bin" / "ansible-inventory"), "-i", str(EXAMPLE), "--list"],
+        cwd=installed["work"],
+        env=env,
+    )
     doc = json.loads(result.stdout)
     assert len(doc["_meta"]["hostvars"]) == 3200 and "site_shapd" in doc
 

@@ -31,15 +31,35 @@ def _backup(target, store, phase: str, stamp: str, machine: str = MACHINE, run: 
     folder.mkdir(parents=True)
     (folder / "archive.tar.gz").write_bytes(f"archive {ident}".encode())
     digest = hashlib.sha256((folder / "archive.tar.gz").read_bytes()).hexdigest()
-    manifest = {"id": ident, "host": HOST, "phase": phase, "run_id": run, "created": f"2026-03-01T{stamp}",
-                "sha256": digest, "size": 20, "paths": ["/etc/apt"], "machine_id": machine, "verified": True}
+    manifest = {
+        "id": ident,
+        "host": HOST,
+        "phase": phase,
+        "run_id": run,
+        "created": f"2026-03-01T{stamp}",
+        "sha256": digest,
+        "size": 20,
+        "paths": ["/etc/apt"],
+        "machine_id": machine,
+        "verified": True,
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return manifest
 
 
 def _record(store, run: str, **reports: dict) -> None:
-    store.start_run(run, "patch", operator="t", change_id="C", git_commit=None, inventory="i",
-                    inventory_sha256="x", selectors={}, request={}, plan=[])
+    store.start_run(
+        run,
+        "patch",
+        operator="t",
+        change_id="C",
+        git_commit=None,
+        inventory="i",
+        inventory_sha256="x",
+        selectors={},
+        request={},
+        plan=[],
+    )
     store.record_hosts(run, [{"host": HOST, "outcome": "ok", "changed": 1, "message": None, "report": reports}])
 
 
@@ -89,13 +109,16 @@ def test_another_machines_backup_is_marked(setup):
     assert marks == {old["id"]: True, new["id"]: False}
 
 
-@pytest.mark.parametrize(("wanted", "message"), [
-    ("", "the backup id is empty; choose one of: "),
-    ("   ", "the backup id is empty"),
-    ("*", "is a pattern"),
-    (RUN[:4], "is ambiguous: "),
-    ("nope", "no backup 'nope' of tst-t01"),
-])
+@pytest.mark.parametrize(
+    ("wanted", "message"),
+    [
+        ("", "the backup id is empty; choose one of: "),
+        ("   ", "the backup id is empty"),
+        ("*", "is a pattern"),
+        (RUN[:4], "is ambiguous: "),
+        ("nope", "no backup 'nope' of tst-t01"),
+    ],
+)
 def test_empty_wildcard_ambiguous_and_unknown_ids_are_refused(setup, wanted, message):
     inventory, store, target = setup
     before = _backup(target, store, "before", "010300")
@@ -107,11 +130,14 @@ def test_empty_wildcard_ambiguous_and_unknown_ids_are_refused(setup, wanted, mes
     assert find_backup(inventory, HOST, after["id"][:-2])["id"] == after["id"]  # a unique prefix
 
 
-@pytest.mark.parametrize(("host", "message"), [
-    ("tst-t0*", "is a pattern; name one host exactly (matches: tst-t01, tst-t02, tst-t03, tst-t04)"),
-    ("tst-t0", "no host 'tst-t0' in the inventory"),
-    ("", "HOST is empty"),
-])
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ("tst-t0*", "is a pattern; name one host exactly (matches: tst-t01, tst-t02, tst-t03, tst-t04)"),
+        ("tst-t0", "no host 'tst-t0' in the inventory"),
+        ("", "HOST is empty"),
+    ],
+)
 def test_host_arguments_are_exact_names(setup, host, message):
     inventory, _, _ = setup
     with pytest.raises(CcopsError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -34,8 +34,10 @@ def test_without_a_site_limit_a_failed_canary_halts_and_later_waves_get_the_defa
     canary = _wave(inventory, "canary", ["tst-t01"])
     failed = [HostOutcome("tst-t01", "failed")]
     reason = gate_reason(inventory, canary, failed, failed)
-    assert reason and reason.startswith("canary: 1 of 1 host(s) at site tst failed (100% > max_fail_percentage 0%, "
-                                        "the default for a canary; a site sets its own with rollout.")
+    assert reason and reason.startswith(
+        "canary: 1 of 1 host(s) at site tst failed (100% > max_fail_percentage 0%, "
+        "the default for a canary; a site sets its own with rollout."
+    )
     names = [f"tst-t{i:02d}" for i in range(2, 12)]  # 10 hosts: one failure is 10 %, not more than the default
     wave = _wave(inventory, "wave 1 (50%)", names)
     one = [HostOutcome(n, "failed" if n == "tst-t02" else "ok") for n in names]
@@ -53,8 +55,7 @@ def test_a_site_limit_applies_to_the_canary_too(tmp_path):
 
 def test_a_patch_with_no_limit_stops_after_its_unreachable_canary(tmp_path, ccops):
     inv = _inventory(tmp_path, count=4, address="127.0.0.9")  # nothing answers there
-    result = ccops("patch", "-i", str(inv), "--change-id", "CHG-9", "--yes", "--emergency", "-o", "json",
-                   timeout=300)
+    result = ccops("patch", "-i", str(inv), "--change-id", "CHG-9", "--yes", "--emergency", "-o", "json", timeout=300)
     data = json.loads(result.stdout)
     assert result.returncode == 3 and data["status"] == "halted", result.stderr
     assert [(h["host"], h["outcome"]) for h in data["hosts"]] == [("tst-t01", "unreachable")]
@@ -66,10 +67,20 @@ def test_hosts_a_serial_play_never_reached_are_not_run_not_ok(tmp_path):
     inv = _inventory(tmp_path, count=3, address="127.0.0.9")
     collector = EventCollector()
     hosts = ["tst-t01", "tst-t02", "tst-t03"]
-    run_batch(tmp_path / "run", EngineBatch("w1-b1-a1", "playbooks/rollback.yml", inv / "ccops.yml", hosts,
-                                            {"ccops_run_id": "test", "ccops_action": "rollback",
-                                             "ccops_confirmed": True, "ccops_backup_id": "none"}, 5),
-              collector, lambda: False, set())
+    run_batch(
+        tmp_path / "run",
+        EngineBatch(
+            "w1-b1-a1",
+            "playbooks/rollback.yml",
+            inv / "ccops.yml",
+            hosts,
+            {"ccops_run_id": "test", "ccops_action": "rollback", "ccops_confirmed": True, "ccops_backup_id": "none"},
+            5,
+        ),
+        collector,
+        lambda: False,
+        set(),
+    )
     assert (project_root() / "playbooks" / "rollback.yml").exists()
     # all three passed the validation play (Ansible's stats count them ok); two were never contacted
     assert all(h in collector.stats["ok"] for h in hosts)
@@ -84,14 +95,24 @@ def test_a_host_without_any_event_is_never_ok():
     assert [o.outcome for o in collector.outcomes(["a", "b"])] == ["not run", "not run"]
 
 
-@pytest.mark.parametrize(("change_id", "why"), [
-    ("", "is empty"), ("   ", "is empty"), ("CHG-1\nrm", "control character"), ("CHG\x1b[31m", "control character"),
-    ("CHG\u2028x", "control character"), ("x" * 129, "at most 128"), (" CHG-1", "starts or ends with spaces"),
-])
+@pytest.mark.parametrize(
+    ("change_id", "why"),
+    [
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("CHG-1\nrm", "control character"),
+        ("CHG\x1b[31m", "control character"),
+        ("CHG\u2028x", "control character"),
+        ("x" * 129, "at most 128"),
+        (" CHG-1", "starts or ends with spaces"),
+    ],
+)
 def test_change_ids_are_refused_in_one_line(ccops, tmp_path, change_id, why):
     inv = _inventory(tmp_path, count=2, address="127.0.0.9")
-    for argv in (["patch", "-i", str(inv), "--yes", "--emergency", "--change-id", change_id],
-                 ["inspect", "-i", str(inv), "--change-id", change_id]):
+    for argv in (
+        ["patch", "-i", str(inv), "--yes", "--emergency", "--change-id", change_id],
+        ["inspect", "-i", str(inv), "--change-id", change_id],
+    ):
         result = ccops(*argv)
         assert result.returncode == 64 and why in result.stderr, result.stderr  # a usage error
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -44,7 +44,8 @@ def test_a_boot_with_the_same_jobs_queued_stalls_after_the_window():
     assert watch.stalled(_starting(*jobs), 0.0) is None
     assert watch.stalled(_starting(*jobs), 39.0) is None
     assert watch.stalled(_starting(*jobs), 40.0) == (
-        "boot stalled: no progress for 40s (systemd starting, 2 job(s) queued, sshd not answering)")
+        "boot stalled: no progress for 40s (systemd starting, 2 job(s) queued, sshd not answering)"
+    )
 
 
 def test_progress_restarts_the_stall_window():
@@ -59,7 +60,7 @@ def test_the_disconnect_packet_is_a_well_formed_ssh_binary_packet():
     packet = disconnect_packet("bye")
     length, padding = struct.unpack(">IB", packet[:5])
     assert len(packet) == 4 + length and len(packet) % 8 == 0 and padding >= 4
-    payload = packet[5:4 + length - padding]
+    payload = packet[5 : 4 + length - padding]
     assert payload[0] == 1  # SSH_MSG_DISCONNECT
     assert struct.unpack(">I", payload[1:5])[0] == 11  # SSH_DISCONNECT_BY_APPLICATION
     assert payload[5:] == struct.pack(">I", 3) + b"bye" + struct.pack(">I", 0)

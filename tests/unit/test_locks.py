@@ -27,27 +27,45 @@ def _silent_host(tmp_path: Path) -> tuple[socket.socket, Path]:
     listener.listen(4)
     listener.settimeout(90)
     text = site_text(count=1, address="127.0.0.9").replace(
-        "addresses: 127.0.0.9", f"addresses: 127.0.0.9\n    port: {listener.getsockname()[1]}")
+        "addresses: 127.0.0.9", f"addresses: 127.0.0.9\n    port: {listener.getsockname()[1]}"
+    )
     return listener, write_inventory(tmp_path / "inv", {"a.yml": text})
 
 
 def _patch(home: Path, inventory: Path, operator: str) -> list[str]:
-    return [str(BIN / "ccops"), "patch", "-i", str(inventory), "--yes", "--emergency", "--change-id",
-            f"CHG-{operator}", "--output", "json"]
+    return [
+        str(BIN / "ccops"),
+        "patch",
+        "-i",
+        str(inventory),
+        "--yes",
+        "--emergency",
+        "--change-id",
+        f"CHG-{operator}",
+        "--output",
+        "json",
+    ]
 
 
 def test_a_second_changing_run_on_a_host_is_refused_naming_the_first(tmp_path):
     home = tmp_path / "home"
     listener, inventory = _silent_host(tmp_path)
-    first = subprocess.Popen(_patch(home, inventory, "first"), cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env={**ccops_env(home), "CCOPS_OPERATOR": "first"})
+    first = subprocess.Popen(
+        _patch(home, inventory, "first"),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**ccops_env(home), "CCOPS_OPERATOR": "first"},
+    )
     try:
         conn, _ = listener.accept()  # marker: the first run's Ansible is connecting to the host
         first.send_signal(signal.SIGSTOP)  # hold it there however slow this machine is
         try:
             run_id = json.loads(run_ccops(home, "runs", "list", "-o", "json", check=True).stdout)[0]["id"]
-            second = run_ccops(home, *_patch(home, inventory, "second")[1:],
-                               env={**ccops_env(home), "CCOPS_OPERATOR": "second"})
+            second = run_ccops(
+                home, *_patch(home, inventory, "second")[1:], env={**ccops_env(home), "CCOPS_OPERATOR": "second"}
+            )
         finally:
             first.send_signal(signal.SIGCONT)
         conn.close()
@@ -79,8 +97,12 @@ time.sleep(600)
 
 
 def _holder_process(home: Path, run_id: str, *hosts: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(home), run_id, *hosts], stdout=subprocess.PIPE,
-                            text=True, env=os.environ.copy())
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(home), run_id, *hosts],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     assert proc.stdout.readline().strip() == "held"
     return proc
 
@@ -96,8 +118,10 @@ def test_a_lock_is_refused_across_processes_then_taken_over_when_its_holder_is_k
     assert locks.holder("RUN-A").hosts == ["h1", "h2"]
     notes = locks.acquire("RUN-B", "patch", "day-shift", ["h2"])
     [note] = notes
-    assert note.startswith(f"took over 2 host lock(s) from run RUN-A (patch by night-shift, pid {holder.pid} on "
-                           f"{socket.gethostname()}, since ") and note.endswith(": its process is gone")
+    assert note.startswith(
+        f"took over 2 host lock(s) from run RUN-A (patch by night-shift, pid {holder.pid} on "
+        f"{socket.gethostname()}, since "
+    ) and note.endswith(": its process is gone")
     assert "RUN-B: took over 2 host lock(s) from run RUN-A" in (tmp_path / "locks.log").read_text()
     assert oct((tmp_path / "locks.log").stat().st_mode & 0o777) == "0o600"
     assert locks.holder("RUN-A") is None and locks.holder("RUN-B").hosts == ["h2"]
@@ -153,8 +177,12 @@ time.sleep(float(sys.argv[3]))
 
 def test_racing_processes_never_both_win(tmp_path):
     Locks(tmp_path)
-    racers = [subprocess.Popen([sys.executable, "-c", RACE, str(tmp_path), f"RUN-{i}", "2"], stdout=subprocess.PIPE,
-                               text=True) for i in range(4)]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACE, str(tmp_path), f"RUN-{i}", "2"], stdout=subprocess.PIPE, text=True
+        )
+        for i in range(4)
+    ]
     time.sleep(1)  # all of them waiting for the flag (not a correctness condition: any start order must work)
     (tmp_path / "go").touch()
     results = sorted(r.communicate(timeout=60)[0].strip() for r in racers)
@@ -207,8 +235,12 @@ def test_a_runs_ansible_is_found_by_its_run_folder_and_its_forked_workers_are_no
     script.write_text(f"#!{sys.executable}\nimport os, time\nos.fork()\nos.write(1, b'up\\n')\ntime.sleep(60)\n")
     script.chmod(0o700)
     run_dir = tmp_path / "runs" / "RUN-F"
-    playbook = subprocess.Popen([str(script), "--limit", f"@{run_dir}/limit-w1-b1-a1", "patch.yml"],
-                                stdout=subprocess.PIPE, text=True, start_new_session=True)
+    playbook = subprocess.Popen(
+        [str(script), "--limit", f"@{run_dir}/limit-w1-b1-a1", "patch.yml"],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert playbook.stdout.read(6) == "up\nup\n"  # both running
         assert [p.pid for p in ansible_processes(run_dir)] == [playbook.pid]

@@ -28,8 +28,9 @@ def test_window_is_judged_in_the_sites_time_zone(tmp_path):
 
 
 def test_window_past_midnight_and_whole_day(tmp_path):
-    site = _site(tmp_path, '[{days: [fri], start: "22:00", end: "04:00"}, {days: [sun], start: "00:00", end: "00:00"}]'
-                 ).sites["tst"]
+    site = _site(
+        tmp_path, '[{days: [fri], start: "22:00", end: "04:00"}, {days: [sun], start: "00:00", end: "00:00"}]'
+    ).sites["tst"]
     assert window_open(site, datetime(2026, 11, 27, 15, 0, tzinfo=UTC))  # Fri 23:00 local
     assert window_open(site, datetime(2026, 11, 27, 19, 0, tzinfo=UTC))  # Sat 03:00 local, Friday's window
     assert not window_open(site, datetime(2026, 11, 28, 3, 0, tzinfo=UTC))  # Sat 11:00 local

@@ -8,8 +8,9 @@ from ccops.plan import host_actions, rollout_waves
 from ccops.verbs import Step, Verb, get_verb
 from tests.conftest import EXAMPLE, site_text, write_inventory
 
-CHANGING = Verb("change", "inspect.yml", "inspect", ("active",), True, "a changing verb",
-                steps=(Step("asset", "inspect"),))
+CHANGING = Verb(
+    "change", "inspect.yml", "inspect", ("active",), True, "a changing verb", steps=(Step("asset", "inspect"),)
+)
 
 
 def test_waves_cover_every_host_once_canary_first(tmp_path):
@@ -49,7 +50,9 @@ def test_actions_show_os_family_task_files_and_changed_variables():
     assert by_os["debian12"][0].steps[0].file == "roles/asset/tasks/inspect_debian.yml"
     # the example sites set asset_log_lines: 100 (default 50); one server per site overrides its services
     assert all(a.vars.get("asset_log_lines") == 100 for a in actions)
-    assert any(a.vars.get("asset_key_services") == ["ssh", "cron", "postgresql"]
-               and sorted(a.hosts) == ["njjy-db0001", "shapd-db0001", "shaxh-db0001"]
-               for a in actions)
+    assert any(
+        a.vars.get("asset_key_services") == ["ssh", "cron", "postgresql"]
+        and sorted(a.hosts) == ["njjy-db0001", "shapd-db0001", "shaxh-db0001"]
+        for a in actions
+    )
     assert sum(len(a.hosts) for a in actions) == 3200

@@ -58,8 +58,7 @@ def test_the_run_executes_the_prepared_plan_batch_by_batch(home, inventory):
     assert result.exit_code == EXIT_OK
     planned = [[h.name for h in b.hosts] for w in prepared.plan.waves for b in w.batches]
     assert [b.hosts for b in engine.batches] == planned
-    assert all(b.playbook == "playbooks/patch.yml" and b.extravars["ccops_action"] == "patch"
-               for b in engine.batches)
+    assert all(b.playbook == "playbooks/patch.yml" and b.extravars["ccops_action"] == "patch" for b in engine.batches)
     record = open_store().run(result.run_id)
     assert record.inventory == str(inventory)  # absolute, whatever folder ccops ran from
     # the record keeps the very plan that was approved, and the inventory files it came from
@@ -134,11 +133,14 @@ def test_a_new_verb_is_a_registry_entry_a_playbook_and_a_role_action(home, inven
     tasks = project / "roles" / "greet" / "tasks"
     tasks.mkdir(parents=True)
     dispatch = "{{ ccops_action }}_{{ ccops_os_family }}.yml"
-    (tasks / "main.yml").write_text(f"- ansible.builtin.include_tasks: \"{dispatch}\"\n")
+    (tasks / "main.yml").write_text(f'- ansible.builtin.include_tasks: "{dispatch}"\n')
     (tasks / "hello_debian.yml").write_text("- ansible.builtin.debug: {msg: hello}\n")
     monkeypatch.setenv("CCOPS_PROJECT", str(project))
-    monkeypatch.setitem(VERBS, "greet", Verb("greet", "greet.yml", "hello", ("active",), True, "say hello",
-                                             steps=(Step("greet", "hello"),)))
+    monkeypatch.setitem(
+        VERBS,
+        "greet",
+        Verb("greet", "greet.yml", "hello", ("active",), True, "say hello", steps=(Step("greet", "hello"),)),
+    )
 
     prepared = prepare(RunRequest(inventory, "greet", Selector(limit=("tst-t0[12]",)), change_id="CHG-2"))
     planned = plan_json(prepared.plan)
@@ -155,13 +157,53 @@ def test_a_host_that_froze_before_a_task_is_reported_as_not_answering():
 
     collector = EventCollector()
     collector({"event": "playbook_on_play_start", "event_data": {"uuid": "p1"}})
-    collector({"event": "runner_on_failed", "event_data": {
-        "host": "h1", "play_uuid": "p1", "task": "Install updates",
-        "res": {"msg": "Timeout (12s) waiting for privilege escalation prompt: "}}})
-    collector({"event": "runner_on_unreachable", "event_data": {
-        "host": "h2", "play_uuid": "p1", "task": "Install updates",
-        "res": {"msg": "Timeout (12s) waiting for privilege escalation prompt: "}}})
+    collector(
+        {
+            "event": "runner_on_failed",
+            "event_data": {
+                "host": "h1",
+                "play_uuid": "p1",
+                "task": "Install updates",
+                "res": {"msg": "Timeout (12s) waiting for privilege escalation prompt: "},
+            },
+        }
+    )
+    collector(
+        {
+            "event": "runner_on_unreachable",
+            "event_data": {
+                "host": "h2",
+                "play_uuid": "p1",
+                "task": "Install updates",
+                "res": {"msg": "Timeout (12s) waiting for privilege escalation prompt: "},
+            },
+        }
+    )
     collector({"event": "playbook_on_stats", "event_data": {"failures": {"h1": 1}, "dark": {"h2": 1}}})
     for outcome in collector.outcomes(["h1", "h2"]):
         assert outcome.outcome == "unreachable"
         assert "stopped answering" in outcome.message and "sudo password" in outcome.message
+
+
+def test_a_verb_command_is_built_from_its_registry_entry():
+    """Shared options once, the changing-verb options, and the verb's own settings as extra variables."""
+    from ccops.cli.verb_cmd import verb_command
+    from ccops.verbs import Step, Verb, VerbOption
+
+    greet = Verb(
+        "greet",
+        "greet.yml",
+        "hello",
+        ("active",),
+        True,
+        "say hello",
+        steps=(Step("greet", "hello"),),
+        options=(VerbOption("--loud", "greet_loud", "How loud.", ("yes", "no"), "no"),),
+    )
+    names = {p.name for p in verb_command(greet).params}
+    assert {"inventory", "sites", "roles", "os_variants", "lines", "limit", "change_id", "forks", "output"} <= names
+    assert {"batch_size", "emergency", "yes", "greet_loud"} <= names
+    read_only = Verb("look", "look.yml", "look", ("active",), False, "look", steps=(Step("look", "look"),))
+    assert not {"batch_size", "emergency", "yes"} & {p.name for p in verb_command(read_only).params}
+    change_id = next(p for p in verb_command(greet).params if p.name == "change_id")
+    assert change_id.required

@@ -39,8 +39,9 @@ LOCKER = textwrap.dedent("""\
 
 @contextmanager
 def held(path: Path) -> Iterator[None]:
-    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert locker.stdout.readline().strip() == "locked"
         yield
@@ -51,14 +52,29 @@ def held(path: Path) -> Iterator[None]:
 
 
 def start(store: Store, run_id: str = RUN, selectors: dict | None = None) -> None:
-    store.start_run(run_id, "patch", operator="op", change_id="CHG-1", git_commit=None, inventory="inv",
-                    inventory_sha256="0" * 64, selectors=selectors or {"sites": ["tst"]},
-                    request={"verb": "patch"}, plan=[{"name": "canary", "batches": []}])
+    store.start_run(
+        run_id,
+        "patch",
+        operator="op",
+        change_id="CHG-1",
+        git_commit=None,
+        inventory="inv",
+        inventory_sha256="0" * 64,
+        selectors=selectors or {"sites": ["tst"]},
+        request={"verb": "patch"},
+        plan=[{"name": "canary", "batches": []}],
+    )
 
 
 def result(host: str, outcome: str = "ok") -> dict:
-    return {"host": host, "outcome": outcome, "changed": True, "message": None, "wave": "canary",
-            "report": {"packages": 46}}
+    return {
+        "host": host,
+        "outcome": outcome,
+        "changed": True,
+        "message": None,
+        "wave": "canary",
+        "report": {"packages": 46},
+    }
 
 
 @pytest.fixture
@@ -116,8 +132,14 @@ def test_a_torn_spool_line_is_kept_aside_and_the_good_lines_merged(store_path):
     start(store)
     spool = store_path.parent / "runs" / RUN / SPOOL_NAME
     spool.parent.mkdir(parents=True)
-    good = {"op": "finish_run", "run_id": RUN, "ended": "2026-03-01T10:20:00+00:00", "status": "failed",
-            "exit_code": 2, "message": "failed=1"}
+    good = {
+        "op": "finish_run",
+        "run_id": RUN,
+        "ended": "2026-03-01T10:20:00+00:00",
+        "status": "failed",
+        "exit_code": 2,
+        "message": "failed=1",
+    }
     spool.write_text(json.dumps(good) + "\n" + '{"op": "record_hos')
     assert Store(store_path).run(RUN).status == "failed"
     assert not spool.exists()
@@ -166,8 +188,9 @@ def test_bad_rows_are_shown_as_damaged_and_the_rest_of_the_history_stays(store_p
         store.record_hosts(f"20260301T10150{n}Z-aa11bb", [result("tst-t01")])
     bad = "20260301T101501Z-aa11bb"
     with sqlite3.connect(store_path) as db:  # what a hand edit or a disk error leaves behind
-        db.execute("UPDATE runs SET selectors='{not json', exit_code='abc', operator=CAST(x'ff00' AS TEXT) "
-                   "WHERE id=?", (bad,))
+        db.execute(
+            "UPDATE runs SET selectors='{not json', exit_code='abc', operator=CAST(x'ff00' AS TEXT) WHERE id=?", (bad,)
+        )
         db.execute("UPDATE host_results SET report='[1,' WHERE run_id=?", (bad,))
     runs = store.runs()
     assert [r.status for r in runs] == ["running", "damaged", "running"]
@@ -206,8 +229,11 @@ def test_prefixes_must_be_long_and_unique_and_candidates_are_listed(store_path):
         start(store, run_id)
     start(store, "20260302T000000Z-cc22dd")
     start(store, "20270101T000000Z-ee33ff")
-    with pytest.raises(RunIdError, match=r"'2026' matches 8 runs: 20260302T000000Z-cc22dd, "
-                                         r"20260301T101506Z-aa11bb, .* and 3 more; give more of the id"):
+    with pytest.raises(
+        RunIdError,
+        match=r"'2026' matches 8 runs: 20260302T000000Z-cc22dd, "
+        r"20260301T101506Z-aa11bb, .* and 3 more; give more of the id",
+    ):
         store.run("2026")
     with pytest.raises(RunIdError, match="too short to name a run: give at least 8 characters"):
         store.run("2027")
@@ -241,6 +267,7 @@ def test_the_store_file_and_state_folder_are_private_whatever_the_umask(tmp_path
 # its own): a bind mount remounted read-only and a small tmpfs are what a user meets, and unshare -m
 # keeps both invisible to the rest of the machine and gone when the process ends.
 
+
 def namespaced(home: Path, mount: str, script: str) -> subprocess.CompletedProcess:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("needs root and unshare for a private mount namespace")
@@ -248,9 +275,14 @@ def namespaced(home: Path, mount: str, script: str) -> subprocess.CompletedProce
     if probe.returncode != 0:
         pytest.skip("unshare -m is not permitted here")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HOME_UNDER_TEST": str(home), "RUN_UNDER_TEST": RUN}
-    return subprocess.run(["unshare", "-m", "sh", "-c", f'{mount} && exec "$0" -c "$1"', sys.executable,
-                           textwrap.dedent(script)], capture_output=True, text=True, env=env, check=False,
-                          timeout=120)
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", f'{mount} && exec "$0" -c "$1"', sys.executable, textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
 
 
 PRELUDE = """\
@@ -275,12 +307,15 @@ def test_a_read_only_store_is_still_read_and_refuses_writes_in_one_line(tmp_path
     with held(home / "ccops.db"):  # a result kept aside, that the read-only store cannot take yet
         store.finish_run(RUN, "failed", 2, "failed=1")
     assert (home / "runs" / RUN / SPOOL_NAME).is_file()
-    script = PRELUDE + """\
+    script = (
+        PRELUDE
+        + """\
     store = Store(home / "ccops.db")
     print(len(store.runs()), store.run(run).status)
     attempt(lambda: store.start_run("20260301T111111Z-ffffff", "patch", operator="op", change_id=None,
             git_commit=None, inventory="i", inventory_sha256="0", selectors={}, request={}, plan=[]))
     """
+    )
     proc = namespaced(home, f"mount --bind {home} {home} && mount -o remount,ro,bind {home} {home}", script)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -293,7 +328,9 @@ def test_a_read_only_store_is_still_read_and_refuses_writes_in_one_line(tmp_path
 def test_a_full_file_system_is_one_line_naming_it_and_keeps_the_outcomes_in_that_line(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    script = PRELUDE + """\
+    script = (
+        PRELUDE
+        + """\
     store = Store(home / "ccops.db")
     store.start_run(run, "patch", operator="op", change_id=None, git_commit=None, inventory="i",
                     inventory_sha256="0", selectors={}, request={}, plan=[])
@@ -310,6 +347,7 @@ def test_a_full_file_system_is_one_line_naming_it_and_keeps_the_outcomes_in_that
     attempt(lambda: store.record_hosts(run, rows))
     print(sorted(h["host"] for h in store.run(run).hosts))
     """
+    )
     proc = namespaced(home, f"mount -t tmpfs -o size=256k,mode=0700 ccops-full {home}", script)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()

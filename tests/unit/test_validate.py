@@ -46,7 +46,9 @@ def test_duplicate_host_names_across_sites_report_the_overlap_once(tmp_path):
 
 
 def test_overlapping_ranges_inside_one_site(tmp_path):
-    text = site_text() + """\
+    text = (
+        site_text()
+        + """\
   - name: more
     role: agent_desktop
     os: debian12
@@ -54,6 +56,7 @@ def test_overlapping_ranges_inside_one_site(tmp_path):
     connection: linux
     hosts: tst-t[04:08]
 """
+    )
     found = problems(tmp_path, {"a.yml": text})
     assert found == ["a.yml:22: groups[1].hosts: host tst-t04 is already in group agents of this site"]
 
@@ -75,8 +78,9 @@ def test_site_code_that_yaml_turns_into_something_else(tmp_path, value, kind):
 def test_asset_tag_that_yaml_reads_as_octal(tmp_path):
     text = site_text() + "hosts:\n  tst-t01: {asset_tag: 012}\n"
     found = problems(tmp_path, {"a.yml": text})
-    assert found == ['a.yml:18: hosts.tst-t01.asset_tag: 012 is read by YAML 1.1 as a number (10); '
-                     'write it in quotes: "012"']
+    assert found == [
+        'a.yml:18: hosts.tst-t01.asset_tag: 012 is read by YAML 1.1 as a number (10); write it in quotes: "012"'
+    ]
 
 
 def test_jinja_templates_are_refused_where_data_is_expected(tmp_path):

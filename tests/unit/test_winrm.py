@@ -5,8 +5,14 @@ import pytest
 from ccops.errors import CcopsError
 from ccops.inventory.winrm import check_winrm_profile, winrm_vars
 
-KERBEROS = {"type": "winrm", "port": 5986, "transport": "kerberos", "user": "svc-ccops@CC.EXAMPLE",
-            "dns_domain": "shapd.cc.example", "ca_file": "/etc/ccops/cc-root-ca.pem"}
+KERBEROS = {
+    "type": "winrm",
+    "port": 5986,
+    "transport": "kerberos",
+    "user": "svc-ccops@CC.EXAMPLE",
+    "dns_domain": "shapd.cc.example",
+    "ca_file": "/etc/ccops/cc-root-ca.pem",
+}
 
 
 def test_a_kerberos_profile_with_a_dns_domain_and_a_ca_connects_by_name():
@@ -20,8 +26,10 @@ def test_a_kerberos_profile_with_a_dns_domain_and_a_ca_connects_by_name():
 def test_kerberos_to_an_ip_address_is_refused():
     profile = {k: v for k, v in KERBEROS.items() if k != "dns_domain"}
     problems = check_winrm_profile(profile, "shapd-aw0-t0001", "10.21.0.10")
-    assert problems == ["shapd-aw0-t0001: kerberos needs the host's DNS name, not an IP address "
-                        "(set the profile's dns_domain or the host's dns_name)"]
+    assert problems == [
+        "shapd-aw0-t0001: kerberos needs the host's DNS name, not an IP address "
+        "(set the profile's dns_domain or the host's dns_name)"
+    ]
     assert check_winrm_profile(profile, "shapd-aw0-t0001", "10.21.0.10", dns_name="t0001.cc.example") == []
 
 
@@ -40,8 +48,12 @@ def test_credssp_and_certificate_without_what_they_need_are_refused():
     problems = check_winrm_profile(cert, "h1")
     assert any("cert_file and cert_key_file" in p for p in problems)
     assert any("HTTPS listener" in p for p in problems)
-    good = {**KERBEROS, "transport": "certificate", "cert_file": "/etc/ccops/c.pem",
-            "cert_key_file": "/etc/ccops/k.pem"}
+    good = {
+        **KERBEROS,
+        "transport": "certificate",
+        "cert_file": "/etc/ccops/c.pem",
+        "cert_key_file": "/etc/ccops/k.pem",
+    }
     assert check_winrm_profile(good, "h1") == []
     assert winrm_vars(good, "h1")["ansible_winrm_cert_pem"] == "/etc/ccops/c.pem"
 
@@ -63,8 +75,11 @@ def test_validate_refuses_kerberos_to_addresses_and_exports_dns_names(tmp_path):
     with pytest.raises(CcopsError) as refused:
         load_inventory(bad)
     assert "kerberos needs the host's DNS name" in str(refused.value)
-    good = load_inventory(write_inventory(tmp_path / "good", {"win.yml": site % ", dns_domain: win.cc.example, "
-                                                              "ca_file: /etc/ccops/ca.pem"}))
+    good = load_inventory(
+        write_inventory(
+            tmp_path / "good", {"win.yml": site % ", dns_domain: win.cc.example, ca_file: /etc/ccops/ca.pem"}
+        )
+    )
     got = host_vars(good, good.hosts["win-t02"])
     assert got["ansible_host"] == "win-t02.win.cc.example"
     assert got["ansible_winrm_ca_trust_path"] == "/etc/ccops/ca.pem"

@@ -38,12 +38,25 @@ OTHER_APP_PATH = "D:\\Contoso\\Softphone"  # the same leaf name as APP_PATH
 
 # A Windows 11 seat with one pending monthly update: a combined SSU + LCU package.
 BASE_STATE: dict = {
-    "boot": 1, "free_mb": 40000, "settle_polls": 0, "settling_polls": 0,
-    "packages": ["Package_for_KB5027397~31bf3856ad364e35~amd64~~22621.1.1.0"], "hotfixes": ["KB5027397"],
-    "package_kbs": {}, "uwf": None, "deepfreeze": None,
-    "pending_updates": [{"id": "6d4e3a9c-1b2f-4c41-9a57-0f8e2d6b1a11", "kb": ["5044285"],
-                         "title": TITLE,
-                         "categories": ["Security Updates", "Windows 11"], "packages": [SSU, LCU], "reboot": True}],
+    "boot": 1,
+    "free_mb": 40000,
+    "settle_polls": 0,
+    "settling_polls": 0,
+    "packages": ["Package_for_KB5027397~31bf3856ad364e35~amd64~~22621.1.1.0"],
+    "hotfixes": ["KB5027397"],
+    "package_kbs": {},
+    "uwf": None,
+    "deepfreeze": None,
+    "pending_updates": [
+        {
+            "id": "6d4e3a9c-1b2f-4c41-9a57-0f8e2d6b1a11",
+            "kb": ["5044285"],
+            "title": TITLE,
+            "categories": ["Security Updates", "Windows 11"],
+            "packages": [SSU, LCU],
+            "reboot": True,
+        }
+    ],
     "paths": {APP_PATH: "softphone settings before the patch", OTHER_APP_PATH: "data drive settings before"},
     "services": {"WinRM": {}, "ContosoSoftphone": {}},
 }
@@ -75,12 +88,19 @@ class Run:
         return next(i for i, c in enumerate(self.calls) if i >= start and c["op"] == op)
 
     def tasks(self) -> list[tuple[str, dict]]:
-        return [(t["task"]["name"], t["hosts"][self.host])
-                for play in self.output["plays"] for t in play["tasks"] if self.host in t["hosts"]]
+        return [
+            (t["task"]["name"], t["hosts"][self.host])
+            for play in self.output["plays"]
+            for t in play["tasks"]
+            if self.host in t["hosts"]
+        ]
 
     def report(self) -> dict | None:
-        reports = [res["ansible_facts"]["ccops_report"] for _, res in self.tasks()
-                   if "ccops_report" in (res.get("ansible_facts") or {})]
+        reports = [
+            res["ansible_facts"]["ccops_report"]
+            for _, res in self.tasks()
+            if "ccops_report" in (res.get("ansible_facts") or {})
+        ]
         return reports[-1] if reports else None
 
     def failure(self) -> str:
@@ -95,9 +115,16 @@ class Run:
         return sorted(p.name for p in self.root.iterdir() if p.name not in ("state.json", "calls.jsonl"))
 
 
-def run_contract(work: Path, playbook: str, action: str, seats: dict[str, tuple[dict, dict]],
-                 extravars: dict | None = None, *, fresh: bool = True,
-                 kill_when_hanging: bool = False) -> dict[str, Run]:
+def run_contract(
+    work: Path,
+    playbook: str,
+    action: str,
+    seats: dict[str, tuple[dict, dict]],
+    extravars: dict | None = None,
+    *,
+    fresh: bool = True,
+    kill_when_hanging: bool = False,
+) -> dict[str, Run]:
     """Run one playbook against modelled seats, {name: (state, hostvars)}, each in work/name
     (its model kept from an earlier run when fresh=False). Seats run side by side (forks).
     kill_when_hanging: the controller is killed once every seat hangs at its state's hang_at call."""
@@ -109,24 +136,42 @@ def run_contract(work: Path, playbook: str, action: str, seats: dict[str, tuple[
             (root / "state.json").write_text(json.dumps(state))
         (root / "calls.jsonl").write_text("")
         hosts[name] = {
-            "ansible_connection": "fakewin", "ccops_contract_root": str(root),
-            "ansible_python_interpreter": str(BIN / "python"), "ansible_host": f"{name}.cc.example",
-            "ccops_site": "shapd", "ccops_os": "win11", "ccops_os_family": "windows", "ccops_lifecycle": "active",
-            "ccops_role": "agent_desktop", "ccops_busy_check": {},
+            "ansible_connection": "fakewin",
+            "ccops_contract_root": str(root),
+            "ansible_python_interpreter": str(BIN / "python"),
+            "ansible_host": f"{name}.cc.example",
+            "ccops_site": "shapd",
+            "ccops_os": "win11",
+            "ccops_os_family": "windows",
+            "ccops_lifecycle": "active",
+            "ccops_role": "agent_desktop",
+            "ccops_busy_check": {},
             "ccops_backup_target": {"path": str(work / "backups")},
-            "backup_paths": [APP_PATH], "patch_health_services": ["WinRM", "ContosoSoftphone"],
-            "patch_win_health_settle_delay": 0, **hostvars,
+            "backup_paths": [APP_PATH],
+            "patch_health_services": ["WinRM", "ContosoSoftphone"],
+            "patch_win_health_settle_delay": 0,
+            **hostvars,
         }
     inventory = work / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
-    variables = {"ccops_run_id": "r20261123-0001", "ccops_action": action, "ccops_change_id": "CHG-2001",
-                 **(extravars or {})}
-    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "json",
-           "ANSIBLE_COLLECTIONS_PATH": str(HERE / "collections"),
-           "ANSIBLE_CONNECTION_PLUGINS": str(HERE / "plugins" / "connection"),
-           "ANSIBLE_LOCAL_TEMP": str(work / "tmp"), "ANSIBLE_REMOTE_TEMP": str(work / "tmp"),
-           "ANSIBLE_PIPELINING": "True", "CCOPS_DEEPFREEZE_PASSWORD": SECRET,
-           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    variables = {
+        "ccops_run_id": "r20261123-0001",
+        "ccops_action": action,
+        "ccops_change_id": "CHG-2001",
+        **(extravars or {}),
+    }
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
+        "ANSIBLE_STDOUT_CALLBACK": "json",
+        "ANSIBLE_COLLECTIONS_PATH": str(HERE / "collections"),
+        "ANSIBLE_CONNECTION_PLUGINS": str(HERE / "plugins" / "connection"),
+        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
+        "ANSIBLE_REMOTE_TEMP": str(work / "tmp"),
+        "ANSIBLE_PIPELINING": "True",
+        "CCOPS_DEEPFREEZE_PASSWORD": SECRET,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     argv = [str(BIN / "ansible-playbook"), "-i", str(inventory), f"playbooks/{playbook}", "-e", json.dumps(variables)]
     if kill_when_hanging:
         proc = _run_until_hanging(argv, env, [work / name / "hanging" for name in seats])
@@ -136,22 +181,31 @@ def run_contract(work: Path, playbook: str, action: str, seats: dict[str, tuple[
     try:
         output = output if kill_when_hanging else json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
-        raise AssertionError(f"no JSON from ansible-playbook (rc {proc.returncode}):\n"
-                             f"{proc.stdout}\n{proc.stderr}") from exc
+        raise AssertionError(
+            f"no JSON from ansible-playbook (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        ) from exc
     runs = {}
     for name in seats:
         root = work / name
         calls = [json.loads(line) for line in (root / "calls.jsonl").read_text().splitlines()]
-        runs[name] = Run(name, proc.returncode, output, calls, json.loads((root / "state.json").read_text()),
-                         root, proc.stdout + proc.stderr)
+        runs[name] = Run(
+            name,
+            proc.returncode,
+            output,
+            calls,
+            json.loads((root / "state.json").read_text()),
+            root,
+            proc.stdout + proc.stderr,
+        )
     return runs
 
 
 def _run_until_hanging(argv: list[str], env: dict, markers: list[Path]) -> subprocess.CompletedProcess:
     """Start ansible-playbook, wait until every seat's stand-in says it hangs, then kill the
     controller with all its workers, as a lost jump host would be."""
-    proc = subprocess.Popen(argv, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        argv, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     deadline = time.monotonic() + 240
     while not all(m.exists() for m in markers):
         if proc.poll() is not None or time.monotonic() > deadline:

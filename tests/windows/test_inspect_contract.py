@@ -9,8 +9,9 @@ from tests.windows.harness import run_contract, seat_state
 
 @pytest.fixture(scope="module")
 def inspected(tmp_path_factory):
-    return run_contract(tmp_path_factory.mktemp("windows-inspect"), "inspect.yml", "inspect",
-                        {"seat": (seat_state(), {})})["seat"]
+    return run_contract(
+        tmp_path_factory.mktemp("windows-inspect"), "inspect.yml", "inspect", {"seat": (seat_state(), {})}
+    )["seat"]
 
 
 def test_inspect_reports_the_seat_without_changing_it(inspected):

@@ -67,13 +67,17 @@ def test_failed_health_rolls_back_with_dism_and_reboots_before_checking(patch_ru
     assert LCU not in run.state["packages"] and SSU in run.state["packages"]
     assert report["rollback"]["packages_removed"] == [LCU]
     assert report["rollback"]["not_removed"] == [
-        {"name": SSU, "reason": "servicing stack update: Windows cannot remove it"}]
+        {"name": SSU, "reason": "servicing stack update: Windows cannot remove it"}
+    ]
     # replaced, not merged; two paths with one leaf name each get their own content back
-    assert run.state["paths"] == {APP_PATH: "softphone settings before the patch",
-                                  OTHER_APP_PATH: "data drive settings before"}
+    assert run.state["paths"] == {
+        APP_PATH: "softphone settings before the patch",
+        OTHER_APP_PATH: "data drive settings before",
+    }
     # the softphone runs again; only the health command that cannot start is left
     assert report["health_after_rollback"]["problems"] == [
-        "check could not start: C:\\Tools\\softphone-check.exe --quick"]
+        "check could not start: C:\\Tools\\softphone-check.exe --quick"
+    ]
 
 
 def test_a_health_command_that_cannot_start_is_a_failed_check_not_a_crash(patch_runs):
@@ -136,8 +140,13 @@ def test_deep_freeze_thaws_and_freezes_for_next_boot_with_state_checks(patch_run
     assert run.outcome() == "ok", run.failure()
     assert _dfc_commands(run) == [
         ["get", "/ISFROZEN"],  # precheck: is Deep Freeze there, does it protect the seat
-        ["get", "/ISFROZEN"], ["<password>", "/THAWNEXTBOOT"], ["get", "/ISFROZEN"],
-        ["get", "/ISFROZEN"], ["<password>", "/FREEZENEXTBOOT"], ["get", "/ISFROZEN"]]
+        ["get", "/ISFROZEN"],
+        ["<password>", "/THAWNEXTBOOT"],
+        ["get", "/ISFROZEN"],
+        ["get", "/ISFROZEN"],
+        ["<password>", "/FREEZENEXTBOOT"],
+        ["get", "/ISFROZEN"],
+    ]
     assert run.state["deepfreeze"]["frozen"] is True and LCU in run.state["packages"]
     assert run.calls[run.index("backup.archive")]["deepfreeze"]["frozen"] is False
 

@@ -22,10 +22,11 @@ SEATS = {
 def resumed(tmp_path_factory):
     work = tmp_path_factory.mktemp("windows-resume")
     # Ansible moves its hosts task by task together: one run per seat to kill
-    first = {name: run_contract(work, "patch.yml", "patch", {name: seat}, kill_when_hanging=True)[name]
-             for name, seat in SEATS.items()}
-    second = run_contract(work, "patch.yml", "patch", SEATS, fresh=False,
-                          extravars={"ccops_run_id": "r20261123-0001"})
+    first = {
+        name: run_contract(work, "patch.yml", "patch", {name: seat}, kill_when_hanging=True)[name]
+        for name, seat in SEATS.items()
+    }
+    second = run_contract(work, "patch.yml", "patch", SEATS, fresh=False, extravars={"ccops_run_id": "r20261123-0001"})
     return first, second
 
 

@@ -18,16 +18,22 @@ def rollback_runs(patch_runs, patch_work):
     archive.write_bytes(archive.read_bytes() + b"tampered")
     # ccops rollback passes what the run record kept of the backup: its sha256 and machine
     uwf_backup = patch_runs["uwf"].report()["backup_before"]
-    uwf_runs = run_contract(patch_work, "rollback.yml", "rollback", {"uwf": seats["uwf"]}, fresh=False,
-                            extravars=_recorded(uwf_backup))
-    df_runs = run_contract(patch_work, "rollback.yml", "rollback", {"df": seats["df"]}, fresh=False,
-                           extravars=_recorded(df_backup))
+    uwf_runs = run_contract(
+        patch_work, "rollback.yml", "rollback", {"uwf": seats["uwf"]}, fresh=False, extravars=_recorded(uwf_backup)
+    )
+    df_runs = run_contract(
+        patch_work, "rollback.yml", "rollback", {"df": seats["df"]}, fresh=False, extravars=_recorded(df_backup)
+    )
     return {**uwf_runs, **df_runs}
 
 
 def _recorded(backup: dict) -> dict:
-    return {"ccops_confirmed": True, "ccops_backup_id": backup["id"], "ccops_backup_sha256": backup["sha256"],
-            "ccops_backup_machine_id": backup["machine_id"]}
+    return {
+        "ccops_confirmed": True,
+        "ccops_backup_id": backup["id"],
+        "ccops_backup_sha256": backup["sha256"],
+        "ccops_backup_machine_id": backup["machine_id"],
+    }
 
 
 def test_rollback_switches_uwf_off_restores_and_protects_the_restored_state(rollback_runs):

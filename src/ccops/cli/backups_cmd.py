@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,18 +39,33 @@ def list_backups(host: str | None, inventory: Path | None, output: str) -> None:
     if output == "json":
         emit_json(found)
         return
-    click.echo(table([[b.get("host"), b.get("id"), b.get("phase"), utc_time(b.get("created")), b.get("size"),
-                       str(b.get("sha256", ""))[:12], _machine(b), _record(b), b.get("change_id")]
-                      for b in found], ["HOST", "BACKUP", "PHASE", "CREATED", "BYTES", "SHA256", "MACHINE",
-                                        "RECORD", "CHANGE"]))
+    click.echo(
+        table(
+            [
+                [
+                    b.get("host"),
+                    b.get("id"),
+                    b.get("phase"),
+                    utc_time(b.get("created")),
+                    b.get("size"),
+                    str(b.get("sha256", ""))[:12],
+                    _machine(b),
+                    _record(b),
+                    b.get("change_id"),
+                ]
+                for b in found
+            ],
+            ["HOST", "BACKUP", "PHASE", "CREATED", "BYTES", "SHA256", "MACHINE", "RECORD", "CHANGE"],
+        )
+    )
 
 
-def _machine(backup: dict) -> str:
+def _machine(backup: dict[str, Any]) -> str:
     machine = str(backup.get("machine_id") or "?")[:8]
     return f"{machine} OTHER MACHINE" if backup.get("other_machine") else machine
 
 
-def _record(backup: dict) -> str:
+def _record(backup: dict[str, Any]) -> str:
     if not backup.get("recorded"):
         return "not recorded"
     return f"DIFFERS ({', '.join(backup['differs'])})" if backup.get("differs") else "matches"
@@ -57,14 +73,17 @@ def _record(backup: dict) -> str:
 
 @click.command()
 @click.argument("host")
-@click.option("--to", "backup_id", required=True,
-              help="The backup to return to: its id or a unique prefix (see ccops backups list HOST).")
+@click.option(
+    "--to",
+    "backup_id",
+    required=True,
+    help="The backup to return to: its id or a unique prefix (see ccops backups list HOST).",
+)
 @inventory_option
 @click.option("--change-id", help="Change or ticket id recorded with the run.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
 @output_option()
-def rollback(host: str, backup_id: str, inventory: Path | None, change_id: str | None, yes: bool,
-             output: str) -> None:
+def rollback(host: str, backup_id: str, inventory: Path | None, change_id: str | None, yes: bool, output: str) -> None:
     """Return HOST (an exact name) to a backup: its package versions and declared paths.
 
     The backup must be in the run records and the share must agree with them
@@ -83,9 +102,18 @@ def rollback(host: str, backup_id: str, inventory: Path | None, change_id: str |
     recorded = verified_backup(open_store(), backup)
     confirm(f"roll {host} back to {backup['id']} ({backup.get('created')})", yes)
     # only checked values reach the playbook: hex digests and an id that names an existing folder
-    request = RunRequest(path, "rollback", Selector(limit=(host,)), change_id=change_id,
-                         options={"ccops_backup_id": backup["id"], "ccops_backup_sha256": recorded["sha256"],
-                                  "ccops_backup_machine_id": recorded["machine_id"], "ccops_confirmed": True})
+    request = RunRequest(
+        path,
+        "rollback",
+        Selector(limit=(host,)),
+        change_id=change_id,
+        options={
+            "ccops_backup_id": backup["id"],
+            "ccops_backup_sha256": recorded["sha256"],
+            "ccops_backup_machine_id": recorded["machine_id"],
+            "ccops_confirmed": True,
+        },
+    )
     result = run_verb(request, Progress(enabled=output == "text"))
     if output == "json":
         emit_json({**result.as_dict(), "reports": result.reports})

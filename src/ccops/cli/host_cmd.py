@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ccops.cli.options import inventory_option, output_option, resolve_inventory
 from ccops.cli.output import emit_json, table, uptime
 from ccops.errors import CcopsError
+
+if TYPE_CHECKING:  # imported where used: ccops --help must not load it
+    from ccops.inventory.model import Host
 
 
 @click.group()
@@ -39,12 +43,18 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
     click.echo(render(name, _entry(entry), asset, history, packages))
 
 
-def _entry(entry) -> dict | None:
+def _entry(entry: Host | None) -> dict[str, Any] | None:
     if entry is None:
         return None
-    return {"site": entry.site, "role": entry.role, "os": entry.os, "business_line": entry.business_line,
-            "lifecycle": entry.lifecycle, "asset_tag": entry.asset_tag,
-            "address": entry.address if entry.port is None else f"{entry.address}:{entry.port}"}
+    return {
+        "site": entry.site,
+        "role": entry.role,
+        "os": entry.os,
+        "business_line": entry.business_line,
+        "lifecycle": entry.lifecycle,
+        "asset_tag": entry.asset_tag,
+        "address": entry.address if entry.port is None else f"{entry.address}:{entry.port}",
+    }
 
 
 # what Ansible's facts and DMI report when a value is not known (containers, some VMs, white boxes)
@@ -55,17 +65,21 @@ def _known(value: object) -> object | None:
     return None if value is None or str(value).strip().lower() in UNKNOWN else value
 
 
-def hardware(hw: dict) -> str:
+def hardware(hw: dict[str, Any]) -> str:
     """Only what is known: 'QEMU Standard PC, 2 CPU, 1987 MB RAM, virtualization kvm' or less."""
     model = " ".join(str(v) for v in (_known(hw.get("vendor")), _known(hw.get("product"))) if v)
-    parts = [model,
-             f"{hw['cpus']} CPU" if _known(hw.get("cpus")) else "",
-             f"{hw['memory_mb']} MB RAM" if _known(hw.get("memory_mb")) else "",
-             f"virtualization {hw['virtualization']}" if _known(hw.get("virtualization")) else ""]
+    parts = [
+        model,
+        f"{hw['cpus']} CPU" if _known(hw.get("cpus")) else "",
+        f"{hw['memory_mb']} MB RAM" if _known(hw.get("memory_mb")) else "",
+        f"virtualization {hw['virtualization']}" if _known(hw.get("virtualization")) else "",
+    ]
     return ", ".join(p for p in parts if p) or "not known"
 
 
-def render(name: str, entry: dict | None, asset: dict | None, history: list[dict], packages: bool) -> str:
+def render(
+    name: str, entry: dict[str, Any] | None, asset: dict[str, Any] | None, history: list[dict[str, Any]], packages: bool
+) -> str:
     out = [f"== {name}"]
     if entry:
         out.append("   " + "  ".join(f"{k}: {v}" for k, v in entry.items() if v is not None))
@@ -75,18 +89,24 @@ def render(name: str, entry: dict | None, asset: dict | None, history: list[dict
     rec = asset["record"]
     os_info, hw = rec.get("os") or {}, rec.get("hardware") or {}
     updates = rec.get("updates") or {}
-    out += [f"   inspected {asset['collected']} (run {asset['run_id']})", "",
-            f"OS        {os_info.get('distribution')} {os_info.get('version')} ({os_info.get('variant')}), "
-            f"kernel {os_info.get('kernel')}",
-            f"hardware  {hardware(hw)}",
-            f"uptime    {uptime(rec.get('uptime_seconds'))}",
-            f"packages  {(rec.get('packages') or {}).get('count')} installed",
-            f"updates   {updates.get('pending')} pending, {updates.get('security')} security", ""]
+    out += [
+        f"   inspected {asset['collected']} (run {asset['run_id']})",
+        "",
+        f"OS        {os_info.get('distribution')} {os_info.get('version')} ({os_info.get('variant')}), "
+        f"kernel {os_info.get('kernel')}",
+        f"hardware  {hardware(hw)}",
+        f"uptime    {uptime(rec.get('uptime_seconds'))}",
+        f"packages  {(rec.get('packages') or {}).get('count')} installed",
+        f"updates   {updates.get('pending')} pending, {updates.get('security')} security",
+        "",
+    ]
     for item in (updates.get("items") or [])[:20]:
-        out.append(f"   {'SEC ' if item.get('security') else '    '}{item.get('name')} "
-                   f"{item.get('from')} -> {item.get('to')}")
-    disks = [[d.get("mount"), d.get("size_mb"), d.get("free_mb"), f"{d.get('used_pct')}%"]
-             for d in rec.get("disks") or []]
+        out.append(
+            f"   {'SEC ' if item.get('security') else '    '}{item.get('name')} {item.get('from')} -> {item.get('to')}"
+        )
+    disks = [
+        [d.get("mount"), d.get("size_mb"), d.get("free_mb"), f"{d.get('used_pct')}%"] for d in rec.get("disks") or []
+    ]
     out += ["", table(disks, ["MOUNT", "SIZE MB", "FREE MB", "USED"]), ""]
     services = [[s.get("name"), s.get("state"), s.get("status")] for s in rec.get("services") or []]
     out += [table(services, ["SERVICE", "STATE", "START"]), "", "recent log lines (warnings and worse):"]
@@ -95,6 +115,11 @@ def render(name: str, entry: dict | None, asset: dict | None, history: list[dict
         out += ["", "installed packages:"]
         out += [f"   {n} {v}" for n, v in sorted(((rec.get("packages") or {}).get("items") or {}).items())]
     if history:
-        out += ["", table([[h["run_id"], h["verb"], h["outcome"], h["ended"] or "", h["message"] or ""]
-                           for h in history], ["RUN", "VERB", "RESULT", "ENDED", "MESSAGE"])]
+        out += [
+            "",
+            table(
+                [[h["run_id"], h["verb"], h["outcome"], h["ended"] or "", h["message"] or ""] for h in history],
+                ["RUN", "VERB", "RESULT", "ENDED", "MESSAGE"],
+            ),
+        ]
     return "\n".join(out)

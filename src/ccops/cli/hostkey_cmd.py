@@ -27,7 +27,7 @@ def hostkey() -> None:
 @inventory_option
 @selector_options
 @output_option()
-def check(inventory: Path | None, output: str, **selectors: tuple) -> None:
+def check(inventory: Path | None, output: str, **selectors: tuple[str, ...]) -> None:
     """Compare each selected SSH host's presented key with the recorded one.
 
     Exit 0 when every host matches; 2 when a key changed, is unknown or no
@@ -38,14 +38,21 @@ def check(inventory: Path | None, output: str, **selectors: tuple) -> None:
     from ccops.select import select
 
     inv = load_inventory(resolve_inventory(inventory))
-    hosts = [h for h in select(inv, build_selector(**selectors), ("active", "retiring")).hosts
-             if inv.sites[h.site].connections[h.connection]["type"] == "ssh"]
+    hosts = [
+        h
+        for h in select(inv, build_selector(**selectors), ("active", "retiring")).hosts
+        if inv.sites[h.site].connections[h.connection]["type"] == "ssh"
+    ]
     results = [hostkeys.check(inv, h) for h in hosts]
     if output == "json":
         emit_json([r.as_dict() for r in results])
     else:
-        click.echo(table([[r.host, r.endpoint, r.state, ", ".join(r.presented) or "-", str(r.known_hosts)]
-                          for r in results], ["HOST", "ADDRESS", "KEY", "PRESENTED", "KNOWN_HOSTS"]))
+        click.echo(
+            table(
+                [[r.host, r.endpoint, r.state, ", ".join(r.presented) or "-", str(r.known_hosts)] for r in results],
+                ["HOST", "ADDRESS", "KEY", "PRESENTED", "KNOWN_HOSTS"],
+            )
+        )
     sys.exit(0 if all(r.state == "ok" for r in results) else 2)
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
 from ccops.cli.output import emit_json, table
 from ccops.errors import InventoryError
+
+if TYPE_CHECKING:  # imported where used: ccops --help must not load it
+    from ccops.inventory.model import Inventory
 
 
 @click.group()
@@ -31,9 +35,15 @@ def validate(inventory: Path | None, output: str) -> None:
     path = resolve_inventory(inventory)
     model, problems = check_inventory(path)
     if output == "json":
-        emit_json({"inventory": str(path), "ok": not problems, "problems": [
-            {"file": p.file, "line": p.line, "message": p.message} for p in problems],
-            "sites": len(model.sites) if model else 0, "hosts": len(model.hosts) if model else 0})
+        emit_json(
+            {
+                "inventory": str(path),
+                "ok": not problems,
+                "problems": [{"file": p.file, "line": p.line, "message": p.message} for p in problems],
+                "sites": len(model.sites) if model else 0,
+                "hosts": len(model.hosts) if model else 0,
+            }
+        )
         if problems:
             raise SystemExit(1)
         return
@@ -42,7 +52,7 @@ def validate(inventory: Path | None, output: str) -> None:
     click.echo(f"{path}: {len(model.sites)} site(s), {len(model.hosts)} host(s), no problems")
 
 
-def _load(inventory: Path | None):
+def _load(inventory: Path | None) -> Inventory:
     from ccops.inventory.load import load_inventory
 
     return load_inventory(resolve_inventory(inventory))
@@ -52,7 +62,7 @@ def _load(inventory: Path | None):
 @inventory_option
 @selector_options
 @output_option()
-def list_hosts(inventory: Path | None, output: str, **selectors: tuple) -> None:
+def list_hosts(inventory: Path | None, output: str, **selectors: tuple[str, ...]) -> None:
     """List hosts; --output json prints what ansible-inventory --list prints."""
     from ccops.inventory.export import to_ansible_list
     from ccops.select import select
@@ -62,8 +72,19 @@ def list_hosts(inventory: Path | None, output: str, **selectors: tuple) -> None:
     if output == "json":
         emit_json(to_ansible_list(model, hosts))
         return
-    rows = [[h.name, h.site, h.role, h.os, h.business_line, h.lifecycle,
-             h.address if h.port is None else f"{h.address}:{h.port}", h.asset_tag] for h in hosts]
+    rows = [
+        [
+            h.name,
+            h.site,
+            h.role,
+            h.os,
+            h.business_line,
+            h.lifecycle,
+            h.address if h.port is None else f"{h.address}:{h.port}",
+            h.asset_tag,
+        ]
+        for h in hosts
+    ]
     click.echo(table(rows, ["HOST", "SITE", "ROLE", "OS", "LINE", "STATE", "ADDRESS", "ASSET TAG"]))
     click.echo(f"{len(hosts)} host(s)", err=True)
 
@@ -79,8 +100,12 @@ def show(host_name: str, inventory: Path | None, output: str) -> None:
     model = _load(inventory)
     host = model.host(host_name)
     site = model.sites[host.site]
-    data = {"host": host.name, "groups": host_groups(host, site), "defined_at": f"{host.source[0]}:{host.source[1]}",
-            "vars": {**site_vars(site), **host_vars(model, host)}}
+    data: dict[str, Any] = {
+        "host": host.name,
+        "groups": host_groups(host, site),
+        "defined_at": f"{host.source[0]}:{host.source[1]}",
+        "vars": {**site_vars(site), **host_vars(model, host)},
+    }
     if output == "json":
         emit_json(data)
         return

@@ -24,12 +24,24 @@ def _variants(value: str) -> list[str]:
 
 
 @lab.command()
-@click.option("--hosts", "count", type=click.IntRange(1, 60), default=3, show_default=True,
-              help="How many hosts, spread round-robin over the variants.")
-@click.option("--variants", default="debian11,debian12,debian13", show_default=True,
-              help="Comma-separated Debian variants.")
-@click.option("--base-port", type=click.IntRange(1024, 65000), default=22200, show_default=True,
-              help="First loopback SSH port; hosts get consecutive ports.")
+@click.option(
+    "--hosts",
+    "count",
+    type=click.IntRange(1, 60),
+    default=3,
+    show_default=True,
+    help="How many hosts, spread round-robin over the variants.",
+)
+@click.option(
+    "--variants", default="debian11,debian12,debian13", show_default=True, help="Comma-separated Debian variants."
+)
+@click.option(
+    "--base-port",
+    type=click.IntRange(1024, 65000),
+    default=22200,
+    show_default=True,
+    help="First loopback SSH port; hosts get consecutive ports.",
+)
 def up(count: int, variants: str, base_port: int) -> None:
     """Bring the fleet to exactly --hosts hosts (idempotent).
 
@@ -41,13 +53,17 @@ def up(count: int, variants: str, base_port: int) -> None:
 
     result = fleet.up(count, _variants(variants), base_port, say=lambda m: click.echo(m, err=True))
     if result.hosts:
-        click.echo(table([[h.name, h.variant, f"127.0.0.1:{h.port}"] for h in result.hosts],
-                         ["HOST", "VARIANT", "SSH"]))
+        click.echo(
+            table([[h.name, h.variant, f"127.0.0.1:{h.port}"] for h in result.hosts], ["HOST", "VARIANT", "SSH"])
+        )
     if result.failed:
         named = "; ".join(f"{name}: {why}" for name, why in result.failed.items())
-        raise LabError(f"{len(result.failed)} of {count} lab host(s) did not come up ({named}); "
-                       f"{fleet.inventory_dir()} lists the {len(result.hosts)} that did; "
-                       "ccops lab up again retries them", exit_code=EXIT_HOSTS_FAILED)
+        raise LabError(
+            f"{len(result.failed)} of {count} lab host(s) did not come up ({named}); "
+            f"{fleet.inventory_dir()} lists the {len(result.hosts)} that did; "
+            "ccops lab up again retries them",
+            exit_code=EXIT_HOSTS_FAILED,
+        )
     click.echo(f"lab ready: {len(result.hosts)} host(s) in {fleet.inventory_dir()}; next: ccops inspect", err=True)
 
 
@@ -64,8 +80,12 @@ def status(output: str) -> None:
     if not hosts:
         click.echo("no lab hosts; start some with: ccops lab up")
         return
-    click.echo(table([[h["host"], h["variant"], f"127.0.0.1:{h['port']}", h["container"], h["ssh"]] for h in hosts],
-                     ["HOST", "VARIANT", "SSH", "CONTAINER", "SSHD"]))
+    click.echo(
+        table(
+            [[h["host"], h["variant"], f"127.0.0.1:{h['port']}", h["container"], h["ssh"]] for h in hosts],
+            ["HOST", "VARIANT", "SSH", "CONTAINER", "SSHD"],
+        )
+    )
 
 
 @lab.command()

@@ -12,19 +12,25 @@ from ccops.cli import (
     backups_cmd,
     host_cmd,
     hostkey_cmd,
-    inspect_cmd,
     inventory_cmd,
     lab_cmd,
-    patch_cmd,
     plan_cmd,
+    resume_cmd,
     runs_cmd,
 )
+from ccops.cli.verb_cmd import verb_command
 from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
+from ccops.verbs import VERBS
 
-EPILOG = "\n".join([
-    "\b", "Exit codes:", *(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items()),
-    "\b", "Start with:  ccops lab up && ccops inspect && ccops host show lab-deb12-01",
-])
+EPILOG = "\n".join(
+    [
+        "\b",
+        "Exit codes:",
+        *(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items()),
+        "\b",
+        "Start with:  ccops lab up && ccops inspect && ccops host show lab-deb12-01",
+    ]
+)
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -41,9 +47,19 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.ensure_object(dict)["debug"] = debug
 
 
-for command in (inventory_cmd.inventory, plan_cmd.plan, inspect_cmd.inspect, patch_cmd.patch, patch_cmd.resume,
-                backups_cmd.rollback, backups_cmd.backups, host_cmd.host, hostkey_cmd.hostkey, runs_cmd.runs,
-                lab_cmd.lab):
+# every verb of the registry with command=True is a `ccops VERB` command (cli/verb_cmd.py)
+for command in (
+    inventory_cmd.inventory,
+    plan_cmd.plan,
+    *(verb_command(verb) for verb in VERBS.values() if verb.command),
+    resume_cmd.resume,
+    backups_cmd.rollback,
+    backups_cmd.backups,
+    host_cmd.host,
+    hostkey_cmd.hostkey,
+    runs_cmd.runs,
+    lab_cmd.lab,
+):
     cli.add_command(command)
 
 

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ccops.errors import UsageError
 from ccops.paths import default_inventory
 
+if TYPE_CHECKING:  # imported when called: ccops --help stays fast
+    from ccops.select import Selector
+
 OUTPUTS = ("text", "json")
+F = TypeVar("F", bound=Callable[..., Any])
+# what click.option(...) gives back: it adds the option to the command function it decorates
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 def check_change_id(value: str | None) -> str | None:
@@ -25,14 +32,19 @@ def check_change_id(value: str | None) -> str | None:
     return value
 
 
-def change_id_option(required: bool, help: str) -> Callable:
-    return click.option("--change-id", required=required, help=help,
-                        callback=lambda ctx, param, value: check_change_id(value))
-
-
-def inventory_option(func: Callable) -> Callable:
+def change_id_option(required: bool, help: str) -> Decorator:
     return click.option(
-        "-i", "--inventory", "inventory", type=click.Path(path_type=Path), default=None,
+        "--change-id", required=required, help=help, callback=lambda ctx, param, value: check_change_id(value)
+    )
+
+
+def inventory_option(func: F) -> F:
+    return click.option(
+        "-i",
+        "--inventory",
+        "inventory",
+        type=click.Path(path_type=Path),
+        default=None,
         help="Inventory folder (or its ccops.yml). Default: $CCOPS_INVENTORY, else the lab's.",
     )(func)
 
@@ -41,26 +53,39 @@ def resolve_inventory(path: Path | None) -> Path:
     return path or default_inventory()
 
 
-def output_option(*choices: str) -> Callable:
-    return click.option("-o", "--output", type=click.Choice(choices or OUTPUTS), default=(choices or OUTPUTS)[0],
-                        show_default=True, help="text for people; json for pipelines.")
+def output_option(*choices: str) -> Decorator:
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(choices or OUTPUTS),
+        default=(choices or OUTPUTS)[0],
+        show_default=True,
+        help="text for people; json for pipelines.",
+    )
 
 
-def selector_options(func: Callable) -> Callable:
+def selector_options(func: F) -> F:
     options = [
         click.option("--site", "sites", multiple=True, help="Only this site code (repeatable)."),
         click.option("--role", "roles", multiple=True, help="Only hosts of this role, e.g. agent_desktop."),
         click.option("--os", "os_variants", multiple=True, help="Only this OS variant, e.g. debian12, win11."),
         click.option("--line", "lines", multiple=True, help="Only this business line."),
-        click.option("-l", "--limit", "limit", multiple=True,
-                     help="Only hosts whose name matches (shell pattern, repeatable)."),
+        click.option(
+            "-l", "--limit", "limit", multiple=True, help="Only hosts whose name matches (shell pattern, repeatable)."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def build_selector(sites: tuple, roles: tuple, os_variants: tuple, lines: tuple, limit: tuple):
+def build_selector(
+    sites: tuple[str, ...],
+    roles: tuple[str, ...],
+    os_variants: tuple[str, ...],
+    lines: tuple[str, ...],
+    limit: tuple[str, ...],
+) -> Selector:
     from ccops.select import Selector
 
     return Selector(sites=sites, roles=roles, os=os_variants, lines=lines, limit=limit)

@@ -15,9 +15,15 @@ from ccops.cli.output import emit_json
 @inventory_option
 @selector_options
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
-@click.option("-o", "--output", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
-              help="markdown fits a pull-request comment; json a pipeline.")
-def plan(verb: str, inventory: Path | None, batch_size: int | None, output: str, **selectors: tuple) -> None:
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="markdown fits a pull-request comment; json a pipeline.",
+)
+def plan(verb: str, inventory: Path | None, batch_size: int | None, output: str, **selectors: tuple[str, ...]) -> None:
     """Show the waves, batches, playbook, roles and non-default variables of VERB.
 
     Reads the same inventory and rollout settings a real run reads; works on
@@ -26,8 +32,9 @@ def plan(verb: str, inventory: Path | None, batch_size: int | None, output: str,
     from ccops.plan_render import plan_json, plan_markdown, plan_text
     from ccops.run import RunRequest, prepare
 
-    result = prepare(RunRequest(resolve_inventory(inventory), verb, build_selector(**selectors),
-                                batch_size=batch_size)).plan
+    result = prepare(
+        RunRequest(resolve_inventory(inventory), verb, build_selector(**selectors), batch_size=batch_size)
+    ).plan
     if output == "json":
         emit_json(plan_json(result))
     elif output == "markdown":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
 import click
 
@@ -29,8 +30,18 @@ def list_runs(limit: int, verb: str | None, output: str) -> None:
     if output == "json":
         emit_json([r.as_dict() for r in records])
         return
-    rows = [[r.id, r.verb, r.status, r.started, r.operator, r.change_id or "-",
-             ", ".join(f"{h['outcome']}={h['count']}" for h in r.hosts)] for r in records]
+    rows = [
+        [
+            r.id,
+            r.verb,
+            r.status,
+            r.started,
+            r.operator,
+            r.change_id or "-",
+            ", ".join(f"{h['outcome']}={h['count']}" for h in r.hosts),
+        ]
+        for r in records
+    ]
     click.echo(table(rows, ["RUN", "VERB", "STATUS", "STARTED", "OPERATOR", "CHANGE", "HOSTS"]))
 
 
@@ -48,14 +59,26 @@ def show_run(run_id: str, output: str) -> None:
         emit_json(record.as_dict())
         return
     click.echo(f"run {record.id}: {record.verb} {record.status} (exit {record.exit_code})")
-    for key in ("operator", "change_id", "git_commit", "inventory", "inventory_sha256", "started", "ended",
-                "message"):
+    for key in ("operator", "change_id", "git_commit", "inventory", "inventory_sha256", "started", "ended", "message"):
         click.echo(f"  {key:<17}{getattr(record, key) or '-'}")
     click.echo(f"  {'selectors':<17}{selector_text(record.selectors)}")
     click.echo("")
-    click.echo(table([[h["host"], h["wave"] or "", h["outcome"], h["changed"], report_detail(h.get("report")),
-                       h["message"] or ""]
-                      for h in record.hosts], ["HOST", "WAVE", "RESULT", "CHANGED", "DONE", "MESSAGE"]))
+    click.echo(
+        table(
+            [
+                [
+                    h["host"],
+                    h["wave"] or "",
+                    h["outcome"],
+                    h["changed"],
+                    report_detail(h.get("report")),
+                    h["message"] or "",
+                ]
+                for h in record.hosts
+            ],
+            ["HOST", "WAVE", "RESULT", "CHANGED", "DONE", "MESSAGE"],
+        )
+    )
 
 
 def report_detail(report: object) -> str:
@@ -93,8 +116,9 @@ def unlock_run(run_id: str, yes: bool) -> None:
     holder = locks.holder(run_id)
     if holder is None:
         raise CcopsError(f"run {run_id!r} holds no lock; see ccops runs list")
-    confirm(f"release {len(holder.hosts)} host lock(s) of {holder.describe()} (only if that run is no longer running)",
-            yes)
+    confirm(
+        f"release {len(holder.hosts)} host lock(s) of {holder.describe()} (only if that run is no longer running)", yes
+    )
     locks.unlock(run_id, operator())
     click.echo(f"released the locks of run {run_id} on {', '.join(holder.hosts) or 'no host'}")
 
@@ -103,7 +127,7 @@ def unlock_run(run_id: str, yes: bool) -> None:
 SELECTOR_OPTIONS = {"sites": "--site", "roles": "--role", "os": "--os", "lines": "--line", "limit": "--limit"}
 
 
-def selector_text(selectors: dict) -> str:
+def selector_text(selectors: dict[str, Any]) -> str:
     if not selectors:
         return "all hosts"
     words = []

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from ccops.inventory.model import Host, Inventory, Site
+from ccops.inventory.model import ConnectionProfile, Host, Inventory, Site
 from ccops.inventory.winrm import dns_name_of
 
 # The only templates ccops gives Ansible: constant text written here, never built from
@@ -91,7 +91,19 @@ def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
     return out
 
 
-def connection_vars(root: Path, profile: dict, port: int | None) -> dict[str, Any]:
+# (Ansible variable, profile key) pairs; Literal keys let a loop index the ConnectionProfile
+_WINRM_FILES: tuple[tuple[str, Literal["ca_file", "cert_file", "cert_key_file"]], ...] = (
+    ("ansible_winrm_ca_trust_path", "ca_file"),
+    ("ansible_winrm_cert_pem", "cert_file"),
+    ("ansible_winrm_cert_key_pem", "cert_key_file"),
+)
+_SECRETS: tuple[tuple[str, Literal["password", "become_password"]], ...] = (
+    ("ansible_password", "password"),
+    ("ansible_become_password", "become_password"),
+)
+
+
+def connection_vars(root: Path, profile: ConnectionProfile, port: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {"ansible_connection": profile["type"]}
     port = port or profile.get("port")
     if port is not None:
@@ -102,8 +114,7 @@ def connection_vars(root: Path, profile: dict, port: int | None) -> dict[str, An
         out["ansible_winrm_scheme"] = "http" if port == 5985 else "https"
         out["ansible_winrm_transport"] = profile["transport"]
         out["ansible_winrm_server_cert_validation"] = profile["cert_validation"]
-        for var, key in (("ansible_winrm_ca_trust_path", "ca_file"), ("ansible_winrm_cert_pem", "cert_file"),
-                         ("ansible_winrm_cert_key_pem", "cert_key_file")):
+        for var, key in _WINRM_FILES:
             if key in profile:
                 out[var] = _path(root, profile[key])
     else:
@@ -119,12 +130,13 @@ def connection_vars(root: Path, profile: dict, port: int | None) -> dict[str, An
         if profile.get("become"):
             out["ansible_become"] = True
             out["ansible_become_method"] = "sudo"
-    for var, key in (("ansible_password", "password"), ("ansible_become_password", "become_password")):
-        ref = profile.get(key)
+    for var, secret in _SECRETS:
+        ref = profile.get(secret)
         if ref:
-            kind, value = next(iter(ref.items()))
+            # validation left exactly one key: env or file
+            kind, value = ("env", ref["env"]) if "env" in ref else ("file", ref["file"])
             out[var] = secret_template(var, kind)
-            out[f"ccops_secret_{key}_{kind}"] = value if kind == "env" else _path(root, value)
+            out[f"ccops_secret_{secret}_{kind}"] = value if kind == "env" else _path(root, value)
     return out
 
 
@@ -137,15 +149,14 @@ def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> di
     """The document ``ansible-inventory --list`` prints for the same hosts."""
     selected = list(inventory.hosts.values()) if hosts is None else hosts
     groups: dict[str, list[str]] = {}
-    hostvars: dict[str, dict] = {}
+    hostvars: dict[str, dict[str, Any]] = {}
     site_cache = {code: site_vars(site) for code, site in inventory.sites.items()}
     for host in selected:
         site = inventory.sites[host.site]
         for group in host_groups(host, site):
             groups.setdefault(group, []).append(host.name)
         hostvars[host.name] = {**site_cache[host.site], **host_vars(inventory, host)}
-    out: dict[str, Any] = {"_meta": {"hostvars": hostvars},
-                           "all": {"children": ["ungrouped", *sorted(groups)]}}
+    out: dict[str, Any] = {"_meta": {"hostvars": hostvars}, "all": {"children": ["ungrouped", *sorted(groups)]}}
     for group in sorted(groups):
         out[group] = {"hosts": groups[group]}
     return out

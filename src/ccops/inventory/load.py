@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 from ccops.errors import InventoryError
 from ccops.inventory import ranges
 from ccops.inventory.fields import FieldReader
-from ccops.inventory.model import Host, Inventory, Site
+from ccops.inventory.model import Host, Inventory, Site, Source
 from ccops.inventory.site_file import parse_site
 from ccops.inventory.yamldoc import Problem, load
 
@@ -43,7 +44,7 @@ def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
         problems.append(Problem(label, doc.line("sites"), f"no site files (*.yml) in {_label(sites_dir)}"))
     sites: dict[str, Site] = {}
     hosts: dict[str, Host] = {}
-    duplicates: dict[tuple, list[str]] = defaultdict(list)
+    duplicates: dict[tuple[Source, Source], list[str]] = defaultdict(list)
     for file in files:
         site_doc, file_problems = load(file, _label(file))
         problems += file_problems
@@ -54,8 +55,9 @@ def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
         if site is None:
             continue
         if site.code in sites:
-            problems.append(site_doc.problem(("site", "code"),
-                                             f"site code {site.code!r} is also used by {sites[site.code].file}"))
+            problems.append(
+                site_doc.problem(("site", "code"), f"site code {site.code!r} is also used by {sites[site.code].file}")
+            )
             continue
         sites[site.code] = site
         for host in site_hosts:
@@ -66,8 +68,15 @@ def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
                 hosts[host.name] = host
     problems += _duplicate_names(duplicates)
     problems += _duplicate_addresses(hosts.values())
-    inventory = Inventory(root=config.parent, config_file=config, files=files, offline=bool(offline),
-                          sites=sites, hosts=hosts, sites_dir=sites_dir)
+    inventory = Inventory(
+        root=config.parent,
+        config_file=config,
+        files=files,
+        offline=bool(offline),
+        sites=sites,
+        hosts=hosts,
+        sites_dir=sites_dir,
+    )
     return inventory, sorted(set(problems))
 
 
@@ -79,7 +88,7 @@ def load_inventory(path: Path) -> Inventory:
     return inventory
 
 
-def _duplicate_names(duplicates: dict[tuple, list[str]]) -> list[Problem]:
+def _duplicate_names(duplicates: dict[tuple[Source, Source], list[str]]) -> list[Problem]:
     out = []
     for (first, second), names in duplicates.items():
         where = f"{first[0]}:{first[1]}"
@@ -91,16 +100,17 @@ def _duplicate_names(duplicates: dict[tuple, list[str]]) -> list[Problem]:
     return out
 
 
-def _duplicate_addresses(hosts) -> list[Problem]:
-    seen: dict[tuple, Host] = {}
-    clashes: dict[tuple, list[str]] = defaultdict(list)
+def _duplicate_addresses(hosts: Iterable[Host]) -> list[Problem]:
+    seen: dict[tuple[str, int | None], Host] = {}
+    clashes: dict[tuple[Source, Source], list[str]] = defaultdict(list)
     for host in hosts:
         if host.address is None:
             continue
         key = (host.address, host.port)
-        first = seen.setdefault(key, host)
-        if first is not host:
-            clashes[(first.source, host.source)].append(f"{host.name} ({_endpoint(host)}, also {first.name})")
+        owner = seen.setdefault(key, host)
+        if owner is not host:
+            where = _endpoint(host.address, host.port)
+            clashes[(owner.source, host.source)].append(f"{host.name} ({where}, also {owner.name})")
     out = []
     for (first, second), names in clashes.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
@@ -109,8 +119,8 @@ def _duplicate_addresses(hosts) -> list[Problem]:
     return out
 
 
-def _endpoint(host: Host) -> str:
-    return host.address if host.port is None else f"{host.address}:{host.port}"
+def _endpoint(address: str, port: int | None) -> str:
+    return address if port is None else f"{address}:{port}"
 
 
 def _label(path: Path) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 OS_VARIANTS = {
     # variant: OS family; the family picks the task files inside each role
@@ -39,6 +39,53 @@ LIFECYCLE_STATES = ("planned", "active", "retiring", "retired")
 CONNECTION_TYPES = ("ssh", "winrm")
 
 
+Source = tuple[str, int]  # file and line where a host is declared
+
+
+class SecretRef(TypedDict, total=False):
+    """Where a secret is looked up at run time: exactly one of the two keys."""
+
+    env: str
+    file: str
+
+
+class ConnectionProfile(TypedDict, total=False):
+    """A site's ``connections:`` entry as site_file checked it; absent keys were not given."""
+
+    type: str | None  # None when the file's type was missing or unknown (reported as a problem)
+    port: int
+    user: str
+    become: bool
+    key_file: str
+    known_hosts: str
+    ca_file: str
+    cert_file: str
+    cert_key_file: str
+    dns_domain: str
+    transport: str | None
+    cert_validation: str | None
+    password: SecretRef | None
+    become_password: SecretRef | None
+
+
+# the profile keys that hold a SecretRef (Literal types let a loop index a ConnectionProfile)
+SECRET_KEYS: tuple[Literal["password", "become_password"], ...] = ("password", "become_password")
+
+
+class MaintenanceWindow(TypedDict):
+    days: list[str]
+    start: str | None  # None only in a site that failed validation
+    end: str | None
+
+
+class Endpoint(TypedDict, total=False):
+    """A site service (distribution point, backup target): who offers it and where."""
+
+    host: str
+    path: str
+    url: str
+
+
 @dataclass(slots=True)
 class Host:
     name: str
@@ -53,7 +100,7 @@ class Host:
     port: int | None
     asset_tag: str | None
     vars: dict[str, Any]
-    source: tuple[str, int]
+    source: Source
 
     @property
     def os_family(self) -> str:
@@ -67,12 +114,13 @@ class Site:
     city: str
     timezone: str
     file: str
-    maintenance_windows: list[dict] = field(default_factory=list)
-    distribution_point: dict = field(default_factory=dict)
-    backup_target: dict = field(default_factory=dict)
-    rollout: dict = field(default_factory=dict)
-    busy_check: dict = field(default_factory=dict)
-    connections: dict[str, dict] = field(default_factory=dict)
+    maintenance_windows: list[MaintenanceWindow] = field(default_factory=list)
+    distribution_point: Endpoint = field(default_factory=Endpoint)
+    backup_target: Endpoint = field(default_factory=Endpoint)
+    # rollout and busy_check keep the site file's own keys (checked, not reshaped)
+    rollout: dict[str, Any] = field(default_factory=dict)
+    busy_check: dict[str, Any] = field(default_factory=dict)
+    connections: dict[str, ConnectionProfile] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
 
 
@@ -95,7 +143,7 @@ class Inventory:
         """
         folder = self.sites_dir or self.root / "sites"
         files = [self.config_file, *sorted({*folder.glob("*.yml"), *folder.glob("*.yaml")})]
-        out = {}
+        out: dict[str, str] = {}
         for path in files:
             name = str(path.relative_to(self.root))
             if not path.is_file():  # never open a pipe or a device that replaced a site file

@@ -36,7 +36,8 @@ def expand(pattern: str) -> list[str]:
 
 def compress(names: list[str]) -> list[str]:
     """Shortest range patterns covering ``names`` (order of first appearance kept)."""
-    parsed = []
+    # (text before the number, text after it, digits, number or -1 if none, name)
+    parsed: list[tuple[str, str, int, int, str]] = []
     for name in names:
         match = _TRAILING_NUMBER.match(name)
         if match:
@@ -47,7 +48,7 @@ def compress(names: list[str]) -> list[str]:
     parsed.sort(key=lambda p: (p[0], p[1], p[2], p[3]))
     out: list[str] = []
     for (head, tail, width), items in groupby(parsed, key=lambda p: (p[0], p[1], p[2])):
-        run: list[tuple] = []
+        run: list[tuple[str, str, int, int, str]] = []
         for item in items:
             if item[3] < 0:
                 out.append(item[4])
@@ -61,7 +62,7 @@ def compress(names: list[str]) -> list[str]:
     return out
 
 
-def _render(head: str, tail: str, width: int, run: list[tuple]) -> str:
+def _render(head: str, tail: str, width: int, run: list[tuple[str, str, int, int, str]]) -> str:
     if len(run) == 1:
         return run[0][4]
     first, last = run[0][3], run[-1][3]

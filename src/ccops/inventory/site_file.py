@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal, cast
 
 from ccops.inventory import ranges
 from ccops.inventory.fields import FieldReader, dotted
@@ -13,11 +14,16 @@ from ccops.inventory.model import (
     LIFECYCLE_STATES,
     OS_VARIANTS,
     ROLES,
+    SECRET_KEYS,
+    ConnectionProfile,
+    Endpoint,
     Host,
+    MaintenanceWindow,
+    SecretRef,
     Site,
 )
 from ccops.inventory.winrm import check_winrm_profile
-from ccops.inventory.yamldoc import YamlDoc
+from ccops.inventory.yamldoc import KeyPath, Problem, YamlDoc
 
 MAX_HOSTS_PER_SITE = 50_000
 # all patterns are used with fullmatch: "$" would let a trailing newline through
@@ -31,25 +37,86 @@ USER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,127}")
 # vars: cannot carry connection settings (those come from connections:) nor shadow what
 # ccops computes; Ansible's own magic variable names are not data either
 RESERVED_VAR_PREFIXES = ("ansible_", "ccops_")
-RESERVED_VARS = frozenset({"hostvars", "groups", "group_names", "inventory_hostname", "inventory_hostname_short",
-                           "inventory_dir", "inventory_file", "omit", "playbook_dir", "role_name", "role_path",
-                           "play_hosts", "environment", "vars", "lookup", "query", "q", "now", "undef"})
+RESERVED_VARS = frozenset(
+    {
+        "hostvars",
+        "groups",
+        "group_names",
+        "inventory_hostname",
+        "inventory_hostname_short",
+        "inventory_dir",
+        "inventory_file",
+        "omit",
+        "playbook_dir",
+        "role_name",
+        "role_path",
+        "play_hosts",
+        "environment",
+        "vars",
+        "lookup",
+        "query",
+        "q",
+        "now",
+        "undef",
+    }
+)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TOP_KEYS = ("site", "connections", "vars", "groups", "hosts")
-SITE_KEYS = ("code", "name", "city", "timezone", "maintenance_windows", "distribution_point",
-             "backup_target", "rollout", "busy_check")
-GROUP_KEYS = ("name", "role", "os", "business_line", "connection", "hosts", "addresses", "port",
-              "asset_tags", "lifecycle", "vars")
+SITE_KEYS = (
+    "code",
+    "name",
+    "city",
+    "timezone",
+    "maintenance_windows",
+    "distribution_point",
+    "backup_target",
+    "rollout",
+    "busy_check",
+)
+GROUP_KEYS = (
+    "name",
+    "role",
+    "os",
+    "business_line",
+    "connection",
+    "hosts",
+    "addresses",
+    "port",
+    "asset_tags",
+    "lifecycle",
+    "vars",
+)
 OVERRIDE_KEYS = ("address", "port", "lifecycle", "asset_tag", "connection", "vars")
-CONNECTION_KEYS = ("type", "port", "user", "transport", "cert_validation", "password", "become",
-                   "become_password", "key_file", "known_hosts", "dns_domain", "ca_file", "cert_file",
-                   "cert_key_file")
+CONNECTION_KEYS = (
+    "type",
+    "port",
+    "user",
+    "transport",
+    "cert_validation",
+    "password",
+    "become",
+    "become_password",
+    "key_file",
+    "known_hosts",
+    "dns_domain",
+    "ca_file",
+    "cert_file",
+    "cert_key_file",
+)
 DNS_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+", re.IGNORECASE)
+# Literal types let these names index a ConnectionProfile in a loop
+PATH_KEYS: tuple[Literal["key_file", "known_hosts", "ca_file", "cert_file", "cert_key_file"], ...] = (
+    "key_file",
+    "known_hosts",
+    "ca_file",
+    "cert_file",
+    "cert_key_file",
+)
 WINRM_TRANSPORTS = ("kerberos", "ntlm", "credssp", "certificate")
 ROLLOUT_KEYS = ("canary", "waves", "batch_size", "max_fail_percentage", "max_failures")
 
 
-def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list]:
+def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list[Problem]]:
     reader = FieldReader(doc)
     data = doc.data
     if not isinstance(data, dict):
@@ -65,7 +132,7 @@ def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list]:
     return (site if site.code else None), list(hosts.values()), reader.problems
 
 
-def _site(reader: FieldReader, data: dict) -> Site:
+def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
     raw = reader.get(data, (), "site", dict, required=True) or {}
     kp = ("site",)
     reader.only_keys(raw, kp, SITE_KEYS)
@@ -90,12 +157,12 @@ def _site(reader: FieldReader, data: dict) -> Site:
     )
 
 
-def _endpoint(reader: FieldReader, raw: dict, kp: tuple, key: str) -> dict:
+def _endpoint(reader: FieldReader, raw: dict[str, Any], kp: KeyPath, key: str) -> Endpoint:
     """A site service: the host that offers it and the folder it keeps things in."""
     value = reader.get(raw, kp, key, dict, default={})
     ekp = (*kp, key)
     reader.only_keys(value, ekp, ("host", "path", "url"))
-    out = {}
+    out = Endpoint()
     host = reader.get(value, ekp, "host", str)
     if host is not None and not HOST_NAME.fullmatch(host):
         reader.report((*ekp, "host"), f"{dotted((*ekp, 'host'))}: {host!r} is not a host name")
@@ -113,19 +180,20 @@ def _endpoint(reader: FieldReader, raw: dict, kp: tuple, key: str) -> dict:
     return out
 
 
-def _path_value(reader: FieldReader, mapping: dict, kp: tuple, key: str) -> str | None:
+def _path_value(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath, key: str) -> str | None:
     """A file or folder name: any printable text except the quote ssh's own quoting uses."""
     value = reader.get(mapping, kp, key, str)
     if value is None:
         return None
     if not value or not value.isprintable() or '"' in value or len(value) > 4096:
-        reader.report((*kp, key), f"{dotted((*kp, key))}: {value!r} is not a usable path "
-                                  "(printable characters, no double quote)")
+        reader.report(
+            (*kp, key), f"{dotted((*kp, key))}: {value!r} is not a usable path (printable characters, no double quote)"
+        )
         return None
     return value
 
 
-def _url(reader: FieldReader, mapping: dict, kp: tuple, key: str) -> str | None:
+def _url(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath, key: str) -> str | None:
     value = reader.get(mapping, kp, key, str)
     if value is None:
         return None
@@ -135,7 +203,7 @@ def _url(reader: FieldReader, mapping: dict, kp: tuple, key: str) -> str | None:
     return value
 
 
-def _port(reader: FieldReader, mapping: dict, kp: tuple, default: int | None = None) -> int | None:
+def _port(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath, default: int | None = None) -> int | None:
     value = reader.get(mapping, kp, "port", int)
     if value is None:
         return default
@@ -145,9 +213,9 @@ def _port(reader: FieldReader, mapping: dict, kp: tuple, default: int | None = N
     return value
 
 
-def _busy_check(reader: FieldReader, raw: Any, kp: tuple) -> dict:
+def _busy_check(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
     """How to tell whether an agent is logged in or on a call before touching a seat."""
-    if reader.check(raw, kp, dict) is not raw:
+    if not reader.valid(raw, kp, dict):
         return {}
     reader.only_keys(raw, kp, ("command", "url"))
     if len(raw) > 1:
@@ -169,36 +237,39 @@ def _known_timezone(name: str) -> bool:
     return True
 
 
-def _windows(reader: FieldReader, raw: Any, kp: tuple) -> list[dict]:
-    if reader.check(raw, kp, list) is not raw:
+def _windows(reader: FieldReader, raw: Any, kp: KeyPath) -> list[MaintenanceWindow]:
+    if not reader.valid(raw, kp, list):
         return []
-    out = []
+    out: list[MaintenanceWindow] = []
     for i, window in enumerate(raw):
         wkp = (*kp, i)
-        if reader.check(window, wkp, dict) is not window:
+        if not reader.valid(window, wkp, dict):
             continue
         reader.only_keys(window, wkp, ("days", "start", "end"))
         days = reader.get(window, wkp, "days", list, default=list(DAYS))
         for j, day in enumerate(days):
             reader.check(day, (*wkp, "days", j), str, DAYS)
-        times = {}
+        times: dict[str, str | None] = {}
         for key in ("start", "end"):
             value = reader.get(window, wkp, key, str, required=True)
             if value is not None and not HHMM.fullmatch(value):
                 reader.report((*wkp, key), f"{dotted((*wkp, key))}: {value!r} is not a time HH:MM")
             times[key] = value
-        out.append({"days": days, **times})
+        out.append(MaintenanceWindow(days=days, start=times["start"], end=times["end"]))
     return out
 
 
-def _rollout(reader: FieldReader, raw: Any, kp: tuple) -> dict:
-    if reader.check(raw, kp, dict) is not raw:
+def _rollout(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
+    if not reader.valid(raw, kp, dict):
         return {}
     reader.only_keys(raw, kp, ROLLOUT_KEYS)
-    out = {}
-    for key, kind, low, high in (("canary", int, 0, MAX_HOSTS_PER_SITE), ("batch_size", int, 1, MAX_HOSTS_PER_SITE),
-                                 ("max_failures", int, 0, MAX_HOSTS_PER_SITE),
-                                 ("max_fail_percentage", float, 0, 100)):
+    out: dict[str, Any] = {}
+    for key, kind, low, high in (
+        ("canary", int, 0, MAX_HOSTS_PER_SITE),
+        ("batch_size", int, 1, MAX_HOSTS_PER_SITE),
+        ("max_failures", int, 0, MAX_HOSTS_PER_SITE),
+        ("max_fail_percentage", float, 0, 100),
+    ):
         value = reader.get(raw, kp, key, kind)
         if value is None:
             continue
@@ -211,17 +282,18 @@ def _rollout(reader: FieldReader, raw: Any, kp: tuple) -> dict:
     if waves is not None:
         for i, wave in enumerate(waves):
             if not (isinstance(wave, str) and re.fullmatch(r"\d{1,3}%", wave) and 0 < int(wave[:-1]) <= 100):
-                reader.report((*kp, "waves", i), f"{dotted((*kp, 'waves', i))}: a wave is a percentage like \"25%\"")
+                reader.report((*kp, "waves", i), f'{dotted((*kp, "waves", i))}: a wave is a percentage like "25%"')
         out["waves"] = waves
     return out
 
 
-def _secret(reader: FieldReader, raw: Any, kp: tuple) -> dict | None:
+def _secret(reader: FieldReader, raw: Any, kp: KeyPath) -> SecretRef | None:
     if isinstance(raw, str):
-        reader.report(kp, (f"{dotted(kp)}: secrets are never written into the inventory; "
-                           "use {env: VARIABLE} or {file: PATH}"))
+        reader.report(
+            kp, (f"{dotted(kp)}: secrets are never written into the inventory; use {{env: VARIABLE}} or {{file: PATH}}")
+        )
         return None
-    if reader.check(raw, kp, dict) is not raw:
+    if not reader.valid(raw, kp, dict):
         return None
     if len(raw) != 1 or next(iter(raw)) not in ("env", "file") or not isinstance(next(iter(raw.values())), str):
         reader.report(kp, f"{dotted(kp)}: a secret reference is {{env: VARIABLE}} or {{file: PATH}}")
@@ -231,10 +303,10 @@ def _secret(reader: FieldReader, raw: Any, kp: tuple) -> dict | None:
         return None
     if "file" in raw and _path_value(reader, raw, kp, "file") is None:
         return None
-    return raw
+    return cast(SecretRef, raw)  # checked above: one key, env or file, holding text
 
 
-def _dns_domain(reader: FieldReader, profile: dict, pkp: tuple) -> str | None:
+def _dns_domain(reader: FieldReader, profile: dict[str, Any], pkp: KeyPath) -> str | None:
     """WinRM hosts' DNS domain: Kerberos reaches a host as NAME.DOMAIN, never by address."""
     domain = reader.get(profile, pkp, "dns_domain", str)
     if domain is not None and not DNS_DOMAIN.fullmatch(domain):
@@ -243,18 +315,18 @@ def _dns_domain(reader: FieldReader, profile: dict, pkp: tuple) -> str | None:
     return domain
 
 
-def _connections(reader: FieldReader, raw: Any) -> dict[str, dict]:
-    kp: tuple = ("connections",)
-    if reader.check(raw, kp, dict) is not raw:
+def _connections(reader: FieldReader, raw: Any) -> dict[str, ConnectionProfile]:
+    kp: KeyPath = ("connections",)
+    if not reader.valid(raw, kp, dict):
         return {}
-    out = {}
+    out: dict[str, ConnectionProfile] = {}
     for name, profile in raw.items():
         pkp = (*kp, name)
-        if reader.check(profile, pkp, dict) is not profile:
+        if not reader.valid(profile, pkp, dict):
             continue
         reader.only_keys(profile, pkp, CONNECTION_KEYS)
         ctype = reader.get(profile, pkp, "type", str, required=True, choices=CONNECTION_TYPES)
-        conn: dict[str, Any] = {"type": ctype}
+        conn: ConnectionProfile = {"type": ctype}
         port = _port(reader, profile, pkp)
         if port is not None:
             conn["port"] = port
@@ -265,48 +337,51 @@ def _connections(reader: FieldReader, raw: Any) -> dict[str, dict]:
             conn["user"] = user
         if reader.get(profile, pkp, "become", bool):
             conn["become"] = True
-        for key in ("key_file", "known_hosts", "ca_file", "cert_file", "cert_key_file"):
+        for key in PATH_KEYS:
             value = _path_value(reader, profile, pkp, key)
             if value is not None:
                 conn[key] = value
         domain = _dns_domain(reader, profile, pkp)
         if domain is not None:
             conn["dns_domain"] = domain
-        conn["transport"] = reader.get(profile, pkp, "transport", str, default="kerberos",
-                                       choices=WINRM_TRANSPORTS)
-        conn["cert_validation"] = reader.get(profile, pkp, "cert_validation", str, default="validate",
-                                             choices=("validate", "ignore"))
-        for key in ("password", "become_password"):
-            if key in profile:
-                conn[key] = _secret(reader, profile[key], (*pkp, key))
+        conn["transport"] = reader.get(profile, pkp, "transport", str, default="kerberos", choices=WINRM_TRANSPORTS)
+        conn["cert_validation"] = reader.get(
+            profile, pkp, "cert_validation", str, default="validate", choices=("validate", "ignore")
+        )
+        for secret in SECRET_KEYS:
+            if secret in profile:
+                conn[secret] = _secret(reader, profile[secret], (*pkp, secret))
         out[name] = conn
     return out
 
 
-def _vars(reader: FieldReader, mapping: dict, kp: tuple) -> dict:
+def _vars(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath) -> dict[str, Any]:
     raw = reader.get(mapping, kp, "vars", dict, default={})
     for key in raw:
         where = (*kp, "vars", key)
         if not WORD.fullmatch(key):
             reader.report(where, f"{dotted(where)}: variable names are lower_snake_case")
         elif key.startswith(RESERVED_VAR_PREFIXES) or key in RESERVED_VARS:
-            reader.report(where, f"{dotted(where)}: {key!r} is reserved: connection settings belong under "
-                                 "connections:, ccops_* and Ansible's own names are set by ccops")
+            reader.report(
+                where,
+                f"{dotted(where)}: {key!r} is reserved: connection settings belong under "
+                "connections:, ccops_* and Ansible's own names are set by ccops",
+            )
     return raw
 
 
 def _groups(reader: FieldReader, site: Site, raw: Any) -> dict[str, Host]:
-    kp: tuple = ("groups",)
+    kp: KeyPath = ("groups",)
     hosts: dict[str, Host] = {}
     if raw is None:
         reader.report((), "groups: required (a list of host groups)")
         return hosts
-    if reader.check(raw, kp, list) is not raw:
+    if not reader.valid(raw, kp, list):
         return hosts
-    names: set[str] = set()
+    names: set[str | None] = set()
     for i, group in enumerate(raw):
         gkp = (*kp, i)
-        if reader.check(group, gkp, dict) is not group:
+        if not reader.valid(group, gkp, dict):
             continue
         reader.only_keys(group, gkp, GROUP_KEYS)
         name = reader.get(group, gkp, "name", str, required=True)
@@ -315,14 +390,17 @@ def _groups(reader: FieldReader, site: Site, raw: Any) -> dict[str, Host]:
         names.add(name)
         for host in _group_hosts(reader, site, group, gkp, name or f"group{i}"):
             if host.name in hosts:
-                reader.report((*gkp, "hosts"), f"{dotted((*gkp, 'hosts'))}: host {host.name} is already in "
-                                               f"group {hosts[host.name].group} of this site")
+                reader.report(
+                    (*gkp, "hosts"),
+                    f"{dotted((*gkp, 'hosts'))}: host {host.name} is already in "
+                    f"group {hosts[host.name].group} of this site",
+                )
                 continue
             hosts[host.name] = host
     return hosts
 
 
-def _group_hosts(reader: FieldReader, site: Site, group: dict, gkp: tuple, gname: str) -> list[Host]:
+def _group_hosts(reader: FieldReader, site: Site, group: dict[str, Any], gkp: KeyPath, gname: str) -> list[Host]:
     role = reader.get(group, gkp, "role", str, required=True, choices=ROLES)
     os_variant = reader.get(group, gkp, "os", str, required=True, choices=tuple(OS_VARIANTS))
     line = reader.get(group, gkp, "business_line", str, required=True)
@@ -331,8 +409,10 @@ def _group_hosts(reader: FieldReader, site: Site, group: dict, gkp: tuple, gname
         line = None
     connection = reader.get(group, gkp, "connection", str, required=True)
     if connection is not None and connection not in site.connections:
-        reader.report((*gkp, "connection"), f"{dotted((*gkp, 'connection'))}: no connection profile "
-                                            f"{connection!r} under connections:")
+        reader.report(
+            (*gkp, "connection"),
+            f"{dotted((*gkp, 'connection'))}: no connection profile {connection!r} under connections:",
+        )
         connection = None
     lifecycle = reader.get(group, gkp, "lifecycle", str, default="active", choices=LIFECYCLE_STATES)
     port = _port(reader, group, gkp)
@@ -340,20 +420,34 @@ def _group_hosts(reader: FieldReader, site: Site, group: dict, gkp: tuple, gname
     names = _names(reader, group, gkp)
     addresses = _addresses(reader, group, gkp, len(names))
     tags = _tags(reader, group, gkp, len(names))
-    if None in (role, os_variant, line, connection, lifecycle) or not names:
+    if role is None or os_variant is None or line is None or connection is None or not names:
         return []
     profile = site.connections[connection]
     if profile["type"] == "winrm":  # the first host stands for its group: the same profile, addresses alike
         for problem in check_winrm_profile(profile, names[0], addresses[0]):
             reader.report((*gkp, "connection"), f"{dotted((*gkp, 'connection'))}: {problem}")
     src = (reader.doc.path, reader.doc.line(*gkp, "hosts"))
-    return [Host(name=n, site=site.code, group=gname, role=role, os=os_variant, business_line=line,
-                 lifecycle=lifecycle, connection=connection, address=addresses[i], port=port,
-                 asset_tag=tags[i], vars=dict(group_vars), source=src)
-            for i, n in enumerate(names)]
+    return [
+        Host(
+            name=n,
+            site=site.code,
+            group=gname,
+            role=role,
+            os=os_variant,
+            business_line=line,
+            lifecycle=lifecycle,
+            connection=connection,
+            address=addresses[i],
+            port=port,
+            asset_tag=tags[i],
+            vars=dict(group_vars),
+            source=src,
+        )
+        for i, n in enumerate(names)
+    ]
 
 
-def _names(reader: FieldReader, group: dict, gkp: tuple) -> list[str]:
+def _names(reader: FieldReader, group: dict[str, Any], gkp: KeyPath) -> list[str]:
     raw = reader.get(group, gkp, "hosts", object, required=True)
     patterns = [raw] if isinstance(raw, str) else raw
     if not isinstance(patterns, list):
@@ -362,7 +456,7 @@ def _names(reader: FieldReader, group: dict, gkp: tuple) -> list[str]:
     names: list[str] = []
     for j, pattern in enumerate(patterns):
         pkp = (*gkp, "hosts") if isinstance(raw, str) else (*gkp, "hosts", j)
-        if reader.check(pattern, pkp, str) is not pattern:
+        if not reader.valid(pattern, pkp, str):
             continue
         if len(names) + ranges.count(pattern) > MAX_HOSTS_PER_SITE:
             reader.report(pkp, f"{dotted(pkp)}: {pattern} makes more than {MAX_HOSTS_PER_SITE} hosts in one site")
@@ -380,7 +474,7 @@ def _names(reader: FieldReader, group: dict, gkp: tuple) -> list[str]:
     return names
 
 
-def _addresses(reader: FieldReader, group: dict, gkp: tuple, count: int) -> list[str | None]:
+def _addresses(reader: FieldReader, group: dict[str, Any], gkp: KeyPath, count: int) -> list[str | None]:
     start = reader.get(group, gkp, "addresses", str)
     if start is None:
         return [None] * count
@@ -391,12 +485,15 @@ def _addresses(reader: FieldReader, group: dict, gkp: tuple, count: int) -> list
             return [".".join(map(str, (base + i).to_bytes(4, "big"))) for i in range(count)]
         return [str(first + i) for i in range(count)]
     except (ValueError, OverflowError):
-        reader.report((*gkp, "addresses"), f"{dotted((*gkp, 'addresses'))}: {start!r} is not a first IP address "
-                                           "(hosts get consecutive addresses from it)")
+        reader.report(
+            (*gkp, "addresses"),
+            f"{dotted((*gkp, 'addresses'))}: {start!r} is not a first IP address "
+            "(hosts get consecutive addresses from it)",
+        )
         return [None] * count
 
 
-def _tags(reader: FieldReader, group: dict, gkp: tuple, count: int) -> list[str | None]:
+def _tags(reader: FieldReader, group: dict[str, Any], gkp: KeyPath, count: int) -> Sequence[str | None]:
     pattern = reader.get(group, gkp, "asset_tags", str)
     if pattern is None:
         return [None] * count
@@ -412,12 +509,12 @@ def _tags(reader: FieldReader, group: dict, gkp: tuple, count: int) -> list[str 
 
 
 def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]) -> None:
-    kp: tuple = ("hosts",)
-    if reader.check(raw, kp, dict) is not raw:
+    kp: KeyPath = ("hosts",)
+    if not reader.valid(raw, kp, dict):
         return
     for name, override in raw.items():
         hkp = (*kp, name)
-        if reader.check(override, hkp, dict) is not override:
+        if not reader.valid(override, hkp, dict):
             continue
         host = hosts.get(name)
         if host is None:
@@ -432,8 +529,7 @@ def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]
             except ValueError:
                 reader.report((*hkp, "address"), f"hosts.{name}.address: {address!r} is not an IP address")
         host.port = _port(reader, override, hkp, default=host.port)
-        host.lifecycle = reader.get(override, hkp, "lifecycle", str, default=host.lifecycle,
-                                    choices=LIFECYCLE_STATES)
+        host.lifecycle = reader.get(override, hkp, "lifecycle", str, default=host.lifecycle, choices=LIFECYCLE_STATES)
         host.asset_tag = reader.get(override, hkp, "asset_tag", str, default=host.asset_tag)
         connection = reader.get(override, hkp, "connection", str, default=host.connection)
         if connection not in site.connections:

@@ -16,10 +16,12 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from ccops.inventory.model import ConnectionProfile
+
 HTTP_PORT = 5985
 
 
-def dns_name_of(profile: dict, host_name: str, dns_name: str | None) -> str | None:
+def dns_name_of(profile: ConnectionProfile, host_name: str, dns_name: str | None) -> str | None:
     if dns_name:
         return dns_name
     domain = profile.get("dns_domain")
@@ -34,16 +36,24 @@ def _is_ip(value: str | None) -> bool:
     return True
 
 
-def check_winrm_profile(profile: dict, host_name: str, address: str | None = None,
-                        dns_name: str | None = None, *, credssp_available: bool | None = None) -> list[str]:
+def check_winrm_profile(
+    profile: ConnectionProfile,
+    host_name: str,
+    address: str | None = None,
+    dns_name: str | None = None,
+    *,
+    credssp_available: bool | None = None,
+) -> list[str]:
     """Problems that keep this host's WinRM connection from ever working; empty when none."""
     problems = []
     transport = profile.get("transport", "kerberos")
     https = (profile.get("port") or 5986) != HTTP_PORT
     name = dns_name_of(profile, host_name, dns_name)
     if transport == "kerberos" and name is None and (address is None or _is_ip(address)):
-        problems.append(f"{host_name}: kerberos needs the host's DNS name, not an IP address "
-                        "(set the profile's dns_domain or the host's dns_name)")
+        problems.append(
+            f"{host_name}: kerberos needs the host's DNS name, not an IP address "
+            "(set the profile's dns_domain or the host's dns_name)"
+        )
     if transport == "kerberos" and name is not None and _is_ip(name):
         problems.append(f"{host_name}: kerberos needs a DNS name, {name} is an IP address")
     if transport in ("ntlm", "credssp") and not (profile.get("user") and profile.get("password")):
@@ -63,8 +73,9 @@ def check_winrm_profile(profile: dict, host_name: str, address: str | None = Non
     return problems
 
 
-def winrm_vars(profile: dict, host_name: str, address: str | None = None,
-               dns_name: str | None = None) -> dict[str, Any]:
+def winrm_vars(
+    profile: ConnectionProfile, host_name: str, address: str | None = None, dns_name: str | None = None
+) -> dict[str, Any]:
     """The ansible_* variables of a WinRM host (secrets excluded: they are lookups made elsewhere)."""
     port = profile.get("port") or 5986
     name = dns_name_of(profile, host_name, dns_name)

@@ -26,9 +26,12 @@ MAX_VALUES = 200_000
 STR_TAG = "tag:yaml.org,2002:str"
 # scalars may be text, numbers, booleans or empty; !!binary, !!timestamp, !!set and
 # application tags are refused (stock Ansible tools crash on some of them)
-DATA_TAGS = frozenset({STR_TAG, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-                       "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"})
+DATA_TAGS = frozenset(
+    {STR_TAG, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}
+)
 COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"})
+# where a value sits in a document: mapping keys and list indexes from the top
+KeyPath = tuple[str | int, ...]
 # "#jinja2:" at the start of a string changes Jinja2's delimiters: it marks a template too
 _TEMPLATE_MARKS = ("{{", "{%", "{#", "#jinja2:")
 
@@ -53,18 +56,18 @@ class YamlDoc:
 
     path: str
     data: Any
-    lines: dict[tuple, int]
+    lines: dict[KeyPath, int]
     # raw text of scalars YAML 1.1 did not read as strings (for "quote it" hints)
-    raw: dict[tuple, str]
+    raw: dict[KeyPath, str]
 
-    def line(self, *keypath: Any) -> int:
+    def line(self, *keypath: str | int) -> int:
         """Line of the value at ``keypath``, or of its nearest known parent."""
         path = tuple(keypath)
         while path not in self.lines and path:
             path = path[:-1]
         return self.lines.get(path, 1)
 
-    def problem(self, keypath: tuple, message: str) -> Problem:
+    def problem(self, keypath: KeyPath, message: str) -> Problem:
         return Problem(self.path, self.line(*keypath), message)
 
 
@@ -72,12 +75,12 @@ class _Builder:
     def __init__(self, path: str) -> None:
         self.path = path
         self.count = 0
-        self.lines: dict[tuple, int] = {}
-        self.raw: dict[tuple, str] = {}
+        self.lines: dict[KeyPath, int] = {}
+        self.raw: dict[KeyPath, str] = {}
         self.problems: list[Problem] = []
         self._scalars = SafeConstructor()
 
-    def build(self, node: Any, keypath: tuple, depth: int) -> Any:
+    def build(self, node: Any, keypath: KeyPath, depth: int) -> Any:
         self.count += 1
         line = node.start_mark.line + 1
         if self.count > MAX_VALUES:
@@ -95,18 +98,32 @@ class _Builder:
             return self._mapping(node, keypath, depth)
         raise _Stop(f"line {line}: unsupported YAML node")
 
-    def _scalar(self, node: ScalarNode, keypath: tuple, line: int) -> Any:
+    def _scalar(self, node: ScalarNode, keypath: KeyPath, line: int) -> Any:
         if node.tag not in DATA_TAGS:
             kind = node.tag.rsplit(":", 1)[-1]
-            self.problems.append(Problem(self.path, line, (
-                f"{node.value[:40]!r} is read by YAML as {kind}, which an inventory cannot hold; "
-                "write it in quotes as text")))
+            self.problems.append(
+                Problem(
+                    self.path,
+                    line,
+                    (
+                        f"{node.value[:40]!r} is read by YAML as {kind}, which an inventory cannot hold; "
+                        "write it in quotes as text"
+                    ),
+                )
+            )
             return node.value
         if node.tag == STR_TAG:
             if any(mark in node.value for mark in _TEMPLATE_MARKS):
-                self.problems.append(Problem(self.path, line, (
-                    f"{node.value!r} would be templated by Ansible (Jinja2); "
-                    "inventory values are data, not templates")))
+                self.problems.append(
+                    Problem(
+                        self.path,
+                        line,
+                        (
+                            f"{node.value!r} would be templated by Ansible (Jinja2); "
+                            "inventory values are data, not templates"
+                        ),
+                    )
+                )
             return node.value
         self.raw[keypath] = node.value
         try:
@@ -115,13 +132,14 @@ class _Builder:
             self.problems.append(Problem(self.path, line, f"cannot read value {node.value!r}: {exc}"))
             return node.value
 
-    def _mapping(self, node: MappingNode, keypath: tuple, depth: int) -> dict:
+    def _mapping(self, node: MappingNode, keypath: KeyPath, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                self.problems.append(Problem(self.path, line,
-                                             "keys must be plain words (no merge keys or complex keys)"))
+                self.problems.append(
+                    Problem(self.path, line, "keys must be plain words (no merge keys or complex keys)")
+                )
                 continue
             key = key_node.value
             if key in out:
@@ -160,7 +178,8 @@ def _too_deep(text: str) -> int:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH + 1:
-                return event.start_mark.line + 1
+                # the parser marks every event; the stubs allow None for hand-made ones
+                return event.start_mark.line + 1 if event.start_mark is not None else 1
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
     return 0

@@ -19,8 +19,10 @@ STALL_SECONDS = 40.0
 BOOT_DEADLINE = 180.0
 FINISHED = ("running", "degraded")
 # one exec per look: three sections separated by a line holding only "--"
-LOOK = ("systemctl is-system-running; echo --; systemctl list-jobs --no-legend; echo --; "
-        "cat /etc/ssh/ssh_host_ed25519_key.pub")
+LOOK = (
+    "systemctl is-system-running; echo --; systemctl list-jobs --no-legend; echo --; "
+    "cat /etc/ssh/ssh_host_ed25519_key.pub"
+)
 # what the probe says it is, and how it leaves: a client that closes before sending its
 # identification makes sshd log "kex_exchange_identification" errors in the host's journal
 PROBE_IDENT = b"SSH-2.0-ccops_lab_probe\r\n"
@@ -40,8 +42,10 @@ class BootState:
         return self.system in FINISHED and self.host_key.startswith("ssh-ed25519 ") and self.sshd
 
     def describe(self) -> str:
-        return (f"systemd {self.system or 'not answering'}, {len(self.jobs)} job(s) queued, "
-                f"sshd {'answers' if self.sshd else 'not answering'}")
+        return (
+            f"systemd {self.system or 'not answering'}, {len(self.jobs)} job(s) queued, "
+            f"sshd {'answers' if self.sshd else 'not answering'}"
+        )
 
 
 def parse_look(output: str, sshd: bool) -> BootState:
@@ -82,8 +86,12 @@ class BootWatch:
 def disconnect_packet(reason: str = "ccops lab probe done") -> bytes:
     """An SSH_MSG_DISCONNECT in the clear (RFC 4253 6 and 11.1), as allowed before key exchange."""
     text = reason.encode()
-    payload = (struct.pack(">BI", SSH_MSG_DISCONNECT, SSH_DISCONNECT_BY_APPLICATION)
-               + struct.pack(">I", len(text)) + text + struct.pack(">I", 0))
+    payload = (
+        struct.pack(">BI", SSH_MSG_DISCONNECT, SSH_DISCONNECT_BY_APPLICATION)
+        + struct.pack(">I", len(text))
+        + text
+        + struct.pack(">I", 0)
+    )
     padding = 8 - (5 + len(payload)) % 8
     if padding < 4:
         padding += 8

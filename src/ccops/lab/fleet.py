@@ -11,9 +11,11 @@ import secrets
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ccops.errors import LabError
 from ccops.lab.boot import BootWatch, look, sshd_answers
@@ -67,7 +69,7 @@ class UpResult:
     failed: dict[str, str]  # host name -> why it did not come up
 
 
-def up(count: int, variants: list[str], base_port: int, say=print) -> UpResult:
+def up(count: int, variants: list[str], base_port: int, say: Callable[[str], None] = print) -> UpResult:
     """Make the fleet exactly as asked; a host whose boot stalls is recreated.
 
     Every host is checked, new or existing, so a running container whose boot
@@ -92,7 +94,9 @@ def up(count: int, variants: list[str], base_port: int, say=print) -> UpResult:
     return UpResult(ready, {h.name: why for h, (known, why) in zip(hosts, outcomes, strict=True) if not known})
 
 
-def _bring_up(host: LabHost, state: str | None, credentials: dict[str, str], say) -> tuple[str, str]:
+def _bring_up(
+    host: LabHost, state: str | None, credentials: dict[str, str], say: Callable[[str], None]
+) -> tuple[str, str]:
     """(the host's known_hosts line, "") once it is up and provisioned, or ("", why it is not)."""
     why = ""
     for attempt in range(1, BOOT_ATTEMPTS + 1):
@@ -115,19 +119,38 @@ def _bring_up(host: LabHost, state: str | None, credentials: dict[str, str], say
     return "", why
 
 
-def _matches(container: dict, host: LabHost) -> bool:
+def _matches(container: dict[str, Any], host: LabHost) -> bool:
     labels = container["labels"]
     current_image = podman("image", "inspect", "--format", "{{.Id}}", image_name(host.variant)).strip()
-    return (labels.get("ccops.lab.port") == str(host.port) and labels.get("ccops.lab.variant") == host.variant
-            and current_image.startswith(container["image"][:12]))
+    return (
+        labels.get("ccops.lab.port") == str(host.port)
+        and labels.get("ccops.lab.variant") == host.variant
+        and current_image.startswith(container["image"][:12])
+    )
 
 
 def _run_container(host: LabHost) -> None:
-    podman("run", "-d", "--name", host.container, "--hostname", host.name,
-           "--label", f"{LABEL}=1", "--label", f"ccops.lab.variant={host.variant}",
-           "--label", f"ccops.lab.port={host.port}",
-           "--systemd=always", "--restart=always", "--network=slirp4netns",
-           "--publish", f"127.0.0.1:{host.port}:22", image_name(host.variant), "/sbin/init")
+    podman(
+        "run",
+        "-d",
+        "--name",
+        host.container,
+        "--hostname",
+        host.name,
+        "--label",
+        f"{LABEL}=1",
+        "--label",
+        f"ccops.lab.variant={host.variant}",
+        "--label",
+        f"ccops.lab.port={host.port}",
+        "--systemd=always",
+        "--restart=always",
+        "--network=slirp4netns",
+        "--publish",
+        f"127.0.0.1:{host.port}:22",
+        image_name(host.variant),
+        "/sbin/init",
+    )
 
 
 def _wait_booted(host: LabHost) -> str:
@@ -138,8 +161,9 @@ def _wait_booted(host: LabHost) -> str:
         if state.up:
             return ""
         if not state.system:
-            container = podman("container", "inspect", "--format", "{{.State.Status}}", host.container,
-                               check=False).strip()
+            container = podman(
+                "container", "inspect", "--format", "{{.State.Status}}", host.container, check=False
+            ).strip()
             if container != "running":
                 return f"container {container or 'gone'}"
         why = watch.stalled(state, time.monotonic())
@@ -167,8 +191,11 @@ def _credentials() -> dict[str, str]:
     folder.chmod(0o700)
     key = folder / "id_ed25519"
     if not key.exists():
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ccops-lab", "-f", str(key)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ccops-lab", "-f", str(key)],
+            check=True,
+            capture_output=True,
+        )
     password = folder / "become_password"
     if not password.exists():
         password.touch(mode=0o600)
@@ -176,18 +203,24 @@ def _credentials() -> dict[str, str]:
     return {"public_key": (folder / "id_ed25519.pub").read_text(), "password": password.read_text().strip()}
 
 
-def status() -> list[dict]:
+def status() -> list[dict[str, Any]]:
     out = []
     for container in lab_containers():
         labels = container["labels"]
         port = int(labels.get("ccops.lab.port", "0"))
-        out.append({"host": container["name"].removeprefix("ccops-lab-"), "variant": labels.get("ccops.lab.variant"),
-                    "port": port, "container": container["state"],
-                    "ssh": "ok" if container["state"] == "running" and sshd_answers(port) else "down"})
+        out.append(
+            {
+                "host": container["name"].removeprefix("ccops-lab-"),
+                "variant": labels.get("ccops.lab.variant"),
+                "port": port,
+                "container": container["state"],
+                "ssh": "ok" if container["state"] == "running" and sshd_answers(port) else "down",
+            }
+        )
     return sorted(out, key=lambda h: h["port"])
 
 
-def down(remove_images: bool = False, say=print) -> int:
+def down(remove_images: bool = False, say: Callable[[str], None] = print) -> int:
     containers = lab_containers()
     for container in containers:
         say(f"  removing {container['name']}")
@@ -200,5 +233,3 @@ def down(remove_images: bool = False, say=print) -> int:
         for variant in recipe()["variants"]:
             podman("rmi", "--ignore", image_name(variant), check=False)
     return len(containers)
-
-

@@ -11,8 +11,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -24,8 +26,9 @@ from ccops.paths import project_root, state_dir
 RECIPE_LABEL = "ccops.recipe"
 
 
-def recipe() -> dict:
-    return yaml.safe_load((project_root() / "images" / "lab.yml").read_text())
+def recipe() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load((project_root() / "images" / "lab.yml").read_text())
+    return spec
 
 
 def image_name(variant: str) -> str:
@@ -37,13 +40,18 @@ def recipe_digest(variant: str) -> str:
     suite = spec["variants"][variant]["suite"]
     h = hashlib.sha256()
     files = sorted((project_root() / "images" / "lab").iterdir())
-    for part in (yaml.safe_dump(spec), *(f.read_text() for f in files if f.is_file()),
-                 build_sources(suite), image_sources(suite), variant):
+    for part in (
+        yaml.safe_dump(spec),
+        *(f.read_text() for f in files if f.is_file()),
+        build_sources(suite),
+        image_sources(suite),
+        variant,
+    ):
         h.update(part.encode())
     return h.hexdigest()[:16]
 
 
-def ensure_images(variants: list[str], say=print, rebuild: bool = False) -> None:
+def ensure_images(variants: list[str], say: Callable[[str], None] = print, rebuild: bool = False) -> None:
     """Build the images that are missing or stale, several at a time."""
     known = recipe()["variants"]
     unknown = [v for v in variants if v not in known]
@@ -72,17 +80,43 @@ def build_image(variant: str) -> str:
         (tmpdir / "image.sources").chmod(0o644)  # copied into the image as apt's sources
         tarball = tmpdir / "rootfs.tar"
         hook = project_root() / "images" / "lab" / "customize.sh"
-        env = {**os.environ, "CCOPS_LAB_SOURCES": str(tmpdir / "image.sources"),
-               "CCOPS_LAB_USER": spec.get("user", "ccops")}
+        env = {
+            **os.environ,
+            "CCOPS_LAB_SOURCES": str(tmpdir / "image.sources"),
+            "CCOPS_LAB_USER": spec.get("user", "ccops"),
+        }
         proc = subprocess.run(
-            ["mmdebstrap", "--variant=apt", "--quiet", f"--include={','.join(spec['packages'])}",
-             f'--customize-hook="{hook}" "$1"', suite, str(tarball), str(tmpdir / "build.sources")],
+            [
+                "mmdebstrap",
+                "--variant=apt",
+                "--quiet",
+                f"--include={','.join(spec['packages'])}",
+                f'--customize-hook="{hook}" "$1"',
+                suite,
+                str(tarball),
+                str(tmpdir / "build.sources"),
+            ],
             # ccops runs with umask 077 (private state); an image's files keep Debian's usual modes
-            capture_output=True, text=True, env=env, check=False, timeout=1800, umask=0o022)
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=1800,
+            umask=0o022,
+        )
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             raise LabError(f"mmdebstrap {suite} failed: {' | '.join(tail)}")
-        podman("import", "--change", 'CMD ["/sbin/init"]', "--change", "STOPSIGNAL SIGRTMIN+3",
-               "--change", f"LABEL {RECIPE_LABEL}={recipe_digest(variant)}",
-               str(tarball), image_name(variant), timeout=600)
+        podman(
+            "import",
+            "--change",
+            'CMD ["/sbin/init"]',
+            "--change",
+            "STOPSIGNAL SIGRTMIN+3",
+            "--change",
+            f"LABEL {RECIPE_LABEL}={recipe_digest(variant)}",
+            str(tarball),
+            image_name(variant),
+            timeout=600,
+        )
     return variant

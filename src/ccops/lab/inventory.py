@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -17,21 +17,41 @@ HEADER = "# Written by `ccops lab up`; `ccops lab down` removes it. Do not edit:
 PLANNED_WINDOWS = [("lab-win11-[01:02]", "win11", "agent_desktop"), ("lab-w22-01", "winserver2022", "crm_server")]
 
 
-def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict:
+def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict[str, Any]:
     groups = []
     for variant in sorted({h.variant for h in hosts}):
-        groups.append({"name": f"agents-{variant}", "role": "agent_desktop", "os": variant,
-                       "business_line": "voice", "connection": "lab-ssh",
-                       "hosts": [h.name for h in hosts if h.variant == variant]})
+        groups.append(
+            {
+                "name": f"agents-{variant}",
+                "role": "agent_desktop",
+                "os": variant,
+                "business_line": "voice",
+                "connection": "lab-ssh",
+                "hosts": [h.name for h in hosts if h.variant == variant],
+            }
+        )
     for i, (pattern, variant, role) in enumerate(PLANNED_WINDOWS):
-        groups.append({"name": f"planned-{variant}", "role": role, "os": variant, "business_line": "voice",
-                       "connection": "lab-winrm", "hosts": pattern, "addresses": f"127.0.2.{10 * (i + 1)}",
-                       "lifecycle": "planned"})
+        groups.append(
+            {
+                "name": f"planned-{variant}",
+                "role": role,
+                "os": variant,
+                "business_line": "voice",
+                "connection": "lab-winrm",
+                "hosts": pattern,
+                "addresses": f"127.0.2.{10 * (i + 1)}",
+                "lifecycle": "planned",
+            }
+        )
     return {
         "site": {
-            "code": "lab", "name": "ccops lab on this machine", "city": "localhost", "timezone": "UTC",
-            "maintenance_windows": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                     "start": "00:00", "end": "00:00"}],
+            "code": "lab",
+            "name": "ccops lab on this machine",
+            "city": "localhost",
+            "timezone": "UTC",
+            "maintenance_windows": [
+                {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "00:00"}
+            ],
             "backup_target": {"host": "localhost", "path": str(lab_dir / "backups")},
             "rollout": {"canary": 1, "waves": ["50%", "100%"], "batch_size": 2, "max_fail_percentage": 0},
             # a seat is busy while this flag exists on it (tests flip it)
@@ -43,11 +63,22 @@ def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict:
             "backup_paths": ["/etc/ccops-lab"],
         },
         "connections": {
-            "lab-ssh": {"type": "ssh", "user": "ccops", "key_file": str(lab_dir / "id_ed25519"),
-                        "known_hosts": str(lab_dir / "known_hosts"), "become": True,
-                        "become_password": {"file": str(lab_dir / "become_password")}},
-            "lab-winrm": {"type": "winrm", "port": 5986, "transport": "ntlm", "cert_validation": "ignore",
-                          "user": "lab-admin", "password": {"env": "CCOPS_LAB_WINRM_PASSWORD"}},
+            "lab-ssh": {
+                "type": "ssh",
+                "user": "ccops",
+                "key_file": str(lab_dir / "id_ed25519"),
+                "known_hosts": str(lab_dir / "known_hosts"),
+                "become": True,
+                "become_password": {"file": str(lab_dir / "become_password")},
+            },
+            "lab-winrm": {
+                "type": "winrm",
+                "port": 5986,
+                "transport": "ntlm",
+                "cert_validation": "ignore",
+                "user": "lab-admin",
+                "password": {"env": "CCOPS_LAB_WINRM_PASSWORD"},
+            },
         },
         "groups": groups,
         "hosts": {h.name: {"address": "127.0.0.1", "port": h.port} for h in hosts},
@@ -57,8 +88,9 @@ def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict:
 def write_lab_inventory(folder: Path, hosts: list[LabHost], lab_dir: Path) -> None:
     (folder / "sites").mkdir(parents=True, exist_ok=True)
     _atomic_write(folder / "ccops.yml", HEADER + "plugin: ccops\nsites: sites\n")
-    _atomic_write(folder / "sites" / "lab.yml",
-                  HEADER + yaml.safe_dump(lab_site(hosts, lab_dir), sort_keys=False, width=100))
+    _atomic_write(
+        folder / "sites" / "lab.yml", HEADER + yaml.safe_dump(lab_site(hosts, lab_dir), sort_keys=False, width=100)
+    )
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -7,6 +7,7 @@ mirror's host name is ever written into the project.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from ccops.errors import LabError
@@ -27,7 +28,8 @@ def machine_uris(apt_dir: Path = APT) -> tuple[str, str | None]:
     return archive, security
 
 
-def _entries(apt_dir: Path):
+def _entries(apt_dir: Path) -> Iterator[tuple[list[str], str]]:
+    """(suites, first URI) of each deb822 stanza that offers binary packages."""
     for path in sorted(apt_dir.glob("sources.list.d/*.sources")):
         for stanza in re.split(r"\n\s*\n", path.read_text()):
             fields = dict(re.findall(r"^([A-Za-z-]+):\s*(.*)$", stanza, re.MULTILINE))
@@ -43,8 +45,10 @@ def _entries(apt_dir: Path):
 
 
 def deb822(uri: str, suites: list[str]) -> str:
-    return (f"Types: deb\nURIs: {uri}\nSuites: {' '.join(suites)}\nComponents: main\n"
-            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n")
+    return (
+        f"Types: deb\nURIs: {uri}\nSuites: {' '.join(suites)}\nComponents: main\n"
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+    )
 
 
 def build_sources(suite: str) -> str:

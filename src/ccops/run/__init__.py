@@ -13,6 +13,22 @@ from ccops.run.prepare import PreparedRun, prepare
 from ccops.run.request import RunRequest, RunResult, change_id_problem
 from ccops.run.resume import resume_run
 
-__all__ = ["AnsibleEngine", "Engine", "PreparedRun", "RunRequest", "RunResult", "change_id_problem", "execute",
-           "git_commit", "new_run_id", "open_locks", "open_store", "operator", "prepare", "resume_run",
-           "rotate_run_dirs", "run_verb", "secret_env_names"]
+__all__ = [
+    "AnsibleEngine",
+    "Engine",
+    "PreparedRun",
+    "RunRequest",
+    "RunResult",
+    "change_id_problem",
+    "execute",
+    "git_commit",
+    "new_run_id",
+    "open_locks",
+    "open_store",
+    "operator",
+    "prepare",
+    "resume_run",
+    "rotate_run_dirs",
+    "run_verb",
+    "secret_env_names",
+]

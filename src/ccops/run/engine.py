@@ -16,8 +16,15 @@ from ccops.runner.events import EventCollector
 
 
 class Engine(Protocol):
-    def run(self, run_dir: Path, batch: Batch, collector: EventCollector, cancelled: Callable[[], bool],
-            secret_env: set[str], on_ansible: Callable[[int], None]) -> str:
+    def run(
+        self,
+        run_dir: Path,
+        batch: Batch,
+        collector: EventCollector,
+        cancelled: Callable[[], bool],
+        secret_env: set[str],
+        on_ansible: Callable[[int], None],
+    ) -> str:
         """Run one batch, feeding every event to ``collector``; return ansible-runner's status."""
         ...
 
@@ -25,8 +32,15 @@ class Engine(Protocol):
 class AnsibleEngine:
     """ansible-playbook through ansible-runner: what every real run uses."""
 
-    def run(self, run_dir: Path, batch: Batch, collector: EventCollector, cancelled: Callable[[], bool],
-            secret_env: set[str], on_ansible: Callable[[int], None]) -> str:
+    def run(
+        self,
+        run_dir: Path,
+        batch: Batch,
+        collector: EventCollector,
+        cancelled: Callable[[], bool],
+        secret_env: set[str],
+        on_ansible: Callable[[int], None],
+    ) -> str:
         from ccops.runner.engine import run_batch
 
         return run_batch(run_dir, batch, collector, cancelled, secret_env, on_ansible=on_ansible)

@@ -21,7 +21,7 @@ from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_
 from ccops.gates import gate_reason
 from ccops.hostkeys import name_known_hosts
 from ccops.inventory.export import SNAPSHOT_SUFFIX
-from ccops.inventory.model import Host, Inventory
+from ccops.inventory.model import SECRET_KEYS, Host, Inventory
 from ccops.locks import Locks
 from ccops.maintenance import describe, window_open
 from ccops.paths import state_dir
@@ -61,11 +61,18 @@ def execute(prepared: PreparedRun, progress: Progress | None = None, engine: Eng
     hosts = [h.name for h in prepared.plan.hosts] if locks_hosts(prepared.verb) else []
     warn(locks.acquire(run_id, prepared.verb.name, operator(), hosts))
     try:
-        store.start_run(run_id, prepared.verb.name, operator=operator(), change_id=prepared.request.change_id,
-                        git_commit=git_commit(), inventory=str(prepared.request.inventory),
-                        inventory_sha256=prepared.inventory.digest(),
-                        selectors=prepared.request.selector.as_dict(), request=prepared.request.as_dict(),
-                        plan={**prepared.plan_document(), "inventory_files": prepared.inventory_files})
+        store.start_run(
+            run_id,
+            prepared.verb.name,
+            operator=operator(),
+            change_id=prepared.request.change_id,
+            git_commit=git_commit(),
+            inventory=str(prepared.request.inventory),
+            inventory_sha256=prepared.inventory.digest(),
+            selectors=prepared.request.selector.as_dict(),
+            request=prepared.request.as_dict(),
+            plan={**prepared.plan_document(), "inventory_files": prepared.inventory_files},
+        )
         loop = RunLoop(store, locks, run_id, prepared, progress or Progress(enabled=False), engine or AnsibleEngine())
         return loop.run(prepared.plan.waves, set())
     finally:
@@ -117,7 +124,7 @@ class RunLoop:
     engine: Engine
     interrupted: _Interrupt = field(default_factory=_Interrupt)
     outcomes: list[HostOutcome] = field(default_factory=list)
-    reports: dict[str, dict] = field(default_factory=dict)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     snapshot: Path | None = None
 
     @property
@@ -139,12 +146,11 @@ class RunLoop:
     def run(self, waves: list[Wave], done: set[str]) -> RunResult:
         started = datetime.now(UTC).isoformat(timespec="seconds")
         total = sum(len(b.hosts) for w in waves for b in w.batches)
-        self.progress.say(f"run {self.run_id}: {self.verb.name} on {total - len(done)} host(s) "
-                          f"in {len(waves)} wave(s)")
+        self.progress.say(f"run {self.run_id}: {self.verb.name} on {total - len(done)} host(s) in {len(waves)} wave(s)")
         # a resumed run keeps reading the snapshot its plan was approved with
         existing = self.folder / f"inventory{SNAPSHOT_SUFFIX}"
         self.snapshot = existing if existing.is_file() else write_snapshot(self.folder, self.prepared)
-        summaries: list[dict] = []
+        summaries: list[dict[str, Any]] = []
         halt: str | None = None
         try:
             with self.interrupted:
@@ -161,10 +167,20 @@ class RunLoop:
         rotate_run_dirs(state_dir() / "runs", KEEP_RUN_DIRS)
         if halt:
             self.progress.say(f"HALTED: {halt}")
-        return RunResult(self.run_id, self.verb.name, status, code, self.outcomes, self.reports, started,
-                         datetime.now(UTC).isoformat(timespec="seconds"), message, summaries)
+        return RunResult(
+            self.run_id,
+            self.verb.name,
+            status,
+            code,
+            self.outcomes,
+            self.reports,
+            started,
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            message,
+            summaries,
+        )
 
-    def _wave(self, wave_no: int, wave: Wave, done: set[str]) -> tuple[dict, str | None]:
+    def _wave(self, wave_no: int, wave: Wave, done: set[str]) -> tuple[dict[str, Any], str | None]:
         started = datetime.now(UTC)
         outcomes: list[HostOutcome] = []
         halt = None
@@ -191,33 +207,50 @@ class RunLoop:
         changes = inventory_changes(self.inventory, self.prepared.inventory_files)
         if not changes:
             return None
-        return (f"the inventory changed since this run was planned ({'; '.join(changes)}); stopped before "
-                f"{wave} batch {batch_no}. Review with ccops plan, then either start a new run, or continue "
-                f"the approved plan with: ccops resume {self.run_id} --keep-plan")
+        return (
+            f"the inventory changed since this run was planned ({'; '.join(changes)}); stopped before "
+            f"{wave} batch {batch_no}. Review with ccops plan, then either start a new run, or continue "
+            f"the approved plan with: ccops resume {self.run_id} --keep-plan"
+        )
 
     def _batch(self, hosts: list[Host], ident: str, wave: str) -> list[HostOutcome]:
         outcomes = []
         if self.verb.changes_hosts and not self.request.emergency:
             closed = {h.site for h in hosts if not window_open(self.inventory.sites[h.site])}
-            outcomes = [HostOutcome(h.name, OUTCOME_REFUSED, message=describe(self.inventory.sites[h.site]))
-                        for h in hosts if h.site in closed]
+            outcomes = [
+                HostOutcome(h.name, OUTCOME_REFUSED, message=describe(self.inventory.sites[h.site]))
+                for h in hosts
+                if h.site in closed
+            ]
             hosts = [h for h in hosts if h.site not in closed]
         if hosts:
             outcomes += self._run_hosts(hosts, ident)
-        self.store.record_hosts(self.run_id, [{**o.as_record(), "wave": wave, "report": self.reports.get(o.host)}
-                                              for o in outcomes])
+        self.store.record_hosts(
+            self.run_id, [{**o.as_record(), "wave": wave, "report": self.reports.get(o.host)} for o in outcomes]
+        )
         return outcomes
 
     def _run_hosts(self, hosts: list[Host], ident: str) -> list[HostOutcome]:
         assert self.snapshot is not None  # noqa: S101 (written when the loop starts)
         collector = EventCollector(on_event=self.progress)
         names = [h.name for h in hosts]
-        batch = EngineBatch(ident, f"playbooks/{self.verb.playbook}", self.snapshot, names,
-                            _extravars(self.verb, self.run_id, self.request), self.request.forks)
+        batch = EngineBatch(
+            ident,
+            f"playbooks/{self.verb.playbook}",
+            self.snapshot,
+            names,
+            _extravars(self.verb, self.run_id, self.request),
+            self.request.forks,
+        )
         try:
-            self.engine.run(self.folder, batch, collector, lambda: self.interrupted.flag,
-                            secret_env_names(self.inventory),
-                            lambda pid: self.locks.record_ansible(self.run_id, ident, pid, names))
+            self.engine.run(
+                self.folder,
+                batch,
+                collector,
+                lambda: self.interrupted.flag,
+                secret_env_names(self.inventory),
+                lambda pid: self.locks.record_ansible(self.run_id, ident, pid, names),
+            )
         finally:
             self.locks.forget_ansible(self.run_id, ident)
         outcomes = [_judge(o, collector.reports.get(o.host)) for o in collector.outcomes(names)]
@@ -237,7 +270,7 @@ class RunLoop:
         return "succeeded", EXIT_OK, _summary(self.outcomes)
 
 
-def _judge(outcome: HostOutcome, report: dict | None) -> HostOutcome:
+def _judge(outcome: HostOutcome, report: dict[str, Any] | None) -> HostOutcome:
     """Refine Ansible's per-host verdict with what the host itself reported."""
     if report and outcome.outcome == "ok":
         if report.get("outcome") == OUTCOME_REFUSED:
@@ -251,17 +284,28 @@ def _count(outcomes: list[HostOutcome]) -> dict[str, int]:
     return dict(Counter(o.outcome for o in outcomes))
 
 
-def _wave_summary(name: str, outcomes: list[HostOutcome], started: datetime, site_of: dict[str, str]) -> dict:
-    sites = {site: _count([o for o in outcomes if site_of[o.host] == site])
-             for site in dict.fromkeys(site_of[o.host] for o in outcomes)}
-    return {"wave": name, "hosts": len(outcomes), "outcomes": _count(outcomes), "sites": sites,
-            "seconds": round((datetime.now(UTC) - started).total_seconds(), 1)}
+def _wave_summary(name: str, outcomes: list[HostOutcome], started: datetime, site_of: dict[str, str]) -> dict[str, Any]:
+    sites = {
+        site: _count([o for o in outcomes if site_of[o.host] == site])
+        for site in dict.fromkeys(site_of[o.host] for o in outcomes)
+    }
+    return {
+        "wave": name,
+        "hosts": len(outcomes),
+        "outcomes": _count(outcomes),
+        "sites": sites,
+        "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
+    }
 
 
 def _extravars(verb: Verb, run_id: str, request: RunRequest) -> dict[str, Any]:
     # never secrets: these land on the ansible-playbook command line and in artifacts
-    return {"ccops_run_id": run_id, "ccops_action": verb.action, "ccops_change_id": request.change_id or "",
-            **request.options}
+    return {
+        "ccops_run_id": run_id,
+        "ccops_action": verb.action,
+        "ccops_change_id": request.change_id or "",
+        **request.options,
+    }
 
 
 def _summary(outcomes: list[HostOutcome]) -> str:
@@ -269,13 +313,11 @@ def _summary(outcomes: list[HostOutcome]) -> str:
 
 
 def secret_env_names(inventory: Inventory) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for site in inventory.sites.values():
         for profile in site.connections.values():
-            for key in ("password", "become_password"):
-                ref = profile.get(key) or {}
-                if "env" in ref:
+            for key in SECRET_KEYS:
+                ref = profile.get(key)
+                if ref and "env" in ref:
                     names.add(ref["env"])
     return names
-
-

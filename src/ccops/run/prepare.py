@@ -60,8 +60,10 @@ def prepare(request: RunRequest) -> PreparedRun:
 
 def refuse_offline(inventory: Inventory) -> None:
     if inventory.offline:
-        raise RefusedError(f"{inventory.config_file}: this inventory is marked offline: true "
-                           "(for planning and review only); ccops runs nothing against it")
+        raise RefusedError(
+            f"{inventory.config_file}: this inventory is marked offline: true "
+            "(for planning and review only); ccops runs nothing against it"
+        )
 
 
 def inventory_changes(inventory: Inventory, approved: dict[str, str]) -> list[str]:
@@ -85,7 +87,7 @@ def write_snapshot(folder: Path, prepared: PreparedRun) -> Path:
     return path
 
 
-def read_approved(record_plan: Any) -> tuple[list[dict], dict[str, str]]:
+def read_approved(record_plan: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Waves and inventory file digests from a run record (older records kept only the waves)."""
     if isinstance(record_plan, list):
         return record_plan, {}

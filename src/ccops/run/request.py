@@ -43,16 +43,24 @@ class RunResult:
     status: str  # succeeded, failed, halted, interrupted
     exit_code: int
     hosts: list[HostOutcome]
-    reports: dict[str, dict]
+    reports: dict[str, dict[str, Any]]
     started: str
     ended: str
     message: str | None = None
-    waves: list[dict] = field(default_factory=list)
+    waves: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "verb": self.verb, "status": self.status, "exit_code": self.exit_code,
-                "message": self.message, "started": self.started, "ended": self.ended, "waves": self.waves,
-                "hosts": [h.as_record() for h in self.hosts]}
+        return {
+            "run_id": self.run_id,
+            "verb": self.verb,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "message": self.message,
+            "started": self.started,
+            "ended": self.ended,
+            "waves": self.waves,
+            "hosts": [h.as_record() for h in self.hosts],
+        }
 
 
 def change_id_problem(value: str) -> str | None:

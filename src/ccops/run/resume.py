@@ -23,8 +23,9 @@ from ccops.verbs import get_verb
 LEFTOVER_TIMEOUT = float(os.environ.get("CCOPS_LEFTOVER_TIMEOUT", "1800"))
 
 
-def resume_run(run_id: str, progress: Progress | None = None, *, keep_plan: bool = False,
-               engine: Engine | None = None) -> RunResult:
+def resume_run(
+    run_id: str, progress: Progress | None = None, *, keep_plan: bool = False, engine: Engine | None = None
+) -> RunResult:
     """Hosts that finished are not run again. An inventory edited since the plan was approved stops
     the resume (naming what changed) unless ``keep_plan``: then the approved plan goes on as it was."""
     store, locks = open_store(), open_locks()
@@ -33,28 +34,35 @@ def resume_run(run_id: str, progress: Progress | None = None, *, keep_plan: bool
         raise CcopsError(f"no run {run_id!r}; see ccops runs list")
     if record.status == "succeeded":
         raise RefusedError(f"run {record.id} already succeeded; nothing to resume")
-    if locks.holder(record.id) is None and record.status == "running" and _still_running(record.pid,
-                                                                                        record.started):
+    if locks.holder(record.id) is None and record.status == "running" and _still_running(record.pid, record.started):
         raise RefusedError(f"run {record.id} is still running (process {record.pid})")
     if not record.request:
         raise CcopsError(f"run {record.id} was recorded without its plan and cannot be resumed")
     request = RunRequest.from_dict(record.request)
     waves_data, approved_files = read_approved(record.plan)
     inventory = load_inventory(request.inventory)
-    changes = inventory_changes(inventory, approved_files) if approved_files else (
-        ["the inventory's digest differs"] if inventory.digest() != record.inventory_sha256 else [])
+    changes = (
+        inventory_changes(inventory, approved_files)
+        if approved_files
+        else (["the inventory's digest differs"] if inventory.digest() != record.inventory_sha256 else [])
+    )
     if changes and not keep_plan:
-        raise RefusedError(f"the inventory at {inventory.root} changed since run {record.id} was planned "
-                           f"({'; '.join(changes)}). Review with ccops plan, then start a new run, or continue "
-                           f"the approved plan with: ccops resume {record.id} --keep-plan")
+        raise RefusedError(
+            f"the inventory at {inventory.root} changed since run {record.id} was planned "
+            f"({'; '.join(changes)}). Review with ccops plan, then start a new run, or continue "
+            f"the approved plan with: ccops resume {record.id} --keep-plan"
+        )
     refuse_offline(inventory)
     verb = get_verb(request.verb)
     missing = sorted({n for w in waves_data for b in w["batches"] for n in b["hosts"]} - set(inventory.hosts))
     if missing:
-        raise RefusedError(f"run {record.id} planned hosts no longer in the inventory: {', '.join(missing[:5])}; "
-                           "start a new run")
-    waves = [Wave(w["name"], [Batch(b["site"], [inventory.hosts[n] for n in b["hosts"]]) for b in w["batches"]])
-             for w in waves_data]
+        raise RefusedError(
+            f"run {record.id} planned hosts no longer in the inventory: {', '.join(missing[:5])}; start a new run"
+        )
+    waves = [
+        Wave(w["name"], [Batch(b["site"], [inventory.hosts[n] for n in b["hosts"]]) for b in w["batches"]])
+        for w in waves_data
+    ]
     done = {h["host"] for h in record.hosts if h["outcome"] == "ok"}
     todo = [h.name for w in waves for b in w.batches for h in b.hosts if h.name not in done]
     warn(locks.acquire(record.id, verb.name, operator(), todo if locks_hosts(verb) else []))
@@ -63,8 +71,12 @@ def resume_run(run_id: str, progress: Progress | None = None, *, keep_plan: bool
         _finish_leftovers(locks, record.id)
         store.reopen_run(record.id)
         if changes:
-            warn([f"continuing the approved plan of run {record.id} although the inventory changed: "
-                  + "; ".join(changes)])
+            warn(
+                [
+                    f"continuing the approved plan of run {record.id} although the inventory changed: "
+                    + "; ".join(changes)
+                ]
+            )
         progress.say(f"resuming run {record.id}: {len(done)} host(s) already done")
         plan = _approved_plan(inventory, request, waves)
         prepared = PreparedRun(request, plan, inventory.file_digests() if keep_plan else approved_files)
@@ -83,8 +95,12 @@ def _finish_leftovers(locks: Locks, run_id: str) -> None:
     """Never two Ansibles on one host: wait for (then stop) what a killed attempt of this run left running."""
     for left in locks.leftover_ansible(run_id):
         hosts = f" on {', '.join(left.hosts)}" if left.hosts else ""
-        warn([f"waiting for Ansible pid {left.process.pid} left by the killed run{hosts} "
-              f"(batch {left.ident}; at most {LEFTOVER_TIMEOUT:g}s, then it is stopped)"])
+        warn(
+            [
+                f"waiting for Ansible pid {left.process.pid} left by the killed run{hosts} "
+                f"(batch {left.ident}; at most {LEFTOVER_TIMEOUT:g}s, then it is stopped)"
+            ]
+        )
         how = wait_or_stop(left.process, LEFTOVER_TIMEOUT, lambda line: warn([line]))
         warn([f"Ansible pid {left.process.pid} {how}; its hosts start over"])
     locks.forget_ansible(run_id)

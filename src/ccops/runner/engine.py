@@ -12,7 +12,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,13 +20,16 @@ from typing import Any
 from ccops.errors import EngineError
 from ccops.paths import project_root
 from ccops.runner.events import EventCollector
+from ccops.runner.sshcontrol import batch_control_dir
 
 REDACTED = "<redacted by ccops>"
 # What Ansible inherits from the operator's environment: locale, identity, the SSH agent,
 # Kerberos tickets and ccops's own settings. Everything else (an operator's ANSIBLE_*
 # overrides, unrelated API keys) stays out of Ansible's environment and its artifacts.
-_INHERITED = re.compile(r"^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|TERM|SSH_AUTH_SOCK"
-                        r"|KRB5CCNAME|KRB5_CONFIG|PYTHONPATH|VIRTUAL_ENV|CCOPS_[A-Z0-9_]+)$")
+_INHERITED = re.compile(
+    r"^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|TERM|SSH_AUTH_SOCK"
+    r"|KRB5CCNAME|KRB5_CONFIG|PYTHONPATH|VIRTUAL_ENV|CCOPS_[A-Z0-9_]+)$"
+)
 # names that look like secrets are scrubbed from artifacts even when no inventory declares them
 _SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|VAULT|PRIVATE_KEY", re.IGNORECASE)
 
@@ -41,9 +44,14 @@ class Batch:
     forks: int
 
 
-def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
-              cancelled: Callable[[], bool], secret_env: set[str],
-              on_ansible: Callable[[int], None] | None = None) -> str:
+def run_batch(
+    run_dir: Path,
+    batch: Batch,
+    collector: EventCollector,
+    cancelled: Callable[[], bool],
+    secret_env: set[str],
+    on_ansible: Callable[[int], None] | None = None,
+) -> str:
     """Run one batch; returns ansible-runner's status (successful, failed, canceled, timeout).
 
     ``on_ansible`` is told the ansible-playbook process's pid once, at its first event (ansible-runner
@@ -67,7 +75,7 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
         "PYTHONUNBUFFERED": "1",
     }
 
-    def scrub_on_launch(status: dict, runner_config: Any = None) -> None:
+    def scrub_on_launch(status: dict[str, Any], runner_config: Any = None) -> None:
         if runner_config is None:
             return
         if status.get("status") == "starting":
@@ -78,14 +86,38 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
 
     told: list[int] = []
 
-    def handle_event(event: dict) -> bool:
+    def handle_event(event: dict[str, Any]) -> bool:
         pid = event.get("pid")
         if on_ansible is not None and not told and isinstance(pid, int) and _is_our_child(pid):
             told.append(pid)
             on_ansible(pid)
         return collector(event)
 
-    result = ansible_runner.run(
+    with batch_control_dir() as control_dir:
+        env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control_dir)
+        result = _run_runner(ansible_runner, run_dir, batch, limit_file, env, handle_event, scrub_on_launch, cancelled)
+    artifacts = Path(result.config.artifact_dir)
+    scrub_command_file(artifacts, secret_env)
+    if collector.stats is None and result.status not in ("canceled",):
+        raise EngineError(
+            f"Ansible did not run the playbook ({result.status}, rc={result.rc}): "
+            f"{_tail(artifacts / 'stdout')} (artifacts: {artifacts})"
+        )
+    status: str = result.status  # ansible-runner is untyped; its Runner.status is a str
+    return status
+
+
+def _run_runner(
+    ansible_runner: Any,
+    run_dir: Path,
+    batch: Batch,
+    limit_file: Path,
+    env: dict[str, str],
+    handle_event: Callable[[dict[str, Any]], bool],
+    scrub_on_launch: Callable[..., None],
+    cancelled: Callable[[], bool],
+) -> Any:
+    return ansible_runner.run(
         private_data_dir=str(run_dir),
         project_dir=str(project_root()),
         ident=batch.ident,
@@ -102,26 +134,21 @@ def run_batch(run_dir: Path, batch: Batch, collector: EventCollector,
         suppress_env_files=True,  # never write extravars/passwords/envvars under env/
         rotate_artifacts=0,
     )
-    artifacts = Path(result.config.artifact_dir)
-    scrub_command_file(artifacts, secret_env)
-    if collector.stats is None and result.status not in ("canceled",):
-        raise EngineError(f"Ansible did not run the playbook ({result.status}, rc={result.rc}): "
-                          f"{_tail(artifacts / 'stdout')} (artifacts: {artifacts})")
-    return result.status
 
 
-def ansible_environment(built: dict[str, str], ours: dict[str, str], secret_env: set[str],
-                        operator: dict[str, str] | None = None) -> dict[str, str]:
+def ansible_environment(
+    built: dict[str, str], ours: dict[str, str], secret_env: set[str], operator: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The environment Ansible runs with: what ansible-runner and ccops set, plus an allow-list.
 
     ansible-runner seeds the job's environment with the operator's whole one; keep only the
     variables it added or changed, ccops's own, the allow-listed ones and the inventory's
     secret references (Ansible looks those up at run time; artifacts get them redacted).
     """
-    operator = os.environ if operator is None else operator
+    seen: Mapping[str, str] = os.environ if operator is None else operator
     out = {}
     for key, value in built.items():
-        added_by_runner = operator.get(key) != value
+        added_by_runner = seen.get(key) != value
         if added_by_runner or key in ours or key in secret_env or _INHERITED.match(key):
             out[key] = value
     out.update(ours)

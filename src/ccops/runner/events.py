@@ -19,8 +19,10 @@ OUTCOME_UNREACHABLE = "unreachable"
 OUTCOME_RESCUED = "rescued"  # a block failed and its rescue ran: the verb decides what that means
 OUTCOME_NOT_RUN = "not run"  # Ansible never reached the host (run stopped or interrupted)
 FAILING = (OUTCOME_FAILED, OUTCOME_UNREACHABLE, OUTCOME_NOT_RUN)
-STOPPED_ANSWERING = ("the host stopped answering (no reply while Ansible started sudo: frozen or overloaded, "
-                     "not a sudo password problem)")
+STOPPED_ANSWERING = (
+    "the host stopped answering (no reply while Ansible started sudo: frozen or overloaded, "
+    "not a sudo password problem)"
+)
 
 
 @dataclass
@@ -33,46 +35,57 @@ class HostOutcome:
     ended: str | None = None
 
     def as_record(self) -> dict[str, Any]:
-        return {"host": self.host, "outcome": self.outcome, "changed": self.changed,
-                "message": self.message, "started": self.started, "ended": self.ended}
+        return {
+            "host": self.host,
+            "outcome": self.outcome,
+            "changed": self.changed,
+            "message": self.message,
+            "started": self.started,
+            "ended": self.ended,
+        }
 
 
 @dataclass
 class EventCollector:
     """An ansible-runner ``event_handler``: collects results, feeds the progress display."""
 
-    on_event: Callable[[dict], None] | None = None
-    stats: dict[str, dict] | None = None
+    on_event: Callable[[dict[str, Any]], None] | None = None
+    stats: dict[str, Any] | None = None  # the playbook_on_stats event data
     errors: dict[str, str] = field(default_factory=dict)
-    reports: dict[str, dict] = field(default_factory=dict)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     first_seen: dict[str, str] = field(default_factory=dict)
     last_play: str | None = None  # the play that started last (a serial play counts as one)
     in_last_play: set[str] = field(default_factory=set)  # hosts with a task result in that play
     silent: set[str] = field(default_factory=set)  # hosts that stopped answering mid-task (a frozen machine)
 
-    def __call__(self, event: dict) -> bool:
+    def __call__(self, event: dict[str, Any]) -> bool:
         kind = event.get("event", "")
-        data = event.get("event_data") or {}
-        host = data.get("host")
+        data: dict[str, Any] = event.get("event_data") or {}
+        host: str | None = data.get("host")
         if host and host not in self.first_seen and kind.startswith("runner_on_"):
             self.first_seen[host] = now()
         if kind == "playbook_on_play_start":
             self.last_play, self.in_last_play = _play_id(data.get("uuid")), set()
-        elif host and kind.startswith("runner_on_") and kind != "runner_on_start" \
-                and _play_id(data.get("play_uuid")) == self.last_play:
+        elif (
+            host
+            and kind.startswith("runner_on_")
+            and kind != "runner_on_start"
+            and _play_id(data.get("play_uuid")) == self.last_play
+        ):
             self.in_last_play.add(host)
         res = data.get("res") or {}
-        if kind == "runner_on_ok":
+        # every runner_on_* result event names its host: "host is not None" only narrows the type
+        if kind == "runner_on_ok" and host is not None:
             report = (res.get("ansible_facts") or {}).get("ccops_report")
             if isinstance(report, dict):
                 self.reports[host] = report
-        elif kind == "runner_on_failed" and not data.get("ignore_errors"):
+        elif kind == "runner_on_failed" and host is not None and not data.get("ignore_errors"):
             if _stopped_answering(res):
                 self.silent.add(host)
                 self.errors[host] = f"unreachable: {data.get('task', 'task')}: {STOPPED_ANSWERING}"
             else:
                 self.errors[host] = f"{data.get('task', 'task')}: {_message(res)}"
-        elif kind == "runner_on_unreachable":
+        elif kind == "runner_on_unreachable" and host is not None:
             self.errors[host] = f"unreachable: {STOPPED_ANSWERING if _stopped_answering(res) else _message(res)}"
         elif kind == "playbook_on_stats":
             self.stats = data
@@ -91,16 +104,25 @@ class EventCollector:
                 outcome = OUTCOME_FAILED
             elif host in (stats.get("rescued") or {}):
                 outcome = OUTCOME_RESCUED
-            elif host in self.in_last_play and any(host in (stats.get(k) or {})
-                                                   for k in ("ok", "changed", "skipped", "ignored")):
+            elif host in self.in_last_play and any(
+                host in (stats.get(k) or {}) for k in ("ok", "changed", "skipped", "ignored")
+            ):
                 # the stats count the validation play, which contacts no host: only a result in the
                 # playbook's last play shows that the host was reached (serial plays stop early)
                 outcome = OUTCOME_OK
             else:
                 outcome = OUTCOME_NOT_RUN
             changed = int((stats.get("changed") or {}).get(host, 0))
-            out.append(HostOutcome(host, outcome, changed, self.errors.get(host), self.first_seen.get(host),
-                                   ended if host in self.first_seen else None))
+            out.append(
+                HostOutcome(
+                    host,
+                    outcome,
+                    changed,
+                    self.errors.get(host),
+                    self.first_seen.get(host),
+                    ended if host in self.first_seen else None,
+                )
+            )
         return out
 
 
@@ -109,7 +131,7 @@ def _play_id(uuid: object) -> str | None:
     return str(uuid).split("_")[0] if uuid else None
 
 
-def _stopped_answering(res: dict) -> bool:
+def _stopped_answering(res: dict[str, Any]) -> bool:
     """Ansible's become timeout: the connection was up, then the host said nothing at all.
 
     A frozen (or paused) machine ends a task this way before any command ran; ccops reports it
@@ -119,7 +141,7 @@ def _stopped_answering(res: dict) -> bool:
     return "waiting for privilege escalation prompt" in text or "waiting for become success" in text
 
 
-def _message(res: dict) -> str:
+def _message(res: dict[str, Any]) -> str:
     from ccops.hostkeys import explain_ssh_failure
 
     text = res.get("msg") or res.get("stderr") or res.get("module_stderr") or "failed"

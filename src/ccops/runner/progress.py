@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 
 class Progress:
@@ -24,7 +24,7 @@ class Progress:
     def batch(self, wave: str, index: int, total: int, site: str, hosts: int) -> None:
         self.say(f"== {wave}, batch {index}/{total}: {hosts} host(s) at {site}")
 
-    def __call__(self, event: dict) -> None:
+    def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("event", "")
         data = event.get("event_data") or {}
         if kind == "playbook_on_task_start":

@@ -24,6 +24,7 @@ options:
 """
 
 from pathlib import Path
+from typing import Any
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
@@ -31,19 +32,22 @@ from ansible.plugins.inventory import BaseInventoryPlugin
 try:  # ansible-core 2.19+: values from inventory plugins are not templated unless trusted
     from ansible.template import trust_as_template
 except ImportError:  # pragma: no cover - older cores template everything
-    def trust_as_template(value):
+
+    def trust_as_template(value: Any) -> Any:
         return value
 
 
 class InventoryModule(BaseInventoryPlugin):
     NAME = "ccops"
 
-    def verify_file(self, path):
+    def verify_file(self, path: str) -> bool:
         name = Path(path).name
-        return super().verify_file(path) and (name in ("ccops.yml", "ccops.yaml")
-                                              or name.endswith(".ccops-snapshot.json"))
+        return super().verify_file(path) and (
+            name in ("ccops.yml", "ccops.yaml") or name.endswith(".ccops-snapshot.json")
+        )
 
-    def parse(self, inventory, loader, path, cache=True):
+    # inventory and loader are Ansible's InventoryData and DataLoader (untyped)
+    def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
         from ccops.inventory.export import (
             SECRET_VARS,
@@ -78,7 +82,9 @@ class InventoryModule(BaseInventoryPlugin):
                 trusted = trust_as_template(value) if key in SECRET_VARS and value in TRUSTED_TEMPLATES else value
                 inventory.set_variable(host.name, key, trusted)
 
-    def _parse_snapshot(self, inventory, path, secret_vars, trusted_templates):
+    def _parse_snapshot(
+        self, inventory: Any, path: Path, secret_vars: tuple[str, ...], trusted_templates: frozenset[str]
+    ) -> None:
         """A run's frozen inventory (written by ccops when it planned the run)."""
         import json
 

@@ -38,14 +38,16 @@ def _protected(state: dict) -> bool:
 
 
 def _disk_files() -> dict:
-    return {p.name: base64.b64encode(p.read_bytes()).decode()
-            for p in Path().iterdir() if p.name not in (STATE, CALLS) and p.is_file()}
+    return {
+        p.name: base64.b64encode(p.read_bytes()).decode()
+        for p in Path().iterdir()
+        if p.name not in (STATE, CALLS) and p.is_file()
+    }
 
 
 def _snapshot(state: dict) -> None:
     """What a protected boot starts from, and returns to at the next boot."""
-    state["boot_snapshot"] = ({"files": _disk_files(), **{k: state[k] for k in DISK_KEYS}}
-                              if _protected(state) else None)
+    state["boot_snapshot"] = {"files": _disk_files(), **{k: state[k] for k in DISK_KEYS}} if _protected(state) else None
 
 
 def reboot(state: dict) -> None:
@@ -88,8 +90,14 @@ def sha256(name: str) -> str:
 
 
 def log(state: dict, module: str, op: str, params: dict) -> None:
-    entry = {"module": module, "op": op, "args": params, "boot": state["boot"],
-             "uwf": state.get("uwf"), "deepfreeze": state.get("deepfreeze")}
+    entry = {
+        "module": module,
+        "op": op,
+        "args": params,
+        "boot": state["boot"],
+        "uwf": state.get("uwf"),
+        "deepfreeze": state.get("deepfreeze"),
+    }
     with Path(CALLS).open("a", encoding="utf-8") as f:
         f.write(json.dumps(entry, default=str) + "\n")
 

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin import reboot, run
 
-SPEC = {"cmd": {"type": "str"}, "argv": {"type": "list", "elements": "str"}, "chdir": {"type": "path"},
-        "creates": {"type": "path"}, "removes": {"type": "path"}, "stdin": {"type": "str"},
-        "output_encoding_override": {"type": "str"}}
+SPEC = {
+    "cmd": {"type": "str"},
+    "argv": {"type": "list", "elements": "str"},
+    "chdir": {"type": "path"},
+    "creates": {"type": "path"},
+    "removes": {"type": "path"},
+    "stdin": {"type": "str"},
+    "output_encoding_override": {"type": "str"},
+}
 
 
 def _dfc(argv, state, params):
@@ -39,8 +45,11 @@ def handle(params, state):
         rc = state.get("commands", {}).get(argv[0], 0)
         out = ""
         if rc == "missing":
-            return "win_command", {"failed": True, "changed": False,
-                                   "msg": f"Exception calling SearchPath: {argv[0]} The system cannot find the file"}
+            return "win_command", {
+                "failed": True,
+                "changed": False,
+                "msg": f"Exception calling SearchPath: {argv[0]} The system cannot find the file",
+            }
     result = {"changed": True, "rc": rc, "stdout": out, "stderr": "", "cmd": " ".join(params["argv"])}
     if rc != 0:
         result.update(failed=True, msg="non-zero return code")

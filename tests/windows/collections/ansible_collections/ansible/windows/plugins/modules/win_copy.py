@@ -6,10 +6,16 @@ from pathlib import Path
 
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin import run, write_file
 
-SPEC = {"src": {"type": "path"}, "dest": {"type": "path", "required": True}, "content": {"type": "str"},
-        "backup": {"type": "bool", "default": False}, "force": {"type": "bool", "default": True},
-        "local_follow": {"type": "bool", "default": True}, "remote_src": {"type": "bool", "default": False},
-        "decrypt": {"type": "bool", "default": True}}
+SPEC = {
+    "src": {"type": "path"},
+    "dest": {"type": "path", "required": True},
+    "content": {"type": "str"},
+    "backup": {"type": "bool", "default": False},
+    "force": {"type": "bool", "default": True},
+    "local_follow": {"type": "bool", "default": True},
+    "remote_src": {"type": "bool", "default": False},
+    "decrypt": {"type": "bool", "default": True},
+}
 
 
 def handle(params, state):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin import remove_tree, run
 
-SPEC = {"path": {"type": "path", "required": True, "aliases": ["dest", "name"]},
-        "state": {"type": "str", "choices": ["absent", "directory", "file", "touch"]}}
+SPEC = {
+    "path": {"type": "path", "required": True, "aliases": ["dest", "name"]},
+    "state": {"type": "str", "choices": ["absent", "directory", "file", "touch"]},
+}
 
 
 def handle(params, state):

@@ -18,10 +18,19 @@ from ansible_collections.ansible.windows.plugins.module_utils.fakewin import (
 # HKLM\SOFTWARE\Microsoft\Cryptography\MachineGuid of a modelled seat (win_reg_stat answers the same)
 DEFAULT_MACHINE_GUID = "6f1c2a9e-3b7d-4e15-9a42-0c8d5e7b1f30"
 
-SPEC = {"script": {"type": "str"}, "path": {"type": "str"}, "parameters": {"type": "dict"},
-        "arguments": {"type": "list", "elements": "str"}, "chdir": {"type": "str"}, "creates": {"type": "str"},
-        "removes": {"type": "str"}, "depth": {"type": "int", "default": 2}, "error_action": {"type": "str"},
-        "executable": {"type": "str"}, "sensitive_parameters": {"type": "list", "elements": "dict"}}
+SPEC = {
+    "script": {"type": "str"},
+    "path": {"type": "str"},
+    "parameters": {"type": "dict"},
+    "arguments": {"type": "list", "elements": "str"},
+    "chdir": {"type": "str"},
+    "creates": {"type": "str"},
+    "removes": {"type": "str"},
+    "depth": {"type": "int", "default": 2},
+    "error_action": {"type": "str"},
+    "executable": {"type": "str"},
+    "sensitive_parameters": {"type": "list", "elements": "dict"},
+}
 
 
 def _uwf_read(state, p):
@@ -38,10 +47,13 @@ def _backup(state, p):
     if state.get("fail", {}).get("archive"):
         raise RuntimeError(state["fail"]["archive"])
     folder = p["Folder"]
-    members = {"ccops/hotfixes.json": json.dumps([{"HotFixID": kb} for kb in state["hotfixes"]]).encode(),
-               "ccops/packages.json": json.dumps([{"PackageName": n, "ReleaseType": "Update"}
-                                                  for n in state["packages"]]).encode(),
-               "ccops/programs.json": b"[]"}
+    members = {
+        "ccops/hotfixes.json": json.dumps([{"HotFixID": kb} for kb in state["hotfixes"]]).encode(),
+        "ccops/packages.json": json.dumps(
+            [{"PackageName": n, "ReleaseType": "Update"} for n in state["packages"]]
+        ).encode(),
+        "ccops/programs.json": b"[]",
+    }
     for path in p["Paths"] or []:
         members[member_of(path)] = state["paths"][path].encode()
     write_file(folder + "\\archive.tar.gz", make_tar(members))
@@ -83,14 +95,17 @@ def _restore_paths(state, p):
 SCRIPTS = [  # (a phrase only that script has, operation, model)
     ("Invoke-CimMethod -InputObject $filter", "uwf.set", _uwf_set),
     ("UWF_Filter", "uwf.read", _uwf_read),
-    ("tar.exe\" @argv", "backup.archive", _backup),
+    ('tar.exe" @argv', "backup.archive", _backup),
     ("dism.exe", "restore.uninstall", _uninstall),
     ("Copy-Item -LiteralPath $staged", "restore.paths", _restore_paths),
     ("installed = @(Get-WindowsPackage", "packages.read", lambda s, p: ({"installed": s["packages"]}, [])),
     ("Get-PSDrive", "free_space", lambda s, p: ({}, [s["free_mb"]])),
     ("WOW6432Node", "software", lambda s, p: ({}, [{"name": "Contoso Softphone", "version": "4.2"}])),
-    ("Get-Volume", "volumes", lambda s, p: ({}, [{"mount": "C:", "size_mb": 238000, "free_mb": s["free_mb"],
-                                                  "used_pct": 50}])),
+    (
+        "Get-Volume",
+        "volumes",
+        lambda s, p: ({}, [{"mount": "C:", "size_mb": 238000, "free_mb": s["free_mb"], "used_pct": 50}]),
+    ),
     ("Get-WinEvent", "events", lambda s, p: ({}, ["2026-11-01T02:00:00 System Service Control Manager: ..."])),
 ]
 
@@ -100,13 +115,23 @@ def handle(params, state):
     if not known:
         return "unknown", {"failed": True, "msg": "contract model: unknown script", "output": [], "error": []}
     op, model = known[0]
-    base = {"changed": op not in ("uwf.read", "packages.read", "free_space", "software", "volumes", "events"),
-            "host_out": "", "host_err": "", "error": []}
+    base = {
+        "changed": op not in ("uwf.read", "packages.read", "free_space", "software", "volumes", "events"),
+        "host_out": "",
+        "host_err": "",
+        "error": [],
+    }
     try:
         result, output = model(state, params["parameters"] or {})
     except RuntimeError as exc:  # a terminating error: the module fails
-        return op, {**base, "failed": True, "msg": f"Unhandled exception while executing script: {exc}",
-                    "output": [], "result": {}, "error": [{"exception": {"message": str(exc)}}]}
+        return op, {
+            **base,
+            "failed": True,
+            "msg": f"Unhandled exception while executing script: {exc}",
+            "output": [],
+            "result": {},
+            "error": [{"exception": {"message": str(exc)}}],
+        }
     return op, {**base, "output": output, "result": result}
 
 

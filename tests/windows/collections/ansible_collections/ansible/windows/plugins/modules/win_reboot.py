@@ -3,10 +3,15 @@ from __future__ import annotations
 
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin import reboot, run
 
-SPEC = {"reboot_timeout": {"type": "float", "default": 600}, "pre_reboot_delay": {"type": "float", "default": 2},
-        "post_reboot_delay": {"type": "float", "default": 0}, "connect_timeout": {"type": "float", "default": 5},
-        "test_command": {"type": "str"}, "msg": {"type": "str", "default": "Reboot initiated by Ansible"},
-        "boot_time_command": {"type": "str"}}
+SPEC = {
+    "reboot_timeout": {"type": "float", "default": 600},
+    "pre_reboot_delay": {"type": "float", "default": 2},
+    "post_reboot_delay": {"type": "float", "default": 0},
+    "connect_timeout": {"type": "float", "default": 5},
+    "test_command": {"type": "str"},
+    "msg": {"type": "str", "default": "Reboot initiated by Ansible"},
+    "boot_time_command": {"type": "str"},
+}
 
 
 def handle(params, state):

@@ -11,8 +11,13 @@ DEFAULT_MACHINE_GUID = "6f1c2a9e-3b7d-4e15-9a42-0c8d5e7b1f30"  # the same defaul
 def handle(params, state):
     if params["path"].lower() == r"hklm:\software\microsoft\cryptography" and params["name"] == "MachineGuid":
         guid = state.get("machine_guid", DEFAULT_MACHINE_GUID)
-        return "machine_guid.read", {"changed": False, "exists": True, "type": "REG_SZ", "raw_value": guid,
-                                     "value": guid}
+        return "machine_guid.read", {
+            "changed": False,
+            "exists": True,
+            "type": "REG_SZ",
+            "raw_value": guid,
+            "value": guid,
+        }
     return "win_reg_stat", {"changed": False, "exists": False}
 
 

@@ -5,11 +5,13 @@ from pathlib import Path
 
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin import run, sha256
 
-SPEC = {"path": {"type": "path", "required": True, "aliases": ["dest", "name"]},
-        "get_checksum": {"type": "bool", "default": True},
-        "checksum_algorithm": {"type": "str", "default": "sha1",
-                               "choices": ["md5", "sha1", "sha256", "sha384", "sha512"]},
-        "follow": {"type": "bool", "default": False}, "get_size": {"type": "bool", "default": True}}
+SPEC = {
+    "path": {"type": "path", "required": True, "aliases": ["dest", "name"]},
+    "get_checksum": {"type": "bool", "default": True},
+    "checksum_algorithm": {"type": "str", "default": "sha1", "choices": ["md5", "sha1", "sha256", "sha384", "sha512"]},
+    "follow": {"type": "bool", "default": False},
+    "get_size": {"type": "bool", "default": True},
+}
 
 
 def handle(params, state):

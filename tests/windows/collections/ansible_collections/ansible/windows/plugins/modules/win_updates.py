@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin import reboot, run
 
-SPEC = {"state": {"type": "str", "default": "installed", "choices": ["installed", "searched", "downloaded"]},
-        "category_names": {"type": "list", "elements": "str"}, "accept_list": {"type": "list", "elements": "str"},
-        "reject_list": {"type": "list", "elements": "str"}, "reboot": {"type": "bool", "default": False},
-        "reboot_timeout": {"type": "int", "default": 1200}, "log_path": {"type": "path"},
-        "skip_optional": {"type": "bool", "default": False}}
+SPEC = {
+    "state": {"type": "str", "default": "installed", "choices": ["installed", "searched", "downloaded"]},
+    "category_names": {"type": "list", "elements": "str"},
+    "accept_list": {"type": "list", "elements": "str"},
+    "reject_list": {"type": "list", "elements": "str"},
+    "reboot": {"type": "bool", "default": False},
+    "reboot_timeout": {"type": "int", "default": 1200},
+    "log_path": {"type": "path"},
+    "skip_optional": {"type": "bool", "default": False},
+}
 
 
 def _wanted(update, params):
@@ -19,25 +24,45 @@ def _wanted(update, params):
 
 
 def _shape(update, installed):
-    return {"title": update["title"], "kb": update["kb"], "id": update["id"], "downloaded": installed,
-            "installed": installed, "categories": update["categories"]}
+    return {
+        "title": update["title"],
+        "kb": update["kb"],
+        "id": update["id"],
+        "downloaded": installed,
+        "installed": installed,
+        "categories": update["categories"],
+    }
 
 
 def handle(params, state):
     chosen = [u for u in state["pending_updates"] if _wanted(u, params)]
     if params["state"] == "searched":
-        return "win_updates.search", {"changed": False, "reboot_required": False, "rebooted": False,
-                                      "updates": {u["id"]: _shape(u, False) for u in chosen},
-                                      "filtered_updates": {}, "found_update_count": len(chosen),
-                                      "installed_update_count": 0, "failed_update_count": 0}
+        return "win_updates.search", {
+            "changed": False,
+            "reboot_required": False,
+            "rebooted": False,
+            "updates": {u["id"]: _shape(u, False) for u in chosen},
+            "filtered_updates": {},
+            "found_update_count": len(chosen),
+            "installed_update_count": 0,
+            "failed_update_count": 0,
+        }
     failure = state.get("fail", {}).get("install")
     if failure:
-        shaped = {u["id"]: {**_shape(u, False), "failure_hresult_code": 2147942402, "failure_msg": failure}
-                  for u in chosen}
-        return "win_updates.install", {"failed": True, "msg": f"Failed to install updates: {failure}",
-                                       "updates": shaped, "found_update_count": len(chosen),
-                                       "installed_update_count": 0, "failed_update_count": len(chosen),
-                                       "reboot_required": False, "rebooted": False, "filtered_updates": {}}
+        shaped = {
+            u["id"]: {**_shape(u, False), "failure_hresult_code": 2147942402, "failure_msg": failure} for u in chosen
+        }
+        return "win_updates.install", {
+            "failed": True,
+            "msg": f"Failed to install updates: {failure}",
+            "updates": shaped,
+            "found_update_count": len(chosen),
+            "installed_update_count": 0,
+            "failed_update_count": len(chosen),
+            "reboot_required": False,
+            "rebooted": False,
+            "filtered_updates": {},
+        }
     for update in chosen:
         state["pending_updates"].remove(update)
         state["packages"] += update["packages"]
@@ -49,10 +74,16 @@ def handle(params, state):
     rebooted = bool(params["reboot"] and needs_reboot)
     if rebooted:
         reboot(state)
-    return "win_updates.install", {"changed": bool(chosen), "reboot_required": needs_reboot and not rebooted,
-                                   "rebooted": rebooted, "updates": {u["id"]: _shape(u, True) for u in chosen},
-                                   "filtered_updates": {}, "found_update_count": len(chosen),
-                                   "installed_update_count": len(chosen), "failed_update_count": 0}
+    return "win_updates.install", {
+        "changed": bool(chosen),
+        "reboot_required": needs_reboot and not rebooted,
+        "rebooted": rebooted,
+        "updates": {u["id"]: _shape(u, True) for u in chosen},
+        "filtered_updates": {},
+        "found_update_count": len(chosen),
+        "installed_update_count": len(chosen),
+        "failed_update_count": 0,
+    }
 
 
 if __name__ == "__main__":

@@ -1,0 +1,100 @@
+"""`ccops VERB` commands built from the verb registry (src/ccops/verbs.py).
+
+Every verb gets the shared options, declared once: -i/--inventory, the host
+selectors, --change-id (required when the verb changes hosts), --forks and
+--output; a changing verb also --batch-size, --emergency and --yes, and asks
+before it runs. The verb's own settings (Verb.options) become options whose
+values reach its playbook as extra variables. The plan confirmed is the plan
+that runs: prepare once, confirm, execute that plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ccops.cli.confirm import confirm
+from ccops.cli.options import (
+    build_selector,
+    change_id_option,
+    inventory_option,
+    output_option,
+    resolve_inventory,
+    selector_options,
+)
+from ccops.verbs import Verb, VerbOption
+
+
+def verb_command(verb: Verb) -> click.Command:
+    def command(**values: Any) -> None:
+        _run(verb, values)
+
+    decorators: list[Callable[[Any], Any]] = [inventory_option, selector_options]
+    if verb.changes_hosts:
+        decorators += [
+            change_id_option(required=True, help="Change or ticket id; recorded with the run and every backup."),
+            click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size."),
+        ]
+    else:
+        decorators.append(change_id_option(required=False, help="Change or ticket id recorded with the run."))
+    decorators += [_option(o) for o in verb.options]
+    if verb.changes_hosts:
+        decorators.append(click.option("--emergency", is_flag=True, help="Run outside the sites' maintenance windows."))
+    decorators.append(
+        click.option(
+            "--forks",
+            type=click.IntRange(1, 500),
+            default=25,
+            show_default=True,
+            help="Hosts Ansible works on at once.",
+        )
+    )
+    if verb.changes_hosts:
+        decorators.append(click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines)."))
+    decorators.append(output_option())
+    for decorate in reversed(decorators):
+        command = decorate(command)
+    return click.command(verb.name, help=verb.help or verb.summary)(command)
+
+
+def _option(option: VerbOption) -> Callable[[Any], Any]:
+    kind = click.Choice(option.choices) if option.choices else str
+    return click.option(
+        option.flag,
+        option.extravar,
+        type=kind,
+        default=option.default,
+        show_default=option.default is not None,
+        help=option.help,
+    )
+
+
+def _run(verb: Verb, values: dict[str, Any]) -> None:
+    from ccops.cli.reports import print_result
+    from ccops.run import RunRequest, execute, prepare
+    from ccops.runner.progress import Progress
+
+    selectors = {k: values.pop(k) for k in ("sites", "roles", "os_variants", "lines", "limit")}
+    inventory: Path | None = values.pop("inventory")
+    output = values.pop("output")
+    request = RunRequest(
+        resolve_inventory(inventory),
+        verb.name,
+        build_selector(**selectors),
+        change_id=values.pop("change_id"),
+        batch_size=values.pop("batch_size", None),
+        forks=values.pop("forks"),
+        emergency=values.pop("emergency", False),
+        options={o.extravar: values.pop(o.extravar) for o in verb.options},
+    )
+    yes = values.pop("yes", False)
+    prepared = prepare(request)  # the plan confirmed here is the plan that runs: execute() does not plan again
+    if verb.changes_hosts:
+        plan = prepared.plan
+        confirm(
+            f"{verb.name} {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {request.change_id}", yes
+        )
+    print_result(execute(prepared, Progress(enabled=output == "text")), output, verb.report)
