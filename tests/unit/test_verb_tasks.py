@@ -70,8 +70,12 @@ def reachable(playbook: str, variables: dict) -> dict[str, set[str]]:
                 if key in task:
                     arg = task[key]
                     entry = _render(arg.get("tasks_from", "main.yml"), inner)
-                    tasks_file(ROOT / "roles" / arg["name"] / "tasks" / entry, arg["name"],
-                               _role_scope(arg["name"], inner), inner["__file"])
+                    tasks_file(
+                        ROOT / "roles" / arg["name"] / "tasks" / entry,
+                        arg["name"],
+                        _role_scope(arg["name"], inner),
+                        inner["__file"],
+                    )
 
     def play_file(path: Path) -> None:
         for play in _load(path):
@@ -145,8 +149,11 @@ def test_every_role_dispatches_the_same_way(role):
         "skip": True,
     }
     # restore_card's documented exception: its file is the card type, which handles every action
-    expected = ("{{ restore_card_type }}.yml" if role == "restore_card"
-                else f"{{{{ {role}_action }}}}_{{{{ ccops_os_family }}}}.yml")
+    expected = (
+        "{{ restore_card_type }}.yml"
+        if role == "restore_card"
+        else f"{{{{ {role}_action }}}}_{{{{ ccops_os_family }}}}.yml"
+    )
     assert dispatch["ansible.builtin.include_tasks"] == expected
     text = (ROOT / "roles" / role / "tasks" / "main.yml").read_text()
     assert text.startswith("---\n# Dispatch, the same in every ccops role"), "the convention is written at the top"
