@@ -200,6 +200,21 @@ def run_contract(
     return runs
 
 
+def _kill_session(session: int) -> None:
+    """Kill the controller and everything it started: Ansible's workers may leave its process
+    group, but not its session (the controller was started in a session of its own)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(session, signal.SIGKILL)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # fields after the name: state, ppid, pgrp, session
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(stat.parent.name), signal.SIGKILL)
+
+
 def _run_until_hanging(argv: list[str], env: dict, markers: list[Path]) -> subprocess.CompletedProcess:
     """Start ansible-playbook, wait until every seat's stand-in says it hangs, then kill the
     controller with all its workers, as a lost jump host would be."""
@@ -209,12 +224,11 @@ def _run_until_hanging(argv: list[str], env: dict, markers: list[Path]) -> subpr
     deadline = time.monotonic() + 240
     while not all(m.exists() for m in markers):
         if proc.poll() is not None or time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            _kill_session(proc.pid)
             out, err = proc.communicate()
             raise AssertionError(f"the run ended before every seat hung (rc {proc.returncode}):\n{out[-3000:]}\n{err}")
         time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
+    _kill_session(proc.pid)
     out, err = proc.communicate()
     for marker in markers:
         marker.unlink()
