@@ -200,19 +200,31 @@ def run_contract(
     return runs
 
 
-def _kill_session(session: int) -> None:
-    """Kill the controller and everything it started: Ansible's workers may leave its process
-    group, but not its session (the controller was started in a session of its own)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(session, signal.SIGKILL)
+def _kill_session(controller: int) -> None:
+    """Kill the controller and everything it started, as a lost jump host would lose them.
+
+    Ansible's workers start sessions of their own, so neither the controller's process group
+    nor its session reaches them: they are found as its descendants, before anything is killed.
+    """
+    doomed = {controller} | _descendants(controller)
+    for pid in doomed:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(root: int) -> set[int]:
+    parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        if int(fields[3]) == session:  # fields after the name: state, ppid, pgrp, session
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(stat.parent.name), signal.SIGKILL)
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
 
 
 def _run_until_hanging(argv: list[str], env: dict, markers: list[Path]) -> subprocess.CompletedProcess:
