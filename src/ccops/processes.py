@@ -130,6 +130,31 @@ def ansible_processes(run_dir: Path) -> list[Process]:
     return [p for p in found if p is not None]
 
 
+def stop_batch_leftovers(limit_file: Path) -> int:
+    """Kill what is left of a batch's Ansible once the batch is over; returns how many.
+
+    Ansible's workers call setsid(): stopping the playbook process's group (as ansible-runner
+    does when a run is cancelled) does not reach them, and one may go on working on its host
+    unsupervised. They carry the playbook's command line, so the batch's own --limit file
+    (unique to the batch attempt) names them.
+    """
+    marker = f"@{limit_file}"
+    stopped = 0
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != os.getuid():
+                continue
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            if any(Path(a).name == "ansible-playbook" for a in argv[:2]) and marker in argv:
+                os.kill(int(entry.name), signal.SIGKILL)
+                stopped += 1
+        except (OSError, ValueError):
+            continue
+    return stopped
+
+
 def wait_or_stop(
     process: Process, timeout: float, say: Callable[[str], None], grace: float = 15.0, poll: float = 1.0
 ) -> str:

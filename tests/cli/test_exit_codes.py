@@ -196,5 +196,12 @@ def test_interrupted_mid_batch(ccops, tmp_path):
         silent.close()
     assert proc.returncode == EXIT_INTERRUPTED, err
     assert json.loads(out)["status"] == "interrupted"
+    # nothing of that batch's Ansible goes on (its workers start sessions of their own)
+    runs_dir = str(ccops.home / "runs")
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            assert runs_dir not in cmdline.read_bytes().decode(errors="replace"), cmdline
+        except OSError:
+            continue
     runs = json.loads(ccops("runs", "list", "--output", "json").stdout)
     assert [r["status"] for r in runs] == ["interrupted"]

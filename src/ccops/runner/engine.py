@@ -19,6 +19,7 @@ from typing import Any
 
 from ccops.errors import EngineError
 from ccops.paths import project_root
+from ccops.processes import stop_batch_leftovers
 from ccops.runner.events import EventCollector
 from ccops.runner.sshcontrol import batch_control_dir
 
@@ -96,6 +97,8 @@ def run_batch(
     with batch_control_dir() as control_dir:
         env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control_dir)
         result = _run_runner(ansible_runner, run_dir, batch, limit_file, env, handle_event, scrub_on_launch, cancelled)
+        # a cancelled batch can leave Ansible workers (their own sessions) working on hosts
+        stop_batch_leftovers(limit_file)
     artifacts = Path(result.config.artifact_dir)
     scrub_command_file(artifacts, secret_env)
     if collector.stats is None and result.status not in ("canceled",):
