@@ -10,10 +10,10 @@ from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Inventory
 from ccops.locks import Locks
 from ccops.plan import Batch, Plan, Wave, host_actions
-from ccops.processes import started_epoch, wait_or_stop
+from ccops.processes import started_epoch, stop_batch_leftovers, wait_or_stop
 from ccops.run.engine import AnsibleEngine, Engine
 from ccops.run.execute import RunLoop, locks_hosts, open_locks, open_store, warn
-from ccops.run.identity import operator
+from ccops.run.identity import operator, run_dir
 from ccops.run.prepare import PreparedRun, inventory_changes, read_approved, refuse_offline
 from ccops.run.request import RunRequest, RunResult
 from ccops.runner.progress import Progress
@@ -102,6 +102,8 @@ def _finish_leftovers(locks: Locks, run_id: str) -> None:
             ]
         )
         how = wait_or_stop(left.process, LEFTOVER_TIMEOUT, lambda line: warn([line]))
+        # its workers run in sessions of their own: stopping the playbook's group does not reach them
+        stop_batch_leftovers(run_dir(run_id) / f"limit-{left.ident}")
         warn([f"Ansible pid {left.process.pid} {how}; its hosts start over"])
     locks.forget_ansible(run_id)
 
