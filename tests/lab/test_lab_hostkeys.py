@@ -10,11 +10,13 @@ import time
 
 import pytest
 
+from ccops.hostkeys import scan
 from tests.conftest import ccops_env, run_ccops
 from tests.lab.conftest import pexec, versions
 
 pytestmark = pytest.mark.lab
 HOST = "lab-deb12-01"
+PORT = 22201  # its port in the default lab layout
 # an operator's environment that would switch host key checking off for stock Ansible
 LAX = {"ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_SSH_ARGS": "-o StrictHostKeyChecking=no"}
 
@@ -29,11 +31,23 @@ def rekeyed(lab_home):
     run_ccops(lab_home, "inspect", "--limit", HOST, "--output", "json", check=True)
     since = pexec(HOST, "date", "+%s").strip()
     pexec(HOST, "sh", "-c", "rm -f /etc/ssh/ssh_host_* && ssh-keygen -A && systemctl restart ssh")
+    _wait_until_presented(pexec(HOST, "cat", "/etc/ssh/ssh_host_ed25519_key.pub").split()[1])
     yield lab_home, since
     pexec(
         HOST, "sh", "-c", "rm -f /etc/ssh/ssh_host_* && cp -a /var/tmp/saved-keys/* /etc/ssh/ && systemctl restart ssh"
     )
     known.write_text(saved_known)
+    _wait_until_presented(pexec(HOST, "cat", "/etc/ssh/ssh_host_ed25519_key.pub").split()[1])
+
+
+def _wait_until_presented(public_key: str, timeout: float = 60) -> None:
+    """The marker that the re-key is done: sshd answers with the new key (a restart can lag)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(line.split()[-1] == public_key for line in scan("127.0.0.1", PORT)):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{HOST} still presents its old host key after {timeout}s")
 
 
 def _lax_env(home):
