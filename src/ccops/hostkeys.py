@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ccops.errors import CcopsError
+from ccops.inventory.export import inventory_path
 from ccops.inventory.model import Host, Inventory
 
 if TYPE_CHECKING:  # runner.events imports this module at run time
@@ -50,6 +51,11 @@ def known_name(address: str, port: int) -> str:
 
 
 def check(inventory: Inventory, host: Host) -> KeyCheck:
+    return _check(inventory, host)[0]
+
+
+def _check(inventory: Inventory, host: Host) -> tuple[KeyCheck, list[str]]:
+    """The comparison, and the known_hosts lines of the keys the host presented."""
     address, port = endpoint(host, inventory)
     name = known_name(address, port)
     known = _known_hosts_path(inventory, host)
@@ -64,16 +70,15 @@ def check(inventory: Inventory, host: Host) -> KeyCheck:
         state = "ok"
     else:
         state = "changed"
-    return KeyCheck(host.name, name, known, recorded, presented, state)
+    return KeyCheck(host.name, name, known, recorded, presented, state), presented_lines
 
 
 def accept(inventory: Inventory, host: Host) -> KeyCheck:
     """Record the keys the host presents now in place of the recorded ones (atomic rewrite)."""
-    result = check(inventory, host)
+    result, presented_lines = _check(inventory, host)
     if result.state == "unreachable":
         raise CcopsError(f"{host.name}: no SSH host key answered at {result.endpoint}; nothing recorded")
-    address, port = endpoint(host, inventory)
-    _replace_entries(result.known_hosts, result.endpoint, scan(address, port))
+    _replace_entries(result.known_hosts, result.endpoint, presented_lines)
     return result
 
 
@@ -155,8 +160,7 @@ def _known_hosts_path(inventory: Inventory, host: Host) -> Path:
     value = profile.get("known_hosts")
     if value is None:
         return Path.home() / ".ssh" / "known_hosts"
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else Path(os.path.abspath(inventory.root / path))  # noqa: PTH100
+    return Path(inventory_path(inventory.root, value))
 
 
 def _recorded_lines(known: Path, name: str) -> list[str]:

@@ -107,13 +107,12 @@ class Process:
         return asdict(self)
 
 
-def ansible_processes(run_dir: Path) -> list[Process]:
-    """ansible-playbook processes of this user working for a run folder (their --limit file is in it).
+def _ansible_playbooks(matches: Callable[[list[str]], bool]) -> dict[int, int]:
+    """This user's ansible-playbook processes (pid -> parent pid) whose argv ``matches``.
 
-    This finds an Ansible that was killed-controller-orphaned before ccops could record its pid.
+    Ansible's workers are forks of the playbook process: they carry the same command line.
     """
-    marker = f"@{run_dir}/limit-"
-    parents: dict[int, int] = {}  # candidate pid -> its parent
+    found: dict[int, int] = {}
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
@@ -121,11 +120,21 @@ def ansible_processes(run_dir: Path) -> list[Process]:
             if entry.stat().st_uid != os.getuid():
                 continue
             argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            if any(Path(a).name == "ansible-playbook" for a in argv[:2]) and any(a.startswith(marker) for a in argv):
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if any(Path(a).name == "ansible-playbook" for a in argv[:2]) and matches(argv):
+                found[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
-    # Ansible's workers are forks with the same command line: only the playbook process itself counts
+    return found
+
+
+def ansible_processes(run_dir: Path) -> list[Process]:
+    """ansible-playbook processes of this user working for a run folder (their --limit file is in it).
+
+    This finds an Ansible that was killed-controller-orphaned before ccops could record its pid.
+    """
+    marker = f"@{run_dir}/limit-"
+    parents = _ansible_playbooks(lambda argv: any(a.startswith(marker) for a in argv))
+    # only the playbook process itself counts, not its forked workers
     found = [Process.of(pid) for pid, parent in parents.items() if parent not in parents]
     return [p for p in found if p is not None]
 
@@ -135,23 +144,14 @@ def stop_batch_leftovers(limit_file: Path) -> int:
 
     Ansible's workers call setsid(): stopping the playbook process's group (as ansible-runner
     does when a run is cancelled) does not reach them, and one may go on working on its host
-    unsupervised. They carry the playbook's command line, so the batch's own --limit file
-    (unique to the batch attempt) names them.
+    unsupervised. The batch's own --limit file (unique to the batch attempt) names them.
     """
     marker = f"@{limit_file}"
     stopped = 0
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if entry.stat().st_uid != os.getuid():
-                continue
-            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            if any(Path(a).name == "ansible-playbook" for a in argv[:2]) and marker in argv:
-                os.kill(int(entry.name), signal.SIGKILL)
-                stopped += 1
-        except (OSError, ValueError):
-            continue
+    for pid in _ansible_playbooks(lambda argv: marker in argv):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            stopped += 1
     return stopped
 
 

@@ -116,16 +116,16 @@ def connection_vars(root: Path, profile: ConnectionProfile, port: int | None) ->
         out["ansible_winrm_server_cert_validation"] = profile["cert_validation"]
         for var, key in _WINRM_FILES:
             if key in profile:
-                out[var] = _path(root, profile[key])
+                out[var] = inventory_path(root, profile[key])
     else:
         if "key_file" in profile:
-            out["ansible_ssh_private_key_file"] = _path(root, profile["key_file"])
+            out["ansible_ssh_private_key_file"] = inventory_path(root, profile["key_file"])
         # Host keys are always checked: ccops forces host_key_checking on for every run, and
         # StrictHostKeyChecking=yes here also holds for stock Ansible run by hand. Ansible splits
         # this string like a shell line: every value in it is quoted.
         args = ["-o", "StrictHostKeyChecking=yes"]
         if "known_hosts" in profile:
-            args[:0] = ["-o", f"UserKnownHostsFile={_path(root, profile['known_hosts'])}"]
+            args[:0] = ["-o", f"UserKnownHostsFile={inventory_path(root, profile['known_hosts'])}"]
         out["ansible_ssh_common_args"] = shlex.join(args)
         if profile.get("become"):
             out["ansible_become"] = True
@@ -136,11 +136,12 @@ def connection_vars(root: Path, profile: ConnectionProfile, port: int | None) ->
             # validation left exactly one key: env or file
             kind, value = ("env", ref["env"]) if "env" in ref else ("file", ref["file"])
             out[var] = secret_template(var, kind)
-            out[f"ccops_secret_{secret}_{kind}"] = value if kind == "env" else _path(root, value)
+            out[f"ccops_secret_{secret}_{kind}"] = value if kind == "env" else inventory_path(root, value)
     return out
 
 
-def _path(root: Path, value: str) -> str:
+def inventory_path(root: Path, value: str) -> str:
+    """A path from a site file: ~ expanded, relative to the inventory folder, symlinks kept as named."""
     path = Path(value).expanduser()
     return str(path if path.is_absolute() else os.path.abspath(root / path))  # noqa: PTH100 (no symlink resolution)
 
