@@ -23,8 +23,12 @@ def config_path(path: Path) -> Path:
     return path / CONFIG_NAME if path.is_dir() else path
 
 
-def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
-    """Load and validate; returns the inventory (None if unusable) and all problems."""
+def check_inventory(path: Path, read_instead: dict[Path, Path] | None = None) -> tuple[Inventory | None, list[Problem]]:
+    """Load and validate; returns the inventory (None if unusable) and all problems.
+
+    ``read_instead`` maps a site file to another file read in its place (the inventory writer
+    validates an edit before it replaces the file); problems still name the site file.
+    """
     config = config_path(Path(path))
     label = _label(config)
     if not config.exists():
@@ -46,7 +50,7 @@ def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
     hosts: dict[str, Host] = {}
     duplicates: dict[tuple[Source, Source], list[str]] = defaultdict(list)
     for file in files:
-        site_doc, file_problems = load(file, _label(file))
+        site_doc, file_problems = load((read_instead or {}).get(file, file), _label(file))
         problems += file_problems
         if site_doc is None:
             continue

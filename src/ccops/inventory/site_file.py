@@ -86,7 +86,9 @@ GROUP_KEYS = (
     "lifecycle",
     "vars",
 )
-OVERRIDE_KEYS = ("address", "port", "lifecycle", "asset_tag", "connection", "vars")
+OVERRIDE_KEYS = ("address", "port", "lifecycle", "retired_on", "asset_tag", "connection", "vars")
+# when a host left service (ccops decommission writes it, quoted: YAML 1.1 reads a bare date as a timestamp)
+ISO_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 CONNECTION_KEYS = (
     "type",
     "port",
@@ -531,6 +533,9 @@ def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]
         host.port = _port(reader, override, hkp, default=host.port)
         host.lifecycle = reader.get(override, hkp, "lifecycle", str, default=host.lifecycle, choices=LIFECYCLE_STATES)
         host.asset_tag = reader.get(override, hkp, "asset_tag", str, default=host.asset_tag)
+        retired_on = reader.get(override, hkp, "retired_on", str)
+        if retired_on is not None and not ISO_DATE.fullmatch(retired_on):
+            reader.report((*hkp, "retired_on"), f'hosts.{name}.retired_on: {retired_on!r} is not a date "YYYY-MM-DD"')
         connection = reader.get(override, hkp, "connection", str, default=host.connection)
         if connection not in site.connections:
             reader.report((*hkp, "connection"), f"hosts.{name}.connection: no profile {connection!r}")
