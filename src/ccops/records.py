@@ -10,6 +10,7 @@ record_rows reads damaged rows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ccops.errors import CcopsError
+from ccops.record_chain import Verdict, canonical, seal, verify
 from ccops.record_rows import DAMAGED, decode_asset, decode_host, decode_run
 from ccops.store_db import Database, StoreBusy, StoreError, create_private, refuse_non_file, store_timeout
 from ccops.store_ops import MissingRun, apply_all, create_schema, lost, needs_schema
@@ -101,8 +103,8 @@ class Store:
         plan: dict[str, Any] | list[Any],
     ) -> None:
         # not spooled: a run the store cannot record must not start touching hosts
-        self.db.write(
-            lambda db: db.execute(
+        def insert(db: sqlite3.Connection) -> None:
+            db.execute(
                 "INSERT INTO runs (id, verb, operator, change_id, git_commit, inventory, inventory_sha256,"
                 " selectors, started, status, request, plan, pid) VALUES (?,?,?,?,?,?,?,?,?, 'running',?,?,?)",
                 (
@@ -120,7 +122,9 @@ class Store:
                     os.getpid(),
                 ),
             )
-        )
+            seal(db, "run", run_id)
+
+        self.db.write(insert)
 
     def reopen_run(self, run_id: str) -> None:
         """A resumed run is running again, under this process."""
@@ -154,6 +158,14 @@ class Store:
     def save_assets(self, run_id: str, reports: dict[str, dict[str, Any]]) -> None:
         rows = [[h, run_id, now(), json.dumps(r, sort_keys=True, default=str)] for h, r in reports.items()]
         self._durable(run_id, {"op": "save_assets", "run_id": run_id, "rows": rows})
+
+    def add_certificate(self, run_id: str, host: str, document: dict[str, Any]) -> str:
+        """Keep a host's certificate with its run, sealed in the chain; its sha256 is returned."""
+        text = canonical(document)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        op = {"op": "certificate", "run_id": run_id, "host": host, "issued": now(), "document": text, "sha256": digest}
+        self._durable(run_id, op)
+        return digest
 
     def _durable(self, run_id: str, op: dict[str, Any], spool: bool = True) -> None:
         """Apply ``op`` after whatever the run's spool holds; if the store refuses, spool it."""
@@ -260,6 +272,37 @@ class Store:
                 f"{text!r} is too short to name a run: give at least {MIN_PREFIX} characters of the id ({listed})"
             )
         raise RunIdError(f"{text!r} matches {count} runs: {listed}; give more of the id")
+
+    def certificate(self, run_id: str, host: str) -> dict[str, Any] | None:
+        """A certificate as stored: its document, the sha256 it was issued with, and its seal."""
+
+        def find(db: sqlite3.Connection) -> dict[str, Any] | None:
+            row = db.execute("SELECT * FROM certificates WHERE run_id=? AND host=?", (run_id, host)).fetchone()
+            if row is None:
+                return None
+            sealed = db.execute(
+                "SELECT seq, sha256 FROM chain WHERE kind='certificate' AND ref=? ORDER BY seq DESC LIMIT 1",
+                (f"{run_id}/{host}",),
+            ).fetchone()
+            return {
+                "issued": row["issued"],
+                "sha256": row["sha256"],
+                "document_sha256": hashlib.sha256(str(row["document"]).encode()).hexdigest(),
+                "document": json.loads(row["document"]),
+                "seal": {"seq": sealed["seq"], "sha256": sealed["sha256"]} if sealed else None,
+            }
+
+        return self.db.read(find)
+
+    def certificates(self, run_id: str) -> list[str]:
+        """Hosts of ``run_id`` that have a certificate."""
+        rows = self.db.read(
+            lambda db: db.execute("SELECT host FROM certificates WHERE run_id=? ORDER BY host", (run_id,)).fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def verify_chain(self) -> Verdict:
+        return self.db.read(verify)
 
     def asset(self, host: str) -> dict[str, Any] | None:
         row = self.db.read(lambda db: db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone())

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from ccops.record_chain import create_chain, needs_chain, seal
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, verb TEXT NOT NULL, operator TEXT NOT NULL, change_id TEXT,
@@ -42,7 +44,7 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
 
 def needs_schema(db: sqlite3.Connection) -> bool:
     tables = {r[0]: r[1] for r in db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")}
-    if not {"runs", "host_results", "assets"} <= set(tables):
+    if not {"runs", "host_results", "assets"} <= set(tables) or needs_chain(db):
         return True
     return any(
         column.split()[0] not in _columns(db, table) for table, columns in MIGRATIONS.items() for column in columns
@@ -58,6 +60,7 @@ def create_schema(db: sqlite3.Connection) -> None:
         if statement.strip():
             db.execute(statement)
     _add_missing_columns(db)
+    create_chain(db)  # after the columns: adopted rows are sealed with all of theirs
 
 
 class MissingRun(Exception):
@@ -75,6 +78,7 @@ def _apply_reopen_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:
     db.execute(
         "UPDATE runs SET status='running', ended=NULL, exit_code=NULL, pid=? WHERE id=?", (op["pid"], op["run_id"])
     )
+    seal(db, "run", op["run_id"])
 
 
 def _apply_record_hosts(db: sqlite3.Connection, op: dict[str, Any]) -> None:
@@ -83,6 +87,8 @@ def _apply_record_hosts(db: sqlite3.Connection, op: dict[str, Any]) -> None:
         " VALUES (:run_id, :host, :outcome, :changed, :message, :wave, :started, :ended, :report)",
         op["rows"],
     )
+    for row in op["rows"]:
+        seal(db, "host", f"{op['run_id']}/{row['host']}")
 
 
 def _apply_finish_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:
@@ -90,13 +96,23 @@ def _apply_finish_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:
         "UPDATE runs SET ended=?, status=?, exit_code=?, message=? WHERE id=?",
         (op["ended"], op["status"], op["exit_code"], op["message"], op["run_id"]),
     )
+    seal(db, "run", op["run_id"])
 
 
 def _apply_save_assets(db: sqlite3.Connection, op: dict[str, Any]) -> None:
     db.executemany("INSERT OR REPLACE INTO assets (host, run_id, collected, record) VALUES (?,?,?,?)", op["rows"])
 
 
+def _apply_certificate(db: sqlite3.Connection, op: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO certificates (run_id, host, issued, document, sha256) VALUES (?,?,?,?,?)",
+        (op["run_id"], op["host"], op["issued"], op["document"], op["sha256"]),
+    )
+    seal(db, "certificate", f"{op['run_id']}/{op['host']}")
+
+
 APPLY = {
+    "certificate": _apply_certificate,
     "reopen_run": _apply_reopen_run,
     "record_hosts": _apply_record_hosts,
     "finish_run": _apply_finish_run,
