@@ -30,7 +30,15 @@ def plan_json(plan: Plan) -> dict[str, Any]:
             for a in plan.actions
         ],
         "excluded": {reason: [h.name for h in hosts] for reason, hosts in plan.excluded.items()},
+        **({"decommission": _decommission(plan)} if plan.verb.name == "decommission" else {}),
     }
+
+
+def _decommission(plan: Plan) -> dict[str, Any]:
+    """Per host: what is revoked, wiped and removed (the reviewer approves exactly this)."""
+    from ccops.decommission import host_details
+
+    return {h.name: host_details(plan.inventory, h) for h in plan.hosts}
 
 
 def _names(hosts: Sequence[str | Host], limit: int = 6) -> str:
@@ -96,4 +104,18 @@ def plan_text(plan: Plan) -> str:
         out.append(f"        vars:  {_vars(action.vars)}")
     for reason, hosts in plan.excluded.items():
         out.append(f"not touched ({reason}): {len(hosts)}  {_names(hosts, 4)}")
+    if plan.verb.name == "decommission":
+        out += ["", "per host (revoked, wiped, removed):"]
+        for name, d in _decommission(plan).items():
+            revoke = d["revoke"]
+            out += [
+                f"  {name}",
+                f"    final backup: {', '.join(d['final_backup']) or 'package list only'}",
+                f"    revoke: hooks {len(revoke['hooks'])}; accounts {', '.join(revoke['accounts']) or '-'}; "
+                f"certificates {', '.join(revoke['certificates']) or '-'}"
+                + ("; domain membership" if revoke["domain"] else "")
+                + (f"; SSH keys of {revoke['ssh_keys_of']} (last)" if revoke["ssh_keys_of"] else ""),
+                f"    wipe: {', '.join(d['wipe']['paths']) or 'no data path declared'} ({d['wipe']['method']})",
+                f"    then: {d['end_state'].replace('_', ' ')}; inventory {d['inventory']}",
+            ]
     return "\n".join(out)

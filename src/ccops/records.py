@@ -159,6 +159,10 @@ class Store:
         rows = [[h, run_id, now(), json.dumps(r, sort_keys=True, default=str)] for h, r in reports.items()]
         self._durable(run_id, {"op": "save_assets", "run_id": run_id, "rows": rows})
 
+    def approve_inventory(self, run_id: str, files: dict[str, str]) -> None:
+        """The inventory file digests the run goes on with after editing the inventory itself."""
+        self._durable(run_id, {"op": "approve_inventory", "run_id": run_id, "files": files})
+
     def add_certificate(self, run_id: str, host: str, document: dict[str, Any]) -> str:
         """Keep a host's certificate with its run, sealed in the chain; its sha256 is returned."""
         text = canonical(document)

@@ -7,6 +7,7 @@ the same rows (INSERT OR REPLACE, UPDATE with the values the op carries, timesta
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -111,7 +112,17 @@ def _apply_certificate(db: sqlite3.Connection, op: dict[str, Any]) -> None:
     seal(db, "certificate", f"{op['run_id']}/{op['host']}")
 
 
+def _apply_approve_inventory(db: sqlite3.Connection, op: dict[str, Any]) -> None:
+    """The run edited the inventory itself (decommission): its plan's file digests follow the edit."""
+    db.execute(
+        "UPDATE runs SET plan=json_set(plan, '$.inventory_files', json(?)) WHERE id=? AND json_valid(plan)",
+        (json.dumps(op["files"]), op["run_id"]),
+    )
+    seal(db, "run", op["run_id"])
+
+
 APPLY = {
+    "approve_inventory": _apply_approve_inventory,
     "certificate": _apply_certificate,
     "reopen_run": _apply_reopen_run,
     "record_hosts": _apply_record_hosts,

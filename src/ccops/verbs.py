@@ -159,6 +159,29 @@ VERBS = {
             on_failure=(CARD_FREEZE,),
             command=False,  # ccops rollback HOST --to BACKUP (cli/backups_cmd.py)
         ),
+        Verb(
+            "decommission",
+            "decommission.yml",
+            "decommission",
+            ("retiring",),
+            True,
+            "final verified backup, revoke access, sanitise declared data (read back), power off or hand back",
+            steps=(
+                Step("precheck", "check", note="lifecycle retiring, change id, busy seat (names and servers: ccops)"),
+                Step("backup", "verify", note="on resume: the final backup the decommission mark names"),
+                Step("backup", "backup", note="final, verified; nothing is revoked or wiped without it"),
+                CARD_PREPARE,
+                Step("decommission", "revoke", note="site hooks, declared local accounts and certificates"),
+                Step("decommission", "sanitise", note="declared data paths: NIST SP 800-88 clear, read back"),
+                CARD_REBASELINE,
+                Step(
+                    "decommission",
+                    "release",
+                    note="last: the operator's access (SSH keys; Windows: rights, domain); power off or hand back",
+                ),
+            ),
+            command=False,  # ccops decommission: typed confirmation and guards of its own (cli/decommission_cmd.py)
+        ),
     )
 }
 

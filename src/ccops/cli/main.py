@@ -10,6 +10,7 @@ import click
 from ccops import __version__
 from ccops.cli import (
     backups_cmd,
+    decommission_cmd,
     host_cmd,
     hostkey_cmd,
     inventory_cmd,
@@ -42,7 +43,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
     ccops reads a YAML inventory grouped by call-centre site and runs Ansible
     playbooks over it: inspection, patching in waves with verified backups and
-    rollback; software distribution and decommissioning as they land. Every run leaves a record (ccops runs list).
+    rollback; decommissioning with evidence; software distribution as it lands.
+    Every run leaves a record (ccops runs list).
     """
     ctx.ensure_object(dict)["debug"] = debug
 
@@ -54,6 +56,7 @@ for command in (
     *(verb_command(verb) for verb in VERBS.values() if verb.command),
     resume_cmd.resume,
     backups_cmd.rollback,
+    decommission_cmd.decommission,
     backups_cmd.backups,
     host_cmd.host,
     hostkey_cmd.hostkey,

@@ -65,6 +65,7 @@ def site_vars(site: Site) -> dict[str, Any]:
         "ccops_distribution_point": site.distribution_point,
         "ccops_backup_target": site.backup_target,
         "ccops_busy_check": site.busy_check,
+        "ccops_decommission": site.decommission,
     }
 
 

@@ -117,9 +117,10 @@ class Site:
     maintenance_windows: list[MaintenanceWindow] = field(default_factory=list)
     distribution_point: Endpoint = field(default_factory=Endpoint)
     backup_target: Endpoint = field(default_factory=Endpoint)
-    # rollout and busy_check keep the site file's own keys (checked, not reshaped)
+    # rollout, busy_check and decommission keep the site file's own keys (checked, not reshaped)
     rollout: dict[str, Any] = field(default_factory=dict)
     busy_check: dict[str, Any] = field(default_factory=dict)
+    decommission: dict[str, Any] = field(default_factory=dict)  # max_hosts, end_state, hooks (site_file checks)
     connections: dict[str, ConnectionProfile] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
 

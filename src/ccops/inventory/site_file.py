@@ -72,7 +72,11 @@ SITE_KEYS = (
     "backup_target",
     "rollout",
     "busy_check",
+    "decommission",
 )
+DECOMMISSION_KEYS = ("max_hosts", "end_state", "hooks")
+END_STATES = ("power_off", "hand_back")
+DEFAULT_DECOMMISSION_MAX_HOSTS = 10
 GROUP_KEYS = (
     "name",
     "role",
@@ -156,6 +160,7 @@ def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
         backup_target=_endpoint(reader, raw, kp, "backup_target"),
         rollout=_rollout(reader, raw.get("rollout", {}), (*kp, "rollout")),
         busy_check=_busy_check(reader, raw.get("busy_check", {}), (*kp, "busy_check")),
+        decommission=_decommission(reader, raw.get("decommission", {}), (*kp, "decommission")),
     )
 
 
@@ -227,6 +232,32 @@ def _busy_check(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
         reader.report((*kp, "command"), f"{dotted((*kp, 'command'))}: a command is a list of words, e.g. [test, ...]")
     _url(reader, raw, kp, "url")
     return raw
+
+
+def _decommission(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
+    """How this site retires hosts: the most hosts one run may take, the end state, the hooks to run."""
+    if not reader.valid(raw, kp, dict):
+        return {}
+    reader.only_keys(raw, kp, DECOMMISSION_KEYS)
+    out: dict[str, Any] = {}
+    cap = reader.get(raw, kp, "max_hosts", int)
+    if cap is not None and not 1 <= cap <= 1000:
+        reader.report((*kp, "max_hosts"), f"{dotted((*kp, 'max_hosts'))}: {cap} is not between 1 and 1000")
+    elif cap is not None:
+        out["max_hosts"] = cap
+    end_state = reader.get(raw, kp, "end_state", str, choices=END_STATES)
+    if end_state is not None:
+        out["end_state"] = end_state
+    hooks = reader.get(raw, kp, "hooks", list)
+    if hooks is not None:
+        for i, hook in enumerate(hooks):
+            if not (isinstance(hook, list) and hook and all(isinstance(a, str) and a for a in hook)):
+                reader.report(
+                    (*kp, "hooks", i),
+                    f"{dotted((*kp, 'hooks', i))}: a hook is a list of words run on the host, e.g. [/usr/sbin/x, y]",
+                )
+        out["hooks"] = hooks
+    return out
 
 
 def _known_timezone(name: str) -> bool:

@@ -228,7 +228,23 @@ class RunLoop:
         self.store.record_hosts(
             self.run_id, [{**o.as_record(), "wave": wave, "report": self.reports.get(o.host)} for o in outcomes]
         )
+        if self.verb.name == "decommission":
+            self.retire(outcomes)
         return outcomes
+
+    def retire(self, outcomes: list[HostOutcome]) -> None:
+        """Decommissioned hosts: certificate, then retired in their site file. The run's own edit of
+        the inventory becomes part of what it approved, so its next batch (or a resume) goes on."""
+        from ccops.decommission import after_batch
+
+        problems, edited = after_batch(self.store, self.inventory, self.run_id, outcomes, self.reports)
+        warn(problems)
+        if edited:
+            now = self.inventory.file_digests()
+            for path in edited:
+                name = str(path.relative_to(self.inventory.root))
+                self.prepared.inventory_files[name] = now[name]
+            self.store.approve_inventory(self.run_id, self.prepared.inventory_files)
 
     def _run_hosts(self, hosts: list[Host], ident: str) -> list[HostOutcome]:
         assert self.snapshot is not None  # noqa: S101 (written when the loop starts)

@@ -16,6 +16,7 @@ from ccops.run.execute import RunLoop, locks_hosts, open_locks, open_store, warn
 from ccops.run.identity import operator, run_dir
 from ccops.run.prepare import PreparedRun, inventory_changes, read_approved, refuse_offline
 from ccops.run.request import RunRequest, RunResult
+from ccops.runner.events import HostOutcome
 from ccops.runner.progress import Progress
 from ccops.verbs import get_verb
 
@@ -80,7 +81,11 @@ def resume_run(
         progress.say(f"resuming run {record.id}: {len(done)} host(s) already done")
         plan = _approved_plan(inventory, request, waves)
         prepared = PreparedRun(request, plan, inventory.file_digests() if keep_plan else approved_files)
-        return RunLoop(store, locks, record.id, prepared, progress, engine or AnsibleEngine()).run(waves, done)
+        loop = RunLoop(store, locks, record.id, prepared, progress, engine or AnsibleEngine())
+        if verb.name == "decommission":  # a host that finished just before the kill still gets its certificate
+            loop.reports.update({h["host"]: h.get("report") or {} for h in record.hosts if h["host"] in done})
+            loop.retire([HostOutcome(h["host"], h["outcome"]) for h in record.hosts if h["host"] in done])
+        return loop.run(waves, done)
     finally:
         locks.release(record.id)
 
