@@ -90,6 +90,15 @@ REFUSED = {
     "backup target relative": _sub("path: /var/tmp/ccops-hostile-backups", "path: etc"),
     "unknown key in a site service": _sub("{host: localhost,", '{host: localhost, exec: "touch MARK",'),
     "merge key": _sub("vars: {}", "vars: {<<: {a: 1}}"),
+    "decommission hook as a shell string": _sub(
+        "  backup_target:", '  decommission: {hooks: ["touch MARK; rm -rf /"]}\n  backup_target:'
+    ),
+    "decommission hook with a template": _sub(
+        "  backup_target:", f'  decommission: {{hooks: [["/bin/echo", "{{{{ {PIPE} }}}}"]]}}\n  backup_target:'
+    ),
+    "decommission cap of zero": _sub("  backup_target:", "  decommission: {max_hosts: 0}\n  backup_target:"),
+    "decommission end state unknown": _sub("  backup_target:", "  decommission: {end_state: melt}\n  backup_target:"),
+    "retired_on as an unquoted date": BASE + "hosts:\n  tst-a01: {lifecycle: retired, retired_on: 2026-11-23}\n",
     "alias bomb": "a: &a [x,x,x,x,x,x,x,x,x]\n"
     + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
@@ -110,6 +119,9 @@ ACCEPTED = {
     "known_hosts path with a space": _sub("user: ccops", "user: ccops\n    known_hosts: /tmp/my known hosts"),
     "shell text in a plain value": _sub("vars: {}", 'vars: {note: "$(touch MARK); `touch MARK`"}'),
     "health command that would be a shell line": _sub("vars: {}", 'vars: {patch_health_commands: [["touch MARK"]]}'),
+    "decommission hook word that would be a shell line": _sub(
+        "  backup_target:", '  decommission: {hooks: [["touch MARK; echo"]]}\n  backup_target:'
+    ),
 }
 
 
