@@ -81,6 +81,14 @@ def plan_markdown(plan: Plan) -> str:
     if plan.excluded:
         out += ["", "Not touched:", ""]
         out += [f"- {reason}: {_names(hosts)} ({len(hosts)})" for reason, hosts in plan.excluded.items()]
+    if plan.verb.name == "decommission":
+        out += ["", "| host | revoked | wiped | then |", "|---|---|---|---|"]
+        for name, d in _decommission(plan).items():
+            revoke = d["revoke"]
+            revoked = [*revoke["accounts"], *revoke["certificates"], f"{len(revoke['hooks'])} hook(s)"]
+            revoked += ["domain"] if revoke["domain"] else [f"SSH keys of {revoke['ssh_keys_of']} (last)"]
+            wiped = ", ".join(d["wipe"]["paths"]) or "-"
+            out.append(f"| {name} | {', '.join(revoked)} | {wiped} | {d['end_state']}; retired in the inventory |")
     return "\n".join(out) + "\n"
 
 

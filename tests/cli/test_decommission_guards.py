@@ -96,6 +96,8 @@ def test_the_plan_lists_what_each_host_loses(ccops, inv):
     assert details["end_state"] == "hand_back" and "retiring -> retired" in details["inventory"]
     text = ccops("plan", "decommission", "-i", str(inv), "--limit", "tst-r01").stdout
     assert "wipe: /srv/recordings" in text and "accounts agent1" in text and "SSH keys of ccops (last)" in text
+    markdown = ccops("plan", "decommission", "-i", str(inv), "--limit", "tst-r01", "--output", "markdown").stdout
+    assert "| tst-r01 | agent1, 0 hook(s), SSH keys of ccops (last) | /srv/recordings | hand_back;" in markdown
     steps = [f"{t['role']}: {t['action']}" for t in plan["actions"][0]["tasks"]]
     assert steps.index("backup: backup") < steps.index("decommission: sanitise") < steps.index("decommission: release")
 
