@@ -77,6 +77,7 @@ class Verb:
 CARD_PREPARE = Step("restore_card", "prepare", "{card}.yml", "prepare: maintenance mode")
 CARD_REBASELINE = Step("restore_card", "rebaseline", "{card}.yml", "rebaseline: keep the change across reboots")
 CARD_FREEZE = Step("restore_card", "freeze", "{card}.yml", "freeze: back on the old baseline")
+CARD_DISABLE = Step("restore_card", "disable", "{card}.yml", "disable: nothing may revert the wipe or the revocation")
 HEALTH = Step("patch", "health")
 
 VERBS = {
@@ -173,7 +174,7 @@ VERBS = {
                 CARD_PREPARE,
                 Step("decommission", "revoke", note="site hooks, declared local accounts and certificates"),
                 Step("decommission", "sanitise", note="declared data paths: NIST SP 800-88 clear, read back"),
-                CARD_REBASELINE,
+                CARD_DISABLE,
                 Step(
                     "decommission",
                     "release",

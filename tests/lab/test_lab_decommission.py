@@ -183,9 +183,13 @@ def test_a_retiring_desktop_is_decommissioned_with_evidence(lab):
     today = cert["document"]["issued"][:10]
     assert changed == ["-    lifecycle: retiring", "+    lifecycle: retired", f'+    retired_on: "{today}"']
     STATE["site"] = now
-    # the restore card was re-baselined: after a reboot the account and key stay gone
+    # the restore card is off for good: after a reboot the account, the key file and the login stay gone
+    # (its baseline, taken with them present, would have brought them back)
+    assert pexec(AGENT, "/usr/local/sbin/ccops-restore-card", "status").startswith("disabled")
     reboot(AGENT)
     assert pexec(AGENT, "getent", "passwd", ACCOUNT, check=False) == "" and pexec(AGENT, "ls", CERT, check=False) == ""
+    assert pexec(AGENT, "getent", "shadow", "ccops").split(":")[1].startswith("!")  # password locked
+    assert _ssh(home, AGENT).returncode == 255
 
 
 def test_a_kill_between_the_final_backup_and_the_wipe_then_resume_wipes_once(lab):

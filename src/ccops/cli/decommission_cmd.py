@@ -53,7 +53,7 @@ def decommission(
     local accounts and certificates, Windows domain membership; the
     operator's SSH key last); declared data paths sanitised (NIST SP 800-88
     clear: overwritten with zeros, read back, removed); the restore card
-    re-baselined so the wipe stays; then power off or hand back (site
+    switched off so nothing reverts at a boot; then power off or hand back (site
     setting). Each host gets a certificate (ccops runs certificate RUN HOST)
     and becomes lifecycle: retired, with the date, in its site file.
 
