@@ -8,6 +8,8 @@ import signal
 
 import pytest
 
+from ccops.certificate import render_text
+from ccops.cli.runs_cmd import report_detail
 from ccops.errors import EXIT_INTERRUPTED, EXIT_OK
 from ccops.inventory.load import load_inventory
 from ccops.run import RunRequest, execute, open_store, prepare, resume_run
@@ -54,6 +56,10 @@ def test_each_batch_retires_its_hosts_and_the_run_goes_on(home, inventory):
     assert cert["document"]["change_id"] == "CHG-D" and cert["document"]["sanitised"] == [{"path": "/srv/tst-t02"}]
     assert "lifecycle retired" in cert["document"]["inventory"]
     assert store.verify_chain().ok
+    text = render_text(cert)
+    assert "tst-t02" in text and "CHG-D" in text and f"Record seal     #{cert['seal']['seq']}" in text
+    assert "/srv/tst-t02" in text and "WARNING" not in text
+    assert "final backup b1" in report_detail(result.reports["tst-t02"])
 
 
 def test_a_failed_host_is_neither_certified_nor_retired(home, inventory):

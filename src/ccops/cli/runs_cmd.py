@@ -97,6 +97,13 @@ def report_detail(report: object) -> str:
         backup = report.get(f"backup_{phase}")
         if isinstance(backup, dict) and backup.get("id"):
             parts.append(f"backup {phase} {backup['id']}")
+    final = report.get("final_backup")
+    if isinstance(final, dict) and final.get("id"):
+        parts.append(f"final backup {final['id']}")
+    sanitised = report.get("sanitised")
+    if isinstance(sanitised, list) and sanitised:
+        passed = sum(1 for s in sanitised if isinstance(s, dict) and s.get("result") == "passed")
+        parts.append(f"{passed}/{len(sanitised)} path(s) sanitised")
     return "; ".join(parts)
 
 
