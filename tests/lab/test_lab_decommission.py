@@ -229,8 +229,19 @@ def test_a_kill_between_the_final_backup_and_the_wipe_then_resume_wipes_once(lab
     wipes = pexec(SERVER, "cat", "/var/lib/ccops/decommission-wipes.log").splitlines()
     assert len(wipes) == 2 and f"run={run['id']} passed {DATA} files=3" in wipes[-1], wipes  # key file, then data
     assert pexec(SERVER, "find", DATA, "-mindepth", "1") == "" and _ssh(home, SERVER).returncode == 255
-    assert "lifecycle: retired" in (inv / "sites" / "lab.yml").read_text().split(f"  {SERVER}:")[1].split("\n  lab-")[0]
-    STATE["server_run"] = run["id"]
+    assert (
+        pexec(SERVER, "getent", "passwd", ACCOUNT, check=False) == "" and pexec(SERVER, "ls", CERT, check=False) == ""
+    )
+    cert = json.loads(run_ccops(home, "runs", "certificate", run["id"], SERVER, "--output", "json").stdout)
+    assert cert["document"]["final_backup"] == mark["final_backup"] and cert["document"]["change_id"] == "CHG-RET2"
+    now = (inv / "sites" / "lab.yml").read_text()
+    diff = difflib.unified_diff(STATE["site"].splitlines(), now.splitlines(), n=0)
+    changed = [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    today = cert["document"]["issued"][:10]
+    assert changed == ["-    lifecycle: retiring", "+    lifecycle: retired", f'+    retired_on: "{today}"']
+    assert now.count("# asset returned to the vendor, CHG-RET") == 2
+    shown = run_ccops(home, "runs", "show", run["id"], check=True).stdout
+    assert f"final backup {mark['final_backup']['id']}" in shown and "2/2 path(s) sanitised" in shown
 
 
 def test_the_untouched_host_still_works(lab):
