@@ -241,7 +241,7 @@ def test_a_kill_between_the_final_backup_and_the_wipe_then_resume_wipes_once(lab
     assert changed == ["-    lifecycle: retiring", "+    lifecycle: retired", f'+    retired_on: "{today}"']
     assert now.count("# asset returned to the vendor, CHG-RET") == 2
     shown = run_ccops(home, "runs", "show", run["id"], check=True).stdout
-    assert f"final backup {mark['final_backup']['id']}" in shown and "2/2 path(s) sanitised" in shown
+    assert f"final backup {mark['final_backup']['id']}" in shown and "1/1 path(s) sanitised" in shown
 
 
 def test_the_untouched_host_still_works(lab):
