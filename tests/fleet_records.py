@@ -67,7 +67,7 @@ def inspect(store: Store, run_id: str, reports: dict[str, dict[str, Any]], at: s
 
 
 def comply(
-    store: Store, run_id: str, deviations: dict[str, list[dict[str, str]] | None], status: str = "failed"
+    store: Store, run_id: str, deviations: dict[str, list[dict[str, str]] | None], status: str = "succeeded"
 ) -> None:
     """A comply run: per host its deviations (None: unreachable, no report), by the comply contract."""
     start(store, run_id, "comply")
