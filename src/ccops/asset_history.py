@@ -26,6 +26,7 @@ from typing import Any
 from ccops.errors import CcopsError
 
 DEFAULT_KEEP_VERSIONS = 30
+SUMMARY_NAMES = 10  # security updates named in a summary, the longest pending first
 MAX_KEEP_VERSIONS = 10_000
 
 
@@ -96,6 +97,7 @@ def summary(record: dict[str, Any], collected: str) -> dict[str, Any]:
         "pending": level.get("pending"),
         "security": level.get("security"),
         "security_since": level.get("security_since"),
+        "security_names": [i.get("name") for i in (level.get("security_items") or [])[:SUMMARY_NAMES]],
         "disks": [
             {k: d.get(k) for k in ("mount", "size_mb", "free_mb", "used_pct")}
             for d in record.get("disks") or []

@@ -111,7 +111,7 @@ def host_risks(host: Host, state: FleetState, limits: dict[str, float]) -> list[
                 site,
                 "security_overdue",
                 f"{latest.get('security')} security update(s) pending since {latest['security_since']}"
-                f" ({days:.0f} days; the site allows {limits['security_pending_days']:g})",
+                f" ({days:.0f} days; the site allows {limits['security_pending_days']:g})" + _names(latest),
                 days=round(days, 1),
             )
         )
@@ -148,6 +148,12 @@ def host_risks(host: Host, state: FleetState, limits: dict[str, float]) -> list[
             )
         )
     return out
+
+
+def _names(latest: dict[str, Any]) -> str:
+    names = [str(n) for n in latest.get("security_names") or []]
+    more = (latest.get("security") or 0) - len(names)
+    return (": " + ", ".join(names) + (f" and {more} more" if more > 0 else "")) if names else ""
 
 
 def _growth(host: Host, state: FleetState, limits: dict[str, float]) -> list[dict[str, Any]]:
