@@ -119,3 +119,11 @@ def _unfilter(kind: int, line: bytearray, up: bytearray, bpp: int) -> None:
 
 def _rgb(row: bytes) -> bytes:
     return b"".join(row[i : i + 3] for i in range(0, len(row), 4))
+
+
+def white_share(rows: list[bytes], step: int = 4) -> float:
+    """The share of white pixels, over every ``step``-th row: 1.0 is a blank page."""
+    sample = rows[::step]
+    pixels = sum(len(row) // 3 for row in sample)
+    white = sum(row[i : i + 3] == b"\xff\xff\xff" for row in sample for i in range(0, len(row), 3))
+    return white / pixels if pixels else 1.0

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-# a disk's change shows when its free space moved by at least this much (MB) or by 1 % of its size
+# a disk's change shows when its free space moved by at least this much (MB) or by 0.5 % of its size
 DISK_NOISE_MB = 256
+DISK_NOISE_SHARE = 0.005
 # boot times computed from two records' uptimes differ by this much (seconds) without a reboot
 BOOT_SLACK_SECONDS = 120
 
@@ -78,7 +79,7 @@ def disks_diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]
         if free_a is None or free_b is None:
             continue
         moved = free_b - free_a
-        if abs(moved) < max(DISK_NOISE_MB, (size or 0) / 100) and a.get("used_pct") == b.get("used_pct"):
+        if abs(moved) < max(DISK_NOISE_MB, (size or 0) * DISK_NOISE_SHARE) and a.get("used_pct") == b.get("used_pct"):
             continue
         out.append(
             {
