@@ -10,9 +10,11 @@ stored it gains:
   version while the package stays pending (so "pending since" spans inspections);
 - ``compliance``: the host's result in the latest ``comply`` run that reached it.
 
-Retention: the newest ``CCOPS_ASSET_VERSIONS`` versions per host (default 30,
-a month of daily inspections); older ones are dropped when a new one is stored.
-The ``patch_level`` "since" times survive retention, as each version carries them.
+Retention, applied to a host whenever one of its versions is stored: the whole
+record of its newest ``CCOPS_ASSET_VERSIONS`` versions (default 14, two weeks of
+daily inspections; about 8-20 KB each compressed); the summaries (about 0.5 KB)
+for SUMMARY_DAYS (90) days, for trends; anything older is dropped. The
+``patch_level`` "since" times survive retention, as each version carries them over.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ import json
 import os
 import sqlite3
 import zlib
+from datetime import datetime, timedelta
 from typing import Any
 
 from ccops.errors import CcopsError
 
-DEFAULT_KEEP_VERSIONS = 30
-SUMMARY_NAMES = 10  # security updates named in a summary, the longest pending first
+DEFAULT_KEEP_VERSIONS = 14
+SUMMARY_DAYS = 90
+SUMMARY_NAMES = 10
+ZLIB_LEVEL = 6  # security updates named in a summary, the longest pending first
 MAX_KEEP_VERSIONS = 10_000
 
 
@@ -43,7 +48,11 @@ def keep_versions() -> int:
 
 
 def pack(record: dict[str, Any]) -> bytes:
-    return zlib.compress(json.dumps(record, sort_keys=True, default=str).encode(), 6)
+    return pack_text(json.dumps(record, sort_keys=True, default=str))
+
+
+def pack_text(text: str) -> bytes:
+    return zlib.compress(text.encode(), ZLIB_LEVEL)
 
 
 def unpack(blob: Any) -> dict[str, Any] | None:
@@ -57,17 +66,15 @@ def unpack(blob: Any) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def patch_level(record: dict[str, Any], previous: dict[str, Any] | None, collected: str) -> dict[str, Any]:
-    """Pending updates now, each security one with the time it was first seen pending."""
+def patch_level(record: dict[str, Any], pending_since: dict[str, str], collected: str) -> dict[str, Any]:
+    """Pending updates now, each security one with the time it was first seen pending.
+
+    ``pending_since``: security update name -> first seen, from the host's previous version.
+    """
     updates = record.get("updates") or {}
     items = [i for i in updates.get("items") or [] if isinstance(i, dict)]
-    before: dict[str, str] = {}
-    if previous:
-        for item in (previous.get("patch_level") or {}).get("security_items") or []:
-            if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("since"), str):
-                before[item["name"]] = item["since"]
     security = [
-        {"name": str(i.get("name")), "to": i.get("to"), "since": before.get(str(i.get("name")), collected)}
+        {"name": str(i.get("name")), "to": i.get("to"), "since": pending_since.get(str(i.get("name")), collected)}
         for i in items
         if i.get("security")
     ]
@@ -98,6 +105,8 @@ def summary(record: dict[str, Any], collected: str) -> dict[str, Any]:
         "security": level.get("security"),
         "security_since": level.get("security_since"),
         "security_names": [i.get("name") for i in (level.get("security_items") or [])[:SUMMARY_NAMES]],
+        # what the next version carries over: since when each security update has been pending
+        "security_pending_since": {i.get("name"): i.get("since") for i in level.get("security_items") or []},
         "disks": [
             {k: d.get(k) for k in ("mount", "size_mb", "free_mb", "used_pct")}
             for d in record.get("disks") or []
@@ -145,32 +154,47 @@ def compliance_entry(run_id: Any, checked: Any, report: Any) -> dict[str, Any] |
     }
 
 
-def previous_version(db: sqlite3.Connection, host: str, run_id: str, collected: str) -> dict[str, Any] | None:
+def pending_since(db: sqlite3.Connection, host: str, run_id: str, collected: str) -> dict[str, str]:
+    """Security update name -> first seen pending, from the host's version just before this one."""
     row = db.execute(
-        "SELECT record FROM asset_versions WHERE host=? AND (collected < ? OR (collected = ? AND run_id < ?))"
+        "SELECT summary FROM asset_versions WHERE host=? AND (collected < ? OR (collected = ? AND run_id < ?))"
         " ORDER BY collected DESC, run_id DESC LIMIT 1",
         (host, collected, collected, run_id),
     ).fetchone()
-    return unpack(row[0]) if row else None
+    try:
+        since = json.loads(row[0]).get("security_pending_since") if row else None
+    except (TypeError, ValueError, AttributeError):
+        return {}  # a damaged summary: the updates count as first seen now
+    if not isinstance(since, dict):
+        return {}
+    return {str(k): v for k, v in since.items() if isinstance(v, str)}
 
 
 def store_version(
     db: sqlite3.Connection, host: str, run_id: str, collected: str, record: dict[str, Any], keep: int
 ) -> str:
     """Enrich, keep as a version, prune to the retention; the enriched record as JSON for the latest row."""
-    previous = previous_version(db, host, run_id, collected)
     record = {
         **record,
-        "patch_level": patch_level(record, previous, collected),
+        "patch_level": patch_level(record, pending_since(db, host, run_id, collected), collected),
         "compliance": latest_compliance(db, host),
     }
+    text = json.dumps(record, sort_keys=True, default=str)
     db.execute(
         "INSERT OR REPLACE INTO asset_versions (host, run_id, collected, summary, record) VALUES (?,?,?,?,?)",
-        (host, run_id, collected, json.dumps(summary(record, collected), sort_keys=True), pack(record)),
+        (host, run_id, collected, json.dumps(summary(record, collected), sort_keys=True), pack_text(text)),
     )
+    prune(db, host, keep)
+    return text
+
+
+def prune(db: sqlite3.Connection, host: str, keep: int) -> None:
+    """Whole records for the newest ``keep`` versions, summaries for SUMMARY_DAYS before the newest."""
+    newest = db.execute("SELECT MAX(collected) FROM asset_versions WHERE host=?", (host,)).fetchone()[0]
+    cutoff = (datetime.fromisoformat(newest) - timedelta(days=SUMMARY_DAYS)).isoformat(timespec="seconds")
+    db.execute("DELETE FROM asset_versions WHERE host=? AND collected < ?", (host, cutoff))
     db.execute(
-        "DELETE FROM asset_versions WHERE host=? AND rowid NOT IN (SELECT rowid FROM asset_versions WHERE host=?"
-        " ORDER BY collected DESC, run_id DESC LIMIT ?)",
+        "UPDATE asset_versions SET record=x'' WHERE host=? AND length(record) > 0 AND rowid NOT IN"
+        " (SELECT rowid FROM asset_versions WHERE host=? ORDER BY collected DESC, run_id DESC LIMIT ?)",
         (host, host, keep),
     )
-    return json.dumps(record, sort_keys=True, default=str)

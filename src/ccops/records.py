@@ -268,13 +268,14 @@ class Store:
         return decode_asset(dict(row)) if row is not None else None
 
     def asset_versions(self, host: str) -> list[dict[str, Any]]:
-        """The host's kept inspections, newest first: run_id, collected and the summary (no record)."""
+        """The host's kept inspections, newest first: run_id, collected, summary, and ``whole`` when its
+        record is still kept (older ones keep only their summary; see asset_history)."""
         return self.db.read(
             lambda db: [
-                {"run_id": str(r[0]), "collected": str(r[1]), "summary": _summary(r[2])}
+                {"run_id": str(r[0]), "collected": str(r[1]), "summary": _summary(r[2]), "whole": bool(r[3])}
                 for r in db.execute(
-                    "SELECT run_id, collected, summary FROM asset_versions WHERE host=? ORDER BY collected DESC,"
-                    " run_id DESC",
+                    "SELECT run_id, collected, summary, length(record) > 0 FROM asset_versions WHERE host=?"
+                    " ORDER BY collected DESC, run_id DESC",
                     (host,),
                 )
             ]
@@ -300,11 +301,12 @@ class Store:
 
         def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
             out: dict[str, dict[str, Any]] = {}
+            # the latest row names each host's newest version: one indexed lookup per host
             for host, run_id, text in db.execute(
-                "SELECT host, run_id, summary FROM asset_versions ORDER BY host, collected DESC, run_id DESC"
+                "SELECT v.host, v.run_id, v.summary FROM assets a JOIN asset_versions v"
+                " ON v.host = a.host AND v.run_id = a.run_id"
             ):
-                if host not in out:
-                    out[str(host)] = {**_summary(text), "run_id": str(run_id)}
+                out[str(host)] = {**_summary(text), "run_id": str(run_id)}
             return out
 
         return self.db.read(read)

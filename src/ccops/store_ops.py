@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS asset_versions (
   PRIMARY KEY (host, run_id)
 );
 CREATE INDEX IF NOT EXISTS asset_versions_by_time ON asset_versions (host, collected);
+CREATE INDEX IF NOT EXISTS host_results_by_host ON host_results (host);
 """
 
 
@@ -51,6 +52,9 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
 def needs_schema(db: sqlite3.Connection) -> bool:
     tables = {r[0]: r[1] for r in db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")}
     if not {"runs", "host_results", "assets", "asset_versions"} <= set(tables):
+        return True
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    if not {"asset_versions_by_time", "host_results_by_host"} <= indexes:
         return True
     return any(
         column.split()[0] not in _columns(db, table) for table, columns in MIGRATIONS.items() for column in columns

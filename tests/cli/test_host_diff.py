@@ -100,12 +100,25 @@ def test_history_is_bounded(ccops, monkeypatch):
     store = Store(ccops.home / "ccops.db")
     for day in range(1, 6):
         inspect(store, f"2026110{day}T060000Z-aaaaaa", {HOST: record()}, at=f"2026-11-0{day}T06:00:00+00:00")
-    kept = [v["run_id"] for v in store.asset_versions(HOST)]
-    assert kept == ["20261105T060000Z-aaaaaa", "20261104T060000Z-aaaaaa", "20261103T060000Z-aaaaaa"]
+    versions = store.asset_versions(HOST)
+    whole = [v["run_id"] for v in versions if v["whole"]]
+    assert whole == ["20261105T060000Z-aaaaaa", "20261104T060000Z-aaaaaa", "20261103T060000Z-aaaaaa"]
+    assert len(versions) == 5 and all(v["summary"]["packages"] == 3 for v in versions)  # summaries stay
+    assert store.asset_version(HOST, "20261101T060000Z-aaaaaa")["damaged"] == ["record"]
+    since = json.loads(ccops("host", "diff", HOST, "--since", "2026-11-01T12:00", "-o", "json").stdout)
+    assert since["from"]["run_id"] == "20261103T060000Z-aaaaaa" and "oldest kept" in since["note"]
+    # summaries older than 90 days before the newest inspection go
+    inspect(store, "20270301T060000Z-ffffff", {HOST: record()}, at="2027-03-01T06:00:00+00:00")
+    assert [v["run_id"] for v in store.asset_versions(HOST)] == ["20270301T060000Z-ffffff"]
+
+
+def test_a_late_older_record_does_not_replace_the_latest(ccops):
+    """A spooled record replayed after newer inspections joins the history without becoming the latest."""
+    store = Store(ccops.home / "ccops.db")
+    inspect(store, "20261105T060000Z-aaaaaa", {HOST: record()}, at=T2)
+    inspect(store, "20261104T120000Z-eeeeee", {HOST: record(uptime_seconds=5)}, at=T1)
     assert store.asset(HOST)["run_id"] == "20261105T060000Z-aaaaaa"
-    # a spooled older record replayed late joins the history but does not replace the latest
-    inspect(store, "20261104T120000Z-eeeeee", {HOST: record(uptime_seconds=5)}, at="2026-11-04T12:00:00+00:00")
-    assert store.asset(HOST)["run_id"] == "20261105T060000Z-aaaaaa"
+    assert [v["run_id"] for v in store.asset_versions(HOST)] == ["20261105T060000Z-aaaaaa", "20261104T120000Z-eeeeee"]
 
 
 def test_a_bad_retention_is_one_line(ccops):

@@ -37,7 +37,7 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
     if asset is None and entry is None:
         raise CcopsError(f"nothing known about {name!r}: not in the inventory and never inspected")
     history = store.host_history(name)
-    versions = store.asset_versions(name)
+    versions = [v for v in store.asset_versions(name) if v["whole"]]
     changes = _changes(store, name, versions[1], versions[0]) if len(versions) > 1 else None
     compliance = store.compliance().get(name)
     if output == "json":
@@ -48,7 +48,7 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
                 "asset": asset,
                 "compliance": compliance,
                 "changes": changes,
-                "versions": [{"run_id": v["run_id"], "collected": v["collected"]} for v in versions],
+                "versions": [{"run_id": v["run_id"], "collected": v["collected"]} for v in versions],  # whole ones
                 "runs": history,
             }
         )
@@ -73,7 +73,7 @@ def diff(name: str, since: str | None, output: str) -> None:
     from ccops.run import open_store
 
     store = open_store()
-    versions = store.asset_versions(name)
+    versions = [v for v in store.asset_versions(name) if v["whole"]]  # a diff needs whole records
     if not versions:
         raise CcopsError(f"{name!r} was never inspected: run ccops inspect --limit {name}")
     if len(versions) < 2 and since is None:
