@@ -69,7 +69,7 @@ def _number(value: Any) -> float | None:
 
 def disks_diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     before, after = _disks(old), _disks(new)
-    out = []
+    out: list[dict[str, Any]] = []
     for mount in sorted(before.keys() | after.keys()):
         a, b = before.get(mount), after.get(mount)
         if a is None or b is None:

@@ -51,9 +51,12 @@ def _bucket(used: float) -> str:
 
 def host_row(host: Host, state: FleetState, risks: int) -> dict[str, Any]:
     latest = state.latest.get(host.name) or {}
-    disks = [(d.get("mount"), _used(d)) for d in latest.get("disks") or []]
-    disks = [(m, u) for m, u in disks if u is not None]
-    fullest = max(disks, key=lambda d: d[1]) if disks else (None, None)
+    disks: list[tuple[Any, float]] = []
+    for disk in latest.get("disks") or []:
+        used = _used(disk)
+        if used is not None:
+            disks.append((disk.get("mount"), used))
+    fullest: tuple[Any, float | None] = max(disks, key=lambda d: d[1]) if disks else (None, None)
     compliance = state.compliance.get(host.name)
     if compliance is None:
         verdict, deviations = "never checked", None
@@ -78,7 +81,9 @@ def host_row(host: Host, state: FleetState, risks: int) -> dict[str, Any]:
     }
 
 
-def _site_summary(code: str, inventory: Inventory, rows: list[dict[str, Any]], risks: list[dict[str, Any]]) -> dict:
+def _site_summary(
+    code: str, inventory: Inventory, rows: list[dict[str, Any]], risks: list[dict[str, Any]]
+) -> dict[str, Any]:
     site = inventory.sites[code]
     watched = [r for r in rows if r["lifecycle"] in WATCHED_LIFECYCLES]
     inspected = [r for r in watched if r["last_inspected"]]
@@ -108,7 +113,7 @@ def _site_summary(code: str, inventory: Inventory, rows: list[dict[str, Any]], r
 
 
 def _run_row(run: Any) -> dict[str, Any]:
-    outcomes = Counter()
+    outcomes: Counter[str] = Counter()
     for host in run.hosts:
         outcomes[host.get("outcome") or "?"] += 1
     return {

@@ -199,7 +199,8 @@ def run_risks(inventory: Inventory, state: FleetState, sites: set[str]) -> list[
             continue
         started = _time(run.started)
         touched = sorted({inventory.hosts[h["host"]].site for h in run.hosts if h.get("host") in inventory.hosts})
-        for site in touched or [None]:
+        sites_of_run: list[str | None] = [*touched] or [None]  # None: a run that reached no known host
+        for site in sites_of_run:
             if site is not None and site not in sites:
                 continue
             if site is None and len(sites) < len(inventory.sites):
