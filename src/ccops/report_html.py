@@ -81,8 +81,13 @@ def _fleet(report: dict[str, Any]) -> str:
         for site in report["sites"]
     ]
     rows = [
-        f"<tr>{_td(row['site'])}{_td(row['os'])}{_num(row['hosts'], f'fleet/{i}/hosts')}</tr>"
-        for i, row in enumerate(report["fleet"])
+        f"<tr>{_td(site['code'])}"
+        + "".join(
+            _num(site["by_os"][v], f"fleet/{index[(site['code'], v)]}/hosts") if v in site["by_os"] else "<td></td>"
+            for v in variants
+        )
+        + "</tr>"
+        for site in report["sites"]
     ]
     sites = [
         f"<tr>{_td(s['code'])}{_td(s['name'] or s['city'])}{_num(s['hosts'], f'sites/{i}/hosts')}"
@@ -93,7 +98,7 @@ def _fleet(report: dict[str, Any]) -> str:
         "<h2>Fleet per site and OS variant</h2>"
         + stacked_bars("hosts per site and OS variant", bars)
         + _table(["site", "name", "hosts", "watched (active, retiring)", "inspected"], sites)
-        + _table(["site", "OS variant", "hosts"], rows)
+        + _table(["site", *variants], rows)
     )
 
 

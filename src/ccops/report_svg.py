@@ -25,8 +25,8 @@ Segment = tuple[str, int, str, str]  # legend label, value, colour, data-key
 
 def stacked_bars(title: str, rows: list[tuple[str, list[Segment]]], width: int = 720) -> str:
     """One horizontal bar per row, split into coloured segments with their values written on them."""
-    legend = _legend([(label, colour) for _, segments in rows for label, _, colour, _ in segments])
-    top = 24 if legend else 4
+    legend, lines = _legend([(label, colour) for _, segments in rows for label, _, colour, _ in segments], width)
+    top = 6 + 18 * lines
     height = top + len(rows) * (BAR_HEIGHT + GAP) + 4
     largest = max((sum(s[1] for s in segments) for _, segments in rows), default=0) or 1
     scale = (width - LABEL_WIDTH - 60) / largest
@@ -83,18 +83,23 @@ def columns(title: str, bars: list[tuple[str, int, str]], width: int = 480, heig
     return "".join(parts)
 
 
-def _legend(items: list[tuple[str, str]]) -> str:
+def _legend(items: list[tuple[str, str]], width: int) -> tuple[str, int]:
+    """Colour keys in as many lines as the width needs; the SVG and how many lines it took."""
     seen: dict[str, str] = {}
     for label, colour in items:
         seen.setdefault(label, colour)
-    parts, x = [], float(LABEL_WIDTH)
+    parts, x, line = [], float(LABEL_WIDTH), 0
     for label, colour in seen.items():
+        step = 28 + 7 * min(len(label), 24)
+        if x + step > width and x > LABEL_WIDTH:
+            x, line = float(LABEL_WIDTH), line + 1
+        y = 4 + 18 * line
         parts.append(
-            f'<rect x="{x:.0f}" y="4" width="12" height="12" fill="{e(colour)}"/>'
-            f'<text x="{x + 16:.0f}" y="14" class="axis">{e(_clip(label, 24))}</text>'
+            f'<rect x="{x:.0f}" y="{y}" width="12" height="12" fill="{e(colour)}"/>'
+            f'<text x="{x + 16:.0f}" y="{y + 10}" class="axis">{e(_clip(label, 24))}</text>'
         )
-        x += 28 + 7 * min(len(label), 24)
-    return "".join(parts)
+        x += step
+    return "".join(parts), (line + 1 if seen else 0)
 
 
 def _clip(text: str, limit: int) -> str:
