@@ -12,7 +12,7 @@ stored it gains:
 
 Retention, applied to a host whenever one of its versions is stored: the whole
 record of its newest ``CCOPS_ASSET_VERSIONS`` versions (default 14, two weeks of
-daily inspections; about 8-20 KB each compressed); the summaries (about 0.5 KB)
+daily inspections; 3-8 KB each compressed, measured); the summaries (0.5-1.5 KB)
 for SUMMARY_DAYS (90) days, for trends; anything older is dropped. The
 ``patch_level`` "since" times survive retention, as each version carries them over.
 """
