@@ -121,6 +121,7 @@ class Site:
     rollout: dict[str, Any] = field(default_factory=dict)
     busy_check: dict[str, Any] = field(default_factory=dict)
     decommission: dict[str, Any] = field(default_factory=dict)  # max_hosts, end_state, hooks (site_file checks)
+    risk: dict[str, float] = field(default_factory=dict)  # early-warning thresholds the site set
     connections: dict[str, ConnectionProfile] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
 
