@@ -79,12 +79,12 @@ def edit_text(text: str, label: str, host: str, fields: dict[str, str | int]) ->
         elif not isinstance(entry, MappingNode):
             raise WriteRefused(f"{_where(label, entry)}: hosts.{host} is not a mapping; cannot set its fields")
         else:
-            for key, value in fields.items():
+            for key, new_value in fields.items():
                 node = _value(entry, key)
                 if node is None:
-                    edits.append(_add_key(text, entry, key, _format(value), label))
+                    edits.append(_add_key(text, entry, key, _format(new_value), label))
                 elif isinstance(node, ScalarNode):
-                    edits.append((node.start_mark.index, node.end_mark.index, _format(value, node.style)))
+                    edits.append((node.start_mark.index, node.end_mark.index, _format(new_value, node.style)))
                 else:
                     raise WriteRefused(f"{_where(label, node)}: hosts.{host}.{key} is not a single value")
     for start, end, new in sorted(edits, reverse=True):
@@ -95,7 +95,8 @@ def edit_text(text: str, label: str, host: str, fields: dict[str, str | int]) ->
 def _value(mapping: MappingNode, key: str) -> Node | None:
     for key_node, value_node in mapping.value:
         if isinstance(key_node, ScalarNode) and key_node.value == key:
-            return value_node
+            found: Node = value_node
+            return found
     return None
 
 
