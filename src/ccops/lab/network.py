@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import subprocess
 
 from ccops.errors import LabError
 from ccops.lab.podman import LABEL, podman
@@ -46,6 +47,7 @@ def ensure_network() -> None:
     found = podman("network", "ls", "--format", "json", "--filter", f"name=^{NETWORK}$")
     networks = [n for n in json.loads(found or "[]") if n.get("name") == NETWORK]
     if not networks:
+        _remove_orphaned_bridge()
         podman(
             "network",
             "create",
@@ -71,3 +73,23 @@ def ensure_network() -> None:
 
 def remove_network() -> None:
     podman("network", "rm", "--force", NETWORK, check=False)
+
+
+def _remove_orphaned_bridge() -> None:
+    """Delete a podman bridge left holding the gateway address after the lab network went.
+
+    netavark normally removes a bridge with its network; a `lab down` racing a
+    `lab up` (two runs sharing the machine's one lab) can leave it, and podman
+    then refuses the subnet as used. Only a podman bridge (named podmanN) with
+    exactly the lab's gateway address is touched.
+    """
+    shown = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True, check=False)
+    try:
+        links = json.loads(shown.stdout or "[]")
+    except ValueError:
+        return
+    for link in links:
+        name = str(link.get("ifname", ""))
+        addresses = {a.get("local") for a in link.get("addr_info") or []}
+        if name.startswith("podman") and str(GATEWAY) in addresses:
+            subprocess.run(["ip", "link", "delete", name], capture_output=True, check=False)
