@@ -14,6 +14,7 @@ from ccops.cli import (
     hostkey_cmd,
     inventory_cmd,
     lab_cmd,
+    node_cmd,
     plan_cmd,
     resume_cmd,
     runs_cmd,
@@ -59,6 +60,7 @@ for command in (
     hostkey_cmd.hostkey,
     runs_cmd.runs,
     lab_cmd.lab,
+    node_cmd.node,
 ):
     cli.add_command(command)
 
