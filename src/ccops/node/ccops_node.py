@@ -193,11 +193,11 @@ def preflight() -> None:
 
 
 def read_frame(stream: IO[bytes], line: bytes) -> bytes:
-    """A streaming-protocol line, and the zip payload that follows a {"zipfile": N} line."""
-    with contextlib.suppress(ValueError):
+    """The payload that follows a {"zipfile": N} line: N bytes of zip, base64-encoded, no newline."""
+    with contextlib.suppress(ValueError, AttributeError):
         size = json.loads(line).get("zipfile")
         if isinstance(size, int):
-            return stream.read(size)
+            return stream.read(4 * ((size + 2) // 3))
     return b""
 
 
