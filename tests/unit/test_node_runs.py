@@ -54,13 +54,14 @@ def _inventory(tmp_path: Path) -> Path:
     (tmp_path / "secret").write_text(BECOME + "\n")
     (tmp_path / "known").write_text("10.9.0.1 ssh-ed25519 AAAA\n")
     common = {"key": tmp_path / "key", "known": tmp_path / "known", "secret": tmp_path / "secret"}
+    south_node = "{address: 10.9.1.200, connection: linux}"
     return write_inventory(
         tmp_path / "inv",
         {
             "north.yml": SITE.format(code="north", node="north-t01", address="10.9.0.1", **common),
-            "south.yml": SITE.format(code="south", node="{address: 10.9.1.200, connection: linux}", address="10.9.1.1", **common),
+            "south.yml": SITE.format(code="south", node=south_node, address="10.9.1.1", **common),
         },
-    )  # fmt: skip
+    )
 
 
 class SideBySide(ScriptedEngine):
