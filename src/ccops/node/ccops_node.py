@@ -153,6 +153,8 @@ def scrub(job: Path, done: dict[str, Any]) -> None:
     stop_job_processes(job)
     for name in ("pdd", "cp", "tmp"):
         shutil.rmtree(job / name, ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        (job / "stderr").unlink()
     write_private(job / "done.json", json.dumps(done))
 
 
@@ -233,10 +235,13 @@ class Supervisor:
     def run(self) -> int:
         env = {**os.environ, "PYTHONPATH": str(SITE), "PATH": f"{SITE / 'bin'}:{os.environ.get('PATH', '')}"}
         pdd = self.job / "pdd"
+        # the worker's stderr is kept here, not on the ssh channel: a lost channel must not break it
+        stderr = os.open(self.job / "stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self.worker = subprocess.Popen(
             [sys.executable, "-m", "ansible_runner", "worker", "--private-data-dir", str(pdd)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, start_new_session=True,
         )  # fmt: skip
+        os.close(stderr)
         threading.Thread(target=self.feed, daemon=True).start()
         out = self.worker.stdout
         if out is None:
@@ -247,6 +252,9 @@ class Supervisor:
                 payload = read_frame(out, raw)
                 self.send((raw if payload else self.record(journal, raw)) + payload)
         rc = self.worker.wait()
+        if not self.lost:
+            with contextlib.suppress(OSError):
+                sys.stderr.write((self.job / "stderr").read_text(errors="replace")[-4000:])
         scrub(self.job, {"status": self.status, "rc": rc, "lost": self.lost})
         if not self.lost:
             shutil.rmtree(self.job, ignore_errors=True)
