@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from ccops.errors import EXIT_HALTED, EXIT_OK
 from ccops.inventory.load import load_inventory
 from ccops.node.job import stage_job
@@ -152,3 +154,19 @@ def test_a_node_job_carries_no_secret_and_no_key_in_its_files(tmp_path, monkeypa
         hostvars["ansible_become_password"] == "{{ lookup('ansible.builtin.env', ccops_secret_become_password_env) }}"
     )
     assert (tmp_path / "staged" / "project" / "src" / "ccops" / "ansible_plugins" / "inventory" / "ccops.py").is_file()
+
+
+def test_a_changing_run_never_goes_through_the_node_it_changes(tmp_path, monkeypatch):
+    from ccops.errors import RefusedError
+    from ccops.node.engine import SiteRouter
+    from ccops.runner.engine import Batch
+
+    inventory = load_inventory(_inventory(tmp_path))
+    router = SiteRouter(inventory, direct=ScriptedEngine())
+    batch = Batch("w1-b1-a1", "playbooks/patch.yml", tmp_path, ["north-t01"], {"ccops_action": "patch"}, 5)
+    with pytest.raises(RefusedError, match="CCOPS_NODES=off"):
+        router.engine_for(batch)
+    assert router.engine_for(
+        Batch("i", "playbooks/inspect.yml", tmp_path, ["north-t01"], {"ccops_action": "inspect"}, 5)
+    )
+    assert router.engine_for(Batch("p", "playbooks/patch.yml", tmp_path, ["north-t02"], {"ccops_action": "patch"}, 5))

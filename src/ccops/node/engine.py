@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ccops.errors import CcopsError, EngineError
+from ccops.errors import CcopsError, EngineError, RefusedError
 from ccops.inventory.model import Inventory
 from ccops.node.job import stage_job
 from ccops.node.prepare import CURRENT, check_node
@@ -48,6 +48,12 @@ def with_parent(argv: list[str]) -> list[str]:
     it has open and keeps its journal for ccops resume.
     """
     return ["setpriv", "--pdeathsig", "KILL", "--", *argv] if shutil.which("setpriv") else argv
+
+
+def _changes_hosts(action: str) -> bool:
+    from ccops.verbs import VERBS
+
+    return any(v.changes_hosts or v.name == "rollback" for v in VERBS.values() if v.action == action)
 
 
 def pending_dir(run_dir: Path) -> Path:
@@ -239,7 +245,16 @@ class SiteRouter:
 
     def engine_for(self, batch: Batch) -> Any:
         site = self.inventory.hosts[batch.hosts[0]].site if batch.hosts else None
-        return self.nodes.get(site or "", self.direct)
+        node = self.nodes.get(site or "")
+        if node is None:
+            return self.direct
+        if node.target.name in batch.hosts and _changes_hosts(str(batch.extravars.get("ccops_action"))):
+            # its own job would run on the machine it reboots or restores
+            raise RefusedError(
+                f"{node.target.name} is site {site}'s execution node: a changing run does not go through "
+                "the node it changes; run it from the jump host with CCOPS_NODES=off"
+            )
+        return node
 
     def side_by_side(self, site: str) -> bool:
         """Sites with a node run their batches concurrently, each on its own node."""
