@@ -24,11 +24,8 @@ from typing import Any
 from ccops.inventory.export import SECRET_VARS, secret_template
 from ccops.paths import project_root
 
-# what the inventory plugin imports from ccops (ccops/inventory/export.py and its imports)
-PLUGIN_MODULES = (
-    *("__init__.py", "inventory/__init__.py", "inventory/export.py", "inventory/model.py", "inventory/winrm.py"),
-    *("ansible_plugins/__init__.py", "ansible_plugins/inventory/ccops.py"),
-)
+# what the inventory plugin imports from ccops: the inventory package (it reads site files too)
+PLUGIN_MODULES = ("__init__.py", "errors.py", "inventory/*.py", "ansible_plugins/__init__.py", "ansible_plugins/*/*.py")
 SNAPSHOT_NAME = "hosts.ccops-snapshot.json"
 
 
@@ -125,10 +122,11 @@ def _copy_project(project: Path) -> None:
     for folder in ("playbooks", "roles"):
         shutil.copytree(root / folder, project / folder, ignore=ignore)
     package = Path(__file__).resolve().parent.parent  # the ccops package
-    for module in PLUGIN_MODULES:
-        target = project / "src" / "ccops" / module
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(package / module, target)
+    for pattern in PLUGIN_MODULES:
+        for module in sorted(package.glob(pattern)):
+            target = project / "src" / "ccops" / module.relative_to(package)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(module, target)
     config = (root / "ansible.cfg").read_text(encoding="utf-8")
     # the job's layout, whatever this install's is (a checkout or a wheel's ccops/_tree)
     config = re.sub(r"(?m)^inventory_plugins\s*=.*$", "inventory_plugins = src/ccops/ansible_plugins/inventory", config)
