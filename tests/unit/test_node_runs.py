@@ -191,4 +191,4 @@ def test_the_node_reads_the_rendered_inventory_with_only_what_the_job_carries(tm
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "with ccops plugin" in proc.stdout + proc.stderr
     hostvars = json.loads(proc.stdout[proc.stdout.index("{") :])["_meta"]["hostvars"]
-    assert set(hostvars) == {"north-t02"} and hostvars["north-t02"]["ccops_os"] == "debian12"
+    assert set(hostvars) == {"north-t02"} and "debian12" in json.dumps(hostvars["north-t02"]["ccops_os"])
