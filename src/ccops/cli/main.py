@@ -10,6 +10,7 @@ import click
 from ccops import __version__
 from ccops.cli import (
     backups_cmd,
+    fleet_cmd,
     host_cmd,
     hostkey_cmd,
     inventory_cmd,
@@ -59,6 +60,8 @@ for command in (
     host_cmd.host,
     hostkey_cmd.hostkey,
     runs_cmd.runs,
+    fleet_cmd.risks,
+    fleet_cmd.report,
     lab_cmd.lab,
     node_cmd.node,
 ):
