@@ -114,6 +114,19 @@ REFUSED = {
     "30,000 nested brackets": "site: " + "[" * 30000 + "\n",
     "30,000 nested mappings": "site: " + "{a: " * 30000 + "\n",
     "not UTF-8": "site: {code: \xff}\n",
+    "node name with ssh options": _sub("timezone: UTC", 'timezone: UTC\n  node: "-oProxyCommand=touch MARK"'),
+    "node address with a command": _sub(
+        "timezone: UTC", 'timezone: UTC\n  node: {address: "127.0.0.9; touch MARK", connection: linux}'
+    ),
+    "node with its own ssh options": _sub(
+        "timezone: UTC",
+        'timezone: UTC\n  node: {address: 127.0.0.9, connection: linux, ssh_args: "-oProxyCommand=touch MARK"}',
+    ),
+    "node not in the inventory": _sub("timezone: UTC", "timezone: UTC\n  node: tst-z99"),
+    "node on Debian 11": _sub("os: debian12", "os: debian11").replace(
+        "timezone: UTC", "timezone: UTC\n  node: tst-a01", 1
+    ),
+    "node without a profile": _sub("timezone: UTC", "timezone: UTC\n  node: {address: 127.0.0.9, connection: nope}"),
 }
 # accepted, because the value is legitimate data; it must still stay data
 ACCEPTED = {

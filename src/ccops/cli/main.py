@@ -16,6 +16,7 @@ from ccops.cli import (
     hostkey_cmd,
     inventory_cmd,
     lab_cmd,
+    node_cmd,
     plan_cmd,
     resume_cmd,
     runs_cmd,
@@ -65,6 +66,7 @@ for command in (
     fleet_cmd.risks,
     fleet_cmd.report,
     lab_cmd.lab,
+    node_cmd.node,
 ):
     cli.add_command(command)
 

@@ -108,6 +108,18 @@ class Host:
 
 
 @dataclass
+class NodeSpec:
+    """A site's execution node as its file names it: a host of the inventory, or an address
+    reached with one of the site's ssh profiles. ``line`` is where the file says so."""
+
+    host: str | None = None
+    address: str | None = None
+    port: int | None = None
+    connection: str | None = None
+    line: int = 1
+
+
+@dataclass
 class Site:
     code: str
     name: str
@@ -124,6 +136,7 @@ class Site:
     risk: dict[str, float] = field(default_factory=dict)  # early-warning thresholds the site set
     connections: dict[str, ConnectionProfile] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
+    node: NodeSpec | None = None  # None: the jump host runs the site itself
 
 
 @dataclass

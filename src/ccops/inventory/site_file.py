@@ -19,6 +19,7 @@ from ccops.inventory.model import (
     Endpoint,
     Host,
     MaintenanceWindow,
+    NodeSpec,
     SecretRef,
     Site,
 )
@@ -74,10 +75,12 @@ SITE_KEYS = (
     "busy_check",
     "decommission",
     "risk",
+    "node",
 )
 DECOMMISSION_KEYS = ("max_hosts", "end_state", "hooks")
 END_STATES = ("power_off", "hand_back")
 DEFAULT_DECOMMISSION_MAX_HOSTS = 10
+NODE_KEYS = ("address", "port", "connection")
 GROUP_KEYS = (
     "name",
     "role",
@@ -141,6 +144,7 @@ def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list[Problem]]:
     site = _site(reader, data)
     site.connections = _connections(reader, data.get("connections", {}))
     site.vars = _vars(reader, data, ())
+    site.node = _node(reader, site, (data.get("site") or {}) if isinstance(data.get("site"), dict) else {})
     hosts = _groups(reader, site, data.get("groups"))
     _overrides(reader, site, data.get("hosts", {}), hosts)
     # a site without a usable code is validated in full but not loaded
@@ -172,6 +176,46 @@ def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
         decommission=_decommission(reader, raw.get("decommission", {}), (*kp, "decommission")),
         risk=_risk(reader, raw.get("risk", {}), (*kp, "risk")),
     )
+
+
+def _node(reader: FieldReader, site: Site, raw: dict[str, Any]) -> NodeSpec | None:
+    """``site.node``: a host name of the inventory (checked against it in load.py), or
+    ``{address, port, connection}`` with one of this site's ssh connection profiles."""
+    kp: KeyPath = ("site", "node")
+    if "node" not in raw:
+        return None
+    value, line = raw["node"], reader.doc.line(*kp)
+    if isinstance(value, str):
+        if not HOST_NAME.fullmatch(value):
+            reader.report(kp, f"site.node: {value!r} is not a host name")
+            return None
+        return NodeSpec(host=value, line=line)
+    if not reader.valid(value, kp, dict):
+        return None
+    reader.only_keys(value, kp, NODE_KEYS)
+    address = reader.get(value, kp, "address", str, required=True)
+    if address is not None and not _is_address(address):
+        reader.report((*kp, "address"), f"site.node.address: {address!r} is not an IP address or a host name")
+        address = None
+    connection = reader.get(value, kp, "connection", str, required=True)
+    profile = site.connections.get(connection or "")
+    if connection is not None and profile is None:
+        reader.report((*kp, "connection"), f"site.node.connection: no connection profile {connection!r}")
+    elif profile is not None and profile["type"] != "ssh":
+        reader.report((*kp, "connection"), f"site.node.connection: {connection!r} is not an ssh profile")
+        profile = None
+    port = _port(reader, value, kp)
+    if address is None or profile is None:
+        return None
+    return NodeSpec(address=address, port=port, connection=connection, line=line)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return bool(HOST_NAME.fullmatch(text))
+    return True
 
 
 def _risk(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, float]:
