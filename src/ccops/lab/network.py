@@ -73,6 +73,7 @@ def ensure_network() -> None:
 
 def remove_network() -> None:
     podman("network", "rm", "--force", NETWORK, check=False)
+    _remove_orphaned_bridge()  # seen left behind by netavark after the last container went
 
 
 def _remove_orphaned_bridge() -> None:
