@@ -86,7 +86,8 @@ GROUP_KEYS = (
     "lifecycle",
     "vars",
 )
-OVERRIDE_KEYS = ("address", "port", "lifecycle", "asset_tag", "connection", "vars")
+OVERRIDE_KEYS = ("address", "port", "lifecycle", "asset_tag", "mac", "connection", "vars")
+MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 CONNECTION_KEYS = (
     "type",
     "port",
@@ -531,6 +532,11 @@ def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]
         host.port = _port(reader, override, hkp, default=host.port)
         host.lifecycle = reader.get(override, hkp, "lifecycle", str, default=host.lifecycle, choices=LIFECYCLE_STATES)
         host.asset_tag = reader.get(override, hkp, "asset_tag", str, default=host.asset_tag)
+        mac = reader.get(override, hkp, "mac", str)
+        if mac is not None and not MAC.fullmatch(mac):
+            reader.report((*hkp, "mac"), f"hosts.{name}.mac: {mac[:40]!r} is not a MAC address like 52:54:00:0a:0b:0c")
+        elif mac is not None:
+            host.mac = mac
         connection = reader.get(override, hkp, "connection", str, default=host.connection)
         if connection not in site.connections:
             reader.report((*hkp, "connection"), f"hosts.{name}.connection: no profile {connection!r}")
