@@ -159,6 +159,26 @@ VERBS = {
             on_failure=(CARD_FREEZE,),
             command=False,  # ccops rollback HOST --to BACKUP (cli/backups_cmd.py)
         ),
+        Verb(
+            "deploy",
+            "deploy.yml",
+            "deploy",
+            ("planned",),
+            True,
+            "network-boot new machines, write the golden image (checksum verified), converge, make them active",
+            steps=(
+                Step(
+                    "deploy",
+                    "converge",
+                    note="after pxe, download, checksum, write, first boot: image check, host name",
+                    families=("debian",),
+                ),
+                Step("asset", "inspect", note="the asset record"),
+                Step("deploy", "report", note="the image version into the record", families=("debian",)),
+            ),
+            command=False,  # ccops deploy --image NAME (cli/deploy_cmd.py)
+            report="hosts",
+        ),
     )
 }
 

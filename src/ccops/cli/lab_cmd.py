@@ -139,7 +139,10 @@ def vm_status(output: str) -> None:
     if output == "json":
         emit_json(rows)
         return
-    click.echo(table([list(r.values()) for r in rows], ["HOST", "MAC", "SSH", "QEMU", "DISK"]) if rows else "no lab machines")
+    if not rows:
+        click.echo("no lab machines; start some with: ccops lab vm up")
+        return
+    click.echo(table([list(r.values()) for r in rows], ["HOST", "MAC", "SSH", "QEMU", "DISK"]))
 
 
 @vm.command("down")

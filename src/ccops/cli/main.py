@@ -10,8 +10,10 @@ import click
 from ccops import __version__
 from ccops.cli import (
     backups_cmd,
+    deploy_cmd,
     host_cmd,
     hostkey_cmd,
+    image_cmd,
     inventory_cmd,
     lab_cmd,
     plan_cmd,
@@ -55,6 +57,8 @@ for command in (
     resume_cmd.resume,
     backups_cmd.rollback,
     backups_cmd.backups,
+    deploy_cmd.deploy,
+    image_cmd.image,
     host_cmd.host,
     hostkey_cmd.hostkey,
     runs_cmd.runs,

@@ -37,6 +37,8 @@ INITRD = "imager.img"
 IPXE = "boot.ipxe"
 MANIFEST = "manifest.json"
 ZSTD_LEVEL = 6
+# raise when what this module, disk.py or initramfs.py make changes: cached builds are then rebuilt
+BUILD_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,7 @@ def input_hash(image: ImageDef) -> str:
     """Everything a build depends on: the definition, the hook and imager, this code, the sources."""
     h = hashlib.sha256()
     files = [image.file, *sorted((images_dir() / "files").iterdir()), *sorted((images_dir() / "imager").iterdir())]
-    code = Path(__file__).parent
-    files += [code / "build.py", code / "disk.py", code / "initramfs.py"]
+    h.update(f"format {BUILD_FORMAT}\0".encode())
     for path in files:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     h.update(build_sources(image.suite).encode() + image_sources(image.suite).encode())
@@ -98,7 +99,9 @@ def build(image: ImageDef, say: Callable[[str], None] = print, rebuild: bool = F
         kernel, initrd = _kernel_files(root)
         say(f"{image.name}: imaging kernel and initramfs")
         shutil.copyfile(root / kernel.lstrip("/"), out / KERNEL)
-        build_initramfs(root / "lib" / "modules" / kernel.split("vmlinuz-", 1)[1], images_dir() / "imager", out / INITRD)
+        build_initramfs(
+            root / "lib" / "modules" / kernel.split("vmlinuz-", 1)[1], images_dir() / "imager", out / INITRD
+        )
         packages = _packages(root)
         say(f"{image.name}: disk image")
         raw = work / "disk.raw"
@@ -145,8 +148,13 @@ def _rootfs(image: ImageDef, work: Path) -> Path:
     root = work / "root"
     (work / "build.sources").write_text(build_sources(image.suite))
     (work / "image.sources").write_text(image_sources(image.suite))
-    stamp = {"name": image.name, "version": image.version, "business_line": image.business_line, "os": image.os,
-             "admin_user": image.admin_user}
+    stamp = {
+        "name": image.name,
+        "version": image.version,
+        "business_line": image.business_line,
+        "os": image.os,
+        "admin_user": image.admin_user,
+    }
     (work / "image.json").write_text(json.dumps(stamp, sort_keys=True) + "\n")
     hook = images_dir() / "files" / "customize.sh"
     env = {
@@ -197,8 +205,14 @@ def _kernel_files(root: Path) -> tuple[str, str]:
 
 
 def _packages(root: Path) -> dict[str, str]:
-    out = run(["dpkg-query", f"--admindir={root}/var/lib/dpkg", "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"])
-    return {name: version for name, version, status in (line.split("\t") for line in out.splitlines()) if status.startswith("ii")}
+    out = run(
+        ["dpkg-query", f"--admindir={root}/var/lib/dpkg", "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"]
+    )
+    return {
+        name: version
+        for name, version, status in (line.split("\t") for line in out.splitlines())
+        if status.startswith("ii")
+    }
 
 
 def _sha256(path: Path) -> str:

@@ -121,7 +121,9 @@ def parse(path: Path) -> tuple[ImageDef | None, list[Problem]]:
         os=os_variant or "",
         description=reader.get(head, ("image",), "description", str, default=""),
         packages=packages,
-        usb_storage=reader.get(policies, ("policies",), "usb_storage", str, default="blocked", choices=("blocked", "allowed")),
+        usb_storage=reader.get(
+            policies, ("policies",), "usb_storage", str, default="blocked", choices=("blocked", "allowed")
+        ),
         ssh_password_login=reader.get(policies, ("policies",), "ssh_password_login", bool, default=False),
         timezone=_matching(reader, settings, ("settings",), "timezone", TIMEZONE, "a time zone like Asia/Shanghai")
         or "UTC",
@@ -135,7 +137,12 @@ def parse(path: Path) -> tuple[ImageDef | None, list[Problem]]:
 
 
 def _matching(
-    reader: FieldReader, mapping: dict[str, Any], kp: KeyPath, key: str, pattern: re.Pattern[str], what: str,
+    reader: FieldReader,
+    mapping: dict[str, Any],
+    kp: KeyPath,
+    key: str,
+    pattern: re.Pattern[str],
+    what: str,
     required: bool = False,
 ) -> str | None:
     value = reader.get(mapping, kp, key, str, required=required)

@@ -48,7 +48,23 @@ def make_disk(root: Path, kernel: str, initrd: str, out: Path, size_mb: int | No
     fs_mb = size_mb or (folder_size(root) * 13 // 10 // MIB + 160)
     fs = work / "root.ext4"
     fs.unlink(missing_ok=True)
-    run(["mke2fs", "-q", "-F", "-t", "ext4", "-L", ROOT_LABEL, "-E", "root_owner=0:0", "-d", str(root), str(fs), f"{fs_mb}M"])
+    run(
+        [
+            "mke2fs",
+            "-q",
+            "-F",
+            "-t",
+            "ext4",
+            "-L",
+            ROOT_LABEL,
+            "-E",
+            "root_owner=0:0",
+            "-d",
+            str(root),
+            str(fs),
+            f"{fs_mb}M",
+        ]
+    )
     seed_start = ROOT_START + fs_mb * MIB
     with out.open("wb") as handle:
         handle.truncate(seed_start + SEED_SIZE)
@@ -57,7 +73,13 @@ def make_disk(root: Path, kernel: str, initrd: str, out: Path, size_mb: int | No
         f"start={ROOT_START // SECTOR}, size={fs_mb * MIB // SECTOR}, type=83, bootable\n"
         f"start={seed_start // SECTOR}, size={SEED_SIZE // SECTOR}, type=da\n"
     )
-    proc = subprocess.run(["sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", str(out)], input=table, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", str(out)],
+        input=table,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise CcopsError(f"sfdisk failed: {proc.stderr.strip()}")
     _copy_sparse(fs, out, ROOT_START)
@@ -87,7 +109,20 @@ def _write_grub(disk: Path, kernel: str, initrd: str, work: Path) -> None:
         "boot\n"
     )
     core = work / "core.img"
-    run(["grub-mkimage", "-O", "i386-pc", "-o", str(core), "-c", str(early), "-p", "(hd0,msdos1)/boot/grub", *GRUB_MODULES])
+    run(
+        [
+            "grub-mkimage",
+            "-O",
+            "i386-pc",
+            "-o",
+            str(core),
+            "-c",
+            str(early),
+            "-p",
+            "(hd0,msdos1)/boot/grub",
+            *GRUB_MODULES,
+        ]
+    )
     core_bytes = core.read_bytes()
     if len(core_bytes) > ROOT_START - SECTOR:
         raise CcopsError(f"GRUB core image is {len(core_bytes)} bytes: it does not fit before the first partition")

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ccops.errors import LabError
+from ccops.image.deploy import SERVE_FILE
 from ccops.lab import vms
-from ccops.lab.vm_inventory import SITE_FILE, write_vm_site
+from ccops.lab.vm_inventory import SITE_FILE, point_folder, write_vm_site
 from ccops.paths import lab_inventory, state_dir
 
 MAX_VMS = 4  # each QEMU in software emulation takes about one core
@@ -42,7 +43,11 @@ def up(count: int, folder: Path | None = None, say: Callable[[str], None] = prin
     for vm in machines:
         pid = vms.start(vm)
         say(f"  {vm.name}: QEMU pid {pid}, MAC {vm.mac}, SSH 127.0.0.1:{vm.ssh_port}")
-    vms.vm_dir().mkdir(parents=True, exist_ok=True)
+    point = point_folder()
+    point.mkdir(parents=True, exist_ok=True)
+    point.chmod(0o755)
+    # ccops deploy serves this point on 127.0.0.1:PORT, where QEMU's guest forward leads
+    (point / SERVE_FILE).write_text(json.dumps({"port": vms.point_port()}))
     inventory_file().write_text(json.dumps({"folder": str(folder)}))
     write_vm_site(folder, machines, state_dir() / "lab", fresh)
     return machines
