@@ -128,7 +128,7 @@ def _handler(point: PointServer) -> type[BaseHTTPRequestHandler]:
 
         def _file(self, path: str) -> None:
             target = (point.root / path.lstrip("/")).resolve()
-            if not target.is_relative_to(point.root) or not target.is_file():
+            if not target.is_relative_to(point.root / "images") or not target.is_file():
                 self.send_error(404)
                 return
             self.send_response(200)
