@@ -167,17 +167,29 @@ VERBS = {
             True,
             "network-boot new machines, write the golden image (checksum verified), converge, make them active",
             steps=(
-                Step(
-                    "deploy",
-                    "converge",
-                    note="after pxe, download, checksum, write, first boot: image check, host name",
-                    families=("debian",),
-                ),
+                Step("deploy", "converge", note="after pxe, download, checksum, write, first boot: image, host name"),
                 Step("asset", "inspect", note="the asset record"),
-                Step("deploy", "report", note="the image version into the record", families=("debian",)),
+                Step("deploy", "report", note="the image version into the record"),
             ),
             command=False,  # ccops deploy --image NAME (cli/deploy_cmd.py)
             report="hosts",
+        ),
+        Verb(
+            "reimage",
+            "reimage.yml",
+            "reimage",
+            ("active",),
+            True,
+            "send deployed machines back to network imaging: next boot from the network (a rebuild)",
+            steps=(
+                Step(
+                    "deploy",
+                    "netboot",
+                    note="Windows: the staged WIM's sha256 checked, bcdedit bootsequence; Debian: efibootmgr or "
+                    "the boot code cleared; then a restart",
+                ),
+            ),
+            command=False,  # planned only (ccops plan reimage); Windows never ran here
         ),
     )
 }

@@ -125,7 +125,7 @@ def test_a_checksum_failure_ends_imaging_at_the_checksum_phase(point, monkeypatc
     def machine() -> None:  # what the imager does with a damaged image
         for what in ("pxe.ipxe", "report/imager-started", "report/checksum-failed"):
             kind, _, event = what.partition("/")
-            path = f"/pxe/52-54-00-cc-01-01.ipxe" if kind == "pxe.ipxe" else f"/report/52-54-00-cc-01-01/{event}"
+            path = "/pxe/52-54-00-cc-01-01.ipxe" if kind == "pxe.ipxe" else f"/report/52-54-00-cc-01-01/{event}"
             fetch(base + path)
 
     threading.Thread(target=machine).start()

@@ -25,6 +25,7 @@ from ccops.hostkeys import _replace_entries, endpoint, known_name, scan
 from ccops.image.imaging import ImagingResult, image_machine
 from ccops.image.lifecycle import set_host_fields
 from ccops.image.point import Machine, PointServer, seed_tar
+from ccops.image.power import power_on_into_netboot
 from ccops.image.stage import check_staged, point_root
 from ccops.inventory.model import Host, Inventory, Site
 from ccops.run.prepare import PreparedRun
@@ -105,8 +106,10 @@ class DeployEngine:
 
         def one(host: Host) -> ImagingResult:
             address, ssh_port = endpoint(host, self.inventory)
+            powered = power_on_into_netboot(host)
             with lock:
-                self.say(f"  {host.name}: waiting for its network boot (MAC {host.mac})")
+                how = f"powered on: {powered}" if powered else "power it on now: it boots from the network"
+                self.say(f"  {host.name}: waiting for its network boot (MAC {host.mac}; {how})")
             return image_machine(point, host.name, _mac(host), address, ssh_port)
 
         with point, ThreadPoolExecutor(max_workers=min(limit, len(hosts))) as pool:

@@ -41,8 +41,10 @@ def up(count: int, folder: Path | None = None, say: Callable[[str], None] = prin
             vms.remove(vm)
     fresh = {vm.name for vm in machines if vm.name not in existing}
     for vm in machines:
-        pid = vms.start(vm)
-        say(f"  {vm.name}: QEMU pid {pid}, MAC {vm.mac}, SSH 127.0.0.1:{vm.ssh_port}")
+        if vms.disk_is_blank(vm):  # powered on by ccops deploy, once its point serves
+            say(f"  {vm.name}: blank, powered off, MAC {vm.mac}, SSH 127.0.0.1:{vm.ssh_port}")
+        else:
+            say(f"  {vm.name}: QEMU pid {vms.start(vm)}, booting from its disk, SSH 127.0.0.1:{vm.ssh_port}")
     point = point_folder()
     point.mkdir(parents=True, exist_ok=True)
     point.chmod(0o755)

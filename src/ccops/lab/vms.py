@@ -5,8 +5,9 @@ with user-mode networking and restrict=on: the guest reaches nothing but what
 ccops forwards. SSH comes in on 127.0.0.1:PORT; the site's distribution point
 is the guest's 10.0.2.100:8000, forwarded by socat to a server ccops runs on
 127.0.0.1 during a deployment. QEMU's own TFTP hands iPXE a small script that
-keeps asking the point for this machine's boot script, so a blank machine
-waits at PXE until a deployment serves it, as a new machine on a site would.
+asks the point for this machine's boot script. A machine is created powered
+off; ccops deploy powers it on once its point serves (the lab's stand-in for
+a site's power control: IPMI, Wake-on-LAN, or a person).
 """
 
 from __future__ import annotations
@@ -30,12 +31,8 @@ MEMORY_MB = 1024
 QEMU = "qemu-system-x86_64"
 # asked for again every few seconds until a deployment answers for this machine's MAC address
 BOOTSTRAP = f"""#!ipxe
-echo ccops lab: waiting for a deployment at the distribution point
-:retry
-chain --autofree http://{GUEST_POINT}:{GUEST_POINT_PORT}/pxe/${{net0/mac:hexhyp}}.ipxe || goto wait
-:wait
-sleep 5
-goto retry
+echo ccops lab: asking the distribution point for this machine's boot script
+chain --autofree http://{GUEST_POINT}:{GUEST_POINT_PORT}/pxe/${{net0/mac:hexhyp}}.ipxe || exit 1
 """
 
 
@@ -137,7 +134,7 @@ def start(vm: LabVM, netboot_first: bool = False) -> int:
         "-smp", "1",
         "-display", "none",
         "-serial", f"file:{vm.serial_log}",
-        "-monitor", "none",
+        "-monitor", f"unix:{vm.folder / 'monitor.sock'},server,nowait",  # screendump when a boot goes wrong
         "-drive", f"file={vm.disk},if=virtio,format=qcow2,discard=unmap,cache=unsafe",
         "-netdev", netdev,
         "-device", f"virtio-net-pci,netdev=net0,mac={vm.mac}",
