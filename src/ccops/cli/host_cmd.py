@@ -89,6 +89,7 @@ def render(
     rec = asset["record"]
     os_info, hw = rec.get("os") or {}, rec.get("hardware") or {}
     updates = rec.get("updates") or {}
+    image = rec.get("image") if isinstance(rec.get("image"), dict) else {}
     out += [
         f"   inspected {asset['collected']} (run {asset['run_id']})",
         "",
@@ -97,6 +98,7 @@ def render(
         f"hardware  {hardware(hw)}",
         f"uptime    {uptime(rec.get('uptime_seconds'))}",
         f"packages  {(rec.get('packages') or {}).get('count')} installed",
+        *([f"image     {image.get('name')} {image.get('version')} (golden image, ccops deploy)"] if image else []),
         f"updates   {updates.get('pending')} pending, {updates.get('security')} security",
         "",
     ]

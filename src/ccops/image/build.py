@@ -52,7 +52,9 @@ class Build:
 
 
 def cache_root() -> Path:
-    return state_dir() / "images"
+    """Builds are kept here; CCOPS_IMAGE_CACHE shares them between state folders (tests, jump hosts)."""
+    shared = os.environ.get("CCOPS_IMAGE_CACHE")
+    return Path(shared) if shared else state_dir() / "images"
 
 
 def input_hash(image: ImageDef) -> str:

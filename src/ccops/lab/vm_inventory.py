@@ -44,7 +44,8 @@ def vm_site(vms: list[LabVM], lab_dir: Path, lifecycles: dict[str, str]) -> dict
                 "url": f"http://{GUEST_POINT}:{GUEST_POINT_PORT}",
             },
             "backup_target": {"host": "localhost", "path": str(lab_dir / "backups")},
-            "rollout": {"canary": 1, "waves": ["100%"], "batch_size": 2, "max_fail_percentage": 0},
+            # no canary: the lab's machines are imaged together, as one wave
+            "rollout": {"waves": ["100%"], "batch_size": 2, "max_fail_percentage": 0},
         },
         # the guests reach nothing outside: no package lists to refresh
         "vars": {"asset_refresh_package_lists": False, "backup_paths": ["/etc/ccops-seat"]},
