@@ -192,3 +192,24 @@ def test_seed_is_a_tar_the_image_can_read(tmp_path):
     listed = subprocess.run(["tar", "-tf", str(tmp_path / "seed.tar")], capture_output=True, text=True, check=True)
     assert listed.stdout.split() == ["authorized_keys", "hostname"]
     assert json.dumps  # the module's json import stays used by later tests
+
+
+def test_an_unchanged_definition_is_not_built_again(tmp_path, monkeypatch):
+    import shutil
+
+    from ccops.image.build import MANIFEST, build, build_folder, cached_build
+
+    shutil.copytree(ROOT / "images" / "golden", tmp_path / "project" / "images" / "golden")
+    monkeypatch.setenv("CCOPS_PROJECT", str(tmp_path / "project"))
+    monkeypatch.setenv("CCOPS_IMAGE_CACHE", str(tmp_path / "cache"))
+    image = definition.load_image("voice-debian12")
+    assert cached_build(image) is None
+    folder = build_folder(image)
+    folder.mkdir(parents=True)
+    (folder / MANIFEST).write_text(json.dumps({"name": image.name, "version": image.version}))
+    said: list[str] = []
+    assert build(image, say=said.append).cached  # nothing runs: the build for these inputs exists
+    assert said == [f"voice-debian12 2026.11.1: unchanged, already built in {folder}"]
+    path = tmp_path / "project" / "images" / "golden" / "voice-debian12.yml"
+    path.write_text(path.read_text().replace("procps, ", ""))
+    assert cached_build(definition.load_image("voice-debian12")) is None  # a changed definition is built anew

@@ -39,6 +39,7 @@ MANIFEST = "manifest.json"
 ZSTD_LEVEL = 6
 # raise when what this module, disk.py or initramfs.py make changes: cached builds are then rebuilt
 BUILD_FORMAT = 1
+KEEP_BUILDS = 2  # per image: the new build and the one before it
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,19 @@ def build(image: ImageDef, say: Callable[[str], None] = print, rebuild: bool = F
             shutil.rmtree(folder)
         out.replace(folder)
     say(f"{image.name} {image.version}: built in {manifest['build_seconds']} s, {folder}")
+    _prune(folder.parent, keep=KEEP_BUILDS)
     return Build(folder, manifest, False)
+
+
+def _prune(image_folder: Path, keep: int) -> None:
+    """Drop all but the newest ``keep`` builds of one image (staged copies on points are not touched)."""
+    builds = sorted(
+        (p for p in image_folder.iterdir() if p.is_dir() and (p / MANIFEST).is_file()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in builds[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def ipxe_script(seed_sector: int) -> str:
