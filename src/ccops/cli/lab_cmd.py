@@ -94,11 +94,15 @@ def status(output: str) -> None:
 @lab.command()
 @click.option("--images", is_flag=True, help="Also remove the lab images (the next lab up rebuilds them).")
 def down(images: bool) -> None:
-    """Remove the lab hosts and the lab inventory; nothing else."""
+    """Remove the lab hosts, the lab's virtual machines and the lab inventory; nothing else."""
     from ccops.lab import fleet
+
+    from ccops.lab import vm_fleet, vms
 
     removed = fleet.down(images, say=lambda m: click.echo(m, err=True))
     click.echo(f"removed {removed} lab host(s)")
+    if vms.known():  # the lab's virtual machines go with it (their site file may sit in the lab inventory)
+        click.echo(f"removed {vm_fleet.down(say=lambda m: click.echo(m, err=True))} lab machine(s)")
 
 
 @lab.group()
