@@ -95,9 +95,7 @@ def status(output: str) -> None:
 @click.option("--images", is_flag=True, help="Also remove the lab images (the next lab up rebuilds them).")
 def down(images: bool) -> None:
     """Remove the lab hosts, the lab's virtual machines and the lab inventory; nothing else."""
-    from ccops.lab import fleet
-
-    from ccops.lab import vm_fleet, vms
+    from ccops.lab import fleet, vm_fleet, vms
 
     removed = fleet.down(images, say=lambda m: click.echo(m, err=True))
     click.echo(f"removed {removed} lab host(s)")
