@@ -167,6 +167,7 @@ VERBS = {
             True,
             "network-boot new machines, write the golden image (checksum verified), converge, make them active",
             steps=(
+                Step("backup", "backup", note="rebuilds only, before imaging: the declared paths, verified"),
                 Step("deploy", "converge", note="after pxe, download, checksum, write, first boot: image, host name"),
                 Step("asset", "inspect", note="the asset record"),
                 Step("deploy", "report", note="the image version into the record"),

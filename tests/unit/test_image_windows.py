@@ -84,6 +84,7 @@ def test_plans_for_windows_seats_name_the_network_reimage():
     assert [s.file for a in actions for s in a.steps] == ["roles/deploy/tasks/netboot_windows.yml"]
     actions = host_actions(VERBS["deploy"], seats, inventory)
     assert [s.file for a in actions for s in a.steps] == [
+        "roles/backup/tasks/backup_windows.yml",
         "roles/deploy/tasks/converge_windows.yml",
         "roles/asset/tasks/inspect_windows.yml",
         "roles/deploy/tasks/report_windows.yml",

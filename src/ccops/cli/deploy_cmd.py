@@ -29,10 +29,15 @@ from ccops.cli.options import (
     is_flag=True,
     help="Converge deployed (active) machines again without imaging them: changes nothing on a deployed machine.",
 )
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Re-image active machines: a verified backup of their declared paths first, restored after.",
+)
 @click.option("--emergency", is_flag=True, help="Run outside the sites' maintenance windows.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
 @output_option()
-def deploy(image_name: str, converge_only: bool, yes: bool, output: str, **values: Any) -> None:
+def deploy(image_name: str, converge_only: bool, rebuild: bool, yes: bool, output: str, **values: Any) -> None:
     """Image planned machines over the network, converge them and make them active.
 
     Each selected machine (lifecycle planned, known by its mac) network-boots;
@@ -46,15 +51,21 @@ def deploy(image_name: str, converge_only: bool, yes: bool, output: str, **value
     is reported with its phase (pxe, download, checksum, write, first-boot,
     converge) and stays planned. Waves, gates and the site's batch size as
     for every changing verb; machines of one batch are imaged at once.
+
+    --rebuild re-images active machines: a verified backup of the paths
+    their role declares (backup_paths) first (none, no rebuild), then the
+    network boot, and the declared paths restored after the converge.
     """
     from ccops.cli.reports import print_result
-    from ccops.errors import CcopsError
+    from ccops.errors import CcopsError, UsageError
     from ccops.image.build import cached_build
     from ccops.image.definition import load_image
     from ccops.image.deploy import DeployEngine
     from ccops.run import RunRequest, execute, prepare
     from ccops.runner.progress import Progress
 
+    if converge_only and rebuild:
+        raise UsageError("--converge-only and --rebuild exclude each other")
     img = load_image(image_name)
     built = cached_build(img)
     if built is None:
@@ -71,16 +82,16 @@ def deploy(image_name: str, converge_only: bool, yes: bool, output: str, **value
         options={
             "ccops_image_name": img.name,
             "ccops_image_version": img.version,
-            "ccops_deploy_mode": "converge" if converge_only else "image",
+            "ccops_deploy_mode": "converge" if converge_only else "rebuild" if rebuild else "image",
         },
     )
-    prepared = prepare(request, lifecycle=("active",) if converge_only else None)
+    prepared = prepare(request, lifecycle=("active",) if converge_only or rebuild else None)
     wrong = [h.name for h in prepared.plan.hosts if h.os != img.os]
     if wrong:
         raise CcopsError(f"{image_name} is a {img.os} image; not for {', '.join(wrong[:5])} (another OS variant)")
     plan = prepared.plan
-    what = "converge" if converge_only else f"image with {img.name} {img.version}"
+    what = "converge" if converge_only else f"{'rebuild' if rebuild else 'image'} with {img.name} {img.version}"
     confirm(f"{what} {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {request.change_id}", yes)
     progress = Progress(enabled=output == "text")
-    engine = DeployEngine(prepared, built.manifest, converge_only, say=lambda m: click.echo(m, err=True))
+    engine = DeployEngine(prepared, built.manifest, converge_only, rebuild, say=lambda m: click.echo(m, err=True))
     print_result(execute(prepared, progress, engine), output, "hosts")

@@ -40,6 +40,7 @@ class DeployEngine:
     prepared: PreparedRun
     manifest: dict[str, Any]
     converge_only: bool = False
+    rebuild: bool = False  # active machines: a verified backup first, the declared paths restored after
     say: Callable[[str], None] = print
     imaging: dict[str, ImagingResult] = field(default_factory=dict)
 
@@ -57,19 +58,57 @@ class DeployEngine:
         on_ansible: Callable[[int], None],
     ) -> str:
         hosts = [self.inventory.hosts[name] for name in batch.hosts]
+        backups: dict[str, Any] = {}
+        if self.rebuild:  # no verified backup, no rebuild
+            backups = self._backup(run_dir, batch, collector, cancelled, secret_env, on_ansible)
+            hosts = [h for h in hosts if h.name in backups]
         ready = [h.name for h in hosts] if self.converge_only else self._image(hosts, collector)
         status = "failed"
         if ready:
-            status = run_batch(run_dir, replace(batch, hosts=ready), collector, cancelled, secret_env, on_ansible)
-        failed = [h.name for h in hosts if h.name not in ready]
+            extravars = {**batch.extravars, "ccops_deploy_stage": "converge", "ccops_rebuild_backups": backups}
+            converge = replace(batch, hosts=ready, extravars=extravars)
+            status = run_batch(run_dir, converge, collector, cancelled, secret_env, on_ansible)
+        failed = [name for name in batch.hosts if name not in ready]
         if failed:
             stats = collector.stats or {}
             stats.setdefault("failures", {}).update(dict.fromkeys(failed, 1))
             collector.stats = stats
         for outcome in collector.outcomes(ready):
-            if outcome.outcome == "ok" and not self.converge_only:
+            if outcome.outcome == "ok" and not (self.converge_only or self.rebuild):
                 self._activate(outcome.host)
         return status
+
+    def _backup(
+        self,
+        run_dir: Path,
+        batch: Batch,
+        collector: EventCollector,
+        cancelled: Callable[[], bool],
+        secret_env: set[str],
+        on_ansible: Callable[[int], None],
+    ) -> dict[str, Any]:
+        """The verified before-backup of each machine (the deploy playbook's backup stage), by host."""
+        stage = EventCollector(on_event=collector.on_event)
+        extravars = {**batch.extravars, "ccops_deploy_stage": "backup"}
+        run_batch(
+            run_dir,
+            replace(batch, ident=f"{batch.ident}-backup", extravars=extravars),
+            stage,
+            cancelled,
+            secret_env,
+            on_ansible,
+        )
+        backups = {}
+        for outcome in stage.outcomes(batch.hosts):
+            report = stage.reports.get(outcome.host) or {}
+            if outcome.outcome == "ok" and report.get("outcome") == "backed_up" and report["backup"].get("verified"):
+                backups[outcome.host] = report["backup"]
+                self.say(f"  {outcome.host}: verified backup {report['backup']['id']}")
+            else:
+                why = outcome.message or "no verified backup"
+                collector.errors[outcome.host] = f"backup: {why}; not rebuilt"
+                collector.reports[outcome.host] = {"outcome": "failed", "phase": "backup", "reason": why}
+        return backups
 
     def _image(self, hosts: list[Host], collector: EventCollector) -> list[str]:
         by_site: dict[str, list[Host]] = {}
