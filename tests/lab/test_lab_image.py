@@ -114,3 +114,36 @@ def test_deployed_machines_pass_inspect_and_a_second_converge_changes_nothing(vm
     code, result, stderr = vmlab.deploy("--converge-only", "--site", "labvm", "--change-id", "CHG-IMG-4")
     assert code == 0, stderr[-3000:]
     assert [(h["host"], h["outcome"], h["changed"]) for h in result["hosts"]] == [(n, "ok", 0) for n in VMS]
+
+
+def _ssh(vmlab: VMLab, name: str, *argv: str) -> str:
+    """A command on a deployed machine, over SSH with ccops's own key and the recorded host key."""
+    import subprocess
+
+    vm = vmlab.vm(name)
+    proc = subprocess.run(
+        [
+            "ssh", "-i", str(vmlab.home / "lab" / "id_ed25519"), "-p", str(vm.ssh_port),
+            "-o", f"UserKnownHostsFile={vmlab.home / 'lab' / 'vms' / 'known_hosts'}",
+            "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "ccops@127.0.0.1", "--", *argv,
+        ],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_a_rebuild_keeps_the_declared_data(vmlab):
+    _ssh(vmlab, "lab-vm-01", "sudo", "install", "-d", "/etc/ccops-seat")
+    _ssh(vmlab, "lab-vm-01", "sudo", "sh", "-c", "echo seat-data-4711 > /etc/ccops-seat/agent.conf")
+    _ssh(vmlab, "lab-vm-01", "sudo", "sh", "-c", "echo not-declared > /etc/ccops/scratch")
+    known = vmlab.home / "lab" / "vms" / "known_hosts"
+    before = known.read_text()
+    code, result, stderr = vmlab.deploy("--rebuild", "--limit", "lab-vm-01", "--change-id", "CHG-IMG-5")
+    assert code == 0, (result.get("hosts"), stderr[-3000:])
+    report = result["reports"]["lab-vm-01"]
+    assert report["restored"]["paths"] == ["/etc/ccops-seat"]
+    assert _ssh(vmlab, "lab-vm-01", "cat", "/etc/ccops-seat/agent.conf") == "seat-data-4711\n"
+    assert _ssh(vmlab, "lab-vm-01", "ls", "/etc/ccops").split() == ["deployed.json", "image.json"]  # a new disk
+    assert known.read_text() != before  # the rebuilt machine made a new host key, recorded by the deploy
+    assert vmlab.lifecycle("lab-vm-01") == "active"
