@@ -96,7 +96,7 @@ def test_two_blank_machines_are_imaged_in_one_wave_and_become_active(vmlab):
     for name in VMS:
         report = result["reports"][name]
         assert (report["outcome"], report["phase"]) == ("deployed", "converge")
-        assert report["image"]["version"] == "2026.11.1"
+        assert report["image"]["version"] == "2026.11.2"
         assert vmlab.lifecycle(name) == "active"
     after = vmlab.site_file.read_text().splitlines()
     assert sorted(line for line in after if line not in before) == ["    lifecycle: active"] * 2
@@ -105,7 +105,7 @@ def test_two_blank_machines_are_imaged_in_one_wave_and_become_active(vmlab):
     keys = {line.split()[0]: line.split()[2] for line in known if " ssh-ed25519 " in line}
     assert len(keys) == 2 and len(set(keys.values())) == 2
     shown = json.loads(vmlab.ccops("host", "show", "lab-vm-01", "-i", str(vmlab.inventory), "-o", "json").stdout)
-    assert shown["asset"]["record"]["image"]["version"] == "2026.11.1"
+    assert shown["asset"]["record"]["image"]["version"] == "2026.11.2"
 
 
 def test_deployed_machines_pass_inspect_and_a_second_converge_changes_nothing(vmlab):

@@ -209,7 +209,7 @@ def test_an_unchanged_definition_is_not_built_again(tmp_path, monkeypatch):
     (folder / MANIFEST).write_text(json.dumps({"name": image.name, "version": image.version}))
     said: list[str] = []
     assert build(image, say=said.append).cached  # nothing runs: the build for these inputs exists
-    assert said == [f"voice-debian12 2026.11.1: unchanged, already built in {folder}"]
+    assert said == [f"voice-debian12 2026.11.2: unchanged, already built in {folder}"]
     path = tmp_path / "project" / "images" / "golden" / "voice-debian12.yml"
     path.write_text(path.read_text().replace("procps, ", ""))
     assert cached_build(definition.load_image("voice-debian12")) is None  # a changed definition is built anew
