@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,8 +94,8 @@ def build(image: ImageDef, say: Callable[[str], None] = print, rebuild: bool = F
     folder = build_folder(image)
     folder.parent.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".build-") as tmp:
-        work = Path(tmp)
+    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".build-"))
+    try:
         out = work / "out"
         out.mkdir()
         say(f"{image.name} {image.version}: mmdebstrap {image.suite} (a few minutes)")
@@ -132,9 +133,26 @@ def build(image: ImageDef, say: Callable[[str], None] = print, rebuild: bool = F
         if folder.exists():
             shutil.rmtree(folder)
         out.replace(folder)
+    finally:
+        _remove_work(work)
     say(f"{image.name} {image.version}: built in {manifest['build_seconds']} s, {folder}")
     _prune(folder.parent, keep=KEEP_BUILDS)
     return Build(folder, manifest, False)
+
+
+def _remove_work(work: Path) -> None:
+    """Remove a build's work folder, unless something is still mounted inside it.
+
+    mmdebstrap mounts /proc and /sys into the root it builds; a build cut off
+    (the controller killed) can leave them mounted until mmdebstrap cleans up,
+    and deleting through a mount deletes what it shows.
+    """
+    inside = str(work.resolve()) + "/"
+    mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+    if any(m.replace("\\040", " ").startswith(inside) for m in mounts):
+        print(f"ccops: left {work} in place: something is still mounted inside it", file=sys.stderr)
+        return
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def _prune(image_folder: Path, keep: int) -> None:
