@@ -209,7 +209,7 @@ def _rootfs(image: ImageDef, work: Path) -> Path:
             "--mode=root",
             "--quiet",
             f"--include={','.join(dict.fromkeys((*BASE_PACKAGES, *image.packages)))}",
-            f'--customize-hook="{hook}" "$1"',
+            f'--customize-hook=sh "{hook}" "$1"',  # sh: an installed wheel may not keep the executable bit
             image.suite,
             str(root),
             str(work / "build.sources"),
