@@ -117,7 +117,11 @@ def test_deployed_machines_pass_inspect_and_a_second_converge_changes_nothing(vm
 
 
 def _ssh(vmlab: VMLab, name: str, *argv: str) -> str:
-    """A command on a deployed machine, over SSH with ccops's own key and the recorded host key."""
+    """A command on a deployed machine, over SSH with ccops's own key and the recorded host key.
+
+    ssh hands the remote shell one command line: the argv is quoted into it, word for word.
+    """
+    import shlex
     import subprocess
 
     vm = vmlab.vm(name)
@@ -125,7 +129,7 @@ def _ssh(vmlab: VMLab, name: str, *argv: str) -> str:
         [
             "ssh", "-i", str(vmlab.home / "lab" / "id_ed25519"), "-p", str(vm.ssh_port),
             "-o", f"UserKnownHostsFile={vmlab.home / 'lab' / 'vms' / 'known_hosts'}",
-            "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "ccops@127.0.0.1", "--", *argv,
+            "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "ccops@127.0.0.1", "--", shlex.join(argv),
         ],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
