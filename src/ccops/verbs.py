@@ -183,6 +183,39 @@ VERBS = {
             ),
             command=False,  # ccops decommission: typed confirmation and guards of its own (cli/decommission_cmd.py)
         ),
+        Verb(
+            "deploy",
+            "deploy.yml",
+            "deploy",
+            ("planned",),
+            True,
+            "network-boot new machines, write the golden image (checksum verified), converge, make them active",
+            steps=(
+                Step("backup", "backup", note="rebuilds only, before imaging: the declared paths, verified"),
+                Step("deploy", "converge", note="after pxe, download, checksum, write, first boot: image, host name"),
+                Step("asset", "inspect", note="the asset record"),
+                Step("deploy", "report", note="the image version into the record"),
+            ),
+            command=False,  # ccops deploy --image NAME (cli/deploy_cmd.py)
+            report="hosts",
+        ),
+        Verb(
+            "reimage",
+            "reimage.yml",
+            "reimage",
+            ("active",),
+            True,
+            "send deployed machines back to network imaging: next boot from the network (a rebuild)",
+            steps=(
+                Step(
+                    "deploy",
+                    "netboot",
+                    note="Windows: the staged WIM's sha256 checked, bcdedit bootsequence; Debian: efibootmgr or "
+                    "the boot code cleared; then a restart",
+                ),
+            ),
+            command=False,  # planned only (ccops plan reimage); Windows never ran here
+        ),
     )
 }
 

@@ -78,6 +78,8 @@ REFUSED = {
     "user with ssh options": _sub("user: ccops", 'user: "ccops -oProxyCommand=touch MARK"'),
     "key file with a quote": _sub("user: ccops", "user: ccops\n    key_file: '/tmp/k\" -oProxyCommand=\"touch MARK'"),
     "negative port": _sub("type: ssh", "type: ssh\n    port: -5"),
+    "mac with a template": BASE + f'hosts:\n  tst-a01: {{mac: "{{{{ {PIPE} }}}}"}}\n',
+    "mac with a command": BASE + 'hosts:\n  tst-a01: {mac: "52:54:00:cc:01:01; touch MARK"}\n',
     "huge port": _sub("type: ssh", "type: ssh\n    port: 99999999999999999999"),
     "not-a-number gate": _sub("max_fail_percentage: 0", "max_fail_percentage: .nan"),
     "infinite gate": _sub("max_fail_percentage: 0", "max_fail_percentage: .inf"),

@@ -228,6 +228,7 @@ def render(
     updates = rec.get("updates") or {}
     level = rec.get("patch_level") or {}
     since = f", oldest security update pending since {level['security_since']}" if level.get("security_since") else ""
+    image = rec.get("image") if isinstance(rec.get("image"), dict) else {}
     out += [
         f"   inspected {asset['collected']} (run {asset['run_id']})",
         "",
@@ -236,6 +237,7 @@ def render(
         f"hardware  {hardware(hw)}",
         f"uptime    {uptime(rec.get('uptime_seconds'))}",
         f"packages  {(rec.get('packages') or {}).get('count')} installed",
+        *([f"image     {image.get('name')} {image.get('version')} (golden image, ccops deploy)"] if image else []),
         f"updates   {updates.get('pending')} pending, {updates.get('security')} security{since}",
         "",
     ]

@@ -82,6 +82,8 @@ def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
     }
     if host.asset_tag is not None:
         out["ccops_asset_tag"] = host.asset_tag
+    if host.mac is not None:
+        out["ccops_mac"] = host.mac
     if host.address is not None:
         out["ansible_host"] = host.address
     profile = site.connections[host.connection]

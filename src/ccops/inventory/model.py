@@ -101,6 +101,7 @@ class Host:
     asset_tag: str | None
     vars: dict[str, Any]
     source: Source
+    mac: str | None = None  # the network card a new machine boots from: how ccops deploy knows it
 
     @property
     def os_family(self) -> str:

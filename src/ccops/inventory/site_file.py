@@ -94,9 +94,10 @@ GROUP_KEYS = (
     "lifecycle",
     "vars",
 )
-OVERRIDE_KEYS = ("address", "port", "lifecycle", "retired_on", "asset_tag", "connection", "vars")
+OVERRIDE_KEYS = ("address", "port", "lifecycle", "retired_on", "asset_tag", "mac", "connection", "vars")
 # when a host left service (ccops decommission writes it, quoted: YAML 1.1 reads a bare date as a timestamp)
 ISO_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
+MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 CONNECTION_KEYS = (
     "type",
     "port",
@@ -638,6 +639,11 @@ def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]
         retired_on = reader.get(override, hkp, "retired_on", str)
         if retired_on is not None and not ISO_DATE.fullmatch(retired_on):
             reader.report((*hkp, "retired_on"), f'hosts.{name}.retired_on: {retired_on!r} is not a date "YYYY-MM-DD"')
+        mac = reader.get(override, hkp, "mac", str)
+        if mac is not None and not MAC.fullmatch(mac):
+            reader.report((*hkp, "mac"), f"hosts.{name}.mac: {mac[:40]!r} is not a MAC address like 52:54:00:0a:0b:0c")
+        elif mac is not None:
+            host.mac = mac
         connection = reader.get(override, hkp, "connection", str, default=host.connection)
         if connection not in site.connections:
             reader.report((*hkp, "connection"), f"hosts.{name}.connection: no profile {connection!r}")

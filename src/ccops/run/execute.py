@@ -338,8 +338,14 @@ class RunLoop:
         name_known_hosts(self.inventory, outcomes)
         with self.lock:
             self.reports.update({h: r for h, r in collector.reports.items() if h in names})
-            if self.verb.name == "inspect" and collector.reports:
-                self.store.save_assets(self.run_id, {h: r for h, r in collector.reports.items() if h in names})
+            # deploy's converge ends with the asset role: a deployed machine's first record names its image
+            assets = {
+                h: r
+                for h, r in collector.reports.items()
+                if h in names and r.get("outcome") in ("inspected", "deployed")
+            }
+            if self.verb.name in ("inspect", "deploy") and assets:
+                self.store.save_assets(self.run_id, assets)
         return outcomes
 
     def _verdict(self, halt: str | None) -> tuple[str, int, str]:
