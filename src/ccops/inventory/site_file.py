@@ -22,6 +22,7 @@ from ccops.inventory.model import (
     SecretRef,
     Site,
 )
+from ccops.inventory.policy import parse_accounts, parse_management, parse_policies
 from ccops.inventory.winrm import check_winrm_profile
 from ccops.inventory.yamldoc import KeyPath, Problem, YamlDoc
 
@@ -61,7 +62,7 @@ RESERVED_VARS = frozenset(
     }
 )
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-TOP_KEYS = ("site", "connections", "vars", "groups", "hosts")
+TOP_KEYS = ("site", "connections", "vars", "groups", "hosts", "policies", "accounts")
 SITE_KEYS = (
     "code",
     "name",
@@ -72,6 +73,7 @@ SITE_KEYS = (
     "backup_target",
     "rollout",
     "busy_check",
+    "management",
 )
 GROUP_KEYS = (
     "name",
@@ -128,8 +130,18 @@ def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list[Problem]]:
     site.vars = _vars(reader, data, ())
     hosts = _groups(reader, site, data.get("groups"))
     _overrides(reader, site, data.get("hosts", {}), hosts)
+    group_names = {h.group for h in hosts.values()} | _group_names(data.get("groups"))
+    site.policies = parse_policies(reader, data.get("policies", []), group_names)
+    site.accounts = parse_accounts(reader, data.get("accounts", []), group_names, site.connections)
     # a site without a usable code is validated in full but not loaded
     return (site if site.code else None), list(hosts.values()), reader.problems
+
+
+def _group_names(raw: Any) -> set[str]:
+    """Group names as written, valid or not: a policy naming one is checked against them."""
+    if not isinstance(raw, list):
+        return set()
+    return {g["name"] for g in raw if isinstance(g, dict) and isinstance(g.get("name"), str)}
 
 
 def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
@@ -154,6 +166,7 @@ def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
         backup_target=_endpoint(reader, raw, kp, "backup_target"),
         rollout=_rollout(reader, raw.get("rollout", {}), (*kp, "rollout")),
         busy_check=_busy_check(reader, raw.get("busy_check", {}), (*kp, "busy_check")),
+        management=parse_management(reader, raw.get("management", []), (*kp, "management")),
     )
 
 
