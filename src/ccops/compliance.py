@@ -39,7 +39,9 @@ def host_compliance(inventory: Inventory, host: Host) -> dict[str, Any] | None:
         }
     accounts = [a for a in site.accounts if matches(a["match"], host)]
     out["accounts"] = {
-        "present": [{k: a[k] for k in ("name", "kind", "comment", "admin")} for a in accounts if a["state"] == "present"],
+        "present": [
+            {k: a[k] for k in ("name", "kind", "comment", "admin")} for a in accounts if a["state"] == "present"
+        ],
         "revoked": [a["name"] for a in accounts if a["state"] == "revoked"],
         # admins are managed exclusively once a site declares accounts
         "managed": bool(site.accounts),
