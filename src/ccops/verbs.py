@@ -159,6 +159,37 @@ VERBS = {
             on_failure=(CARD_FREEZE,),
             command=False,  # ccops rollback HOST --to BACKUP (cli/backups_cmd.py)
         ),
+        # ccops comply --check | --fix (cli/comply_cmd.py): two entries, because a check is
+        # read-only (no waves, locks or window) and a fix is a changing run
+        Verb(
+            "comply-check",
+            "comply.yml",
+            "check",
+            ("active", "retiring"),
+            False,
+            "every deviation from the site's policies and accounts, per host and policy; changes nothing",
+            steps=(Step("comply", "check", note="one module call compares the host with its policy"),),
+            command=False,
+            report="compliance",
+        ),
+        Verb(
+            "comply",
+            "comply.yml",
+            "fix",
+            ("active",),
+            True,
+            "pre-checks, check, remediation of what deviates, check again, re-baseline",
+            steps=(
+                Step("precheck", "check", note="lifecycle, change id, package manager, free space, busy seat"),
+                Step("comply", "state", note="a compliant host stops here, untouched"),
+                CARD_PREPARE,
+                Step("comply", "apply", note="files validated first, nftables atomic, accounts"),
+                Step("comply", "state", note="again: what is still out of policy fails the host"),
+                CARD_REBASELINE,
+            ),
+            command=False,
+            report="compliance",
+        ),
     )
 }
 

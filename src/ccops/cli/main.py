@@ -10,6 +10,7 @@ import click
 from ccops import __version__
 from ccops.cli import (
     backups_cmd,
+    comply_cmd,
     host_cmd,
     hostkey_cmd,
     inventory_cmd,
@@ -54,6 +55,7 @@ for command in (
     *(verb_command(verb) for verb in VERBS.values() if verb.command),
     resume_cmd.resume,
     backups_cmd.rollback,
+    comply_cmd.comply,
     backups_cmd.backups,
     host_cmd.host,
     hostkey_cmd.hostkey,
