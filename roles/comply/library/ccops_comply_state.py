@@ -73,7 +73,7 @@ class Check:
         if current is None:
             self.deviate(policy, f"{path} is missing")
         elif current != content:
-            self.deviate(policy, f"{path} differs from the policy (changed by hand?)")
+            self.deviate(policy, f"{path} differs from the policy")
 
     def want_absent(self, policy: str, path: str) -> None:
         if os.path.lexists(path):
