@@ -183,7 +183,7 @@ VERBS = {
                 Step("precheck", "check", note="lifecycle, change id, package manager, free space, busy seat"),
                 Step("comply", "state", note="a compliant host stops here, untouched"),
                 CARD_PREPARE,
-                Step("comply", "apply", note="only what deviates: files validated before they land, firewall, services, accounts"),
+                Step("comply", "apply", note="only what deviates; files validated before they land"),
                 Step("comply", "state", note="again, after the fix"),
                 CARD_REBASELINE,
                 Step("comply", "report", "report.yml", note="what is still out of policy fails the host"),
