@@ -39,7 +39,7 @@ def _site(lab_site: dict, hosts: list[str]) -> dict:
             "usb_storage": "blocked",
             "services": ["cron"],
             "ssh": {"permit_root_login": "no", "password_authentication": False},
-            "firewall": {"allow": [{"ports": [22], "from": ["management", "site"]}], "deny": ["192.0.2.0/24"]},
+            "firewall": {"allow": [{"ports": [22], "from": ["management", "site"]}], "deny": ["198.51.100.0/24"]},
             "screen_lock": {"idle_minutes": 10},
         }
     ]
