@@ -188,6 +188,7 @@ VERBS = {
                 CARD_REBASELINE,
                 Step("comply", "report", "report.yml", note="what is still out of policy fails the host"),
             ),
+            on_failure=(CARD_FREEZE, Step("comply", "state", note="what the failed fix left")),
             command=False,
             report="compliance",
         ),
