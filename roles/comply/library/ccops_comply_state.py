@@ -207,7 +207,7 @@ def firewall(check: Check, policy: dict, site: str, controller: str, ssh_port: i
     applied = _read(os.path.join(state_dir, "firewall.listing"))
     if rc != 0:
         check.deviate("firewall", "table inet ccops is not loaded: every port is open to every address")
-    elif applied != live:
+    elif (applied or "").strip() != live.strip():
         check.deviate("firewall", "the loaded ruleset differs from the one ccops applied (changed by hand?)")
     if controller and not admits(policy, controller, ssh_port):
         check.facts["firewall_lockout"] = (
