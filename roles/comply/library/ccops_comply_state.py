@@ -134,7 +134,8 @@ def ruleset(policy: dict, site: str) -> str:
             rules.append(f"{family} saddr {{ {', '.join(deny)} }} drop")
             out_rules.append(f"{family} daddr {{ {', '.join(deny)} }} reject")
     rules.append("icmp type { destination-unreachable, time-exceeded, parameter-problem } accept")
-    rules.append("meta l4proto ipv6-icmp accept")  # neighbour discovery: IPv6 does not work without it
+    # neighbour discovery: IPv6 does not work without it (58 = ipv6-icmp: names need /etc/protocols)
+    rules.append("meta l4proto 58 accept")
     for rule in policy.get("allow", []):
         proto = "udp" if rule.get("proto") == "udp" else "tcp"
         ports = [str(p) for p in rule.get("ports", []) if PORT.fullmatch(str(p))]
