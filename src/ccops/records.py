@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ccops.asset_history import compliance_entry, keep_versions, unpack
 from ccops.errors import CcopsError
 from ccops.record_rows import DAMAGED, decode_asset, decode_host, decode_run
 from ccops.store_db import Database, StoreBusy, StoreError, create_private, refuse_non_file, store_timeout
@@ -80,6 +81,7 @@ class Store:
         refuse_non_file(path)
         create_private(path)
         self.db = Database(path, store_timeout() if timeout is None else timeout)
+        self.keep_versions = keep_versions()
         if self.db.read(needs_schema):
             self.db.write(create_schema)
         self.merge_pending()
@@ -153,7 +155,7 @@ class Store:
 
     def save_assets(self, run_id: str, reports: dict[str, dict[str, Any]]) -> None:
         rows = [[h, run_id, now(), json.dumps(r, sort_keys=True, default=str)] for h, r in reports.items()]
-        self._durable(run_id, {"op": "save_assets", "run_id": run_id, "rows": rows})
+        self._durable(run_id, {"op": "save_assets", "run_id": run_id, "rows": rows, "keep": self.keep_versions})
 
     def _durable(self, run_id: str, op: dict[str, Any], spool: bool = True) -> None:
         """Apply ``op`` after whatever the run's spool holds; if the store refuses, spool it."""
@@ -265,6 +267,90 @@ class Store:
         row = self.db.read(lambda db: db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone())
         return decode_asset(dict(row)) if row is not None else None
 
+    def asset_versions(self, host: str) -> list[dict[str, Any]]:
+        """The host's kept inspections, newest first: run_id, collected, summary, and ``whole`` when its
+        record is still kept (older ones keep only their summary; see asset_history)."""
+        return self.db.read(
+            lambda db: [
+                {"run_id": str(r[0]), "collected": str(r[1]), "summary": _summary(r[2]), "whole": bool(r[3])}
+                for r in db.execute(
+                    "SELECT run_id, collected, summary, length(record) > 0 FROM asset_versions WHERE host=?"
+                    " ORDER BY collected DESC, run_id DESC",
+                    (host,),
+                )
+            ]
+        )
+
+    def asset_version(self, host: str, run_id: str) -> dict[str, Any] | None:
+        """One kept inspection of the host, whole; ``damaged`` when its record cannot be read."""
+        row = self.db.read(
+            lambda db: db.execute(
+                "SELECT run_id, collected, record FROM asset_versions WHERE host=? AND run_id=?", (host, run_id)
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        record = unpack(row[2])
+        version = {"host": host, "run_id": str(row[0]), "collected": str(row[1]), "record": record or {}}
+        if record is None:
+            version["damaged"] = ["record"]
+        return version
+
+    def latest_summaries(self) -> dict[str, dict[str, Any]]:
+        """Every host's newest kept inspection as its summary (with run_id): what fleet views read."""
+
+        def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+            out: dict[str, dict[str, Any]] = {}
+            # the latest row names each host's newest version: one indexed lookup per host
+            for host, run_id, text in db.execute(
+                "SELECT v.host, v.run_id, v.summary FROM assets a JOIN asset_versions v"
+                " ON v.host = a.host AND v.run_id = a.run_id"
+            ):
+                out[str(host)] = {**_summary(text), "run_id": str(run_id)}
+            return out
+
+        return self.db.read(read)
+
+    def summaries_since(self, since: str) -> dict[str, list[dict[str, Any]]]:
+        """Per host, the summaries of inspections collected at or after ``since``, oldest first."""
+
+        def read(db: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
+            out: dict[str, list[dict[str, Any]]] = {}
+            for host, text in db.execute(
+                "SELECT host, summary FROM asset_versions WHERE collected >= ? ORDER BY host, collected", (since,)
+            ):
+                out.setdefault(str(host), []).append(_summary(text))
+            return out
+
+        return self.db.read(read)
+
+    def compliance(self) -> dict[str, dict[str, Any]]:
+        """Per host, its result in the newest comply run that reached it (see asset_history.compliance_entry)."""
+
+        def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+            out: dict[str, dict[str, Any]] = {}
+            for host, run_id, checked, report in db.execute(
+                "SELECT h.host, h.run_id, COALESCE(h.ended, r.started), h.report FROM host_results h"
+                " JOIN runs r ON r.id = h.run_id WHERE r.verb IN ('comply', 'comply-check') AND h.report IS NOT NULL"
+                " ORDER BY r.started DESC, r.id DESC"
+            ):
+                if host not in out:
+                    entry = compliance_entry(run_id, checked, report)
+                    if entry is not None:
+                        out[str(host)] = entry
+            return out
+
+        return self.db.read(read)
+
+    def runs_since(self, since: str) -> list[RunRecord]:
+        """Runs started at or after ``since``, newest first, each with its hosts' outcomes."""
+        return self.db.read(
+            lambda db: [
+                _run(db, row, with_hosts=True)
+                for row in db.execute("SELECT * FROM runs WHERE started >= ? ORDER BY started DESC, id DESC", (since,))
+            ]
+        )
+
     def host_history(self, host: str, limit: int = 10) -> list[dict[str, Any]]:
         return self.db.read(
             lambda db: [
@@ -282,6 +368,14 @@ HOST_COLUMNS = ("host", "outcome", "changed", "message", "wave", "started", "end
 RUN_ID_CHARS = re.compile(r"[A-Za-z0-9-]+")
 MIN_PREFIX = 8
 CANDIDATES = 5
+
+
+def _summary(text: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError):
+        return {"damaged": True}
+    return data if isinstance(data, dict) else {"damaged": True}
 
 
 def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool) -> RunRecord:

@@ -89,6 +89,12 @@ REFUSED = {
     "backup target with ..": _sub("path: /var/tmp/ccops-hostile-backups", "path: /var/tmp/../../etc"),
     "backup target relative": _sub("path: /var/tmp/ccops-hostile-backups", "path: etc"),
     "unknown key in a site service": _sub("{host: localhost,", '{host: localhost, exec: "touch MARK",'),
+    "risk threshold not a number": _sub("  backup_target:", "  risk: {disk_used_pct: .nan}\n  backup_target:"),
+    "risk threshold out of range": _sub("  backup_target:", "  risk: {not_seen_days: -1}\n  backup_target:"),
+    "risk threshold as text": _sub(
+        "  backup_target:", '  risk: {security_pending_days: "7; touch MARK"}\n  backup_target:'
+    ),
+    "unknown risk threshold": _sub("  backup_target:", '  risk: {exec: "touch MARK"}\n  backup_target:'),
     "merge key": _sub("vars: {}", "vars: {<<: {a: 1}}"),
     "alias bomb": "a: &a [x,x,x,x,x,x,x,x,x]\n"
     + "".join(

@@ -11,6 +11,7 @@ from ccops import __version__
 from ccops.cli import (
     backups_cmd,
     comply_cmd,
+    fleet_cmd,
     host_cmd,
     hostkey_cmd,
     inventory_cmd,
@@ -60,6 +61,8 @@ for command in (
     host_cmd.host,
     hostkey_cmd.hostkey,
     runs_cmd.runs,
+    fleet_cmd.risks,
+    fleet_cmd.report,
     lab_cmd.lab,
 ):
     cli.add_command(command)

@@ -120,6 +120,7 @@ class Site:
     # rollout and busy_check keep the site file's own keys (checked, not reshaped)
     rollout: dict[str, Any] = field(default_factory=dict)
     busy_check: dict[str, Any] = field(default_factory=dict)
+    risk: dict[str, float] = field(default_factory=dict)  # early-warning thresholds the site set
     connections: dict[str, ConnectionProfile] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
     # what ccops comply enforces (inventory/policy.py checked them; ccops.compliance resolves them per host)

@@ -74,6 +74,7 @@ SITE_KEYS = (
     "rollout",
     "busy_check",
     "management",
+    "risk",
 )
 GROUP_KEYS = (
     "name",
@@ -116,6 +117,14 @@ PATH_KEYS: tuple[Literal["key_file", "known_hosts", "ca_file", "cert_file", "cer
 )
 WINRM_TRANSPORTS = ("kerberos", "ntlm", "credssp", "certificate")
 ROLLOUT_KEYS = ("canary", "waves", "batch_size", "max_fail_percentage", "max_failures")
+# early-warning thresholds (ccops risks, ccops report): key, type, lowest, highest; defaults in ccops.risks
+RISK_LIMITS: tuple[tuple[str, type, float, float], ...] = (
+    ("security_pending_days", int, 0, 3650),
+    ("disk_used_pct", float, 1, 100),
+    ("disk_growth_pct_per_day", float, 0, 100),
+    ("not_seen_days", int, 1, 3650),
+    ("runs_days", int, 1, 3650),
+)
 
 
 def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list[Problem]]:
@@ -167,7 +176,25 @@ def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
         rollout=_rollout(reader, raw.get("rollout", {}), (*kp, "rollout")),
         busy_check=_busy_check(reader, raw.get("busy_check", {}), (*kp, "busy_check")),
         management=parse_management(reader, raw.get("management", []), (*kp, "management")),
+        risk=_risk(reader, raw.get("risk", {}), (*kp, "risk")),
     )
+
+
+def _risk(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, float]:
+    """The site's early-warning thresholds; absent keys take ccops.risks.RISK_DEFAULTS."""
+    if not reader.valid(raw, kp, dict):
+        return {}
+    reader.only_keys(raw, kp, tuple(key for key, *_ in RISK_LIMITS))
+    out: dict[str, float] = {}
+    for key, kind, low, high in RISK_LIMITS:
+        value = reader.get(raw, kp, key, kind)
+        if value is None:
+            continue
+        if not low <= value <= high:  # also refuses .nan and .inf
+            reader.report((*kp, key), f"{dotted((*kp, key))}: {value!r} is not between {low:g} and {high:g}")
+            continue
+        out[key] = value
+    return out
 
 
 def _endpoint(reader: FieldReader, raw: dict[str, Any], kp: KeyPath, key: str) -> Endpoint:
