@@ -124,7 +124,8 @@ def latest_compliance(db: sqlite3.Connection, host: str) -> dict[str, Any] | Non
     """The host's result in the newest comply run whose report reached it: deviations per policy."""
     rows = db.execute(
         "SELECT h.run_id, r.started, h.ended, h.report FROM host_results h JOIN runs r ON r.id = h.run_id"
-        " WHERE h.host=? AND r.verb IN ('comply', 'comply-check') AND h.report IS NOT NULL ORDER BY r.started DESC, r.id DESC LIMIT 20",
+        " WHERE h.host=? AND r.verb IN ('comply', 'comply-check') AND h.report IS NOT NULL"
+        " ORDER BY r.started DESC, r.id DESC LIMIT 20",
         (host,),
     )
     for run_id, started, ended, report in rows:
