@@ -142,6 +142,11 @@ def test_drift_is_found_one_line_each_and_repaired(fleet, tmp_path):
         "revoked_accounts",
         "services",
     }
+    # the record says who took what from whom under which change
+    record = json.loads(run_ccops(home, "runs", "show", data["run_id"], "--output", "json", check=True).stdout)
+    assert record["change_id"] == "CHG-COMPLY-2" and record["operator"]
+    fixed = next(h for h in record["hosts"] if h["host"] == DRIFTED)["report"]["fixed"]
+    assert any(d["policy"] == "local_admins" and "lab-agent" in d["detail"] for d in fixed), fixed
     assert "lab-agent" not in pexec(DRIFTED, "getent", "group", "sudo")
     assert pexec(DRIFTED, "getent", "passwd", "lab-leaver").strip().endswith("/usr/sbin/nologin")
     assert pexec(DRIFTED, "systemctl", "is-active", "cron").strip() == "active"
