@@ -137,6 +137,7 @@ ACCEPTED = {
     ),
     "known_hosts path with a space": _sub("user: ccops", "user: ccops\n    known_hosts: /tmp/my known hosts"),
     "shell text in a plain value": _sub("vars: {}", 'vars: {note: "$(touch MARK); `touch MARK`"}'),
+    "account comment that would be a shell line": BASE + 'accounts: [{name: zhang, comment: "$(touch MARK)"}]\n',
     "health command that would be a shell line": _sub("vars: {}", 'vars: {patch_health_commands: [["touch MARK"]]}'),
 }
 
