@@ -8,7 +8,7 @@ stored it gains:
 - ``patch_level``: pending and security counts, and for each pending security
   update the time it was first seen pending, carried over from the previous
   version while the package stays pending (so "pending since" spans inspections);
-- ``compliance``: the host's result in the latest ``comply`` run that reached it.
+- ``compliance``: the host's result in the latest comply run (--check or --fix) that reached it.
 
 Retention, applied to a host whenever one of its versions is stored: the whole
 record of its newest ``CCOPS_ASSET_VERSIONS`` versions (default 14, two weeks of
@@ -124,7 +124,8 @@ def latest_compliance(db: sqlite3.Connection, host: str) -> dict[str, Any] | Non
     """The host's result in the newest comply run whose report reached it: deviations per policy."""
     rows = db.execute(
         "SELECT h.run_id, r.started, h.ended, h.report FROM host_results h JOIN runs r ON r.id = h.run_id"
-        " WHERE h.host=? AND r.verb='comply' AND h.report IS NOT NULL ORDER BY r.started DESC, r.id DESC LIMIT 20",
+        " WHERE h.host=? AND r.verb IN ('comply', 'comply-check') AND h.report IS NOT NULL"
+        " ORDER BY r.started DESC, r.id DESC LIMIT 20",
         (host,),
     )
     for run_id, started, ended, report in rows:

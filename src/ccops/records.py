@@ -378,7 +378,7 @@ class Store:
             out: dict[str, dict[str, Any]] = {}
             for host, run_id, checked, report in db.execute(
                 "SELECT h.host, h.run_id, COALESCE(h.ended, r.started), h.report FROM host_results h"
-                " JOIN runs r ON r.id = h.run_id WHERE r.verb='comply' AND h.report IS NOT NULL"
+                " JOIN runs r ON r.id = h.run_id WHERE r.verb IN ('comply', 'comply-check') AND h.report IS NOT NULL"
                 " ORDER BY r.started DESC, r.id DESC"
             ):
                 if host not in out:

@@ -216,6 +216,39 @@ VERBS = {
             ),
             command=False,  # planned only (ccops plan reimage); Windows never ran here
         ),
+        # ccops comply --check | --fix (cli/comply_cmd.py): two entries, because a check is
+        # read-only (no waves, locks or window) and a fix is a changing run
+        Verb(
+            "comply-check",
+            "comply.yml",
+            "check",
+            ("active", "retiring"),
+            False,
+            "every deviation from the site's policies and accounts, per host and policy; changes nothing",
+            steps=(Step("comply", "check", note="one module call compares the host with its policy"),),
+            command=False,
+            report="compliance",
+        ),
+        Verb(
+            "comply",
+            "comply.yml",
+            "fix",
+            ("active",),
+            True,
+            "pre-checks, check, remediation of what deviates, check again, re-baseline",
+            steps=(
+                Step("precheck", "check", note="lifecycle, change id, package manager, free space, busy seat"),
+                Step("comply", "state", note="a compliant host stops here, untouched"),
+                CARD_PREPARE,
+                Step("comply", "apply", note="only what deviates; files validated before they land"),
+                Step("comply", "state", note="again, after the fix"),
+                CARD_REBASELINE,
+                Step("comply", "report", "report.yml", note="what is still out of policy fails the host"),
+            ),
+            on_failure=(CARD_FREEZE, Step("comply", "state", note="what the failed fix left")),
+            command=False,
+            report="compliance",
+        ),
     )
 }
 

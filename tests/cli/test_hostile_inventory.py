@@ -129,6 +129,28 @@ REFUSED = {
         "timezone: UTC", "timezone: UTC\n  node: tst-a01", 1
     ),
     "node without a profile": _sub("timezone: UTC", "timezone: UTC\n  node: {address: 127.0.0.9, connection: nope}"),
+    # policies and accounts (ccops comply): values reach hosts as data, never as shell or template
+    "account name with a command": BASE + 'accounts: [{name: "$(touch MARK)"}]\n',
+    "account name that is an option": BASE + 'accounts: [{name: "-rf"}]\n',
+    "account comment with a passwd separator": BASE + 'accounts: [{name: zhang, comment: "x:0:0::/root:/bin/sh"}]\n',
+    "account comment with a newline": BASE + 'accounts: [{name: zhang, comment: "x\\nevil::0:0"}]\n',
+    "revoking the account ccops connects as": BASE + "accounts: [{name: ccops, state: revoked}]\n",
+    "managing root": BASE + "accounts: [{name: root, admin: true}]\n",
+    "firewall port with nft syntax": BASE
+    + 'policies: [{firewall: {allow: [{ports: ["22 } accept; flush ruleset"], from: [site]}]}}]\n',
+    "firewall source with a template": BASE
+    + f'policies: [{{firewall: {{allow: [{{ports: [22], from: ["group:{{{{ {PIPE} }}}}"]}}]}}}}]\n',
+    "firewall source that is a literal address": BASE
+    + 'policies: [{firewall: {allow: [{ports: [22], from: ["0.0.0.0/0"]}]}}]\n',
+    "deny list entry with a command": BASE + 'policies: [{firewall: {deny: ["10.0.0.0/8; touch MARK"]}}]\n',
+    "blocked site that adds a hosts entry": BASE
+    + 'policies: [{blocked_sites: ["evil.example\\n10.6.6.6 bank.example"]}]\n',
+    "service name with a command": BASE + 'policies: [{services: ["ssh; touch MARK"]}]\n',
+    "ssh setting outside the hardening list": BASE + 'policies: [{ssh: {permit_root_login: "yes"}}]\n',
+    "management address with a command": _sub(
+        "  backup_target:", '  management: ["10.0.0.1 touch MARK"]\n  backup_target:'
+    ),
+    "policy matching an unknown group": BASE + "policies: [{match: {groups: [nosuch]}, usb_storage: blocked}]\n",
 }
 # accepted, because the value is legitimate data; it must still stay data
 ACCEPTED = {
@@ -139,6 +161,7 @@ ACCEPTED = {
     ),
     "known_hosts path with a space": _sub("user: ccops", "user: ccops\n    known_hosts: /tmp/my known hosts"),
     "shell text in a plain value": _sub("vars: {}", 'vars: {note: "$(touch MARK); `touch MARK`"}'),
+    "account comment that would be a shell line": BASE + 'accounts: [{name: zhang, comment: "$(touch MARK)"}]\n',
     "health command that would be a shell line": _sub("vars: {}", 'vars: {patch_health_commands: [["touch MARK"]]}'),
     "decommission hook word that would be a shell line": _sub(
         "  backup_target:", '  decommission: {hooks: [["touch MARK; echo"]]}\n  backup_target:'

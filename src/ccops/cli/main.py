@@ -10,6 +10,7 @@ import click
 from ccops import __version__
 from ccops.cli import (
     backups_cmd,
+    comply_cmd,
     decommission_cmd,
     deploy_cmd,
     fleet_cmd,
@@ -61,6 +62,7 @@ for command in (
     resume_cmd.resume,
     backups_cmd.rollback,
     decommission_cmd.decommission,
+    comply_cmd.comply,
     backups_cmd.backups,
     deploy_cmd.deploy,
     image_cmd.image,

@@ -23,11 +23,11 @@ from typing import Any
 from ccops.errors import CcopsError
 from ccops.hostkeys import _replace_entries, endpoint, known_name, scan
 from ccops.image.imaging import ImagingResult, image_machine
-from ccops.inventory.writer import set_host_fields
 from ccops.image.point import Machine, PointServer, seed_tar
 from ccops.image.power import power_on_into_netboot
 from ccops.image.stage import check_staged, point_root
 from ccops.inventory.model import Host, Inventory, Site
+from ccops.inventory.writer import set_host_fields
 from ccops.run.prepare import PreparedRun
 from ccops.runner.engine import Batch, run_batch
 from ccops.runner.events import EventCollector

@@ -11,6 +11,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Literal
 
+from ccops.compliance import host_compliance
 from ccops.inventory.model import ConnectionProfile, Host, Inventory, Site
 from ccops.inventory.winrm import dns_name_of
 
@@ -84,6 +85,9 @@ def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
         out["ccops_asset_tag"] = host.asset_tag
     if host.mac is not None:
         out["ccops_mac"] = host.mac
+    comply = host_compliance(inventory, host)
+    if comply is not None:
+        out["ccops_comply"] = comply
     if host.address is not None:
         out["ansible_host"] = host.address
     profile = site.connections[host.connection]

@@ -138,6 +138,10 @@ class Site:
     connections: dict[str, ConnectionProfile] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
     node: NodeSpec | None = None  # None: the jump host runs the site itself
+    # what ccops comply enforces (inventory/policy.py checked them; ccops.compliance resolves them per host)
+    management: list[str] = field(default_factory=list)  # addresses and networks administrators come from
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    accounts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -151,6 +155,7 @@ class Inventory:
     sites: dict[str, Site]
     hosts: dict[str, Host]
     sites_dir: Path | None = None  # where the site files are looked for (ccops.yml's sites:)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # values derived once per load
 
     def file_digests(self) -> dict[str, str]:
         """sha256 of each file that shapes the inventory now, by path relative to its root.

@@ -23,6 +23,7 @@ from ccops.inventory.model import (
     SecretRef,
     Site,
 )
+from ccops.inventory.policy import parse_accounts, parse_management, parse_policies
 from ccops.inventory.winrm import check_winrm_profile
 from ccops.inventory.yamldoc import KeyPath, Problem, YamlDoc
 
@@ -62,7 +63,7 @@ RESERVED_VARS = frozenset(
     }
 )
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-TOP_KEYS = ("site", "connections", "vars", "groups", "hosts")
+TOP_KEYS = ("site", "connections", "vars", "groups", "hosts", "policies", "accounts")
 SITE_KEYS = (
     "code",
     "name",
@@ -74,6 +75,7 @@ SITE_KEYS = (
     "rollout",
     "busy_check",
     "decommission",
+    "management",
     "risk",
     "node",
 )
@@ -148,8 +150,18 @@ def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list[Problem]]:
     site.node = _node(reader, site, (data.get("site") or {}) if isinstance(data.get("site"), dict) else {})
     hosts = _groups(reader, site, data.get("groups"))
     _overrides(reader, site, data.get("hosts", {}), hosts)
+    group_names = {h.group for h in hosts.values()} | _group_names(data.get("groups"))
+    site.policies = parse_policies(reader, data.get("policies", []), group_names)
+    site.accounts = parse_accounts(reader, data.get("accounts", []), group_names, site.connections)
     # a site without a usable code is validated in full but not loaded
     return (site if site.code else None), list(hosts.values()), reader.problems
+
+
+def _group_names(raw: Any) -> set[str]:
+    """Group names as written, valid or not: a policy naming one is checked against them."""
+    if not isinstance(raw, list):
+        return set()
+    return {g["name"] for g in raw if isinstance(g, dict) and isinstance(g.get("name"), str)}
 
 
 def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
@@ -175,6 +187,7 @@ def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
         rollout=_rollout(reader, raw.get("rollout", {}), (*kp, "rollout")),
         busy_check=_busy_check(reader, raw.get("busy_check", {}), (*kp, "busy_check")),
         decommission=_decommission(reader, raw.get("decommission", {}), (*kp, "decommission")),
+        management=parse_management(reader, raw.get("management", []), (*kp, "management")),
         risk=_risk(reader, raw.get("risk", {}), (*kp, "risk")),
     )
 
