@@ -42,7 +42,16 @@ def parse_first_address(text: str) -> ipaddress.IPv4Address:
     return address
 
 
+GUARD_TABLE = "ccops_lab_guard"
+
+
 def ensure_network() -> None:
+    """The lab network, and the guard that keeps its traffic on this machine."""
+    _ensure_podman_network()
+    _guard_forwarding()
+
+
+def _ensure_podman_network() -> None:
     """Create the lab network once; refuse one of that name that is not internal or not ours."""
     found = podman("network", "ls", "--format", "json", "--filter", f"name=^{NETWORK}$")
     networks = [n for n in json.loads(found or "[]") if n.get("name") == NETWORK]
@@ -71,8 +80,37 @@ def ensure_network() -> None:
         )
 
 
+def _guard_forwarding() -> None:
+    """Drop anything this machine would forward between the lab and elsewhere.
+
+    `--internal` gives the containers no route out, but lab hosts run with
+    NET_ADMIN (ccops comply loads nftables rulesets on them), so root on one
+    could add a route through the gateway. This machine's own forward hook
+    then drops it, whatever its other firewall says (a drop in any base chain
+    is final). Traffic between lab hosts and to or from this machine itself is
+    not forwarded and passes.
+    """
+    bridge = podman("network", "inspect", NETWORK, "--format", "{{.NetworkInterface}}").strip()
+    rules = [f"ip saddr {SUBNET} ip daddr != {SUBNET} drop", f"ip daddr {SUBNET} ip saddr != {SUBNET} drop"]
+    if bridge:
+        rules += [f'iifname "{bridge}" oifname != "{bridge}" drop', f'oifname "{bridge}" iifname != "{bridge}" drop']
+    ruleset = (
+        f"table inet {GUARD_TABLE}\ndelete table inet {GUARD_TABLE}\n"
+        f"table inet {GUARD_TABLE} {{\n  chain forward {{\n    type filter hook forward priority -10; policy accept;\n"
+        + "".join(f"    {rule}\n" for rule in rules)
+        + "  }\n}\n"
+    )
+    try:
+        done = subprocess.run(["nft", "-f", "-"], input=ruleset, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise LabError("nft is not installed: run scripts/setup (the lab's forward guard needs nftables)") from None
+    if done.returncode != 0:
+        raise LabError(f"cannot load the lab's forward guard (nft): {done.stderr.strip()[:200]}")
+
+
 def remove_network() -> None:
     podman("network", "rm", "--force", NETWORK, check=False)
+    subprocess.run(["nft", "delete", "table", "inet", GUARD_TABLE], capture_output=True, check=False)
     _remove_orphaned_bridge()  # seen left behind by netavark after the last container went
 
 
