@@ -24,8 +24,10 @@ from typing import Any
 from ccops.inventory.export import SECRET_VARS, secret_template
 from ccops.paths import project_root
 
-# what the inventory plugin imports from ccops: the inventory package (it reads site files too)
-PLUGIN_MODULES = ("__init__.py", "errors.py", "inventory/*.py", "ansible_plugins/__init__.py", "ansible_plugins/*/*.py")
+# the inventory plugin imports ccops modules (the inventory package, and what that imports: the
+# compliance resolver, ...): the job carries every module of the package, never a list that
+# goes stale when an import is added (a missing one makes Ansible fall back to matching no host)
+PLUGIN_MODULES = ("**/*.py",)
 SNAPSHOT_NAME = "hosts.ccops-snapshot.json"
 
 
@@ -124,6 +126,8 @@ def _copy_project(project: Path) -> None:
     package = Path(__file__).resolve().parent.parent  # the ccops package
     for pattern in PLUGIN_MODULES:
         for module in sorted(package.glob(pattern)):
+            if "_tree" in module.relative_to(package).parts:  # a wheel's copy of the Ansible tree
+                continue
             target = project / "src" / "ccops" / module.relative_to(package)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(module, target)
