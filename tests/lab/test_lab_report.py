@@ -47,7 +47,16 @@ def inspect(home: Path) -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
 
-def test_host_diff_shows_a_hand_installed_package_and_a_filling_disk_then_the_report_renders(lab_home, tmp_path):
+@pytest.fixture
+def fresh_host(lab_home):
+    """HOST as lab up makes it: earlier modules may have patched it (its security updates gone)."""
+    subprocess.run(["podman", "rm", "-f", "-t", "0", f"ccops-lab-{HOST}"], capture_output=True, check=False)
+    run_ccops(lab_home, "lab", "up", "--hosts", "3", check=True, timeout=1800)
+    return lab_home
+
+
+def test_host_diff_shows_a_hand_installed_package_and_a_filling_disk_then_the_report_renders(fresh_host, tmp_path):
+    lab_home = fresh_host
     deb = build_deb(tmp_path)
     mount, size_mb = var_disk()
     fill_mb = int(max(DISK_NOISE_MB, size_mb * DISK_NOISE_SHARE)) + 1024  # beyond what the diff calls noise

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import shutil
 import subprocess
 
 from ccops.errors import LabError
@@ -43,6 +44,11 @@ def parse_first_address(text: str) -> ipaddress.IPv4Address:
 
 
 GUARD_TABLE = "ccops_lab_guard"
+
+
+def _tool(name: str) -> str:
+    """A system tool by path: a login's PATH (or a pipeline's) may not carry /usr/sbin."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin:/bin") or name
 
 
 def ensure_network() -> None:
@@ -101,7 +107,7 @@ def _guard_forwarding() -> None:
         + "  }\n}\n"
     )
     try:
-        done = subprocess.run(["nft", "-f", "-"], input=ruleset, capture_output=True, text=True, check=False)
+        done = subprocess.run([_tool("nft"), "-f", "-"], input=ruleset, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise LabError("nft is not installed: run scripts/setup (the lab's forward guard needs nftables)") from None
     if done.returncode != 0:
@@ -110,7 +116,7 @@ def _guard_forwarding() -> None:
 
 def remove_network() -> None:
     podman("network", "rm", "--force", NETWORK, check=False)
-    subprocess.run(["nft", "delete", "table", "inet", GUARD_TABLE], capture_output=True, check=False)
+    subprocess.run([_tool("nft"), "delete", "table", "inet", GUARD_TABLE], capture_output=True, check=False)
     _remove_orphaned_bridge()  # seen left behind by netavark after the last container went
 
 
@@ -122,7 +128,7 @@ def _remove_orphaned_bridge() -> None:
     then refuses the subnet as used. Only a podman bridge (named podmanN) with
     exactly the lab's gateway address is touched.
     """
-    shown = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True, check=False)
+    shown = subprocess.run([_tool("ip"), "-j", "addr", "show"], capture_output=True, text=True, check=False)
     try:
         links = json.loads(shown.stdout or "[]")
     except ValueError:
@@ -131,4 +137,4 @@ def _remove_orphaned_bridge() -> None:
         name = str(link.get("ifname", ""))
         addresses = {a.get("local") for a in link.get("addr_info") or []}
         if name.startswith("podman") and str(GATEWAY) in addresses:
-            subprocess.run(["ip", "link", "delete", name], capture_output=True, check=False)
+            subprocess.run([_tool("ip"), "link", "delete", name], capture_output=True, check=False)
