@@ -14,8 +14,18 @@ from ccops.paths import project_root
 LABEL = "ccops.lab"
 
 
+SYSTEM_PATH = ("/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin")
+
+
 def podman_env() -> dict[str, str]:
-    return {**os.environ, "CONTAINERS_CONF": str(project_root() / "images" / "lab" / "containers.conf")}
+    # netavark (the lab network) runs iptables/nft by name: a login or pipeline PATH without sbin breaks it
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    path += [d for d in SYSTEM_PATH if d not in path]
+    return {
+        **os.environ,
+        "PATH": os.pathsep.join(p for p in path if p),
+        "CONTAINERS_CONF": str(project_root() / "images" / "lab" / "containers.conf"),
+    }
 
 
 def podman(*args: str, check: bool = True, stdin: str | None = None, timeout: float = 300) -> str:
