@@ -15,7 +15,7 @@ import shutil
 import subprocess
 
 from ccops.errors import LabError
-from ccops.lab.podman import LABEL, podman
+from ccops.lab.podman import LABEL, podman, system_path
 
 NETWORK = "ccops-lab"
 SUBNET = ipaddress.IPv4Network("10.213.0.0/24")
@@ -47,8 +47,7 @@ GUARD_TABLE = "ccops_lab_guard"
 
 
 def _tool(name: str) -> str:
-    """A system tool by path: a login's PATH (or a pipeline's) may not carry /usr/sbin."""
-    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin:/bin") or name
+    return shutil.which(name, path=system_path()) or name
 
 
 def ensure_network() -> None:

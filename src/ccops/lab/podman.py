@@ -17,13 +17,18 @@ LABEL = "ccops.lab"
 SYSTEM_PATH = ("/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin")
 
 
-def podman_env() -> dict[str, str]:
-    # netavark (the lab network) runs iptables/nft by name: a login or pipeline PATH without sbin breaks it
+def system_path() -> str:
+    """PATH with the system sbin folders: the lab's tools (nft, ip, and netavark, which runs
+    iptables by name) live there, and a login's or pipeline's PATH may not carry them."""
     path = os.environ.get("PATH", "").split(os.pathsep)
     path += [d for d in SYSTEM_PATH if d not in path]
+    return os.pathsep.join(p for p in path if p)
+
+
+def podman_env() -> dict[str, str]:
     return {
         **os.environ,
-        "PATH": os.pathsep.join(p for p in path if p),
+        "PATH": system_path(),
         "CONTAINERS_CONF": str(project_root() / "images" / "lab" / "containers.conf"),
     }
 
