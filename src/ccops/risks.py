@@ -208,7 +208,9 @@ def run_risks(inventory: Inventory, state: FleetState, sites: set[str]) -> list[
             limit = thresholds(inventory, site)["runs_days"] if site else RISK_DEFAULTS["runs_days"]
             if started is None or _days(state.now, started) > limit:
                 continue
-            failing = [h["host"] for h in run.hosts if h.get("outcome") in ("failed", "unreachable", DAMAGED)]
+            failing = [h["host"] for h in run.hosts if _run_failure(h)]
+            if not failing and run.status == "failed":
+                continue  # every failure was a host out of policy: listed per host as out_of_policy
             detail = f"{run.verb} run {run.id} {run.status}" + (f": {run.message}" if run.message else "")
             out.append(
                 {
@@ -224,6 +226,13 @@ def run_risks(inventory: Inventory, state: FleetState, sites: set[str]) -> list[
 
 
 DAMAGED = "damaged"
+
+
+def _run_failure(host: dict[str, Any]) -> bool:
+    """A host the run failed on; a comply host that "failed" for its deviations is out of policy, not a failed run."""
+    if host.get("outcome") not in ("failed", "unreachable", DAMAGED):
+        return False
+    return not (host.get("outcome") == "failed" and (host.get("report") or {}).get("deviations"))
 
 
 def _site_of(inventory: Inventory, name: str) -> str | None:

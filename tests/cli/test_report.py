@@ -10,7 +10,7 @@ import re
 from ccops.records import Store
 from ccops.report_html import render_html
 from tests.conftest import write_inventory
-from tests.fleet_records import seed_fleet, site_file
+from tests.fleet_records import seed_fleet, site_file, start
 
 EVIL = "<script>alert('x')</script>\"><img src=x onerror=alert(1)>"
 
@@ -53,6 +53,26 @@ def test_the_risk_list_names_every_kind_of_risk(ccops, tmp_path):
     assert not any(r["host"] and r["host"].endswith("old01") for r in risks)
     text = ccops("risks", "-i", str(inv), "--site", "bbb").stdout
     assert "aaa-" not in text and "bbb-t01  security_overdue" in text and "3 risk(s)" in text
+
+
+def test_a_comply_check_that_found_deviations_is_not_also_a_failed_run(ccops, tmp_path):
+    inv = fleet(ccops, tmp_path)
+    store = Store(ccops.home / "ccops.db")
+    deviation = {"policy": "usb_storage", "detail": "loadable"}
+    for run_id, unreachable in (("20261122T090000Z-ffffff", False), ("20261122T091000Z-999999", True)):
+        start(store, run_id, "comply-check")
+        hosts = [
+            {"host": "aaa-t02", "outcome": "failed", "report": {"outcome": "noncompliant", "deviations": [deviation]}}
+        ]
+        if unreachable:
+            hosts.append({"host": "aaa-t01", "outcome": "unreachable", "message": "ssh timed out"})
+        store.record_hosts(run_id, hosts)
+        store.finish_run(run_id, "failed", 2)
+    risks = json.loads(ccops("risks", "-i", str(inv), "-o", "json").stdout)["risks"]
+    problems = {r["run_id"]: r["hosts"] for r in risks if r["kind"] == "run_problem"}
+    # the deviation is aaa-t02's out_of_policy line; only the run that could not reach a host is a run problem
+    assert problems == {"20261122T080000Z-dddddd": ["bbb-t01"], "20261122T091000Z-999999": ["aaa-t01"]}
+    assert [r["host"] for r in risks if r["kind"] == "out_of_policy"] == ["aaa-t02"]
 
 
 def test_site_thresholds_change_the_list(ccops, tmp_path):
