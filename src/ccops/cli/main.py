@@ -17,6 +17,7 @@ from ccops.cli import (
     plan_cmd,
     resume_cmd,
     runs_cmd,
+    software_cmd,
 )
 from ccops.cli.verb_cmd import verb_command
 from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
@@ -55,6 +56,7 @@ for command in (
     resume_cmd.resume,
     backups_cmd.rollback,
     backups_cmd.backups,
+    software_cmd.software,
     host_cmd.host,
     hostkey_cmd.hostkey,
     runs_cmd.runs,
