@@ -5,13 +5,13 @@ as a warning, and an asset record shows the lab host's uptime, not the controlle
 """
 
 import json
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from ccops.lab.podman import podman_env
 from tests.conftest import run_ccops
 from tests.lab.conftest import pexec
 
@@ -46,7 +46,7 @@ def _inventory_hosts(home) -> list[str]:
     return sorted(h for h in json.loads(result.stdout)["_meta"]["hostvars"] if h.startswith("lab-deb"))
 
 
-def _ssh_login(home, port: int) -> subprocess.CompletedProcess:
+def _ssh_login(home, address: str) -> subprocess.CompletedProcess:
     lab = home / "lab"
     return subprocess.run(
         [
@@ -59,9 +59,7 @@ def _ssh_login(home, port: int) -> subprocess.CompletedProcess:
             f"UserKnownHostsFile={lab / 'known_hosts'}",
             "-i",
             str(lab / "id_ed25519"),
-            "-p",
-            str(port),
-            "ccops@127.0.0.1",
+            f"ccops@{address}",
             "true",
         ],
         capture_output=True,
@@ -113,14 +111,36 @@ def test_lab_up_recreates_a_running_host_whose_boot_stalled(stalled_host):
     assert pexec(STALLED, "systemctl", "is-system-running", check=False).strip() in ("running", "degraded")
     assert _inventory_hosts(home) == LAB
     # the new host's key is in known_hosts and the lab key lets ccops in
-    login = _ssh_login(home, 22202)
+    login = _ssh_login(home, "10.213.0.12")
     assert login.returncode == 0, login.stderr
 
 
 def test_a_host_that_cannot_start_is_named_and_the_others_keep_their_inventory(lab_home):
-    # lab-deb11-02 gets 127.0.0.1:22203; something else already listens there
-    with socket.create_server(("127.0.0.1", 22203)):
+    # lab-deb11-02 gets 10.213.0.13; a container that is not the lab's already holds that address
+    squatter = "ccops-test-squatter"
+    subprocess.run(
+        [
+            "podman",
+            "run",
+            "-d",
+            "--name",
+            squatter,
+            "--network",
+            "ccops-lab",
+            "--ip",
+            "10.213.0.13",
+            "localhost/ccops-lab:debian12",
+            "sleep",
+            "infinity",
+        ],
+        capture_output=True,
+        check=True,
+        env=podman_env(),
+    )
+    try:
         result = run_ccops(lab_home, "lab", "up", "--hosts", "4", timeout=900)
+    finally:
+        subprocess.run(["podman", "rm", "-f", "-t", "0", squatter], capture_output=True, check=False, env=podman_env())
     try:
         assert result.returncode == 2, result.stderr[-3000:]
         last = result.stderr.strip().splitlines()[-1]

@@ -16,7 +16,7 @@ from tests.lab.conftest import pexec, versions
 
 pytestmark = pytest.mark.lab
 HOST = "lab-deb12-01"
-PORT = 22201  # its port in the default lab layout
+ADDRESS = "10.213.0.11"  # its address in the default lab layout
 # an operator's environment that would switch host key checking off for stock Ansible
 LAX = {"ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_SSH_ARGS": "-o StrictHostKeyChecking=no"}
 
@@ -45,7 +45,7 @@ def _wait_until_presented(public_key: str, timeout: float = 60) -> None:
     """The marker that the re-key is done: sshd answers with the new key (a restart can lag)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(line.split()[-1] == public_key for line in scan("127.0.0.1", PORT)):
+        if any(line.split()[-1] == public_key for line in scan(ADDRESS, 22)):
             return
         time.sleep(0.5)
     raise AssertionError(f"{HOST} still presents its old host key after {timeout}s")
@@ -87,11 +87,7 @@ def test_an_unknown_host_is_refused(rekeyed):
     home, _ = rekeyed
     known = home / "lab" / "known_hosts"
     known.write_text(
-        "".join(
-            line + "\n"
-            for line in known.read_text().splitlines()
-            if ":22201]" not in line and not line.startswith("[127.0.0.1]:22201 ")
-        )
+        "".join(line + "\n" for line in known.read_text().splitlines() if not line.startswith(f"{ADDRESS} "))
     )
     result = run_ccops(home, "inspect", "--limit", HOST, "--output", "json", env=_lax_env(home))
     assert result.returncode == 2

@@ -22,7 +22,7 @@ HOST = "lab-deb12-01"
 
 @pytest.fixture(scope="module")
 def fleet(lab_home):
-    # a port of its own gives a fresh, unpatched host whatever earlier modules did to the fleet
+    # an address of its own gives a fresh, unpatched host whatever earlier modules did to the fleet
     run_ccops(
         lab_home,
         "lab",
@@ -31,8 +31,8 @@ def fleet(lab_home):
         "1",
         "--variants",
         "debian12",
-        "--base-port",
-        "22230",
+        "--first-address",
+        "10.213.0.40",
         check=True,
         timeout=1800,
     )

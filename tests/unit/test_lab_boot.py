@@ -88,7 +88,7 @@ def test_the_probe_identifies_itself_and_disconnects_by_application():
     received: list[bytes] = []
     listener, thread = _server(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", received)
     with listener:
-        assert sshd_answers(listener.getsockname()[1])
+        assert sshd_answers("127.0.0.1", listener.getsockname()[1])
         thread.join(5)
     # the client closed its side first, after identifying itself and saying goodbye
     assert received == [PROBE_IDENT + disconnect_packet()]
@@ -98,9 +98,9 @@ def test_the_probe_says_no_to_a_server_that_is_not_ssh_or_not_there():
     received: list[bytes] = []
     listener, thread = _server(b"HTTP/1.1 400 Bad Request\r\n", received)
     with listener:
-        assert not sshd_answers(listener.getsockname()[1])
+        assert not sshd_answers("127.0.0.1", listener.getsockname()[1])
         thread.join(5)
     assert received == [b""]  # nothing sent to a server that is not sshd
     with socket.create_server(("127.0.0.1", 0)) as free:
         port = free.getsockname()[1]
-    assert not sshd_answers(port, timeout=1)
+    assert not sshd_answers("127.0.0.1", port, timeout=1)

@@ -14,8 +14,10 @@ def lab() -> None:
     """A local fleet of Debian hosts (podman containers with systemd and sshd).
 
     Images are built once with mmdebstrap from this machine's own Debian
-    sources. Hosts listen on 127.0.0.1 only and are written into
-    inventory/lab, which ccops (and ansible-inventory) use by default.
+    sources. Hosts live on the lab's own internal podman network (ccops-lab,
+    10.213.0.0/24, no route out), reached from this machine at their
+    addresses, and are written into inventory/lab, which ccops (and
+    ansible-inventory) use by default.
     """
 
 
@@ -36,13 +38,12 @@ def _variants(value: str) -> list[str]:
     "--variants", default="debian11,debian12,debian13", show_default=True, help="Comma-separated Debian variants."
 )
 @click.option(
-    "--base-port",
-    type=click.IntRange(1024, 65000),
-    default=22200,
+    "--first-address",
+    default="10.213.0.10",
     show_default=True,
-    help="First loopback SSH port; hosts get consecutive ports.",
+    help="The first host's address on the lab network; hosts get consecutive ones.",
 )
-def up(count: int, variants: str, base_port: int) -> None:
+def up(count: int, variants: str, first_address: str) -> None:
     """Bring the fleet to exactly --hosts hosts (idempotent).
 
     Existing hosts are checked too: a host whose boot stalled (or that never
@@ -50,12 +51,12 @@ def up(count: int, variants: str, base_port: int) -> None:
     that came up; those that did not are named, and the exit code is 2.
     """
     from ccops.lab import fleet
+    from ccops.lab.network import parse_first_address
 
-    result = fleet.up(count, _variants(variants), base_port, say=lambda m: click.echo(m, err=True))
+    first = parse_first_address(first_address)
+    result = fleet.up(count, _variants(variants), first, say=lambda m: click.echo(m, err=True))
     if result.hosts:
-        click.echo(
-            table([[h.name, h.variant, f"127.0.0.1:{h.port}"] for h in result.hosts], ["HOST", "VARIANT", "SSH"])
-        )
+        click.echo(table([[h.name, h.variant, f"{h.address}:22"] for h in result.hosts], ["HOST", "VARIANT", "SSH"]))
     if result.failed:
         named = "; ".join(f"{name}: {why}" for name, why in result.failed.items())
         raise LabError(
@@ -82,7 +83,7 @@ def status(output: str) -> None:
         return
     click.echo(
         table(
-            [[h["host"], h["variant"], f"127.0.0.1:{h['port']}", h["container"], h["ssh"]] for h in hosts],
+            [[h["host"], h["variant"], f"{h['address']}:22", h["container"], h["ssh"]] for h in hosts],
             ["HOST", "VARIANT", "SSH", "CONTAINER", "SSHD"],
         )
     )

@@ -59,8 +59,8 @@ def parse_look(output: str, sshd: bool) -> BootState:
     return BootState(system=" ".join(system), jobs=tuple(jobs), host_key=" ".join(key), sshd=sshd)
 
 
-def look(container: str, port: int) -> BootState:
-    return parse_look(podman("exec", container, "sh", "-c", LOOK, check=False, timeout=30), sshd_answers(port))
+def look(container: str, address: str) -> BootState:
+    return parse_look(podman("exec", container, "sh", "-c", LOOK, check=False, timeout=30), sshd_answers(address))
 
 
 class BootWatch:
@@ -98,14 +98,14 @@ def disconnect_packet(reason: str = "ccops lab probe done") -> bytes:
     return struct.pack(">IB", 1 + len(payload) + padding, padding) + payload + bytes(padding)
 
 
-def sshd_answers(port: int, timeout: float = 2.0) -> bool:
-    """True when an SSH server answers on 127.0.0.1:port.
+def sshd_answers(address: str, port: int = 22, timeout: float = 2.0) -> bool:
+    """True when an SSH server answers on address:port.
 
     The probe identifies itself and disconnects "by application", which sshd
     logs at info level only, then waits for sshd to close first.
     """
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
+        with socket.create_connection((address, port), timeout=timeout) as conn:
             if not _read_line(conn).startswith(b"SSH-"):
                 return False
             conn.sendall(PROBE_IDENT + disconnect_packet())

@@ -1,12 +1,14 @@
 """The lab fleet: Debian hosts as podman containers booting systemd and sshd.
 
-Hosts listen only on 127.0.0.1 (slirp4netns port forwards), so nothing but
-loopback traffic leaves this machine's side. ``up`` is idempotent and makes
+Hosts live on the lab's internal podman network (lab/network.py): this
+machine and the other lab hosts reach them at fixed addresses, and they have
+no route out. ``up`` is idempotent and makes
 the fleet exactly as asked; ``down`` removes only what carries the lab label.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import shutil
 import subprocess
@@ -18,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from ccops.errors import LabError
+from ccops.lab import apt_proxy
 from ccops.lab.boot import BootWatch, look, sshd_answers
 from ccops.lab.images import ensure_images, image_name
 from ccops.lab.inventory import write_lab_inventory
+from ccops.lab.network import FIRST_HOST, GATEWAY, NETWORK, ensure_network, host_address, remove_network
 from ccops.lab.podman import LABEL, lab_containers, podman
 from ccops.paths import lab_inventory, state_dir
 
@@ -33,7 +37,7 @@ PARALLEL_BOOTS = 4
 class LabHost:
     name: str
     variant: str
-    port: int
+    address: str  # on the lab network; sshd listens on port 22
 
     @property
     def container(self) -> str:
@@ -49,7 +53,7 @@ def inventory_dir() -> Path:
     return lab_inventory()
 
 
-def layout(count: int, variants: list[str], base_port: int) -> list[LabHost]:
+def layout(count: int, variants: list[str], first: ipaddress.IPv4Address = FIRST_HOST) -> list[LabHost]:
     """Hosts spread round-robin over the variants: lab-deb11-01, lab-deb12-01, ..."""
     if count < 1:
         raise LabError("--hosts must be at least 1")
@@ -59,7 +63,7 @@ def layout(count: int, variants: list[str], base_port: int) -> list[LabHost]:
         variant = variants[i % len(variants)]
         numbers[variant] = numbers.get(variant, 0) + 1
         name = f"lab-{variant.replace('debian', 'deb')}-{numbers[variant]:02d}"
-        hosts.append(LabHost(name, variant, base_port + i))
+        hosts.append(LabHost(name, variant, str(host_address(first, i))))
     return hosts
 
 
@@ -69,15 +73,19 @@ class UpResult:
     failed: dict[str, str]  # host name -> why it did not come up
 
 
-def up(count: int, variants: list[str], base_port: int, say: Callable[[str], None] = print) -> UpResult:
+def up(
+    count: int, variants: list[str], first: ipaddress.IPv4Address = FIRST_HOST, say: Callable[[str], None] = print
+) -> UpResult:
     """Make the fleet exactly as asked; a host whose boot stalls is recreated.
 
     Every host is checked, new or existing, so a running container whose boot
     stalled is recreated too. The inventory and known_hosts list the hosts
     that came up, even when others did not.
     """
-    hosts = layout(count, variants, base_port)
+    hosts = layout(count, variants, first)
     ensure_images(sorted(set(variants)), say)
+    ensure_network()
+    apt_proxy.start(str(GATEWAY))  # the hosts' only way to their Debian archive
     credentials = _credentials()
     wanted = {h.container: h for h in hosts}
     for container in lab_containers():
@@ -102,7 +110,7 @@ def _bring_up(
     for attempt in range(1, BOOT_ATTEMPTS + 1):
         try:
             if state is None:
-                say(f"  starting {host.name} ({host.variant}) on 127.0.0.1:{host.port}")
+                say(f"  starting {host.name} ({host.variant}) at {host.address}")
                 _run_container(host)
             elif state != "running":
                 podman("start", host.container)
@@ -123,7 +131,7 @@ def _matches(container: dict[str, Any], host: LabHost) -> bool:
     labels = container["labels"]
     current_image = podman("image", "inspect", "--format", "{{.Id}}", image_name(host.variant)).strip()
     return (
-        labels.get("ccops.lab.port") == str(host.port)
+        labels.get("ccops.lab.address") == host.address
         and labels.get("ccops.lab.variant") == host.variant
         and current_image.startswith(container["image"][:12])
     )
@@ -142,12 +150,12 @@ def _run_container(host: LabHost) -> None:
         "--label",
         f"ccops.lab.variant={host.variant}",
         "--label",
-        f"ccops.lab.port={host.port}",
+        f"ccops.lab.address={host.address}",
         "--systemd=always",
         "--restart=always",
-        "--network=slirp4netns",
-        "--publish",
-        f"127.0.0.1:{host.port}:22",
+        f"--network={NETWORK}",
+        "--ip",
+        host.address,
         image_name(host.variant),
         "/sbin/init",
     )
@@ -157,7 +165,7 @@ def _wait_booted(host: LabHost) -> str:
     """Wait for the host's boot to finish: "" once it has, else why it counts as stalled."""
     watch = BootWatch(time.monotonic())
     while True:
-        state = look(host.container, host.port)
+        state = look(host.container, host.address)
         if state.up:
             return ""
         if not state.system:
@@ -178,10 +186,19 @@ def _provision(host: LabHost, credentials: dict[str, str]) -> str:
     podman("exec", "-i", host.container, "tee", f"/home/{user}/.ssh/authorized_keys", stdin=credentials["public_key"])
     podman("exec", host.container, "chown", f"{user}:{user}", f"/home/{user}/.ssh/authorized_keys")
     podman("exec", "-i", host.container, "chpasswd", stdin=f"{user}:{credentials['password']}\n")
+    proxy = f"http://{GATEWAY}:{apt_proxy.PORT}/"
+    podman(
+        "exec",
+        "-i",
+        host.container,
+        "tee",
+        "/etc/apt/apt.conf.d/80ccops-lab-proxy",
+        stdin=f'Acquire::http::Proxy "{proxy}";\nAcquire::https::Proxy "{proxy}";\n',
+    )
     # the provisioned state is what the host's restore card returns to at every boot
     podman("exec", host.container, "/usr/local/sbin/ccops-restore-card", "enable")
     key = podman("exec", host.container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub").split()
-    return f"[127.0.0.1]:{host.port} {key[0]} {key[1]}\n"
+    return f"{host.address} {key[0]} {key[1]}\n"
 
 
 def _credentials() -> dict[str, str]:
@@ -207,17 +224,17 @@ def status() -> list[dict[str, Any]]:
     out = []
     for container in lab_containers():
         labels = container["labels"]
-        port = int(labels.get("ccops.lab.port", "0"))
+        address = labels.get("ccops.lab.address", "")
         out.append(
             {
                 "host": container["name"].removeprefix("ccops-lab-"),
                 "variant": labels.get("ccops.lab.variant"),
-                "port": port,
+                "address": address,
                 "container": container["state"],
-                "ssh": "ok" if container["state"] == "running" and sshd_answers(port) else "down",
+                "ssh": "ok" if container["state"] == "running" and address and sshd_answers(address) else "down",
             }
         )
-    return sorted(out, key=lambda h: h["port"])
+    return sorted(out, key=lambda h: (not h["address"], ipaddress.IPv4Address(h["address"] or 0)))
 
 
 def down(remove_images: bool = False, say: Callable[[str], None] = print) -> int:
@@ -225,6 +242,8 @@ def down(remove_images: bool = False, say: Callable[[str], None] = print) -> int
     for container in containers:
         say(f"  removing {container['name']}")
         podman("rm", "-f", "-t", "5", container["name"])
+    remove_network()
+    apt_proxy.stop()
     shutil.rmtree(inventory_dir(), ignore_errors=True)
     (lab_dir() / "known_hosts").unlink(missing_ok=True)
     if remove_images:

@@ -81,7 +81,7 @@ def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict[str, Any]:
             },
         },
         "groups": groups,
-        "hosts": {h.name: {"address": "127.0.0.1", "port": h.port} for h in hosts},
+        "hosts": {h.name: {"address": h.address} for h in hosts},
     }
 
 
