@@ -72,4 +72,4 @@ def test_windows_tasks_use_only_the_real_module_parameters():
                     module = key.removeprefix("ansible.windows.")
                     assert set(args) <= _options(module), (name, key, set(args) - _options(module))
                     checked.append(module)
-    assert checked.count("win_package") == 3 and "win_wait_for" in checked and "win_service_info" in checked
+    assert checked.count("win_package") == 3 and "win_wait_for" in checked
