@@ -105,7 +105,7 @@ def test_a_corrupted_artefact_is_refused_and_nothing_is_installed_from_it(lab):
     finally:
         cache.write_bytes(good)
         catalogue(lab, "1.0")
-    pexec(POINT, "rm", "-rf", POINT_DIR)  # the next test stages to an empty point
+    pexec(POINT, "find", POINT_DIR, "-mindepth", "1", "-delete")  # the next test stages to an empty point
 
 
 def test_an_interrupted_stage_resumes_without_sending_intact_files_again(lab):
