@@ -202,7 +202,7 @@ VERBS = {
             command=False,  # ccops software remove APP (the option is that argument there)
             options=(VerbOption("--app", "software_remove", "The application to remove."),),
             report="software",
-            content="ccops.software.desired:run_content",
+            content="ccops.software.desired:remove_content",
         ),
         Verb(
             "software-stage",

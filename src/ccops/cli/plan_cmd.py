@@ -36,7 +36,7 @@ def plan(
     from ccops.run import RunRequest, prepare
 
     result = prepare(
-        RunRequest(resolve_inventory(inventory), '-'.join(verb), build_selector(**selectors), batch_size=batch_size)
+        RunRequest(resolve_inventory(inventory), "-".join(verb), build_selector(**selectors), batch_size=batch_size)
     ).plan
     if output == "json":
         emit_json(plan_json(result))

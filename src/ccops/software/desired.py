@@ -131,6 +131,15 @@ def host_changes(items: list[dict[str, Any]], asset: dict[str, Any] | None) -> l
     return out
 
 
+def remove_content(
+    inventory: Inventory, hosts: list[Host], options: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """software-remove's content hook: one application desired absent (ccops software remove APP)."""
+    if not options.get("software_remove"):
+        raise UsageError("software remove needs the application: ccops software remove APP (plans: not supported)")
+    return run_content(inventory, hosts, options)
+
+
 def run_content(
     inventory: Inventory, hosts: list[Host], options: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
