@@ -258,6 +258,9 @@ def unstaged(inventory: Inventory, hosts: list[Host], items: dict[str, list[dict
     if out:
         sites = sorted({m.rsplit(" ", 1)[1] for m in missing})
         out.append(f"run: ccops software stage --site {' --site '.join(sites)}")
-    elif any(e["state"] == "present" for e in sum(items.values(), [])) and not key_files(inventory).public.is_file():
+    elif (
+        any(e["state"] == "present" for group in items.values() for e in group)
+        and not key_files(inventory).public.is_file()
+    ):
         out.append("no repository signing key yet; run: ccops software stage")
     return out
