@@ -67,6 +67,14 @@ def apply(home: Path, change: str) -> tuple[int, dict]:
     return software(home, "apply", "--yes", "--change-id", change)
 
 
+def why(result: dict) -> str:
+    """The run's message and each failed host's own report, for an assertion message."""
+    failed = {
+        h["host"]: (h["message"], result["reports"].get(h["host"])) for h in result["hosts"] if h["outcome"] != "ok"
+    }
+    return f"{result['message']}: {json.dumps(failed)[:3000]}"
+
+
 def point_files() -> dict[str, str]:
     """sha256 of every file on the point, by path under its folder."""
     out = pexec(POINT, "sh", "-c", f"cd {POINT_DIR} 2>/dev/null && find . -type f -exec sha256sum {{}} + || true")
@@ -156,13 +164,13 @@ def test_version_1_then_2_in_waves_from_the_point_and_a_reboot_keeps_it(lab):
     plan = json.loads(run_ccops(lab, "plan", "software", "apply", "-o", "json", check=True).stdout)
     assert plan["content"]["software"] and plan["content"]["refusals"] == []
     code, result = apply(lab, "CHG-SW-1")
-    assert code == 0, result["message"]
+    assert code == 0, why(result)
     assert {installed(h) for h in HOSTS} == {"1.0"}
     source = pexec("lab-deb12-01", "cat", "/etc/apt/sources.list.d/ccops-software.sources")
     assert f"URIs: {point_url()}/debian" in source and "Signed-By: /etc/apt/keyrings/ccops-software.gpg" in source
     catalogue(lab, "2.0")
     code, result = apply(lab, "CHG-SW-2")
-    assert code == 0, result["message"]
+    assert code == 0, why(result)
     assert [w["wave"] for w in result["waves"]] == ["canary", "wave 1 (50%)", "wave 2 (100%)"]
     assert {installed(h) for h in HOSTS} == {"2.0"}
     assert all(result["reports"][h]["outcome"] == "applied" for h in HOSTS)
@@ -178,7 +186,7 @@ def test_version_1_then_2_in_waves_from_the_point_and_a_reboot_keeps_it(lab):
 def test_a_failing_version_is_rolled_back_on_the_canary_and_resume_finishes_after_the_fix(lab):
     catalogue(lab, "2.1")
     code, result = apply(lab, "CHG-SW-3")
-    assert code == 3, result["message"]
+    assert code == 3, why(result)
     canary = result["waves"][0]
     assert canary["wave"] == "canary" and len(result["waves"]) == 1
     [host] = [h for h, r in result["reports"].items()]
