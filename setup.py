@@ -1,6 +1,6 @@
 """Build step: ship ccops's Ansible tree inside the package, as ``ccops/_tree``.
 
-The top-level ansible.cfg, playbooks/, roles/, images/ (the lab recipe) and
+The top-level ansible.cfg, playbooks/, roles/, images/ (the lab recipe, golden images) and
 inventory/ (the empty default and the example) stay the only source in git;
 a wheel gets a copy of them, so an installed ccops runs without a checkout
 (ccops.paths.project_root() finds the copy). Everything else about the
@@ -16,7 +16,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-TREE = ("ansible.cfg", "playbooks", "roles", "images/lab.yml", "images/lab", "inventory/none.yml",
+TREE = ("ansible.cfg", "playbooks", "roles", "images/lab.yml", "images/lab", "images/golden", "inventory/none.yml",
         "inventory/example")
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.retry", ".*")
 # in the checkout the plugin is found under src/; in the package it sits beside _tree

@@ -21,6 +21,7 @@ class ScriptedEngine:
     script: dict[str, str] = field(default_factory=dict)  # host -> outcome; default ok
     batches: list[Batch] = field(default_factory=list)  # what was asked to run, in order
     during: Callable[[Batch], None] | None = None  # called mid-batch (edit the inventory, send a signal)
+    reports: dict[str, dict] = field(default_factory=dict)  # host -> the ccops_report an ok host sends
 
     def run(
         self,
@@ -47,6 +48,7 @@ class ScriptedEngine:
                 stats["failures"][host] = 1
             else:
                 report = {"outcome": "refused", "reason": "seat busy"} if outcome == "refused" else {"outcome": "ok"}
+                report = self.reports.get(host, report)
                 collector(
                     {
                         "event": "runner_on_ok",

@@ -90,7 +90,7 @@ def _read_manifest(manifest: Path) -> dict[str, Any]:
 
 
 def recorded_backup(records: RunRecords, host: str, backup_id: str) -> dict[str, Any] | None:
-    """What the patch run that made ``backup_id`` reported about it, or None."""
+    """What the run (patch, decommission) that made ``backup_id`` reported about it, or None."""
     match = _RUN_ID.match(backup_id)
     if match is None:
         return None
@@ -99,7 +99,7 @@ def recorded_backup(records: RunRecords, host: str, backup_id: str) -> dict[str,
         return None
     for result in record.hosts:
         report = result.get("report") if result.get("host") == host else None
-        for key in ("backup_before", "backup_after"):
+        for key in ("backup_before", "backup_after", "final_backup"):  # final: decommission
             backup = report.get(key) if isinstance(report, dict) else None
             if isinstance(backup, dict) and backup.get("id") == backup_id:
                 return backup

@@ -31,7 +31,15 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         ],
         "excluded": {reason: [h.name for h in hosts] for reason, hosts in plan.excluded.items()},
         **({"content": plan.content} if plan.content else {}),
+        **({"decommission": _decommission(plan)} if plan.verb.name == "decommission" else {}),
     }
+
+
+def _decommission(plan: Plan) -> dict[str, Any]:
+    """Per host: what is revoked, wiped and removed (the reviewer approves exactly this)."""
+    from ccops.decommission import host_details
+
+    return {h.name: host_details(plan.inventory, h) for h in plan.hosts}
 
 
 def _content_rows(plan: Plan) -> list[list[str]]:
@@ -90,6 +98,14 @@ def plan_markdown(plan: Plan) -> str:
     if plan.excluded:
         out += ["", "Not touched:", ""]
         out += [f"- {reason}: {_names(hosts)} ({len(hosts)})" for reason, hosts in plan.excluded.items()]
+    if plan.verb.name == "decommission":
+        out += ["", "| host | revoked | wiped | then |", "|---|---|---|---|"]
+        for name, d in _decommission(plan).items():
+            revoke = d["revoke"]
+            revoked = [*revoke["accounts"], *revoke["certificates"], f"{len(revoke['hooks'])} hook(s)"]
+            revoked += ["domain"] if revoke["domain"] else [f"SSH keys of {revoke['ssh_keys_of']} (last)"]
+            wiped = ", ".join(d["wipe"]["paths"]) or "-"
+            out.append(f"| {name} | {', '.join(revoked)} | {wiped} | {d['end_state']}; retired in the inventory |")
     return "\n".join(out) + "\n"
 
 
@@ -117,4 +133,18 @@ def plan_text(plan: Plan) -> str:
         out += [f"  {row[0]:<20} {row[1]:<20} {row[2]:<10} {row[3]} -> {row[4]}" for row in rows]
     for reason, hosts in plan.excluded.items():
         out.append(f"not touched ({reason}): {len(hosts)}  {_names(hosts, 4)}")
+    if plan.verb.name == "decommission":
+        out += ["", "per host (revoked, wiped, removed):"]
+        for name, d in _decommission(plan).items():
+            revoke = d["revoke"]
+            out += [
+                f"  {name}",
+                f"    final backup: {', '.join(d['final_backup']) or 'package list only'}",
+                f"    revoke: hooks {len(revoke['hooks'])}; accounts {', '.join(revoke['accounts']) or '-'}; "
+                f"certificates {', '.join(revoke['certificates']) or '-'}"
+                + ("; domain membership" if revoke["domain"] else "")
+                + (f"; SSH keys of {revoke['ssh_keys_of']} (last)" if revoke["ssh_keys_of"] else ""),
+                f"    wipe: {', '.join(d['wipe']['paths']) or 'no data path declared'} ({d['wipe']['method']})",
+                f"    then: {d['end_state'].replace('_', ' ')}; inventory {d['inventory']}",
+            ]
     return "\n".join(out)

@@ -10,6 +10,7 @@ record_rows reads damaged rows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -20,7 +21,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ccops.asset_history import compliance_entry, keep_versions, unpack
 from ccops.errors import CcopsError
+from ccops.record_chain import Verdict, canonical, seal, verify
 from ccops.record_rows import DAMAGED, decode_asset, decode_host, decode_run
 from ccops.store_db import Database, StoreBusy, StoreError, create_private, refuse_non_file, store_timeout
 from ccops.store_ops import MissingRun, apply_all, create_schema, lost, needs_schema
@@ -80,6 +83,7 @@ class Store:
         refuse_non_file(path)
         create_private(path)
         self.db = Database(path, store_timeout() if timeout is None else timeout)
+        self.keep_versions = keep_versions()
         if self.db.read(needs_schema):
             self.db.write(create_schema)
         self.merge_pending()
@@ -101,8 +105,8 @@ class Store:
         plan: dict[str, Any] | list[Any],
     ) -> None:
         # not spooled: a run the store cannot record must not start touching hosts
-        self.db.write(
-            lambda db: db.execute(
+        def insert(db: sqlite3.Connection) -> None:
+            db.execute(
                 "INSERT INTO runs (id, verb, operator, change_id, git_commit, inventory, inventory_sha256,"
                 " selectors, started, status, request, plan, pid) VALUES (?,?,?,?,?,?,?,?,?, 'running',?,?,?)",
                 (
@@ -120,7 +124,9 @@ class Store:
                     os.getpid(),
                 ),
             )
-        )
+            seal(db, "run", run_id)
+
+        self.db.write(insert)
 
     def reopen_run(self, run_id: str) -> None:
         """A resumed run is running again, under this process."""
@@ -153,7 +159,19 @@ class Store:
 
     def save_assets(self, run_id: str, reports: dict[str, dict[str, Any]]) -> None:
         rows = [[h, run_id, now(), json.dumps(r, sort_keys=True, default=str)] for h, r in reports.items()]
-        self._durable(run_id, {"op": "save_assets", "run_id": run_id, "rows": rows})
+        self._durable(run_id, {"op": "save_assets", "run_id": run_id, "rows": rows, "keep": self.keep_versions})
+
+    def approve_inventory(self, run_id: str, files: dict[str, str]) -> None:
+        """The inventory file digests the run goes on with after editing the inventory itself."""
+        self._durable(run_id, {"op": "approve_inventory", "run_id": run_id, "files": files})
+
+    def add_certificate(self, run_id: str, host: str, document: dict[str, Any]) -> str:
+        """Keep a host's certificate with its run, sealed in the chain; its sha256 is returned."""
+        text = canonical(document)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        op = {"op": "certificate", "run_id": run_id, "host": host, "issued": now(), "document": text, "sha256": digest}
+        self._durable(run_id, op)
+        return digest
 
     def _durable(self, run_id: str, op: dict[str, Any], spool: bool = True) -> None:
         """Apply ``op`` after whatever the run's spool holds; if the store refuses, spool it."""
@@ -261,9 +279,124 @@ class Store:
             )
         raise RunIdError(f"{text!r} matches {count} runs: {listed}; give more of the id")
 
+    def certificate(self, run_id: str, host: str) -> dict[str, Any] | None:
+        """A certificate as stored: its document, the sha256 it was issued with, and its seal."""
+
+        def find(db: sqlite3.Connection) -> dict[str, Any] | None:
+            row = db.execute("SELECT * FROM certificates WHERE run_id=? AND host=?", (run_id, host)).fetchone()
+            if row is None:
+                return None
+            sealed = db.execute(
+                "SELECT seq, sha256 FROM chain WHERE kind='certificate' AND ref=? ORDER BY seq DESC LIMIT 1",
+                (f"{run_id}/{host}",),
+            ).fetchone()
+            return {
+                "issued": row["issued"],
+                "sha256": row["sha256"],
+                "document_sha256": hashlib.sha256(str(row["document"]).encode()).hexdigest(),
+                "document": json.loads(row["document"]),
+                "seal": {"seq": sealed["seq"], "sha256": sealed["sha256"]} if sealed else None,
+            }
+
+        return self.db.read(find)
+
+    def certificates(self, run_id: str) -> list[str]:
+        """Hosts of ``run_id`` that have a certificate."""
+        rows = self.db.read(
+            lambda db: db.execute("SELECT host FROM certificates WHERE run_id=? ORDER BY host", (run_id,)).fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def verify_chain(self) -> Verdict:
+        return self.db.read(verify)
+
     def asset(self, host: str) -> dict[str, Any] | None:
         row = self.db.read(lambda db: db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone())
         return decode_asset(dict(row)) if row is not None else None
+
+    def asset_versions(self, host: str) -> list[dict[str, Any]]:
+        """The host's kept inspections, newest first: run_id, collected, summary, and ``whole`` when its
+        record is still kept (older ones keep only their summary; see asset_history)."""
+        return self.db.read(
+            lambda db: [
+                {"run_id": str(r[0]), "collected": str(r[1]), "summary": _summary(r[2]), "whole": bool(r[3])}
+                for r in db.execute(
+                    "SELECT run_id, collected, summary, length(record) > 0 FROM asset_versions WHERE host=?"
+                    " ORDER BY collected DESC, run_id DESC",
+                    (host,),
+                )
+            ]
+        )
+
+    def asset_version(self, host: str, run_id: str) -> dict[str, Any] | None:
+        """One kept inspection of the host, whole; ``damaged`` when its record cannot be read."""
+        row = self.db.read(
+            lambda db: db.execute(
+                "SELECT run_id, collected, record FROM asset_versions WHERE host=? AND run_id=?", (host, run_id)
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        record = unpack(row[2])
+        version = {"host": host, "run_id": str(row[0]), "collected": str(row[1]), "record": record or {}}
+        if record is None:
+            version["damaged"] = ["record"]
+        return version
+
+    def latest_summaries(self) -> dict[str, dict[str, Any]]:
+        """Every host's newest kept inspection as its summary (with run_id): what fleet views read."""
+
+        def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+            out: dict[str, dict[str, Any]] = {}
+            # the latest row names each host's newest version: one indexed lookup per host
+            for host, run_id, text in db.execute(
+                "SELECT v.host, v.run_id, v.summary FROM assets a JOIN asset_versions v"
+                " ON v.host = a.host AND v.run_id = a.run_id"
+            ):
+                out[str(host)] = {**_summary(text), "run_id": str(run_id)}
+            return out
+
+        return self.db.read(read)
+
+    def summaries_since(self, since: str) -> dict[str, list[dict[str, Any]]]:
+        """Per host, the summaries of inspections collected at or after ``since``, oldest first."""
+
+        def read(db: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
+            out: dict[str, list[dict[str, Any]]] = {}
+            for host, text in db.execute(
+                "SELECT host, summary FROM asset_versions WHERE collected >= ? ORDER BY host, collected", (since,)
+            ):
+                out.setdefault(str(host), []).append(_summary(text))
+            return out
+
+        return self.db.read(read)
+
+    def compliance(self) -> dict[str, dict[str, Any]]:
+        """Per host, its result in the newest comply run that reached it (see asset_history.compliance_entry)."""
+
+        def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+            out: dict[str, dict[str, Any]] = {}
+            for host, run_id, checked, report in db.execute(
+                "SELECT h.host, h.run_id, COALESCE(h.ended, r.started), h.report FROM host_results h"
+                " JOIN runs r ON r.id = h.run_id WHERE r.verb IN ('comply', 'comply-check') AND h.report IS NOT NULL"
+                " ORDER BY r.started DESC, r.id DESC"
+            ):
+                if host not in out:
+                    entry = compliance_entry(run_id, checked, report)
+                    if entry is not None:
+                        out[str(host)] = entry
+            return out
+
+        return self.db.read(read)
+
+    def runs_since(self, since: str) -> list[RunRecord]:
+        """Runs started at or after ``since``, newest first, each with its hosts' outcomes."""
+        return self.db.read(
+            lambda db: [
+                _run(db, row, with_hosts=True)
+                for row in db.execute("SELECT * FROM runs WHERE started >= ? ORDER BY started DESC, id DESC", (since,))
+            ]
+        )
 
     def host_history(self, host: str, limit: int = 10) -> list[dict[str, Any]]:
         return self.db.read(
@@ -282,6 +415,14 @@ HOST_COLUMNS = ("host", "outcome", "changed", "message", "wave", "started", "end
 RUN_ID_CHARS = re.compile(r"[A-Za-z0-9-]+")
 MIN_PREFIX = 8
 CANDIDATES = 5
+
+
+def _summary(text: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError):
+        return {"damaged": True}
+    return data if isinstance(data, dict) else {"damaged": True}
 
 
 def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool) -> RunRecord:

@@ -7,8 +7,12 @@ the same rows (INSERT OR REPLACE, UPDATE with the values the op carries, timesta
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
+
+from ccops.asset_history import DEFAULT_KEEP_VERSIONS, pack, store_version, summary
+from ccops.record_chain import create_chain, needs_chain, seal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -25,6 +29,12 @@ CREATE TABLE IF NOT EXISTS host_results (
 CREATE TABLE IF NOT EXISTS assets (
   host TEXT PRIMARY KEY, run_id TEXT NOT NULL, collected TEXT NOT NULL, record TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS asset_versions (
+  host TEXT NOT NULL, run_id TEXT NOT NULL, collected TEXT NOT NULL, summary TEXT NOT NULL, record BLOB NOT NULL,
+  PRIMARY KEY (host, run_id)
+);
+CREATE INDEX IF NOT EXISTS asset_versions_by_time ON asset_versions (host, collected);
+CREATE INDEX IF NOT EXISTS host_results_by_host ON host_results (host);
 """
 
 
@@ -42,7 +52,10 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
 
 def needs_schema(db: sqlite3.Connection) -> bool:
     tables = {r[0]: r[1] for r in db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")}
-    if not {"runs", "host_results", "assets"} <= set(tables):
+    if not {"runs", "host_results", "assets", "asset_versions"} <= set(tables) or needs_chain(db):
+        return True
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    if not {"asset_versions_by_time", "host_results_by_host"} <= indexes:
         return True
     return any(
         column.split()[0] not in _columns(db, table) for table, columns in MIGRATIONS.items() for column in columns
@@ -58,6 +71,26 @@ def create_schema(db: sqlite3.Connection) -> None:
         if statement.strip():
             db.execute(statement)
     _add_missing_columns(db)
+    _seed_versions(db)
+    create_chain(db)  # after the columns: adopted rows are sealed with all of theirs
+
+
+def _seed_versions(db: sqlite3.Connection) -> None:
+    """A store from before asset history: each host's latest record becomes its first version."""
+    rows = db.execute(
+        "SELECT a.host, a.run_id, a.collected, a.record FROM assets a WHERE NOT EXISTS"
+        " (SELECT 1 FROM asset_versions v WHERE v.host = a.host)"
+    ).fetchall()
+    for host, run_id, collected, text in rows:
+        try:
+            record = json.loads(text)
+        except (TypeError, ValueError):
+            continue  # a damaged latest row stays readable as damaged; it has no history to start
+        if isinstance(record, dict):
+            db.execute(
+                "INSERT OR IGNORE INTO asset_versions (host, run_id, collected, summary, record) VALUES (?,?,?,?,?)",
+                (host, run_id, collected, json.dumps(summary(record, collected)), pack(record)),
+            )
 
 
 class MissingRun(Exception):
@@ -75,6 +108,7 @@ def _apply_reopen_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:
     db.execute(
         "UPDATE runs SET status='running', ended=NULL, exit_code=NULL, pid=? WHERE id=?", (op["pid"], op["run_id"])
     )
+    seal(db, "run", op["run_id"])
 
 
 def _apply_record_hosts(db: sqlite3.Connection, op: dict[str, Any]) -> None:
@@ -83,6 +117,8 @@ def _apply_record_hosts(db: sqlite3.Connection, op: dict[str, Any]) -> None:
         " VALUES (:run_id, :host, :outcome, :changed, :message, :wave, :started, :ended, :report)",
         op["rows"],
     )
+    for row in op["rows"]:
+        seal(db, "host", f"{op['run_id']}/{row['host']}")
 
 
 def _apply_finish_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:
@@ -90,13 +126,46 @@ def _apply_finish_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:
         "UPDATE runs SET ended=?, status=?, exit_code=?, message=? WHERE id=?",
         (op["ended"], op["status"], op["exit_code"], op["message"], op["run_id"]),
     )
+    seal(db, "run", op["run_id"])
 
 
 def _apply_save_assets(db: sqlite3.Connection, op: dict[str, Any]) -> None:
-    db.executemany("INSERT OR REPLACE INTO assets (host, run_id, collected, record) VALUES (?,?,?,?)", op["rows"])
+    """Each record becomes a version of its host (history.store_version); the newest is also the latest row.
+
+    Replayed from a spool after newer inspections, an older record joins the history without
+    taking the latest row's place.
+    """
+    keep = op.get("keep", DEFAULT_KEEP_VERSIONS)
+    for host, run_id, collected, text in op["rows"]:
+        enriched = store_version(db, host, run_id, collected, json.loads(text), keep)
+        db.execute(
+            "INSERT INTO assets (host, run_id, collected, record) VALUES (?,?,?,?) ON CONFLICT(host) DO UPDATE SET"
+            " run_id=excluded.run_id, collected=excluded.collected, record=excluded.record"
+            " WHERE excluded.collected >= assets.collected",
+            (host, run_id, collected, enriched),
+        )
+
+
+def _apply_certificate(db: sqlite3.Connection, op: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO certificates (run_id, host, issued, document, sha256) VALUES (?,?,?,?,?)",
+        (op["run_id"], op["host"], op["issued"], op["document"], op["sha256"]),
+    )
+    seal(db, "certificate", f"{op['run_id']}/{op['host']}")
+
+
+def _apply_approve_inventory(db: sqlite3.Connection, op: dict[str, Any]) -> None:
+    """The run edited the inventory itself (decommission): its plan's file digests follow the edit."""
+    db.execute(
+        "UPDATE runs SET plan=json_set(plan, '$.inventory_files', json(?)) WHERE id=? AND json_valid(plan)",
+        (json.dumps(op["files"]), op["run_id"]),
+    )
+    seal(db, "run", op["run_id"])
 
 
 APPLY = {
+    "approve_inventory": _apply_approve_inventory,
+    "certificate": _apply_certificate,
     "reopen_run": _apply_reopen_run,
     "record_hosts": _apply_record_hosts,
     "finish_run": _apply_finish_run,

@@ -80,6 +80,7 @@ class Verb:
 CARD_PREPARE = Step("restore_card", "prepare", "{card}.yml", "prepare: maintenance mode")
 CARD_REBASELINE = Step("restore_card", "rebaseline", "{card}.yml", "rebaseline: keep the change across reboots")
 CARD_FREEZE = Step("restore_card", "freeze", "{card}.yml", "freeze: back on the old baseline")
+CARD_DISABLE = Step("restore_card", "disable", "{card}.yml", "disable: nothing may revert the wipe or the revocation")
 HEALTH = Step("patch", "health")
 SOFTWARE_STEPS = (
     Step("precheck", "check", note="lifecycle, change id, package manager, free space, busy seat"),
@@ -218,6 +219,95 @@ VERBS = {
             ),
             command=False,  # ccops software stage [--site S]
             report="stage",
+        ),
+        Verb(
+            "decommission",
+            "decommission.yml",
+            "decommission",
+            ("retiring",),
+            True,
+            "final verified backup, revoke access, sanitise declared data (read back), power off or hand back",
+            steps=(
+                Step("precheck", "check", note="lifecycle retiring, change id, busy seat (names and servers: ccops)"),
+                Step("backup", "verify", note="on resume: the final backup the decommission mark names"),
+                Step("backup", "backup", note="final, verified; nothing is revoked or wiped without it"),
+                CARD_PREPARE,
+                Step("decommission", "revoke", note="site hooks, declared local accounts and certificates"),
+                Step("decommission", "sanitise", note="declared data paths: NIST SP 800-88 clear, read back"),
+                CARD_DISABLE,
+                Step(
+                    "decommission",
+                    "release",
+                    note="last: the operator's access (SSH keys; Windows: rights, domain); power off or hand back",
+                ),
+            ),
+            command=False,  # ccops decommission: typed confirmation and guards of its own (cli/decommission_cmd.py)
+        ),
+        Verb(
+            "deploy",
+            "deploy.yml",
+            "deploy",
+            ("planned",),
+            True,
+            "network-boot new machines, write the golden image (checksum verified), converge, make them active",
+            steps=(
+                Step("backup", "backup", note="rebuilds only, before imaging: the declared paths, verified"),
+                Step("deploy", "converge", note="after pxe, download, checksum, write, first boot: image, host name"),
+                Step("asset", "inspect", note="the asset record"),
+                Step("deploy", "report", note="the image version into the record"),
+            ),
+            command=False,  # ccops deploy --image NAME (cli/deploy_cmd.py)
+            report="hosts",
+        ),
+        Verb(
+            "reimage",
+            "reimage.yml",
+            "reimage",
+            ("active",),
+            True,
+            "send deployed machines back to network imaging: next boot from the network (a rebuild)",
+            steps=(
+                Step(
+                    "deploy",
+                    "netboot",
+                    note="Windows: the staged WIM's sha256 checked, bcdedit bootsequence; Debian: efibootmgr or "
+                    "the boot code cleared; then a restart",
+                ),
+            ),
+            command=False,  # planned only (ccops plan reimage); Windows never ran here
+        ),
+        # ccops comply --check | --fix (cli/comply_cmd.py): two entries, because a check is
+        # read-only (no waves, locks or window) and a fix is a changing run
+        Verb(
+            "comply-check",
+            "comply.yml",
+            "check",
+            ("active", "retiring"),
+            False,
+            "every deviation from the site's policies and accounts, per host and policy; changes nothing",
+            steps=(Step("comply", "check", note="one module call compares the host with its policy"),),
+            command=False,
+            report="compliance",
+        ),
+        Verb(
+            "comply",
+            "comply.yml",
+            "fix",
+            ("active",),
+            True,
+            "pre-checks, check, remediation of what deviates, check again, re-baseline",
+            steps=(
+                Step("precheck", "check", note="lifecycle, change id, package manager, free space, busy seat"),
+                Step("comply", "state", note="a compliant host stops here, untouched"),
+                CARD_PREPARE,
+                Step("comply", "apply", note="only what deviates; files validated before they land"),
+                Step("comply", "state", note="again, after the fix"),
+                CARD_REBASELINE,
+                Step("comply", "report", "report.yml", note="what is still out of policy fails the host"),
+            ),
+            on_failure=(CARD_FREEZE, Step("comply", "state", note="what the failed fix left")),
+            command=False,
+            report="compliance",
         ),
     )
 }

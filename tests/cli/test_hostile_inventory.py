@@ -78,6 +78,8 @@ REFUSED = {
     "user with ssh options": _sub("user: ccops", 'user: "ccops -oProxyCommand=touch MARK"'),
     "key file with a quote": _sub("user: ccops", "user: ccops\n    key_file: '/tmp/k\" -oProxyCommand=\"touch MARK'"),
     "negative port": _sub("type: ssh", "type: ssh\n    port: -5"),
+    "mac with a template": BASE + f'hosts:\n  tst-a01: {{mac: "{{{{ {PIPE} }}}}"}}\n',
+    "mac with a command": BASE + 'hosts:\n  tst-a01: {mac: "52:54:00:cc:01:01; touch MARK"}\n',
     "huge port": _sub("type: ssh", "type: ssh\n    port: 99999999999999999999"),
     "not-a-number gate": _sub("max_fail_percentage: 0", "max_fail_percentage: .nan"),
     "infinite gate": _sub("max_fail_percentage: 0", "max_fail_percentage: .inf"),
@@ -89,7 +91,22 @@ REFUSED = {
     "backup target with ..": _sub("path: /var/tmp/ccops-hostile-backups", "path: /var/tmp/../../etc"),
     "backup target relative": _sub("path: /var/tmp/ccops-hostile-backups", "path: etc"),
     "unknown key in a site service": _sub("{host: localhost,", '{host: localhost, exec: "touch MARK",'),
+    "risk threshold not a number": _sub("  backup_target:", "  risk: {disk_used_pct: .nan}\n  backup_target:"),
+    "risk threshold out of range": _sub("  backup_target:", "  risk: {not_seen_days: -1}\n  backup_target:"),
+    "risk threshold as text": _sub(
+        "  backup_target:", '  risk: {security_pending_days: "7; touch MARK"}\n  backup_target:'
+    ),
+    "unknown risk threshold": _sub("  backup_target:", '  risk: {exec: "touch MARK"}\n  backup_target:'),
     "merge key": _sub("vars: {}", "vars: {<<: {a: 1}}"),
+    "decommission hook as a shell string": _sub(
+        "  backup_target:", '  decommission: {hooks: ["touch MARK; rm -rf /"]}\n  backup_target:'
+    ),
+    "decommission hook with a template": _sub(
+        "  backup_target:", f'  decommission: {{hooks: [["/bin/echo", "{{{{ {PIPE} }}}}"]]}}\n  backup_target:'
+    ),
+    "decommission cap of zero": _sub("  backup_target:", "  decommission: {max_hosts: 0}\n  backup_target:"),
+    "decommission end state unknown": _sub("  backup_target:", "  decommission: {end_state: melt}\n  backup_target:"),
+    "retired_on as an unquoted date": BASE + "hosts:\n  tst-a01: {lifecycle: retired, retired_on: 2026-11-23}\n",
     "alias bomb": "a: &a [x,x,x,x,x,x,x,x,x]\n"
     + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
@@ -99,6 +116,41 @@ REFUSED = {
     "30,000 nested brackets": "site: " + "[" * 30000 + "\n",
     "30,000 nested mappings": "site: " + "{a: " * 30000 + "\n",
     "not UTF-8": "site: {code: \xff}\n",
+    "node name with ssh options": _sub("timezone: UTC", 'timezone: UTC\n  node: "-oProxyCommand=touch MARK"'),
+    "node address with a command": _sub(
+        "timezone: UTC", 'timezone: UTC\n  node: {address: "127.0.0.9; touch MARK", connection: linux}'
+    ),
+    "node with its own ssh options": _sub(
+        "timezone: UTC",
+        'timezone: UTC\n  node: {address: 127.0.0.9, connection: linux, ssh_args: "-oProxyCommand=touch MARK"}',
+    ),
+    "node not in the inventory": _sub("timezone: UTC", "timezone: UTC\n  node: tst-z99"),
+    "node on Debian 11": _sub("os: debian12", "os: debian11").replace(
+        "timezone: UTC", "timezone: UTC\n  node: tst-a01", 1
+    ),
+    "node without a profile": _sub("timezone: UTC", "timezone: UTC\n  node: {address: 127.0.0.9, connection: nope}"),
+    # policies and accounts (ccops comply): values reach hosts as data, never as shell or template
+    "account name with a command": BASE + 'accounts: [{name: "$(touch MARK)"}]\n',
+    "account name that is an option": BASE + 'accounts: [{name: "-rf"}]\n',
+    "account comment with a passwd separator": BASE + 'accounts: [{name: zhang, comment: "x:0:0::/root:/bin/sh"}]\n',
+    "account comment with a newline": BASE + 'accounts: [{name: zhang, comment: "x\\nevil::0:0"}]\n',
+    "revoking the account ccops connects as": BASE + "accounts: [{name: ccops, state: revoked}]\n",
+    "managing root": BASE + "accounts: [{name: root, admin: true}]\n",
+    "firewall port with nft syntax": BASE
+    + 'policies: [{firewall: {allow: [{ports: ["22 } accept; flush ruleset"], from: [site]}]}}]\n',
+    "firewall source with a template": BASE
+    + f'policies: [{{firewall: {{allow: [{{ports: [22], from: ["group:{{{{ {PIPE} }}}}"]}}]}}}}]\n',
+    "firewall source that is a literal address": BASE
+    + 'policies: [{firewall: {allow: [{ports: [22], from: ["0.0.0.0/0"]}]}}]\n',
+    "deny list entry with a command": BASE + 'policies: [{firewall: {deny: ["10.0.0.0/8; touch MARK"]}}]\n',
+    "blocked site that adds a hosts entry": BASE
+    + 'policies: [{blocked_sites: ["evil.example\\n10.6.6.6 bank.example"]}]\n',
+    "service name with a command": BASE + 'policies: [{services: ["ssh; touch MARK"]}]\n',
+    "ssh setting outside the hardening list": BASE + 'policies: [{ssh: {permit_root_login: "yes"}}]\n',
+    "management address with a command": _sub(
+        "  backup_target:", '  management: ["10.0.0.1 touch MARK"]\n  backup_target:'
+    ),
+    "policy matching an unknown group": BASE + "policies: [{match: {groups: [nosuch]}, usb_storage: blocked}]\n",
 }
 # accepted, because the value is legitimate data; it must still stay data
 ACCEPTED = {
@@ -109,7 +161,11 @@ ACCEPTED = {
     ),
     "known_hosts path with a space": _sub("user: ccops", "user: ccops\n    known_hosts: /tmp/my known hosts"),
     "shell text in a plain value": _sub("vars: {}", 'vars: {note: "$(touch MARK); `touch MARK`"}'),
+    "account comment that would be a shell line": BASE + 'accounts: [{name: zhang, comment: "$(touch MARK)"}]\n',
     "health command that would be a shell line": _sub("vars: {}", 'vars: {patch_health_commands: [["touch MARK"]]}'),
+    "decommission hook word that would be a shell line": _sub(
+        "  backup_target:", '  decommission: {hooks: [["touch MARK; echo"]]}\n  backup_target:'
+    ),
 }
 
 

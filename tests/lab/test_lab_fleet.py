@@ -173,3 +173,17 @@ def test_an_asset_record_shows_the_lab_hosts_uptime_not_the_controllers(lab_home
     assert controller - booted_ago > 60, "the controller booted just before the lab: the test cannot tell them apart"
     # the record was made during the inspect run, a little before ps looked
     assert booted_ago - 120 <= reported <= booted_ago
+
+
+def test_the_lab_network_is_internal_and_this_machine_forwards_nothing_out_of_it(lab_home):
+    network = json.loads(
+        subprocess.run(
+            ["podman", "network", "inspect", "ccops-lab"], capture_output=True, text=True, check=True, env=podman_env()
+        ).stdout
+    )[0]
+    assert network["internal"] is True and [s["subnet"] for s in network["subnets"]] == ["10.213.0.0/24"]
+    assert pexec("lab-deb12-01", "ip", "route").split()[0] != "default"
+    guard = subprocess.run(["nft", "list", "table", "inet", "ccops_lab_guard"], capture_output=True, text=True)
+    assert guard.returncode == 0, guard.stderr
+    assert "ip saddr 10.213.0.0/24 ip daddr != 10.213.0.0/24 drop" in guard.stdout
+    assert f'iifname "{network["network_interface"]}" oifname != "{network["network_interface"]}" drop' in guard.stdout

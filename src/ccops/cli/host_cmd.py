@@ -37,10 +37,147 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
     if asset is None and entry is None:
         raise CcopsError(f"nothing known about {name!r}: not in the inventory and never inspected")
     history = store.host_history(name)
+    versions = [v for v in store.asset_versions(name) if v["whole"]]
+    changes = _changes(store, name, versions[1], versions[0]) if len(versions) > 1 else None
+    compliance = store.compliance().get(name)
     if output == "json":
-        emit_json({"host": name, "inventory": _entry(entry), "asset": asset, "runs": history})
+        emit_json(
+            {
+                "host": name,
+                "inventory": _entry(entry),
+                "asset": asset,
+                "compliance": compliance,
+                "changes": changes,
+                "versions": [{"run_id": v["run_id"], "collected": v["collected"]} for v in versions],  # whole ones
+                "runs": history,
+            }
+        )
         return
     click.echo(render(name, _entry(entry), asset, history, packages))
+    click.echo("\n" + "\n".join(_compliance_lines(compliance)))
+    click.echo("\n" + "\n".join(_changes_lines(changes, len(versions))))
+
+
+@host.command()
+@click.argument("name", metavar="HOST")
+@click.option(
+    "--since",
+    metavar="WHEN|RUN",
+    help="Compare with the inspection at or before WHEN (2026-11-20, 2026-11-20T06:00, 3d, 12h; UTC) "
+    "or the one RUN made. Default: the previous inspection.",
+)
+@output_option()
+def diff(name: str, since: str | None, output: str) -> None:
+    """What changed on HOST since an earlier inspection: packages, updates, disks, services, policy, uptime."""
+    from ccops.asset_diff import render as render_diff
+    from ccops.run import open_store
+
+    store = open_store()
+    versions = [v for v in store.asset_versions(name) if v["whole"]]  # a diff needs whole records
+    if not versions:
+        raise CcopsError(f"{name!r} was never inspected: run ccops inspect --limit {name}")
+    if len(versions) < 2 and since is None:
+        raise CcopsError(f"{name!r} has one inspection ({versions[0]['collected']}): nothing to compare with yet")
+    older, note = _pick_since(store, name, versions, since)
+    changes = _changes(store, name, older, versions[0])
+    if note:
+        changes["note"] = note
+    if output == "json":
+        emit_json({"host": name, **changes})
+        return
+    lines = [
+        f"== {name}: {changes['from']['collected']} (run {changes['from']['run_id']})"
+        f" -> {changes['to']['collected']} (run {changes['to']['run_id']})"
+    ]
+    lines += [note] if note else []
+    lines += render_diff(changes) or ["no change"]
+    click.echo("\n".join(lines))
+
+
+def _changes(store: Any, name: str, older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:
+    from ccops.asset_diff import diff as asset_diff
+
+    old, new = store.asset_version(name, older["run_id"]), store.asset_version(name, newer["run_id"])
+    for version in (old, new):
+        if version is None or version.get("damaged"):
+            raise CcopsError(f"{name}: the inspection kept for run {(version or older)['run_id']} cannot be read")
+    return asset_diff(old, new)
+
+
+def _pick_since(
+    store: Any, name: str, versions: list[dict[str, Any]], since: str | None
+) -> tuple[dict[str, Any], str | None]:
+    """The older side of a diff, and a note when it is not exactly what was asked for."""
+    if since is None:
+        return versions[1], None
+    when = parse_when(since)
+    if when is None:
+        run = store.resolve_run(since)
+        for version in versions:
+            if version["run_id"] == run.id:
+                return version, None
+        raise CcopsError(
+            f"run {run.id} has no inspection of {name} kept; see ccops host show {name} -o json (versions)"
+        )
+    for version in versions:
+        collected = _aware(version["collected"])
+        if collected is not None and collected <= when:
+            return version, None
+    oldest = versions[-1]
+    return oldest, f"note: no inspection at or before {when.isoformat()} is kept; compared with the oldest kept"
+
+
+def _aware(value: str) -> Any:
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def parse_when(text: str) -> Any:
+    """A time from --since: 3d / 12h / 30m / 2w ago, or an ISO date or time (UTC unless it says otherwise).
+
+    None when ``text`` is neither (then it names a run).
+    """
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    relative = re.fullmatch(r"(\d{1,5})([mhdw])", text.strip())
+    if relative:
+        unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[relative.group(2)]
+        return datetime.now(UTC) - timedelta(**{unit: int(relative.group(1))})
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]+)?(Z|[+-]\d{2}:?\d{2})?", text.strip()):
+        when = _aware(text.strip().replace("Z", "+00:00"))
+        if when is None:
+            raise CcopsError(f"--since {text!r}: not a date or time (e.g. 2026-11-20 or 2026-11-20T06:00)")
+        return when
+    return None
+
+
+def _compliance_lines(compliance: dict[str, Any] | None) -> list[str]:
+    if compliance is None:
+        return ["compliance: never checked (ccops comply --check)"]
+    deviations = compliance["deviations"]
+    head = f"compliance: checked {compliance['checked']} (run {compliance['run_id']}): "
+    if not deviations:
+        return [head + "in policy"]
+    return [head + f"OUT OF POLICY, {len(deviations)} deviation(s)"] + [
+        f"   {d['policy']}: {d['detail']}" for d in deviations
+    ]
+
+
+def _changes_lines(changes: dict[str, Any] | None, kept: int) -> list[str]:
+    from ccops.asset_diff import change_count
+    from ccops.asset_diff import render as render_diff
+
+    if changes is None:
+        return ["changes: none to show yet (one inspection kept); ccops host diff needs two"]
+    count = change_count(changes)
+    head = f"changes since the previous inspection ({changes['from']['collected']}, {kept} kept): "
+    return [head + (f"{count}" if count else "none")] + [f"   {line}" for line in render_diff(changes, limit=10)]
 
 
 def _entry(entry: Host | None) -> dict[str, Any] | None:
@@ -89,6 +226,9 @@ def render(
     rec = asset["record"]
     os_info, hw = rec.get("os") or {}, rec.get("hardware") or {}
     updates = rec.get("updates") or {}
+    level = rec.get("patch_level") or {}
+    since = f", oldest security update pending since {level['security_since']}" if level.get("security_since") else ""
+    image = rec.get("image") if isinstance(rec.get("image"), dict) else {}
     out += [
         f"   inspected {asset['collected']} (run {asset['run_id']})",
         "",
@@ -97,7 +237,8 @@ def render(
         f"hardware  {hardware(hw)}",
         f"uptime    {uptime(rec.get('uptime_seconds'))}",
         f"packages  {(rec.get('packages') or {}).get('count')} installed",
-        f"updates   {updates.get('pending')} pending, {updates.get('security')} security",
+        *([f"image     {image.get('name')} {image.get('version')} (golden image, ccops deploy)"] if image else []),
+        f"updates   {updates.get('pending')} pending, {updates.get('security')} security{since}",
         "",
     ]
     for item in (updates.get("items") or [])[:20]:

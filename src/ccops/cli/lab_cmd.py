@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ccops.cli.options import output_option
@@ -92,11 +94,13 @@ def status(output: str) -> None:
 @lab.command()
 @click.option("--images", is_flag=True, help="Also remove the lab images (the next lab up rebuilds them).")
 def down(images: bool) -> None:
-    """Remove the lab hosts and the lab inventory; nothing else."""
-    from ccops.lab import fleet
+    """Remove the lab hosts, the lab's virtual machines and the lab inventory; nothing else."""
+    from ccops.lab import fleet, vm_fleet, vms
 
     removed = fleet.down(images, say=lambda m: click.echo(m, err=True))
     click.echo(f"removed {removed} lab host(s)")
+    if vms.known():  # the lab's virtual machines go with it (their site file may sit in the lab inventory)
+        click.echo(f"removed {vm_fleet.down(say=lambda m: click.echo(m, err=True))} lab machine(s)")
 
 
 @lab.command()
@@ -110,3 +114,55 @@ def catalogue(version: str | None) -> None:
 
     path = write_lab_catalogue(fleet.inventory_dir(), state_dir() / "lab" / "artefacts", version)
     click.echo(f"catalogue written: {path}; next: ccops software stage")
+
+
+@lab.group()
+def vm() -> None:
+    """Blank virtual machines that network-boot (QEMU, software emulation), for ccops deploy.
+
+    Each machine has an empty disk, a fixed MAC address and SSH forwarded to
+    127.0.0.1; its network is QEMU's user mode with restrict=on, so it reaches
+    nothing but the distribution point ccops deploy serves. The machines are
+    written into the inventory as planned hosts (sites/lab-vm.yml).
+    """
+
+
+@vm.command("up")
+@click.option("--count", type=click.IntRange(1, 4), default=1, show_default=True, help="How many machines.")
+@click.option(
+    "--inventory",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Inventory folder for the site file (default: the lab inventory).",
+)
+def vm_up(count: int, folder: Path | None) -> None:
+    """Bring the VM lab to exactly --count machines; new ones are blank and wait at PXE."""
+    from ccops.lab import vm_fleet
+
+    machines = vm_fleet.up(count, folder, say=lambda m: click.echo(m, err=True))
+    click.echo(table([[v.name, v.mac, f"127.0.0.1:{v.ssh_port}"] for v in machines], ["HOST", "MAC", "SSH"]))
+
+
+@vm.command("status")
+@output_option()
+def vm_status(output: str) -> None:
+    """Each lab machine: QEMU running or off, its disk blank or written."""
+    from ccops.lab import vm_fleet
+
+    rows = vm_fleet.status()
+    if output == "json":
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("no lab machines; start some with: ccops lab vm up")
+        return
+    click.echo(table([list(r.values()) for r in rows], ["HOST", "MAC", "SSH", "QEMU", "DISK"]))
+
+
+@vm.command("down")
+def vm_down() -> None:
+    """Power off and remove the lab machines (their QEMU processes, by pid) and their site file."""
+    from ccops.lab import vm_fleet
+
+    click.echo(f"removed {vm_fleet.down(say=lambda m: click.echo(m, err=True))} lab machine(s)")

@@ -10,10 +10,16 @@ import click
 from ccops import __version__
 from ccops.cli import (
     backups_cmd,
+    comply_cmd,
+    decommission_cmd,
+    deploy_cmd,
+    fleet_cmd,
     host_cmd,
     hostkey_cmd,
+    image_cmd,
     inventory_cmd,
     lab_cmd,
+    node_cmd,
     plan_cmd,
     resume_cmd,
     runs_cmd,
@@ -43,7 +49,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
     ccops reads a YAML inventory grouped by call-centre site and runs Ansible
     playbooks over it: inspection, patching in waves with verified backups and
-    rollback; software distribution and decommissioning as they land. Every run leaves a record (ccops runs list).
+    rollback; decommissioning with evidence; software distribution as it lands.
+    Every run leaves a record (ccops runs list).
     """
     ctx.ensure_object(dict)["debug"] = debug
 
@@ -55,12 +62,19 @@ for command in (
     *(verb_command(verb) for verb in VERBS.values() if verb.command),
     resume_cmd.resume,
     backups_cmd.rollback,
+    decommission_cmd.decommission,
+    comply_cmd.comply,
     backups_cmd.backups,
     software_cmd.software,
+    deploy_cmd.deploy,
+    image_cmd.image,
     host_cmd.host,
     hostkey_cmd.hostkey,
     runs_cmd.runs,
+    fleet_cmd.risks,
+    fleet_cmd.report,
     lab_cmd.lab,
+    node_cmd.node,
 ):
     cli.add_command(command)
 

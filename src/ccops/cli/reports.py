@@ -143,4 +143,36 @@ def software_table(result: RunResult) -> str:
     return table(rows, ["HOST", "RESULT", "CHANGES", "HEALTH", "REBASELINE", "TIME", "MESSAGE"])
 
 
-TABLES = {"assets": assets_table, "changes": changes_table, "hosts": hosts_table, "software": software_table}
+def compliance_table(result: RunResult) -> str:
+    """One line per deviation (host, policy, what is wrong); one line for a host without any."""
+    rows = []
+    for outcome in result.hosts:
+        report = result.reports.get(outcome.host) or {}
+        deviations = report.get("deviations") or []
+        for deviation in deviations:
+            rows.append([outcome.host, "DEVIATES", deviation.get("policy", ""), deviation.get("detail", "")])
+        if deviations:
+            continue
+        if "policies" not in report:  # never checked (unreachable, a pre-check refused, ...)
+            rows.append([outcome.host, outcome.outcome, "-", outcome.message or ""])
+        elif report.get("fixed"):
+            rows.append(
+                [
+                    outcome.host,
+                    "fixed",
+                    ", ".join(dict.fromkeys(d["policy"] for d in report["fixed"])),
+                    f"{len(report['fixed'])} deviation(s) fixed; now in policy",
+                ]
+            )
+        else:
+            rows.append([outcome.host, "compliant", ", ".join(report["policies"]), ""])
+    return table(rows, ["HOST", "RESULT", "POLICY", "DETAIL"])
+
+
+TABLES = {
+    "assets": assets_table,
+    "changes": changes_table,
+    "hosts": hosts_table,
+    "compliance": compliance_table,
+    "software": software_table,
+}

@@ -97,7 +97,64 @@ def report_detail(report: object) -> str:
         backup = report.get(f"backup_{phase}")
         if isinstance(backup, dict) and backup.get("id"):
             parts.append(f"backup {phase} {backup['id']}")
+    final = report.get("final_backup")
+    if isinstance(final, dict) and final.get("id"):
+        parts.append(f"final backup {final['id']}")
+    sanitised = report.get("sanitised")
+    if isinstance(sanitised, list) and sanitised:
+        passed = sum(1 for s in sanitised if isinstance(s, dict) and s.get("result") == "passed")
+        parts.append(f"{passed}/{len(sanitised)} path(s) sanitised")
     return "; ".join(parts)
+
+
+@runs.command("verify")
+@output_option()
+def verify_runs(output: str) -> None:
+    """Check the hash chain over run records, host results and certificates.
+
+    Names the first record edited, deleted or written outside ccops (exit 1),
+    and prints the chain's head: keep it outside the store to anchor the history.
+    """
+    from ccops.run import open_store
+
+    verdict = open_store().verify_chain()
+    if output == "json":
+        emit_json(verdict.as_dict())
+    else:
+        since = f" since {verdict.started}" if verdict.started else ""
+        adopted = f" ({verdict.adopted} adopted from before the chain)" if verdict.adopted else ""
+        click.echo(f"chain: {verdict.seals} seal(s){since}{adopted}; head #{verdict.head_seq} {verdict.head_sha256}")
+        for finding in verdict.findings:
+            click.echo(f"  {finding}")
+    if not verdict.ok:
+        first = verdict.findings[0]
+        raise CcopsError(
+            f"the record history was changed outside ccops: first {first}"
+            + (f" (and {len(verdict.findings) - 1} more)" if len(verdict.findings) > 1 else "")
+        )
+    if output != "json":
+        click.echo("every record matches its seal")
+
+
+@runs.command("certificate")
+@click.argument("run_id", metavar="RUN")
+@click.argument("host")
+@output_option()
+def show_certificate(run_id: str, host: str, output: str) -> None:
+    """The sanitisation certificate of HOST in decommission run RUN, printable (or JSON)."""
+    from ccops.certificate import render_text
+    from ccops.run import open_store
+
+    store = open_store()
+    record = store.resolve_run(run_id)
+    found = store.certificate(record.id, host)
+    if found is None:
+        hosts = ", ".join(store.certificates(record.id)) or "none"
+        raise CcopsError(f"run {record.id} has no certificate for {host!r} (certificates: {hosts})")
+    if output == "json":
+        emit_json(found)
+        return
+    click.echo(render_text(found))
 
 
 @runs.command("unlock")

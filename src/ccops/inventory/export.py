@@ -11,6 +11,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Literal
 
+from ccops.compliance import host_compliance
 from ccops.inventory.model import ConnectionProfile, Host, Inventory, Site
 from ccops.inventory.winrm import dns_name_of
 
@@ -65,6 +66,7 @@ def site_vars(site: Site) -> dict[str, Any]:
         "ccops_distribution_point": site.distribution_point,
         "ccops_backup_target": site.backup_target,
         "ccops_busy_check": site.busy_check,
+        "ccops_decommission": site.decommission,
     }
 
 
@@ -81,6 +83,11 @@ def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
     }
     if host.asset_tag is not None:
         out["ccops_asset_tag"] = host.asset_tag
+    if host.mac is not None:
+        out["ccops_mac"] = host.mac
+    comply = host_compliance(inventory, host)
+    if comply is not None:
+        out["ccops_comply"] = comply
     if host.address is not None:
         out["ansible_host"] = host.address
     profile = site.connections[host.connection]

@@ -23,8 +23,12 @@ def config_path(path: Path) -> Path:
     return path / CONFIG_NAME if path.is_dir() else path
 
 
-def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
-    """Load and validate; returns the inventory (None if unusable) and all problems."""
+def check_inventory(path: Path, read_instead: dict[Path, Path] | None = None) -> tuple[Inventory | None, list[Problem]]:
+    """Load and validate; returns the inventory (None if unusable) and all problems.
+
+    ``read_instead`` maps a site file to another file read in its place (the inventory writer
+    validates an edit before it replaces the file); problems still name the site file.
+    """
     config = config_path(Path(path))
     label = _label(config)
     if not config.exists():
@@ -46,7 +50,7 @@ def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
     hosts: dict[str, Host] = {}
     duplicates: dict[tuple[Source, Source], list[str]] = defaultdict(list)
     for file in files:
-        site_doc, file_problems = load(file, _label(file))
+        site_doc, file_problems = load((read_instead or {}).get(file, file), _label(file))
         problems += file_problems
         if site_doc is None:
             continue
@@ -67,6 +71,7 @@ def check_inventory(path: Path) -> tuple[Inventory | None, list[Problem]]:
             else:
                 hosts[host.name] = host
     problems += _duplicate_names(duplicates)
+    problems += _node_problems(sites, hosts)
     problems += _duplicate_addresses(hosts.values())
     inventory = Inventory(
         root=config.parent,
@@ -97,6 +102,37 @@ def _duplicate_names(duplicates: dict[tuple[Source, Source], list[str]]) -> list
         else:
             message = f"{len(names)} host names overlap with the range at {where}: {', '.join(ranges.compress(names))}"
         out.append(Problem(second[0], second[1], message))
+    return out
+
+
+# ansible-core 2.19 runs on Python 3.11+: Debian 11 (3.9) can be a target, never a node
+NODE_OS = ("debian12", "debian13")
+
+
+def _node_problems(sites: dict[str, Site], hosts: dict[str, Host]) -> list[Problem]:
+    """A site's node named by host name must be a host the jump host can log in to and run Ansible on."""
+    out = []
+    for site in sites.values():
+        node = site.node
+        if node is None or node.host is None:
+            continue
+        host = hosts.get(node.host)
+        problem = None
+        if host is None:
+            problem = f"site.node: no host {node.host!r} in this inventory"
+        elif sites[host.site].connections[host.connection]["type"] != "ssh":
+            problem = f"site.node: {host.name} is not reached over ssh (connection {host.connection!r})"
+        elif host.os == "debian11":
+            problem = (
+                f"site.node: {host.name} runs Debian 11, which cannot be a node "
+                "(ansible-core 2.19 needs Python 3.11; Debian 11 has 3.9)"
+            )
+        elif host.os not in NODE_OS:
+            problem = f"site.node: {host.name} runs {host.os}; a node runs one of {', '.join(NODE_OS)}"
+        elif host.lifecycle in ("planned", "retired"):
+            problem = f"site.node: {host.name} is {host.lifecycle} and is never contacted"
+        if problem:
+            out.append(Problem(site.file, node.line, problem))
     return out
 
 

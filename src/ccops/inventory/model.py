@@ -101,10 +101,23 @@ class Host:
     asset_tag: str | None
     vars: dict[str, Any]
     source: Source
+    mac: str | None = None  # the network card a new machine boots from: how ccops deploy knows it
 
     @property
     def os_family(self) -> str:
         return OS_VARIANTS[self.os]
+
+
+@dataclass
+class NodeSpec:
+    """A site's execution node as its file names it: a host of the inventory, or an address
+    reached with one of the site's ssh profiles. ``line`` is where the file says so."""
+
+    host: str | None = None
+    address: str | None = None
+    port: int | None = None
+    connection: str | None = None
+    line: int = 1
 
 
 @dataclass
@@ -117,11 +130,18 @@ class Site:
     maintenance_windows: list[MaintenanceWindow] = field(default_factory=list)
     distribution_point: Endpoint = field(default_factory=Endpoint)
     backup_target: Endpoint = field(default_factory=Endpoint)
-    # rollout and busy_check keep the site file's own keys (checked, not reshaped)
+    # rollout, busy_check and decommission keep the site file's own keys (checked, not reshaped)
     rollout: dict[str, Any] = field(default_factory=dict)
     busy_check: dict[str, Any] = field(default_factory=dict)
+    decommission: dict[str, Any] = field(default_factory=dict)  # max_hosts, end_state, hooks (site_file checks)
+    risk: dict[str, float] = field(default_factory=dict)  # early-warning thresholds the site set
     connections: dict[str, ConnectionProfile] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
+    node: NodeSpec | None = None  # None: the jump host runs the site itself
+    # what ccops comply enforces (inventory/policy.py checked them; ccops.compliance resolves them per host)
+    management: list[str] = field(default_factory=list)  # addresses and networks administrators come from
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    accounts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -135,6 +155,7 @@ class Inventory:
     sites: dict[str, Site]
     hosts: dict[str, Host]
     sites_dir: Path | None = None  # where the site files are looked for (ccops.yml's sites:)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # values derived once per load
 
     def file_digests(self) -> dict[str, str]:
         """sha256 of each file that shapes the inventory now, by path relative to its root.

@@ -19,9 +19,11 @@ from ccops.inventory.model import (
     Endpoint,
     Host,
     MaintenanceWindow,
+    NodeSpec,
     SecretRef,
     Site,
 )
+from ccops.inventory.policy import parse_accounts, parse_management, parse_policies
 from ccops.inventory.winrm import check_winrm_profile
 from ccops.inventory.yamldoc import KeyPath, Problem, YamlDoc
 
@@ -61,7 +63,7 @@ RESERVED_VARS = frozenset(
     }
 )
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-TOP_KEYS = ("site", "connections", "vars", "groups", "hosts")
+TOP_KEYS = ("site", "connections", "vars", "groups", "hosts", "policies", "accounts")
 SITE_KEYS = (
     "code",
     "name",
@@ -72,7 +74,15 @@ SITE_KEYS = (
     "backup_target",
     "rollout",
     "busy_check",
+    "decommission",
+    "management",
+    "risk",
+    "node",
 )
+DECOMMISSION_KEYS = ("max_hosts", "end_state", "hooks")
+END_STATES = ("power_off", "hand_back")
+DEFAULT_DECOMMISSION_MAX_HOSTS = 10
+NODE_KEYS = ("address", "port", "connection")
 GROUP_KEYS = (
     "name",
     "role",
@@ -86,7 +96,10 @@ GROUP_KEYS = (
     "lifecycle",
     "vars",
 )
-OVERRIDE_KEYS = ("address", "port", "lifecycle", "asset_tag", "connection", "vars")
+OVERRIDE_KEYS = ("address", "port", "lifecycle", "retired_on", "asset_tag", "mac", "connection", "vars")
+# when a host left service (ccops decommission writes it, quoted: YAML 1.1 reads a bare date as a timestamp)
+ISO_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
+MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 CONNECTION_KEYS = (
     "type",
     "port",
@@ -114,6 +127,14 @@ PATH_KEYS: tuple[Literal["key_file", "known_hosts", "ca_file", "cert_file", "cer
 )
 WINRM_TRANSPORTS = ("kerberos", "ntlm", "credssp", "certificate")
 ROLLOUT_KEYS = ("canary", "waves", "batch_size", "max_fail_percentage", "max_failures")
+# early-warning thresholds (ccops risks, ccops report): key, type, lowest, highest; defaults in ccops.risks
+RISK_LIMITS: tuple[tuple[str, type, float, float], ...] = (
+    ("security_pending_days", int, 0, 3650),
+    ("disk_used_pct", float, 1, 100),
+    ("disk_growth_pct_per_day", float, 0, 100),
+    ("not_seen_days", int, 1, 3650),
+    ("runs_days", int, 1, 3650),
+)
 
 
 def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list[Problem]]:
@@ -126,10 +147,21 @@ def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list[Problem]]:
     site = _site(reader, data)
     site.connections = _connections(reader, data.get("connections", {}))
     site.vars = _vars(reader, data, ())
+    site.node = _node(reader, site, (data.get("site") or {}) if isinstance(data.get("site"), dict) else {})
     hosts = _groups(reader, site, data.get("groups"))
     _overrides(reader, site, data.get("hosts", {}), hosts)
+    group_names = {h.group for h in hosts.values()} | _group_names(data.get("groups"))
+    site.policies = parse_policies(reader, data.get("policies", []), group_names)
+    site.accounts = parse_accounts(reader, data.get("accounts", []), group_names, site.connections)
     # a site without a usable code is validated in full but not loaded
     return (site if site.code else None), list(hosts.values()), reader.problems
+
+
+def _group_names(raw: Any) -> set[str]:
+    """Group names as written, valid or not: a policy naming one is checked against them."""
+    if not isinstance(raw, list):
+        return set()
+    return {g["name"] for g in raw if isinstance(g, dict) and isinstance(g.get("name"), str)}
 
 
 def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
@@ -154,7 +186,67 @@ def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
         backup_target=_endpoint(reader, raw, kp, "backup_target"),
         rollout=_rollout(reader, raw.get("rollout", {}), (*kp, "rollout")),
         busy_check=_busy_check(reader, raw.get("busy_check", {}), (*kp, "busy_check")),
+        decommission=_decommission(reader, raw.get("decommission", {}), (*kp, "decommission")),
+        management=parse_management(reader, raw.get("management", []), (*kp, "management")),
+        risk=_risk(reader, raw.get("risk", {}), (*kp, "risk")),
     )
+
+
+def _node(reader: FieldReader, site: Site, raw: dict[str, Any]) -> NodeSpec | None:
+    """``site.node``: a host name of the inventory (checked against it in load.py), or
+    ``{address, port, connection}`` with one of this site's ssh connection profiles."""
+    kp: KeyPath = ("site", "node")
+    if "node" not in raw:
+        return None
+    value, line = raw["node"], reader.doc.line(*kp)
+    if isinstance(value, str):
+        if not HOST_NAME.fullmatch(value):
+            reader.report(kp, f"site.node: {value!r} is not a host name")
+            return None
+        return NodeSpec(host=value, line=line)
+    if not reader.valid(value, kp, dict):
+        return None
+    reader.only_keys(value, kp, NODE_KEYS)
+    address = reader.get(value, kp, "address", str, required=True)
+    if address is not None and not _is_address(address):
+        reader.report((*kp, "address"), f"site.node.address: {address!r} is not an IP address or a host name")
+        address = None
+    connection = reader.get(value, kp, "connection", str, required=True)
+    profile = site.connections.get(connection or "")
+    if connection is not None and profile is None:
+        reader.report((*kp, "connection"), f"site.node.connection: no connection profile {connection!r}")
+    elif profile is not None and profile["type"] != "ssh":
+        reader.report((*kp, "connection"), f"site.node.connection: {connection!r} is not an ssh profile")
+        profile = None
+    port = _port(reader, value, kp)
+    if address is None or profile is None:
+        return None
+    return NodeSpec(address=address, port=port, connection=connection, line=line)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return bool(HOST_NAME.fullmatch(text))
+    return True
+
+
+def _risk(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, float]:
+    """The site's early-warning thresholds; absent keys take ccops.risks.RISK_DEFAULTS."""
+    if not reader.valid(raw, kp, dict):
+        return {}
+    reader.only_keys(raw, kp, tuple(key for key, *_ in RISK_LIMITS))
+    out: dict[str, float] = {}
+    for key, kind, low, high in RISK_LIMITS:
+        value = reader.get(raw, kp, key, kind)
+        if value is None:
+            continue
+        if not low <= value <= high:  # also refuses .nan and .inf
+            reader.report((*kp, key), f"{dotted((*kp, key))}: {value!r} is not between {low:g} and {high:g}")
+            continue
+        out[key] = value
+    return out
 
 
 def _endpoint(reader: FieldReader, raw: dict[str, Any], kp: KeyPath, key: str) -> Endpoint:
@@ -225,6 +317,32 @@ def _busy_check(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
         reader.report((*kp, "command"), f"{dotted((*kp, 'command'))}: a command is a list of words, e.g. [test, ...]")
     _url(reader, raw, kp, "url")
     return raw
+
+
+def _decommission(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
+    """How this site retires hosts: the most hosts one run may take, the end state, the hooks to run."""
+    if not reader.valid(raw, kp, dict):
+        return {}
+    reader.only_keys(raw, kp, DECOMMISSION_KEYS)
+    out: dict[str, Any] = {}
+    cap = reader.get(raw, kp, "max_hosts", int)
+    if cap is not None and not 1 <= cap <= 1000:
+        reader.report((*kp, "max_hosts"), f"{dotted((*kp, 'max_hosts'))}: {cap} is not between 1 and 1000")
+    elif cap is not None:
+        out["max_hosts"] = cap
+    end_state = reader.get(raw, kp, "end_state", str, choices=END_STATES)
+    if end_state is not None:
+        out["end_state"] = end_state
+    hooks = reader.get(raw, kp, "hooks", list)
+    if hooks is not None:
+        for i, hook in enumerate(hooks):
+            if not (isinstance(hook, list) and hook and all(isinstance(a, str) and a for a in hook)):
+                reader.report(
+                    (*kp, "hooks", i),
+                    f"{dotted((*kp, 'hooks', i))}: a hook is a list of words run on the host, e.g. [/usr/sbin/x, y]",
+                )
+        out["hooks"] = hooks
+    return out
 
 
 def _known_timezone(name: str) -> bool:
@@ -531,6 +649,14 @@ def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]
         host.port = _port(reader, override, hkp, default=host.port)
         host.lifecycle = reader.get(override, hkp, "lifecycle", str, default=host.lifecycle, choices=LIFECYCLE_STATES)
         host.asset_tag = reader.get(override, hkp, "asset_tag", str, default=host.asset_tag)
+        retired_on = reader.get(override, hkp, "retired_on", str)
+        if retired_on is not None and not ISO_DATE.fullmatch(retired_on):
+            reader.report((*hkp, "retired_on"), f'hosts.{name}.retired_on: {retired_on!r} is not a date "YYYY-MM-DD"')
+        mac = reader.get(override, hkp, "mac", str)
+        if mac is not None and not MAC.fullmatch(mac):
+            reader.report((*hkp, "mac"), f"hosts.{name}.mac: {mac[:40]!r} is not a MAC address like 52:54:00:0a:0b:0c")
+        elif mac is not None:
+            host.mac = mac
         connection = reader.get(override, hkp, "connection", str, default=host.connection)
         if connection not in site.connections:
             reader.report((*hkp, "connection"), f"hosts.{name}.connection: no profile {connection!r}")

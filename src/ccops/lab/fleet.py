@@ -127,11 +127,15 @@ def _bring_up(
     return "", why
 
 
+CAPS = "NET_ADMIN"
+
+
 def _matches(container: dict[str, Any], host: LabHost) -> bool:
     labels = container["labels"]
     current_image = podman("image", "inspect", "--format", "{{.Id}}", image_name(host.variant)).strip()
     return (
         labels.get("ccops.lab.address") == host.address
+        and labels.get("ccops.lab.caps") == CAPS
         and labels.get("ccops.lab.variant") == host.variant
         and current_image.startswith(container["image"][:12])
     )
@@ -151,6 +155,11 @@ def _run_container(host: LabHost) -> None:
         f"ccops.lab.variant={host.variant}",
         "--label",
         f"ccops.lab.address={host.address}",
+        "--label",
+        f"ccops.lab.caps={CAPS}",
+        # nftables inside the host's own network namespace (ccops comply's firewall); the lab
+        # network stays internal: nothing ccops runs there adds a route
+        f"--cap-add={CAPS}",
         "--systemd=always",
         "--restart=always",
         f"--network={NETWORK}",

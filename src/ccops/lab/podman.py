@@ -14,8 +14,23 @@ from ccops.paths import project_root
 LABEL = "ccops.lab"
 
 
+SYSTEM_PATH = ("/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin")
+
+
+def system_path() -> str:
+    """PATH with the system sbin folders: the lab's tools (nft, ip, and netavark, which runs
+    iptables by name) live there, and a login's or pipeline's PATH may not carry them."""
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    path += [d for d in SYSTEM_PATH if d not in path]
+    return os.pathsep.join(p for p in path if p)
+
+
 def podman_env() -> dict[str, str]:
-    return {**os.environ, "CONTAINERS_CONF": str(project_root() / "images" / "lab" / "containers.conf")}
+    return {
+        **os.environ,
+        "PATH": system_path(),
+        "CONTAINERS_CONF": str(project_root() / "images" / "lab" / "containers.conf"),
+    }
 
 
 def podman(*args: str, check: bool = True, stdin: str | None = None, timeout: float = 300) -> str:

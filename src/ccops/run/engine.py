@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from ccops.inventory.model import Inventory
 from ccops.runner.engine import Batch
 from ccops.runner.events import EventCollector
 
@@ -44,3 +45,15 @@ class AnsibleEngine:
         from ccops.runner.engine import run_batch
 
         return run_batch(run_dir, batch, collector, cancelled, secret_env, on_ansible=on_ansible)
+
+
+def default_engine(inventory: Inventory) -> Engine:
+    """Direct runs from this jump host, unless a site names an execution node (site.node):
+    then that site's batches go through its node. CCOPS_NODES=off runs every site from here."""
+    import os
+
+    if os.environ.get("CCOPS_NODES") == "off" or not any(s.node for s in inventory.sites.values()):
+        return AnsibleEngine()
+    from ccops.node.engine import SiteRouter
+
+    return SiteRouter(inventory, AnsibleEngine())

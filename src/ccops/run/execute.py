@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,14 +26,14 @@ from ccops.inventory.model import SECRET_KEYS, Host, Inventory
 from ccops.locks import Locks
 from ccops.maintenance import describe, window_open
 from ccops.paths import state_dir
-from ccops.plan import Wave
+from ccops.plan import Batch, Wave
 from ccops.records import Store
-from ccops.run.engine import AnsibleEngine, Engine
+from ccops.run.engine import Engine, default_engine
 from ccops.run.identity import attempt_ident, git_commit, new_run_id, operator, rotate_run_dirs, run_dir
 from ccops.run.prepare import PreparedRun, inventory_changes, refuse_offline, write_snapshot
 from ccops.run.request import RunRequest, RunResult
 from ccops.runner.engine import Batch as EngineBatch
-from ccops.runner.events import FAILING, EventCollector, HostOutcome
+from ccops.runner.events import FAILING, OUTCOME_UNKNOWN, EventCollector, HostOutcome
 from ccops.runner.progress import Progress
 from ccops.verbs import Verb
 
@@ -74,7 +75,8 @@ def execute(prepared: PreparedRun, progress: Progress | None = None, engine: Eng
             request=prepared.request.as_dict(),
             plan={**prepared.plan_document(), "inventory_files": prepared.inventory_files},
         )
-        loop = RunLoop(store, locks, run_id, prepared, progress or Progress(enabled=False), engine or AnsibleEngine())
+        engine = engine or default_engine(prepared.inventory)
+        loop = RunLoop(store, locks, run_id, prepared, progress or Progress(enabled=False), engine)
         return loop.run(prepared.plan.waves, set())
     finally:
         locks.release(run_id)
@@ -120,6 +122,13 @@ class _Interrupt:
 
 
 @dataclass
+class _WaveState:
+    outcomes: list[HostOutcome] = field(default_factory=list)
+    halt: str | None = None
+    error: BaseException | None = None
+
+
+@dataclass
 class RunLoop:
     """One run (or one resumption of it) in progress."""
 
@@ -133,6 +142,7 @@ class RunLoop:
     outcomes: list[HostOutcome] = field(default_factory=list)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     snapshot: Path | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)  # lanes share records and gates
 
     @property
     def verb(self) -> Verb:
@@ -189,23 +199,73 @@ class RunLoop:
 
     def _wave(self, wave_no: int, wave: Wave, done: set[str]) -> tuple[dict[str, Any], str | None]:
         started = datetime.now(UTC)
-        outcomes: list[HostOutcome] = []
-        halt = None
-        for batch_no, batch in enumerate(wave.batches, 1):
-            todo = [h for h in batch.hosts if h.name not in done]
-            if self.interrupted.flag or halt or not todo:
-                continue
-            halt = self._inventory_changed(wave.name, batch_no)
-            if halt:
-                continue
-            self.progress.batch(wave.name, batch_no, len(wave.batches), batch.site, len(todo))
-            batch_outcomes = self._batch(todo, attempt_ident(self.folder, f"w{wave_no}-b{batch_no}"), wave.name)
-            outcomes += batch_outcomes
-            self.outcomes += batch_outcomes
-            if self.verb.changes_hosts:
-                halt = gate_reason(self.inventory, wave, outcomes, self.outcomes)
+        state = _WaveState()
+        lanes = self._lanes(wave)
+        if len(lanes) == 1:
+            self._lane(wave_no, wave, lanes[0], done, state, self.progress)
+        else:
+            # sites with a node run side by side, each through its node; gates stay here, between batches
+            threads = [
+                threading.Thread(
+                    target=self._lane,
+                    args=(wave_no, wave, lane, done, state, self.progress.lane(lane[0][1].site)),
+                    daemon=True,
+                )
+                for lane in lanes
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.2)  # short waits: Ctrl-C is handled in this thread
+            if state.error is not None:
+                raise state.error
         site_of = {h.name: b.site for b in wave.batches for h in b.hosts}
-        return _wave_summary(wave.name, outcomes, started, site_of), halt
+        return _wave_summary(wave.name, state.outcomes, started, site_of), state.halt
+
+    def _lanes(self, wave: Wave) -> list[list[tuple[int, Batch]]]:
+        """One lane per site with a node, one for the sites this jump host runs (in plan order)."""
+        side_by_side = getattr(self.engine, "side_by_side", lambda site: False)
+        lanes: dict[str, list[tuple[int, Batch]]] = {}
+        for batch_no, batch in enumerate(wave.batches, 1):
+            lanes.setdefault(batch.site if side_by_side(batch.site) else "", []).append((batch_no, batch))
+        return list(lanes.values()) or [[]]
+
+    def _lane(
+        self,
+        wave_no: int,
+        wave: Wave,
+        lane: list[tuple[int, Batch]],
+        done: set[str],
+        state: _WaveState,
+        progress: Progress,
+    ) -> None:
+        try:
+            for batch_no, batch in lane:
+                todo = [h for h in batch.hosts if h.name not in done]
+                with self.lock:
+                    if self.interrupted.flag or state.halt or not todo:
+                        continue
+                    state.halt = self._inventory_changed(wave.name, batch_no)
+                    if state.halt:
+                        continue
+                    progress.batch(wave.name, batch_no, len(wave.batches), batch.site, len(todo))
+                    ident = attempt_ident(self.folder, f"w{wave_no}-b{batch_no}")
+                batch_outcomes = self._batch(todo, ident, wave.name, progress)
+                with self.lock:
+                    state.outcomes += batch_outcomes
+                    self.outcomes += batch_outcomes
+                    lost = next((o for o in batch_outcomes if o.outcome == OUTCOME_UNKNOWN), None)
+                    if lost is not None:
+                        state.halt = state.halt or f"site {batch.site}, batch {batch_no}: {lost.message}"
+                    elif self.verb.changes_hosts:
+                        state.halt = state.halt or gate_reason(self.inventory, wave, state.outcomes, self.outcomes)
+        except BaseException as exc:  # handed to the wave's thread, which raises it
+            with self.lock:
+                state.error = state.error or exc
+                state.halt = state.halt or str(exc)
+            if threading.current_thread() is threading.main_thread():
+                raise
 
     def _inventory_changed(self, wave: str, batch_no: int) -> str | None:
         """A changing run stops before a batch if the inventory was edited after its plan was approved."""
@@ -220,7 +280,7 @@ class RunLoop:
             f"the approved plan with: ccops resume {self.run_id} --keep-plan"
         )
 
-    def _batch(self, hosts: list[Host], ident: str, wave: str) -> list[HostOutcome]:
+    def _batch(self, hosts: list[Host], ident: str, wave: str, progress: Progress) -> list[HostOutcome]:
         outcomes = []
         if self.verb.changes_hosts and not self.request.emergency:
             closed = {h.site for h in hosts if not window_open(self.inventory.sites[h.site])}
@@ -231,15 +291,32 @@ class RunLoop:
             ]
             hosts = [h for h in hosts if h.site not in closed]
         if hosts:
-            outcomes += self._run_hosts(hosts, ident)
-        self.store.record_hosts(
-            self.run_id, [{**o.as_record(), "wave": wave, "report": self.reports.get(o.host)} for o in outcomes]
-        )
+            outcomes += self._run_hosts(hosts, ident, progress)
+        with self.lock:
+            self.store.record_hosts(
+                self.run_id, [{**o.as_record(), "wave": wave, "report": self.reports.get(o.host)} for o in outcomes]
+            )
+            if self.verb.name == "decommission":
+                self.retire(outcomes)
         return outcomes
 
-    def _run_hosts(self, hosts: list[Host], ident: str) -> list[HostOutcome]:
+    def retire(self, outcomes: list[HostOutcome]) -> None:
+        """Decommissioned hosts: certificate, then retired in their site file. The run's own edit of
+        the inventory becomes part of what it approved, so its next batch (or a resume) goes on."""
+        from ccops.decommission import after_batch
+
+        problems, edited = after_batch(self.store, self.inventory, self.run_id, outcomes, self.reports)
+        warn(problems)
+        if edited:
+            now = self.inventory.file_digests()
+            for path in edited:
+                name = str(path.relative_to(self.inventory.root))
+                self.prepared.inventory_files[name] = now[name]
+            self.store.approve_inventory(self.run_id, self.prepared.inventory_files)
+
+    def _run_hosts(self, hosts: list[Host], ident: str, progress: Progress) -> list[HostOutcome]:
         assert self.snapshot is not None  # noqa: S101 (written when the loop starts)
-        collector = EventCollector(on_event=self.progress)
+        collector = EventCollector(on_event=progress)
         names = [h.name for h in hosts]
         batch = EngineBatch(
             ident,
@@ -260,11 +337,22 @@ class RunLoop:
             )
         finally:
             self.locks.forget_ansible(self.run_id, ident)
+        return self.judge(collector, names)
+
+    def judge(self, collector: EventCollector, names: list[str]) -> list[HostOutcome]:
+        """Per-host outcomes from a batch's events (streamed, or collected from a node afterwards)."""
         outcomes = [_judge(o, collector.reports.get(o.host)) for o in collector.outcomes(names)]
         name_known_hosts(self.inventory, outcomes)
-        self.reports.update({h: r for h, r in collector.reports.items() if h in names})
-        if self.verb.name == "inspect" and collector.reports:
-            self.store.save_assets(self.run_id, collector.reports)
+        with self.lock:
+            self.reports.update({h: r for h, r in collector.reports.items() if h in names})
+            # deploy's converge ends with the asset role: a deployed machine's first record names its image
+            assets = {
+                h: r
+                for h, r in collector.reports.items()
+                if h in names and r.get("outcome") in ("inspected", "deployed")
+            }
+            if self.verb.name in ("inspect", "deploy") and assets:
+                self.store.save_assets(self.run_id, assets)
         return outcomes
 
     def _verdict(self, halt: str | None) -> tuple[str, int, str]:

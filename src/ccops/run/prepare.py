@@ -47,14 +47,15 @@ class PreparedRun:
         return plan_json(self.plan)
 
 
-def prepare(request: RunRequest) -> PreparedRun:
+def prepare(request: RunRequest, lifecycle: tuple[str, ...] | None = None) -> PreparedRun:
+    """``lifecycle`` narrows the verb's states for one command (deploy --converge-only: active hosts)."""
     if request.change_id is not None and (problem := change_id_problem(request.change_id)):
         raise UsageError(f"change id {request.change_id[:40]!r} {problem}")
     # abspath, not resolve: the folder as the operator named it, only anchored
     request = replace(request, inventory=Path(os.path.abspath(request.inventory)))  # noqa: PTH100
     inventory = load_inventory(request.inventory)
     verb = get_verb(request.verb)
-    selection = select(inventory, request.selector, verb.lifecycle)
+    selection = select(inventory, request.selector, lifecycle or verb.lifecycle)
     plan = build_plan(inventory, verb, request.selector, selection, request.batch_size)
     if verb.content:
         extravars, plan.content = verb_content(verb, inventory, plan.hosts, request.options)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from ccops.errors import CcopsError, RefusedError
 from ccops.inventory.load import load_inventory
@@ -13,11 +14,12 @@ from ccops.inventory.model import Inventory
 from ccops.locks import Locks
 from ccops.plan import Batch, Plan, Wave, host_actions
 from ccops.processes import started_epoch, stop_batch_leftovers, wait_or_stop
-from ccops.run.engine import AnsibleEngine, Engine
+from ccops.run.engine import Engine, default_engine
 from ccops.run.execute import RunLoop, locks_hosts, open_locks, open_store, refuse_content, warn
 from ccops.run.identity import operator, run_dir
 from ccops.run.prepare import PreparedRun, inventory_changes, read_approved, refuse_offline, verb_content
 from ccops.run.request import RunRequest, RunResult
+from ccops.runner.events import HostOutcome
 from ccops.runner.progress import Progress
 from ccops.verbs import get_verb
 
@@ -79,13 +81,34 @@ def resume_run(
                     + "; ".join(changes)
                 ]
             )
-        progress.say(f"resuming run {record.id}: {len(done)} host(s) already done")
         plan = _approved_plan(inventory, request, waves)
         request = _fresh_content(record.id, request, plan, warn)
         prepared = PreparedRun(request, plan, inventory.file_digests() if keep_plan else approved_files)
-        return RunLoop(store, locks, record.id, prepared, progress, engine or AnsibleEngine()).run(waves, done)
+        loop = RunLoop(store, locks, record.id, prepared, progress, engine or default_engine(inventory))
+        done |= _collect_node_jobs(loop, waves, progress)
+        if verb.name == "decommission":  # a host that finished just before the kill still gets its certificate
+            loop.reports.update({h["host"]: h.get("report") or {} for h in record.hosts if h["host"] in done})
+            loop.retire([HostOutcome(h["host"], h["outcome"]) for h in record.hosts if h["host"] in done])
+        progress.say(f"resuming run {record.id}: {len(done)} host(s) already done")
+        return loop.run(waves, done)
     finally:
         locks.release(record.id)
+
+
+def _collect_node_jobs(loop: RunLoop, waves: list[Wave], progress: Progress) -> set[str]:
+    """Batches whose node stream was lost: what the node did is recorded; returns the hosts it finished."""
+    if not (loop.folder / "node-jobs").is_dir():
+        return set()
+    from ccops.node.recover import collect_node_jobs
+
+    wave_of = {h.name: w.name for w in waves for h in w.hosts}
+
+    def record(outcomes: list[HostOutcome], reports: dict[str, dict[str, Any]]) -> None:
+        rows = [{**o.as_record(), "wave": wave_of.get(o.host), "report": reports.get(o.host)} for o in outcomes]
+        loop.store.record_hosts(loop.run_id, rows)
+
+    learned = collect_node_jobs(loop.folder, loop.inventory, LEFTOVER_TIMEOUT, progress.say, loop.judge, record)
+    return {o.host for o in learned if o.outcome == "ok"}
 
 
 def _approved_plan(inventory: Inventory, request: RunRequest, waves: list[Wave]) -> Plan:

@@ -18,6 +18,8 @@ OUTCOME_FAILED = "failed"
 OUTCOME_UNREACHABLE = "unreachable"
 OUTCOME_RESCUED = "rescued"  # a block failed and its rescue ran: the verb decides what that means
 OUTCOME_NOT_RUN = "not run"  # Ansible never reached the host (run stopped or interrupted)
+# the stream from a site's node was lost mid-batch: what happened is on the node (ccops resume asks)
+OUTCOME_UNKNOWN = "unknown"
 FAILING = (OUTCOME_FAILED, OUTCOME_UNREACHABLE, OUTCOME_NOT_RUN)
 STOPPED_ANSWERING = (
     "the host stopped answering (no reply while Ansible started sudo: frozen or overloaded, "
@@ -57,6 +59,7 @@ class EventCollector:
     last_play: str | None = None  # the play that started last (a serial play counts as one)
     in_last_play: set[str] = field(default_factory=set)  # hosts with a task result in that play
     silent: set[str] = field(default_factory=set)  # hosts that stopped answering mid-task (a frozen machine)
+    lost: str | None = None  # why the events stopped before the batch ended (a node's stream was lost)
 
     def __call__(self, event: dict[str, Any]) -> bool:
         kind = event.get("event", "")
@@ -98,6 +101,9 @@ class EventCollector:
         ended = now()
         out = []
         for host in hosts:
+            if self.lost is not None:
+                out.append(HostOutcome(host, OUTCOME_UNKNOWN, 0, self.lost, self.first_seen.get(host), None))
+                continue
             if host in (stats.get("dark") or {}) or host in self.silent:
                 outcome = OUTCOME_UNREACHABLE
             elif host in (stats.get("failures") or {}):

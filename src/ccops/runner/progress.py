@@ -10,16 +10,17 @@ from typing import Any, TextIO
 class Progress:
     """Prints one line per finished task and one per failing host, on stderr."""
 
-    def __init__(self, stream: TextIO | None = None, enabled: bool = True) -> None:
+    def __init__(self, stream: TextIO | None = None, enabled: bool = True, prefix: str = "") -> None:
         self.stream = stream or sys.stderr
         self.enabled = enabled
+        self.prefix = prefix  # sites running side by side tell their lines apart
         self._task: str | None = None
         self._counts: dict[str, int] = {}
         self._started = time.monotonic()
 
     def say(self, text: str) -> None:
         if self.enabled:
-            print(text, file=self.stream, flush=True)
+            print(f"{self.prefix}{text}", file=self.stream, flush=True)
 
     def batch(self, wave: str, index: int, total: int, site: str, hosts: int) -> None:
         self.say(f"== {wave}, batch {index}/{total}: {hosts} host(s) at {site}")
@@ -50,3 +51,7 @@ class Progress:
         counts = " ".join(f"{k}={v}" for k, v in sorted(self._counts.items()))
         self.say(f"   {time.monotonic() - self._started:6.1f}s  {self._task}: {counts}")
         self._task = None
+
+    def lane(self, site: str) -> Progress:
+        """The display of one site's batches while other sites run beside it."""
+        return Progress(self.stream, self.enabled, prefix=f"[{site}] ")

@@ -333,10 +333,10 @@ def _check_overlap(reader: FieldReader, earlier: list[Requirement], rule: Requir
             continue
         shared = set(rule.match) & set(other.match)
         if all(set(rule.match[k]) & set(other.match[k]) for k in shared):
-            want = lambda r: r.version or "absent"  # noqa: E731
             reader.report(
                 kp,
-                f"{dotted(kp)}: {rule.app} is required as {want(rule)} here and as {want(other)} at "
+                f"{dotted(kp)}: {rule.app} is required as {rule.version or 'absent'} here and as "
+                f"{other.version or 'absent'} at "
                 f"{other.source[0]}:{other.source[1]} for the same hosts",
             )
 

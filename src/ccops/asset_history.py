@@ -1,0 +1,201 @@
+"""Asset records over time: every inspection kept as a version, enriched and bounded.
+
+Each ``ccops inspect`` stores the host's record as a new version (zlib-compressed
+JSON) beside a small uncompressed summary that trend queries (disk growth, the
+risk list, the report) read without opening whole records. When a version is
+stored it gains:
+
+- ``patch_level``: pending and security counts, and for each pending security
+  update the time it was first seen pending, carried over from the previous
+  version while the package stays pending (so "pending since" spans inspections);
+- ``compliance``: the host's result in the latest comply run (--check or --fix) that reached it.
+
+Retention, applied to a host whenever one of its versions is stored: the whole
+record of its newest ``CCOPS_ASSET_VERSIONS`` versions (default 14, two weeks of
+daily inspections; 3-8 KB each compressed, measured); the summaries (0.5-1.5 KB)
+for SUMMARY_DAYS (90) days, for trends; anything older is dropped. The
+``patch_level`` "since" times survive retention, as each version carries them over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import zlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from ccops.errors import CcopsError
+
+DEFAULT_KEEP_VERSIONS = 14
+SUMMARY_DAYS = 90
+SUMMARY_NAMES = 10
+ZLIB_LEVEL = 6  # security updates named in a summary, the longest pending first
+MAX_KEEP_VERSIONS = 10_000
+
+
+def keep_versions() -> int:
+    """``CCOPS_ASSET_VERSIONS``, else 30; a bad value is an error, not a silent default."""
+    raw = os.environ.get("CCOPS_ASSET_VERSIONS", "").strip()
+    if not raw:
+        return DEFAULT_KEEP_VERSIONS
+    if not raw.isdigit() or not 2 <= int(raw) <= MAX_KEEP_VERSIONS:
+        raise CcopsError(
+            f"CCOPS_ASSET_VERSIONS={raw!r}: give a whole number of versions between 2 and {MAX_KEEP_VERSIONS}"
+        )
+    return int(raw)
+
+
+def pack(record: dict[str, Any]) -> bytes:
+    return pack_text(json.dumps(record, sort_keys=True, default=str))
+
+
+def pack_text(text: str) -> bytes:
+    return zlib.compress(text.encode(), ZLIB_LEVEL)
+
+
+def unpack(blob: Any) -> dict[str, Any] | None:
+    """A stored version's record, or None when it cannot be read (the caller marks it damaged)."""
+    if not isinstance(blob, bytes):
+        return None
+    try:
+        record = json.loads(zlib.decompress(blob))
+    except (zlib.error, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def patch_level(record: dict[str, Any], pending_since: dict[str, str], collected: str) -> dict[str, Any]:
+    """Pending updates now, each security one with the time it was first seen pending.
+
+    ``pending_since``: security update name -> first seen, from the host's previous version.
+    """
+    updates = record.get("updates") or {}
+    items = [i for i in updates.get("items") or [] if isinstance(i, dict)]
+    security = [
+        {"name": str(i.get("name")), "to": i.get("to"), "since": pending_since.get(str(i.get("name")), collected)}
+        for i in items
+        if i.get("security")
+    ]
+    security.sort(key=lambda i: (i["since"], i["name"]))
+    return {
+        "pending": _int(updates.get("pending"), len(items)),
+        "security": _int(updates.get("security"), len(security)),
+        "security_items": security,
+        "security_since": security[0]["since"] if security else None,
+    }
+
+
+def _int(value: Any, fallback: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return fallback
+
+
+def summary(record: dict[str, Any], collected: str) -> dict[str, Any]:
+    """What trends need from a version, small enough to read for the whole fleet at once."""
+    level = record.get("patch_level") or {}
+    return {
+        "collected": collected,
+        "uptime_seconds": record.get("uptime_seconds"),
+        "packages": (record.get("packages") or {}).get("count"),
+        "pending": level.get("pending"),
+        "security": level.get("security"),
+        "security_since": level.get("security_since"),
+        "security_names": [i.get("name") for i in (level.get("security_items") or [])[:SUMMARY_NAMES]],
+        # what the next version carries over: since when each security update has been pending
+        "security_pending_since": {i.get("name"): i.get("since") for i in level.get("security_items") or []},
+        "disks": [
+            {k: d.get(k) for k in ("mount", "size_mb", "free_mb", "used_pct")}
+            for d in record.get("disks") or []
+            if isinstance(d, dict)
+        ],
+        "services": [
+            {k: s.get(k) for k in ("name", "state", "status")}
+            for s in record.get("services") or []
+            if isinstance(s, dict)
+        ],
+    }
+
+
+def latest_compliance(db: sqlite3.Connection, host: str) -> dict[str, Any] | None:
+    """The host's result in the newest comply run whose report reached it: deviations per policy."""
+    rows = db.execute(
+        "SELECT h.run_id, r.started, h.ended, h.report FROM host_results h JOIN runs r ON r.id = h.run_id"
+        " WHERE h.host=? AND r.verb IN ('comply', 'comply-check') AND h.report IS NOT NULL"
+        " ORDER BY r.started DESC, r.id DESC LIMIT 20",
+        (host,),
+    )
+    for run_id, started, ended, report in rows:
+        entry = compliance_entry(run_id, ended or started, report)
+        if entry is not None:
+            return entry
+    return None
+
+
+def compliance_entry(run_id: Any, checked: Any, report: Any) -> dict[str, Any] | None:
+    """One comply host report as ``{run_id, checked, deviations}``; None when it carries no deviation list."""
+    try:
+        data = json.loads(report) if isinstance(report, str) else report
+    except ValueError:
+        return None
+    deviations = data.get("deviations") if isinstance(data, dict) else None
+    if not isinstance(deviations, list):
+        return None
+    return {
+        "run_id": str(run_id),
+        "checked": str(checked),
+        "deviations": [
+            {"policy": str(d.get("policy")), "detail": str(d.get("detail", ""))}
+            for d in deviations
+            if isinstance(d, dict) and d.get("policy") is not None
+        ],
+    }
+
+
+def pending_since(db: sqlite3.Connection, host: str, run_id: str, collected: str) -> dict[str, str]:
+    """Security update name -> first seen pending, from the host's version just before this one."""
+    row = db.execute(
+        "SELECT summary FROM asset_versions WHERE host=? AND (collected < ? OR (collected = ? AND run_id < ?))"
+        " ORDER BY collected DESC, run_id DESC LIMIT 1",
+        (host, collected, collected, run_id),
+    ).fetchone()
+    try:
+        since = json.loads(row[0]).get("security_pending_since") if row else None
+    except (TypeError, ValueError, AttributeError):
+        return {}  # a damaged summary: the updates count as first seen now
+    if not isinstance(since, dict):
+        return {}
+    return {str(k): v for k, v in since.items() if isinstance(v, str)}
+
+
+def store_version(
+    db: sqlite3.Connection, host: str, run_id: str, collected: str, record: dict[str, Any], keep: int
+) -> str:
+    """Enrich, keep as a version, prune to the retention; the enriched record as JSON for the latest row."""
+    record = {
+        **record,
+        "patch_level": patch_level(record, pending_since(db, host, run_id, collected), collected),
+        "compliance": latest_compliance(db, host),
+    }
+    text = json.dumps(record, sort_keys=True, default=str)
+    db.execute(
+        "INSERT OR REPLACE INTO asset_versions (host, run_id, collected, summary, record) VALUES (?,?,?,?,?)",
+        (host, run_id, collected, json.dumps(summary(record, collected), sort_keys=True), pack_text(text)),
+    )
+    prune(db, host, keep)
+    return text
+
+
+def prune(db: sqlite3.Connection, host: str, keep: int) -> None:
+    """Whole records for the newest ``keep`` versions, summaries for SUMMARY_DAYS before the newest."""
+    newest = db.execute("SELECT MAX(collected) FROM asset_versions WHERE host=?", (host,)).fetchone()[0]
+    cutoff = (datetime.fromisoformat(newest) - timedelta(days=SUMMARY_DAYS)).isoformat(timespec="seconds")
+    db.execute("DELETE FROM asset_versions WHERE host=? AND collected < ?", (host, cutoff))
+    db.execute(
+        "UPDATE asset_versions SET record=x'' WHERE host=? AND length(record) > 0 AND rowid NOT IN"
+        " (SELECT rowid FROM asset_versions WHERE host=? ORDER BY collected DESC, run_id DESC LIMIT ?)",
+        (host, host, keep),
+    )

@@ -1,0 +1,98 @@
+"""ccops comply --check | --fix: the hosts against their sites' policies and accounts.
+
+--check is read-only: every deviation, one line per host and policy, exit 2 when
+any host is out of policy (or could not be checked). --fix is a changing run
+like patch: waves and gates, --change-id, confirmation, maintenance windows, a
+restore card re-baseline; it exits 2 when a host is still out of policy after it.
+Both can write JUnit XML (--junit FILE) and the JSON result (--json FILE).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ccops.cli.confirm import confirm
+from ccops.cli.options import (
+    build_selector,
+    change_id_option,
+    inventory_option,
+    output_option,
+    resolve_inventory,
+    selector_options,
+)
+from ccops.errors import UsageError
+
+
+@click.command()
+@inventory_option
+@selector_options
+@click.option("--check", "mode", flag_value="check", help="Report every deviation; change nothing.")
+@click.option("--fix", "mode", flag_value="fix", help="Remediate in waves (asks first; --yes for pipelines).")
+@change_id_option(required=False, help="Change or ticket id (required with --fix); recorded with the run.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="--fix: override every site's rollout.batch_size.")
+@click.option("--emergency", is_flag=True, help="--fix: run outside the sites' maintenance windows.")
+@click.option(
+    "--forks", type=click.IntRange(1, 500), default=25, show_default=True, help="Hosts Ansible works on at once."
+)
+@click.option("--yes", is_flag=True, help="--fix: do not ask for confirmation (pipelines).")
+@click.option(
+    "--junit", "junit_file", type=click.Path(path_type=Path, dir_okay=False), help="Also write JUnit XML here."
+)
+@click.option(
+    "--json", "json_file", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON result here."
+)
+@output_option()
+def comply(
+    inventory: Path | None,
+    mode: str | None,
+    change_id: str | None,
+    batch_size: int | None,
+    emergency: bool,
+    forks: int,
+    yes: bool,
+    junit_file: Path | None,
+    json_file: Path | None,
+    output: str,
+    **selectors: tuple[str, ...],
+) -> None:
+    """Check hosts against their sites' policies and accounts, or bring them in line.
+
+    Policies (USB storage, a firewall allow-list built from the inventory, deny
+    lists, blocked sites, screen lock, required services, SSH/WinRM hardening)
+    and accounts (people, service accounts, local administrators, revoked
+    accounts) are declared in the site files. Review first: ccops plan comply.
+    """
+    from ccops.cli.reports import print_result
+    from ccops.junit import compliance_junit, write_private
+    from ccops.run import RunRequest, execute, prepare
+    from ccops.runner.progress import Progress
+
+    if mode is None:
+        raise UsageError("ccops comply needs --check (report) or --fix (remediate)")
+    fix = mode == "fix"
+    if not fix and (batch_size or emergency or yes):
+        raise UsageError("--batch-size, --emergency and --yes go with --fix; --check changes nothing")
+    if fix and not change_id:
+        raise UsageError("ccops comply --fix needs --change-id (recorded with the run)")
+    request = RunRequest(
+        resolve_inventory(inventory),
+        "comply" if fix else "comply-check",
+        build_selector(**selectors),
+        change_id=change_id,
+        batch_size=batch_size,
+        forks=forks,
+        emergency=emergency,
+    )
+    prepared = prepare(request)  # the plan confirmed is the plan that runs
+    if fix:
+        plan = prepared.plan
+        confirm(f"fix policy on {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {change_id}", yes)
+    result = execute(prepared, Progress(enabled=output == "text"))
+    if junit_file:
+        write_private(junit_file, compliance_junit(result))
+    if json_file:
+        write_private(json_file, json.dumps({**result.as_dict(), "reports": result.reports}, indent=2) + "\n")
+    print_result(result, output, "compliance")

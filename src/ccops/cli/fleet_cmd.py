@@ -1,0 +1,103 @@
+"""ccops risks and ccops report: the fleet as a site manager reads it every morning."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ccops.cli.options import inventory_option, output_option, resolve_inventory
+from ccops.cli.output import emit_json, table
+from ccops.errors import CcopsError, UsageError
+
+if TYPE_CHECKING:
+    from ccops.inventory.model import Inventory
+    from ccops.risks import FleetState
+
+site_option = click.option("--site", "sites", multiple=True, help="Only this site code (repeatable). Default: all.")
+
+
+def _load(inventory: Path | None, sites: tuple[str, ...]) -> tuple[Inventory, FleetState, list[str]]:
+    from ccops.inventory.load import load_inventory
+    from ccops.risks import load_state
+    from ccops.run import open_store
+
+    model = load_inventory(resolve_inventory(inventory))
+    unknown = [s for s in sites if s not in model.sites]
+    if unknown:
+        raise UsageError(f"--site {unknown[0]!r}: no such site; the inventory has: {', '.join(sorted(model.sites))}")
+    return model, load_state(open_store()), sorted(set(sites)) or sorted(model.sites)
+
+
+@click.command()
+@inventory_option
+@site_option
+@output_option()
+def risks(inventory: Path | None, sites: tuple[str, ...], output: str) -> None:
+    """The early-warning list: overdue security updates, full or fast-growing disks, hosts not seen,
+    failed services, hosts out of policy, runs that failed or halted.
+
+    Thresholds are per site (site.risk in the site file); see ccops.risks.RISK_DEFAULTS.
+    """
+    from ccops.risks import risk_list
+
+    model, state, chosen = _load(inventory, sites)
+    found = risk_list(model, state, set(chosen))
+    if output == "json":
+        emit_json({"generated": state.now.isoformat(timespec="seconds"), "sites": chosen, "risks": found})
+        return
+    if not found:
+        click.echo(f"no risk found ({', '.join(chosen)})")
+        return
+    rows = [[r["site"] or "-", r["host"] or "(run)", r["kind"], r["detail"]] for r in found]
+    click.echo(table(rows, ["SITE", "HOST", "RISK", "DETAIL"]))
+    click.echo(f"{len(found)} risk(s)")
+
+
+@click.command()
+@inventory_option
+@site_option
+@click.option("--format", "fmt", type=click.Choice(("html", "json", "csv")), default="html", show_default=True)
+@click.option(
+    "--output", "target", type=click.Path(path_type=Path), default=None, help="Write to FILE (default: stdout)."
+)
+def report(inventory: Path | None, sites: tuple[str, ...], fmt: str, target: Path | None) -> None:
+    """The fleet report: per site and OS variant, compliance, pending patches, risks, recent runs.
+
+    html is one self-contained page (no script, nothing fetched); json holds every number the page
+    shows; csv is one row per host.
+    """
+    import json
+
+    from ccops.report import build_report, to_csv
+    from ccops.report_html import render_html
+
+    model, state, chosen = _load(inventory, sites)
+    document = build_report(model, state, chosen)
+    if fmt == "html":
+        text = render_html(document)
+    elif fmt == "csv":
+        text = to_csv(document)
+    else:
+        text = json.dumps(document, indent=2, default=str) + "\n"
+    if target is None:
+        sys.stdout.write(text)
+        return
+    _write(target, text)
+    click.echo(f"report written to {target}", err=True)
+
+
+def _write(target: Path, text: str) -> None:
+    """Whole or not at all: a temporary file beside the target, then renamed over it."""
+    if target.is_dir():
+        raise CcopsError(f"{target}: is a folder; give a file name for the report")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise CcopsError(f"{target}: cannot write the report ({exc.strerror})") from None

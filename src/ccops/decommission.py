@@ -1,0 +1,139 @@
+"""Decommissioning: the guards before anything is touched, what a plan shows, what a finished host leaves.
+
+Guards (each refuses in one line, exit 5, before any host is contacted): every selected
+host is ``retiring``; servers only with ``--include-servers``; no more hosts than the
+sites' cap (``site.decommission.max_hosts``, 10 by default); the operator typed the exact
+host names (or passed them with ``--confirm``). The playbook checks the lifecycle, the
+server flag and the confirmed names again on each host.
+
+After a host reports ``decommissioned``, ccops writes its certificate into the record
+chain and sets ``lifecycle: retired`` with the date in its site file (inventory/writer.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ccops.certificate import build_certificate
+from ccops.errors import CcopsError, RefusedError
+from ccops.inventory.model import DESKTOP_ROLES, Host, Inventory
+from ccops.inventory.site_file import DEFAULT_DECOMMISSION_MAX_HOSTS
+from ccops.inventory.writer import set_host_fields
+from ccops.select import Selector, select
+
+if TYPE_CHECKING:
+    from ccops.records import Store
+
+VERB = "decommission"
+DONE = "decommissioned"
+# NIST SP 800-88 Rev. 1 "Clear" for files: overwrite the data with zeros, read it back, remove it
+METHOD = "NIST SP 800-88 Rev. 1 Clear: overwrite with zeros, verified by read-back, then removed"
+
+
+def guard(inventory: Inventory, selector: Selector, include_servers: bool) -> list[Host]:
+    """The selected hosts if every guard but the confirmation passes; else RefusedError naming the first."""
+    hosts = select(inventory, selector, None).hosts
+    not_retiring = [h for h in hosts if h.lifecycle != "retiring"]
+    if not_retiring:
+        shown = ", ".join(f"{h.name} ({h.lifecycle})" for h in not_retiring[:5])
+        raise RefusedError(
+            f"decommission takes only hosts in state retiring; {shown}"
+            + (f" and {len(not_retiring) - 5} more" if len(not_retiring) > 5 else "")
+            + ": set lifecycle: retiring in the inventory first (reviewed), then select again"
+        )
+    servers = [h for h in hosts if h.role not in DESKTOP_ROLES]
+    if servers and not include_servers:
+        shown = ", ".join(f"{h.name} ({h.role})" for h in servers[:5])
+        raise RefusedError(
+            f"{len(servers)} server(s) selected ({shown}); decommissioning servers needs --include-servers"
+        )
+    cap = min(max_hosts(inventory, h.site) for h in hosts)
+    if len(hosts) > cap:
+        raise RefusedError(
+            f"{len(hosts)} hosts selected, more than the {cap} one decommission run may take "
+            "(site.decommission.max_hosts); select fewer hosts"
+        )
+    return hosts
+
+
+def max_hosts(inventory: Inventory, site: str) -> int:
+    return int(inventory.sites[site].decommission.get("max_hosts", DEFAULT_DECOMMISSION_MAX_HOSTS))
+
+
+def check_typed_names(hosts: list[Host], typed: str) -> None:
+    """The names typed (spaces or commas between them) must be exactly the selected hosts."""
+    given = [n for n in typed.replace(",", " ").split() if n]
+    wanted = sorted(h.name for h in hosts)
+    if sorted(given) != wanted:
+        missing = sorted(set(wanted) - set(given))
+        extra = sorted(set(given) - set(wanted))
+        detail = "; ".join(
+            part
+            for part in (
+                f"not typed: {', '.join(missing)}" if missing else "",
+                f"not selected: {', '.join(extra)}" if extra else "",
+                "a name given twice" if not missing and not extra else "",
+            )
+            if part
+        )
+        raise RefusedError(f"the host names do not match the {len(wanted)} selected ({detail}); nothing done")
+
+
+def host_details(inventory: Inventory, host: Host) -> dict[str, Any]:
+    """What a decommission does to one host, for the plan a reviewer approves."""
+    site = inventory.sites[host.site]
+    merged = {**site.vars, **host.vars}
+    profile = site.connections[host.connection]
+    return {
+        "final_backup": list(merged.get("backup_paths") or []),
+        "revoke": {
+            "hooks": list(site.decommission.get("hooks") or []),
+            "accounts": list(merged.get("decommission_accounts") or []),
+            "certificates": list(merged.get("decommission_certificates") or []),
+            "domain": host.os_family == "windows",
+            "ssh_keys_of": profile.get("user") if host.os_family == "debian" else None,
+        },
+        "wipe": {"paths": list(merged.get("decommission_data_paths") or []), "method": METHOD},
+        "end_state": site.decommission.get("end_state", "power_off"),
+        "inventory": f"{host.source[0]}: lifecycle retiring -> retired, retired_on",
+    }
+
+
+def after_batch(
+    store: Store, inventory: Inventory, run_id: str, outcomes: list[Any], reports: dict[str, Any]
+) -> tuple[list[str], set[Path]]:
+    """Certificates and inventory edits for the hosts that finished: (problems, site files edited).
+
+    Idempotent: a host that already has its certificate is left as it is (resume calls this again).
+    The certificate is issued even when the site file cannot be edited; it then says so.
+    """
+    problems: list[str] = []
+    edited: set[Path] = set()
+    have = set(store.certificates(run_id))
+    record = store.run(run_id)
+    for outcome in outcomes:
+        report = reports.get(outcome.host) or {}
+        if outcome.outcome != "ok" or report.get("outcome") != DONE or outcome.host in have:
+            continue
+        host = inventory.hosts[outcome.host]
+        today = datetime.now(UTC).date().isoformat()
+        try:
+            path = set_host_fields(inventory, host.name, {"lifecycle": "retired", "retired_on": today})
+            edited.add(path)
+            written = f"{host.source[0]}: lifecycle retired, retired_on {today}"
+        except CcopsError as exc:
+            written = f"NOT written: {exc}"
+            problems.append(f"{host.name}: inventory not updated: {exc}")
+        issued = datetime.now(UTC).isoformat(timespec="seconds")
+        document = build_certificate(
+            host,
+            {**report, "inventory": written},
+            run_id,
+            record.operator if record else "?",
+            record.change_id if record else None,
+            issued,
+        )
+        store.add_certificate(run_id, host.name, document)
+    return problems, edited

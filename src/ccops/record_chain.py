@@ -1,0 +1,191 @@
+"""Hash-chained records: an edit or a deletion in the store's history shows.
+
+Every write of a run record, a host result or a certificate appends a seal to the
+``chain`` table, in the same transaction: the sha256 of the row's canonical content
+(its columns as sorted, compact JSON, empty columns left out so a column added by a
+later ccops does not change old rows) and the hash of the previous seal. A row that
+is written again (a run that ends, a resumed run) is sealed again; its newest seal
+is what it must match. ``verify`` walks the chain from the first seal: a seal whose
+hash or link is wrong, a row that no longer matches its newest seal, a sealed row
+that is gone, or a row that was never sealed, each is named; the first one in chain
+order is the first record edited or deleted.
+
+A store older than the chain is adopted when a ccops with the chain first opens it:
+every row is sealed as found, in the order the runs started (``adopted`` in the
+chain's meta). The chain attests those rows from that moment, not from when they
+were written. Anyone who can write the store can also rebuild the whole chain:
+``ccops runs verify`` prints the head (the newest seal's number and hash); keep it
+outside the store (the change ticket, a certificate's text) to anchor what came before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+CHAIN_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chain (
+  seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL, sealed TEXT NOT NULL,
+  content_sha256 TEXT NOT NULL, prev_sha256 TEXT NOT NULL, sha256 TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chain_ref ON chain (kind, ref);
+CREATE TABLE IF NOT EXISTS chain_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS certificates (
+  run_id TEXT NOT NULL REFERENCES runs(id), host TEXT NOT NULL, issued TEXT NOT NULL,
+  document TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (run_id, host)
+);
+"""
+# kind: (table, the columns that name one row; the ref joins their values with "/")
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "run": ("runs", ("id",)),
+    "host": ("host_results", ("run_id", "host")),
+    "certificate": ("certificates", ("run_id", "host")),
+}
+
+
+def canonical(row: dict[str, Any]) -> str:
+    """A row as one exact text: sorted keys, compact, empty columns left out."""
+    return json.dumps(
+        {k: v for k, v in row.items() if v is not None}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _link(seq: int, kind: str, ref: str, sealed: str, content: str, prev: str) -> str:
+    return _digest("\n".join((str(seq), kind, ref, sealed, content, prev)))
+
+
+def _row(db: sqlite3.Connection, kind: str, ref: str) -> dict[str, Any] | None:
+    table, keys = KINDS[kind]
+    values = ref.split("/", len(keys) - 1)
+    if len(values) != len(keys):
+        return None
+    where = " AND ".join(f"{k}=?" for k in keys)
+    row = db.execute(f"SELECT * FROM {table} WHERE {where}", values).fetchone()  # noqa: S608 (constant names)
+    return dict(zip(row.keys(), tuple(row), strict=True)) if row is not None else None
+
+
+def head(db: sqlite3.Connection) -> tuple[int, str]:
+    row = db.execute("SELECT seq, sha256 FROM chain ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row is not None else (0, GENESIS)
+
+
+def seal(db: sqlite3.Connection, kind: str, ref: str) -> str:
+    """Append a seal of the row ``kind``/``ref`` as it is now (inside the caller's transaction)."""
+    row = _row(db, kind, ref)
+    if row is None:
+        raise KeyError(f"no {kind} {ref} to seal")
+    seq, prev = head(db)
+    sealed = datetime.now(UTC).isoformat(timespec="seconds")
+    content = _digest(canonical(row))
+    link = _link(seq + 1, kind, ref, sealed, content, prev)
+    db.execute(
+        "INSERT INTO chain (seq, kind, ref, sealed, content_sha256, prev_sha256, sha256) VALUES (?,?,?,?,?,?,?)",
+        (seq + 1, kind, ref, sealed, content, prev, link),
+    )
+    return link
+
+
+def create_chain(db: sqlite3.Connection) -> None:
+    """The chain's tables; a store that had records but no chain has them adopted, sealed as found."""
+    existed = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='chain'").fetchone() is not None
+    for statement in CHAIN_SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    if existed:
+        return
+    adopted = 0
+    for (run_id,) in db.execute("SELECT id FROM runs ORDER BY started, id").fetchall():
+        seal(db, "run", run_id)
+        hosts = db.execute("SELECT host FROM host_results WHERE run_id=? ORDER BY rowid", (run_id,)).fetchall()
+        for (host,) in hosts:
+            seal(db, "host", f"{run_id}/{host}")
+        adopted += 1 + len(hosts)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    db.executemany(
+        "INSERT OR REPLACE INTO chain_meta (key, value) VALUES (?, ?)", [("started", now), ("adopted", str(adopted))]
+    )
+
+
+def needs_chain(db: sqlite3.Connection) -> bool:
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return not {"chain", "chain_meta", "certificates"} <= tables
+
+
+@dataclass
+class Finding:
+    seq: int  # the seal it concerns (0: a row never sealed)
+    kind: str
+    ref: str
+    what: str  # edited, deleted, not sealed, seal edited, seal removed
+
+    def __str__(self) -> str:
+        where = f"seal #{self.seq}" if self.seq else "no seal"
+        return f"{self.kind} {self.ref} ({where}): {self.what}"
+
+
+@dataclass
+class Verdict:
+    seals: int
+    head_seq: int
+    head_sha256: str
+    started: str | None
+    adopted: int
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "seals": self.seals,
+            "head": {"seq": self.head_seq, "sha256": self.head_sha256},
+            "chain_started": self.started,
+            "adopted": self.adopted,
+            "findings": [{"seq": f.seq, "kind": f.kind, "ref": f.ref, "what": f.what} for f in self.findings],
+        }
+
+
+def verify(db: sqlite3.Connection) -> Verdict:
+    """Walk the chain: links, then every row against its newest seal, then rows never sealed."""
+    meta = dict(db.execute("SELECT key, value FROM chain_meta").fetchall())
+    seals = db.execute("SELECT * FROM chain ORDER BY seq").fetchall()
+    findings: list[Finding] = []
+    prev, expected_seq = GENESIS, 1
+    newest: dict[tuple[str, str], sqlite3.Row] = {}
+    kinds = {s["seq"]: (s["kind"], s["ref"]) for s in seals}
+    for s in seals:
+        if s["seq"] != expected_seq:
+            gap = f"#{expected_seq}" + (f"-#{s['seq'] - 1}" if s["seq"] - 1 > expected_seq else "")
+            findings.append(Finding(expected_seq, "seal", gap, "removed from the chain"))
+        elif s["prev_sha256"] != prev:
+            kind, ref = kinds.get(s["seq"] - 1, ("seal", f"#{s['seq'] - 1}"))
+            findings.append(Finding(s["seq"] - 1, kind, ref, "its seal was edited"))
+        elif s["sha256"] != _link(s["seq"], s["kind"], s["ref"], s["sealed"], s["content_sha256"], s["prev_sha256"]):
+            findings.append(Finding(s["seq"], s["kind"], s["ref"], "its seal was edited"))
+        prev, expected_seq = s["sha256"], s["seq"] + 1
+        newest[(s["kind"], s["ref"])] = s
+    for (kind, ref), s in newest.items():
+        row = _row(db, kind, ref)
+        if row is None:
+            findings.append(Finding(s["seq"], kind, ref, "deleted"))
+        elif _digest(canonical(row)) != s["content_sha256"]:
+            findings.append(Finding(s["seq"], kind, ref, "edited after it was sealed"))
+    for kind, (table, keys) in KINDS.items():
+        for row in db.execute(f"SELECT {', '.join(keys)} FROM {table}"):  # noqa: S608 (constant names)
+            ref = "/".join(str(v) for v in row)
+            if (kind, ref) not in newest:
+                findings.append(Finding(0, kind, ref, "not sealed: written outside ccops"))
+    findings.sort(key=lambda f: (f.seq == 0, f.seq))
+    seq, sha = head(db)
+    return Verdict(len(seals), seq, sha, meta.get("started"), int(meta.get("adopted", 0)), findings)

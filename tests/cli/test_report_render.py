@@ -1,0 +1,95 @@
+"""The HTML report rendered in headless Chromium: a screenshot that is not blank, with the plots drawn,
+and every number on the rendered page equal to the JSON report's."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+
+from tests import chromium
+from tests.cli.test_report import EVIL, fleet
+
+pytestmark = pytest.mark.skipif(
+    chromium.binary() is None, reason="chromium is not installed (scripts/setup installs it)"
+)
+
+
+class Marked(HTMLParser):
+    """Text of every element carrying data-key, and whether any script element exists."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[tuple[str, str]] = []
+        self.open: list[tuple[str, str | None]] = []
+        self.scripts = 0
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.scripts += tag == "script"
+        key = dict(attrs).get("data-key")
+        self.open.append((tag, key))
+        if key is not None:
+            self.text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.open:
+            open_tag, key = self.open.pop()
+            if key is not None:
+                self.values.append((key, "".join(self.text).strip()))
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def lookup(document: Any, path: str) -> Any:
+    for part in path.split("/"):
+        document = document[int(part)] if isinstance(document, list) else document[part]
+    return document
+
+
+def shown(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def render(ccops, tmp_path, inv) -> tuple[dict, Marked, tuple[int, int, list[bytes]]]:
+    page = tmp_path / "report.html"
+    assert ccops("report", "-i", str(inv), "--output", str(page)).returncode == 0
+    report = json.loads(ccops("report", "-i", str(inv), "--format", "json").stdout)
+    dom = Marked()
+    dom.feed(chromium.dump_dom(page, tmp_path))
+    image = chromium.decode_png(chromium.screenshot(page, tmp_path))
+    return report, dom, image
+
+
+def colour_count(rows: list[bytes], rgb: bytes) -> int:
+    return sum(row[i : i + 3] == rgb for row in rows for i in range(0, len(row), 3))
+
+
+def test_the_rendered_page_shows_the_json_reports_numbers(ccops, tmp_path):
+    inv = fleet(ccops, tmp_path)
+    report, dom, (width, height, rows) = render(ccops, tmp_path, inv)
+    assert len(dom.values) > 60  # the tables and plots rendered with their numbers
+    wrong = [(key, text, lookup(report, key)) for key, text in dom.values if text != shown(lookup(report, key))]
+    assert not wrong
+    keys = {key for key, _ in dom.values}
+    for key in ("totals/hosts", "totals/risks", "totals/out_of_policy", "sites/0/compliance/in policy"):
+        assert key in keys
+    # the screenshot is a page, not a blank: many colours, text and bars drawn in the palette's colours
+    assert (width, height) == (1280, 1800)
+    assert chromium.white_share(rows) < 0.97
+    assert colour_count(rows, bytes.fromhex("009E73")) > 100  # the "in policy" segment
+    assert colour_count(rows, bytes.fromhex("D55E00")) > 100  # the "out of policy" / overdue segments
+
+
+def test_hostile_values_stay_text_in_the_rendered_page(ccops, tmp_path):
+    inv = fleet(ccops, tmp_path, site_name=EVIL, service=EVIL, package=EVIL, detail=EVIL)
+    report, dom, _ = render(ccops, tmp_path, inv)
+    assert dom.scripts == 0
+    page = chromium.dump_dom(tmp_path / "report.html", tmp_path)
+    assert "<img" not in page and "&lt;script&gt;alert('x')&lt;/script&gt;\"&gt;&lt;img" in page
+    assert all(text == shown(lookup(report, key)) for key, text in dom.values)

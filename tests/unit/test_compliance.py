@@ -1,0 +1,142 @@
+"""Policies resolved per host from the inventory, the nftables ruleset built from them, JUnit XML."""
+
+from __future__ import annotations
+
+import importlib.util
+import xml.etree.ElementTree as ET
+
+from ccops.compliance import compress, host_compliance
+from ccops.inventory.load import load_inventory
+from ccops.junit import compliance_junit
+from ccops.run.request import RunResult
+from ccops.runner.events import HostOutcome
+from tests.conftest import ROOT, write_inventory
+
+SITE = """\
+site:
+  code: tst
+  city: testcity
+  timezone: UTC
+  management: [10.9.0.5, 10.9.1.0/24]
+connections:
+  linux: {type: ssh, user: ccops, become: true}
+groups:
+  - {name: agents, role: agent_desktop, os: debian12, business_line: voice, connection: linux,
+     hosts: "tst-a[01:04]", addresses: 10.1.0.10}
+  - {name: cti, role: cti_server, os: debian12, business_line: shared, connection: linux,
+     hosts: "tst-cti[1:2]", addresses: 10.1.1.10}
+hosts:
+  tst-a04: {lifecycle: retired}
+policies:
+  - usb_storage: blocked
+    services: [ssh]
+    firewall: {allow: [{ports: [22], from: [management]}], deny: [192.0.2.0/24]}
+  - match: {roles: [agent_desktop]}
+    services: [ssh, cron]
+    firewall:
+      allow:
+        - {ports: [22], from: [management, site]}
+        - {ports: [5060, "10000-10100"], proto: udp, from: ["group:cti"]}
+accounts:
+  - {name: zhang, comment: "Zhang Wei", admin: true}
+  - {name: li, match: {roles: [cti_server]}}
+  - {name: wang, state: revoked}
+"""
+
+
+def _inventory(tmp_path, text=SITE):
+    return load_inventory(write_inventory(tmp_path / "inv", {"tst.yml": text}))
+
+
+def test_later_policies_override_earlier_ones_for_the_hosts_they_match(tmp_path):
+    inventory = _inventory(tmp_path)
+    agent = host_compliance(inventory, inventory.hosts["tst-a01"])
+    server = host_compliance(inventory, inventory.hosts["tst-cti1"])
+    assert agent["services"] == ["ssh", "cron"] and server["services"] == ["ssh"]
+    assert agent["usb_storage"] == server["usb_storage"] == "blocked"
+    assert server["firewall"]["allow"] == [{"proto": "tcp", "ports": ["22"], "from": ["10.9.0.5", "10.9.1.0/24"]}]
+    assert agent["firewall"]["deny"] == []  # the later entry's firewall replaces the earlier one whole
+
+
+def test_allow_lists_are_the_inventorys_in_service_addresses(tmp_path):
+    inventory = _inventory(tmp_path)
+    allow = host_compliance(inventory, inventory.hosts["tst-a01"])["firewall"]["allow"]
+    # the retired seat (10.1.0.13) is out; the group's consecutive addresses are one range
+    assert allow[0]["from"] == ["10.9.0.5", "10.9.1.0/24", "10.1.0.10-10.1.0.12", "10.1.1.10-10.1.1.11"]
+    assert allow[1] == {"proto": "udp", "ports": ["5060", "10000-10100"], "from": ["10.1.1.10-10.1.1.11"]}
+
+
+def test_a_host_that_leaves_the_inventory_leaves_the_allow_lists(tmp_path):
+    inventory = _inventory(tmp_path, SITE.replace('hosts: "tst-cti[1:2]"', 'hosts: "tst-cti1"'))
+    allow = host_compliance(inventory, inventory.hosts["tst-a01"])["firewall"]["allow"]
+    assert allow[1]["from"] == ["10.1.1.10"]
+
+
+def test_accounts_are_scoped_like_policies(tmp_path):
+    inventory = _inventory(tmp_path)
+    agent = host_compliance(inventory, inventory.hosts["tst-a01"])["accounts"]
+    server = host_compliance(inventory, inventory.hosts["tst-cti1"])["accounts"]
+    assert [a["name"] for a in agent["present"]] == ["zhang"] and agent["revoked"] == ["wang"]
+    assert [a["name"] for a in server["present"]] == ["zhang", "li"]
+    assert agent["present"][0] == {"name": "zhang", "kind": "person", "comment": "Zhang Wei", "admin": True}
+
+
+def test_a_site_without_policies_has_nothing_to_check(tmp_path):
+    plain = SITE.replace("  management: [10.9.0.5, 10.9.1.0/24]\n", "").partition("policies:")[0]
+    inventory = _inventory(tmp_path, plain)
+    assert host_compliance(inventory, inventory.hosts["tst-a01"]) is None
+
+
+def test_compress_keeps_versions_apart_and_runs_together():
+    assert compress(["10.0.0.3", "10.0.0.1", "10.0.0.2", "10.0.0.9", "fd00::1", "fd00::2"]) == [
+        "10.0.0.1-10.0.0.3",
+        "10.0.0.9",
+        "fd00::1-fd00::2",
+    ]
+
+
+def _state_module():
+    path = ROOT / "roles" / "comply" / "library" / "ccops_comply_state.py"
+    spec = importlib.util.spec_from_file_location("ccops_comply_state", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_ruleset_replaces_the_ccops_table_atomically_and_admits_only_the_allow_list(tmp_path):
+    state = _state_module()
+    inventory = _inventory(tmp_path)
+    policy = host_compliance(inventory, inventory.hosts["tst-a01"])["firewall"]
+    text = state.ruleset(policy, "tst")
+    assert "table inet ccops {}\ndelete table inet ccops\ntable inet ccops {" in text
+    assert "policy drop;" in text
+    assert "ip saddr { 10.1.1.10-10.1.1.11 } udp dport { 5060, 10000-10100 } accept" in text
+    assert state.admits(policy, "10.9.1.77", 22) and state.admits(policy, "10.1.0.12", 22)
+    assert not state.admits(policy, "10.1.0.13", 22)  # the retired seat
+    assert not state.admits(policy, "10.1.2.1", 22)  # an address the inventory does not name
+
+
+def test_ruleset_elements_are_rechecked_on_the_host():
+    state = _state_module()
+    hostile = {"allow": [{"proto": "tcp", "ports": ["22 } accept; flush ruleset"], "from": ["10.0.0.1; x"]}]}
+    text = state.ruleset(hostile, "tst")
+    assert "flush" not in text and "; x" not in text and "dport" not in text
+
+
+def test_junit_has_a_case_per_host_and_policy_and_a_failure_per_deviating_policy():
+    reports = {
+        "h1": {
+            "policies": ["usb_storage", "services"],
+            "deviations": [{"policy": "services", "detail": "cron is not running"}],
+            "fixed": [],
+        },
+        "h2": {"policies": ["usb_storage", "services"], "deviations": [], "fixed": []},
+    }
+    hosts = [HostOutcome("h1", "failed"), HostOutcome("h2", "ok"), HostOutcome("h3", "unreachable", message="no route")]
+    result = RunResult("R1", "comply-check", "failed", 2, hosts, reports, "", "")
+    root = ET.fromstring(compliance_junit(result))  # noqa: S314 (our own output)
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("5", "1", "1")
+    suites = {s.get("name"): s for s in root}
+    failure = suites["h1"].find("testcase[@name='services']/failure")
+    assert failure.get("message") == "cron is not running"
+    assert suites["h3"].find("testcase/error").get("message") == "unreachable: no route"
