@@ -1,4 +1,5 @@
-"""software_changes: what a host's desired items change, given the versions it has installed."""
+"""software_changes: what a host's desired items change, given the versions it has installed;
+dpkg_installed: those versions, read from dpkg-query's Package, Version, Status-Abbrev lines."""
 
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ def software_changes(items: list[dict[str, Any]], installed: dict[str, str]) -> 
     return out
 
 
+def dpkg_installed(lines: list[str]) -> dict[str, str]:
+    """Installed packages only ("ii", "hi": a half-removed or config-only one is not installed)."""
+    out = {}
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) == 3 and fields[2][1:2] == "i":
+            out[fields[0]] = fields[1]
+    return out
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"software_changes": software_changes}
+        return {"software_changes": software_changes, "dpkg_installed": dpkg_installed}
