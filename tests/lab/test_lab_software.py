@@ -3,10 +3,11 @@
 The test softphone (built here with dpkg-deb) is staged on the point (its first
 host, serving over the lab network): an interrupted stage resumes without
 re-sending what arrived intact, a corrupted artefact is refused. Version 1.0 is
-installed everywhere, upgraded to 2.0 in waves and survives a reboot under the
-lab restore card; the broken 2.1 is rolled back on the canary, the run halts
-and resumes once the catalogue is fixed; status matches dpkg-query, drift made
-by hand is named, and a second apply changes nothing.
+installed everywhere in waves; the broken 2.1 is rolled back to 1.0 on the
+canary and the run halts; resumed once the catalogue requires 2.0, it upgrades
+every host in waves, and a reboot under the lab restore card keeps 2.0. A
+second apply changes nothing; status matches dpkg-query, and drift made by
+hand is named (status, plan).
 
 The tests run in file order and build on each other; the hosts are left clean.
 """
@@ -29,7 +30,6 @@ HOSTS = ["lab-deb11-01", "lab-deb12-01", "lab-deb13-01"]
 POINT = "lab-deb11-01"  # the lab site's distribution point: its first host
 POINT_DIR = "/srv/ccops-dist"
 APP = "ccops-softphone"
-STATE: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -160,20 +160,42 @@ def test_an_interrupted_stage_resumes_without_sending_intact_files_again(lab):
     assert "-----BEGIN PGP SIGNED MESSAGE-----" in release or "Origin: ccops" in release, release
 
 
-def test_version_1_then_2_in_waves_from_the_point_and_a_reboot_keeps_it(lab):
+def test_version_1_in_waves_from_the_point_on_three_debian_variants(lab):
     plan = json.loads(run_ccops(lab, "plan", "software", "apply", "-o", "json", check=True).stdout)
     assert plan["content"]["software"] and plan["content"]["refusals"] == []
     code, result = apply(lab, "CHG-SW-1")
     assert code == 0, why(result)
+    assert [w["wave"] for w in result["waves"]] == ["canary", "wave 1 (50%)", "wave 2 (100%)"]
     assert {installed(h) for h in HOSTS} == {"1.0"}
+    assert all(result["reports"][h]["changes"] == [{"app": APP, "action": "install", "from": "", "to": "1.0"}]
+               for h in HOSTS)  # fmt: skip
+    assert all(answers(h) == "ccops-softphone 1.0" for h in HOSTS)
     source = pexec("lab-deb12-01", "cat", "/etc/apt/sources.list.d/ccops-software.sources")
     assert f"URIs: {point_url()}/debian" in source and "Signed-By: /etc/apt/keyrings/ccops-software.gpg" in source
-    catalogue(lab, "2.0")
+
+
+def test_a_failing_version_is_rolled_back_on_the_canary_then_resume_upgrades_in_waves_and_a_reboot_keeps_it(lab):
+    catalogue(lab, "2.1")
     code, result = apply(lab, "CHG-SW-2")
-    assert code == 0, why(result)
-    assert [w["wave"] for w in result["waves"]] == ["canary", "wave 1 (50%)", "wave 2 (100%)"]
+    assert code == 3, why(result)  # the gate halts the run
+    assert [w["wave"] for w in result["waves"]] == ["canary"]
+    [host] = list(result["reports"])
+    report = result["reports"][host]
+    assert report["outcome"] == "rolled_back" and "health check failed" in report["reason"]
+    assert report["health_after_rollback"]["ok"]
+    assert {installed(h) for h in HOSTS} == {"1.0"}  # the canary back on 1.0, the others untouched
+    assert answers(host) == "ccops-softphone 1.0"
+    catalogue(lab, "2.0")  # the fix: 2.1 withdrawn, 2.0 required
+    resumed = run_ccops(lab, "resume", result["run_id"], "--yes", "--output", "json", timeout=900)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert "the catalogue changed since run" in resumed.stderr
+    done = json.loads(resumed.stdout)
+    # the halted run goes on in its waves, the canary first again, every host upgraded to the fixed version
+    assert [w["wave"] for w in done["waves"]] == ["canary", "wave 1 (50%)", "wave 2 (100%)"]
+    assert {h: r["outcome"] for h, r in done["reports"].items()} == dict.fromkeys(HOSTS, "applied")
+    assert all(done["reports"][h]["changes"] == [{"app": APP, "action": "upgrade", "from": "1.0", "to": "2.0"}]
+               for h in HOSTS)  # fmt: skip
     assert {installed(h) for h in HOSTS} == {"2.0"}
-    assert all(result["reports"][h]["outcome"] == "applied" for h in HOSTS)
     assert all(answers(h) == "ccops-softphone 2.0" for h in HOSTS)
     reboot("lab-deb13-01")  # the lab restore card reverts what was not re-baselined
     assert installed("lab-deb13-01") == "2.0"
@@ -183,47 +205,29 @@ def test_version_1_then_2_in_waves_from_the_point_and_a_reboot_keeps_it(lab):
     assert answers("lab-deb13-01") == "ccops-softphone 2.0"
 
 
-def test_a_failing_version_is_rolled_back_on_the_canary_and_resume_finishes_after_the_fix(lab):
-    catalogue(lab, "2.1")
-    code, result = apply(lab, "CHG-SW-3")
-    assert code == 3, why(result)
-    canary = result["waves"][0]
-    assert canary["wave"] == "canary" and len(result["waves"]) == 1
-    [host] = [h for h, r in result["reports"].items()]
-    report = result["reports"][host]
-    assert report["outcome"] == "rolled_back" and "health check failed" in report["reason"]
-    assert report["health_after_rollback"]["ok"]
-    assert {installed(h) for h in HOSTS} == {"2.0"}  # the canary back on 2.0, the others untouched
-    assert answers(host) == "ccops-softphone 2.0"
-    catalogue(lab, "2.0")  # the fix: 2.1 withdrawn
-    resumed = run_ccops(lab, "resume", result["run_id"], "--yes", "--output", "json", timeout=900)
-    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
-    assert "the catalogue changed since run" in resumed.stderr
-    done = json.loads(resumed.stdout)
-    assert {r["outcome"] for r in done["reports"].values()} == {"up_to_date"}
-    assert {installed(h) for h in HOSTS} == {"2.0"}
-    STATE["canary"] = host
-
-
 def test_status_matches_dpkg_drift_is_named_and_a_second_apply_changes_nothing(lab):
-    code, result = apply(lab, "CHG-SW-4")
-    assert code == 0
-    assert {r["outcome"] for r in result["reports"].values()} == {"up_to_date"}
+    code, result = apply(lab, "CHG-SW-3")
+    assert code == 0, why(result)
+    assert {h: r["outcome"] for h, r in result["reports"].items()} == dict.fromkeys(HOSTS, "up_to_date")
     assert not any(h["changed"] for h in result["hosts"])
-    drifted = "lab-deb12-01"
-    pexec(drifted, "apt-get", "install", "-y", "-qq", "--allow-downgrades", f"{APP}=1.0")  # by hand
+    # drift made by hand: one host back on 1.0, one without the application
+    pexec("lab-deb12-01", "apt-get", "install", "-y", "-qq", "--allow-downgrades", f"{APP}=1.0")
+    pexec("lab-deb13-01", "apt-get", "purge", "-y", "-qq", APP)
     run_ccops(lab, "inspect", check=True, timeout=600)
     rows = json.loads(run_ccops(lab, "software", "status", APP, "-o", "json", check=True).stdout)
     assert {r["host"]: r["installed"] for r in rows} == {h: installed(h) for h in HOSTS}
-    states = {r["host"]: r["state"] for r in rows}
-    assert states.pop(drifted) == "DRIFT: 1.0 installed, desired 2.0"
-    assert set(states.values()) == {"ok"}
+    assert {r["host"]: r["state"] for r in rows} == {
+        "lab-deb11-01": "ok",
+        "lab-deb12-01": "DRIFT: 1.0 installed, desired 2.0",
+        "lab-deb13-01": "DRIFT: not installed, desired 2.0",
+    }
     plan = json.loads(run_ccops(lab, "plan", "software", "apply", "-o", "json", check=True).stdout)
     assert plan["content"]["software"] == {
         "lab-deb11-01": [],
         "lab-deb12-01": [{"app": APP, "action": "upgrade", "from": "1.0", "to": "2.0"}],
-        "lab-deb13-01": [],
+        "lab-deb13-01": [{"app": APP, "action": "install", "from": "", "to": "2.0"}],
     }
     markdown = run_ccops(lab, "plan", "software", "apply", "-o", "markdown", check=True).stdout
+    assert "| lab-deb11-01 | - | nothing |  |  |" in markdown, markdown
     assert "| lab-deb12-01 | ccops-softphone | upgrade | 1.0 | 2.0 |" in markdown
-    assert "| lab-deb13-01 | - | nothing |  |  |" in markdown
+    assert "| lab-deb13-01 | ccops-softphone | install | - | 2.0 |" in markdown
