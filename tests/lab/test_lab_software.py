@@ -127,8 +127,9 @@ def test_an_interrupted_stage_resumes_without_sending_intact_files_again(lab):
     )
     try:
         deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and proc.poll() is None:  # the marker: a first package has arrived
-            if any(p.endswith(".deb") for p in point_files()):
+        # the marker: two packages have arrived (one is damaged below, the other must be kept)
+        while time.monotonic() < deadline and proc.poll() is None:
+            if sum(p.endswith(".deb") for p in point_files()) >= 2:
                 break
             time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
