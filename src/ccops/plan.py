@@ -76,6 +76,7 @@ class Plan:
     waves: list[Wave]
     actions: list[Action]
     excluded: dict[str, list[Host]]
+    content: dict[str, Any] = field(default_factory=dict)  # what the verb's content hook planned per host
 
     @property
     def hosts(self) -> list[Host]:

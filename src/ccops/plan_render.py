@@ -30,6 +30,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
             for a in plan.actions
         ],
         "excluded": {reason: [h.name for h in hosts] for reason, hosts in plan.excluded.items()},
+        **({"content": plan.content} if plan.content else {}),
         **({"decommission": _decommission(plan)} if plan.verb.name == "decommission" else {}),
     }
 
@@ -39,6 +40,17 @@ def _decommission(plan: Plan) -> dict[str, Any]:
     from ccops.decommission import host_details
 
     return {h.name: host_details(plan.inventory, h) for h in plan.hosts}
+
+
+def _content_rows(plan: Plan) -> list[list[str]]:
+    """Per host, what a content verb (software) changes: app, action, from, to; 'nothing' when up to date."""
+    rows = []
+    for host, changes in (plan.content.get("software") or {}).items():
+        if not changes:
+            rows.append([host, "-", "nothing", "", ""])
+        for c in changes:
+            rows.append([host, c["app"], c["action"], c["from"] or "-", c["to"] or "-"])
+    return rows
 
 
 def _names(hosts: Sequence[str | Host], limit: int = 6) -> str:
@@ -78,6 +90,11 @@ def plan_markdown(plan: Plan) -> str:
             f"| {_names(action.hosts)} | {action.os} | `{action.playbook}` | {_steps(action.steps)} "
             f"| {_steps(action.on_failure) or '-'} | {_vars(action.vars)} | {len(action.hosts)} |"
         )
+    for refusal in plan.content.get("refusals") or []:
+        out += ["", f"**Would be refused:** {refusal}"]
+    if rows := _content_rows(plan):
+        out += ["", "| host | application | action | from | to |", "|---|---|---|---|---|"]
+        out += [f"| {' | '.join(row)} |" for row in rows]
     if plan.excluded:
         out += ["", "Not touched:", ""]
         out += [f"- {reason}: {_names(hosts)} ({len(hosts)})" for reason, hosts in plan.excluded.items()]
@@ -110,6 +127,10 @@ def plan_text(plan: Plan) -> str:
         if action.on_failure:
             out.append(f"        on failure: {_steps(action.on_failure)}")
         out.append(f"        vars:  {_vars(action.vars)}")
+    out += [f"WOULD BE REFUSED: {refusal}" for refusal in plan.content.get("refusals") or []]
+    if rows := _content_rows(plan):
+        out += ["", "changes per host (from the asset records; 'unknown' where none says):"]
+        out += [f"  {row[0]:<20} {row[1]:<20} {row[2]:<10} {row[3]} -> {row[4]}" for row in rows]
     for reason, hosts in plan.excluded.items():
         out.append(f"not touched ({reason}): {len(hosts)}  {_names(hosts, 4)}")
     if plan.verb.name == "decommission":

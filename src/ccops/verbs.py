@@ -68,6 +68,9 @@ class Verb:
     help: str = ""  # the command's --help text
     options: tuple[VerbOption, ...] = ()  # the verb's own settings, on top of the shared options
     report: str = "hosts"  # how results print: "assets" (inspect), "changes" (patch), "hosts"
+    # "module:function" computing what the verb installs, when planned and again when resumed:
+    # (inventory, hosts, options) -> (extra variables for the playbook, the plan's per-host content)
+    content: str = ""
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -79,6 +82,21 @@ CARD_REBASELINE = Step("restore_card", "rebaseline", "{card}.yml", "rebaseline: 
 CARD_FREEZE = Step("restore_card", "freeze", "{card}.yml", "freeze: back on the old baseline")
 CARD_DISABLE = Step("restore_card", "disable", "{card}.yml", "disable: nothing may revert the wipe or the revocation")
 HEALTH = Step("patch", "health")
+SOFTWARE_STEPS = (
+    Step("precheck", "check", note="lifecycle, change id, package manager, free space, busy seat"),
+    Step("software", "select", note="what differs from the desired state; a host with nothing to change stops here"),
+    Step("backup", "backup", note="before: package versions and the applications' config paths"),
+    CARD_PREPARE,
+    Step("software", "install", note="from the site's distribution point only"),
+    Step("software", "health", note="each application's service and port"),
+    CARD_REBASELINE,
+)
+SOFTWARE_ROLLBACK = (
+    Step("backup", "restore", note="previous versions and config paths"),
+    Step("software", "health", note="again, on the previous versions"),
+    CARD_REBASELINE,
+    CARD_FREEZE,
+)
 
 VERBS = {
     verb.name: verb
@@ -159,6 +177,48 @@ VERBS = {
             ),
             on_failure=(CARD_FREEZE,),
             command=False,  # ccops rollback HOST --to BACKUP (cli/backups_cmd.py)
+        ),
+        Verb(
+            "software-apply",
+            "software.yml",
+            "apply",
+            ("active",),
+            True,
+            "bring hosts to the catalogue's desired software, from their site's distribution point",
+            steps=SOFTWARE_STEPS,
+            on_failure=SOFTWARE_ROLLBACK,
+            command=False,  # ccops software apply (cli/software_cmd.py)
+            report="software",
+            content="ccops.software.desired:run_content",
+        ),
+        Verb(
+            "software-remove",
+            "software.yml",
+            "apply",  # the same action, with one application desired absent
+            ("active",),
+            True,
+            "remove one application from hosts, with a verified backup and a rollback",
+            steps=SOFTWARE_STEPS,
+            on_failure=SOFTWARE_ROLLBACK,
+            command=False,  # ccops software remove APP (the option is that argument there)
+            options=(VerbOption("--app", "software_remove", "The application to remove."),),
+            report="software",
+            content="ccops.software.desired:remove_content",
+        ),
+        Verb(
+            "software-stage",
+            "software_stage.yml",
+            "stage",
+            ("active",),
+            False,
+            "copy the catalogue's artefacts to each site's distribution point, sha256-verified on arrival",
+            steps=(
+                Step("distribution_point", "stage", note="only what the point lacks intact; verified on arrival"),
+                Step("restore_card", "prepare", "{card}.yml", "when the web server unit changes", ("debian",)),
+                Step("restore_card", "rebaseline", "{card}.yml", "so a reboot keeps the web server", ("debian",)),
+            ),
+            command=False,  # ccops software stage [--site S]
+            report="stage",
         ),
         Verb(
             "decommission",

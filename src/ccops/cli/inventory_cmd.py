@@ -31,9 +31,12 @@ def inventory() -> None:
 def validate(inventory: Path | None, output: str) -> None:
     """Report every problem as FILE:LINE: message; exit 1 if there is any."""
     from ccops.inventory.load import check_inventory
+    from ccops.software.catalogue import check_catalogue
 
     path = resolve_inventory(inventory)
     model, problems = check_inventory(path)
+    if model is not None:  # the software catalogue kept with the inventory is checked the same way
+        problems = sorted({*problems, *check_catalogue(model.root)[1]})
     if output == "json":
         emit_json(
             {

@@ -103,6 +103,19 @@ def down(images: bool) -> None:
         click.echo(f"removed {vm_fleet.down(say=lambda m: click.echo(m, err=True))} lab machine(s)")
 
 
+@lab.command()
+@click.option("--require", "version", help="Require this softphone version on every Debian lab host (1.0, 2.0, 2.1).")
+def catalogue(version: str | None) -> None:
+    """Build the test softphone (dpkg-deb, 1.0, 2.0 and a broken 2.1) into the
+    lab's cache and write the lab inventory's software catalogue for it."""
+    from ccops.lab import fleet
+    from ccops.paths import state_dir
+    from ccops.software.lab import write_lab_catalogue
+
+    path = write_lab_catalogue(fleet.inventory_dir(), state_dir() / "lab" / "artefacts", version)
+    click.echo(f"catalogue written: {path}; next: ccops software stage")
+
+
 @lab.group()
 def vm() -> None:
     """Blank virtual machines that network-boot (QEMU, software emulation), for ccops deploy.

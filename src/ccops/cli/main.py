@@ -23,6 +23,7 @@ from ccops.cli import (
     plan_cmd,
     resume_cmd,
     runs_cmd,
+    software_cmd,
 )
 from ccops.cli.verb_cmd import verb_command
 from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
@@ -64,6 +65,7 @@ for command in (
     decommission_cmd.decommission,
     comply_cmd.comply,
     backups_cmd.backups,
+    software_cmd.software,
     deploy_cmd.deploy,
     image_cmd.image,
     host_cmd.host,

@@ -11,7 +11,7 @@ from ccops.cli.output import emit_json
 
 
 @click.command()
-@click.argument("verb")
+@click.argument("verb", nargs=-1, required=True)
 @inventory_option
 @selector_options
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
@@ -23,8 +23,11 @@ from ccops.cli.output import emit_json
     show_default=True,
     help="markdown fits a pull-request comment; json a pipeline.",
 )
-def plan(verb: str, inventory: Path | None, batch_size: int | None, output: str, **selectors: tuple[str, ...]) -> None:
-    """Show the waves, batches, playbook, roles and non-default variables of VERB.
+def plan(
+    verb: tuple[str, ...], inventory: Path | None, batch_size: int | None, output: str, **selectors: tuple[str, ...]
+) -> None:
+    """Show the waves, batches, playbook, roles and non-default variables of VERB
+    (a verb of more than one word, such as `software apply`, as its words).
 
     Reads the same inventory and rollout settings a real run reads; works on
     offline (planning-only) inventories such as inventory/example.
@@ -33,7 +36,7 @@ def plan(verb: str, inventory: Path | None, batch_size: int | None, output: str,
     from ccops.run import RunRequest, prepare
 
     result = prepare(
-        RunRequest(resolve_inventory(inventory), verb, build_selector(**selectors), batch_size=batch_size)
+        RunRequest(resolve_inventory(inventory), "-".join(verb), build_selector(**selectors), batch_size=batch_size)
     ).plan
     if output == "json":
         emit_json(plan_json(result))

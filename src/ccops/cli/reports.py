@@ -22,7 +22,7 @@ def print_result(result: RunResult, output: str, report: str) -> None:
         emit_json({**result.as_dict(), "reports": result.reports})
         sys.exit(result.exit_code)
     click.echo(TABLES.get(report, hosts_table)(result))
-    if report == "changes":
+    if report in ("changes", "software"):
         click.echo("")
         click.echo(waves_table(result))
     message = f" ({result.message})" if result.message else ""
@@ -121,6 +121,28 @@ def _seconds(started: str | None, ended: str | None) -> float | None:
     return (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
 
 
+def software_table(result: RunResult) -> str:
+    rows = []
+    for outcome in result.hosts:
+        report = result.reports.get(outcome.host) or {}
+        changes = report.get("changes") or []
+        rows.append(
+            [
+                outcome.host,
+                outcome.outcome,
+                "; ".join(
+                    f"{c.get('app')} {c.get('action')} {c.get('from') or '-'} -> {c.get('to') or '-'}" for c in changes
+                )
+                or "-",
+                _health(report),
+                report.get("rebaseline") or "-",
+                duration(_seconds(outcome.started, outcome.ended)),
+                outcome.message or "",
+            ]
+        )
+    return table(rows, ["HOST", "RESULT", "CHANGES", "HEALTH", "REBASELINE", "TIME", "MESSAGE"])
+
+
 def compliance_table(result: RunResult) -> str:
     """One line per deviation (host, policy, what is wrong); one line for a host without any."""
     rows = []
@@ -147,4 +169,10 @@ def compliance_table(result: RunResult) -> str:
     return table(rows, ["HOST", "RESULT", "POLICY", "DETAIL"])
 
 
-TABLES = {"assets": assets_table, "changes": changes_table, "hosts": hosts_table, "compliance": compliance_table}
+TABLES = {
+    "assets": assets_table,
+    "changes": changes_table,
+    "hosts": hosts_table,
+    "compliance": compliance_table,
+    "software": software_table,
+}

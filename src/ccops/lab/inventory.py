@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 HEADER = "# Written by `ccops lab up`; `ccops lab down` removes it. Do not edit: re-run lab up.\n"
 # Windows seats the lab carries for planning: never contacted (Windows cannot run here)
+DIST_PATH, DIST_PORT = "/srv/ccops-dist", 8080  # the lab point's folder and web server port
 PLANNED_WINDOWS = [("lab-win11-[01:02]", "win11", "agent_desktop"), ("lab-w22-01", "winserver2022", "crm_server")]
 
 
@@ -53,6 +54,7 @@ def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict[str, Any]:
                 {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "00:00"}
             ],
             "backup_target": {"host": "localhost", "path": str(lab_dir / "backups")},
+            **_distribution_point(hosts),
             "rollout": {"canary": 1, "waves": ["50%", "100%"], "batch_size": 2, "max_fail_percentage": 0},
             # a seat is busy while this flag exists on it (tests flip it)
             "busy_check": {"command": ["test", "!", "-e", "/run/ccops-lab-seat-busy"]},
@@ -61,6 +63,8 @@ def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict[str, Any]:
             "patch_restore_card": "lab",
             "patch_health_commands": [["/usr/local/bin/ccops-lab-health"]],
             "backup_paths": ["/etc/ccops-lab"],
+            # the point serves its folder with the small web server ccops installs (roles/distribution_point)
+            "distribution_point_serve": True,
         },
         "connections": {
             "lab-ssh": {
@@ -83,6 +87,14 @@ def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict[str, Any]:
         "groups": groups,
         "hosts": {h.name: {"address": h.address} for h in hosts},
     }
+
+
+def _distribution_point(hosts: list[LabHost]) -> dict[str, Any]:
+    """The site's distribution point: its first lab host, serving over the lab network (hosts reach it there)."""
+    if not hosts:
+        return {}
+    point = min(hosts, key=lambda h: h.name)
+    return {"distribution_point": {"host": point.name, "path": DIST_PATH, "url": f"http://{point.address}:{DIST_PORT}"}}
 
 
 def write_lab_inventory(folder: Path, hosts: list[LabHost], lab_dir: Path) -> None:

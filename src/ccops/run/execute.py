@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_OK, RefusedError
 from ccops.gates import gate_reason
 from ccops.hostkeys import name_known_hosts
 from ccops.inventory.export import SNAPSHOT_SUFFIX
@@ -57,6 +57,7 @@ def locks_hosts(verb: Verb) -> bool:
 def execute(prepared: PreparedRun, progress: Progress | None = None, engine: Engine | None = None) -> RunResult:
     """Run exactly the prepared plan, and record it (the record keeps that plan, not a new one)."""
     refuse_offline(prepared.inventory)
+    refuse_content(prepared.plan.content)
     store, locks = open_store(), open_locks()
     run_id = new_run_id()
     hosts = [h.name for h in prepared.plan.hosts] if locks_hosts(prepared.verb) else []
@@ -79,6 +80,12 @@ def execute(prepared: PreparedRun, progress: Progress | None = None, engine: Eng
         return loop.run(prepared.plan.waves, set())
     finally:
         locks.release(run_id)
+
+
+def refuse_content(content: dict[str, Any]) -> None:
+    """A verb's content hook can name why its run must not start (software: artefacts not staged)."""
+    if content.get("refusals"):
+        raise RefusedError("; ".join(content["refusals"]))
 
 
 def run_verb(request: RunRequest, progress: Progress | None = None, engine: Engine | None = None) -> RunResult:

@@ -8,6 +8,7 @@ while the run goes on cannot change what it does; the edit is detected and named
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from typing import Any
 from ccops.errors import CcopsError, RefusedError, UsageError
 from ccops.inventory.export import SNAPSHOT_SUFFIX, snapshot
 from ccops.inventory.load import load_inventory
-from ccops.inventory.model import Inventory
+from ccops.inventory.model import Host, Inventory
 from ccops.plan import Plan, build_plan
 from ccops.plan_render import plan_json
 from ccops.run.request import RunRequest, change_id_problem
@@ -56,7 +57,20 @@ def prepare(request: RunRequest, lifecycle: tuple[str, ...] | None = None) -> Pr
     verb = get_verb(request.verb)
     selection = select(inventory, request.selector, lifecycle or verb.lifecycle)
     plan = build_plan(inventory, verb, request.selector, selection, request.batch_size)
+    if verb.content:
+        extravars, plan.content = verb_content(verb, inventory, plan.hosts, request.options)
+        request = replace(request, options={**request.options, **extravars})
     return PreparedRun(request, plan, inventory.file_digests())
+
+
+def verb_content(
+    verb: Verb, inventory: Inventory, hosts: list[Host], options: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a verb with a content hook (software) installs on these hosts: playbook variables and plan rows."""
+    module, _, function = verb.content.partition(":")
+    hook = getattr(importlib.import_module(module), function)
+    extravars, document = hook(inventory, hosts, options)
+    return dict(extravars), dict(document)
 
 
 def refuse_offline(inventory: Inventory) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +15,9 @@ from ccops.locks import Locks
 from ccops.plan import Batch, Plan, Wave, host_actions
 from ccops.processes import started_epoch, stop_batch_leftovers, wait_or_stop
 from ccops.run.engine import Engine, default_engine
-from ccops.run.execute import RunLoop, locks_hosts, open_locks, open_store, warn
+from ccops.run.execute import RunLoop, locks_hosts, open_locks, open_store, refuse_content, warn
 from ccops.run.identity import operator, run_dir
-from ccops.run.prepare import PreparedRun, inventory_changes, read_approved, refuse_offline
+from ccops.run.prepare import PreparedRun, inventory_changes, read_approved, refuse_offline, verb_content
 from ccops.run.request import RunRequest, RunResult
 from ccops.runner.events import HostOutcome
 from ccops.runner.progress import Progress
@@ -80,6 +82,7 @@ def resume_run(
                 ]
             )
         plan = _approved_plan(inventory, request, waves)
+        request = _fresh_content(record.id, request, plan, warn)
         prepared = PreparedRun(request, plan, inventory.file_digests() if keep_plan else approved_files)
         loop = RunLoop(store, locks, record.id, prepared, progress, engine or default_engine(inventory))
         done |= _collect_node_jobs(loop, waves, progress)
@@ -112,6 +115,18 @@ def _approved_plan(inventory: Inventory, request: RunRequest, waves: list[Wave])
     verb = get_verb(request.verb)
     hosts = [h for w in waves for h in w.hosts]
     return Plan(verb, inventory, request.selector, waves, host_actions(verb, hosts, inventory), {})
+
+
+def _fresh_content(run_id: str, request: RunRequest, plan: Plan, say: Callable[[list[str]], None]) -> RunRequest:
+    """A verb with a content hook installs what its catalogue says now: a halted software run resumes
+    with the fixed catalogue (the waves and the hosts already done stay as approved)."""
+    if not plan.verb.content:
+        return request
+    extravars, plan.content = verb_content(plan.verb, plan.inventory, plan.hosts, request.options)
+    refuse_content(plan.content)
+    if any(request.options.get(k) != v for k, v in extravars.items()):
+        say([f"the catalogue changed since run {run_id} was planned; the rest of the run installs what it says now"])
+    return replace(request, options={**request.options, **extravars})
 
 
 def _finish_leftovers(locks: Locks, run_id: str) -> None:
