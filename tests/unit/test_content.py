@@ -15,19 +15,19 @@ from ccops.errors import CcopsError, UsageError
 from ccops.inventory.load import load_inventory
 from tests.conftest import EXAMPLE
 
-SIMULATION = """\
-NOTE: This is only a simulation!
-Reading package lists...
-Inst libssl3 [3.0.11-1~deb12u1] (3.0.15-1~deb12u1 Debian-Security:12/stable-security [amd64])
-Inst tzdata [2024a-0+deb12u1] (2025b-0+deb12u1 Debian:12.11/stable, Debian:12-updates/stable-updates [all])
-Inst linux-image-6.1.0-28-amd64 (6.1.119-1 Debian-Security:12/stable-security [amd64])
-Inst base-files [12.4+deb12u5] (12.4+deb12u11 Debian:12.11/stable [amd64])
-Conf libssl3 (3.0.15-1~deb12u1 Debian-Security:12/stable-security [amd64])
-"""
+SIMULATION = [
+    "NOTE: This is only a simulation!",
+    "Inst libssl3 [3.0.11-1~deb12u1] (3.0.15-1~deb12u1 Debian-Security:12/stable-security [amd64])"
+    " [libssl3:amd64 on libssl-dev:amd64] [libssl-dev:amd64 ]",
+    "Inst tzdata [2024a-0+deb12u1] (2025b-0+deb12u1 Debian:12.11/stable, Debian:12-updates/stable-updates [all])",
+    "Inst linux-image-6.1.0-28-amd64 (6.1.119-1 Debian-Security:12/stable-security [amd64])",
+    "Inst base-files [12.4+deb12u5] (12.4+deb12u11 Debian:12.11/stable [amd64])",
+    "Conf libssl3 (3.0.15-1~deb12u1 Debian-Security:12/stable-security [amd64])",
+]
 
 
 def test_upgrades_from_security_and_updates_and_the_new_packages_they_need_are_taken():
-    needs = host_needs(parse_simulation(SIMULATION.splitlines()))
+    needs = host_needs(parse_simulation(SIMULATION))
     assert {n: (u.installed, u.version, u.suite) for n, u in needs.selected.items()} == {
         "libssl3": ("3.0.11-1~deb12u1", "3.0.15-1~deb12u1", "stable-security"),
         "tzdata": ("2024a-0+deb12u1", "2025b-0+deb12u1", "stable-updates"),

@@ -22,7 +22,8 @@ from ccops.errors import CcopsError
 PACKAGE_NAME = re.compile(r"[a-z0-9][a-z0-9+.-]{0,127}")
 PACKAGE_VERSION = re.compile(r"[0-9][A-Za-z0-9.+~:-]{0,127}")
 SUITES = ("-security", "-updates")
-_INST = re.compile(r"^Inst (\S+)(?: \[([^\]]+)\])? \((\S+) (.*?)(?: \[([^\]]+)\])?\)\s*$")
+# trailing "[a:amd64 on b:amd64] [a:amd64 ]" name packages the step breaks for a moment: not needed here
+_INST = re.compile(r"^Inst (\S+)(?: \[([^\]]+)\])? \((\S+) (.*?)(?: \[([^\]]+)\])?\)(?: \[[^\]]*\])*\s*$")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def parse_simulation(lines: Iterable[str]) -> list[Update]:
             continue
         match = _INST.match(line)
         if match is None:
-            raise CcopsError(f"unexpected line from apt: {line[:120]!r}")
+            raise CcopsError(f"unexpected line from apt: {line[:400]!r}")
         name, old, new, origins, _arch = match.groups()
         if not PACKAGE_NAME.fullmatch(name) or not PACKAGE_VERSION.fullmatch(new):
             raise CcopsError(f"not a Debian package name and version: {name[:60]!r} {new[:60]!r}")

@@ -66,7 +66,9 @@ def _run(inventory_path: Path, verb: str, hosts: list[str], change_id: str | Non
 
     result = run_verb(RunRequest(inventory_path, verb, Selector(limit=tuple(hosts)), change_id=change_id,
                                  options=options), progress)  # fmt: skip
-    failed = [o.host for o in result.hosts if o.outcome not in ("listed", "downloaded", "staged")]
+    expected = {"content-updates": "listed", "content-download": "downloaded", "software-stage": "staged"}[verb]
+    failed = [o.host for o in result.hosts if (result.reports.get(o.host) or {}).get("outcome") != expected]
+    failed += [h for h in hosts if h not in {o.host for o in result.hosts}]
     if failed or result.exit_code != 0:
         raise CcopsError(
             f"{verb} run {result.run_id} did not finish on {', '.join(failed) or 'every host'}: no snapshot "
