@@ -27,9 +27,12 @@ STATE: dict = {}
 @pytest.fixture(scope="module")
 def lab(lab_home):
     yield lab_home
-    # the patched host and the point go back to what lab up makes (later modules patch fresh hosts)
-    for host in (PATCHED, POINT):
-        subprocess.run(["podman", "rm", "-f", "-t", "0", f"ccops-lab-{host}"], capture_output=True, check=False)
+    # the point loses its web server and folder; the patched host goes back to what lab up makes
+    # (later modules patch fresh hosts)
+    pexec(POINT, "systemctl", "disable", "--now", "ccops-distribution-point.service", check=False)
+    pexec(POINT, "rm", "-rf", "/etc/systemd/system/ccops-distribution-point.service", "/srv/ccops-dist", check=False)
+    pexec(POINT, "/usr/local/sbin/ccops-restore-card", "rebaseline", check=False)
+    subprocess.run(["podman", "rm", "-f", "-t", "0", f"ccops-lab-{PATCHED}"], capture_output=True, check=False)
     run_ccops(lab_home, "lab", "up", "--hosts", "3", check=True, timeout=1800)
 
 

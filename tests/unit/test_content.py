@@ -146,3 +146,26 @@ def test_the_sites_approve_after_days_rule_approves_by_age(inventory):
     assert approval(old, None).how == ""
     extravars, content = patch_content(inventory, [host], {})
     assert extravars["patch_content"]["njjy"]["id"] == old["id"] and content["refusals"] == []
+
+
+def test_only_plain_deb_files_are_taken_from_a_hosts_archive(tmp_path):
+    import io
+    import tarfile
+
+    from ccops.content.snapshot import unpack_debs
+
+    archive = tmp_path / "debian12.tar"
+    with tarfile.open(archive, "w") as tar:
+        for name, data in (("./curl_1.0_amd64.deb", b"deb"), ("../evil.deb", b"x"), ("./notes.txt", b"y")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("./link.deb")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/shadow"
+        tar.addfile(link)
+    unpack_debs(archive, tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["curl_1.0_amd64.deb"]
+    assert not (tmp_path / "evil.deb").exists()
+    (tmp_path / "broken.tar").write_bytes(b"not a tar")
+    with pytest.raises(CcopsError, match="did not arrive readable"):
+        unpack_debs(tmp_path / "broken.tar", tmp_path / "out2")

@@ -17,6 +17,7 @@ the site reports what `apt-get dist-upgrade` would install) and content-download
 from __future__ import annotations
 
 import shutil
+import tarfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,6 +113,7 @@ def take_snapshot(
                         {"content_download": wanted, "content_fetch_dir": str(work)}, progress)  # fmt: skip
             runs.append(done.run_id)
             for release, downloader in zip(wanted, downloaders, strict=True):
+                unpack_debs(work / f"{release}.tar", work / release)
                 fetched[release] = verify_download(
                     packages[release], str((done.reports.get(downloader) or {}).get("index") or ""), work / release
                 )
@@ -134,6 +136,23 @@ def _arch(value: object, host: Host) -> str:
     if not arch.isalnum():
         raise CcopsError(f"{host.name}: unexpected package architecture {arch[:30]!r}")
     return arch
+
+
+def unpack_debs(archive: Path, folder: Path) -> None:
+    """The .deb files of a host's archive, and nothing else (no links, no paths out of the folder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with tarfile.open(archive) as tar:
+            for member in tar:
+                name = member.name.removeprefix("./")
+                if not member.isfile() or "/" in name or name.startswith(".") or not name.endswith(".deb"):
+                    continue
+                source = tar.extractfile(member)
+                if source is not None:
+                    with source, (folder / name).open("wb") as target:
+                        shutil.copyfileobj(source, target)
+    except (OSError, tarfile.TarError) as exc:
+        raise CcopsError(f"{archive.name}: the downloaded packages did not arrive readable: {exc}") from None
 
 
 def parse_index(text: str) -> list[dict[str, str]]:
