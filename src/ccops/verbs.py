@@ -256,6 +256,16 @@ VERBS = {
             command=False,
         ),
         Verb(
+            "content-seed",
+            "content_snapshot.yml",
+            "seed",
+            ("active",),
+            False,
+            "a new snapshot reaches the site's point as one archive; the verified stage follows",
+            steps=(Step("content", "seed", note="unpacked into the point's folder; Windows: refused"),),
+            command=False,
+        ),
+        Verb(
             "decommission",
             "decommission.yml",
             "decommission",

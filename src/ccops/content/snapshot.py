@@ -67,7 +67,12 @@ def _run(inventory_path: Path, verb: str, hosts: list[str], change_id: str | Non
 
     result = run_verb(RunRequest(inventory_path, verb, Selector(limit=tuple(hosts)), change_id=change_id,
                                  options=options), progress)  # fmt: skip
-    expected = {"content-updates": "listed", "content-download": "downloaded", "software-stage": "staged"}[verb]
+    expected = {
+        "content-updates": "listed",
+        "content-download": "downloaded",
+        "content-seed": "seeded",
+        "software-stage": "staged",
+    }[verb]
     failed = [o.host for o in result.hosts if (result.reports.get(o.host) or {}).get("outcome") != expected]
     failed += [h for h in hosts if h not in {o.host for o in result.hosts}]
     if failed or result.exit_code != 0:
@@ -123,6 +128,13 @@ def take_snapshot(
         shutil.rmtree(work, ignore_errors=True)
     manifest = _manifest(snapshot_id, site, change_id, operator(), needs, packages, files)
     save(inventory, manifest)  # not staged yet: nothing can install from it
+    seed = content_dir(inventory) / "work" / f"{snapshot_id}.tar"
+    try:
+        pack_snapshot(tree, [rel for rel, _ in files], seed)
+        runs.append(_run(inventory_path, "content-seed", [point], change_id,
+                         {"content_seed_archive": str(seed)}, progress).run_id)  # fmt: skip
+    finally:
+        seed.unlink(missing_ok=True)
     stage = {site: {"source": str(tree), "files": [list(f) for f in files]}}
     staged = _run(inventory_path, "software-stage", [point], change_id, {"distribution_point_stage": stage}, progress)
     runs.append(staged.run_id)
@@ -136,6 +148,20 @@ def _arch(value: object, host: Host) -> str:
     if not arch.isalnum():
         raise CcopsError(f"{host.name}: unexpected package architecture {arch[:30]!r}")
     return arch
+
+
+def pack_snapshot(tree: Path, rels: list[str], archive: Path) -> None:
+    """The snapshot's files in one archive, owned by root, world-readable, as the point serves them."""
+
+    def as_served(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        info.mode = 0o644
+        return info
+
+    with tarfile.open(archive, "w") as tar:
+        for rel in rels:
+            tar.add(tree / rel, arcname=rel, recursive=False, filter=as_served)
 
 
 def unpack_debs(archive: Path, folder: Path) -> None:
