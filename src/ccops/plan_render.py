@@ -53,6 +53,21 @@ def _content_rows(plan: Plan) -> list[list[str]]:
     return rows
 
 
+def _package_rows(plan: Plan) -> list[list[str]]:
+    """Per host, the exact versions a patch from approved content installs: host, snapshot, package, from, to."""
+    rows = []
+    for host, entry in (plan.content.get("patch_content") or {}).items():
+        if not entry["packages"]:
+            rows.append([host, entry["snapshot"], "-", "nothing", ""])
+        for p in entry["packages"]:
+            rows.append([host, entry["snapshot"], p["package"], p["from"] or "(new)", p["to"]])
+    return rows
+
+
+def _snapshots(plan: Plan) -> dict[str, str]:
+    return {e["snapshot"]: e["approved"] for e in (plan.content.get("patch_content") or {}).values()}
+
+
 def _names(hosts: Sequence[str | Host], limit: int = 6) -> str:
     names = compress([h if isinstance(h, str) else h.name for h in hosts])
     return ", ".join(names[:limit]) + (f" (+{len(names) - limit} more ranges)" if len(names) > limit else "")
@@ -95,6 +110,10 @@ def plan_markdown(plan: Plan) -> str:
     if rows := _content_rows(plan):
         out += ["", "| host | application | action | from | to |", "|---|---|---|---|---|"]
         out += [f"| {' | '.join(row)} |" for row in rows]
+    if rows := _package_rows(plan):
+        out += [""] + [f"Approved content `{sid}`: {how}" for sid, how in _snapshots(plan).items()]
+        out += ["", "| host | snapshot | package | from | to |", "|---|---|---|---|---|"]
+        out += [f"| {' | '.join(row)} |" for row in rows]
     if plan.excluded:
         out += ["", "Not touched:", ""]
         out += [f"- {reason}: {_names(hosts)} ({len(hosts)})" for reason, hosts in plan.excluded.items()]
@@ -131,6 +150,10 @@ def plan_text(plan: Plan) -> str:
     if rows := _content_rows(plan):
         out += ["", "changes per host (from the asset records; 'unknown' where none says):"]
         out += [f"  {row[0]:<20} {row[1]:<20} {row[2]:<10} {row[3]} -> {row[4]}" for row in rows]
+    if rows := _package_rows(plan):
+        out += ["", *(f"approved content {sid}: {how}" for sid, how in _snapshots(plan).items())]
+        out += ["package versions per host (from the snapshot, as each host needed them when it was taken):"]
+        out += [f"  {row[0]:<20} {row[2]:<32} {row[3]} -> {row[4]}" for row in rows]
     for reason, hosts in plan.excluded.items():
         out.append(f"not touched ({reason}): {len(hosts)}  {_names(hosts, 4)}")
     if plan.verb.name == "decommission":

@@ -158,8 +158,15 @@ VERBS = {
                     ("if_required", "always", "never"),
                     "if_required",
                 ),
+                VerbOption(
+                    "--snapshot",
+                    "content_snapshot",
+                    "Patch Debian hosts from this approved content snapshot only (ccops content list). "
+                    "Default: the site's newest approved snapshot, if it has one; else its configured archive.",
+                ),
             ),
             report="changes",
+            content="ccops.content.patching:patch_content",
         ),
         Verb(
             "rollback",
@@ -219,6 +226,44 @@ VERBS = {
             ),
             command=False,  # ccops software stage [--site S]
             report="stage",
+        ),
+        # ccops content snapshot (cli/content_cmd.py): what the hosts need, then one host per
+        # release downloads it for the controller, which signs it and stages it on the point
+        Verb(
+            "content-updates",
+            "content_snapshot.yml",
+            "updates",
+            ("active",),
+            False,
+            "each Debian host reports what it would install from its -security and -updates suites",
+            steps=(Step("content", "updates", note="apt lists refreshed, dist-upgrade simulated; Windows: refused"),),
+            command=False,
+        ),
+        Verb(
+            "content-download",
+            "content_snapshot.yml",
+            "download",
+            ("active",),
+            False,
+            "one host per Debian release downloads a snapshot's exact versions for the controller",
+            steps=(
+                Step(
+                    "content",
+                    "download",
+                    note="the host's own sources and archive keys; fetched to the controller; Windows: refused",
+                ),
+            ),
+            command=False,
+        ),
+        Verb(
+            "content-seed",
+            "content_snapshot.yml",
+            "seed",
+            ("active",),
+            False,
+            "a new snapshot reaches the site's point as one archive; the verified stage follows",
+            steps=(Step("content", "seed", note="unpacked into the point's folder; Windows: refused"),),
+            command=False,
         ),
         Verb(
             "decommission",

@@ -151,6 +151,18 @@ REFUSED = {
         "  backup_target:", '  management: ["10.0.0.1 touch MARK"]\n  backup_target:'
     ),
     "policy matching an unknown group": BASE + "policies: [{match: {groups: [nosuch]}, usb_storage: blocked}]\n",
+    "approve-after-days with a template": _sub(
+        "  backup_target:", f'  patch_content: {{approve_after_days: "{{{{ {PIPE} }}}}"}}\n  backup_target:'
+    ),
+    "approve-after-days out of range": _sub(
+        "  backup_target:", "  patch_content: {approve_after_days: -1}\n  backup_target:"
+    ),
+    "approve-after-days as a boolean": _sub(
+        "  backup_target:", "  patch_content: {approve_after_days: yes}\n  backup_target:"
+    ),
+    "patch content with an unknown key": _sub(
+        "  backup_target:", "  patch_content: {source: http://elsewhere.invalid/debian}\n  backup_target:"
+    ),
 }
 # accepted, because the value is legitimate data; it must still stay data
 ACCEPTED = {

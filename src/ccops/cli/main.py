@@ -11,6 +11,7 @@ from ccops import __version__
 from ccops.cli import (
     backups_cmd,
     comply_cmd,
+    content_cmd,
     decommission_cmd,
     deploy_cmd,
     fleet_cmd,
@@ -66,6 +67,7 @@ for command in (
     comply_cmd.comply,
     backups_cmd.backups,
     software_cmd.software,
+    content_cmd.content,
     deploy_cmd.deploy,
     image_cmd.image,
     host_cmd.host,

@@ -15,6 +15,7 @@ from ccops.cli.output import emit_json
 @inventory_option
 @selector_options
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
+@click.option("--snapshot", help="patch: the approved content snapshot to plan from (default: each site's newest).")
 @click.option(
     "-o",
     "--output",
@@ -24,7 +25,12 @@ from ccops.cli.output import emit_json
     help="markdown fits a pull-request comment; json a pipeline.",
 )
 def plan(
-    verb: tuple[str, ...], inventory: Path | None, batch_size: int | None, output: str, **selectors: tuple[str, ...]
+    verb: tuple[str, ...],
+    inventory: Path | None,
+    batch_size: int | None,
+    snapshot: str | None,
+    output: str,
+    **selectors: tuple[str, ...],
 ) -> None:
     """Show the waves, batches, playbook, roles and non-default variables of VERB
     (a verb of more than one word, such as `software apply`, as its words).
@@ -35,9 +41,10 @@ def plan(
     from ccops.plan_render import plan_json, plan_markdown, plan_text
     from ccops.run import RunRequest, prepare
 
-    result = prepare(
-        RunRequest(resolve_inventory(inventory), "-".join(verb), build_selector(**selectors), batch_size=batch_size)
-    ).plan
+    options = {"content_snapshot": snapshot} if snapshot else {}
+    selector = build_selector(**selectors)
+    request = RunRequest(resolve_inventory(inventory), "-".join(verb), selector, batch_size=batch_size, options=options)
+    result = prepare(request).plan
     if output == "json":
         emit_json(plan_json(result))
     elif output == "markdown":

@@ -75,6 +75,7 @@ SITE_KEYS = (
     "rollout",
     "busy_check",
     "decommission",
+    "patch_content",
     "management",
     "risk",
     "node",
@@ -189,7 +190,21 @@ def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
         decommission=_decommission(reader, raw.get("decommission", {}), (*kp, "decommission")),
         management=parse_management(reader, raw.get("management", []), (*kp, "management")),
         risk=_risk(reader, raw.get("risk", {}), (*kp, "risk")),
+        patch_content=_patch_content(reader, raw.get("patch_content", {}), (*kp, "patch_content")),
     )
+
+
+def _patch_content(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
+    """Approved content (ccops content): a snapshot this many days old counts as approved without a change."""
+    if not reader.valid(raw, kp, dict):
+        return {}
+    reader.only_keys(raw, kp, ("approve_after_days",))
+    days = reader.get(raw, kp, "approve_after_days", int)
+    if days is not None and not 0 <= days <= 365:
+        where = (*kp, "approve_after_days")
+        reader.report(where, f"{dotted(where)}: {days} is not between 0 and 365")
+        return {}
+    return {} if days is None else {"approve_after_days": days}
 
 
 def _node(reader: FieldReader, site: Site, raw: dict[str, Any]) -> NodeSpec | None:

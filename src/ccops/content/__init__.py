@@ -1,0 +1,1 @@
+"""Approved patch content: snapshots on each site's distribution point (ccops content)."""
