@@ -187,14 +187,18 @@ class DeployEngine:
                 how = f"powered on: {powered}" if powered else "power it on now: it boots from the network"
                 self.say(f"  {host.name}: waiting for its network boot (MAC {host.mac}; {how})")
             result = image_machine(point, host.name, _mac(host), address, ssh_port)
-            if result.ok:  # kept at once: a controller killed from here on does not image it again
+            if result.ok:
                 with lock:  # one known_hosts file for all the machines
-                    self._record_host_key(host)
-                write_kept(run_dir, IMAGED_DIR, host.name, {**result.report(), "image": self._image_fields()})
+                    self._imaged(run_dir, host, result)
             return result
 
         with point, ThreadPoolExecutor(max_workers=min(limit, len(hosts))) as pool:
             return list(pool.map(one, hosts))
+
+    def _imaged(self, run_dir: Path, host: Host, result: ImagingResult) -> None:
+        """Kept at once, with the key it made: a controller killed from here on does not image it again."""
+        self._record_host_key(host)
+        write_kept(run_dir, IMAGED_DIR, host.name, {**result.report(), "image": self._image_fields()})
 
     def _boot_script(self, url: str, base: str) -> str:
         sha = self.manifest["artefacts"]["disk.raw.zst"]["sha256"]
