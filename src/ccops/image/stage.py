@@ -152,7 +152,7 @@ def outbox(build: Build) -> Path:
 
 
 def stage_remote(
-    inventory: Inventory, code: str, build: Build, change_id: str | None, progress: Any = None
+    inventory: Inventory, code: str, build: Build, change_id: str | None, progress: Any = None, engine: Any = None
 ) -> RemoteStage:
     """The build onto site ``code``'s point on another host, through one software-stage run."""
     from ccops.run import RunRequest, run_verb
@@ -173,7 +173,7 @@ def stage_remote(
         change_id=change_id,
         options={"distribution_point_stage": {code: {"source": str(outbox(build)), "files": [list(f) for f in files]}}},
     )
-    stage.run = run_verb(request, progress)
+    stage.run = run_verb(request, progress, engine)
     report = stage.run.reports.get(host) or {}
     outcome = next((o for o in stage.run.hosts if o.host == host), None)
     stage.outcome = outcome.outcome if outcome else "not run"
