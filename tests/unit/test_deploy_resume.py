@@ -74,7 +74,8 @@ def lab(tmp_path, monkeypatch):
     monkeypatch.setattr(deploy, "run_batch", scripted.converge.run)
 
     def engine(prepared, say=print):
-        made = ScriptedDeploy(prepared, MANIFEST, say=lambda line: None)
+        mode = prepared.request.options.get("ccops_deploy_mode", "image")
+        made = ScriptedDeploy(prepared, MANIFEST, mode == "converge", mode == "rebuild", say=lambda line: None)
         made.machines = scripted
         return made
 
@@ -92,14 +93,12 @@ def _only_run_id() -> str:
     return runs[0].name
 
 
+def _options() -> dict[str, str]:
+    return {"ccops_image_name": MANIFEST["name"], "ccops_image_version": MANIFEST["version"]}
+
+
 def _kill(inventory: Path, machines: Machines) -> str:
-    request = RunRequest(
-        inventory,
-        "deploy",
-        Selector(),
-        change_id="CHG-RESUME-1",
-        options={"ccops_image_name": MANIFEST["name"], "ccops_image_version": MANIFEST["version"]},
-    )
+    request = RunRequest(inventory, "deploy", Selector(), change_id="CHG-RESUME-1", options=_options())
     prepared = prepare(request)
     with pytest.raises(Killed):
         execute(prepared, engine=deploy.engine_for(prepared))
@@ -170,3 +169,34 @@ def test_a_resume_needs_the_build_the_run_was_approved_with(tmp_path, monkeypatc
     prepared = PreparedRun(request, None, {})  # type: ignore[arg-type]
     with pytest.raises(CcopsError, match=r"voice-debian12 1999\.1, whose build is not in the cache"):
         deploy.engine_for(prepared, print)
+
+
+def test_a_resumed_rebuild_restores_the_backup_taken_before_imaging(lab):
+    from ccops.inventory.writer import set_host_fields
+
+    inventory, _, machines = lab
+    for name in VMS:
+        set_host_fields(load_inventory(inventory), name, {"lifecycle": "active"})
+    backup = {"outcome": "backed_up", "backup": {"id": "before-imaging", "verified": True}}
+    machines.converge.reports = dict.fromkeys(VMS, backup)
+    machines.kill_imaging = VMS[1]
+    request = RunRequest(
+        inventory,
+        "deploy",
+        Selector(),
+        change_id="CHG-RESUME-2",
+        options={**_options(), "ccops_deploy_mode": "rebuild"},
+    )
+    prepared = prepare(request, lifecycle=("active",))
+    with pytest.raises(Killed):
+        execute(prepared, engine=deploy.engine_for(prepared))
+    run = _only_run_id()
+    machines.kill_imaging = ""
+    machines.converge.reports = {}  # a backup taken now would be of the new disk: none is taken
+    result = resume_run(run)
+    assert result.status == "succeeded", result.message
+    stages = [b.extravars["ccops_deploy_stage"] for b in machines.converge.batches]
+    assert stages == ["backup", "converge"]  # the killed attempt's backup, then the resume's converge
+    restored = machines.converge.batches[-1].extravars["ccops_rebuild_backups"]
+    assert restored == dict.fromkeys(VMS, backup["backup"])
+    assert machines.imaged == list(VMS)

@@ -95,9 +95,7 @@ def test_a_point_host_outside_the_inventory_is_one_line(tmp_path, monkeypatch, b
     monkeypatch.setenv("CCOPS_HOME", str(tmp_path / "home"))
     text = site_text().replace("  rollout:", POINT.replace("tst-t01", "elsewhere") + "  rollout:", 1)
     inventory = load_inventory(write_inventory(tmp_path / "inv", {"tst.yml": text}))
-    with pytest.raises(
-        CcopsError, match=r"tst.yml: site tst needs distribution_point.host \(a host"
-    ):
+    with pytest.raises(CcopsError, match=r"tst.yml: site tst needs distribution_point.host \(a host"):
         stage_remote(inventory, "tst", build, None, engine=ScriptedEngine())
 
 
