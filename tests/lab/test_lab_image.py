@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ccops_env, run_ccops
+from tests.conftest import BIN, ROOT, ccops_env, run_ccops
 
 pytestmark = pytest.mark.lab
 IMAGE = "voice-debian12"
@@ -88,10 +88,55 @@ def test_a_corrupted_staged_image_is_refused_at_the_checksum_phase(vmlab):
     assert "vmlinuz" not in restaged.stdout
 
 
+def _kill_once_one_machine_is_imaged(vmlab: VMLab, *args: str) -> tuple[str, set[str], dict[str, int | None]]:
+    """Start a deploy, kill -9 its controller the moment the run's folder holds a machine whose imaging
+    ended well; answer the run, the machines imaged by then and every machine's QEMU pid at the kill."""
+    import signal
+    import subprocess
+    import time
+
+    from ccops.lab import vms
+    from ccops.run.identity import run_dir
+
+    vmlab.vm(VMS[0])  # CCOPS_HOME for run_dir
+    runs = run_dir("x").parent
+    known = set(runs.iterdir()) if runs.is_dir() else set()
+    argv = ["deploy", "--image", IMAGE, "-i", str(vmlab.inventory), "--yes", "-o", "json", *args]
+    log = vmlab.home / "killed-deploy.stderr"
+    with log.open("w") as stderr:
+        controller = subprocess.Popen(
+            [str(BIN / "ccops"), *argv], env=vmlab.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+    deadline = time.monotonic() + 900
+    imaged: list[Path] = []
+    while not imaged:
+        assert controller.poll() is None, f"the deploy ended before a machine was imaged: {log.read_text()}"
+        assert time.monotonic() < deadline, "no machine imaged within 900 s"
+        time.sleep(0.2)
+        fresh = sorted(set(runs.iterdir()) - known) if runs.is_dir() else []
+        imaged = [p for run in fresh for p in (run / "imaged").glob("*.json")]
+    os.kill(controller.pid, signal.SIGKILL)
+    controller.wait(30)
+    run = imaged[0].parent.parent
+    pids = {name: vms.pid_of(vmlab.vm(name)) for name in VMS}
+    return run.name, {p.stem for p in (run / "imaged").glob("*.json")}, pids
+
+
 def test_two_blank_machines_are_imaged_in_one_wave_and_become_active(vmlab):
+    from ccops.lab import vms
+
     before = vmlab.site_file.read_text().splitlines()
-    code, result, stderr = vmlab.deploy("--site", "labvm", "--change-id", "CHG-IMG-2")
+    # the controller dies once one machine is imaged, the other one mid-imaging: ccops resume finishes the run
+    run, imaged, pids = _kill_once_one_machine_is_imaged(vmlab, "--site", "labvm", "--change-id", "CHG-IMG-2")
+    assert imaged and all(pids.values()), (imaged, pids)
+    assert [vmlab.lifecycle(n) for n in VMS] == ["planned"] * 2  # never active before its converge
+    proc = vmlab.ccops("resume", run, "--yes", "-o", "json")
+    code, result, stderr = proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
     assert code == 0, (result.get("hosts"), stderr[-3000:])
+    assert result["status"] == "succeeded"
+    for name in VMS:
+        # a machine imaged before the kill kept running (same QEMU); any other was powered back to PXE
+        assert (vms.pid_of(vmlab.vm(name)) == pids[name]) == (name in imaged), (name, imaged, stderr[-2000:])
     assert [(w["hosts"], w["outcomes"]) for w in result["waves"]] == [(2, {"ok": 2})]
     for name in VMS:
         report = result["reports"][name]

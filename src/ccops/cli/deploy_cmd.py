@@ -51,6 +51,8 @@ def deploy(image_name: str, converge_only: bool, rebuild: bool, yes: bool, outpu
     is reported with its phase (pxe, download, checksum, write, first-boot,
     converge) and stays planned. Waves, gates and the site's batch size as
     for every changing verb; machines of one batch are imaged at once.
+    A killed deploy goes on with ccops resume RUN: machines it imaged or made
+    active are converged, not imaged again; one caught mid-imaging starts over.
 
     --rebuild re-images active machines: a verified backup of the paths
     their role declares (backup_paths) first (none, no rebuild), then the
@@ -60,7 +62,7 @@ def deploy(image_name: str, converge_only: bool, rebuild: bool, yes: bool, outpu
     from ccops.errors import CcopsError, UsageError
     from ccops.image.build import cached_build
     from ccops.image.definition import load_image
-    from ccops.image.deploy import DeployEngine
+    from ccops.image.deploy import engine_for
     from ccops.run import RunRequest, execute, prepare
     from ccops.runner.progress import Progress
 
@@ -93,5 +95,5 @@ def deploy(image_name: str, converge_only: bool, rebuild: bool, yes: bool, outpu
     what = "converge" if converge_only else f"{'rebuild' if rebuild else 'image'} with {img.name} {img.version}"
     confirm(f"{what} {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {request.change_id}", yes)
     progress = Progress(enabled=output == "text")
-    engine = DeployEngine(prepared, built.manifest, converge_only, rebuild, say=lambda m: click.echo(m, err=True))
+    engine = engine_for(prepared, say=lambda m: click.echo(m, err=True))
     print_result(execute(prepared, progress, engine), output, "hosts")

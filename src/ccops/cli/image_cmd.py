@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ccops.cli.options import inventory_option, resolve_inventory
+from ccops.cli.options import change_id_option, inventory_option, resolve_inventory
 from ccops.cli.output import emit_json, table
 
 
@@ -86,11 +86,22 @@ def show(name: str) -> None:
 @click.argument("name")
 @click.option("--site", "sites", multiple=True, required=True, help="Site whose distribution point gets it.")
 @inventory_option
-def stage(name: str, sites: tuple[str, ...], inventory: object) -> None:
-    """Copy NAME's current build to each site's distribution point, verified on arrival."""
+@change_id_option(required=False, help="Change or ticket id recorded with the run (a point on another host).")
+def stage(name: str, sites: tuple[str, ...], inventory: object, change_id: str | None) -> None:
+    """Copy NAME's current build to each site's distribution point, verified on arrival.
+
+    A point on this machine (distribution_point.host localhost, as the VM
+    lab's) gets a copy; a point on another host of the inventory is staged
+    like the software catalogue (one software-stage run): files it holds
+    intact are not sent again, every file sent is checked by sha256 on
+    arrival and one that differs is removed and reported. A build whose
+    files differ from its manifest is refused before anything is sent."""
+    import sys
+
     from ccops.errors import CcopsError, UsageError
     from ccops.image.build import cached_build
     from ccops.image.definition import load_image
+    from ccops.image.stage import is_remote, stage_remote
     from ccops.image.stage import stage as stage_build
     from ccops.inventory.load import load_inventory
 
@@ -98,8 +109,22 @@ def stage(name: str, sites: tuple[str, ...], inventory: object) -> None:
     if built is None:
         raise CcopsError(f"{name} is not built (or its definition changed): ccops image build {name}")
     inv = load_inventory(resolve_inventory(inventory))  # type: ignore[arg-type]
+    unknown = [code for code in sites if code not in inv.sites]
+    if unknown:
+        raise UsageError(f"no site {unknown[0]!r} in {inv.root}")
+    code_out = 0
     for code in sites:
-        if code not in inv.sites:
-            raise UsageError(f"no site {code!r} in {inv.root}")
-        folder, sent = stage_build(inv.sites[code], built)
-        click.echo(f"{code}: {folder} ({', '.join(sent) or 'already there, intact'})")
+        if not is_remote(inv.sites[code]):
+            folder, sent = stage_build(inv.sites[code], built)
+            click.echo(f"{code}: {folder} ({', '.join(sent) or 'already there, intact'})")
+            continue
+        staged = stage_remote(inv, code, built, change_id)
+        point = f"{staged.point}:{inv.sites[code].distribution_point['path']}/{staged.folder}"
+        what = ", ".join(rel.rsplit("/", 1)[1] for rel in staged.sent) or "already there, intact"
+        click.echo(f"{code}: {point} ({what}) run {staged.run.run_id}: {staged.run.status}")
+        for line in staged.refused:
+            click.echo(f"{code}: refused {line}", err=True)
+        if staged.exit_code and not staged.refused:
+            click.echo(f"{code}: {staged.run.message or staged.outcome}", err=True)
+        code_out = code_out or staged.exit_code
+    sys.exit(code_out)

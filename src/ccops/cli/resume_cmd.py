@@ -21,19 +21,14 @@ def resume(run_id: str, keep_plan: bool, yes: bool, output: str) -> None:
     """Continue a halted, interrupted or killed run with the plan it was
     approved with. Hosts that finished are not run again; every other host
     starts over with a new verified backup. An inventory edited since the
-    run was planned stops the resume, naming the files, unless --keep-plan."""
+    run was planned stops the resume, naming the files, unless --keep-plan.
+    A deploy converges the machines its killed attempt imaged or made active
+    without imaging them again; one caught mid-imaging starts over."""
     from ccops.cli.reports import print_result
-    from ccops.errors import RefusedError
-    from ccops.run import open_store, resume_run
+    from ccops.run import resume_run
     from ccops.runner.progress import Progress
     from ccops.verbs import get_verb
 
-    record = open_store().run(run_id)
-    if record is not None and record.verb == "deploy":
-        # a deploy run goes on by starting it again: machines it made active are no longer planned
-        raise RefusedError(
-            f"run {record.id} is a deploy: run the same ccops deploy again; it images only what is still planned"
-        )
     confirm(f"resume run {run_id}", yes)
     result = resume_run(run_id, Progress(enabled=output == "text"), keep_plan=keep_plan)
     print_result(result, output, get_verb(result.verb).report)

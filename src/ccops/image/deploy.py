@@ -8,10 +8,17 @@ first boot, runs the deploy playbook (converge: host name, image stamp, asset
 record) on the machines that came up, and moves those that converged from
 planned to active in their site file. A machine that failed a phase is
 reported failed with that phase and stays planned.
+
+Resume (ccops resume RUN): each machine's imaging that ended well is kept in
+the run's folder the moment it ends (imaged/HOST.json). A resumed attempt
+converges those machines without imaging them again, leaves a machine the run
+already made active alone but for its converge, and powers every other one
+back into its network boot: a machine caught mid-imaging starts over.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 from collections.abc import Callable
@@ -28,11 +35,15 @@ from ccops.image.power import power_on_into_netboot
 from ccops.image.stage import check_staged, point_root
 from ccops.inventory.model import Host, Inventory, Site
 from ccops.inventory.writer import set_host_fields
+from ccops.run.execute import approve_own_edit, open_store
 from ccops.run.prepare import PreparedRun
 from ccops.runner.engine import Batch, run_batch
 from ccops.runner.events import EventCollector
 
 SERVE_FILE = "serve.json"  # {"port": N}: a point on this machine that ccops serves itself while it deploys
+IMAGED_DIR = "imaged"  # in the run's folder: HOST.json for each machine whose imaging ended well
+BACKUPS_DIR = "rebuild-backups"  # in the run's folder: HOST.json, the verified backup taken before imaging
+MODES = ("image", "converge", "rebuild")
 
 
 @dataclass
@@ -60,9 +71,20 @@ class DeployEngine:
         hosts = [self.inventory.hosts[name] for name in batch.hosts]
         backups: dict[str, Any] = {}
         if self.rebuild:  # no verified backup, no rebuild
-            backups = self._backup(run_dir, batch, collector, cancelled, secret_env, on_ansible)
+            # an earlier attempt's backup is the one taken before imaging: the disk may be new by now
+            backups = {h.name: b for h in hosts if (b := read_kept(run_dir, BACKUPS_DIR, h.name))}
+            fresh = [h.name for h in hosts if h.name not in backups]
+            if fresh:
+                taken = self._backup(run_dir, replace(batch, hosts=fresh), collector, cancelled, secret_env, on_ansible)
+                for name, backup in taken.items():
+                    write_kept(run_dir, BACKUPS_DIR, name, backup)
+                backups.update(taken)
             hosts = [h for h in hosts if h.name in backups]
-        ready = [h.name for h in hosts] if self.converge_only else self._image(hosts, collector)
+        if self.converge_only:
+            ready = [h.name for h in hosts]
+        else:
+            kept = self._already_imaged(run_dir, hosts)
+            ready = kept + self._image(run_dir, [h for h in hosts if h.name not in kept], collector)
         status = "failed"
         if ready:
             extravars = {**batch.extravars, "ccops_deploy_stage": "converge", "ccops_rebuild_backups": backups}
@@ -74,9 +96,25 @@ class DeployEngine:
             stats.setdefault("failures", {}).update(dict.fromkeys(failed, 1))
             collector.stats = stats
         for outcome in collector.outcomes(ready):
-            if outcome.outcome == "ok" and not (self.converge_only or self.rebuild):
-                self._activate(outcome.host)
+            if outcome.outcome != "ok":
+                (run_dir / IMAGED_DIR / f"{outcome.host}.json").unlink(missing_ok=True)  # imaged again next time
+            elif not (self.converge_only or self.rebuild):
+                self._activate(outcome.host, str(batch.extravars.get("ccops_run_id") or ""))
         return status
+
+    def _already_imaged(self, run_dir: Path, hosts: list[Host]) -> list[str]:
+        """Machines an earlier attempt of this run imaged (or even made active): converged, not imaged again."""
+        kept = []
+        for host in hosts:
+            if not self.converge_only and not self.rebuild and host.lifecycle == "active":
+                kept.append(host.name)  # made active by a killed attempt: its edit was the run's one edit
+                self.say(f"  {host.name}: already active (an earlier attempt of this run); converged only")
+                continue
+            imaged = read_kept(run_dir, IMAGED_DIR, host.name)
+            if imaged and imaged.get("image") == self._image_fields():
+                kept.append(host.name)
+                self.say(f"  {host.name}: imaged by an earlier attempt of this run; converged, not imaged again")
+        return kept
 
     def _backup(
         self,
@@ -110,19 +148,18 @@ class DeployEngine:
                 collector.reports[outcome.host] = {"outcome": "failed", "phase": "backup", "reason": why}
         return backups
 
-    def _image(self, hosts: list[Host], collector: EventCollector) -> list[str]:
+    def _image(self, run_dir: Path, hosts: list[Host], collector: EventCollector) -> list[str]:
         by_site: dict[str, list[Host]] = {}
         for host in hosts:
             by_site.setdefault(host.site, []).append(host)
         ready = []
         for code, members in by_site.items():
             site = self.inventory.sites[code]
-            results = self._image_site(site, members)
+            results = self._image_site(run_dir, site, members)
             for result in results:
                 self.imaging[result.host] = result
                 if result.ok:
                     ready.append(result.host)
-                    self._record_host_key(self.inventory.hosts[result.host])
                 else:
                     collector.errors[result.host] = f"{result.phase}: {result.message}"
                     collector.reports[result.host] = {**result.report(), "image": self._image_fields()}
@@ -132,7 +169,7 @@ class DeployEngine:
                 )
         return ready
 
-    def _image_site(self, site: Site, hosts: list[Host]) -> list[ImagingResult]:
+    def _image_site(self, run_dir: Path, site: Site, hosts: list[Host]) -> list[ImagingResult]:
         folder = check_staged(site, self.manifest)
         port = _serve_port(site)
         url = str(site.distribution_point.get("url") or "").rstrip("/")
@@ -149,10 +186,19 @@ class DeployEngine:
             with lock:
                 how = f"powered on: {powered}" if powered else "power it on now: it boots from the network"
                 self.say(f"  {host.name}: waiting for its network boot (MAC {host.mac}; {how})")
-            return image_machine(point, host.name, _mac(host), address, ssh_port)
+            result = image_machine(point, host.name, _mac(host), address, ssh_port)
+            if result.ok:
+                with lock:  # one known_hosts file for all the machines
+                    self._imaged(run_dir, host, result)
+            return result
 
         with point, ThreadPoolExecutor(max_workers=min(limit, len(hosts))) as pool:
             return list(pool.map(one, hosts))
+
+    def _imaged(self, run_dir: Path, host: Host, result: ImagingResult) -> None:
+        """Kept at once, with the key it made: a controller killed from here on does not image it again."""
+        self._record_host_key(host)
+        write_kept(run_dir, IMAGED_DIR, host.name, {**result.report(), "image": self._image_fields()})
 
     def _boot_script(self, url: str, base: str) -> str:
         sha = self.manifest["artefacts"]["disk.raw.zst"]["sha256"]
@@ -187,19 +233,55 @@ class DeployEngine:
         known.touch(exist_ok=True)
         _replace_entries(known, known_name(address, port), lines)
 
-    def _activate(self, name: str) -> None:
-        """planned -> active in the site file; this run's own edit, not one that should halt it."""
+    def _activate(self, name: str, run_id: str) -> None:
+        """planned -> active in the site file, once; this run's own edit, not one that should halt it."""
+        if self.inventory.hosts[name].lifecycle == "active":
+            return  # an earlier attempt of this run made the edit
         before = self.inventory.file_digests()
         path = set_host_fields(self.inventory, name, {"lifecycle": "active"})
-        after = self.inventory.file_digests()
-        approved = self.prepared.inventory_files
-        for file, digest in after.items():
-            if before.get(file) != digest and approved.get(file) == before.get(file):
-                approved[file] = digest
+        approve_own_edit(open_store(), run_id, self.prepared, before)
         self.say(f"  {name}: active in {path}")
 
     def _image_fields(self) -> dict[str, Any]:
         return {"name": self.manifest["name"], "version": self.manifest["version"]}
+
+
+def engine_for(prepared: PreparedRun, say: Callable[[str], None]) -> DeployEngine:
+    """The engine for a deploy request (a new run, or the resume of one): its image's current build,
+    which must still be the version the run was approved with."""
+    from ccops.image.build import cached_build
+    from ccops.image.definition import load_image
+
+    options = prepared.request.options
+    name, version = str(options.get("ccops_image_name")), str(options.get("ccops_image_version"))
+    mode = options.get("ccops_deploy_mode", "image")
+    if mode not in MODES:
+        raise CcopsError(f"deploy mode {mode!r} unknown; one of {', '.join(MODES)}")
+    img = load_image(name)
+    built = cached_build(img)
+    if built is None or img.version != version or built.manifest.get("version") != version:
+        raise CcopsError(
+            f"the run deploys {name} {version}, whose build is not in the cache now "
+            f"(ccops image build {name}, for version {version}); start a new deploy otherwise"
+        )
+    return DeployEngine(prepared, built.manifest, mode == "converge", mode == "rebuild", say=say)
+
+
+def write_kept(run_dir: Path, kind: str, host: str, data: dict[str, Any]) -> None:
+    """What a resume of the run must know about one host, whole or not at all (written aside, renamed)."""
+    folder = run_dir / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    part = folder / f".{host}.json.part"
+    part.write_text(json.dumps(data, sort_keys=True) + "\n")
+    part.replace(folder / f"{host}.json")
+
+
+def read_kept(run_dir: Path, kind: str, host: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads((run_dir / kind / f"{host}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _mac(host: Host) -> str:
@@ -209,8 +291,6 @@ def _mac(host: Host) -> str:
 
 
 def _serve_port(site: Site) -> int:
-    import json
-
     path = point_root(site) / SERVE_FILE
     try:
         return int(json.loads(path.read_text())["port"])

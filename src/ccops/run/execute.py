@@ -82,6 +82,22 @@ def execute(prepared: PreparedRun, progress: Progress | None = None, engine: Eng
         locks.release(run_id)
 
 
+def approve_own_edit(store: Store, run_id: str, prepared: PreparedRun, before: dict[str, str]) -> list[str]:
+    """The run's own edit of its inventory (decommission: retired; deploy: active) becomes part of what
+    it approved, in memory and in its record, so its next batch and a resume go on. ``before``: the
+    file digests just before the edit. A file someone else changed first stays unapproved (it halts)."""
+    approved = prepared.inventory_files
+    adopted = {
+        name: digest
+        for name, digest in prepared.inventory.file_digests().items()
+        if before.get(name) != digest and approved.get(name) == before.get(name)
+    }
+    if adopted:
+        approved.update(adopted)
+        store.approve_inventory(run_id, approved)
+    return sorted(adopted)
+
+
 def refuse_content(content: dict[str, Any]) -> None:
     """A verb's content hook can name why its run must not start (software: artefacts not staged)."""
     if content.get("refusals"):
@@ -305,14 +321,10 @@ class RunLoop:
         the inventory becomes part of what it approved, so its next batch (or a resume) goes on."""
         from ccops.decommission import after_batch
 
-        problems, edited = after_batch(self.store, self.inventory, self.run_id, outcomes, self.reports)
+        before = self.inventory.file_digests()
+        problems, _ = after_batch(self.store, self.inventory, self.run_id, outcomes, self.reports)
         warn(problems)
-        if edited:
-            now = self.inventory.file_digests()
-            for path in edited:
-                name = str(path.relative_to(self.inventory.root))
-                self.prepared.inventory_files[name] = now[name]
-            self.store.approve_inventory(self.run_id, self.prepared.inventory_files)
+        approve_own_edit(self.store, self.run_id, self.prepared, before)
 
     def _run_hosts(self, hosts: list[Host], ident: str, progress: Progress) -> list[HostOutcome]:
         assert self.snapshot is not None  # noqa: S101 (written when the loop starts)

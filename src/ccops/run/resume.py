@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -84,7 +85,7 @@ def resume_run(
         plan = _approved_plan(inventory, request, waves)
         request = _fresh_content(record.id, request, plan, warn)
         prepared = PreparedRun(request, plan, inventory.file_digests() if keep_plan else approved_files)
-        loop = RunLoop(store, locks, record.id, prepared, progress, engine or default_engine(inventory))
+        loop = RunLoop(store, locks, record.id, prepared, progress, engine or _engine(prepared))
         done |= _collect_node_jobs(loop, waves, progress)
         if verb.name == "decommission":  # a host that finished just before the kill still gets its certificate
             loop.reports.update({h["host"]: h.get("report") or {} for h in record.hosts if h["host"] in done})
@@ -93,6 +94,15 @@ def resume_run(
         return loop.run(waves, done)
     finally:
         locks.release(record.id)
+
+
+def _engine(prepared: PreparedRun) -> Engine:
+    """Deploy images machines through an engine of its own (the image the run was approved with)."""
+    if prepared.verb.name != "deploy":
+        return default_engine(prepared.inventory)
+    from ccops.image.deploy import engine_for
+
+    return engine_for(prepared, say=lambda line: print(line, file=sys.stderr, flush=True))
 
 
 def _collect_node_jobs(loop: RunLoop, waves: list[Wave], progress: Progress) -> set[str]:
