@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from ccops.content.snapshots import point_prefix
-from ccops.software.points import KeyFiles, _gpg, _run, _write  # the software repository's own helpers
+from ccops.software.points import KeyFiles, _run, _write, sign_release  # the software repository's own helpers
 from ccops.software.testapps import sha256_file
 
 
@@ -51,24 +51,7 @@ def _index(debian: Path, release: str, arch: str, keys: KeyFiles) -> list[str]:
     binary = dist / "main" / f"binary-{arch}"
     binary.mkdir(parents=True, exist_ok=True)
     _write(binary / "Packages", _run(["apt-ftparchive", "packages", f"pool/{release}"], debian))
-    release_text = _run(
-        [
-            "apt-ftparchive",
-            "-o", "APT::FTPArchive::Release::Origin=ccops",
-            "-o", "APT::FTPArchive::Release::Label=ccops approved content",
-            "-o", f"APT::FTPArchive::Release::Suite={release}",
-            "-o", f"APT::FTPArchive::Release::Codename={release}",
-            "-o", f"APT::FTPArchive::Release::Architectures={arch}",
-            "-o", "APT::FTPArchive::Release::Components=main",
-            "release", f"dists/{release}",
-        ],
-        debian,
-    )  # fmt: skip
-    _write(dist / "Release", release_text)
-    _gpg(keys, "--yes", "--armor", "--detach-sign", "--output", str(dist / "Release.gpg"), str(dist / "Release"))
-    _gpg(keys, "--yes", "--clearsign", "--output", str(dist / "InRelease"), str(dist / "Release"))
-    for name in ("Release.gpg", "InRelease"):
-        (dist / name).chmod(0o644)
+    sign_release(debian, keys, release, "ccops approved content", arch)
     return [
         f"dists/{release}/main/binary-{arch}/Packages",
         f"dists/{release}/Release",

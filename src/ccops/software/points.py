@@ -181,16 +181,23 @@ def _index(root: Path, variant: str, keys: KeyFiles) -> list[str]:
     if current.is_file() and current.read_text() == packages and all((root / r).is_file() for r in rels):
         return rels
     _write(current, packages)
+    sign_release(debian, keys, variant, "ccops software", ARCHITECTURES)
+    return rels
+
+
+def sign_release(debian: Path, keys: KeyFiles, suite: str, label: str, architectures: str) -> None:
+    """Write dists/SUITE/Release and sign it (Release.gpg, InRelease): the inventory's key."""
+    dist = debian / "dists" / suite
     release = _run(
         [
             "apt-ftparchive",
             "-o", "APT::FTPArchive::Release::Origin=ccops",
-            "-o", "APT::FTPArchive::Release::Label=ccops software",
-            "-o", f"APT::FTPArchive::Release::Suite={variant}",
-            "-o", f"APT::FTPArchive::Release::Codename={variant}",
-            "-o", f"APT::FTPArchive::Release::Architectures={ARCHITECTURES}",
+            "-o", f"APT::FTPArchive::Release::Label={label}",
+            "-o", f"APT::FTPArchive::Release::Suite={suite}",
+            "-o", f"APT::FTPArchive::Release::Codename={suite}",
+            "-o", f"APT::FTPArchive::Release::Architectures={architectures}",
             "-o", "APT::FTPArchive::Release::Components=main",
-            "release", f"dists/{variant}",
+            "release", f"dists/{suite}",
         ],
         debian,
     )  # fmt: skip
@@ -199,7 +206,6 @@ def _index(root: Path, variant: str, keys: KeyFiles) -> list[str]:
     _gpg(keys, "--yes", "--clearsign", "--output", str(dist / "InRelease"), str(dist / "Release"))
     for name in ("Release.gpg", "InRelease"):
         (dist / name).chmod(0o644)
-    return rels
 
 
 def _run(argv: list[str], cwd: Path) -> str:
