@@ -5,13 +5,19 @@ import os
 import re
 import subprocess
 
-INST = re.compile(r"^Inst (\S+) (?:\[(\S+)\] )?\((\S+) (\S+)")
+# "Inst NAME [OLD] (NEW ORIGIN, ORIGIN... [ARCH])": a version offered by several suites (a point
+# release that carries a security fix) lists every origin; any -security one makes it a security update
+INST = re.compile(r"^Inst (\S+) (?:\[(\S+)\] )?\((\S+) ([^)]*?)(?: \[[^\]]*\])?\)")
 
 
 def updates():
     env = dict(os.environ, LC_ALL="C")
     out = subprocess.run(["apt-get", "-s", "-o", "Debug::NoLocking=1", "dist-upgrade"],
                          capture_output=True, text=True, env=env, check=False).stdout
+    return parse_simulation(out)
+
+
+def parse_simulation(out):
     items = []
     for line in out.splitlines():
         match = INST.match(line)
