@@ -12,12 +12,12 @@ backup is only trusted when the share agrees with that record.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
 from typing import Any, Protocol
 
+from ccops.checksums import sha256_file
 from ccops.errors import CcopsError
 from ccops.inventory.model import Inventory
 
@@ -174,7 +174,7 @@ def verified_backup(records: RunRecords, backup: dict[str, Any]) -> dict[str, An
             "(made by an older ccops); it cannot be shown to belong to this machine"
         )
     archive = _archive(Path(backup["location"]))
-    if archive is None or _sha256(archive) != recorded["sha256"]:
+    if archive is None or sha256_file(archive) != recorded["sha256"]:
         raise CcopsError(
             f"backup {ident} of {host}: the archive does not match the sha256 in its run record; "
             "refusing to restore a tampered backup"
@@ -185,11 +185,3 @@ def verified_backup(records: RunRecords, backup: dict[str, Any]) -> dict[str, An
 def _archive(folder: Path) -> Path | None:
     found = sorted(folder.glob("archive.*"))
     return found[0] if len(found) == 1 and found[0].is_file() else None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from ccops.checksums import sha256_file
 from ccops.image import definition
 from ccops.image.imaging import TIMEOUTS, image_machine
 from ccops.image.initramfs import Cpio
 from ccops.image.point import Machine, PointServer, seed_tar
-from ccops.image.stage import send_to_point, sha256_file
+from ccops.image.stage import send_to_point
 from ccops.inventory.load import check_inventory, load_inventory
 from ccops.lab.vms import LabVM, free_port
 from tests.conftest import ROOT, site_text, write_inventory

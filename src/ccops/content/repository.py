@@ -14,9 +14,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from ccops.checksums import sha256_file
 from ccops.content.snapshots import point_prefix
 from ccops.software.points import KeyFiles, _run, _write, sign_release  # the software repository's own helpers
-from ccops.software.testapps import sha256_file
 
 
 def build_snapshot_repository(

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ccops.checksums import sha256_file
 from ccops.content.repository import build_snapshot_repository
 from ccops.content.selection import HostNeeds, host_needs, parse_simulation, release_packages
 from ccops.content.snapshots import content_dir, new_snapshot_id, save
@@ -33,7 +34,6 @@ from ccops.run.prepare import refuse_offline
 from ccops.runner.progress import Progress
 from ccops.select import Selector
 from ccops.software.points import ensure_key
-from ccops.software.testapps import sha256_file
 
 
 @dataclass

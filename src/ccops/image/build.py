@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ccops.checksums import sha256_file
 from ccops.errors import CcopsError
 from ccops.image.definition import ImageDef, images_dir
 from ccops.image.disk import make_disk, run
@@ -111,11 +112,11 @@ def build(image: ImageDef, say: Callable[[str], None] = print, rebuild: bool = F
         raw = work / "disk.raw"
         seed_sector = make_disk(root, kernel, initrd, raw, image.disk_size_mb, work)
         shutil.rmtree(root)
-        raw_digest, raw_size = _sha256(raw), raw.stat().st_size
+        raw_digest, raw_size = sha256_file(raw), raw.stat().st_size
         say(f"{image.name}: zstd -{ZSTD_LEVEL}")
         run(["zstd", "-q", f"-{ZSTD_LEVEL}", "-T2", "--rm", "-o", str(out / DISK), str(raw)])
         (out / IPXE).write_text(ipxe_script(seed_sector))
-        artefacts = {p.name: {"sha256": _sha256(p), "size": p.stat().st_size} for p in sorted(out.iterdir())}
+        artefacts = {p.name: {"sha256": sha256_file(p), "size": p.stat().st_size} for p in sorted(out.iterdir())}
         manifest = {
             "name": image.name,
             "version": image.version,
@@ -246,11 +247,3 @@ def _packages(root: Path) -> dict[str, str]:
         for name, version, status in (line.split("\t") for line in out.splitlines())
         if status.startswith("ii")
     }
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()

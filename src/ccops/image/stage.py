@@ -16,7 +16,6 @@ leaves this machine, the build's files are checked against its manifest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ccops.checksums import sha256_file
 from ccops.errors import EXIT_HOSTS_FAILED, CcopsError
 from ccops.image.build import MANIFEST, Build
 from ccops.inventory.model import Inventory, Site
@@ -51,14 +51,6 @@ def point_root(site: Site) -> Path:
 
 def staged_folder(site: Site, name: str, version: str) -> Path:
     return point_root(site) / "images" / name / version
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def stage(site: Site, build: Build) -> tuple[Path, list[str]]:

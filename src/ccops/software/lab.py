@@ -6,8 +6,9 @@ from pathlib import Path
 
 import yaml
 
+from ccops.checksums import sha256_file
 from ccops.software.catalogue import CATALOGUE_DIR
-from ccops.software.testapps import SOFTPHONE, SOFTPHONE_PORT, build_all, sha256_file
+from ccops.software.testapps import SOFTPHONE, SOFTPHONE_PORT, build_all
 
 DEBIAN_VARIANTS = ("debian11", "debian12", "debian13")
 HEADER = "# Written by `ccops lab catalogue`; `ccops lab down` removes it with the lab inventory.\n"

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ccops.checksums import sha256_file
 from ccops.errors import CcopsError
 from ccops.inventory.model import Host, Inventory
 from ccops.paths import private_dir, state_dir
 from ccops.software.catalogue import Artefact, Catalogue
-from ccops.software.testapps import sha256_file
 
 ARCHITECTURES = "all amd64 arm64 i386"
 INDEX_ORDER = ("Packages", "Release", "Release.gpg", "InRelease")  # InRelease last: clients see a whole index

@@ -8,7 +8,6 @@ at run time, never committed as binaries.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import tempfile
@@ -73,14 +72,6 @@ _POSTRM = '#!/bin/sh\nset -e\nif [ "$1" = purge ]; then systemctl daemon-reload 
 
 def deb_name(version: str) -> str:
     return f"{SOFTPHONE}_{version}_all.deb"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def build_softphone(cache: Path, version: str) -> Path:
