@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ccops.checksums import sha256_file
 from ccops.content.snapshots import point_prefix
-from ccops.software.points import KeyFiles, _run, _write, sign_release  # the software repository's own helpers
+from ccops.software.points import KeyFiles, pool_packages, publish_suite
 
 
 def build_snapshot_repository(
@@ -47,11 +47,8 @@ def build_snapshot_repository(
 
 
 def _index(debian: Path, release: str, arch: str, keys: KeyFiles) -> list[str]:
-    dist = debian / "dists" / release
-    binary = dist / "main" / f"binary-{arch}"
-    binary.mkdir(parents=True, exist_ok=True)
-    _write(binary / "Packages", _run(["apt-ftparchive", "packages", f"pool/{release}"], debian))
-    sign_release(debian, keys, release, "ccops approved content", arch)
+    packages = pool_packages(debian, release)
+    publish_suite(debian, keys, release, arch, packages, "ccops approved content", arch)
     return [
         f"dists/{release}/main/binary-{arch}/Packages",
         f"dists/{release}/Release",

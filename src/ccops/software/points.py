@@ -172,7 +172,7 @@ def _index(root: Path, variant: str, keys: KeyFiles) -> list[str]:
     binary.mkdir(parents=True, exist_ok=True)
     for folder in (debian / "dists", dist, dist / "main", binary):
         folder.chmod(0o755)
-    packages = _run(["apt-ftparchive", "packages", f"pool/{variant}"], debian)
+    packages = pool_packages(debian, variant)
     rels = [
         f"debian/dists/{variant}/main/binary-all/Packages",
         *(f"debian/dists/{variant}/{n}" for n in INDEX_ORDER[1:]),
@@ -180,9 +180,23 @@ def _index(root: Path, variant: str, keys: KeyFiles) -> list[str]:
     current = binary / "Packages"
     if current.is_file() and current.read_text() == packages and all((root / r).is_file() for r in rels):
         return rels
-    _write(current, packages)
-    sign_release(debian, keys, variant, "ccops software", ARCHITECTURES)
+    publish_suite(debian, keys, variant, "all", packages, "ccops software", ARCHITECTURES)
     return rels
+
+
+def pool_packages(debian: Path, suite: str) -> str:
+    """The Packages index of pool/SUITE (apt-ftparchive)."""
+    return _run(["apt-ftparchive", "packages", f"pool/{suite}"], debian)
+
+
+def publish_suite(
+    debian: Path, keys: KeyFiles, suite: str, arch: str, packages: str, label: str, architectures: str
+) -> None:
+    """dists/SUITE/main/binary-ARCH/Packages, then the suite's signed Release."""
+    binary = debian / "dists" / suite / "main" / f"binary-{arch}"
+    binary.mkdir(parents=True, exist_ok=True)
+    _write(binary / "Packages", packages)
+    sign_release(debian, keys, suite, label, architectures)
 
 
 def sign_release(debian: Path, keys: KeyFiles, suite: str, label: str, architectures: str) -> None:
