@@ -82,12 +82,24 @@ def test_every_command_refuses_a_selector_that_names_nothing_the_same_way(ccops)
         assert len({a.stderr for a in answers}) == 1, [a.stderr for a in answers]
 
 
+def _sigint_as_at_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _with_terminal(args: list[str], home, stdin_text: str = "", until: str | None = None):
     """Run ccops with a terminal as stdin (so it asks); type ``stdin_text``, or SIGINT once ``until`` is on stderr."""
     env = ccops_env(home)
     controller, terminal = pty.openpty()
     proc = subprocess.Popen(
-        [str(BIN / "ccops"), *args], stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env
+        [str(BIN / "ccops"), *args],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        # an operator's terminal delivers Ctrl-C; a suite started as a background job in a
+        # non-interactive shell (scripts/test) inherits SIGINT ignored, and Python keeps that
+        preexec_fn=_sigint_as_at_a_terminal,  # noqa: PLW1509 (only resets one signal; no lock taken)
     )
     os.close(terminal)
     try:
