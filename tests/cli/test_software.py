@@ -41,6 +41,27 @@ def test_plan_lists_per_host_changes_in_markdown_and_json(centre, tmp_path):
     assert "**Would be refused:**" in markdown
 
 
+def test_plan_software_remove_names_the_application_like_the_command(centre, tmp_path):
+    home = tmp_path / "home"
+    args = ("plan", "software", "remove", "softphone", "-i", str(centre), "--os", "win11", "--limit", "*t000[1-2]")
+    data = json.loads(run_ccops(home, *args, "-o", "json", check=True).stdout)
+    assert data["verb"] == "software-remove"
+    # no asset record yet: the version on the seat is unknown, the removal is not
+    removal = [{"app": "softphone", "action": "remove", "from": "?", "to": ""}]
+    assert data["content"]["software"] == dict.fromkeys(data["actions"][0]["hosts"], removal)
+    assert {host.rsplit("-", 1)[1] for host in data["content"]["software"]} == {"t0001", "t0002"}
+    for words, said in (
+        ((), "ccops plan software remove APP"),
+        (("nosuch",), "no application 'nosuch' in the catalogue; known: softphone"),
+        (("softphone", "extra"), "takes one argument (the application to remove), not 'softphone extra'"),
+    ):
+        refused = run_ccops(home, "plan", "software", "remove", *words, "-i", str(centre))
+        assert refused.returncode == 64 and said in refused.stderr, refused.stderr
+    assert (
+        "plan patch takes no argument, not 'now'" in run_ccops(home, "plan", "patch", "now", "-i", str(centre)).stderr
+    )
+
+
 def test_an_offline_inventory_is_planned_but_never_staged(centre, tmp_path):
     result = run_ccops(tmp_path / "home", "software", "stage", "-i", str(centre))
     assert result.returncode == 5 and "offline" in result.stderr

@@ -7,7 +7,8 @@ installed everywhere in waves; the broken 2.1 is rolled back to 1.0 on the
 canary and the run halts; resumed once the catalogue requires 2.0, it upgrades
 every host in waves, and a reboot under the lab restore card keeps 2.0. A
 second apply changes nothing; status matches dpkg-query, and drift made by
-hand is named (status, plan).
+hand is named (status, plan). Removing it from one host takes a verified
+backup of its configuration first, and a reboot does not bring it back.
 
 The tests run in file order and build on each other; the hosts are left clean.
 """
@@ -232,3 +233,23 @@ def test_status_matches_dpkg_drift_is_named_and_a_second_apply_changes_nothing(l
     assert "| lab-deb11-01 | - | nothing |  |  |" in markdown, markdown
     assert "| lab-deb12-01 | ccops-softphone | upgrade | 1.0 | 2.0 |" in markdown
     assert "| lab-deb13-01 | ccops-softphone | install | - | 2.0 |" in markdown
+
+
+def test_remove_takes_one_application_off_after_a_verified_backup_and_a_reboot_keeps_it_off(lab):
+    host = "lab-deb12-01"  # on 1.0 since the drift made by hand above
+    planned = run_ccops(lab, "plan", "software", "remove", APP, "--limit", host, "-o", "json", check=True).stdout
+    removal = [{"app": APP, "action": "remove", "from": "1.0", "to": ""}]
+    assert json.loads(planned)["content"]["software"] == {host: removal}
+    code, result = software(lab, "remove", APP, "--limit", host, "--yes", "--change-id", "CHG-SW-4")
+    assert code == 0, why(result)
+    report = result["reports"][host]
+    assert (report["outcome"], report["changes"]) == ("applied", removal)
+    assert installed(host) is None and answers(host) != "ccops-softphone 1.0"
+    # the verified backup taken before holds what putting it back needs: the application's config
+    archive = lab / "lab" / "backups" / host / report["backup_before"]["id"] / "archive.tar.gz"
+    listed = subprocess.run(["tar", "-tzf", str(archive)], capture_output=True, text=True, check=True).stdout
+    assert any("etc/ccops-softphone/softphone.conf" in line for line in listed.splitlines()), listed
+    assert installed("lab-deb11-01") == "2.0"  # a host outside --limit keeps it
+    reboot(host)  # removed under the lab restore card, and re-baselined: the reboot does not bring it back
+    assert installed(host) is None
+    assert pexec(host, "sh", "-c", "test -e /etc/ccops-softphone && echo kept || echo purged") == "purged\n"

@@ -33,7 +33,8 @@ def plan(
     **selectors: tuple[str, ...],
 ) -> None:
     """Show the waves, batches, playbook, roles and non-default variables of VERB
-    (a verb of more than one word, such as `software apply`, as its words).
+    (a verb of more than one word, such as `software apply`, as its words; a verb
+    that takes an argument with it, as `ccops plan software remove APP`).
 
     Reads the same inventory and rollout settings a real run reads; works on
     offline (planning-only) inventories such as inventory/example.
@@ -41,9 +42,11 @@ def plan(
     from ccops.plan_render import plan_json, plan_markdown, plan_text
     from ccops.run import RunRequest, prepare
 
-    options = {"content_snapshot": snapshot} if snapshot else {}
+    name, options = _verb_and_argument(verb)
+    if snapshot:
+        options["content_snapshot"] = snapshot
     selector = build_selector(**selectors)
-    request = RunRequest(resolve_inventory(inventory), "-".join(verb), selector, batch_size=batch_size, options=options)
+    request = RunRequest(resolve_inventory(inventory), name, selector, batch_size=batch_size, options=options)
     result = prepare(request).plan
     if output == "json":
         emit_json(plan_json(result))
@@ -51,3 +54,27 @@ def plan(
         click.echo(plan_markdown(result), nl=False)
     else:
         click.echo(plan_text(result))
+
+
+def _verb_and_argument(words: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """The registered verb the words start with, and a trailing word as its one setting.
+
+    `plan software remove APP` reads as the software-remove verb with APP, the
+    way `ccops software remove APP` takes it; unknown words stay one (unknown) verb.
+    """
+    from ccops.errors import UsageError
+    from ccops.verbs import VERBS
+
+    for cut in range(len(words), 0, -1):
+        name = "-".join(words[:cut])
+        if name not in VERBS:
+            continue
+        rest = words[cut:]
+        if not rest:
+            return name, {}
+        settings = VERBS[name].options
+        if len(rest) == 1 and len(settings) == 1:
+            return name, {settings[0].extravar: rest[0]}
+        wanted = f"one argument ({settings[0].help.rstrip('.').lower()})" if len(settings) == 1 else "no argument"
+        raise UsageError(f"plan {' '.join(words[:cut])} takes {wanted}, not {' '.join(rest)!r}")
+    return "-".join(words), {}

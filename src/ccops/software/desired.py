@@ -136,7 +136,9 @@ def remove_content(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """software-remove's content hook: one application desired absent (ccops software remove APP)."""
     if not options.get("software_remove"):
-        raise UsageError("software remove needs the application: ccops software remove APP (plans: not supported)")
+        raise UsageError(
+            "software remove needs the application: ccops software remove APP (ccops plan software remove APP)"
+        )
     return run_content(inventory, hosts, options)
 
 
