@@ -3,7 +3,8 @@
 The snapshot is taken on the lab site's point (its first host): each host lists
 what it would install, a host of each release downloads it, the controller
 checks it against the signed index, signs it and stages it. Unapproved, a patch
-from it is refused before any host is touched; approved, `ccops plan patch`
+from it is refused before any host is touched; a site's approve-after-days rule
+approves it by age; approved, `ccops plan patch`
 lists the versions per host and `ccops patch` installs exactly those on the
 patched host. The tests run in file order; the hosts are given back fresh.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_ccops
+from tests.conftest import ROOT, run_ccops
 from tests.lab.conftest import pexec, versions
 
 pytestmark = pytest.mark.lab
@@ -70,6 +71,27 @@ def test_a_snapshot_holds_the_hosts_pending_security_updates_and_is_refused_unti
     assert refused.returncode == 5, refused.stdout + refused.stderr
     assert f"snapshot {STATE['id']} (site lab) is not approved" in refused.stderr
     assert versions(PATCHED) == before
+
+
+def test_a_site_may_approve_by_age_and_the_plan_says_which_rule_approved(lab):
+    site = ROOT / "inventory" / "lab" / "sites" / "lab.yml"
+    written = site.read_text()
+    assert "\nsite:\n" in written and "patch_content" not in written
+    # approve_after_days 0: a staged snapshot counts as approved from the moment it was taken
+    site.write_text(written.replace("\nsite:\n", "\nsite:\n  patch_content:\n    approve_after_days: 0\n", 1))
+    try:
+        code, plan, err = ccops_json(lab, "plan", "patch", "--limit", PATCHED)
+        listed = run_ccops(lab, "content", "list", check=True).stdout
+    finally:
+        site.write_text(written)
+    assert code == 0, err
+    assert plan["content"]["refusals"] == []
+    by_age = "by age under the site's approve_after_days (0)"
+    assert plan["content"]["patch_content"][PATCHED]["approved"].startswith(by_age)
+    assert f"approved: {by_age}" in listed
+    # the rule gone from the site, the snapshot is unapproved again
+    code, plan, _ = ccops_json(lab, "plan", "patch", "--limit", PATCHED)
+    assert plan["content"]["patch_content"][PATCHED]["approved"] == "NOT APPROVED"
 
 
 def test_plan_patch_lists_the_approved_versions_per_host(lab):
