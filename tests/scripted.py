@@ -10,10 +10,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ccops.runner.engine import Batch
-from ccops.runner.events import EventCollector
+from ccops.runner.engine import Batch, Execution
 
 
 @dataclass
@@ -23,15 +21,8 @@ class ScriptedEngine:
     during: Callable[[Batch], None] | None = None  # called mid-batch (edit the inventory, send a signal)
     reports: dict[str, dict] = field(default_factory=dict)  # host -> the ccops_report an ok host sends
 
-    def run(
-        self,
-        run_dir: Path,
-        batch: Batch,
-        collector: EventCollector,
-        cancelled: Callable[[], bool],
-        secret_env: set[str],
-        on_ansible: Callable[[int], None],
-    ) -> str:
+    def run(self, batch: Batch, execution: Execution) -> str:
+        collector = execution.collector
         self.batches.append(batch)
         assert batch.inventory.is_file(), "every batch reads the run's inventory snapshot"
         play = str(uuid.uuid4())

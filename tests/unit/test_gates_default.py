@@ -13,7 +13,7 @@ from ccops.inventory.load import load_inventory
 from ccops.paths import project_root
 from ccops.plan import Batch, Wave
 from ccops.runner.engine import Batch as EngineBatch
-from ccops.runner.engine import run_batch
+from ccops.runner.engine import Execution, run_batch
 from ccops.runner.events import EventCollector, HostOutcome
 from tests.conftest import run_ccops, site_text, write_inventory
 
@@ -68,7 +68,6 @@ def test_hosts_a_serial_play_never_reached_are_not_run_not_ok(tmp_path):
     collector = EventCollector()
     hosts = ["tst-t01", "tst-t02", "tst-t03"]
     run_batch(
-        tmp_path / "run",
         EngineBatch(
             "w1-b1-a1",
             "playbooks/rollback.yml",
@@ -77,9 +76,7 @@ def test_hosts_a_serial_play_never_reached_are_not_run_not_ok(tmp_path):
             {"ccops_run_id": "test", "ccops_action": "rollback", "ccops_confirmed": True, "ccops_backup_id": "none"},
             5,
         ),
-        collector,
-        lambda: False,
-        set(),
+        Execution(tmp_path / "run", collector, lambda: False, set()),
     )
     assert (project_root() / "playbooks" / "rollback.yml").exists()
     # all three passed the validation play (Ansible's stats count them ok); two were never contacted

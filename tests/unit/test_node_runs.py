@@ -21,6 +21,7 @@ from ccops.node.job import stage_job
 from ccops.node.target import node_target
 from ccops.run import RunRequest, execute, open_store, prepare
 from ccops.run.prepare import write_snapshot
+from ccops.runner.engine import Batch, Execution
 from ccops.runner.events import OUTCOME_UNKNOWN
 from ccops.select import Selector
 from tests.conftest import BIN, write_inventory
@@ -79,11 +80,11 @@ class SideBySide(ScriptedEngine):
     def side_by_side(self, site: str) -> bool:
         return True
 
-    def run(self, run_dir, batch, collector, cancelled, secret_env, on_ansible):  # type: ignore[no-untyped-def]
+    def run(self, batch: Batch, execution: Execution) -> str:
         started = time.monotonic()
         self.threads.add(threading.current_thread().name)
         time.sleep(0.4)
-        status = super().run(run_dir, batch, collector, cancelled, secret_env, on_ansible)
+        status = super().run(batch, execution)
         self.spans[batch.ident + ":" + batch.hosts[0]] = (started, time.monotonic())
         return status
 
@@ -116,8 +117,9 @@ def test_sites_with_nodes_run_side_by_side_and_gates_stay_here(tmp_path, monkeyp
 
 
 class LostStream(ScriptedEngine):
-    def run(self, run_dir, batch, collector, cancelled, secret_env, on_ansible):  # type: ignore[no-untyped-def]
+    def run(self, batch: Batch, execution: Execution) -> str:
         self.batches.append(batch)
+        collector = execution.collector
         collector({"event": "runner_on_ok", "event_data": {"host": batch.hosts[0], "task": "t", "res": {}}})
         collector.lost = "the stream from node x was lost"
         return "lost"

@@ -37,7 +37,7 @@ from ccops.inventory.model import Host, Inventory, Site
 from ccops.inventory.writer import set_host_fields
 from ccops.run.execute import approve_own_edit, open_store
 from ccops.run.prepare import PreparedRun
-from ccops.runner.engine import Batch, run_batch
+from ccops.runner.engine import Batch, Execution, run_batch
 from ccops.runner.events import EventCollector
 
 SERVE_FILE = "serve.json"  # {"port": N}: a point on this machine that ccops serves itself while it deploys
@@ -59,15 +59,8 @@ class DeployEngine:
     def inventory(self) -> Inventory:
         return self.prepared.inventory
 
-    def run(
-        self,
-        run_dir: Path,
-        batch: Batch,
-        collector: EventCollector,
-        cancelled: Callable[[], bool],
-        secret_env: set[str],
-        on_ansible: Callable[[int], None],
-    ) -> str:
+    def run(self, batch: Batch, execution: Execution) -> str:
+        run_dir, collector = execution.run_dir, execution.collector
         hosts = [self.inventory.hosts[name] for name in batch.hosts]
         backups: dict[str, Any] = {}
         if self.rebuild:  # no verified backup, no rebuild
@@ -75,7 +68,7 @@ class DeployEngine:
             backups = {h.name: b for h in hosts if (b := read_kept(run_dir, BACKUPS_DIR, h.name))}
             fresh = [h.name for h in hosts if h.name not in backups]
             if fresh:
-                taken = self._backup(run_dir, replace(batch, hosts=fresh), collector, cancelled, secret_env, on_ansible)
+                taken = self._backup(replace(batch, hosts=fresh), execution)
                 for name, backup in taken.items():
                     write_kept(run_dir, BACKUPS_DIR, name, backup)
                 backups.update(taken)
@@ -89,7 +82,7 @@ class DeployEngine:
         if ready:
             extravars = {**batch.extravars, "ccops_deploy_stage": "converge", "ccops_rebuild_backups": backups}
             converge = replace(batch, hosts=ready, extravars=extravars)
-            status = run_batch(run_dir, converge, collector, cancelled, secret_env, on_ansible)
+            status = run_batch(converge, execution)
         failed = [name for name in batch.hosts if name not in ready]
         if failed:
             stats = collector.stats or {}
@@ -116,25 +109,13 @@ class DeployEngine:
                 self.say(f"  {host.name}: imaged by an earlier attempt of this run; converged, not imaged again")
         return kept
 
-    def _backup(
-        self,
-        run_dir: Path,
-        batch: Batch,
-        collector: EventCollector,
-        cancelled: Callable[[], bool],
-        secret_env: set[str],
-        on_ansible: Callable[[int], None],
-    ) -> dict[str, Any]:
+    def _backup(self, batch: Batch, execution: Execution) -> dict[str, Any]:
         """The verified before-backup of each machine (the deploy playbook's backup stage), by host."""
+        collector = execution.collector
         stage = EventCollector(on_event=collector.on_event)
         extravars = {**batch.extravars, "ccops_deploy_stage": "backup"}
         run_batch(
-            run_dir,
-            replace(batch, ident=f"{batch.ident}-backup", extravars=extravars),
-            stage,
-            cancelled,
-            secret_env,
-            on_ansible,
+            replace(batch, ident=f"{batch.ident}-backup", extravars=extravars), replace(execution, collector=stage)
         )
         backups = {}
         for outcome in stage.outcomes(batch.hosts):

@@ -33,8 +33,7 @@ from ccops.inventory.model import Inventory
 from ccops.node.job import stage_job
 from ccops.node.prepare import CURRENT, check_node
 from ccops.node.target import NodeTarget, node_target
-from ccops.runner.engine import Batch, scrub_command_file
-from ccops.runner.events import EventCollector
+from ccops.runner.engine import Batch, Execution, scrub_command_file
 
 FINAL = ("successful", "failed", "canceled", "timeout")
 
@@ -95,17 +94,10 @@ class NodeEngine:
     def __init__(self, target: NodeTarget) -> None:
         self.target = target
 
-    def run(
-        self,
-        run_dir: Path,
-        batch: Batch,
-        collector: EventCollector,
-        cancelled: Callable[[], bool],
-        secret_env: set[str],
-        on_ansible: Callable[[int], None],
-    ) -> str:
+    def run(self, batch: Batch, execution: Execution) -> str:
         from ansible_runner.streaming import Processor, Transmitter
 
+        run_dir, collector = execution.run_dir, execution.collector
         state = check_node(self.target)  # a node on other versions is refused before any host is touched
         job_id = f"{batch.ident}-{secrets.token_hex(4)}"
         node_job = f"{state['jobs']}/{job_id}"
@@ -118,13 +110,13 @@ class NodeEngine:
             agent = JobAgent(job.keys)
             try:
                 streamers = (Transmitter, Processor)
-                status, lost = self._stream(run_dir, batch, job, job_id, agent, collector, cancelled, streamers)
+                status, lost = self._stream(execution, batch, job, job_id, agent, streamers)
             finally:
                 agent.stop()
         finally:
             shutil.rmtree(staged, ignore_errors=True)
         artifacts = run_dir / "artifacts" / batch.ident
-        scrub_command_file(artifacts, secret_env | job.secret_names)
+        scrub_command_file(artifacts, execution.secret_env | job.secret_names)
         if lost:
             collector.lost = (
                 f"the stream from {self.target.label()} was lost ({lost}); the job goes on there: "
@@ -139,18 +131,11 @@ class NodeEngine:
         return status
 
     def _stream(
-        self,
-        run_dir: Path,
-        batch: Batch,
-        job: Any,
-        job_id: str,
-        agent: JobAgent,
-        collector: EventCollector,
-        cancelled: Callable[[], bool],
-        streamers: tuple[Any, Any],
+        self, execution: Execution, batch: Batch, job: Any, job_id: str, agent: JobAgent, streamers: tuple[Any, Any]
     ) -> tuple[str, str | None]:
         """Returns the job's last status and, when the stream ended before the job did, why."""
         transmitter, processor = streamers
+        run_dir, collector = execution.run_dir, execution.collector
         argv = self.target.ssh_argv("python3", f"{CURRENT}/ccops_node.py", "run", job_id, forward_agent=True)
         stderr_path = run_dir / f"node-{batch.ident}.stderr"
         with stderr_path.open("wb") as stderr:
@@ -167,7 +152,7 @@ class NodeEngine:
                     inventory=job.inventory, extravars=batch.extravars, forks=batch.forks, ident=batch.ident,
                     envvars=job.envvars, suppress_env_files=True, quiet=True,
                 ).run()  # fmt: skip
-            watcher = threading.Thread(target=_cancel_when, args=(cancelled, ssh), daemon=True)
+            watcher = threading.Thread(target=_cancel_when, args=(execution.cancelled, ssh), daemon=True)
             watcher.start()
 
             def status_handler(data: dict[str, Any], runner_config: Any = None) -> None:
@@ -260,14 +245,6 @@ class SiteRouter:
         """Sites with a node run their batches concurrently, each on its own node."""
         return site in self.nodes
 
-    def run(
-        self,
-        run_dir: Path,
-        batch: Batch,
-        collector: EventCollector,
-        cancelled: Callable[[], bool],
-        secret_env: set[str],
-        on_ansible: Callable[[int], None],
-    ) -> str:
-        status: str = self.engine_for(batch).run(run_dir, batch, collector, cancelled, secret_env, on_ansible)
+    def run(self, batch: Batch, execution: Execution) -> str:
+        status: str = self.engine_for(batch).run(batch, execution)
         return status

@@ -7,44 +7,25 @@ scripted engine that answers with the events a real Ansible run sends.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Protocol
 
 from ccops.inventory.model import Inventory
-from ccops.runner.engine import Batch
-from ccops.runner.events import EventCollector
+from ccops.runner.engine import Batch, Execution
 
 
 class Engine(Protocol):
-    def run(
-        self,
-        run_dir: Path,
-        batch: Batch,
-        collector: EventCollector,
-        cancelled: Callable[[], bool],
-        secret_env: set[str],
-        on_ansible: Callable[[int], None],
-    ) -> str:
-        """Run one batch, feeding every event to ``collector``; return ansible-runner's status."""
+    def run(self, batch: Batch, execution: Execution) -> str:
+        """Run one batch, feeding every event to the execution's collector; return ansible-runner's status."""
         ...
 
 
 class AnsibleEngine:
     """ansible-playbook through ansible-runner: what every real run uses."""
 
-    def run(
-        self,
-        run_dir: Path,
-        batch: Batch,
-        collector: EventCollector,
-        cancelled: Callable[[], bool],
-        secret_env: set[str],
-        on_ansible: Callable[[int], None],
-    ) -> str:
+    def run(self, batch: Batch, execution: Execution) -> str:
         from ccops.runner.engine import run_batch
 
-        return run_batch(run_dir, batch, collector, cancelled, secret_env, on_ansible=on_ansible)
+        return run_batch(batch, execution)
 
 
 def default_engine(inventory: Inventory) -> Engine:

@@ -33,6 +33,7 @@ from ccops.run.identity import attempt_ident, git_commit, new_run_id, operator, 
 from ccops.run.prepare import PreparedRun, inventory_changes, refuse_offline, write_snapshot
 from ccops.run.request import RunRequest, RunResult
 from ccops.runner.engine import Batch as EngineBatch
+from ccops.runner.engine import Execution
 from ccops.runner.events import FAILING, OUTCOME_UNKNOWN, EventCollector, HostOutcome
 from ccops.runner.progress import Progress
 from ccops.verbs import Verb
@@ -340,12 +341,14 @@ class RunLoop:
         )
         try:
             self.engine.run(
-                self.folder,
                 batch,
-                collector,
-                lambda: self.interrupted.flag,
-                secret_env_names(self.inventory),
-                lambda pid: self.locks.record_ansible(self.run_id, ident, pid, names),
+                Execution(
+                    self.folder,
+                    collector,
+                    lambda: self.interrupted.flag,
+                    secret_env_names(self.inventory),
+                    lambda pid: self.locks.record_ansible(self.run_id, ident, pid, names),
+                ),
             )
         finally:
             self.locks.forget_ansible(self.run_id, ident)

@@ -45,22 +45,29 @@ class Batch:
     forks: int
 
 
-def run_batch(
-    run_dir: Path,
-    batch: Batch,
-    collector: EventCollector,
-    cancelled: Callable[[], bool],
-    secret_env: set[str],
-    on_ansible: Callable[[int], None] | None = None,
-) -> str:
+@dataclass(frozen=True)
+class Execution:
+    """How one batch runs, whatever engine runs it: where its artifacts go, who hears
+    its events, when it must stop, which environment values are secrets, and who is
+    told the ansible-playbook pid (so a killed controller's successor can find it)."""
+
+    run_dir: Path
+    collector: EventCollector
+    cancelled: Callable[[], bool]
+    secret_env: set[str]
+    on_ansible: Callable[[int], None] | None = None
+
+
+def run_batch(batch: Batch, execution: Execution) -> str:
     """Run one batch; returns ansible-runner's status (successful, failed, canceled, timeout).
 
-    ``on_ansible`` is told the ansible-playbook process's pid once, at its first event (ansible-runner
+    The execution's ``on_ansible`` is told the ansible-playbook process's pid once, at its first event (ansible-runner
     keeps the pexpect child to itself; every event carries the pid of the process that sent it), before
     any task has reached a host, so that a killed controller's successor can find that process.
     """
     import ansible_runner  # imported here: ccops --help must not pay for it
 
+    run_dir, collector, secret_env = execution.run_dir, execution.collector, execution.secret_env
     run_dir.mkdir(parents=True, exist_ok=True)
     limit_file = run_dir / f"limit-{batch.ident}"
     limit_file.write_text("\n".join(batch.hosts) + "\n")
@@ -89,14 +96,14 @@ def run_batch(
 
     def handle_event(event: dict[str, Any]) -> bool:
         pid = event.get("pid")
-        if on_ansible is not None and not told and isinstance(pid, int) and _is_our_child(pid):
+        if execution.on_ansible is not None and not told and isinstance(pid, int) and _is_our_child(pid):
             told.append(pid)
-            on_ansible(pid)
+            execution.on_ansible(pid)
         return collector(event)
 
     with batch_control_dir() as control_dir:
         env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control_dir)
-        result = _run_runner(ansible_runner, run_dir, batch, limit_file, env, handle_event, scrub_on_launch, cancelled)
+        result = _run_runner(ansible_runner, execution, batch, limit_file, env, handle_event, scrub_on_launch)
         # a cancelled batch can leave Ansible workers (their own sessions) working on hosts
         stop_batch_leftovers(limit_file)
     artifacts = Path(result.config.artifact_dir)
@@ -112,16 +119,15 @@ def run_batch(
 
 def _run_runner(
     ansible_runner: Any,
-    run_dir: Path,
+    execution: Execution,
     batch: Batch,
     limit_file: Path,
     env: dict[str, str],
     handle_event: Callable[[dict[str, Any]], bool],
     scrub_on_launch: Callable[..., None],
-    cancelled: Callable[[], bool],
 ) -> Any:
     return ansible_runner.run(
-        private_data_dir=str(run_dir),
+        private_data_dir=str(execution.run_dir),
         project_dir=str(project_root()),
         ident=batch.ident,
         playbook=batch.playbook,
@@ -132,7 +138,7 @@ def _run_runner(
         envvars=env,
         event_handler=handle_event,
         status_handler=scrub_on_launch,
-        cancel_callback=cancelled,
+        cancel_callback=execution.cancelled,
         quiet=True,
         suppress_env_files=True,  # never write extravars/passwords/envvars under env/
         rotate_artifacts=0,
