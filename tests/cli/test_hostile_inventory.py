@@ -279,3 +279,24 @@ def test_the_secret_template_is_constant_whatever_the_reference_holds(ccops, tmp
     assert hostvars["ansible_become_password"] == template
     assert hostvars["ccops_secret_become_password_file"] == "/tmp/it's here"
     assert hostvars["ansible_ssh_common_args"] == "-o StrictHostKeyChecking=yes"
+
+
+@pytest.mark.parametrize(
+    "change_id",
+    [
+        "CHG-{{ lookup('pipe','touch MARK') }}",
+        "CHG-{% if lookup('pipe','touch MARK') %}x{% endif %}",
+        "#jinja2:variable_start_string:'[['",
+    ],
+)
+def test_a_change_id_is_data_never_a_template(tmp_path, change_id):
+    """A pipeline passes the ticket id as typed: Ansible would template it on the jump host."""
+    mark = tmp_path / "PWNED"
+    inv = _inventory(tmp_path, BASE, mark)
+    typed = change_id.replace("MARK", str(mark))
+    for verb in (["inspect"], ["patch", "--yes"], ["software", "apply", "--yes"], ["comply", "--yes"]):
+        result = _run([str(BIN / "ccops"), *verb, "-i", str(inv), "--change-id", typed], tmp_path / "home")
+        assert result.returncode == 64, (verb, result.stderr[-2000:])
+        assert "would be templated by Ansible" in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert not mark.exists(), f"{verb} ran the command"
+    assert not (tmp_path / "home" / "runs").exists() or not any((tmp_path / "home" / "runs").iterdir())

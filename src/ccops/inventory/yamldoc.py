@@ -18,6 +18,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from ccops.templating import is_templated
+
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -32,8 +34,6 @@ DATA_TAGS = frozenset(
 COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"})
 # where a value sits in a document: mapping keys and list indexes from the top
 KeyPath = tuple[str | int, ...]
-# "#jinja2:" at the start of a string changes Jinja2's delimiters: it marks a template too
-_TEMPLATE_MARKS = ("{{", "{%", "{#", "#jinja2:")
 
 
 @dataclass(frozen=True, order=True)
@@ -113,7 +113,7 @@ class _Builder:
             )
             return node.value
         if node.tag == STR_TAG:
-            if any(mark in node.value for mark in _TEMPLATE_MARKS):
+            if is_templated(node.value):
                 self.problems.append(
                     Problem(
                         self.path,

@@ -410,12 +410,8 @@ def _wave_summary(name: str, outcomes: list[HostOutcome], started: datetime, sit
 
 def _extravars(verb: Verb, run_id: str, request: RunRequest) -> dict[str, Any]:
     # never secrets: these land on the ansible-playbook command line and in artifacts
-    return {
-        "ccops_run_id": run_id,
-        "ccops_action": verb.action,
-        "ccops_change_id": request.change_id or "",
-        **request.options,
-    }
+    values = {"ccops_run_id": run_id, "ccops_action": verb.action, "ccops_change_id": request.change_id or ""}
+    return {**values, **request.options}
 
 
 def _summary(outcomes: list[HostOutcome]) -> str:

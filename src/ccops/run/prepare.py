@@ -23,6 +23,7 @@ from ccops.plan import Plan, build_plan
 from ccops.plan_render import plan_json
 from ccops.run.request import RunRequest, change_id_problem
 from ccops.select import select
+from ccops.templating import refuse_templates
 from ccops.verbs import Verb, get_verb
 
 
@@ -60,6 +61,7 @@ def prepare(request: RunRequest, lifecycle: tuple[str, ...] | None = None) -> Pr
     if verb.content:
         extravars, plan.content = verb_content(verb, inventory, plan.hosts, request.options)
         request = replace(request, options={**request.options, **extravars})
+    refuse_templates(request.options)
     return PreparedRun(request, plan, inventory.file_digests())
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from ccops.runner.events import HostOutcome
 from ccops.select import Selector
+from ccops.templating import is_templated
 
 CHANGE_ID_MAX = 128  # ticket ids are short; a record is not a place for prose
 
@@ -73,4 +74,6 @@ def change_id_problem(value: str) -> str | None:
         return "contains a newline or another control character"
     if value != value.strip():
         return "starts or ends with spaces"
+    if is_templated(value):
+        return "would be templated by Ansible ({{, {% or {#): a change id is data"
     return None

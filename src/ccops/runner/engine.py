@@ -22,6 +22,7 @@ from ccops.paths import project_root
 from ccops.processes import stop_batch_leftovers
 from ccops.runner.events import EventCollector
 from ccops.runner.sshcontrol import batch_control_dir
+from ccops.templating import refuse_templates
 
 REDACTED = "<redacted by ccops>"
 # What Ansible inherits from the operator's environment: locale, identity, the SSH agent,
@@ -43,6 +44,11 @@ class Batch:
     hosts: list[str]
     extravars: dict[str, Any]
     forks: int
+
+    def __post_init__(self) -> None:
+        # every batch passes here, whatever engine runs it: what a run computed on the way
+        # (a host's backup report handed to a later stage) is refused like what an operator typed
+        refuse_templates(self.extravars)
 
 
 @dataclass(frozen=True)
