@@ -214,3 +214,24 @@ def test_an_unchanged_definition_is_not_built_again(tmp_path, monkeypatch):
     path = tmp_path / "project" / "images" / "golden" / "voice-debian12.yml"
     path.write_text(path.read_text().replace("procps, ", ""))
     assert cached_build(definition.load_image("voice-debian12")) is None  # a changed definition is built anew
+
+
+def test_a_windows_image_is_refused_in_one_line_by_the_commands_that_build_or_send_images(tmp_path):
+    """A valid Windows definition: its WIM is made elsewhere; build, show, stage and deploy say so."""
+    from tests.conftest import EXAMPLE, ccops_env, run_ccops
+
+    project = tmp_path / "project"
+    (project / "images" / "golden").mkdir(parents=True)
+    wim = "wim: {file: voice-win11.wim, index: 1, sha256: " + "a" * 64 + "}\n"
+    (project / "images" / "golden" / "voice-win11.yml").write_text(GOOD.replace("os: debian12", "os: win11") + wim)
+    env = {**ccops_env(tmp_path / "home"), "CCOPS_PROJECT": str(project)}
+    assert run_ccops(tmp_path, "image", "validate", env=env).returncode == 0
+    for args in (
+        ("image", "build", "voice-win11"),
+        ("image", "show", "voice-win11"),
+        ("image", "stage", "voice-win11", "--site", "shapd", "-i", str(EXAMPLE)),
+        ("deploy", "--image", "voice-win11", "-i", str(EXAMPLE), "--change-id", "CHG-1", "--yes"),
+    ):
+        result = run_ccops(tmp_path, *args, env=env)
+        assert result.returncode != 0 and "Traceback" not in result.stderr, (args, result.stderr[-2000:])
+        assert "voice-win11 is a Windows image" in result.stderr and len(result.stderr.splitlines()) == 1, args

@@ -75,8 +75,18 @@ def build_folder(image: ImageDef) -> Path:
     return cache_root() / image.name / f"{image.version}-{input_hash(image)[:12]}"
 
 
+def built_here(image: ImageDef) -> ImageDef:
+    """``image``, when ccops builds it; a Windows image's WIM is made elsewhere and only staged."""
+    if image.family != "debian":
+        raise CcopsError(
+            f"{image.file}: {image.name} is a Windows image: its WIM is staged and the seats re-imaged by "
+            "the reimage playbook (ccops plan reimage); ccops builds, shows, stages and deploys Debian images"
+        )
+    return image
+
+
 def cached_build(image: ImageDef) -> Build | None:
-    folder = build_folder(image)
+    folder = build_folder(built_here(image))
     manifest = folder / MANIFEST
     if not manifest.is_file():
         return None
@@ -84,9 +94,7 @@ def cached_build(image: ImageDef) -> Build | None:
 
 
 def build(image: ImageDef, say: Callable[[str], None] = print, rebuild: bool = False) -> Build:
-    if image.family != "debian":
-        raise CcopsError(f"{image.file}: {image.name} is a Windows image: it is staged as a WIM, not built here")
-    if not rebuild and (done := cached_build(image)):
+    if not rebuild and (done := cached_build(built_here(image))):
         say(f"{image.name} {image.version}: unchanged, already built in {done.folder}")
         return done
     for tool in ("mmdebstrap", "mke2fs", "sfdisk", "grub-mkimage", "zstd"):
