@@ -138,6 +138,19 @@ def test_no_catalogue_is_an_empty_one(tmp_path):
             "is not a valid package",
         ),
         ("arguments: /qn", 'arguments: \'{{ lookup("pipe", "id") }}\'', 10, "would be templated"),
+        ("artefacts: cache", "artefacts: ../../../../../../etc", 1, "no '~' or '..'"),
+        ("artefacts: cache", "artefacts: ~root/.ssh", 1, "no '~' or '..'"),
+        ("config_paths: [/etc/softphone]", "config_paths: [/]", 5, "is not an absolute path below the root"),
+        ("config_paths: [/etc/softphone]", "config_paths: [/etc/../root]", 5, "is not an absolute path below"),
+        (
+            "config_paths: [/etc/softphone]",
+            "config_paths: ['C:\\ProgramData\\..\\..\\Windows']",
+            5,
+            "is not an absolute path below the root",
+        ),
+        ("config_paths: [/etc/softphone]", "config_paths: ['C:\\@evil.tar']", 5, "with plain parts"),
+        ("config_paths: [/etc/softphone]", "config_paths: ['/etc/-rf']", 5, "with plain parts"),
+        ("health: {service: softphone, port: 5070}", "health: {service: '-H', port: 1}", 4, "not a service name"),
         (
             "  - {app: softphone, state: absent, role: [crm_server]}",
             '  - {app: softphone, state: absent, version: "1.0"}',
@@ -168,6 +181,14 @@ def test_hostile_documents_are_refused_like_site_files(tmp_path):
     assert found, found
 
 
+def test_a_key_with_a_newline_or_an_escape_stays_on_its_one_line(tmp_path):
+    fake = "inventory/sites/njjy.yml:1: all other problems fixed"
+    text = GOOD.replace('"1.0":\n', f'"1.0\\n{fake}\\e]0;title\\a":\n', 1)
+    found = problems(tmp_path, text)
+    assert found and all(p.isprintable() for p in found), found
+    assert any("catalogue/apps.yml:7: " in p and "\\n" + fake in p for p in found), found
+
+
 def test_desired_items_follow_the_rules_per_group(tmp_path):
     inventory = load_inventory(EXAMPLE)
     catalogue, _ = check_catalogue(write(tmp_path, GOOD.replace("os: [debian12, win11], ", "")))
@@ -178,8 +199,14 @@ def test_desired_items_follow_the_rules_per_group(tmp_path):
     items = desired_items(catalogue, [*agents, crm])
     first = items[f"{agents[0].site}/{agents[0].group}"][0]
     assert first["state"] == "present" and first["version"] == "2.0" and first["sha256"] == SHA
-    removal = items[f"{crm.site}/{crm.group}"][0]
-    assert removal["state"] == "absent"
+    # absent on a CRM server's OS, for which the application has no artefact: nothing to find or remove
+    assert crm.os not in catalogue.applications["softphone"].versions["2.0"]
+    assert items[f"{crm.site}/{crm.group}"] == []
+    removal = desired_items(catalogue, [*agents, crm], remove="softphone")
+    assert removal[f"{crm.site}/{crm.group}"] == []
+    for agent in agents:
+        (absent,) = removal[f"{agent.site}/{agent.group}"]
+        assert absent["state"] == "absent" and absent["kind"] in ("deb", "msi", "exe"), absent
 
 
 def test_changes_from_asset_records():

@@ -43,7 +43,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        # one line on the terminal whatever a key or value held: newlines and escapes are shown, not obeyed
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in self.message)
+        return f"{self.file}:{self.line}: {message}"
 
 
 class _Stop(Exception):

@@ -26,7 +26,7 @@ VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+~-]{0,63}")
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~-]{0,199}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 PRODUCT_CODE = re.compile(r"\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}")
-SERVICE = re.compile(r"[A-Za-z0-9@._-]{1,128}")
+SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._-]{0,127}")
 SELECTOR_KEYS = ("os", "role", "line", "site", "group")
 KINDS = {"deb": "debian", "msi": "windows", "exe": "windows"}
 _ARTEFACT_KEYS = {
@@ -106,8 +106,9 @@ def check_catalogue(inventory_root: Path) -> tuple[Catalogue, list[Problem]]:
             reader.report((), "a catalogue file is a mapping: artefacts, applications, requirements")
         reader.only_keys(data, (), ("artefacts", "applications", "requirements"))
         folder = reader.get(data, (), "artefacts", str)
-        if folder is not None:
-            catalogue.artefacts_dir = Path(os.path.abspath(inventory_root / Path(folder).expanduser()))  # noqa: PTH100
+        if folder is not None and _artefacts_folder_ok(reader, folder):
+            # relative: inside the inventory; absolute: the operator's store, as the reviewed catalogue names it
+            catalogue.artefacts_dir = Path(os.path.abspath(inventory_root / folder))  # noqa: PTH100
         for name, raw in (reader.get(data, (), "applications", dict, default={}) or {}).items():
             app = _application(reader, name, raw, ("applications", name))
             if app is None:
@@ -250,10 +251,22 @@ def _detect(reader: FieldReader, raw: dict[str, Any], kp: KeyPath) -> dict[str, 
 
 
 def _absolute(reader: FieldReader, path: str, kp: KeyPath) -> bool:
-    ok = path.isprintable() and '"' not in path and "/../" not in f"{path}/" and len(path) <= 1024
-    if ok and (path.startswith("/") or re.match(r"[A-Za-z]:\\", path)):
+    """A POSIX or Windows path below the root, each part plain: no '.', '..', and none that
+    a tool would read as an option or an archive to include ('-', '@' first)."""
+    drive = re.match(r"[A-Za-z]:\\", path)
+    if (path.startswith("/") or drive) and path.isprintable() and '"' not in path and len(path) <= 1024:
+        parts = re.split(r"[\\/]", path[3 if drive else 1 :].rstrip("\\/"))
+        if all(parts) and not any(p in (".", "..") or p[0] in "-@" for p in parts):
+            return True
+    reader.report(kp, f"{dotted(kp)}: {path[:80]!r} is not an absolute path below the root with plain parts")
+    return False
+
+
+def _artefacts_folder_ok(reader: FieldReader, folder: str) -> bool:
+    parts = folder.replace("\\", "/").split("/")
+    if folder and folder.isprintable() and not folder.startswith("~") and ".." not in parts:
         return True
-    reader.report(kp, f"{dotted(kp)}: {path[:80]!r} is not an absolute path")
+    reader.report(("artefacts",), f"artefacts: {folder[:80]!r} is a folder on this controller: no '~' or '..'")
     return False
 
 

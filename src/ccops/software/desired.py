@@ -86,9 +86,12 @@ def desired_items(
         if key in out:
             continue
         if remove is not None:
-            out[key] = [item(catalogue.applications[remove], host, None)]
+            items = [item(catalogue.applications[remove], host, None)]
         else:
-            out[key] = [item(catalogue.applications[r.app], host, r.version) for r in requirements_for(catalogue, host)]
+            items = [item(catalogue.applications[r.app], host, r.version) for r in requirements_for(catalogue, host)]
+        # absent, with no artefact for this OS: ccops never installed it here and cannot tell how it
+        # would be found (package name, product code), so there is nothing it can remove
+        out[key] = [i for i in items if i["state"] == "present" or "kind" in i]
     return out
 
 
