@@ -89,8 +89,11 @@ def test_a_site_may_approve_by_age_and_the_plan_says_which_rule_approved(lab):
     by_age = "by age under the site's approve_after_days (0)"
     assert plan["content"]["patch_content"][PATCHED]["approved"].startswith(by_age)
     assert f"approved: {by_age}" in listed
-    # the rule gone from the site, the snapshot is unapproved again
+    # the rule gone from the site, the snapshot is unapproved again: the plan falls back to the archive
+    # (no content), and naming the snapshot says why nothing would install from it
     code, plan, _ = ccops_json(lab, "plan", "patch", "--limit", PATCHED)
+    assert code == 0 and "patch_content" not in plan.get("content", {}), plan.get("content")
+    code, plan, _ = ccops_json(lab, "plan", "patch", "--limit", PATCHED, "--snapshot", STATE["id"])
     assert plan["content"]["patch_content"][PATCHED]["approved"] == "NOT APPROVED"
 
 
