@@ -94,7 +94,8 @@ def cached_build(image: ImageDef) -> Build | None:
 
 
 def build(image: ImageDef, say: Callable[[str], None] = print, rebuild: bool = False) -> Build:
-    if not rebuild and (done := cached_build(built_here(image))):
+    built_here(image)  # also with --rebuild, which skips the cache look-up that checks it
+    if not rebuild and (done := cached_build(image)):
         say(f"{image.name} {image.version}: unchanged, already built in {done.folder}")
         return done
     for tool in ("mmdebstrap", "mke2fs", "sfdisk", "grub-mkimage", "zstd"):
