@@ -80,3 +80,14 @@ def write_inventory(folder: Path, sites: dict[str, str]) -> Path:
 
 def site_text(code: str = "tst", count: int = 4, address: str = "10.9.0.1") -> str:
     return SITE.format(code=code, count=count, address=address)
+
+
+def online_example(folder: Path) -> Path:
+    """A copy of inventory/example without ``offline: true``, for a test of a connecting command that
+    must refuse for another reason first (its hosts are illustrative: such a test never reaches them)."""
+    import shutil
+
+    shutil.copytree(EXAMPLE, folder)
+    config = folder / "ccops.yml"
+    config.write_text(config.read_text().replace("offline: true", "offline: false"))
+    return folder

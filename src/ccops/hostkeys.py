@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ccops.errors import CcopsError
 from ccops.inventory.export import inventory_path
 from ccops.inventory.model import Host, Inventory
+from ccops.offline import refuse_offline
 
 if TYPE_CHECKING:  # runner.events imports this module at run time
     from ccops.runner.events import HostOutcome
@@ -56,6 +57,7 @@ def check(inventory: Inventory, host: Host) -> KeyCheck:
 
 def _check(inventory: Inventory, host: Host) -> tuple[KeyCheck, list[str]]:
     """The comparison, and the known_hosts lines of the keys the host presented."""
+    refuse_offline(inventory)  # ssh-keyscan contacts the host: never one of an offline inventory
     address, port = endpoint(host, inventory)
     name = known_name(address, port)
     known = _known_hosts_path(inventory, host)

@@ -2,7 +2,7 @@
 
 import json
 
-from tests.conftest import EXAMPLE, site_text, write_inventory
+from tests.conftest import EXAMPLE, online_example, site_text, write_inventory
 
 
 def test_help_teaches_the_commands_and_exit_codes(ccops):
@@ -108,15 +108,17 @@ def test_plan_patch_on_the_example_gives_windows_and_debian_their_own_tasks(ccop
     assert data["excluded"] == {"lifecycle retiring": ["njjy-aw0-t0007"]}
 
 
-def test_patch_needs_a_change_id_and_confirmation(ccops):
+def test_patch_needs_a_change_id_and_confirmation(ccops, tmp_path):
     missing = ccops("patch", "-i", str(EXAMPLE))
     assert missing.returncode == 64 and "--change-id" in missing.stderr
-    unconfirmed = ccops("patch", "-i", str(EXAMPLE), "--change-id", "CHG-1", "--site", "njjy")
+    online = online_example(tmp_path / "online")  # the offline example is refused before any prompt
+    unconfirmed = ccops("patch", "-i", str(online), "--change-id", "CHG-1", "--site", "njjy")
     # 5 (refused) once patch_cmd asks through ccops.cli.confirm; its own _confirm still exits 1
     assert unconfirmed.returncode == 5 and "pass --yes" in unconfirmed.stderr
 
 
-def test_resume_and_rollback_explain_what_is_missing(ccops):
+def test_resume_and_rollback_explain_what_is_missing(ccops, tmp_path):
     assert "no run 'nope'" in ccops("resume", "nope", "--yes").stderr
-    result = ccops("rollback", "shapd-db0001", "--to", "x", "-i", str(EXAMPLE), "--yes")
+    online = online_example(tmp_path / "online")
+    result = ccops("rollback", "shapd-db0001", "--to", "x", "-i", str(online), "--yes")
     assert result.returncode == 1 and "no backup 'x' of shapd-db0001" in result.stderr

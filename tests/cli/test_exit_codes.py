@@ -26,7 +26,7 @@ from ccops.errors import (
     RefusedError,
 )
 from tests.cli.loopback import ClosedPort, SilentListener, loopback_inventory
-from tests.conftest import BIN, EXAMPLE, ROOT, ccops_env
+from tests.conftest import BIN, EXAMPLE, ROOT, ccops_env, online_example
 
 
 @pytest.fixture
@@ -57,16 +57,18 @@ def test_one_table_in_errors_help_and_readme(ccops):
         ("plan", "inspect", "-i", str(EXAMPLE), "--site", "nosuch"),
         ("inventory", "list", "-i", str(EXAMPLE), "--site", "nosuch"),
         ("inventory", "list", "-i", str(EXAMPLE), "--limit", "nosuch-*"),
-        ("inspect", "-i", str(EXAMPLE), "--os", "win7"),
+        ("inspect", "-i", "ONLINE", "--os", "win7"),  # the example's copy without offline: true
     ],
 )
-def test_usage_error(ccops, args):
-    result = ccops(*args)
+def test_usage_error(ccops, args, tmp_path):
+    online = str(online_example(tmp_path / "online")) if "ONLINE" in args else ""
+    result = ccops(*(online if a == "ONLINE" else a for a in args))
     assert result.returncode == EXIT_USAGE, result.stderr
     assert "Traceback" not in result.stderr and result.stderr.strip()
 
 
-def test_every_command_refuses_a_selector_that_names_nothing_the_same_way(ccops):
+def test_every_command_refuses_a_selector_that_names_nothing_the_same_way(ccops, tmp_path):
+    online = online_example(tmp_path / "online")  # inspect refuses the offline example before selecting
     for option, value in (
         ("--site", "nosuch"),
         ("--role", "nosuch"),
@@ -75,7 +77,7 @@ def test_every_command_refuses_a_selector_that_names_nothing_the_same_way(ccops)
         ("--limit", "nosuch-*"),
     ):
         answers = [
-            ccops(*command, "-i", str(EXAMPLE), option, value)
+            ccops(*command, "-i", str(online), option, value)
             for command in (("inventory", "list"), ("plan", "inspect"), ("plan", "patch"), ("inspect",))
         ]
         assert {a.returncode for a in answers} == {EXIT_USAGE}, option

@@ -218,8 +218,9 @@ def test_an_unchanged_definition_is_not_built_again(tmp_path, monkeypatch):
 
 def test_a_windows_image_is_refused_in_one_line_by_the_commands_that_build_or_send_images(tmp_path):
     """A valid Windows definition: its WIM is made elsewhere; build, show, stage and deploy say so."""
-    from tests.conftest import EXAMPLE, ccops_env, run_ccops
+    from tests.conftest import ccops_env, online_example, run_ccops
 
+    online = online_example(tmp_path / "online")  # the offline example is refused before the image is read
     project = tmp_path / "project"
     (project / "images" / "golden").mkdir(parents=True)
     wim = "wim: {file: voice-win11.wim, index: 1, sha256: " + "a" * 64 + "}\n"
@@ -229,8 +230,8 @@ def test_a_windows_image_is_refused_in_one_line_by_the_commands_that_build_or_se
     for args in (
         ("image", "build", "voice-win11"),
         ("image", "show", "voice-win11"),
-        ("image", "stage", "voice-win11", "--site", "shapd", "-i", str(EXAMPLE)),
-        ("deploy", "--image", "voice-win11", "-i", str(EXAMPLE), "--change-id", "CHG-1", "--yes"),
+        ("image", "stage", "voice-win11", "--site", "shapd", "-i", str(online)),
+        ("deploy", "--image", "voice-win11", "-i", str(online), "--change-id", "CHG-1", "--yes"),
     ):
         result = run_ccops(tmp_path, *args, env=env)
         assert result.returncode != 0 and "Traceback" not in result.stderr, (args, result.stderr[-2000:])

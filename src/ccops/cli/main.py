@@ -26,6 +26,7 @@ from ccops.cli import (
     runs_cmd,
     software_cmd,
 )
+from ccops.cli.connecting import gate_connecting
 from ccops.cli.verb_cmd import verb_command
 from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
 from ccops.verbs import VERBS
@@ -79,6 +80,7 @@ for command in (
     node_cmd.node,
 ):
     cli.add_command(command)
+gate_connecting(cli)  # an offline inventory is refused before a connecting command's own code runs
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ccops.errors import CcopsError
 from ccops.inventory.export import inventory_path
 from ccops.inventory.model import Inventory, Site
+from ccops.offline import refuse_offline
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def site_node(inventory: Inventory, code: str) -> NodeTarget:
     site = inventory.sites.get(code)
     if site is None:
         raise UsageError(f"no site {code!r} in inventory {inventory.root}")
+    refuse_offline(inventory)  # every use of a node target logs in to it
     target = node_target(inventory, site)
     if target is None:
         raise UsageError(f"{site.file}: site {code} names no execution node (site.node); its jump host runs it")

@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ccops.errors import CcopsError, RefusedError, UsageError
+from ccops.errors import CcopsError, UsageError
 from ccops.inventory.export import SNAPSHOT_SUFFIX, snapshot
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Host, Inventory
+from ccops.offline import refuse_offline as refuse_offline  # noqa: PLC0414 - re-exported for run, resume, staging
 from ccops.plan import Plan, build_plan
 from ccops.plan_render import plan_json
 from ccops.run.request import RunRequest, change_id_problem
@@ -73,14 +74,6 @@ def verb_content(
     hook = getattr(importlib.import_module(module), function)
     extravars, document = hook(inventory, hosts, options)
     return dict(extravars), dict(document)
-
-
-def refuse_offline(inventory: Inventory) -> None:
-    if inventory.offline:
-        raise RefusedError(
-            f"{inventory.config_file}: this inventory is marked offline: true "
-            "(for planning and review only); ccops runs nothing against it"
-        )
 
 
 def inventory_changes(inventory: Inventory, approved: dict[str, str]) -> list[str]:

@@ -1,0 +1,128 @@
+"""Which commands contact hosts, and the one gate they pass before their own code runs.
+
+Every command of the CLI is declared here, as connecting or not
+(tests/cli/test_offline_inventory.py fails on one that is neither). A connecting
+command's inventory is loaded and an offline one refused (ccops.offline) before the
+command's callback starts: before any plan is printed, any prompt, any ssh, ssh-keyscan,
+ssh-agent or Ansible process.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+# how a connecting command names the inventory it will contact, from its parsed parameters
+InventoryOf = Callable[[dict[str, Any]], Path | None]
+
+
+def _option(params: dict[str, Any]) -> Path | None:
+    from ccops.cli.options import resolve_inventory
+
+    return resolve_inventory(params.get("inventory"))
+
+
+def _run_record(params: dict[str, Any]) -> Path | None:
+    """resume contacts the hosts of the inventory its run record names (an unknown run: resume says so)."""
+    from ccops.errors import CcopsError
+    from ccops.run.execute import open_store
+    from ccops.run.request import RunRequest
+
+    try:
+        record = open_store().run(str(params["run_id"]))
+        if record is None or not record.request:
+            return None
+        return RunRequest.from_dict(record.request).inventory
+    except (CcopsError, KeyError, TypeError, ValueError):
+        return None
+
+
+CONNECTING: dict[str, InventoryOf] = {
+    "comply": _option,
+    "content snapshot": _option,  # runs Ansible on the site's hosts and its distribution point
+    "decommission": _option,
+    "deploy": _option,
+    "hostkey accept": _option,
+    "hostkey check": _option,
+    "image stage": _option,
+    "inspect": _option,
+    "node check": _option,
+    "node prepare": _option,
+    "patch": _option,
+    "resume": _run_record,
+    "rollback": _option,
+    "software apply": _option,
+    "software remove": _option,
+    "software stage": _option,
+}
+# read the inventory, records or local files only (lab commands reach only the lab's own containers)
+NO_CONNECTION = frozenset(
+    {
+        "backups list",
+        "content approve",
+        "content list",
+        "host diff",
+        "host show",
+        "image build",
+        "image list",
+        "image show",
+        "image validate",
+        "inventory list",
+        "inventory show",
+        "inventory validate",
+        "lab catalogue",
+        "lab down",
+        "lab status",
+        "lab up",
+        "lab vm down",
+        "lab vm status",
+        "lab vm up",
+        "plan",
+        "report",
+        "risks",
+        "runs certificate",
+        "runs list",
+        "runs show",
+        "runs unlock",
+        "runs verify",
+        "software status",
+    }
+)
+
+
+def commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    """Every leaf command of ``group`` by its path ("hostkey check")."""
+    out: dict[str, click.Command] = {}
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        if isinstance(command, click.Group):
+            out.update(commands(command, f"{path} "))
+        else:
+            out[path] = command
+    return out
+
+
+def gate_connecting(cli: click.Group) -> None:
+    """Put the offline guard in front of every connecting command of ``cli``."""
+    tree = commands(cli)
+    for path, inventory_of in CONNECTING.items():
+        command = tree[path]  # a declared command that does not exist is a bug: fail at import
+        if command.callback is not None:
+            command.callback = _gated(command.callback, inventory_of)
+
+
+def _gated(callback: Callable[..., Any], inventory_of: InventoryOf) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def gated(*args: Any, **params: Any) -> Any:
+        from ccops.offline import refuse_offline_at
+
+        path = inventory_of(params)
+        if path is not None:
+            refuse_offline_at(path)
+        return callback(*args, **params)
+
+    return gated
