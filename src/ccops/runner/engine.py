@@ -8,9 +8,11 @@ more than the one core Ansible's parent process uses.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -109,11 +111,16 @@ def run_batch(batch: Batch, execution: Execution) -> str:
 
     with batch_control_dir() as control_dir:
         env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control_dir)
-        result = _run_runner(ansible_runner, execution, batch, limit_file, env, handle_event, scrub_on_launch)
+        try:
+            result = _run_runner(ansible_runner, execution, batch, limit_file, env, handle_event, scrub_on_launch)
+        except (OSError, ansible_runner.exceptions.ConfigurationError) as exc:
+            raise launch_failure(exc, env["PATH"]) from exc
         # a cancelled batch can leave Ansible workers (their own sessions) working on hosts
         stop_batch_leftovers(limit_file)
     artifacts = Path(result.config.artifact_dir)
     scrub_command_file(artifacts, secret_env)
+    if collector.stats is None and result.rc == 127:  # ansible-runner's answer when pexpect found no program
+        raise EngineError(f"could not start ansible-playbook: {_tail(artifacts / 'stdout')}")
     if collector.stats is None and result.status not in ("canceled",):
         raise EngineError(
             f"Ansible did not run the playbook ({result.status}, rc={result.rc}): "
@@ -149,6 +156,17 @@ def _run_runner(
         suppress_env_files=True,  # never write extravars/passwords/envvars under env/
         rotate_artifacts=0,
     )
+
+
+def launch_failure(exc: BaseException, path: str, program: str = "ansible-playbook") -> EngineError:
+    """Ansible that cannot be started (missing, not executable, its interpreter gone), in one line."""
+    found = shutil.which(program, path=path)
+    where = found or f"not on PATH {path}"
+    code = exc.errno if isinstance(exc, OSError) else None
+    reason = os.strerror(code) if code else (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    if code == errno.ENOENT and found:  # the program is there: what exec could not find is its interpreter
+        reason += " (the interpreter on its #! line is missing?)"
+    return EngineError(f"could not start {program} ({where}): {reason}")
 
 
 def ansible_environment(
