@@ -6,7 +6,8 @@ writes them for a direct run; the worker's artifacts come back at the end and ar
 
 The node logs in to the hosts with the jump host's keys through the job's own connection:
 a private ssh-agent per job holds the batch's keys, is forwarded to the node for that one
-ssh session and stopped when the job ends; no key file is ever copied to a node.
+ssh session and stopped when the job ends or the controller dies (ccops.node.agent); no key
+file is ever copied to a node.
 
 A stream that ends without the job's final status (link drop) leaves the batch's hosts
 ``unknown``; the job goes on on the node and keeps a journal of its events, which
@@ -28,8 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ccops.errors import CcopsError, EngineError, RefusedError
+from ccops.errors import EngineError, RefusedError
 from ccops.inventory.model import Inventory
+from ccops.node.agent import JobAgent
 from ccops.node.job import stage_job
 from ccops.node.prepare import CURRENT, check_node
 from ccops.node.target import NodeTarget, node_target
@@ -41,10 +43,10 @@ FINAL = ("successful", "failed", "canceled", "timeout")
 def with_parent(argv: list[str]) -> list[str]:
     """``argv`` killed when the thread that starts it ends (setpriv --pdeathsig: Linux, util-linux).
 
-    Ctrl-C reaches neither the job's ssh nor its agent (sessions of their own: ccops cancels the
-    job through the stream); a killed ccops takes its job agent and its end of the stream with it,
-    so a key never outlives the controller holding it. The node's job goes on over the connections
-    it has open and keeps its journal for ccops resume.
+    Ctrl-C does not reach the job's ssh (a session of its own: ccops cancels the job through the
+    stream); a killed ccops takes its end of the stream with it. The node's job goes on over the
+    connections it has open and keeps its journal for ccops resume. Not for a set-id program such
+    as Debian's ssh-agent: exec-ing one clears the parent-death signal (see ccops.node.agent).
     """
     return ["setpriv", "--pdeathsig", "KILL", "--", *argv] if shutil.which("setpriv") else argv
 
@@ -57,35 +59,6 @@ def _changes_hosts(action: str) -> bool:
 
 def pending_dir(run_dir: Path) -> Path:
     return run_dir / "node-jobs"
-
-
-class JobAgent:
-    """A private ssh-agent holding the batch's keys for one job, forwarded to the node."""
-
-    def __init__(self, keys: list[str]) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="ccops-agent-"))
-        self.socket = self.folder / "agent"
-        # dies with the jump host's ccops: a key never outlives the controller that holds it
-        self.process = subprocess.Popen(
-            with_parent(["ssh-agent", "-D", "-a", str(self.socket)]), stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while not self.socket.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        for key in keys:
-            added = subprocess.run(
-                ["ssh-add", "-q", key], env={**os.environ, "SSH_AUTH_SOCK": str(self.socket)},
-                capture_output=True, text=True, check=False, timeout=30, stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-            if added.returncode != 0:
-                self.stop()
-                raise CcopsError(f"could not give the job's ssh agent the key {key}: {added.stderr.strip()[:200]}")
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class NodeEngine:
@@ -107,7 +80,7 @@ class NodeEngine:
             job = stage_job(staged, batch.inventory, batch.hosts, node_job, state["site"])
             record = pending_dir(run_dir) / f"{batch.ident}.json"
             _write_pending(record, self.target, job_id, batch)
-            agent = JobAgent(job.keys)
+            agent = JobAgent(job.keys, run_dir, batch.ident)
             try:
                 streamers = (Transmitter, Processor)
                 status, lost = self._stream(execution, batch, job, job_id, agent, streamers)
@@ -139,10 +112,13 @@ class NodeEngine:
         argv = self.target.ssh_argv("python3", f"{CURRENT}/ccops_node.py", "run", job_id, forward_agent=True)
         stderr_path = run_dir / f"node-{batch.ident}.stderr"
         with stderr_path.open("wb") as stderr:
-            ssh = subprocess.Popen(
-                with_parent(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                env={**os.environ, "SSH_AUTH_SOCK": str(agent.socket)}, start_new_session=True,
-            )  # fmt: skip
+            try:
+                ssh = subprocess.Popen(
+                    with_parent(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                    env={**os.environ, "SSH_AUTH_SOCK": str(agent.socket)}, start_new_session=True,
+                )  # fmt: skip
+            except OSError as exc:
+                raise EngineError(f"{self.target.label()}: could not start ssh: {exc.strerror or exc}") from None
             assert ssh.stdin is not None and ssh.stdout is not None  # noqa: S101 (both are pipes)
             statuses: list[str] = []
             # ssh may be gone already: then the processor below reads what came back and says why

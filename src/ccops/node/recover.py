@@ -17,6 +17,7 @@ from typing import Any
 
 from ccops.errors import CcopsError
 from ccops.inventory.model import Inventory
+from ccops.node.agent import sweep_stale_agents
 from ccops.node.engine import pending_dir
 from ccops.node.prepare import CURRENT, ssh
 from ccops.node.target import node_target
@@ -33,6 +34,8 @@ def collect_node_jobs(
 ) -> list[HostOutcome]:
     """Collect every job the run left on a node; returns the outcomes learned (and recorded)."""
     learned: list[HostOutcome] = []
+    for pid in sweep_stale_agents():  # a killed controller's job agents: their keys go now
+        say(f"stopped ssh agent pid {pid} left by a controller that is gone")
     for path in sorted(pending_dir(run_dir).glob("*.json")):
         job = json.loads(path.read_text())
         site = inventory.sites.get(job["site"])
