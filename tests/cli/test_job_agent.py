@@ -101,7 +101,28 @@ def test_an_agent_orphaned_with_its_keeper_is_stopped_at_the_next_start(key, run
     controller.send_signal(signal.SIGKILL)
     controller.wait()
     assert agent is not None and agent.state() == "alive"  # orphaned, as the issue found it
-    assert sweep_stale_agents() == [agent.pid]
+    assert agent.pid in sweep_stale_agents()
     assert agent.state() != "alive"
     assert not Path(started["socket"]).exists()
     assert not list(folder.glob("ccops-agents-*/*/*"))
+
+
+def test_an_agent_orphaned_by_an_earlier_ccops_is_stopped_too(tmp_path):
+    """Before agents had records: ``ssh-agent -D -a TMP/ccops-agent-XXXXXXXX/agent``, its parent gone."""
+    folder = Path(tempfile.mkdtemp(prefix="ccops-agent-"))
+    try:
+        socket = folder / "agent"
+        shell = 'ssh-agent -D -a "$1" >/dev/null 2>&1 & echo $!; while [ ! -S "$1" ]; do :; done'
+        started = subprocess.run(
+            ["sh", "-c", shell, "sh", str(socket)], capture_output=True, text=True, check=True, timeout=30
+        )
+        pid = int(started.stdout)
+        orphan = Process.of(pid)
+        assert orphan is not None and orphan.state() == "alive"
+        if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) != 1:
+            pytest.skip("orphans are re-parented to a subreaper here, not to pid 1")
+        assert pid in sweep_stale_agents()
+        assert orphan.state() != "alive"
+        assert not folder.exists()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

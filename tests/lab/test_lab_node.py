@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ccops.node.agent import agents_root
+from ccops.processes import Process
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
 from tests.lab.conftest import pexec
 
@@ -158,11 +161,15 @@ def test_a_controller_killed_mid_batch_leaves_no_secret_and_resume_runs_nothing_
             time.sleep(0.1)
         else:
             raise AssertionError("no host answered through the node")
+        # the job's private ssh-agent holds the jump host's key now (ccops.node.agent records it)
+        agent_record = json.loads((agents_root() / run_dir.name / "w1-b1-a1.json").read_text())
+        assert Process(**agent_record["agent"]).state() == "alive"
         os.kill(ccops.pid, signal.SIGKILL)
         ccops.wait()
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(ccops.pid, signal.SIGKILL)
+    _assert_agent_died_with_the_controller(agent_record)
     assert (run_dir / "node-jobs").is_dir() and any((run_dir / "node-jobs").iterdir())
     # the node's job goes on to its end; then nothing of it but its journal (no secret) is left
     deadline = time.monotonic() + 180
@@ -184,6 +191,18 @@ def test_a_controller_killed_mid_batch_leaves_no_secret_and_resume_runs_nothing_
     attempts = sorted(p.name for p in (run_dir / "artifacts").iterdir())
     assert attempts == ["w1-b1-a1", "w1-b1-a1-recovered"], attempts
     assert _node_jobs(NODE) == ""
+
+
+def _assert_agent_died_with_the_controller(record: dict) -> None:
+    """The key dies with the controller: the agent's keeper stops it and removes its socket at once."""
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        keeper = os.pidfd_open(record["keeper"]["pid"])
+        try:
+            assert select.select([keeper], [], [], 30)[0], "the job agent's keeper outlived the controller"
+        finally:
+            os.close(keeper)
+    assert Process(**record["agent"]).state() != "alive", "the job's ssh-agent outlived the killed controller"
+    assert not Path(record["socket"]).exists()
 
 
 def test_a_node_on_another_ansible_core_is_refused_before_any_host_is_touched(lab):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import select
 import signal
 import stat
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ccops.errors import CcopsError, EngineError
-from ccops.processes import Process
+from ccops.processes import PROC, Process
 
 AGENT_LIFETIME = 4 * 3600  # seconds: longer than any one batch, so a key never outlives an orphan by more
 READY_TIMEOUT = 10.0
@@ -136,7 +137,32 @@ def sweep_stale_agents() -> list[int]:
         record.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             record.parent.rmdir()
+    for orphan, socket in _legacy_orphans():
+        _stop(orphan)
+        stopped.append(orphan.pid)
+        with contextlib.suppress(OSError):
+            socket.unlink(missing_ok=True)
+            socket.parent.rmdir()
     return stopped
+
+
+def _legacy_orphans() -> list[tuple[Process, Path]]:
+    """Agents an earlier ccops started as ``ssh-agent -D -a TMP/ccops-agent-XXXX/agent`` and left
+    orphaned (parent pid 1) when its controller was killed: they had no record."""
+    legacy = re.compile(re.escape(tempfile.gettempdir()) + r"/ccops-agent-[A-Za-z0-9_]{8}/agent")
+    found = []
+    for entry in PROC.iterdir():
+        try:
+            if not entry.name.isdigit() or entry.stat().st_uid != os.getuid():
+                continue
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        socket = argv[argv.index("-a") + 1] if "-a" in argv[:-1] else ""
+        if Path(argv[0]).name == "ssh-agent" and ppid == 1 and legacy.fullmatch(socket):
+            found += [(p, Path(socket))] if (p := Process.of(int(entry.name))) else []
+    return found
 
 
 def _stop(process: Process) -> None:
