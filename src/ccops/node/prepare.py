@@ -146,7 +146,12 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 
 def ssh(target: NodeTarget, *remote: str, stdin: bytes | None = None, timeout: float = 120) -> str:
-    proc = subprocess.run(target.ssh_argv(*remote), input=stdin, capture_output=True, check=False, timeout=timeout)
+    try:
+        proc = subprocess.run(target.ssh_argv(*remote), input=stdin, capture_output=True, check=False, timeout=timeout)
+    except OSError as exc:  # no ssh on this jump host
+        raise CcopsError(f"{target.label()}: could not start ssh: {exc.strerror or exc}") from None
+    except subprocess.TimeoutExpired:
+        raise CcopsError(f"{target.label()}: ssh did not finish in {timeout:g}s") from None
     if proc.returncode == 255:
         raise CcopsError(f"{target.label()}: ssh failed: {_last(proc.stderr)}")
     if proc.returncode != 0:
