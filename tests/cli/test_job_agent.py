@@ -28,7 +28,8 @@ from pathlib import Path
 from ccops.node.agent import JobAgent
 agent = JobAgent([sys.argv[1]], Path(sys.argv[2]), "w1-b1-a1")
 print(json.dumps({"agent": agent.agent_pid, "keeper": agent.keeper.pid, "socket": str(agent.socket)}), flush=True)
-sys.stdin.read()  # holds the key until killed
+sys.stdin.read()  # holds the key until killed, or until the test closes stdin: the job's end
+agent.stop()
 """
 
 
@@ -126,3 +127,15 @@ def test_an_agent_orphaned_by_an_earlier_ccops_is_stopped_too(tmp_path):
         assert not folder.exists()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_end_of_a_job_stops_its_agent(key, runtime, tmp_path):
+    folder, env = runtime
+    controller, started = _start_controller(key, tmp_path / "runs" / "20261207T000000Z-agent3", env)
+    agent = Process.of(started["agent"])
+    controller.stdin.close()  # the child's job ends: it stops the agent, as NodeEngine.run does
+    controller.wait(timeout=30)
+    assert controller.returncode == 0
+    assert agent is not None and agent.state() != "alive"
+    assert not Path(started["socket"]).exists()
+    assert not list(folder.glob("ccops-agents-*/*"))  # the run's folder too

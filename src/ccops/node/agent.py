@@ -70,6 +70,7 @@ class JobAgent:
             )  # fmt: skip
         except OSError as exc:
             os.close(self._hold)
+            self._hold = -1
             raise EngineError(f"could not start the job's ssh agent: {exc.strerror or exc}") from None
         finally:
             os.close(read_end)
@@ -79,6 +80,7 @@ class JobAgent:
             self.stop()
             raise EngineError("could not start the job's ssh agent (is ssh-agent installed?)")
         self.agent_pid = int(ready)
+        self.agent = Process.of(self.agent_pid)  # its identity: a pid alone may be another process later
         _write_record(self.record, self.keeper.pid, self.agent_pid, self.socket)
         for key in keys:
             added = subprocess.run(
@@ -92,15 +94,17 @@ class JobAgent:
 
     def stop(self) -> None:
         """Close the pipe: the keeper stops the agent and removes its socket."""
-        with contextlib.suppress(OSError):
+        if self._hold >= 0:
             os.close(self._hold)
+            self._hold = -1  # closed once: the number may be another file's afterwards
         try:
             self.keeper.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.keeper.kill()
             self.keeper.wait()
-        if (agent := Process.of(getattr(self, "agent_pid", 0) or -1)) is not None:
-            _stop(agent)  # the keeper could not (killed by someone): never leave it behind
+        agent: Process | None = getattr(self, "agent", None)
+        if agent is not None:
+            _stop(agent)  # when the keeper could not (killed by someone); only that very process
         self.socket.unlink(missing_ok=True)
         self.record.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
