@@ -7,6 +7,7 @@ terminal as itself (ccops.safe_text), piped or not.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +35,25 @@ def table(rows: list[list[Any]], headers: list[str]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells)
 
 
-def uptime(seconds: object) -> str:
-    if not isinstance(seconds, int | float):
+def _seconds(value: object) -> float | None:
+    """A number of seconds a record holds, or None: text, a bool, NaN or infinity read as unknown."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return value
+
+
+def uptime(value: object) -> str:
+    seconds = _seconds(value)
+    if seconds is None:
         return "-"
     days, rest = divmod(int(seconds), 86400)
     return f"{days}d {rest // 3600}h" if days else f"{rest // 3600}h {rest % 3600 // 60}m"
 
 
-def duration(seconds: object) -> str:
+def duration(value: object) -> str:
     """51s, 3m 05s, 1h 02m: a host's or a wave's time as an operator reads it."""
-    if not isinstance(seconds, int | float):
+    seconds = _seconds(value)
+    if seconds is None:
         return "-"
     whole = round(seconds)
     if whole < 60:
