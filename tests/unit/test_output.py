@@ -233,3 +233,20 @@ def test_a_socket_is_refused_in_one_line_and_left_alone(tmp_path):
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, True, "3600"])
 def test_a_time_a_host_reported_as_nonsense_reads_unknown(value):
     assert (uptime(value), duration(value)) == ("-", "-")
+
+
+def test_commands_print_through_the_sanitising_helpers():
+    """A new command printing host data with click.echo or print would bypass the sanitiser."""
+    from pathlib import Path
+
+    import ccops.cli
+
+    folder = Path(ccops.cli.__file__).parent
+    raw = [
+        f"{path.name}:{number}"
+        for path in sorted(folder.glob("*.py"))
+        if path.name not in ("output.py", "main.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "click.echo(" in line or "print(" in line or "sys.stdout.write(" in line
+    ]
+    assert not raw
