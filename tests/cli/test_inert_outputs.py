@@ -295,6 +295,13 @@ def test_comply_check_junit_json_and_terminal_stay_inert(monkeypatch, capsys, tm
     assert isinstance(result, dict) and result["reports"]["tst-t01"]["deviations"][0]["detail"] == HOSTILE
 
 
+def test_a_junit_file_in_a_missing_folder_is_refused_before_the_run(ccops, tmp_path):
+    inv = write_inventory(tmp_path / "inv", {"tst.yml": COMPLY_SITE})
+    result = ccops("comply", "-i", str(inv), "--check", "--junit", str(tmp_path / "ci" / "comply.xml"))
+    assert result.returncode == EXIT_USAGE and result.stderr.count("\n") == 1 and "no such folder" in result.stderr
+    assert "--junit" in result.stderr and not (ccops.home / "runs").exists()  # nothing ran
+
+
 def test_the_top_level_error_line_shows_escapes(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("CCOPS_HOME", str(tmp_path / "home"))
 
