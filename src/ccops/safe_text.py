@@ -40,8 +40,9 @@ def visible(value: object) -> str:
 
 
 def visible_lines(value: object) -> str:
-    """Text of several lines: line breaks kept, everything else as :func:`visible`."""
-    return "\n".join(visible(line) for line in ("" if value is None else str(value)).split("\n"))
+    """Text of several lines: line breaks (a Windows host's CRLF too) kept, everything else as :func:`visible`."""
+    text = "" if value is None else str(value).replace("\r\n", "\n")
+    return "\n".join(visible(line) for line in text.split("\n"))
 
 
 # Markdown a cell could use to end the cell or the row, open an HTML comment or tag, make a link,

@@ -306,14 +306,14 @@ def test_the_top_level_error_line_shows_escapes(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("CCOPS_HOME", str(tmp_path / "home"))
 
     def broken(*args: object) -> None:
-        raise CcopsError(f"aaa-t01: bad answer {TERMINAL}\r\nsecond line")
+        raise CcopsError(f"aaa-t01: bad answer {TERMINAL}\r\nsecond line\rhidden")
 
     monkeypatch.setattr("ccops.cli.fleet_cmd._load", broken)
     code, _, err = run_cli(monkeypatch, capsys, "risks")
     assert code == 1 and not obeyed(err)
     assert err.split("\n") == [
-        f"aaa-t01: bad answer {visible(TERMINAL)}\\r",
-        "ccops: second line",
+        f"aaa-t01: bad answer {visible(TERMINAL)}",  # CRLF is a line break
+        "ccops: second line\\rhidden",
         "",
     ]
 

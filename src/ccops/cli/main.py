@@ -29,7 +29,7 @@ from ccops.cli import (
 )
 from ccops.cli.verb_cmd import verb_command
 from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
-from ccops.safe_text import visible, visible_lines
+from ccops.safe_text import visible_lines
 from ccops.verbs import VERBS
 
 EPILOG = "\n".join(
@@ -116,8 +116,7 @@ def main() -> None:
         if debug:
             raise
         # split on newlines only: a carriage return or escape from a host is shown, never obeyed
-        for line in str(exc).rstrip("\n").split("\n") if str(exc).strip() else ["error"]:
-            shown = visible(line)
+        for shown in visible_lines(str(exc).rstrip("\r\n")).split("\n") if str(exc).strip() else ["error"]:
             click.echo(shown if ":" in shown.split(" ")[0] else f"ccops: {shown}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
