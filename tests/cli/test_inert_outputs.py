@@ -95,6 +95,8 @@ def test_terminal_output_shows_escapes_and_never_obeys_them(ccops, fleet):
         ["host", "show", "aaa-t04", *inv],
         ["runs", "list"],
         ["runs", "show", "20261122T070000Z-cccccc"],
+        ["inventory", "list", *inv],
+        ["inventory", "show", "aaa-t01", *inv],
     )
     for args in commands:
         result = ccops(*args)
@@ -370,5 +372,7 @@ def test_a_markdown_plan_keeps_its_table_shape_whatever_the_variables_hold(ccops
             rows.append(cells)
     # the waves table (header, one batch) and the actions table (header, one action): no row added
     assert tables == 2 and rows == [5, 5, 7, 7], rows
+    plain = ccops("plan", "inspect", "-i", str(inv)).stdout  # the plan for a terminal: the same values, inert
+    assert not obeyed(plain) and "'two\\nlines'" in plain and "\\x1b]52;c;cm0=\\x07" in plain
     shown = "".join(c.content for t in tokens for c in t.children or [] if c.type == "text")
     assert "svc | fake | row |" in shown and "<!-- hides the rest" in shown and "[link](http://x.invalid)" in shown
