@@ -2,9 +2,11 @@
 
 - ``-`` is standard output.
 - A regular file (or a new name) is written whole or not at all: a temporary file
-  beside it, then renamed over it; a symlink to a regular file keeps pointing at it.
+  beside it, then renamed over the name. A symlink to a regular file is replaced,
+  not written through: ccops never follows a link to write a file somewhere else
+  (a link planted in a shared folder cannot point a root run at a system file).
 - Anything else that exists (a pipe, a character device such as a terminal, a
-  symlink to one) is written as a stream and never replaced: renaming over
+  symlink to one; never a disk) is written as a stream and never replaced: renaming over
   ``/dev/stdout`` as root would swap the machine's own device for a file.
 - A folder, a missing folder or a refused write is one line naming the path.
 """
@@ -29,8 +31,7 @@ def check_target(target: str | Path, option: str) -> None:
     path = Path(target)
     if path.is_dir():
         raise UsageError(f"{option} {path}: is a folder; give a file name")
-    folder = Path(os.path.realpath(path)).parent
-    if not folder.is_dir():
+    if not path.parent.is_dir():
         raise UsageError(f"{option} {path}: no such folder {path.parent}; create it first")
 
 
@@ -48,29 +49,36 @@ def write_output(target: str | Path, text: str, option: str = "--output") -> Non
     except OSError as exc:
         raise CcopsError(f"{option} {path}: cannot write ({exc.strerror})") from None
     if mode is None or stat.S_ISREG(mode):
-        _replace(Path(os.path.realpath(path)), data, mode, option, path)
+        _replace(path, data, option)
+    elif stat.S_ISBLK(mode):  # a disk: a report written onto it would destroy what it holds
+        raise UsageError(f"{option} {path}: is a block device (a disk); give a file, a pipe or -")
     else:
         _write_stream(path, data, option)
 
 
-def _replace(real: Path, data: bytes, mode: int | None, option: str, shown: Path) -> None:
+def _replace(path: Path, data: bytes, option: str) -> None:
     """Whole or not at all: a temporary file in the same folder, synced, then renamed over the target."""
     try:
-        fd, name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
+        old = path.lstat()
+        mode = stat.S_IMODE(old.st_mode) if stat.S_ISREG(old.st_mode) else None
+    except OSError:
+        mode = None
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         temporary = Path(name)
     except OSError as exc:
-        raise CcopsError(f"{option} {shown}: cannot write ({exc.strerror})") from None
+        raise CcopsError(f"{option} {path}: cannot write ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:
-            temporary.chmod(stat.S_IMODE(mode))  # the file keeps the permissions it had
-        temporary.replace(real)
+            temporary.chmod(mode)  # the file keeps the permissions it had
+        temporary.replace(path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
-        raise CcopsError(f"{option} {shown}: cannot write ({exc.strerror})") from None
+        raise CcopsError(f"{option} {path}: cannot write ({exc.strerror})") from None
 
 
 def _write_stream(path: Path, data: bytes, option: str) -> None:

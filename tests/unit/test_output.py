@@ -193,16 +193,25 @@ def test_a_pipe_is_written_as_a_stream_and_stays_a_pipe(tmp_path, through_symlin
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["pipe", *(["link"] if through_symlink else [])])
 
 
-def test_a_regular_file_is_replaced_whole_and_keeps_its_mode_and_symlink(tmp_path):
-    real = tmp_path / "real.json"
-    real.write_text("old")
-    real.chmod(0o644)
-    link = tmp_path / "latest.json"
-    link.symlink_to(real)
-    write_output(link, "new\n", "--json")
-    assert link.is_symlink() and real.read_text() == "new\n" and stat.S_IMODE(real.stat().st_mode) == 0o644
+def test_a_regular_file_is_replaced_whole_and_keeps_its_mode(tmp_path):
+    report = tmp_path / "report.json"
+    report.write_text("old")
+    report.chmod(0o644)
+    write_output(report, "new\n", "--json")
+    assert report.read_text() == "new\n" and stat.S_IMODE(report.stat().st_mode) == 0o644
     write_output(tmp_path / "fresh.xml", "<x/>\n", "--junit")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.xml", "latest.json", "real.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.xml", "report.json"]
+
+
+def test_a_link_to_a_file_is_replaced_never_written_through(tmp_path):
+    """A link planted where a root run writes its report cannot make it overwrite the file it names."""
+    system = tmp_path / "shadow"
+    system.write_text("precious")
+    link = tmp_path / "report.html"
+    link.symlink_to(system)
+    write_output(link, "<p>report</p>\n", "--output")
+    assert system.read_text() == "precious"
+    assert not link.is_symlink() and link.read_text() == "<p>report</p>\n"
 
 
 def test_dash_is_standard_output(capsysbinary):
@@ -216,6 +225,22 @@ def test_a_target_that_cannot_be_a_file_is_a_usage_line(tmp_path, name, message)
         write_output(tmp_path / name, "x", "--output")
     assert caught.value.exit_code == EXIT_USAGE and message in str(caught.value) and "\n" not in str(caught.value)
     assert not (tmp_path / "missing").exists()
+
+
+def test_a_disk_is_never_written(tmp_path):
+    """A block device node with an experimental major number no driver serves: even a write would go nowhere."""
+    disk = tmp_path / "disk"
+    try:
+        os.mknod(disk, 0o600 | stat.S_IFBLK, os.makedev(240, 254))
+    except PermissionError:
+        pytest.skip("no CAP_MKNOD here")
+    link = tmp_path / "report.html"
+    link.symlink_to(disk)
+    for target in (disk, link):
+        with pytest.raises(CcopsError, match="is a block device") as caught:
+            write_output(target, "x", "--output")
+        assert caught.value.exit_code == EXIT_USAGE
+    assert stat.S_ISBLK(disk.lstat().st_mode) and link.is_symlink()
 
 
 def test_a_socket_is_refused_in_one_line_and_left_alone(tmp_path):
