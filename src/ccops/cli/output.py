@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from ccops import strict_json
 from ccops.output_file import STDOUT, check_target
 from ccops.safe_text import visible, visible_lines
 
@@ -23,9 +24,7 @@ def echo(message: object = "", err: bool = False, nl: bool = True) -> None:
 
 
 def emit_json(data: Any) -> None:
-    from ccops import strict_json
-
-    click.echo(strict_json.dumps(data))
+    click.echo(strict_json.dumps(data))  # ASCII, strict: no control character and no NaN reaches a pipeline
 
 
 def table(rows: list[list[Any]], headers: list[str]) -> str:
