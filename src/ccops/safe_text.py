@@ -16,10 +16,14 @@ import unicodedata
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
+# letters and marks Unicode calls printable that draw nothing: fillers that make hidden text
+_BLANK = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
+
+
 def _shown(char: str) -> bool:
     # printable excludes C0, C1, DEL, format characters (bidi, zero-width), line and paragraph
     # separators, surrogates, private use and unassigned code points; spaces of other widths are harmless
-    return char.isprintable() or unicodedata.category(char) == "Zs"
+    return (char.isprintable() and char not in _BLANK) or unicodedata.category(char) == "Zs"
 
 
 def _escape(char: str) -> str:
@@ -34,7 +38,7 @@ def _escape(char: str) -> str:
 def visible(value: object) -> str:
     """One line of text: every control, format or unassigned character shown as an escape."""
     text = "" if value is None else str(value)
-    if text.isprintable():  # the common case, checked at C speed
+    if text.isprintable() and _BLANK.isdisjoint(text):  # the common case, checked at C speed
         return text
     return "".join(c if _shown(c) else _escape(c) for c in text)
 

@@ -89,6 +89,9 @@ def _obeyable(text: str) -> list[str]:
         "\ufeff",
         "\u2028",
         "\ud800",
+        "\u00ad",  # soft hyphen
+        "\u3164",  # Hangul filler: a printable letter that draws nothing
+        "\u115f",
     ],
 )
 def test_every_control_is_shown_as_an_escape(char):
