@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from ccops.inventory.model import Host
 from ccops.inventory.ranges import compress
 from ccops.plan import Plan, PlannedStep, inventory_label, waves_record
+from ccops.safe_text import markdown_cell, visible
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -81,11 +83,26 @@ def _steps(steps: list[PlannedStep]) -> str:
     return "; ".join(s.label() for s in steps)
 
 
+def _cells(*values: object) -> str:
+    """One markdown table row: every cell escaped, so a reported version or a group var is only text."""
+    return "| " + " | ".join(markdown_cell(v) for v in values) + " |"
+
+
+def _code(value: object) -> str:
+    """A name ccops made (playbook, snapshot id, digest) as code; anything else as escaped text."""
+    text = str(value)
+    return f"`{text}`" if _PLAIN.fullmatch(text) else markdown_cell(text)
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]{0,200}")
+
+
 def plan_markdown(plan: Plan) -> str:
+    """The plan as a pull-request comment: site files and host records only ever fill escaped cells."""
     out = [
-        f"### ccops plan: `{plan.verb.name}`",
+        f"### ccops plan: {_code(plan.verb.name)}",
         "",
-        f"Inventory `{inventory_label(plan.inventory)}` (sha256 `{plan.inventory.digest()[:12]}`), "
+        f"Inventory {_code(inventory_label(plan.inventory))} (sha256 {_code(plan.inventory.digest()[:12])}), "
         f"{len(plan.hosts)} hosts in {len(plan.waves)} wave(s).",
         "",
         "| wave | batch | site | hosts | count |",
@@ -93,7 +110,7 @@ def plan_markdown(plan: Plan) -> str:
     ]
     for wave in plan.waves:
         for i, batch in enumerate(wave.batches, 1):
-            out.append(f"| {wave.name} | {i} | {batch.site} | {_names(batch.hosts)} | {len(batch.hosts)} |")
+            out.append(_cells(wave.name, i, batch.site, _names(batch.hosts), len(batch.hosts)))
     out += [
         "",
         "| hosts | OS | playbook | runs, in order (role: task file) | on failure "
@@ -101,30 +118,34 @@ def plan_markdown(plan: Plan) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for action in plan.actions:
+        playbook = _code(action.playbook)
         out.append(
-            f"| {_names(action.hosts)} | {action.os} | `{action.playbook}` | {_steps(action.steps)} "
-            f"| {_steps(action.on_failure) or '-'} | {_vars(action.vars)} | {len(action.hosts)} |"
+            f"| {markdown_cell(_names(action.hosts))} | {markdown_cell(action.os)} | {playbook} "
+            f"| {markdown_cell(_steps(action.steps))} | {markdown_cell(_steps(action.on_failure) or '-')} "
+            f"| {markdown_cell(_vars(action.vars))} | {len(action.hosts)} |"
         )
     for refusal in plan.content.get("refusals") or []:
-        out += ["", f"**Would be refused:** {refusal}"]
+        out += ["", f"**Would be refused:** {markdown_cell(refusal)}"]
     if rows := _content_rows(plan):
         out += ["", "| host | application | action | from | to |", "|---|---|---|---|---|"]
-        out += [f"| {' | '.join(row)} |" for row in rows]
+        out += [_cells(*row) for row in rows]
     if rows := _package_rows(plan):
-        out += [""] + [f"Approved content `{sid}`: {how}" for sid, how in _snapshots(plan).items()]
+        out += [""] + [f"Approved content {_code(sid)}: {markdown_cell(how)}" for sid, how in _snapshots(plan).items()]
         out += ["", "| host | snapshot | package | from | to |", "|---|---|---|---|---|"]
-        out += [f"| {' | '.join(row)} |" for row in rows]
+        out += [_cells(*row) for row in rows]
     if plan.excluded:
         out += ["", "Not touched:", ""]
-        out += [f"- {reason}: {_names(hosts)} ({len(hosts)})" for reason, hosts in plan.excluded.items()]
+        out += [
+            f"- {markdown_cell(f'{reason}: {_names(hosts)} ({len(hosts)})')}" for reason, hosts in plan.excluded.items()
+        ]
     if plan.verb.name == "decommission":
         out += ["", "| host | revoked | wiped | then |", "|---|---|---|---|"]
         for name, d in _decommission(plan).items():
             revoke = d["revoke"]
             revoked = [*revoke["accounts"], *revoke["certificates"], f"{len(revoke['hooks'])} hook(s)"]
             revoked += ["domain"] if revoke["domain"] else [f"SSH keys of {revoke['ssh_keys_of']} (last)"]
-            wiped = ", ".join(d["wipe"]["paths"]) or "-"
-            out.append(f"| {name} | {', '.join(revoked)} | {wiped} | {d['end_state']}; retired in the inventory |")
+            wiped = ", ".join(map(str, d["wipe"]["paths"])) or "-"
+            out.append(_cells(name, ", ".join(map(str, revoked)), wiped, f"{d['end_state']}; retired in the inventory"))
     return "\n".join(out) + "\n"
 
 
@@ -170,4 +191,4 @@ def plan_text(plan: Plan) -> str:
                 f"    wipe: {', '.join(d['wipe']['paths']) or 'no data path declared'} ({d['wipe']['method']})",
                 f"    then: {d['end_state'].replace('_', ' ')}; inventory {d['inventory']}",
             ]
-    return "\n".join(out)
+    return "\n".join(visible(line) for line in out)  # each entry one line, whatever a value held

@@ -13,6 +13,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ccops.risks import WATCHED_LIFECYCLES, FleetState, risk_list, thresholds
+from ccops.safe_text import visible
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
@@ -186,6 +187,6 @@ def to_csv(report: dict[str, Any]) -> str:
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
+    text = visible(value)  # controls shown as escapes: a spreadsheet or terminal never obeys them
     # a spreadsheet runs a cell starting with = + - @ as a formula: host names come from site files
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

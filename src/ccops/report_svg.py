@@ -8,6 +8,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from ccops.safe_text import visible
+
 # colour-blind safe palette (Okabe-Ito), then greys
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999", "#666666")
 LABEL_WIDTH = 150
@@ -16,8 +18,12 @@ GAP = 8
 
 
 def e(value: Any) -> str:
-    """Text or attribute value, escaped (quotes too): report values come from site files and hosts."""
-    return escape("" if value is None else str(value), quote=True)
+    """Text or attribute value, escaped (quotes too): report values come from site files and hosts.
+
+    Controls, bidi overrides and zero-width characters are shown as escapes: HTML forbids most
+    controls, and the others would reorder or hide what the page says.
+    """
+    return escape(visible(value), quote=True)
 
 
 Segment = tuple[str, int, str, str]  # legend label, value, colour, data-key

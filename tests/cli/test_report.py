@@ -130,8 +130,8 @@ def test_json_and_csv_reports_agree(ccops, tmp_path):
         "95.0",
         "3",
     )
-    folder = ccops("report", "-i", str(inv), "--output", str(tmp_path))
-    assert folder.returncode == 1 and "is a folder" in folder.stderr
+    folder = ccops("report", "-i", str(inv), "--output", str(tmp_path))  # a wrong argument: usage (64)
+    assert folder.returncode == 64 and "is a folder" in folder.stderr
 
 
 def test_hostile_values_are_escaped(ccops, tmp_path):

@@ -93,3 +93,24 @@ def test_hostile_values_stay_text_in_the_rendered_page(ccops, tmp_path):
     page = chromium.dump_dom(tmp_path / "report.html", tmp_path)
     assert "<img" not in page and "&lt;script&gt;alert('x')&lt;/script&gt;\"&gt;&lt;img" in page
     assert all(text == shown(lookup(report, key)) for key, text in dom.values)
+
+
+CONTROLS = "\x1b]52;c;QUJD\x07\x1b[2J\r\u202egnp.exe\u2066\u200b\x7f\x85"
+
+
+def test_controls_and_bidi_overrides_are_shown_as_escapes_in_the_rendered_page(ccops, tmp_path):
+    """A site name or a host's text cannot reorder, hide or smuggle controls into the page a manager reads."""
+    inv = fleet(
+        ccops,
+        tmp_path,
+        site_name=json.dumps(f"Centre{CONTROLS}"),
+        service=f"cron{CONTROLS}",
+        detail=f"loadable{CONTROLS}{EVIL}",
+    )
+    _, dom, _ = render(ccops, tmp_path, inv)
+    assert dom.scripts == 0
+    page = chromium.dump_dom(tmp_path / "report.html", tmp_path)
+    raw = [c for c in page if not c.isprintable() and c not in " \n\t"]
+    assert not raw, raw[:5]
+    assert "Centre\\x1b]52;c;QUJD\\x07\\x1b[2J\\r\\u202egnp.exe\\u2066\\u200b\\x7f\\x85" in page
+    assert "cron\\x1b]52;c;QUJD" in page and "<img" not in page  # the failed service's risk line

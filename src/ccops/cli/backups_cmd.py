@@ -10,7 +10,7 @@ import click
 
 from ccops.cli.confirm import confirm
 from ccops.cli.options import inventory_option, output_option, resolve_inventory
-from ccops.cli.output import emit_json, table, utc_time
+from ccops.cli.output import echo, emit_json, table, utc_time
 
 
 @click.group()
@@ -39,7 +39,7 @@ def list_backups(host: str | None, inventory: Path | None, output: str) -> None:
     if output == "json":
         emit_json(found)
         return
-    click.echo(
+    echo(
         table(
             [
                 [
@@ -119,5 +119,5 @@ def rollback(host: str, backup_id: str, inventory: Path | None, change_id: str |
         emit_json({**result.as_dict(), "reports": result.reports})
     else:
         for outcome in result.hosts:
-            click.echo(f"{outcome.host}: {outcome.outcome} {outcome.message or ''} (run {result.run_id})")
+            echo(f"{outcome.host}: {outcome.outcome} {outcome.message or ''} (run {result.run_id})")
     sys.exit(result.exit_code)

@@ -9,7 +9,6 @@ Both can write JUnit XML (--junit FILE) and the JSON result (--json FILE).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -23,6 +22,7 @@ from ccops.cli.options import (
     resolve_inventory,
     selector_options,
 )
+from ccops.cli.output import OutputTarget
 from ccops.errors import UsageError
 
 
@@ -38,12 +38,8 @@ from ccops.errors import UsageError
     "--forks", type=click.IntRange(1, 500), default=25, show_default=True, help="Hosts Ansible works on at once."
 )
 @click.option("--yes", is_flag=True, help="--fix: do not ask for confirmation (pipelines).")
-@click.option(
-    "--junit", "junit_file", type=click.Path(path_type=Path, dir_okay=False), help="Also write JUnit XML here."
-)
-@click.option(
-    "--json", "json_file", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON result here."
-)
+@click.option("--junit", "junit_file", type=OutputTarget(), help="Also write JUnit XML here (-: stdout).")
+@click.option("--json", "json_file", type=OutputTarget(), help="Also write the JSON result here (-: stdout).")
 @output_option()
 def comply(
     inventory: Path | None,
@@ -53,8 +49,8 @@ def comply(
     emergency: bool,
     forks: int,
     yes: bool,
-    junit_file: Path | None,
-    json_file: Path | None,
+    junit_file: Path | str | None,
+    json_file: Path | str | None,
     output: str,
     **selectors: tuple[str, ...],
 ) -> None:
@@ -65,8 +61,10 @@ def comply(
     and accounts (people, service accounts, local administrators, revoked
     accounts) are declared in the site files. Review first: ccops plan comply.
     """
+    from ccops import strict_json
     from ccops.cli.reports import print_result
-    from ccops.junit import compliance_junit, write_private
+    from ccops.junit import compliance_junit
+    from ccops.output_file import write_output
     from ccops.run import RunRequest, execute, prepare
     from ccops.runner.progress import Progress
 
@@ -92,7 +90,7 @@ def comply(
         confirm(f"fix policy on {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {change_id}", yes)
     result = execute(prepared, Progress(enabled=output == "text"))
     if junit_file:
-        write_private(junit_file, compliance_junit(result))
+        write_output(junit_file, compliance_junit(result), "--junit")
     if json_file:
-        write_private(json_file, json.dumps({**result.as_dict(), "reports": result.reports}, indent=2) + "\n")
+        write_output(json_file, strict_json.dumps({**result.as_dict(), "reports": result.reports}) + "\n", "--json")
     print_result(result, output, "compliance")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ccops.cli.options import change_id_option, inventory_option, output_option, resolve_inventory
-from ccops.cli.output import emit_json, table
+from ccops.cli.output import echo, emit_json, table
 
 
 @click.group()
@@ -45,10 +45,10 @@ def snapshot(inventory: Path | None, sites: tuple[str, ...], change_id: str | No
     for r in results:
         m = r.manifest
         for release, entry in m["releases"].items():
-            click.echo(f"snapshot {m['id']} site {m['site']} {release}: {len(entry['packages'])} package(s)")
+            echo(f"snapshot {m['id']} site {m['site']} {release}: {len(entry['packages'])} package(s)")
             for name, version in entry["packages"].items():
-                click.echo(f"  {name}={version}")
-        click.echo(f"snapshot {m['id']}: staged on site {m['site']}'s point, not approved "
+                echo(f"  {name}={version}")
+        echo(f"snapshot {m['id']}: staged on site {m['site']}'s point, not approved "
                    f"(ccops content approve {m['id']} --change-id ID)")  # fmt: skip
 
 
@@ -71,7 +71,7 @@ def approve(snapshot_id: str, inventory: Path | None, change_id: str, output: st
         emit_json(manifest)
         return
     record = manifest["approval"]
-    click.echo(f"snapshot {snapshot_id} (site {manifest['site']}) approved under {change_id} "
+    echo(f"snapshot {snapshot_id} (site {manifest['site']}) approved under {change_id} "
                f"by {record['by']} at {record['at']}")  # fmt: skip
 
 
@@ -95,4 +95,4 @@ def list_snapshots(inventory: Path | None, output: str) -> None:
     if output == "json":
         emit_json(docs)
         return
-    click.echo(table(rows, ["SNAPSHOT", "SITE", "RELEASES", "PACKAGES", "CREATED", "APPROVAL"]))
+    echo(table(rows, ["SNAPSHOT", "SITE", "RELEASES", "PACKAGES", "CREATED", "APPROVAL"]))

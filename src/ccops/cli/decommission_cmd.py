@@ -16,6 +16,7 @@ from ccops.cli.options import (
     resolve_inventory,
     selector_options,
 )
+from ccops.cli.output import echo
 from ccops.errors import RefusedError
 
 
@@ -92,7 +93,7 @@ def decommission(
 def _ask(names: list[str]) -> str:
     if not sys.stdin.isatty():
         raise RefusedError("refusing to decommission without the host names typed: pass --confirm 'NAME ...'")
-    click.echo(f"decommission {len(names)} host(s), for good: {', '.join(names)}", err=True)
+    echo(f"decommission {len(names)} host(s), for good: {', '.join(names)}", err=True)
     try:
         return str(click.prompt("type their names to confirm", default="", show_default=False, err=True))
     except click.exceptions.Abort as exc:

@@ -16,6 +16,7 @@ from ccops.cli.options import (
     resolve_inventory,
     selector_options,
 )
+from ccops.cli.output import echo
 
 
 @click.command("deploy")
@@ -95,5 +96,5 @@ def deploy(image_name: str, converge_only: bool, rebuild: bool, yes: bool, outpu
     what = "converge" if converge_only else f"{'rebuild' if rebuild else 'image'} with {img.name} {img.version}"
     confirm(f"{what} {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {request.change_id}", yes)
     progress = Progress(enabled=output == "text")
-    engine = engine_for(prepared, say=lambda m: click.echo(m, err=True))
+    engine = engine_for(prepared, say=lambda m: echo(m, err=True))
     print_result(execute(prepared, progress, engine), output, "hosts")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from ccops.cli.options import inventory_option, output_option, resolve_inventory
-from ccops.cli.output import emit_json, table
-from ccops.errors import CcopsError, UsageError
+from ccops.cli.output import OutputTarget, echo, emit_json, table, written
+from ccops.errors import UsageError
+from ccops.output_file import STDOUT
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
@@ -50,11 +49,11 @@ def risks(inventory: Path | None, sites: tuple[str, ...], output: str) -> None:
         emit_json({"generated": state.now.isoformat(timespec="seconds"), "sites": chosen, "risks": found})
         return
     if not found:
-        click.echo(f"no risk found ({', '.join(chosen)})")
+        echo(f"no risk found ({', '.join(chosen)})")
         return
     rows = [[r["site"] or "-", r["host"] or "(run)", r["kind"], r["detail"]] for r in found]
-    click.echo(table(rows, ["SITE", "HOST", "RISK", "DETAIL"]))
-    click.echo(f"{len(found)} risk(s)")
+    echo(table(rows, ["SITE", "HOST", "RISK", "DETAIL"]))
+    echo(f"{len(found)} risk(s)")
 
 
 @click.command()
@@ -62,16 +61,20 @@ def risks(inventory: Path | None, sites: tuple[str, ...], output: str) -> None:
 @site_option
 @click.option("--format", "fmt", type=click.Choice(("html", "json", "csv")), default="html", show_default=True)
 @click.option(
-    "--output", "target", type=click.Path(path_type=Path), default=None, help="Write to FILE (default: stdout)."
+    "--output",
+    "target",
+    type=OutputTarget(),
+    default=STDOUT,
+    help="Write to FILE (a pipe or device is written, never replaced; default and -: stdout).",
 )
-def report(inventory: Path | None, sites: tuple[str, ...], fmt: str, target: Path | None) -> None:
+def report(inventory: Path | None, sites: tuple[str, ...], fmt: str, target: Path | str) -> None:
     """The fleet report: per site and OS variant, compliance, pending patches, risks, recent runs.
 
     html is one self-contained page (no script, nothing fetched); json holds every number the page
     shows; csv is one row per host.
     """
-    import json
-
+    from ccops import strict_json
+    from ccops.output_file import write_output
     from ccops.report import build_report, to_csv
     from ccops.report_html import render_html
 
@@ -82,22 +85,6 @@ def report(inventory: Path | None, sites: tuple[str, ...], fmt: str, target: Pat
     elif fmt == "csv":
         text = to_csv(document)
     else:
-        text = json.dumps(document, indent=2, default=str) + "\n"
-    if target is None:
-        sys.stdout.write(text)
-        return
-    _write(target, text)
-    click.echo(f"report written to {target}", err=True)
-
-
-def _write(target: Path, text: str) -> None:
-    """Whole or not at all: a temporary file beside the target, then renamed over it."""
-    if target.is_dir():
-        raise CcopsError(f"{target}: is a folder; give a file name for the report")
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(target)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise CcopsError(f"{target}: cannot write the report ({exc.strerror})") from None
+        text = strict_json.dumps(document) + "\n"
+    write_output(target, text, "--output")
+    written(target, "report")

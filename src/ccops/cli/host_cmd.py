@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ccops.cli.options import inventory_option, output_option, resolve_inventory
-from ccops.cli.output import emit_json, table, uptime
+from ccops.cli.output import echo, emit_json, table, uptime
 from ccops.errors import CcopsError
 
 if TYPE_CHECKING:  # imported where used: ccops --help must not load it
@@ -53,9 +53,9 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
             }
         )
         return
-    click.echo(render(name, _entry(entry), asset, history, packages))
-    click.echo("\n" + "\n".join(_compliance_lines(compliance)))
-    click.echo("\n" + "\n".join(_changes_lines(changes, len(versions))))
+    echo(render(name, _entry(entry), asset, history, packages))
+    echo("\n" + "\n".join(_compliance_lines(compliance)))
+    echo("\n" + "\n".join(_changes_lines(changes, len(versions))))
 
 
 @host.command()
@@ -91,7 +91,7 @@ def diff(name: str, since: str | None, output: str) -> None:
     ]
     lines += [note] if note else []
     lines += render_diff(changes) or ["no change"]
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 def _changes(store: Any, name: str, older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import click
 
 from ccops.cli.confirm import confirm
 from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
-from ccops.cli.output import emit_json, table
+from ccops.cli.output import echo, emit_json, table
 
 
 @click.group()
@@ -47,7 +47,7 @@ def check(inventory: Path | None, output: str, **selectors: tuple[str, ...]) -> 
     if output == "json":
         emit_json([r.as_dict() for r in results])
     else:
-        click.echo(
+        echo(
             table(
                 [[r.host, r.endpoint, r.state, ", ".join(r.presented) or "-", str(r.known_hosts)] for r in results],
                 ["HOST", "ADDRESS", "KEY", "PRESENTED", "KNOWN_HOSTS"],
@@ -73,13 +73,13 @@ def accept(inventory: Path | None, host: str, change_id: str | None, yes: bool) 
     inv = load_inventory(resolve_inventory(inventory))
     target = inv.host(host)
     current = hostkeys.check(inv, target)
-    click.echo(f"{host} at {current.endpoint} ({current.known_hosts}): {current.state}", err=True)
-    click.echo(f"  recorded:  {', '.join(current.recorded) or 'none'}", err=True)
-    click.echo(f"  presented: {', '.join(current.presented) or 'none'}", err=True)
+    echo(f"{host} at {current.endpoint} ({current.known_hosts}): {current.state}", err=True)
+    echo(f"  recorded:  {', '.join(current.recorded) or 'none'}", err=True)
+    echo(f"  presented: {', '.join(current.presented) or 'none'}", err=True)
     if current.state == "ok":
-        click.echo(f"{host}: the recorded key is the one presented; nothing to change")
+        echo(f"{host}: the recorded key is the one presented; nothing to change")
         return
     confirm(f"record the presented key for {host}", yes)
     accepted = hostkeys.accept(inv, target)
     run_id = hostkeys.record_change(inv, target.name, accepted.as_dict(), change_id)
-    click.echo(f"{host}: new key recorded in {accepted.known_hosts} (run {run_id})")
+    echo(f"{host}: new key recorded in {accepted.known_hosts} (run {run_id})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ccops.cli.options import change_id_option, inventory_option, resolve_inventory
-from ccops.cli.output import emit_json, table
+from ccops.cli.output import echo, emit_json, table
 
 
 @click.group()
@@ -41,7 +41,7 @@ def list_images(output: str) -> None:
     if output == "json":
         emit_json(rows)
     else:
-        click.echo(table([list(r.values()) for r in rows], ["IMAGE", "VERSION", "OS", "LINE", "BUILD"]))
+        echo(table([list(r.values()) for r in rows], ["IMAGE", "VERSION", "OS", "LINE", "BUILD"]))
 
 
 @image.command()
@@ -53,7 +53,7 @@ def validate() -> None:
     problems = validate_all()
     if problems:
         raise InventoryError(problems)
-    click.echo(f"{len(names())} image definition(s) valid")
+    echo(f"{len(names())} image definition(s) valid")
 
 
 @image.command()
@@ -64,8 +64,8 @@ def build(name: str, rebuild: bool) -> None:
     from ccops.image.build import build as build_image
     from ccops.image.definition import load_image
 
-    result = build_image(load_image(name), say=lambda m: click.echo(m, err=True), rebuild=rebuild)
-    click.echo(result.folder)
+    result = build_image(load_image(name), say=lambda m: echo(m, err=True), rebuild=rebuild)
+    echo(result.folder)
 
 
 @image.command()
@@ -116,15 +116,15 @@ def stage(name: str, sites: tuple[str, ...], inventory: object, change_id: str |
     for code in sites:
         if not is_remote(inv.sites[code]):
             folder, sent = stage_build(inv.sites[code], built)
-            click.echo(f"{code}: {folder} ({', '.join(sent) or 'already there, intact'})")
+            echo(f"{code}: {folder} ({', '.join(sent) or 'already there, intact'})")
             continue
         staged = stage_remote(inv, code, built, change_id)
         point = f"{staged.point}:{inv.sites[code].distribution_point['path']}/{staged.folder}"
         what = ", ".join(rel.rsplit("/", 1)[1] for rel in staged.sent) or "already there, intact"
-        click.echo(f"{code}: {point} ({what}) run {staged.run.run_id}: {staged.run.status}")
+        echo(f"{code}: {point} ({what}) run {staged.run.run_id}: {staged.run.status}")
         for line in staged.refused:
-            click.echo(f"{code}: refused {line}", err=True)
+            echo(f"{code}: refused {line}", err=True)
         if staged.exit_code and not staged.refused:
-            click.echo(f"{code}: {staged.run.message or staged.outcome}", err=True)
+            echo(f"{code}: {staged.run.message or staged.outcome}", err=True)
         code_out = code_out or staged.exit_code
     sys.exit(code_out)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
-from ccops.cli.output import emit_json, table
+from ccops.cli.output import echo, emit_json, table
 from ccops.errors import InventoryError
 
 if TYPE_CHECKING:  # imported where used: ccops --help must not load it
@@ -52,7 +52,7 @@ def validate(inventory: Path | None, output: str) -> None:
         return
     if problems or model is None:
         raise InventoryError(problems)
-    click.echo(f"{path}: {len(model.sites)} site(s), {len(model.hosts)} host(s), no problems")
+    echo(f"{path}: {len(model.sites)} site(s), {len(model.hosts)} host(s), no problems")
 
 
 def _load(inventory: Path | None) -> Inventory:
@@ -88,8 +88,8 @@ def list_hosts(inventory: Path | None, output: str, **selectors: tuple[str, ...]
         ]
         for h in hosts
     ]
-    click.echo(table(rows, ["HOST", "SITE", "ROLE", "OS", "LINE", "STATE", "ADDRESS", "ASSET TAG"]))
-    click.echo(f"{len(hosts)} host(s)", err=True)
+    echo(table(rows, ["HOST", "SITE", "ROLE", "OS", "LINE", "STATE", "ADDRESS", "ASSET TAG"]))
+    echo(f"{len(hosts)} host(s)", err=True)
 
 
 @inventory.command()
@@ -112,7 +112,7 @@ def show(host_name: str, inventory: Path | None, output: str) -> None:
     if output == "json":
         emit_json(data)
         return
-    click.echo(f"{host.name}  ({data['defined_at']})")
-    click.echo(f"groups: {', '.join(data['groups'])}")
+    echo(f"{host.name}  ({data['defined_at']})")
+    echo(f"groups: {', '.join(data['groups'])}")
     for key, value in sorted(data["vars"].items()):
-        click.echo(f"  {key}: {value}")
+        echo(f"  {key}: {value}")

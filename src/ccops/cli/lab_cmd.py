@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ccops.cli.options import output_option
-from ccops.cli.output import emit_json, table
+from ccops.cli.output import echo, emit_json, table
 from ccops.errors import EXIT_HOSTS_FAILED, LabError
 
 
@@ -56,9 +56,9 @@ def up(count: int, variants: str, first_address: str) -> None:
     from ccops.lab.network import parse_first_address
 
     first = parse_first_address(first_address)
-    result = fleet.up(count, _variants(variants), first, say=lambda m: click.echo(m, err=True))
+    result = fleet.up(count, _variants(variants), first, say=lambda m: echo(m, err=True))
     if result.hosts:
-        click.echo(table([[h.name, h.variant, f"{h.address}:22"] for h in result.hosts], ["HOST", "VARIANT", "SSH"]))
+        echo(table([[h.name, h.variant, f"{h.address}:22"] for h in result.hosts], ["HOST", "VARIANT", "SSH"]))
     if result.failed:
         named = "; ".join(f"{name}: {why}" for name, why in result.failed.items())
         raise LabError(
@@ -67,7 +67,7 @@ def up(count: int, variants: str, first_address: str) -> None:
             "ccops lab up again retries them",
             exit_code=EXIT_HOSTS_FAILED,
         )
-    click.echo(f"lab ready: {len(result.hosts)} host(s) in {fleet.inventory_dir()}; next: ccops inspect", err=True)
+    echo(f"lab ready: {len(result.hosts)} host(s) in {fleet.inventory_dir()}; next: ccops inspect", err=True)
 
 
 @lab.command()
@@ -81,9 +81,9 @@ def status(output: str) -> None:
         emit_json(hosts)
         return
     if not hosts:
-        click.echo("no lab hosts; start some with: ccops lab up")
+        echo("no lab hosts; start some with: ccops lab up")
         return
-    click.echo(
+    echo(
         table(
             [[h["host"], h["variant"], f"{h['address']}:22", h["container"], h["ssh"]] for h in hosts],
             ["HOST", "VARIANT", "SSH", "CONTAINER", "SSHD"],
@@ -97,10 +97,10 @@ def down(images: bool) -> None:
     """Remove the lab hosts, the lab's virtual machines and the lab inventory; nothing else."""
     from ccops.lab import fleet, vm_fleet, vms
 
-    removed = fleet.down(images, say=lambda m: click.echo(m, err=True))
-    click.echo(f"removed {removed} lab host(s)")
+    removed = fleet.down(images, say=lambda m: echo(m, err=True))
+    echo(f"removed {removed} lab host(s)")
     if vms.known():  # the lab's virtual machines go with it (their site file may sit in the lab inventory)
-        click.echo(f"removed {vm_fleet.down(say=lambda m: click.echo(m, err=True))} lab machine(s)")
+        echo(f"removed {vm_fleet.down(say=lambda m: echo(m, err=True))} lab machine(s)")
 
 
 @lab.command()
@@ -113,7 +113,7 @@ def catalogue(version: str | None) -> None:
     from ccops.software.lab import write_lab_catalogue
 
     path = write_lab_catalogue(fleet.inventory_dir(), state_dir() / "lab" / "artefacts", version)
-    click.echo(f"catalogue written: {path}; next: ccops software stage")
+    echo(f"catalogue written: {path}; next: ccops software stage")
 
 
 @lab.group()
@@ -140,8 +140,8 @@ def vm_up(count: int, folder: Path | None) -> None:
     """Bring the VM lab to exactly --count machines; new ones are blank and wait at PXE."""
     from ccops.lab import vm_fleet
 
-    machines = vm_fleet.up(count, folder, say=lambda m: click.echo(m, err=True))
-    click.echo(table([[v.name, v.mac, f"127.0.0.1:{v.ssh_port}"] for v in machines], ["HOST", "MAC", "SSH"]))
+    machines = vm_fleet.up(count, folder, say=lambda m: echo(m, err=True))
+    echo(table([[v.name, v.mac, f"127.0.0.1:{v.ssh_port}"] for v in machines], ["HOST", "MAC", "SSH"]))
 
 
 @vm.command("status")
@@ -155,9 +155,9 @@ def vm_status(output: str) -> None:
         emit_json(rows)
         return
     if not rows:
-        click.echo("no lab machines; start some with: ccops lab vm up")
+        echo("no lab machines; start some with: ccops lab vm up")
         return
-    click.echo(table([list(r.values()) for r in rows], ["HOST", "MAC", "SSH", "QEMU", "DISK"]))
+    echo(table([list(r.values()) for r in rows], ["HOST", "MAC", "SSH", "QEMU", "DISK"]))
 
 
 @vm.command("down")
@@ -165,4 +165,4 @@ def vm_down() -> None:
     """Power off and remove the lab machines (their QEMU processes, by pid) and their site file."""
     from ccops.lab import vm_fleet
 
-    click.echo(f"removed {vm_fleet.down(say=lambda m: click.echo(m, err=True))} lab machine(s)")
+    echo(f"removed {vm_fleet.down(say=lambda m: echo(m, err=True))} lab machine(s)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 
@@ -29,6 +30,7 @@ from ccops.cli import (
 from ccops.cli.connecting import gate_connecting
 from ccops.cli.verb_cmd import verb_command
 from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
+from ccops.safe_text import visible_lines
 from ccops.verbs import VERBS
 
 EPILOG = "\n".join(
@@ -83,6 +85,17 @@ for command in (
 gate_connecting(cli)  # an offline inventory is refused before a connecting command's own code runs
 
 
+class _VisibleStderr(io.StringIO):
+    """stderr for click's own messages, which quote what was typed: controls shown, not obeyed."""
+
+    def write(self, text: str) -> int:
+        sys.stderr.write(visible_lines(text))
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def main() -> None:
     os.umask(0o077)  # state, artifacts and whatever Ansible writes are private to the operator
     debug = "--debug" in sys.argv[1:]
@@ -96,16 +109,17 @@ def main() -> None:
         click.echo("ccops: not confirmed; nothing was done", err=True)
         sys.exit(EXIT_REFUSED)
     except click.UsageError as exc:
-        exc.show()
+        exc.show(file=_VisibleStderr())
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
-        exc.show()
+        exc.show(file=_VisibleStderr())
         sys.exit(exc.exit_code)
     except CcopsError as exc:
         if debug:
             raise
-        for line in str(exc).splitlines() or ["error"]:
-            click.echo(line if ":" in line.split(" ")[0] else f"ccops: {line}", err=True)
+        # split on newlines only: a carriage return or escape from a host is shown, never obeyed
+        for shown in visible_lines(str(exc).rstrip("\r\n")).split("\n") if str(exc).strip() else ["error"]:
+            click.echo(shown if ":" in shown.split(" ")[0] else f"ccops: {shown}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("ccops: interrupted", err=True)

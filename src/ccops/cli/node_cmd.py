@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ccops.cli.options import inventory_option, output_option, resolve_inventory
+from ccops.cli.output import echo, emit_json
 
 
 @click.group()
@@ -22,19 +23,18 @@ def prepare(inventory: Path | None, site: str, output: str) -> None:
     """Install or update the node's ansible-core, ansible-runner and collections: the versions
     this jump host runs, from wheels it downloads once and copies over ssh (the node needs no
     package registry). Debian 11 cannot be a node (ansible-core needs Python 3.11)."""
-    import json
 
     from ccops.inventory.load import load_inventory
     from ccops.node.prepare import prepare_node
     from ccops.node.target import site_node
 
     target = site_node(load_inventory(resolve_inventory(inventory)), site)
-    say = (lambda line: click.echo(line, err=True)) if output == "text" else (lambda line: None)
+    say = (lambda line: echo(line, err=True)) if output == "text" else (lambda line: None)
     state = prepare_node(target, say)
     if output == "json":
-        click.echo(json.dumps({"node": target.name, "site": site, **state}, indent=2))
+        emit_json({"node": target.name, "site": site, **state})
         return
-    click.echo(
+    echo(
         f"{target.label()} ready in {state['seconds']}s: Python {state['python']}, ansible-core "
         f"{state['ansible_core']}, ansible-runner {state['ansible_runner']}, collections "
         + (", ".join(f"{k} {v}" for k, v in state["collections"].items()) or "none")
@@ -52,4 +52,4 @@ def check(inventory: Path | None, site: str) -> None:
 
     target = site_node(load_inventory(resolve_inventory(inventory)), site)
     state = check_node(target)
-    click.echo(f"{target.label()}: ansible-core {state['ansible_core']}, ansible-runner {state['ansible_runner']}: ok")
+    echo(f"{target.label()}: ansible-core {state['ansible_core']}, ansible-runner {state['ansible_runner']}: ok")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ccops.cli.options import build_selector, inventory_option, resolve_inventory, selector_options
-from ccops.cli.output import emit_json
+from ccops.cli.output import echo, emit_json
 
 
 @click.command()
@@ -51,9 +51,9 @@ def plan(
     if output == "json":
         emit_json(plan_json(result))
     elif output == "markdown":
-        click.echo(plan_markdown(result), nl=False)
+        echo(plan_markdown(result), nl=False)
     else:
-        click.echo(plan_text(result))
+        echo(plan_text(result))
 
 
 def _verb_and_argument(words: tuple[str, ...]) -> tuple[str, dict[str, str]]:

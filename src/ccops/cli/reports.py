@@ -5,9 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-import click
-
-from ccops.cli.output import duration, emit_json, table, uptime
+from ccops.cli.output import duration, echo, emit_json, table, uptime
 
 if TYPE_CHECKING:  # imported where used: ccops --help must not load it
     from ccops.run.request import RunResult
@@ -21,12 +19,12 @@ def print_result(result: RunResult, output: str, report: str) -> None:
     if output == "json":
         emit_json({**result.as_dict(), "reports": result.reports})
         sys.exit(result.exit_code)
-    click.echo(TABLES.get(report, hosts_table)(result))
+    echo(TABLES.get(report, hosts_table)(result))
     if report in ("changes", "software"):
-        click.echo("")
-        click.echo(waves_table(result))
+        echo("")
+        echo(waves_table(result))
     message = f" ({result.message})" if result.message else ""
-    click.echo(
+    echo(
         f"run {result.run_id}: {result.status}{message}; details: ccops runs show {result.run_id}"
         + ("; one host: ccops host show HOST" if report == "assets" else "")
     )

@@ -9,7 +9,7 @@ import click
 
 from ccops.cli.confirm import confirm
 from ccops.cli.options import output_option
-from ccops.cli.output import emit_json, table
+from ccops.cli.output import echo, emit_json, table
 from ccops.errors import CcopsError
 
 
@@ -42,7 +42,7 @@ def list_runs(limit: int, verb: str | None, output: str) -> None:
         ]
         for r in records
     ]
-    click.echo(table(rows, ["RUN", "VERB", "STATUS", "STARTED", "OPERATOR", "CHANGE", "HOSTS"]))
+    echo(table(rows, ["RUN", "VERB", "STATUS", "STARTED", "OPERATOR", "CHANGE", "HOSTS"]))
 
 
 @runs.command("show")
@@ -58,12 +58,12 @@ def show_run(run_id: str, output: str) -> None:
     if output == "json":
         emit_json(record.as_dict())
         return
-    click.echo(f"run {record.id}: {record.verb} {record.status} (exit {record.exit_code})")
+    echo(f"run {record.id}: {record.verb} {record.status} (exit {record.exit_code})")
     for key in ("operator", "change_id", "git_commit", "inventory", "inventory_sha256", "started", "ended", "message"):
-        click.echo(f"  {key:<17}{getattr(record, key) or '-'}")
-    click.echo(f"  {'selectors':<17}{selector_text(record.selectors)}")
-    click.echo("")
-    click.echo(
+        echo(f"  {key:<17}{getattr(record, key) or '-'}")
+    echo(f"  {'selectors':<17}{selector_text(record.selectors)}")
+    echo("")
+    echo(
         table(
             [
                 [
@@ -123,9 +123,9 @@ def verify_runs(output: str) -> None:
     else:
         since = f" since {verdict.started}" if verdict.started else ""
         adopted = f" ({verdict.adopted} adopted from before the chain)" if verdict.adopted else ""
-        click.echo(f"chain: {verdict.seals} seal(s){since}{adopted}; head #{verdict.head_seq} {verdict.head_sha256}")
+        echo(f"chain: {verdict.seals} seal(s){since}{adopted}; head #{verdict.head_seq} {verdict.head_sha256}")
         for finding in verdict.findings:
-            click.echo(f"  {finding}")
+            echo(f"  {finding}")
     if not verdict.ok:
         first = verdict.findings[0]
         raise CcopsError(
@@ -133,7 +133,7 @@ def verify_runs(output: str) -> None:
             + (f" (and {len(verdict.findings) - 1} more)" if len(verdict.findings) > 1 else "")
         )
     if output != "json":
-        click.echo("every record matches its seal")
+        echo("every record matches its seal")
 
 
 @runs.command("certificate")
@@ -154,7 +154,7 @@ def show_certificate(run_id: str, host: str, output: str) -> None:
     if output == "json":
         emit_json(found)
         return
-    click.echo(render_text(found))
+    echo(render_text(found))
 
 
 @runs.command("unlock")
@@ -177,7 +177,7 @@ def unlock_run(run_id: str, yes: bool) -> None:
         f"release {len(holder.hosts)} host lock(s) of {holder.describe()} (only if that run is no longer running)", yes
     )
     locks.unlock(run_id, operator())
-    click.echo(f"released the locks of run {run_id} on {', '.join(holder.hosts) or 'no host'}")
+    echo(f"released the locks of run {run_id} on {', '.join(holder.hosts) or 'no host'}")
 
 
 # Selector keys as the options that set them, so a run's selection can be pasted back on a command line.

@@ -19,7 +19,7 @@ from ccops.cli.options import (
     resolve_inventory,
     selector_options,
 )
-from ccops.cli.output import emit_json, table
+from ccops.cli.output import echo, emit_json, table
 from ccops.cli.verb_cmd import verb_command
 from ccops.verbs import VERBS
 
@@ -48,12 +48,12 @@ def stage(inventory: Path | None, sites: tuple[str, ...], change_id: str | None,
         emit_json(result.as_dict())
         sys.exit(result.exit_code)
     rows = [[s.site, s.point, s.outcome, len(s.sent), len(s.kept), len(s.refused)] for s in result.sites]
-    click.echo(table(rows, ["SITE", "POINT", "RESULT", "SENT", "ALREADY THERE", "REFUSED"]))
+    echo(table(rows, ["SITE", "POINT", "RESULT", "SENT", "ALREADY THERE", "REFUSED"]))
     for s in result.sites:
         for line in s.refused:
-            click.echo(f"{s.site}: refused {line}")
+            echo(f"{s.site}: refused {line}")
     message = f" ({result.run.message})" if result.run.message else ""
-    click.echo(f"run {result.run.run_id}: {result.run.status}{message}")
+    echo(f"run {result.run.run_id}: {result.run.status}{message}")
     sys.exit(result.exit_code)
 
 
@@ -96,7 +96,7 @@ def status(app: str | None, inventory: Path | None, output: str, **selectors: tu
     if output == "json":
         emit_json(rows)
         return
-    click.echo(
+    echo(
         table(
             [[r["host"], r["app"], r["desired"], r["installed"] or "-", r["state"], r["recorded"]] for r in rows],
             ["HOST", "APPLICATION", "DESIRED", "INSTALLED", "STATE", "RECORDED"],

@@ -36,6 +36,7 @@ from ccops.runner.engine import Batch as EngineBatch
 from ccops.runner.engine import Execution
 from ccops.runner.events import FAILING, OUTCOME_UNKNOWN, EventCollector, HostOutcome
 from ccops.runner.progress import Progress
+from ccops.safe_text import visible_lines
 from ccops.verbs import Verb
 
 KEEP_RUN_DIRS = int(os.environ.get("CCOPS_KEEP_RUNS", "50"))
@@ -115,7 +116,7 @@ def run_verb(request: RunRequest, progress: Progress | None = None, engine: Engi
 def warn(lines: list[str]) -> None:
     # stderr whatever the output format: a takeover or a wait must never go unexplained
     for line in lines:
-        print(f"ccops: {line}", file=sys.stderr, flush=True)
+        print(f"ccops: {visible_lines(line)}", file=sys.stderr, flush=True)
 
 
 class _Interrupt:

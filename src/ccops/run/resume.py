@@ -22,6 +22,7 @@ from ccops.run.prepare import PreparedRun, inventory_changes, read_approved, ref
 from ccops.run.request import RunRequest, RunResult
 from ccops.runner.events import HostOutcome
 from ccops.runner.progress import Progress
+from ccops.safe_text import visible_lines
 from ccops.verbs import get_verb
 
 # how long a resume waits for an Ansible a killed run left behind before stopping it
@@ -102,7 +103,7 @@ def _engine(prepared: PreparedRun) -> Engine:
         return default_engine(prepared.inventory)
     from ccops.image.deploy import engine_for
 
-    return engine_for(prepared, say=lambda line: print(line, file=sys.stderr, flush=True))
+    return engine_for(prepared, say=lambda line: print(visible_lines(line), file=sys.stderr, flush=True))
 
 
 def _collect_node_jobs(loop: RunLoop, waves: list[Wave], progress: Progress) -> set[str]:

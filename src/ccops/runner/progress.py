@@ -6,6 +6,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from ccops.safe_text import visible, visible_lines
+
 
 class Progress:
     """Prints one line per finished task and one per failing host, on stderr."""
@@ -20,7 +22,8 @@ class Progress:
 
     def say(self, text: str) -> None:
         if self.enabled:
-            print(f"{self.prefix}{text}", file=self.stream, flush=True)
+            # host names, task names and failure messages reach a live terminal: controls are shown, not obeyed
+            print(visible_lines(f"{self.prefix}{text}"), file=self.stream, flush=True)
 
     def batch(self, wave: str, index: int, total: int, site: str, hosts: int) -> None:
         self.say(f"== {wave}, batch {index}/{total}: {hosts} host(s) at {site}")
@@ -40,8 +43,9 @@ class Progress:
             self._counts[outcome] = self._counts.get(outcome, 0) + 1
             if outcome in ("failed", "unreachable") and not data.get("ignore_errors"):
                 res = data.get("res") or {}
-                message = str(res.get("msg") or res.get("stderr") or "").strip().splitlines()
-                self.say(f"   {outcome.upper():<11} {data.get('host')}: {message[-1][:160] if message else ''}")
+                message = str(res.get("msg") or res.get("stderr") or "").strip().split("\n")
+                last = visible(message[-1])[:160]  # the last line says what went wrong; one line, whatever it holds
+                self.say(f"   {outcome.upper():<11} {visible(data.get('host'))}: {last}")
         elif kind == "playbook_on_stats":
             self._flush()
 
@@ -49,7 +53,7 @@ class Progress:
         if self._task is None or not self._counts:
             return
         counts = " ".join(f"{k}={v}" for k, v in sorted(self._counts.items()))
-        self.say(f"   {time.monotonic() - self._started:6.1f}s  {self._task}: {counts}")
+        self.say(f"   {time.monotonic() - self._started:6.1f}s  {visible(self._task)}: {counts}")
         self._task = None
 
     def lane(self, site: str) -> Progress:
