@@ -41,7 +41,7 @@ def test_rollback_switches_uwf_off_restores_and_protects_the_restored_state(roll
     assert run.outcome() == "ok", run.failure()
     off = run.index("uwf.set")
     assert run.calls[off]["args"]["parameters"]["Enable"] is False
-    uninstall = run.index("restore.uninstall")
+    uninstall = run.index("dism.remove")
     assert off < run.index("win_reboot", off) < uninstall
     assert run.calls[uninstall]["uwf"]["current"] is False
     assert run.index("packages.read", uninstall) > run.index("win_reboot", uninstall)
@@ -62,4 +62,4 @@ def test_rollback_refuses_an_archive_that_does_not_match_its_record(rollback_run
     run = rollback_runs["df"]
     assert run.outcome() == "failed"
     assert "does not match the sha256 recorded" in run.failure()
-    assert "restore.uninstall" not in run.ops() and "win_copy" not in run.ops()
+    assert "dism.remove" not in run.ops() and "win_copy" not in run.ops()

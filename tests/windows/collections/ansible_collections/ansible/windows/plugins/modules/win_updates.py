@@ -72,6 +72,9 @@ def handle(params, state):
             state["package_kbs"][package] = ["KB" + kb for kb in update["kb"]]
     needs_reboot = any(u.get("reboot", True) for u in chosen)
     rebooted = bool(params["reboot"] and needs_reboot)
+    for update in chosen:  # installed, waiting for the reboot
+        if update.get("reboot", True):
+            state.setdefault("package_states", {}).update(dict.fromkeys(update["packages"], "InstallPending"))
     if rebooted:
         reboot(state)
     return "win_updates.install", {
