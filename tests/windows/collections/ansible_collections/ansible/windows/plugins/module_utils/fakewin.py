@@ -117,7 +117,9 @@ def run(module_name: str, argument_spec: dict, handler, rules: dict | None = Non
     log the call, answer from the seat's model."""
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **(rules or {}))
     state = _load()
+    state["_check_mode"] = module.check_mode
     op, result = handler(module.params, state)
+    state.pop("_check_mode")
     log(state, module_name, op, {k: v for k, v in module.params.items() if v is not None})
     hang = state.get("hang_at") or {}
     if hang.get("op") == op and hang.get("arg", "") in json.dumps(module.params):
@@ -127,8 +129,11 @@ def run(module_name: str, argument_spec: dict, handler, rules: dict | None = Non
         write_file("hanging", b"")
         time.sleep(600)
     _save(state)
-    if result.pop("failed", False):
+    failed = result.pop("failed", None)
+    if failed:
         module.fail_json(**result)
+    if failed is False:  # said by the module itself (win_package on rc 3010): Ansible then ignores rc
+        result["failed"] = False
     module.exit_json(**result)
 
 

@@ -72,6 +72,13 @@ def handle(params, state):
         return "dism.remove", result
     if state.get("deepfreeze") and argv[0] == state["deepfreeze"]["dfc"]:
         rc, out = _dfc(argv, state, params)
+    elif argv[0] in state.get("uninstallers", {}):  # an application's own uninstaller
+        spec = state["uninstallers"][argv[0]]
+        rc, out = spec.get("exit", 0), ""
+        if rc in (0, 3010):
+            state.get("programs", {}).pop(spec.get("product_id"), None)
+            if spec.get("creates") in state.get("program_files", []):
+                state["program_files"].remove(spec["creates"])
     else:
         rc = state.get("commands", {}).get(argv[0], 0)
         out = ""
