@@ -21,7 +21,11 @@ def _with_update_writes(state: dict) -> dict:
 
 PATCH_SEATS = {
     # healthy seat whose services are still starting right after the reboot
-    "plain": (seat_state(settle_polls=2, listening={"5060": ["plain.cc.example"]}), {"patch_health_ports": [5060]}),
+    # its allow-list is a regular expression in another case, as win_updates reads it
+    "plain": (
+        seat_state(settle_polls=2, listening={"5060": ["plain.cc.example"]}),
+        {"patch_health_ports": [5060], "patch_allow": ["cumulative update .* \\(kb5044285\\)"]},
+    ),
     # --reboot never: the update stays InstallPending; its delayed-start service starts late after every boot
     "never": (
         seat_state(services={"WinRM": {}, "ContosoSoftphone": {"start_mode": "delayed", "delayed_polls": 2}}),

@@ -18,6 +18,9 @@ SPEC = {
 }
 
 
+RULES = {"required_one_of": [["argv", "cmd"]], "mutually_exclusive": [["argv", "cmd"]]}
+
+
 def _dfc(argv, state, params):
     df = state["deepfreeze"]
     if argv[1:] == ["get", "/ISFROZEN"]:
@@ -98,4 +101,4 @@ def handle(params, state):
 
 
 if __name__ == "__main__":
-    run("win_command", SPEC, handle)
+    run("win_command", SPEC, handle, RULES)

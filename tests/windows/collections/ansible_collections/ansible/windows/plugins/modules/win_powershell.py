@@ -28,10 +28,13 @@ SPEC = {
     "creates": {"type": "str"},
     "removes": {"type": "str"},
     "depth": {"type": "int", "default": 2},
-    "error_action": {"type": "str"},
+    "error_action": {"type": "str", "choices": ["silently_continue", "continue", "stop"], "default": "continue"},
     "executable": {"type": "str"},
     "sensitive_parameters": {"type": "list", "elements": "dict"},
 }
+
+
+RULES = {"required_one_of": [["path", "script"]], "mutually_exclusive": [["path", "script"]]}
 
 
 def _uwf_read(state, p):
@@ -144,4 +147,4 @@ def handle(params, state):
 
 if __name__ == "__main__":
     os.environ.setdefault("LANG", "C")
-    run("win_powershell", SPEC, handle)
+    run("win_powershell", SPEC, handle, RULES)
