@@ -34,6 +34,10 @@ PATCH_SEATS = {
     "lowspace": (seat_state(free_mb=5000), {}),
     "locked": (seat_state(fail={"archive": "tar.exe exited 1 (unreadable or locked files): Couldn't open ..."}), {}),
     "uwf": (seat_state(uwf={"current": True, "next": True}), {"patch_restore_card": "uwf"}),
+    "uwfnever": (
+        seat_state(uwf={"current": True, "next": True}),
+        {"patch_restore_card": "uwf", "ccops_reboot": "never"},
+    ),
     "uwfmissing": (seat_state(), {"patch_restore_card": "uwf"}),
     # unhealthy after the update, and its health command cannot even start
     "unhealthy": (

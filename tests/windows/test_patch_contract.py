@@ -44,6 +44,18 @@ def test_reboot_never_is_honoured_on_windows(patch_runs):
     assert run.report()["rebooted"] is False
 
 
+def test_reboot_never_on_a_uwf_seat_reboots_unprotected_before_the_filter_goes_on(patch_runs):
+    # servicing an install-pending update in the protecting boot would land in the overlay
+    run = patch_runs["uwfnever"]
+    assert run.outcome() == "ok", run.failure()
+    install = run.index("win_updates.install")
+    protect = next(i for i, c in enumerate(run.calls) if c["op"] == "uwf.set" and c["args"]["parameters"]["Enable"])
+    assert install < run.index("win_reboot", install) < protect
+    assert run.calls[run.index("win_reboot", install)]["uwf"]["current"] is False
+    assert run.report()["rebooted"] is True
+    assert run.state["uwf"] == {"current": True, "next": True}
+
+
 def test_health_waits_for_services_to_settle_after_the_reboot(patch_runs):
     run = patch_runs["plain"]
     assert run.ops().count("win_service_info") >= 3  # two start_pending answers, then started
@@ -135,8 +147,8 @@ def _dism_removals(run):
 def test_rollback_removes_only_the_packages_the_patch_added(patch_runs):
     # W1: the seat's own packages (language packs, features, older updates) are never sent to DISM
     run = patch_runs["unhealthy"]
-    assert _dism_removals(run) == [LCU]
     assert BASE_PACKAGE in run.state["packages"]
+    assert _dism_removals(run) == [LCU]
     for call in (c for c in run.calls if c["op"] == "dism.remove"):
         assert call["args"]["argv"][0] == "C:\\Windows\\System32\\dism.exe"
         assert call["args"]["argv"][1:3] == ["/Online", "/Remove-Package"]
@@ -147,8 +159,8 @@ def test_a_rollback_whose_package_list_is_empty_removes_nothing_and_protects_the
     run = patch_runs["emptylist"]
     assert run.outcome() == "failed"
     assert "refused: the backup's package list names no package: no package removed" in run.failure()
-    assert "dism.remove" not in run.ops()
     assert BASE_PACKAGE in run.state["packages"] and LCU in run.state["packages"]
+    assert "dism.remove" not in run.ops()
     assert run.state["uwf"] == {"current": True, "next": True}
 
 
