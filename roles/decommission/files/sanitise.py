@@ -18,27 +18,8 @@ import time
 CHUNK = 1024 * 1024
 METHOD = "NIST SP 800-88 Rev. 1 Clear: overwrite with zeros, read back past the page cache, remove"
 # whole system folders are never a data path: a typo must not wipe the OS
-REFUSED = {
-    "/",
-    "/bin",
-    "/boot",
-    "/dev",
-    "/etc",
-    "/home",
-    "/lib",
-    "/lib64",
-    "/proc",
-    "/root",
-    "/run",
-    "/sbin",
-    "/srv",
-    "/sys",
-    "/tmp",
-    "/usr",
-    "/var",
-    "/var/lib",
-    "/opt",
-}
+REFUSED = {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/proc", "/root", "/run",
+           "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/opt"}
 
 
 def clear_file(path):

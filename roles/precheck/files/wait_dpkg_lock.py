@@ -1,7 +1,6 @@
 #!/usr/bin/python3
 """Wait until no other process holds dpkg's frontend lock (a package run a lost
 controller left behind may still be working), then exit 0; exit 1 after the timeout."""
-
 import fcntl
 import sys
 import time
