@@ -226,3 +226,39 @@ def test_changes_from_asset_records():
     assert host_changes([entry], record) == [{"app": "softphone", "action": "upgrade", "from": "1.0", "to": "2.0"}]
     assert host_changes([entry], None)[0]["action"] == "unknown"
     assert change({**entry, "state": "absent"}, "2.0")["action"] == "remove"
+
+
+EXE_DETECT = "                 detect: {path: 'C:\\Program Files\\Softphone\\softphone.exe', version: \"2.0\"}}"
+
+
+def test_an_exe_declares_its_uninstall_command_as_an_argument_list(tmp_path):
+    text = GOOD.replace(
+        EXE_DETECT,
+        EXE_DETECT[:-1] + ",\n                 uninstall: ['C:\\Program Files\\Softphone\\uninstall.exe', /S]}",
+    )
+    catalogue, found = check_catalogue(write(tmp_path, text))
+    assert found == []
+    assert catalogue.applications["softphone"].versions["2.0"]["win11"].uninstall == (
+        "C:\\Program Files\\Softphone\\uninstall.exe",
+        "/S",
+    )
+    assert catalogue.applications["softphone"].versions["1.0"]["win11"].uninstall == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("'C:\\Program Files\\Softphone\\uninstall.exe /S'", "expected a list, got text"),
+        ("[]", "a list of 1 to 32 strings"),
+        ("[uninstall.exe, /S]", "the absolute path of a .exe"),
+        ("['C:\\Tools\\x.bat', /S]", "the absolute path of a .exe"),
+        ("['C:\\Tools\\x.exe', 7]", "a list of 1 to 32 strings"),
+        ("['C:\\Tools\\x.exe', \"\\x1b]52;c;\"]", "printable text"),
+    ],
+)
+def test_a_bad_uninstall_command_is_one_line_naming_file_and_line(tmp_path, value, message):
+    text = GOOD.replace(EXE_DETECT, EXE_DETECT[:-1] + f",\n                 uninstall: {value}}}")
+    found = problems(tmp_path, text)
+    # the artefact is refused (so the rule naming its version has no artefact either)
+    assert "/catalogue/apps.yml:15: applications.softphone.versions.2.0.win11.uninstall" in found[0], found
+    assert message in found[0], found

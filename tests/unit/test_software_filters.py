@@ -27,3 +27,27 @@ def test_install_upgrade_and_remove_name_where_from_and_to():
     changes = filters.software_changes([PHONE, absent], installed)
     assert [(c["action"], c["from"], c["to"]) for c in changes] == [("upgrade", "1.0", "2.0"), ("remove", "1.1", "")]
     assert filters.software_changes([PHONE], {})[0]["action"] == "install"
+
+
+def _win(app, kind, **fields):
+    return {"app": app, "state": "absent", "kind": kind, "product_code": "", "detect": {}, "uninstall": [], **fields}
+
+
+def test_a_windows_removal_never_runs_the_installer():
+    code = "{2F6B1C4E-8A3D-4B7F-9E21-5C0D7A9B3E10}"
+    items = [
+        _win("crm", "msi", product_code=code, file="crm.msi", arguments="/qn"),
+        _win("recorder", "exe", detect={"path": "C:\\Rec\\rec.exe"}, uninstall=["C:\\Rec\\uninstall.exe", "/S"]),
+        _win("dialer", "exe", detect={"product_id": "ContosoDialer"}, arguments="/S /INSTALL"),
+        _win("viewer", "exe", detect={"path": "C:\\Viewer\\viewer.exe"}, arguments="/S"),  # only its installer
+        {"app": "linux-only", "state": "absent"},  # no artefact for this OS
+    ]
+    plan = filters.win_removal_plan(items)
+    assert plan["by_product_id"] == [
+        {"app": "crm", "product_id": code},
+        {"app": "dialer", "product_id": "ContosoDialer"},
+    ]
+    assert plan["by_command"] == [{"app": "recorder", "argv": ["C:\\Rec\\uninstall.exe", "/S"]}]
+    assert [r.split(":")[0] for r in plan["refused"]] == ["viewer"]
+    assert plan["verify_by_id"] == plan["by_product_id"]
+    assert plan["verify_by_path"] == [{"app": "recorder", "path": "C:\\Rec\\rec.exe"}]

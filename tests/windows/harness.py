@@ -32,6 +32,7 @@ PROJECT = Path(os.environ.get("CCOPS_CONTRACT_PROJECT", ROOT))
 SECRET = "df-cmdline-S3cret"
 LCU = "Package_for_RollupFix~31bf3856ad364e35~amd64~~22621.4317.1.9"
 SSU = "Package_for_ServicingStack_4310~31bf3856ad364e35~amd64~~22621.4310.1.0"
+BASE_PACKAGE = "Package_for_KB5027397~31bf3856ad364e35~amd64~~22621.1.1.0"  # on the seat before any patch
 TITLE = "2024-10 Cumulative Update for Windows 11 Version 23H2 for x64-based Systems (KB5044285)"
 APP_PATH = "C:\\ProgramData\\Contoso\\Softphone"
 OTHER_APP_PATH = "D:\\Contoso\\Softphone"  # the same leaf name as APP_PATH
@@ -42,7 +43,7 @@ BASE_STATE: dict = {
     "free_mb": 40000,
     "settle_polls": 0,
     "settling_polls": 0,
-    "packages": ["Package_for_KB5027397~31bf3856ad364e35~amd64~~22621.1.1.0"],
+    "packages": [BASE_PACKAGE],
     "hotfixes": ["KB5027397"],
     "package_kbs": {},
     "uwf": None,

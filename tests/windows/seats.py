@@ -21,11 +21,23 @@ def _with_update_writes(state: dict) -> dict:
 
 PATCH_SEATS = {
     # healthy seat whose services are still starting right after the reboot
-    "plain": (seat_state(settle_polls=2, listening={"5060": ["plain.cc.example"]}), {"patch_health_ports": [5060]}),
-    "never": (seat_state(), {"ccops_reboot": "never"}),
+    # its allow-list is a regular expression in another case, as win_updates reads it
+    "plain": (
+        seat_state(settle_polls=2, listening={"5060": ["plain.cc.example"]}),
+        {"patch_health_ports": [5060], "patch_allow": ["cumulative update .* \\(kb5044285\\)"]},
+    ),
+    # --reboot never: the update stays InstallPending; its delayed-start service starts late after every boot
+    "never": (
+        seat_state(services={"WinRM": {}, "ContosoSoftphone": {"start_mode": "delayed", "delayed_polls": 2}}),
+        {"ccops_reboot": "never"},
+    ),
     "lowspace": (seat_state(free_mb=5000), {}),
     "locked": (seat_state(fail={"archive": "tar.exe exited 1 (unreadable or locked files): Couldn't open ..."}), {}),
     "uwf": (seat_state(uwf={"current": True, "next": True}), {"patch_restore_card": "uwf"}),
+    "uwfnever": (
+        seat_state(uwf={"current": True, "next": True}),
+        {"patch_restore_card": "uwf", "ccops_reboot": "never"},
+    ),
     "uwfmissing": (seat_state(), {"patch_restore_card": "uwf"}),
     # unhealthy after the update, and its health command cannot even start
     "unhealthy": (
@@ -41,6 +53,11 @@ PATCH_SEATS = {
             "backup_paths": [APP_PATH, OTHER_APP_PATH],
             "patch_health_commands": [["C:\\Tools\\softphone-check.exe", "--quick"]],
         },
+    ),
+    # unhealthy after the update, and its backup's package list is an empty list (W1: remove nothing)
+    "emptylist": (
+        seat_state(uwf={"current": True, "next": True}, services=BROKEN_SOFTPHONE, backup_packages_json="[]"),
+        {"patch_restore_card": "uwf"},
     ),
     "df": (
         seat_state(

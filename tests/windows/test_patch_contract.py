@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from tests.windows.harness import APP_PATH, LCU, OTHER_APP_PATH, SECRET, SSU, TITLE
+from tests.windows.harness import APP_PATH, BASE_PACKAGE, LCU, OTHER_APP_PATH, SECRET, SSU, TITLE
 
 
 def test_a_healthy_seat_is_patched_with_verified_backups_around_the_update(patch_runs):
@@ -44,6 +44,18 @@ def test_reboot_never_is_honoured_on_windows(patch_runs):
     assert run.report()["rebooted"] is False
 
 
+def test_reboot_never_on_a_uwf_seat_reboots_unprotected_before_the_filter_goes_on(patch_runs):
+    # servicing an install-pending update in the protecting boot would land in the overlay
+    run = patch_runs["uwfnever"]
+    assert run.outcome() == "ok", run.failure()
+    install = run.index("win_updates.install")
+    protect = next(i for i, c in enumerate(run.calls) if c["op"] == "uwf.set" and c["args"]["parameters"]["Enable"])
+    assert install < run.index("win_reboot", install) < protect
+    assert run.calls[run.index("win_reboot", install)]["uwf"]["current"] is False
+    assert run.report()["rebooted"] is True
+    assert run.state["uwf"] == {"current": True, "next": True}
+
+
 def test_health_waits_for_services_to_settle_after_the_reboot(patch_runs):
     run = patch_runs["plain"]
     assert run.ops().count("win_service_info") >= 3  # two start_pending answers, then started
@@ -61,7 +73,7 @@ def test_failed_health_rolls_back_with_dism_and_reboots_before_checking(patch_ru
     report = run.report()
     assert report["outcome"] == "rolled_back"
     assert "service not running: ContosoSoftphone" in report["reason"]
-    uninstall = run.index("restore.uninstall")
+    uninstall = run.index("dism.remove")
     reboot = run.index("win_reboot", uninstall)
     assert run.index("packages.read", uninstall) > reboot  # removal checked after the reboot that finishes it
     assert LCU not in run.state["packages"] and SSU in run.state["packages"]
@@ -122,10 +134,40 @@ def test_uwf_missing_on_the_edition_is_refused_before_any_change(patch_runs):
     assert "backup.archive" not in run.ops() and "win_updates.install" not in run.ops()
 
 
+def _dism_removals(run):
+    return [
+        a.split(":", 1)[1]
+        for c in run.calls
+        if c["op"] == "dism.remove"
+        for a in c["args"]["argv"]
+        if a.startswith("/PackageName:")
+    ]
+
+
+def test_rollback_removes_only_the_packages_the_patch_added(patch_runs):
+    # W1: the seat's own packages (language packs, features, older updates) are never sent to DISM
+    run = patch_runs["unhealthy"]
+    assert BASE_PACKAGE in run.state["packages"]
+    assert _dism_removals(run) == [LCU]
+    for call in (c for c in run.calls if c["op"] == "dism.remove"):
+        assert call["args"]["argv"][0] == "C:\\Windows\\System32\\dism.exe"
+        assert call["args"]["argv"][1:3] == ["/Online", "/Remove-Package"]
+
+
+def test_a_rollback_whose_package_list_is_empty_removes_nothing_and_protects_the_seat(patch_runs):
+    # W1: an empty (or unreadable) before-list refuses the restore; the card is protected even so
+    run = patch_runs["emptylist"]
+    assert run.outcome() == "failed"
+    assert "refused: the backup's package list names no package: no package removed" in run.failure()
+    assert BASE_PACKAGE in run.state["packages"] and LCU in run.state["packages"]
+    assert "dism.remove" not in run.ops()
+    assert run.state["uwf"] == {"current": True, "next": True}
+
+
 def test_uwf_rollback_happens_with_the_filter_off_and_ends_protected(patch_runs):
     run = patch_runs["unhealthy"]
     assert run.report()["outcome"] == "rolled_back"
-    assert run.calls[run.index("restore.uninstall")]["uwf"]["current"] is False
+    assert run.calls[run.index("dism.remove")]["uwf"]["current"] is False
     assert LCU not in run.state["packages"]  # the rollback survived the protecting reboot
     assert run.state["paths"][APP_PATH] == "softphone settings before the patch"
     assert run.state["uwf"] == {"current": True, "next": True}

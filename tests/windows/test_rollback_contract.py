@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.windows.harness import LCU, SSU, run_contract
+from tests.windows.harness import BASE_PACKAGE, LCU, SSU, run_contract
 from tests.windows.seats import PATCH_SEATS
 
 
@@ -24,7 +24,17 @@ def rollback_runs(patch_runs, patch_work):
     df_runs = run_contract(
         patch_work, "rollback.yml", "rollback", {"df": seats["df"]}, fresh=False, extravars=_recorded(df_backup)
     )
-    return {**uwf_runs, **df_runs}
+    # --reboot never left the update install-pending: ccops rollback takes it back all the same
+    never_backup = patch_runs["never"].report()["backup_before"]
+    never_runs = run_contract(
+        patch_work,
+        "rollback.yml",
+        "rollback",
+        {"never": PATCH_SEATS["never"]},
+        fresh=False,
+        extravars=_recorded(never_backup),
+    )
+    return {**uwf_runs, **df_runs, **never_runs}
 
 
 def _recorded(backup: dict) -> dict:
@@ -41,7 +51,7 @@ def test_rollback_switches_uwf_off_restores_and_protects_the_restored_state(roll
     assert run.outcome() == "ok", run.failure()
     off = run.index("uwf.set")
     assert run.calls[off]["args"]["parameters"]["Enable"] is False
-    uninstall = run.index("restore.uninstall")
+    uninstall = run.index("dism.remove")
     assert off < run.index("win_reboot", off) < uninstall
     assert run.calls[uninstall]["uwf"]["current"] is False
     assert run.index("packages.read", uninstall) > run.index("win_reboot", uninstall)
@@ -62,4 +72,14 @@ def test_rollback_refuses_an_archive_that_does_not_match_its_record(rollback_run
     run = rollback_runs["df"]
     assert run.outcome() == "failed"
     assert "does not match the sha256 recorded" in run.failure()
-    assert "restore.uninstall" not in run.ops() and "win_copy" not in run.ops()
+    assert "dism.remove" not in run.ops() and "win_copy" not in run.ops()
+
+
+def test_rollback_removes_an_update_left_install_pending_by_reboot_never(rollback_runs):
+    run = rollback_runs["never"]
+    assert run.outcome() == "ok", run.failure()
+    removed = [
+        a for c in run.calls if c["op"] == "dism.remove" for a in c["args"]["argv"] if a.startswith("/PackageName:")
+    ]
+    assert removed == [f"/PackageName:{LCU}"]
+    assert LCU not in run.state["packages"] and BASE_PACKAGE in run.state["packages"]

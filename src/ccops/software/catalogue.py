@@ -32,7 +32,7 @@ KINDS = {"deb": "debian", "msi": "windows", "exe": "windows"}
 _ARTEFACT_KEYS = {
     "deb": ("type", "package", "version", "file", "sha256"),
     "msi": ("type", "file", "sha256", "product_code", "arguments"),
-    "exe": ("type", "file", "sha256", "arguments", "detect"),
+    "exe": ("type", "file", "sha256", "arguments", "detect", "uninstall"),
 }
 
 
@@ -48,6 +48,9 @@ class Artefact:
     product_code: str = ""  # msi
     arguments: str = ""  # msi, exe
     detect: dict[str, str] = field(default_factory=dict)  # exe: {path, version} or {product_id}
+    # exe: the program and arguments that remove it (argv, never the installer); without it an
+    # exe is removed only through its uninstall key (detect.product_id)
+    uninstall: tuple[str, ...] = ()
 
 
 @dataclass
@@ -207,9 +210,34 @@ def _artefact(reader: FieldReader, raw: Any, kp: KeyPath, family: str) -> Artefa
         reader.report((*kp, "arguments"), f"{dotted((*kp, 'arguments'))}: printable text of at most 1024 characters")
         return None
     detect = _detect(reader, raw, kp) if kind == "exe" else {}
-    if any(v is None for v in values.values()) or (kind == "exe" and not detect):
+    uninstall = _uninstall(reader, raw, kp) if kind == "exe" else ()
+    if any(v is None for v in values.values()) or (kind == "exe" and not detect) or uninstall is None:
         return None
-    return Artefact(kind, arguments=arguments, detect=detect, **{k: v for k, v in values.items() if v})
+    return Artefact(
+        kind, arguments=arguments, detect=detect, uninstall=uninstall, **{k: v for k, v in values.items() if v}
+    )
+
+
+WIN_EXE = re.compile(r"[A-Za-z]:\\[^\x00-\x1f\"*?<>|]{1,250}\.[Ee][Xx][Ee]")
+
+
+def _uninstall(reader: FieldReader, raw: dict[str, Any], kp: KeyPath) -> tuple[str, ...] | None:
+    """An EXE's uninstall command: [absolute path of a .exe, argument, ...], each a plain string."""
+    argv = reader.get(raw, kp, "uninstall", list)
+    ukp = (*kp, "uninstall")
+    if argv is None:
+        return None if "uninstall" in raw else ()
+    if not 1 <= len(argv) <= 32 or not all(isinstance(a, str) for a in argv):
+        reader.report(ukp, f"{dotted(ukp)}: a list of 1 to 32 strings (the program, then its arguments)")
+        return None
+    if not WIN_EXE.fullmatch(argv[0]):
+        reader.report((*ukp, 0), f"{dotted((*ukp, 0))}: the absolute path of a .exe (C:\\...\\uninstall.exe)")
+        return None
+    for i, arg in enumerate(argv[1:], 1):
+        if not arg or not arg.isprintable() or len(arg) > 512:
+            reader.report((*ukp, i), f"{dotted((*ukp, i))}: printable text of 1 to 512 characters")
+            return None
+    return tuple(argv)
 
 
 def _patterns(kind: str) -> dict[str, re.Pattern[str]]:

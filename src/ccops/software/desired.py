@@ -56,6 +56,7 @@ def item(app: Application, host: Host, version: str | None) -> dict[str, Any]:
             "product_code": artefact.product_code,
             "arguments": artefact.arguments,
             "detect": artefact.detect,
+            "uninstall": list(artefact.uninstall),
         }
     return out
 

@@ -58,6 +58,7 @@ def reboot(state: dict) -> None:
         for name, data in snap["files"].items():
             Path(name).write_bytes(base64.b64decode(data))
         state.update({k: snap[k] for k in DISK_KEYS})
+    state["package_states"] = {}  # install-pending packages are installed by the boot
     for name in state.pop("pending_removals", []):
         state["packages"].remove(name)
         state["hotfixes"] = [kb for kb in state["hotfixes"] if kb not in state["package_kbs"].get(name, [])]
@@ -68,6 +69,13 @@ def reboot(state: dict) -> None:
     state["boot"] += 1
     state["settling_polls"] = state.get("settle_polls", 0)
     _snapshot(state)
+
+
+def package_list(state: dict) -> str:
+    """Get-WindowsPackage -Online as the gathering scripts write it: raw JSON, one record per
+    package with its state as text (InstallPending until the reboot an update needs)."""
+    states = state.get("package_states") or {}
+    return json.dumps([{"PackageName": n, "PackageState": states.get(n, "Installed")} for n in state["packages"]])
 
 
 def write_file(name: str, data: bytes) -> None:
@@ -102,12 +110,16 @@ def log(state: dict, module: str, op: str, params: dict) -> None:
         f.write(json.dumps(entry, default=str) + "\n")
 
 
-def run(module_name: str, argument_spec: dict, handler) -> None:
+def run(module_name: str, argument_spec: dict, handler, rules: dict | None = None) -> None:
     """Entry point of every stand-in module: check the arguments against the real
-    module's option names, log the call, answer from the seat's model."""
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module's options and argument rules (required_if, mutually_exclusive, ...: the
+    module's RULES, checked against the real spec by tests/unit/test_windows_standins.py),
+    log the call, answer from the seat's model."""
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **(rules or {}))
     state = _load()
+    state["_check_mode"] = module.check_mode
     op, result = handler(module.params, state)
+    state.pop("_check_mode")
     log(state, module_name, op, {k: v for k, v in module.params.items() if v is not None})
     hang = state.get("hang_at") or {}
     if hang.get("op") == op and hang.get("arg", "") in json.dumps(module.params):
@@ -117,8 +129,11 @@ def run(module_name: str, argument_spec: dict, handler) -> None:
         write_file("hanging", b"")
         time.sleep(600)
     _save(state)
-    if result.pop("failed", False):
+    failed = result.pop("failed", None)
+    if failed:
         module.fail_json(**result)
+    if failed is False:  # said by the module itself (win_package on rc 3010): Ansible then ignores rc
+        result["failed"] = False
     module.exit_json(**result)
 
 

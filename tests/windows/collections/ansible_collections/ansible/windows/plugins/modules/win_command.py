@@ -18,6 +18,9 @@ SPEC = {
 }
 
 
+RULES = {"required_one_of": [["argv", "cmd"]], "mutually_exclusive": [["argv", "cmd"]]}
+
+
 def _dfc(argv, state, params):
     df = state["deepfreeze"]
     if argv[1:] == ["get", "/ISFROZEN"]:
@@ -37,24 +40,65 @@ def _dfc(argv, state, params):
     return 0, ""
 
 
+def _ran() -> dict:
+    """start, end, delta: the real module sets them once the program has run (never on a launch failure)."""
+    return {"start": "2026-11-23 02:00:00.000000", "end": "2026-11-23 02:00:01.000000", "delta": "0:00:01.000000"}
+
+
+def _dism_remove(argv, state):
+    """dism /Online /Remove-Package /PackageName:NAME /Quiet /NoRestart: exit 3010 (removed,
+    reboot to finish) unless the seat's model names another for that package."""
+    names = [a.split(":", 1)[1] for a in argv if a.startswith("/PackageName:")]
+    if len(names) != 1 or "/Remove-Package" not in argv or "/Online" not in argv:
+        return 87, "Error: 87 The option is unknown."
+    name = names[0]
+    if name not in state["packages"]:
+        return -2146498548, "Error: 0x800f080c Package is not installed"
+    code = state.get("dism_exit", {}).get(name, 3010)
+    if code in (0, 3010):
+        state.setdefault("pending_removals", []).append(name)
+        if code == 0:  # removed at once
+            state["pending_removals"].remove(name)
+            state["packages"].remove(name)
+    return code, ""
+
+
 def handle(params, state):
     argv = params["argv"]
+    if argv is None:
+        return "win_command", {"failed": True, "msg": "contract model: ccops runs win_command with argv only"}
+    if argv[0].lower().endswith("\\dism.exe"):
+        rc, out = _dism_remove(argv, state)
+        result = {"changed": True, "rc": rc, "stdout": out, "stderr": "", "cmd": " ".join(argv), **_ran()}
+        if rc != 0:
+            result.update(failed=True, msg="non-zero return code")
+        return "dism.remove", result
     if state.get("deepfreeze") and argv[0] == state["deepfreeze"]["dfc"]:
         rc, out = _dfc(argv, state, params)
+    elif argv[0] in state.get("uninstallers", {}):  # an application's own uninstaller
+        spec = state["uninstallers"][argv[0]]
+        rc, out = spec.get("exit", 0), ""
+        if rc in (0, 3010):
+            state.get("programs", {}).pop(spec.get("product_id"), None)
+            if spec.get("creates") in state.get("program_files", []):
+                state["program_files"].remove(spec["creates"])
     else:
         rc = state.get("commands", {}).get(argv[0], 0)
         out = ""
         if rc == "missing":
+            # the real module sets rc to the launch error's native code (2: file not found)
             return "win_command", {
                 "failed": True,
                 "changed": False,
-                "msg": f"Exception calling SearchPath: {argv[0]} The system cannot find the file",
+                "rc": 2,
+                "cmd": " ".join(argv),
+                "msg": f"Failed to run: '{argv[0]}': Exception calling SearchPath: The system cannot find the file",
             }
-    result = {"changed": True, "rc": rc, "stdout": out, "stderr": "", "cmd": " ".join(params["argv"])}
+    result = {"changed": True, "rc": rc, "stdout": out, "stderr": "", "cmd": " ".join(params["argv"]), **_ran()}
     if rc != 0:
         result.update(failed=True, msg="non-zero return code")
     return "win_command", result
 
 
 if __name__ == "__main__":
-    run("win_command", SPEC, handle)
+    run("win_command", SPEC, handle, RULES)

@@ -10,6 +10,7 @@ import os
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin import (
     make_tar,
     member_of,
+    package_list,
     run,
     tar_members,
     write_file,
@@ -27,10 +28,13 @@ SPEC = {
     "creates": {"type": "str"},
     "removes": {"type": "str"},
     "depth": {"type": "int", "default": 2},
-    "error_action": {"type": "str"},
+    "error_action": {"type": "str", "choices": ["silently_continue", "continue", "stop"], "default": "continue"},
     "executable": {"type": "str"},
     "sensitive_parameters": {"type": "list", "elements": "dict"},
 }
+
+
+RULES = {"required_one_of": [["path", "script"]], "mutually_exclusive": [["path", "script"]]}
 
 
 def _uwf_read(state, p):
@@ -49,9 +53,9 @@ def _backup(state, p):
     folder = p["Folder"]
     members = {
         "ccops/hotfixes.json": json.dumps([{"HotFixID": kb} for kb in state["hotfixes"]]).encode(),
-        "ccops/packages.json": json.dumps(
-            [{"PackageName": n, "ReleaseType": "Update"} for n in state["packages"]]
-        ).encode(),
+        "ccops/packages.json": state["backup_packages_json"].encode()
+        if "backup_packages_json" in state  # a damaged list, as a test sets it
+        else package_list(state).encode(),
         "ccops/programs.json": b"[]",
     }
     for path in p["Paths"] or []:
@@ -61,8 +65,13 @@ def _backup(state, p):
 
 
 def _uninstall(state, p):
+    """The restore script of 7aee806, kept so a test can show its harm on that checkout. In
+    Windows PowerShell 5.1 `ConvertFrom-Json` sends a JSON array down the pipeline as one
+    object, so `| ForEach-Object PackageName` gives @($null): the guard passes and every
+    installed package counts as new."""
     members = tar_members(p["Folder"] + "\\archive.tar.gz")
-    before = [item["PackageName"] for item in json.loads(members["ccops/packages.json"])]
+    parsed = json.loads(members["ccops/packages.json"])
+    before = [None] if isinstance(parsed, list) else [parsed.get("PackageName")]
     if not before:
         raise RuntimeError("the backup lists no installed package: refusing to treat every package as new")
     removed, not_removed, failed, reboot = [], [], [], False
@@ -99,6 +108,7 @@ SCRIPTS = [  # (a phrase only that script has, operation, model)
     ("dism.exe", "restore.uninstall", _uninstall),
     ("Copy-Item -LiteralPath $staged", "restore.paths", _restore_paths),
     ("installed = @(Get-WindowsPackage", "packages.read", lambda s, p: ({"installed": s["packages"]}, [])),
+    ("PackageState = [string]$_.PackageState } })\n", "packages.read", lambda s, p: (package_list(s), [])),
     ("Get-PSDrive", "free_space", lambda s, p: ({}, [s["free_mb"]])),
     ("WOW6432Node", "software", lambda s, p: ({}, [{"name": "Contoso Softphone", "version": "4.2"}])),
     (
@@ -137,4 +147,4 @@ def handle(params, state):
 
 if __name__ == "__main__":
     os.environ.setdefault("LANG", "C")
-    run("win_powershell", SPEC, handle)
+    run("win_powershell", SPEC, handle, RULES)

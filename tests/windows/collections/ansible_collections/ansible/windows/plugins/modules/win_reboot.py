@@ -10,7 +10,11 @@ SPEC = {
     "connect_timeout": {"type": "float", "default": 5},
     "test_command": {"type": "str"},
     "msg": {"type": "str", "default": "Reboot initiated by Ansible"},
-    "boot_time_command": {"type": "str"},
+    "boot_time_command": {
+        "type": "str",
+        "default": "(Get-CimInstance -ClassName Win32_OperatingSystem -Property LastBootUpTime)"
+        ".LastBootUpTime.ToFileTime()",
+    },
 }
 
 

@@ -22,7 +22,11 @@ def handle(params, state):
             assert params["checksum_algorithm"] == "sha256", "ccops compares sha256 checksums"
             stat["checksum"] = sha256(path)
         return "win_stat", {"changed": False, "stat": stat}
-    exists = path in state["paths"] or path == (state.get("deepfreeze") or {}).get("dfc")
+    exists = (
+        path in state["paths"]
+        or path in state.get("program_files", [])
+        or path == (state.get("deepfreeze") or {}).get("dfc")
+    )
     return "win_stat", {"changed": False, "stat": {"exists": exists, "isdir": path in state["paths"]}}
 
 

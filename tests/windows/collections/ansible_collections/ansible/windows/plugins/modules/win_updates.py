@@ -2,11 +2,17 @@
 # values as its documentation states them). See module_utils/fakewin.py.
 from __future__ import annotations
 
+import re
+
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin import reboot, run
 
 SPEC = {
     "state": {"type": "str", "default": "installed", "choices": ["installed", "searched", "downloaded"]},
-    "category_names": {"type": "list", "elements": "str"},
+    "category_names": {
+        "type": "list",
+        "elements": "str",
+        "default": ["CriticalUpdates", "SecurityUpdates", "UpdateRollups"],
+    },
     "accept_list": {"type": "list", "elements": "str"},
     "reject_list": {"type": "list", "elements": "str"},
     "reboot": {"type": "bool", "default": False},
@@ -16,11 +22,32 @@ SPEC = {
 }
 
 
+_CATEGORY = {
+    "CriticalUpdates": "Critical Updates",
+    "DefinitionUpdates": "Definition Updates",
+    "DeveloperKits": "Developer Kits",
+    "FeaturePacks": "Feature Packs",
+    "SecurityUpdates": "Security Updates",
+    "ServicePacks": "Service Packs",
+    "UpdateRollups": "Update Rollups",
+}
+
+
+def _in_list(entries, patterns):
+    # win_updates.ps1 Test-InList: `$entry -imatch $pattern`, a case-insensitive regular expression search
+    return any(re.search(p, e, re.IGNORECASE) for e in entries for p in patterns)
+
+
 def _wanted(update, params):
-    names = [update["title"]] + ["KB" + kb for kb in update["kb"]]
-    if params["accept_list"] and not any(a in names for a in params["accept_list"]):
+    entries = [update["title"], *update["kb"]]  # the title and the KB numbers (digits only)
+    categories = [c.lower() for c in update["categories"]]
+    # win_updates.ps1 maps the short names (switch -exact, case-sensitive) to Windows Update's own
+    wanted = [_CATEGORY.get(c, c).lower() for c in params["category_names"] or []]
+    if wanted and "*" not in wanted and not set(wanted) & set(categories):
         return False
-    return not any(r in names for r in params["reject_list"] or [])
+    if params["accept_list"] and not _in_list(entries, params["accept_list"]):
+        return False
+    return not _in_list(entries, params["reject_list"] or [])
 
 
 def _shape(update, installed):
@@ -72,6 +99,9 @@ def handle(params, state):
             state["package_kbs"][package] = ["KB" + kb for kb in update["kb"]]
     needs_reboot = any(u.get("reboot", True) for u in chosen)
     rebooted = bool(params["reboot"] and needs_reboot)
+    for update in chosen:  # installed, waiting for the reboot
+        if update.get("reboot", True):
+            state.setdefault("package_states", {}).update(dict.fromkeys(update["packages"], "InstallPending"))
     if rebooted:
         reboot(state)
     return "win_updates.install", {

@@ -7,7 +7,7 @@ SPEC = {
     "host": {"type": "str", "default": "127.0.0.1"},
     "port": {"type": "int"},
     "timeout": {"type": "int", "default": 300},
-    "state": {"type": "str", "default": "started"},
+    "state": {"type": "str", "default": "started", "choices": ["absent", "drained", "present", "started", "stopped"]},
     "delay": {"type": "int"},
     "path": {"type": "path"},
     "sleep": {"type": "int", "default": 1},

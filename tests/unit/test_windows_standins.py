@@ -1,0 +1,168 @@
+"""The contract-test stand-ins (tests/windows/collections) against the real modules installed
+with ansible.windows: every option a stand-in accepts is documented by the real module with the
+same type, default and choices, the real module's required options are there, and the argument
+rules (required_if, required_one_of, mutually_exclusive, required_together, required_by) are the
+real .ps1 spec's. A stand-in that drifts from the module it stands for fails here."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+import ansible_collections.ansible.windows as real_collection
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+STANDINS = ROOT / "tests/windows/collections/ansible_collections/ansible/windows/plugins/modules"
+REAL = Path(real_collection.__path__[0]) / "plugins/modules"
+RULE_KEYS = ("required_if", "required_one_of", "mutually_exclusive", "required_together", "required_by")
+
+
+def _assigned(path: Path, name: str) -> Any:
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    return None
+
+
+# --- a reader for the literal part of a PowerShell module spec: @(...) arrays, @{...} tables
+_TOKEN = re.compile(
+    r"""\s*(?:(@\(|@\{|[(){},;=\n])|'((?:[^']|'')*)'|"([^"]*)"|(\$true|\$false|\$null)|(-?\d+)|([A-Za-z_]\w*))"""
+)
+
+
+def _tokens(text: str) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos] in " \t\r":
+            pos += 1
+            continue
+        if text[pos] == "#":
+            pos = text.find("\n", pos) if "\n" in text[pos:] else len(text)
+            continue
+        m = _TOKEN.match(text, pos)
+        if not m:
+            break  # past the literal part
+        punct, single, double, const, number, word = m.groups()
+        if punct is not None:
+            out.append(("p", punct))
+        elif single is not None or double is not None:
+            out.append(("v", single.replace("''", "'") if single is not None else double))
+        elif const is not None:
+            out.append(("v", {"$true": True, "$false": False, "$null": None}[const.lower()]))
+        elif number is not None:
+            out.append(("v", int(number)))
+        else:
+            out.append(("w", word))
+        pos = m.end()
+    return out
+
+
+def _value(toks: list[tuple[str, Any]], i: int) -> tuple[Any, int]:
+    kind, tok = toks[i]
+    if kind == "v":
+        return tok, i + 1
+    if tok in ("@(", "("):
+        items, wrapped, i = [], [], i + 1
+        while True:
+            while toks[i] in (("p", "\n"), ("p", ",")):
+                wrapped.append(toks[i] == ("p", ","))
+                i += 1
+            if toks[i] == ("p", ")"):
+                break
+            unary = bool(wrapped) and wrapped[-1] and not items
+            value, i = _value(toks, i)
+            items.append([value] if unary and tok == "@(" and isinstance(value, list) else value)
+            wrapped = []
+        if tok == "@(" and len(items) == 1 and isinstance(items[0], list):
+            items = items[0]  # @() flattens one array; a unary comma kept it nested above
+        return items, i + 1
+    if tok == "@{":
+        table, i = {}, i + 1
+        while True:
+            while toks[i] in (("p", "\n"), ("p", ";")):
+                i += 1
+            if toks[i] == ("p", "}"):
+                return table, i + 1
+            key = toks[i][1]
+            assert toks[i + 1] == ("p", "="), toks[i : i + 3]
+            table[key], i = _value(toks, i + 2)
+    raise AssertionError(f"not a literal: {tok!r}")
+
+
+def real_rules(module: str) -> dict[str, Any]:
+    """The rules of the module's $spec (top level). An action plugin without a .ps1, or a
+    legacy module reading its parameters one by one (Get-AnsibleParam), has none."""
+    source = REAL / f"{module}.ps1"
+    text = source.read_text() if source.exists() else ""
+    if "$spec = @{" not in text:
+        return {}
+    spec = text[text.index("$spec = @{") :]
+    spec = spec[: spec.index("\n}")]
+    rules = {}
+    for key in RULE_KEYS:
+        m = re.search(rf"\n    {key}\s*=\s*", spec)
+        if m:
+            rules[key], _ = _value(_tokens(spec[m.end() :]), 0)
+    return rules
+
+
+def documented_options(module: str) -> dict[str, dict[str, Any]]:
+    return yaml.safe_load(_assigned(REAL / f"{module}.py", "DOCUMENTATION"))["options"]
+
+
+def _standins() -> list[str]:
+    return sorted(p.stem for p in STANDINS.glob("win_*.py"))
+
+
+def _norm(rules: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in rules.items():
+        if key == "required_by":
+            out[key] = {k: sorted([v] if isinstance(v, str) else v) for k, v in value.items()}
+        elif key == "required_if":
+            out[key] = sorted(
+                (r[0], str(r[1]), tuple(sorted(r[2])), bool(r[3]) if len(r) > 3 else False) for r in value
+            )
+        else:
+            out[key] = sorted(tuple(sorted(group)) for group in value)
+    return out
+
+
+@pytest.mark.parametrize("module", _standins())
+def test_each_stand_in_accepts_only_the_real_modules_options(module):
+    spec = _assigned(STANDINS / f"{module}.py", "SPEC")
+    documented = documented_options(module)
+    for name, option in spec.items():
+        assert name in documented, f"{module}: the real module has no option {name}"
+        real = documented[name]
+        assert option.get("type", "str") == real.get("type", "str"), f"{module}.{name}: type"
+        assert option.get("default") == real.get("default"), f"{module}.{name}: default"
+        assert sorted(option.get("choices") or []) == sorted(real.get("choices") or []), f"{module}.{name}: choices"
+    required = {name for name, option in documented.items() if option.get("required")}
+    assert required <= {n for n, o in spec.items() if o.get("required")}, f"{module}: required options"
+
+
+@pytest.mark.parametrize("module", _standins())
+def test_each_stand_in_enforces_the_real_modules_argument_rules(module):
+    rules = _assigned(STANDINS / f"{module}.py", "RULES") or {}
+    real = real_rules(module)
+    # ccops never runs a module free-form: a rule naming _raw_params is kept without it
+    real = {
+        k: [[n for n in g if n != "_raw_params"] for g in v] if k in ("required_one_of", "mutually_exclusive") else v
+        for k, v in real.items()
+    }
+    assert _norm(rules) == _norm(real)
+
+
+def test_the_spec_reader_reads_the_shapes_the_real_modules_use():
+    assert real_rules("win_package")["required_if"] == [
+        ["state", "present", ["path"]],
+        ["state", "absent", ["path", "product_id"], True],
+    ]
+    assert real_rules("win_command")["mutually_exclusive"] == [["_raw_params", "argv", "cmd"]]
