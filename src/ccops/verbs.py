@@ -79,7 +79,7 @@ class Verb:
 
 CARD_PREPARE = Step("restore_card", "prepare", "{card}.yml", "prepare: maintenance mode")
 CARD_REBASELINE = Step("restore_card", "rebaseline", "{card}.yml", "rebaseline: keep the change across reboots")
-CARD_FREEZE = Step("restore_card", "freeze", "{card}.yml", "freeze: back on the old baseline")
+CARD_FREEZE = Step("restore_card", "freeze", "{card}.yml", "freeze: protected again without a re-baseline")
 CARD_DISABLE = Step("restore_card", "disable", "{card}.yml", "disable: nothing may revert the wipe or the revocation")
 HEALTH = Step("patch", "health")
 SOFTWARE_STEPS = (
