@@ -1,0 +1,122 @@
+"""Contract tests: ccops decommission on modelled Windows seats (issue 20, W4 and W5).
+
+The real playbook (playbooks/decommission.yml, role decommission) runs against seats
+modelled on the controller (seat_model_windecom.py on top of harness.py). The stand-ins
+enforce the real modules' argument rules: microsoft.ad.membership refuses to leave a
+domain without a domain account and its password. A seat whose connection account lost
+its network logon right refuses every later task, as every WinRM task is a new logon.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.windows import harness
+from tests.windows.seat_model_windecom import DOMAIN_SID, MACHINE, local_user, stand_in_tree
+
+LEAVE_PASSWORD = "leave-S3cret-pw"
+CONNECTION = f"{DOMAIN_SID}-1105"
+HELPDESK = f"{DOMAIN_SID}-1106"
+THUMB = "3B1A6F0E9C2D4B5A8E7F6D5C4B3A29181716A5B4"
+DATA = "C:\\Data\\Recordings"
+SEAT = harness.seat_state(
+    computer="SHAPD-T0007",
+    local_users={"Administrator": local_user(500, enabled=False), "agent01": local_user(1002)},
+    groups={"Administrators": [f"{MACHINE}-500", CONNECTION, HELPDESK], "Remote Management Users": [HELPDESK]},
+    rights={"SeNetworkLogonRight": [CONNECTION, HELPDESK], "SeRemoteInteractiveLogonRight": [HELPDESK]},
+    connection_sid=CONNECTION,
+    domain={
+        "name": "CORP",
+        "accounts": {"CORP\\svc-ccops": CONNECTION, "CORP\\helpdesk": HELPDESK},
+        "leave_account": {"user": "CORP\\svc-leave", "password": LEAVE_PASSWORD},
+    },
+    profiles=["agent01"],
+    certificates={THUMB: {"key": "C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\\5e0c-seat"}},
+)
+HOSTVARS = {
+    "ansible_user": "CORP\\svc-ccops",
+    "ccops_lifecycle": "retiring",
+    "decommission_confirmed": ["member", "nocreds", "uwf"],
+    "decommission_accounts": ["agent01"],
+    "decommission_certificates": [THUMB],
+    "decommission_data_paths": [DATA],
+    "decommission_win_release_accounts": ["CORP\\svc-ccops", "CORP\\helpdesk"],
+    "decommission_win_domain_user": "CORP\\svc-leave",
+}
+WORKGROUP_UWF = copy.deepcopy(SEAT)
+WORKGROUP_UWF.update(domain=None, uwf={"current": True, "next": True})
+
+
+@pytest.fixture(scope="module")
+def decommission_runs(tmp_path_factory):
+    tree = stand_in_tree(tmp_path_factory.mktemp("windecom-standins"))
+    work = tmp_path_factory.mktemp("windows-decommission")
+    seats = {
+        "member": (SEAT, HOSTVARS),
+        "nocreds": (SEAT, {**HOSTVARS, "decommission_win_domain_user": ""}),
+        "uwf": (WORKGROUP_UWF, {**HOSTVARS, "patch_restore_card": "uwf", "decommission_win_release_accounts": []}),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(harness, "HERE", tree)
+        patch.setenv("CCOPS_DOMAIN_LEAVE_PASSWORD", LEAVE_PASSWORD)
+        return harness.run_contract(work, "decommission.yml", "decommission", seats)
+
+
+def test_a_domain_member_is_decommissioned_and_leaves_its_domain(decommission_runs):
+    run = decommission_runs["member"]
+    assert run.outcome() == "ok", run.failure()
+    assert run.report()["outcome"] == "decommissioned"
+    assert run.state["domain_left"] is True
+    assert run.state["wiped"] == [DATA]
+
+
+def test_the_power_off_is_the_last_thing_the_seat_is_asked(decommission_runs):
+    run = decommission_runs["member"]
+    last = run.calls[-1]
+    assert last["op"] == "win_command" and last["args"]["argv"][:2] == ["shutdown.exe", "/s"]
+    assert [c for c in run.calls if c["args"].get("argv", [""])[0] == "shutdown.exe"] == [last]
+    assert run.index("membership.workgroup") < len(run.calls) - 1
+
+
+def test_the_connection_account_keeps_the_rights_the_run_needs_others_lose_theirs(decommission_runs):
+    run = decommission_runs["member"]
+    assert "refused_logon" not in run.ops()
+    assert run.state["rights"]["SeNetworkLogonRight"] == [CONNECTION]
+    assert run.state["rights"]["SeRemoteInteractiveLogonRight"] == []
+    assert HELPDESK not in run.state["groups"]["Administrators"]
+    assert CONNECTION in run.state["groups"]["Administrators"]
+    revoked = run.report()["revoked"]
+    assert revoked["logon_rights_of"] == ["CORP\\helpdesk"]
+    assert revoked["connection_account_kept"] == "CORP\\svc-ccops"
+
+
+def test_the_leave_password_never_reaches_the_output_or_the_seats_log(decommission_runs):
+    run = decommission_runs["member"]
+    assert LEAVE_PASSWORD not in run.stdout
+    assert LEAVE_PASSWORD not in (run.root / "calls.jsonl").read_text()
+
+
+def test_a_domain_member_without_leave_credentials_is_refused_before_anything_is_done(decommission_runs):
+    run = decommission_runs["nocreds"]
+    assert "wiped" not in run.state
+    touched = {"backup.archive", "win_copy", "sanitise", "win_user.absent", "win_certificate_store.absent"}
+    assert not touched & set(run.ops()), run.ops()
+    assert run.outcome() == "failed"
+    assert "no domain account to leave it with" in run.failure()
+
+
+def test_accounts_lose_their_profiles_and_the_record_does_not_claim_keys_removed(decommission_runs):
+    run = decommission_runs["member"]
+    assert "agent01" not in run.state["local_users"] and run.state["profiles"] == []
+    assert run.index("win_user_profile.absent") < run.index("win_user.absent")
+    assert THUMB not in run.state["certificates"]
+    assert run.report()["revoked"]["certificate_private_keys"].startswith("not removed")
+
+
+def test_the_decommission_mark_is_written_where_the_write_filter_keeps_it(decommission_runs):
+    run = decommission_runs["uwf"]
+    marks = [c for c in run.calls if c["op"] == "win_copy" and c["args"]["dest"].endswith("decommission.json")]
+    assert marks and all(c["uwf"]["current"] is False for c in marks)
+    assert run.outcome() == "ok", run.failure()
