@@ -21,6 +21,18 @@ CONNECTION = f"{DOMAIN_SID}-1105"
 HELPDESK = f"{DOMAIN_SID}-1106"
 THUMB = "3B1A6F0E9C2D4B5A8E7F6D5C4B3A29181716A5B4"
 DATA = "C:\\Data\\Recordings"
+SCREENS = "C:\\Data\\Screens"
+EXPORTS = "D:\\Exports"
+PUBLIC = "C:\\Users\\Public\\Documents\\handbook.pdf"
+TREE = {
+    f"{DATA}\\call-0001.wav": {"size": 48000},
+    f"{DATA}\\2026-11": {"dir": True},
+    f"{DATA}\\2026-11\\call-0002.wav": {"size": 96000},
+    f"{DATA}\\shared": {"junction": "C:\\Users\\Public\\Documents"},  # a junction out of the data
+    PUBLIC: {"size": 5000},
+    f"{SCREENS}\\s1.png": {"size": 700, "hardlinks": ["C:\\Training\\s1.png"]},  # its data has a name elsewhere
+    f"{EXPORTS}\\calls.csv": {"size": 300},
+}
 SEAT = harness.seat_state(
     computer="SHAPD-T0007",
     local_users={"Administrator": local_user(500, enabled=False), "agent01": local_user(1002)},
@@ -34,6 +46,7 @@ SEAT = harness.seat_state(
     },
     profiles=["agent01"],
     certificates={THUMB: {"key": "C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\\5e0c-seat"}},
+    tree=TREE,
 )
 HOSTVARS = {
     "ansible_user": "CORP\\svc-ccops",
@@ -41,7 +54,7 @@ HOSTVARS = {
     "decommission_confirmed": ["member", "nocreds", "uwf"],
     "decommission_accounts": ["agent01"],
     "decommission_certificates": [THUMB],
-    "decommission_data_paths": [DATA],
+    "decommission_data_paths": [DATA, SCREENS, EXPORTS],
     "decommission_win_release_accounts": ["CORP\\svc-ccops", "CORP\\helpdesk"],
     "decommission_win_domain_user": "CORP\\svc-leave",
 }
@@ -69,7 +82,28 @@ def test_a_domain_member_is_decommissioned_and_leaves_its_domain(decommission_ru
     assert run.outcome() == "ok", run.failure()
     assert run.report()["outcome"] == "decommissioned"
     assert run.state["domain_left"] is True
-    assert run.state["wiped"] == [DATA]
+    assert run.state["wiped"] == [DATA, SCREENS, EXPORTS]
+    sanitised = {r["path"]: r for r in run.report()["sanitised"]}
+    assert sanitised[DATA]["files"] == 2 and sanitised[DATA]["bytes"] == 144000
+    assert all(r["result"] == "passed" for r in sanitised.values())
+
+
+def test_the_wipe_never_goes_through_a_junction_nor_zeroes_a_hard_linked_name_outside(decommission_runs):
+    run = decommission_runs["member"]
+    assert PUBLIC in run.state["tree"]  # what the junction pointed to is untouched
+    assert set(run.state["tree"]) == {PUBLIC}  # everything under the declared paths is gone
+    assert "zeroed_elsewhere" not in run.state  # s1.png was unlinked, not overwritten
+    assert sorted(run.state["overwritten"]) == sorted(
+        [f"{DATA}\\call-0001.wav", f"{DATA}\\2026-11\\call-0002.wav", f"{EXPORTS}\\calls.csv"]
+    )
+    screens = next(r for r in run.report()["sanitised"] if r["path"] == SCREENS)
+    assert "hard link(s) to data outside the path removed, not overwritten" in screens["verification"]
+
+
+def test_free_space_is_cleared_once_per_volume(decommission_runs):
+    run = decommission_runs["member"]
+    cipher = [c["args"]["argv"] for c in run.calls if c["args"].get("argv", [""])[0] == "cipher.exe"]
+    assert cipher == [["cipher.exe", "/w:C:\\"], ["cipher.exe", "/w:D:\\"]]
 
 
 def test_the_power_off_is_the_last_thing_the_seat_is_asked(decommission_runs):

@@ -5,8 +5,6 @@
 # stand-in's own models; RuntimeError is a terminating error.
 from __future__ import annotations
 
-from ansible_collections.ansible.windows.plugins.module_utils.fakewin import remove_tree
-
 ADMINS = "S-1-5-32-544"
 
 
@@ -89,16 +87,58 @@ def part_of_domain_7aee806(state, p):
     return {"domain": bool(state.get("domain"))}, []
 
 
-def sanitise(state, p):
-    """The wipe of the declared data paths (files overwritten, read back, removed)."""
+def _under(path, root):
+    return path.lower().startswith(root.lower().rstrip("\\") + "\\")
+
+
+def _is_link(node):
+    return "junction" in node or "link" in node
+
+
+def wipe(state, p):
+    """roles/decommission/files/wipe_windows.ps1: the lists the controller decided, nothing else."""
+    tree = state.setdefault("tree", {})
+    refused = [path for path in p.get("Paths") or [] if _is_link(tree.get(path, {}))]
+    failed = []
+    for name in p.get("Files") or []:
+        if any(_under(name, r) for r in refused):
+            continue
+        node = tree.pop(name, None)
+        if node is None or "size" not in node:
+            failed.append({"file": name, "reason": "Could not find file"})
+            continue
+        state.setdefault("overwritten", []).append(name)
+        for other in node.get("hardlinks", []):  # the same data under another name: zeroed too
+            state.setdefault("zeroed_elsewhere", []).append(other)
+    for name in (p.get("Links") or []) + (p.get("Folders") or []):
+        if not _is_link(tree.get(name, {})) and any(_under(other, name) for other in tree):
+            failed.append({"file": name, "reason": "The directory is not empty."})
+            continue
+        tree.pop(name, None)
+    left = {path: sum(1 for other in tree if _under(other, path)) for path in p.get("Paths") or []}
+    state.setdefault("wiped", []).extend(p.get("Paths") or [])
+    return {"failed": failed, "refused": refused, "left": left}, []
+
+
+def sanitise_7aee806(state, p):
+    """The inline wipe of commit 7aee806: Get-ChildItem -Recurse and Remove-Item -Recurse in
+    Windows PowerShell 5.1 go through a junction into its target; cipher /w once per path."""
+    tree = state.setdefault("tree", {})
     results = []
     for path in p.get("Paths") or []:
-        gone = 0 if p.get("CheckOnly") else int(remove_tree(path))
+        if p.get("CheckOnly"):
+            continue
+        doomed = [other for other in tree if _under(other, path)]
+        for link in [d for d in doomed if "junction" in tree[d]]:
+            doomed += [other for other in tree if _under(other, tree[link]["junction"])]
+        for name in set(doomed):
+            tree.pop(name, None)
+        state.setdefault("cipher_runs", []).append(path)
         results.append(
             {
                 "path": path,
                 "method": "NIST SP 800-88 Rev. 1 Clear",
-                "files": gone,
+                "files": len(doomed),
                 "bytes": 0,
                 "result": "passed",
                 "verification": "read back as zeros before removal; 0 item(s) left",
@@ -112,6 +152,7 @@ SCRIPTS = [
     ("HNetCfg.FwPolicy2", "comply.facts", comply_facts),
     ("Get-LocalGroupMember", "comply.state", comply_state_7aee806),
     ("PartOfDomain", "domain.read", part_of_domain_7aee806),
-    ("NIST SP 800-88", "sanitise", sanitise),
+    ("[string[]]$Links", "wipe", wipe),
+    ("NIST SP 800-88", "sanitise", sanitise_7aee806),
 ]
 READ_ONLY = ("comply.facts", "comply.state", "domain.read")
