@@ -141,12 +141,14 @@ def test_a_domain_member_without_leave_credentials_is_refused_before_anything_is
     assert "no domain account to leave it with" in run.failure()
 
 
-def test_accounts_lose_their_profiles_and_the_record_does_not_claim_keys_removed(decommission_runs):
+def test_accounts_lose_their_profiles_and_certificates_their_private_keys(decommission_runs):
     run = decommission_runs["member"]
     assert "agent01" not in run.state["local_users"] and run.state["profiles"] == []
     assert run.index("win_user_profile.absent") < run.index("win_user.absent")
     assert THUMB not in run.state["certificates"]
-    assert run.report()["revoked"]["certificate_private_keys"].startswith("not removed")
+    assert "orphan_keys" not in run.state  # no key container left behind the removed certificate
+    assert run.index("certificate.key_delete") < run.index("win_certificate_store.absent")
+    assert run.report()["revoked"]["certificate_private_keys_deleted"] == [THUMB]
 
 
 def test_the_decommission_mark_is_written_where_the_write_filter_keeps_it(decommission_runs):

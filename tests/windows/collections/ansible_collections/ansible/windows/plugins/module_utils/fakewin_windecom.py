@@ -148,7 +148,18 @@ def sanitise_7aee806(state, p):
     return results, []
 
 
+def delete_key(state, p):
+    """roles/decommission/files/delete_certificate_key.ps1: one certificate's private key."""
+    cert = state.get("certificates", {}).get(p["Thumbprint"].upper())
+    result = {"found": cert is not None, "had_key": bool(cert and cert.get("key")), "deleted": False}
+    if result["had_key"]:
+        state.setdefault("deleted_keys", []).append(cert.pop("key"))
+        result["deleted"] = True
+    return result, []
+
+
 SCRIPTS = [
+    ("PersistKeyInCsp", "certificate.key_delete", delete_key),
     ("HNetCfg.FwPolicy2", "comply.facts", comply_facts),
     ("Get-LocalGroupMember", "comply.state", comply_state_7aee806),
     ("PartOfDomain", "domain.read", part_of_domain_7aee806),

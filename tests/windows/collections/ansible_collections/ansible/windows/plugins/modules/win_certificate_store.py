@@ -29,7 +29,9 @@ def handle(params, state):
     thumbprints = [params["thumbprint"].upper()] if params["thumbprint"] else []
     removed = [t for t in thumbprints if t in certs]
     for t in removed:
-        state.setdefault("orphan_keys", []).append(certs.pop(t)["key"])
+        key = certs.pop(t).get("key")
+        if key:  # the store forgets the certificate; its key container stays on the disk
+            state.setdefault("orphan_keys", []).append(key)
     return "win_certificate_store." + params["state"], {"changed": bool(removed), "thumbprints": removed}
 
 
