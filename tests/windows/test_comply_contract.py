@@ -69,12 +69,19 @@ def comply_runs(tmp_path_factory):
     work = tmp_path_factory.mktemp("windows-comply")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(harness, "HERE", tree)
-        return harness.run_contract(
+        fixes = harness.run_contract(
             work,
             "comply.yml",
             "fix",
-            {"seat": (SEAT, HOSTVARS), "orphaned": (ORPHANED, HOSTVARS), "nopolicy": (NO_POLICY, HOSTVARS)},
+            {
+                "seat": (SEAT, HOSTVARS),
+                "orphaned": (ORPHANED, HOSTVARS),
+                "nopolicy": (NO_POLICY, HOSTVARS),
+                "linuxcard": (SEAT, {**HOSTVARS, "patch_restore_card": "command"}),
+            },
         )
+        checks = harness.run_contract(work / "check", "comply.yml", "check", {"checked": (SEAT, HOSTVARS)})
+        return {**fixes, **checks}
 
 
 def _admins(run) -> set[str]:
@@ -130,3 +137,19 @@ def test_a_rule_with_the_policys_name_but_another_effect_is_rewritten(comply_run
     assert rule["remote_addresses"] == "10.20.0.0/255.255.0.0"
     deviations = " ".join(d["detail"] for d in run.report()["fixed"])
     assert "remote addresses '*'" in deviations
+
+
+def test_a_check_reads_facts_changes_nothing_and_names_every_deviation(comply_runs):
+    run = comply_runs["checked"]
+    assert run.outcome() == "failed" and "out of policy" in run.failure()
+    assert run.ops() == ["comply.facts"]
+    details = [d["detail"] for d in run.report()["deviations"]]
+    assert "trainer is missing" in details
+    assert "agent01 is in Administrators but the inventory does not make it a local administrator" in details
+
+
+def test_a_linux_restore_card_on_a_windows_seat_is_refused_before_any_change(comply_runs):
+    run = comply_runs["linuxcard"]
+    assert run.outcome() == "failed"
+    assert "restore card command does not exist on Windows" in run.failure()
+    assert run.calls == []
