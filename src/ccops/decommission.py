@@ -113,8 +113,13 @@ def check_domain_leave(inventory: Inventory, host: Host, environ: Mapping[str, s
         )
     if environ is None:
         return
-    variable = _merged(inventory, host).get("decommission_win_domain_password_env") or PASSWORD_ENV
-    if not environ.get(str(variable)):
+    variable = str(_merged(inventory, host).get("decommission_win_domain_password_env") or PASSWORD_ENV)
+    if not variable.startswith("CCOPS_"):
+        raise RefusedError(
+            f"{host.name}: decommission_win_domain_password_env {variable[:60]!r} must start with CCOPS_ "
+            "(ccops passes only CCOPS_* variables on to Ansible); nothing done"
+        )
+    if not environ.get(variable):
         raise RefusedError(
             f"{host.name} leaves its domain as {user}, but {variable} is not set in this shell; "
             "nothing done (export it, never put it in the inventory)"

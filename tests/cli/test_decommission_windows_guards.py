@@ -77,6 +77,15 @@ def test_a_run_without_the_leave_password_in_the_environment_is_refused(tmp_path
     _one_line_refusal(result, "CCOPS_DOMAIN_LEAVE_PASSWORD", "not set")
 
 
+def test_a_password_variable_ansible_would_never_see_is_refused(tmp_path):
+    inv = _inventory(
+        tmp_path, "{decommission_win_domain_user: 'CORP\\svc-leave', decommission_win_domain_password_env: LEAVE_PW}"
+    )
+    env = {**ccops_env(tmp_path / "home"), "LEAVE_PW": "x"}
+    result = _run(tmp_path, inv, "decommission", "--change-id", "CHG-W4", "--confirm", "tst-w01", env=env)
+    _one_line_refusal(result, "LEAVE_PW", "CCOPS_")
+
+
 def test_the_plan_names_the_account_the_seat_leaves_the_domain_with(tmp_path):
     inv = _inventory(tmp_path, "{decommission_win_domain_user: 'CORP\\svc-leave'}")
     result = _run(tmp_path, inv, "plan", "decommission", "--output", "json")
