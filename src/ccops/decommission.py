@@ -27,6 +27,7 @@ from ccops.inventory.site_file import DEFAULT_DECOMMISSION_MAX_HOSTS
 from ccops.inventory.writer import set_host_fields
 from ccops.select import Selector, select
 from ccops.win_checks import restore_card_problem
+from ccops.win_release import release_plan
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -166,6 +167,14 @@ def host_details(inventory: Inventory, host: Host) -> dict[str, Any]:
             "certificates": list(merged.get("decommission_certificates") or []),
             "domain": member,
             "domain_leave_as": leave_account(inventory, host) if member else None,
+            # Windows: whose remote access the release removes; never the connection account's
+            "logon_rights_of": release_plan(
+                [str(a) for a in merged.get("decommission_win_release_accounts") or []],
+                str(profile.get("user") or ""),
+                [],
+            )["accounts"]
+            if host.os_family == "windows"
+            else [],
             "ssh_keys_of": profile.get("user") if host.os_family == "debian" else None,
         },
         "wipe": {"paths": list(merged.get("decommission_data_paths") or []), "method": METHOD},

@@ -87,11 +87,15 @@ def test_a_password_variable_ansible_would_never_see_is_refused(tmp_path):
 
 
 def test_the_plan_names_the_account_the_seat_leaves_the_domain_with(tmp_path):
-    inv = _inventory(tmp_path, "{decommission_win_domain_user: 'CORP\\svc-leave'}")
+    inv = _inventory(
+        tmp_path,
+        "{decommission_win_domain_user: 'CORP\\svc-leave', decommission_win_release_accounts: [svc-ccops, helpdesk]}",
+    )
     result = _run(tmp_path, inv, "plan", "decommission", "--output", "json")
     assert result.returncode == 0, result.stderr
     revoke = json.loads(result.stdout)["decommission"]["tst-w01"]["revoke"]
     assert revoke["domain"] is True and revoke["domain_leave_as"] == "CORP\\svc-leave"
+    assert revoke["logon_rights_of"] == ["helpdesk"]  # the connection account (svc-ccops) is kept
 
 
 def test_a_workgroup_seat_needs_no_domain_account(tmp_path):
