@@ -156,3 +156,31 @@ def test_the_decommission_mark_is_written_where_the_write_filter_keeps_it(decomm
     marks = [c for c in run.calls if c["op"] == "win_copy" and c["args"]["dest"].endswith("decommission.json")]
     assert marks and all(c["uwf"]["current"] is False for c in marks)
     assert run.outcome() == "ok", run.failure()
+
+
+@pytest.fixture(scope="module")
+def resumed_uwf(decommission_runs, tmp_path_factory):
+    """The uwf seat run again (ccops resume after a lost controller): its mark says what was done."""
+    first = decommission_runs["uwf"]
+    tree = stand_in_tree(tmp_path_factory.mktemp("windecom-standins-resume"))
+    hostvars = {**HOSTVARS, "patch_restore_card": "uwf", "decommission_win_release_accounts": []}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(harness, "HERE", tree)
+        patch.setenv("CCOPS_DOMAIN_LEAVE_PASSWORD", LEAVE_PASSWORD)
+        runs = harness.run_contract(
+            first.root.parent, "decommission.yml", "decommission", {"uwf": (WORKGROUP_UWF, hostvars)}, fresh=False
+        )
+    return first, runs["uwf"]
+
+
+def test_a_resumed_decommission_reuses_the_backup_and_never_wipes_or_clears_twice(resumed_uwf):
+    first, run = resumed_uwf
+    assert run.outcome() == "ok", run.failure()
+    report = run.report()
+    assert report["final_backup_reused"] is True
+    assert report["final_backup"]["id"] == first.report()["final_backup"]["id"]
+    assert "backup.archive" not in run.ops()
+    assert not [c for c in run.calls if c["args"].get("argv", [""])[0] == "cipher.exe"]
+    wipe = run.calls[run.index("wipe")]["args"]["parameters"]
+    assert wipe["Files"] == [] and wipe["Links"] == [] and wipe["Folders"] == []
+    assert report["sanitised"] == first.report()["sanitised"]
