@@ -51,13 +51,16 @@ SEAT = harness.seat_state(
 HOSTVARS = {
     "ansible_user": "CORP\\svc-ccops",
     "ccops_lifecycle": "retiring",
-    "decommission_confirmed": ["member", "nocreds", "uwf"],
+    "decommission_confirmed": ["member", "nocreds", "uwf", "junction"],
     "decommission_accounts": ["agent01"],
     "decommission_certificates": [THUMB],
     "decommission_data_paths": [DATA, SCREENS, EXPORTS],
     "decommission_win_release_accounts": ["CORP\\svc-ccops", "CORP\\helpdesk"],
     "decommission_win_domain_user": "CORP\\svc-leave",
 }
+LINKED = "C:\\Data\\Linked"  # declared, but a junction to a folder outside the data
+JUNCTION_SEAT = copy.deepcopy(SEAT)
+JUNCTION_SEAT.update(domain=None, tree={**TREE, LINKED: {"junction": "C:\\Users\\Public\\Documents"}})
 WORKGROUP_UWF = copy.deepcopy(SEAT)
 WORKGROUP_UWF.update(domain=None, uwf={"current": True, "next": True})
 
@@ -70,6 +73,10 @@ def decommission_runs(tmp_path_factory):
         "member": (SEAT, HOSTVARS),
         "nocreds": (SEAT, {**HOSTVARS, "decommission_win_domain_user": ""}),
         "uwf": (WORKGROUP_UWF, {**HOSTVARS, "patch_restore_card": "uwf", "decommission_win_release_accounts": []}),
+        "junction": (
+            JUNCTION_SEAT,
+            {**HOSTVARS, "decommission_win_release_accounts": [], "decommission_data_paths": [LINKED]},
+        ),
     }
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(harness, "HERE", tree)
@@ -184,3 +191,10 @@ def test_a_resumed_decommission_reuses_the_backup_and_never_wipes_or_clears_twic
     wipe = run.calls[run.index("wipe")]["args"]["parameters"]
     assert wipe["Files"] == [] and wipe["Links"] == [] and wipe["Folders"] == []
     assert report["sanitised"] == first.report()["sanitised"]
+
+
+def test_a_declared_path_that_is_a_junction_is_refused_and_its_target_untouched(decommission_runs):
+    run = decommission_runs["junction"]
+    assert run.outcome() == "failed"
+    assert "refused: the path itself is a link or junction" in run.failure()
+    assert PUBLIC in run.state["tree"] and "overwritten" not in run.state

@@ -16,9 +16,11 @@ foreach ($path in $Paths) {
     $item = Get-Item -LiteralPath $path -Force -ErrorAction SilentlyContinue
     if ($item -and ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint)) { $refused.Add($path) }
 }
+# a declared path that is itself a link: win_find listed what it points to; nothing under it is touched
+function Refused([string]$name) { [bool]($refused | Where-Object { $name.StartsWith($_ + '\', [System.StringComparison]::OrdinalIgnoreCase) }) }
 $zeros = [byte[]]::new(1MB)
 foreach ($name in $Files) {
-    if ($refused | Where-Object { $name.StartsWith($_ + '\', [System.StringComparison]::OrdinalIgnoreCase) }) { continue }
+    if (Refused $name) { continue }
     try {
         [System.IO.File]::SetAttributes($name, [System.IO.FileAttributes]::Normal)
         $stream = [System.IO.FileStream]::new($name, 'Open', 'Write', 'None', 1MB, [System.IO.FileOptions]::WriteThrough)
@@ -39,11 +41,13 @@ foreach ($name in $Files) {
 }
 # a link or junction: the link goes, never what it points to (non-recursive deletes only)
 foreach ($name in $Links) {
+    if (Refused $name) { continue }
     try {
         if ([System.IO.Directory]::Exists($name)) { [System.IO.Directory]::Delete($name, $false) } else { [System.IO.File]::Delete($name) }
     } catch { $failed.Add([ordered]@{ file = $name; reason = [string]$_.Exception.Message }) }
 }
 foreach ($name in $Folders) {
+    if (Refused $name) { continue }
     try { [System.IO.Directory]::Delete($name, $false) } catch { $failed.Add([ordered]@{ file = $name; reason = [string]$_.Exception.Message }) }
 }
 $left = @{}

@@ -111,11 +111,16 @@ def wipe(state, p):
         for other in node.get("hardlinks", []):  # the same data under another name: zeroed too
             state.setdefault("zeroed_elsewhere", []).append(other)
     for name in (p.get("Links") or []) + (p.get("Folders") or []):
+        if any(_under(name, r) for r in refused):
+            continue
         if not _is_link(tree.get(name, {})) and any(_under(other, name) for other in tree):
             failed.append({"file": name, "reason": "The directory is not empty."})
             continue
         tree.pop(name, None)
-    left = {path: sum(1 for other in tree if _under(other, path)) for path in p.get("Paths") or []}
+    left = {}
+    for path in p.get("Paths") or []:
+        seen = tree.get(path, {}).get("junction") or path  # through a junction, its target's entries
+        left[path] = sum(1 for other in tree if _under(other, seen))
     state.setdefault("wiped", []).extend(p.get("Paths") or [])
     return {"failed": failed, "refused": refused, "left": left}, []
 

@@ -44,10 +44,23 @@ def _entry(path, node):
     }
 
 
+def _through(tree, root):
+    """A declared path that is itself a junction: DirectoryInfo enumerates its target's entries,
+    named under the junction (win_find checks links below the path it was given, not the path)."""
+    target = tree.get(root, {}).get("junction")
+    if not target:
+        return tree
+    view = dict(tree)
+    for path, node in tree.items():
+        if _under(path, target):
+            view[root + path[len(target) :]] = node
+    return view
+
+
 def handle(params, state):
-    tree = state.get("tree", {})
     files = []
     for root in params["paths"]:
+        tree = _through(state.get("tree", {}), root)
         links = [p for p, n in tree.items() if _under(p, root) and ("junction" in n or "link" in n)]
         for path, node in tree.items():
             if not _under(path, root) or (not params["follow"] and any(_under(path, link) for link in links)):
