@@ -32,9 +32,8 @@ def handle(params, state):
             holders.remove(sid)
             result["removed"].append(from_sid(state, sid))
     result["changed"] = bool(result["added"] or result["removed"])
-    if params["name"] == "SeNetworkLogonRight" and state.get("connection_sid") in result["removed"] + [
-        s for s in sids if params["action"] == "remove"
-    ]:
+    connection = state.get("connection_sid")
+    if params["name"] == "SeNetworkLogonRight" and connection and connection not in holders:
         state["locked_out"] = True  # the next WinRM logon of the connection account is refused
     return "win_user_right." + params["action"], result
 
