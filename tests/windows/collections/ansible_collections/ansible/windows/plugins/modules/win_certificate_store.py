@@ -17,11 +17,13 @@ SPEC = {
     "key_storage": {"type": "str", "default": "default", "choices": ["default", "machine", "user"]},
     "file_type": {"type": "str", "default": "der", "choices": ["der", "pem", "pkcs12"]},
 }
-REQUIRED_IF = [
-    ("state", "absent", ("path", "thumbprint"), True),
-    ("state", "exported", ("path", "thumbprint")),
-    ("state", "present", ("path",)),
-]
+RULES = {
+    "required_if": [
+        ["state", "absent", ["path", "thumbprint"], True],
+        ["state", "exported", ["path", "thumbprint"]],
+        ["state", "present", ["path"]],
+    ]
+}
 
 
 def handle(params, state):
@@ -36,4 +38,4 @@ def handle(params, state):
 
 
 if __name__ == "__main__":
-    run_checked("win_certificate_store", SPEC, handle, required_if=REQUIRED_IF)
+    run_checked("win_certificate_store", SPEC, handle, **RULES)

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin_rules import run_checked
 
-ACTIONS = ["allow", "block", "not_configured"]
 SPEC = {
-    "profiles": {"type": "list", "elements": "str", "default": ["Domain", "Private", "Public"]},
-    "state": {"type": "str", "choices": ["disabled", "enabled"]},
-    "inbound_action": {"type": "str", "choices": ACTIONS},
-    "outbound_action": {"type": "str", "choices": ACTIONS},
+    "profiles": {
+        "type": "list",
+        "elements": "str",
+        "default": ["Domain", "Private", "Public"],
+        "choices": ["Domain", "Private", "Public"],
+    },
+    "state": {"type": "str", "choices": ["disabled", "enabled"], "required": True},
+    "inbound_action": {"type": "str", "choices": ["allow", "block", "not_configured"]},
+    "outbound_action": {"type": "str", "choices": ["allow", "block", "not_configured"]},
 }
 
 

@@ -10,7 +10,7 @@ SPEC = {
     "ip_address": {"type": "str"},
     "action": {"type": "str", "default": "set", "choices": ["add", "remove", "set"]},
 }
-REQUIRED_IF = [("state", "present", ("canonical_name", "ip_address"))]
+RULES = {"required_if": [["state", "present", ["canonical_name", "ip_address"]]]}
 
 
 def handle(params, state):
@@ -23,4 +23,4 @@ def handle(params, state):
 
 
 if __name__ == "__main__":
-    run_checked("win_hosts", SPEC, handle, required_if=REQUIRED_IF)
+    run_checked("win_hosts", SPEC, handle, **RULES)

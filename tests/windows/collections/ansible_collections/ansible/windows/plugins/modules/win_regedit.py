@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin_rules import run_checked
 
-TYPES = ["none", "binary", "dword", "expandstring", "multistring", "string", "qword"]
 SPEC = {
     "path": {"type": "str", "required": True, "aliases": ["key"]},
     "name": {"type": "str", "aliases": ["entry", "value"]},
     "data": {"type": "raw"},
-    "type": {"type": "str", "default": "string", "choices": TYPES, "aliases": ["datatype"]},
+    "type": {
+        "type": "str",
+        "default": "string",
+        "choices": ["none", "binary", "dword", "expandstring", "multistring", "string", "qword"],
+        "aliases": ["datatype"],
+    },
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     "delete_key": {"type": "bool", "default": True},
     "hive": {"type": "path"},

@@ -11,6 +11,7 @@ SPEC = {
     "start_mode": {"type": "str", "choices": ["auto", "manual", "disabled", "delayed"]},
     "force_dependent_services": {"type": "bool", "default": False},
 }
+RULES = {"required_by": {"password": ["username"]}}  # options ccops never passes: kept as the real spec has them
 MODES = {"auto": "Automatic", "manual": "Manual", "disabled": "Disabled", "delayed": "AutomaticDelayedStart"}
 
 
@@ -31,4 +32,4 @@ def handle(params, state):
 
 
 if __name__ == "__main__":
-    run_checked("win_service", SPEC, handle)
+    run_checked("win_service", SPEC, handle, **RULES)

@@ -8,14 +8,14 @@ SPEC = {
     "name": {"type": "str"},
     "remove_multiple": {"type": "bool", "default": False},
     "state": {"type": "str", "default": "present", "choices": ["absent", "present"]},
-    "username": {"type": "str"},
 }
-REQUIRED_IF = [("state", "present", ("username",)), ("state", "absent", ("name", "username"), True)]
+# username (type sid, no Python twin) is left out: ccops removes a profile by its folder name
+RULES = {"required_if": [["state", "present", ["username"]], ["state", "absent", ["name", "username"], True]]}
 
 
 def handle(params, state):
     profiles = state.setdefault("profiles", [])
-    name = params["name"] or params["username"]
+    name = params["name"]
     gone = [p for p in profiles if p.lower() == name.lower()]
     for p in gone:
         profiles.remove(p)
@@ -26,4 +26,4 @@ def handle(params, state):
 
 
 if __name__ == "__main__":
-    run_checked("win_user_profile", SPEC, handle, required_if=REQUIRED_IF)
+    run_checked("win_user_profile", SPEC, handle, **RULES)
