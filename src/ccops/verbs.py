@@ -315,8 +315,8 @@ VERBS = {
                 Step(
                     "deploy",
                     "netboot",
-                    note="Windows: the staged WIM's sha256 checked, bcdedit bootsequence; Debian: efibootmgr or "
-                    "the boot code cleared; then a restart",
+                    note="Debian: efibootmgr or the boot code cleared, then a restart; Windows: refused "
+                    "(ccops does not re-image Windows)",
                 ),
             ),
             command=False,  # planned only (ccops plan reimage); Windows never ran here

@@ -76,11 +76,12 @@ def build_folder(image: ImageDef) -> Path:
 
 
 def built_here(image: ImageDef) -> ImageDef:
-    """``image``, when ccops builds it; a Windows image's WIM is made elsewhere and only staged."""
+    """``image``, when ccops builds it; a Windows image's WIM is made, staged and written by the site's
+    own imaging server (ccops does not re-image Windows seats)."""
     if image.family != "debian":
         raise CcopsError(
-            f"{image.file}: {image.name} is a Windows image: its WIM is staged and the seats re-imaged by "
-            "the reimage playbook (ccops plan reimage); ccops builds, shows, stages and deploys Debian images"
+            f"{image.file}: {image.name} is a Windows image: the site's imaging server stages and writes its WIM "
+            "(ccops does not re-image Windows); ccops builds, shows, stages and deploys Debian images"
         )
     return image
 
