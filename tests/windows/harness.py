@@ -36,6 +36,8 @@ BASE_PACKAGE = "Package_for_KB5027397~31bf3856ad364e35~amd64~~22621.1.1.0"  # on
 TITLE = "2024-10 Cumulative Update for Windows 11 Version 23H2 for x64-based Systems (KB5044285)"
 APP_PATH = "C:\\ProgramData\\Contoso\\Softphone"
 OTHER_APP_PATH = "D:\\Contoso\\Softphone"  # the same leaf name as APP_PATH
+MACHINE = "S-1-5-21-1111111111-2222222222-3333333333"  # the seat's own SID prefix (local accounts)
+DOMAIN_SID = "S-1-5-21-7777777777-8888888888-9999999999"
 
 # A Windows 11 seat with one pending monthly update: a combined SSU + LCU package.
 BASE_STATE: dict = {
@@ -61,6 +63,11 @@ BASE_STATE: dict = {
     "paths": {APP_PATH: "softphone settings before the patch", OTHER_APP_PATH: "data drive settings before"},
     "services": {"WinRM": {}, "ContosoSoftphone": {}},
 }
+
+
+def local_user(rid: int, enabled: bool = True, full_name: str = "") -> dict:
+    """A local account in a seat's model (comply and decommission seats)."""
+    return {"sid": f"{MACHINE}-{rid}", "enabled": enabled, "full_name": full_name, "password": ""}
 
 
 def seat_state(**changes) -> dict:

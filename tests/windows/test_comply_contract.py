@@ -1,7 +1,7 @@
 """Contract tests: ccops comply --fix on modelled Windows seats (issue 20, W2 and W3).
 
 The real playbook (playbooks/comply.yml, role comply) runs against a seat modelled on the
-controller (seat_model_windecom.py on top of harness.py): local accounts and SIDs, the
+controller (harness.py and the stand-ins under tests/windows/collections): local accounts and SIDs, the
 Administrators group with a domain group and an orphaned SID in it, a password policy,
 firewall rules as the firewall stores them. The stand-ins resolve members as the real
 modules do (Convert-ToSID), and win_user writes a new account before it disables it.
@@ -14,7 +14,7 @@ import copy
 import pytest
 
 from tests.windows import harness
-from tests.windows.seat_model_windecom import DOMAIN_SID, MACHINE, local_user, stand_in_tree
+from tests.windows.harness import DOMAIN_SID, MACHINE, local_user
 
 POLICY = {
     "firewall": {"allow": [{"proto": "tcp", "ports": [5060], "from": ["10.20.0.0/16"]}], "deny": []},
@@ -65,23 +65,20 @@ NO_POLICY.update(password_min_length=0, firewall_rules=[{**OPENED_RULE, "remote_
 
 @pytest.fixture(scope="module")
 def comply_runs(tmp_path_factory):
-    tree = stand_in_tree(tmp_path_factory.mktemp("windecom-standins"))
     work = tmp_path_factory.mktemp("windows-comply")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(harness, "HERE", tree)
-        fixes = harness.run_contract(
-            work,
-            "comply.yml",
-            "fix",
-            {
-                "seat": (SEAT, HOSTVARS),
-                "orphaned": (ORPHANED, HOSTVARS),
-                "nopolicy": (NO_POLICY, HOSTVARS),
-                "linuxcard": (SEAT, {**HOSTVARS, "patch_restore_card": "command"}),
-            },
-        )
-        checks = harness.run_contract(work / "check", "comply.yml", "check", {"checked": (SEAT, HOSTVARS)})
-        return {**fixes, **checks}
+    fixes = harness.run_contract(
+        work,
+        "comply.yml",
+        "fix",
+        {
+            "seat": (SEAT, HOSTVARS),
+            "orphaned": (ORPHANED, HOSTVARS),
+            "nopolicy": (NO_POLICY, HOSTVARS),
+            "linuxcard": (SEAT, {**HOSTVARS, "patch_restore_card": "command"}),
+        },
+    )
+    checks = harness.run_contract(work / "check", "comply.yml", "check", {"checked": (SEAT, HOSTVARS)})
+    return {**fixes, **checks}
 
 
 def _admins(run) -> set[str]:

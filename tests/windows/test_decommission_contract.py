@@ -1,7 +1,7 @@
 """Contract tests: ccops decommission on modelled Windows seats (issue 20, W4 and W5).
 
 The real playbook (playbooks/decommission.yml, role decommission) runs against seats
-modelled on the controller (seat_model_windecom.py on top of harness.py). The stand-ins
+modelled on the controller (harness.py and the stand-ins under tests/windows/collections). The stand-ins
 enforce the real modules' argument rules: microsoft.ad.membership refuses to leave a
 domain without a domain account and its password. A seat whose connection account lost
 its network logon right refuses every later task, as every WinRM task is a new logon.
@@ -14,7 +14,7 @@ import copy
 import pytest
 
 from tests.windows import harness
-from tests.windows.seat_model_windecom import DOMAIN_SID, MACHINE, local_user, stand_in_tree
+from tests.windows.harness import DOMAIN_SID, MACHINE, local_user
 
 LEAVE_PASSWORD = "leave-S3cret-pw"
 CONNECTION = f"{DOMAIN_SID}-1105"
@@ -67,7 +67,6 @@ WORKGROUP_UWF.update(domain=None, uwf={"current": True, "next": True})
 
 @pytest.fixture(scope="module")
 def decommission_runs(tmp_path_factory):
-    tree = stand_in_tree(tmp_path_factory.mktemp("windecom-standins"))
     work = tmp_path_factory.mktemp("windows-decommission")
     seats = {
         "member": (SEAT, HOSTVARS),
@@ -79,7 +78,6 @@ def decommission_runs(tmp_path_factory):
         ),
     }
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(harness, "HERE", tree)
         patch.setenv("CCOPS_DOMAIN_LEAVE_PASSWORD", LEAVE_PASSWORD)
         return harness.run_contract(work, "decommission.yml", "decommission", seats)
 
@@ -169,10 +167,8 @@ def test_the_decommission_mark_is_written_where_the_write_filter_keeps_it(decomm
 def resumed_uwf(decommission_runs, tmp_path_factory):
     """The uwf seat run again (ccops resume after a lost controller): its mark says what was done."""
     first = decommission_runs["uwf"]
-    tree = stand_in_tree(tmp_path_factory.mktemp("windecom-standins-resume"))
     hostvars = {**HOSTVARS, "patch_restore_card": "uwf", "decommission_win_release_accounts": []}
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(harness, "HERE", tree)
         patch.setenv("CCOPS_DOMAIN_LEAVE_PASSWORD", LEAVE_PASSWORD)
         runs = harness.run_contract(
             first.root.parent, "decommission.yml", "decommission", {"uwf": (WORKGROUP_UWF, hostvars)}, fresh=False

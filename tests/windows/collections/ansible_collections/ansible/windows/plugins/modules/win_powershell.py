@@ -15,6 +15,12 @@ from ansible_collections.ansible.windows.plugins.module_utils.fakewin import (
     tar_members,
     write_file,
 )
+from ansible_collections.ansible.windows.plugins.module_utils.fakewin_scripts import (
+    READ_ONLY as SEAT_SCRIPTS_READ_ONLY,
+)
+from ansible_collections.ansible.windows.plugins.module_utils.fakewin_scripts import (
+    SCRIPTS as SEAT_SCRIPTS,
+)
 
 # HKLM\SOFTWARE\Microsoft\Cryptography\MachineGuid of a modelled seat (win_reg_stat answers the same)
 DEFAULT_MACHINE_GUID = "6f1c2a9e-3b7d-4e15-9a42-0c8d5e7b1f30"
@@ -102,6 +108,7 @@ def _restore_paths(state, p):
 
 
 SCRIPTS = [  # (a phrase only that script has, operation, model)
+    *SEAT_SCRIPTS,
     ("Invoke-CimMethod -InputObject $filter", "uwf.set", _uwf_set),
     ("UWF_Filter", "uwf.read", _uwf_read),
     ('tar.exe" @argv', "backup.archive", _backup),
@@ -120,13 +127,16 @@ SCRIPTS = [  # (a phrase only that script has, operation, model)
 ]
 
 
+READ_ONLY = ("uwf.read", "packages.read", "free_space", "software", "volumes", "events", *SEAT_SCRIPTS_READ_ONLY)
+
+
 def handle(params, state):
     known = [(op, model) for phrase, op, model in SCRIPTS if phrase in params["script"]]
     if not known:
         return "unknown", {"failed": True, "msg": "contract model: unknown script", "output": [], "error": []}
     op, model = known[0]
     base = {
-        "changed": op not in ("uwf.read", "packages.read", "free_space", "software", "volumes", "events"),
+        "changed": op not in READ_ONLY,
         "host_out": "",
         "host_err": "",
         "error": [],

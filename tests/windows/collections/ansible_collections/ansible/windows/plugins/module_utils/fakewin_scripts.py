@@ -1,8 +1,7 @@
 # Contract tests only: models of the scripts the comply and decommission paths run through
-# win_powershell, for tests/windows/seat_model_windecom.py (it adds them to the
-# win_powershell stand-in's SCRIPTS in the collection copy its tests run with). Each gets
-# the seat's state and the script's parameters and returns (result, output) like the
-# stand-in's own models; RuntimeError is a terminating error.
+# win_powershell (the win_powershell stand-in tries these before its own). Each gets the
+# seat's state and the script's parameters and returns (result, output) like the stand-in's
+# own models; RuntimeError is a terminating error.
 from __future__ import annotations
 
 ADMINS = "S-1-5-32-544"
