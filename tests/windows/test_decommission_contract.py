@@ -51,7 +51,7 @@ SEAT = harness.seat_state(
 HOSTVARS = {
     "ansible_user": "CORP\\svc-ccops",
     "ccops_lifecycle": "retiring",
-    "decommission_confirmed": ["member", "nocreds", "uwf", "junction"],
+    "decommission_confirmed": ["member", "nocreds", "badleave", "uwf", "junction"],
     "decommission_accounts": ["agent01"],
     "decommission_certificates": [THUMB],
     "decommission_data_paths": [DATA, SCREENS, EXPORTS],
@@ -71,6 +71,7 @@ def decommission_runs(tmp_path_factory):
     seats = {
         "member": (SEAT, HOSTVARS),
         "nocreds": (SEAT, {**HOSTVARS, "decommission_win_domain_user": ""}),
+        "badleave": (SEAT, {**HOSTVARS, "decommission_win_domain_user": "CORP\\svc-other"}),
         "uwf": (WORKGROUP_UWF, {**HOSTVARS, "patch_restore_card": "uwf", "decommission_win_release_accounts": []}),
         "junction": (
             JUNCTION_SEAT,
@@ -111,12 +112,33 @@ def test_free_space_is_cleared_once_per_volume(decommission_runs):
     assert cipher == [["cipher.exe", "/w:C:\\"], ["cipher.exe", "/w:D:\\"]]
 
 
-def test_the_power_off_is_the_last_thing_the_seat_is_asked(decommission_runs):
+def _shutdowns(run) -> list[dict]:
+    return [c for c in run.calls if c["args"].get("argv", [""])[0] == "shutdown.exe"]
+
+
+def test_a_domain_member_leaves_its_domain_last_its_power_off_scheduled_just_before(decommission_runs):
+    """Once unjoined, the seat can no longer log its domain connection account on (the stand-in
+    refuses that logon, as every WinRM task is a new one): nothing may follow the leave."""
     run = decommission_runs["member"]
-    last = run.calls[-1]
-    assert last["op"] == "win_command" and last["args"]["argv"][:2] == ["shutdown.exe", "/s"]
-    assert [c for c in run.calls if c["args"].get("argv", [""])[0] == "shutdown.exe"] == [last]
-    assert run.index("membership.workgroup") < len(run.calls) - 1
+    assert run.ops()[-1] == "membership.workgroup"
+    (shutdown,) = _shutdowns(run)
+    assert run.calls[-2] is shutdown and shutdown["args"]["argv"][:4] == ["shutdown.exe", "/s", "/t", "300"]
+    assert run.state["power_off_scheduled"] is True
+
+
+def test_a_workgroup_seat_is_powered_off_as_the_last_thing_it_is_asked(decommission_runs):
+    run = decommission_runs["uwf"]
+    assert run.outcome() == "ok", run.failure()
+    assert _shutdowns(run) == [run.calls[-1]] and run.calls[-1]["args"]["argv"][:2] == ["shutdown.exe", "/s"]
+
+
+def test_a_failed_leave_cancels_the_power_off_and_fails_the_host_still_reachable(decommission_runs):
+    run = decommission_runs["badleave"]
+    assert run.outcome() == "failed"
+    assert "stays in its domain, running (power-off cancelled)" in run.failure()
+    assert [c["args"]["argv"][:2] for c in _shutdowns(run)] == [["shutdown.exe", "/s"], ["shutdown.exe", "/a"]]
+    assert "power_off_scheduled" not in run.state and not run.state.get("domain_left")
+    assert "refused_logon" not in run.ops()
 
 
 def test_the_connection_account_keeps_the_rights_the_run_needs_others_lose_theirs(decommission_runs):

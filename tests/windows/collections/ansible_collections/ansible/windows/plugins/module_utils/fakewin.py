@@ -110,6 +110,18 @@ def log(state: dict, module: str, op: str, params: dict) -> None:
         f.write(json.dumps(entry, default=str) + "\n")
 
 
+def _refused_logon(state: dict) -> str:
+    """Why the seat refuses the connection account's next logon, or "": its network logon
+    right was taken (state "locked_out"), or the seat left its domain and the account is a
+    domain account (unjoined, the seat can no longer authenticate it: pilot check)."""
+    if state.get("locked_out"):
+        return "SeNetworkLogonRight removed"
+    domain_accounts = ((state.get("domain") or {}).get("accounts") or {}).values()
+    if state.get("domain_left") and state.get("connection_sid") in domain_accounts:
+        return "the seat has left the domain of this domain account"
+    return ""
+
+
 def run(module_name: str, argument_spec: dict, handler, rules: dict | None = None) -> None:
     """Entry point of every stand-in module: check the arguments against the real
     module's options and argument rules (required_if, mutually_exclusive, ...: the
@@ -117,10 +129,16 @@ def run(module_name: str, argument_spec: dict, handler, rules: dict | None = Non
     log the call, answer from the seat's model."""
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **(rules or {}))
     state = _load()
+    refused = _refused_logon(state)
+    if refused:  # every WinRM task is a new logon of the connection account
+        log(state, module_name, "refused_logon", {})
+        _save(state)
+        module.fail_json(msg=f"winrm: the connection account cannot log on: {refused}")
     state["_check_mode"] = module.check_mode
     op, result = handler(module.params, state)
     state.pop("_check_mode")
-    log(state, module_name, op, {k: v for k, v in module.params.items() if v is not None})
+    secret = {k for k, v in argument_spec.items() if v.get("no_log")}
+    log(state, module_name, op, {k: v for k, v in module.params.items() if v is not None and k not in secret})
     hang = state.get("hang_at") or {}
     if hang.get("op") == op and hang.get("arg", "") in json.dumps(module.params):
         # the controller is killed here: the test waits for this file

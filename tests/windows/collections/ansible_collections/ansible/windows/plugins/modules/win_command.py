@@ -63,6 +63,14 @@ def _dism_remove(argv, state):
     return code, ""
 
 
+def _shutdown(argv, state):
+    """shutdown /s /t N schedules the power-off; /a cancels it (exit 1116: none was scheduled)."""
+    if argv[1] == "/s":
+        state["power_off_scheduled"] = True
+        return 0
+    return 0 if state.pop("power_off_scheduled", False) else 1116
+
+
 def handle(params, state):
     argv = params["argv"]
     if argv is None:
@@ -82,6 +90,8 @@ def handle(params, state):
             state.get("programs", {}).pop(spec.get("product_id"), None)
             if spec.get("creates") in state.get("program_files", []):
                 state["program_files"].remove(spec["creates"])
+    elif argv[0].lower() == "shutdown.exe" and argv[1:2] in (["/s"], ["/a"]):
+        rc, out = _shutdown(argv, state), ""
     else:
         rc = state.get("commands", {}).get(argv[0], 0)
         out = ""
