@@ -166,3 +166,27 @@ def test_the_spec_reader_reads_the_shapes_the_real_modules_use():
         ["state", "absent", ["path", "product_id"], True],
     ]
     assert real_rules("win_command")["mutually_exclusive"] == [["_raw_params", "argv", "cmd"]]
+
+
+def _setup_ps1_subsets() -> tuple[dict[str, str], dict[str, set[str]]]:
+    """setup.ps1's subset of each fact it sets, and its grouped subsets."""
+    text = (REAL / "setup.ps1").read_text()
+    subset_of: dict[str, str] = {}
+    subset = ""
+    for line in text.splitlines():
+        named = re.match(r"\s*Subsets = '([a-z_0-9]+)'", line)
+        subset = named.group(1) if named else subset
+        for fact in re.findall(r"\$ansibleFacts\.(ansible_\w+) =", line):
+            subset_of.setdefault(fact, subset)
+    listed = re.findall(r"\n\s*(\w+) = \[System\.Collections\.Generic\.List\[string\]\]@\(([^)]*)\)", text)
+    return subset_of, {name: set(re.findall(r"'([a-z_0-9]+)'", members)) for name, members in listed}
+
+
+def test_the_setup_stand_in_knows_each_fact_by_the_subset_setup_ps1_sets_it_in():
+    """ansible_windows_domain_member comes only with the windows_domain subset (not platform):
+    the stand-in returns a fact only when its real subset is gathered."""
+    subset_of, groups = _setup_ps1_subsets()
+    assert _assigned(STANDINS / "setup.py", "GROUPS") == groups
+    standin = _assigned(STANDINS / "setup.py", "FACT_SUBSETS")
+    assert {fact: subset_of.get(fact) for fact in standin} == standin
+    assert standin["ansible_windows_domain_member"] == "windows_domain"

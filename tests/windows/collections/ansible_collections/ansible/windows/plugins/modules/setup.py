@@ -40,25 +40,44 @@ def gathered(gather_subset: list[str]) -> set[str]:
     return (ALL - exclude) | explicit
 
 
+# the subset setup.ps1 sets each fact in (checked against it by tests/unit/test_windows_standins.py)
+FACT_SUBSETS = {
+    "ansible_os_name": "distribution",
+    "ansible_distribution": "distribution",
+    "ansible_distribution_version": "distribution",
+    "ansible_os_installation_type": "distribution",
+    "ansible_os_family": "distribution",
+    "ansible_kernel": "platform",
+    "ansible_system_vendor": "platform",
+    "ansible_product_name": "bios",
+    "ansible_processor_vcpus": "processor",
+    "ansible_processor_count": "processor",
+    "ansible_memtotal_mb": "memory",
+    "ansible_virtualization_type": "virtual",
+    "ansible_uptime_seconds": "uptime",
+    "ansible_windows_domain_member": "windows_domain",
+}
+
+
 def handle(params, state):
-    facts = [  # (subset in setup.ps1, fact, value on the modelled seat)
-        ("distribution", "ansible_os_name", "Microsoft Windows 11 Enterprise"),
-        ("distribution", "ansible_distribution", "Microsoft Windows 11 Enterprise"),
-        ("distribution", "ansible_distribution_version", "10.0.22631.0"),
-        ("platform", "ansible_kernel", "10.0.22631.0"),
-        ("distribution", "ansible_os_installation_type", "Client"),
-        ("platform", "ansible_system_vendor", "Dell Inc."),
-        ("bios", "ansible_product_name", "OptiPlex 7010"),
-        ("processor", "ansible_processor_vcpus", 8),
-        ("processor", "ansible_processor_count", 1),
-        ("memory", "ansible_memtotal_mb", 16384),
-        ("virtual", "ansible_virtualization_type", ""),
-        ("uptime", "ansible_uptime_seconds", 3600),
-        ("distribution", "ansible_os_family", "Windows"),
-        ("windows_domain", "ansible_windows_domain_member", bool(state.get("domain"))),
-    ]
+    facts = {  # the modelled seat
+        "ansible_os_name": "Microsoft Windows 11 Enterprise",
+        "ansible_distribution": "Microsoft Windows 11 Enterprise",
+        "ansible_distribution_version": "10.0.22631.0",
+        "ansible_os_installation_type": "Client",
+        "ansible_os_family": "Windows",
+        "ansible_kernel": "10.0.22631.0",
+        "ansible_system_vendor": "Dell Inc.",
+        "ansible_product_name": "OptiPlex 7010",
+        "ansible_processor_vcpus": 8,
+        "ansible_processor_count": 1,
+        "ansible_memtotal_mb": 16384,
+        "ansible_virtualization_type": "",
+        "ansible_uptime_seconds": 3600,
+        "ansible_windows_domain_member": bool(state.get("domain")),
+    }
     subsets = gathered(params["gather_subset"])
-    found = {name: value for subset, name, value in facts if subset in subsets}
+    found = {name: value for name, value in facts.items() if FACT_SUBSETS[name] in subsets}
     return "setup", {"changed": False, "ansible_facts": {**found, "gather_subset": params["gather_subset"]}}
 
 
