@@ -1,0 +1,94 @@
+"""What hosts hand back from the changing verbs: comply, patch, software, decommission, deploy.
+
+Every report has ``outcome`` and ``reason`` (README, "What roles hand back"); the fields ccops
+reads are declared with their kinds; a field no reader interprets is kept as bounded free-form
+evidence (``Free``) so a certificate or a run record still shows what the host said.
+"""
+
+from __future__ import annotations
+
+from ccops.hostdata.asset import DAMAGE, DEVIATION
+from ccops.hostdata.kinds import Bool, Free, Int, Kind, ListOf, MapOf, Record, Text
+
+EVIDENCE = Free()
+BASE: dict[str, Kind] = {"outcome": Text(64), "reason": Text(2048), "damaged": DAMAGE}
+
+# roles/comply/library/ccops_comply_state.py: deviations and fixes are {policy, detail}
+COMPLY = Record(
+    {
+        **BASE,
+        "deviations": ListOf(DEVIATION, 1000),
+        "fixed": ListOf(DEVIATION, 1000),
+        "policies": ListOf(Text(128), 200),
+    },
+    extra=EVIDENCE,
+)
+
+BACKUP = Record(
+    {"id": Text(256), "sha256": Text(128), "verified": Bool(), "machine_id": Text(256, nullable=True)},
+    extra=EVIDENCE,
+    nullable=True,
+)
+HEALTH = Record({"ok": Bool(), "problems": ListOf(Text(1024), 200)}, extra=EVIDENCE, nullable=True)
+VERSIONS = MapOf(Text(256, nullable=True), max_items=50_000)
+
+PATCH = Record(
+    {
+        **BASE,
+        "pending": Int(0, 1_000_000),
+        "versions_before": VERSIONS,
+        "versions_after": VERSIONS,
+        "backup_before": BACKUP,
+        "backup_after": BACKUP,
+        "rebooted": Bool(nullable=True),
+        "health": HEALTH,
+        "health_after_rollback": HEALTH,
+        "rebaseline": Text(64, nullable=True),
+    },
+    extra=EVIDENCE,
+)
+
+# roles/software: the changes a run makes, {app, action, from, to}
+CHANGE = Record(
+    {"app": Text(128), "action": Text(32), "from": Text(256, nullable=True), "to": Text(256, nullable=True)}
+)
+SOFTWARE = Record(
+    {
+        **BASE,
+        "changes": ListOf(CHANGE, 1000),
+        "backup_before": BACKUP,
+        "health": HEALTH,
+        "health_after_rollback": HEALTH,
+        "rebaseline": Text(64, nullable=True),
+    },
+    extra=EVIDENCE,
+)
+
+# roles/decommission/files/sanitise.py: one entry per declared path
+SANITISED = Record(
+    {
+        "path": Text(4096),
+        "method": Text(128),
+        "files": Int(0, 2**53),
+        "bytes": Int(0, 2**62),
+        "verification": Text(2048),
+        "result": Text(64),
+    }
+)
+DECOMMISSION = Record(
+    {
+        **BASE,
+        "machine_id": Text(256, nullable=True),
+        "final_backup": BACKUP,
+        "final_backup_reused": Bool(nullable=True),
+        "revoked": MapOf(Free(depth=2, max_items=1000, max_len=1024), max_items=50, nullable=True),
+        "sanitised": ListOf(SANITISED, 1000, nullable=True),
+        "restore_card": Record({"type": Text(64), "action": Text(256)}, extra=EVIDENCE, nullable=True),
+        "end_state": Text(64, nullable=True),
+        "inventory": Text(4096, nullable=True),
+    },
+    extra=EVIDENCE,
+)
+
+# any other verb (content, stage, rollback, a pre-check's refusal): outcome, reason, evidence
+GENERIC = Record(BASE, extra=EVIDENCE)
