@@ -205,3 +205,108 @@ def test_comply_check_writes_its_files_whatever_a_host_reports(fleet, tmp_path):
     for fmt in ("html", "json", "csv"):
         assert fleet("report", "-i", str(fleet.inv), "--format", fmt).returncode == 0
     assert fleet("host", "show", "tst-a03", "-i", str(fleet.inv)).returncode == 0
+
+
+BAD_RECORD = {
+    "os": "debian",
+    "hardware": [2],
+    "uptime_seconds": "long",
+    "packages": {"count": "x", "items": ["bash"]},
+    "updates": {"pending": math.inf, "items": {"a": 1}},
+    "disks": [{"mount": ["/"], "size_mb": "big", "free_mb": None, "used_pct": math.nan}, 5],
+    "services": "ssh",
+    "logs": {"x": 1},
+    "image": [1, 2],
+    "patch_level": {"security_items": "none", "security_since": 7},
+    "compliance": ["x"],
+}
+BAD_SUMMARY = {"disks": {"mount": "/"}, "services": 3, "security_names": "x", "security": "many", "collected": 5}
+BAD_CERTIFICATE = {
+    "host": "tst-r01",
+    "site": "tst",
+    "role": ["x"],
+    "os": None,
+    "run_id": "20990101T000000Z-bbbbbb",
+    "operator": {"me": 1},
+    "issued": 5,
+    "final_backup": "backup-1",
+    "revoked": ["ssh"],
+    "sanitised": "everything",
+    "restore_card": 7,
+    "end_state": ["off"],
+}
+
+
+def _seed_older_shapes(home: Path, inv: Path) -> None:
+    """Records as an older ccops (or a hand edit) left them: written around the parser, straight into the store."""
+    from ccops.asset_history import pack
+
+    store = Store(home / "ccops.db")
+    for run_id, verb in (("20990101T000000Z-aaaaaa", "inspect"), ("20990101T000000Z-bbbbbb", "decommission")):
+        store.start_run(
+            run_id,
+            verb,
+            operator="test",
+            change_id=None,
+            git_commit=None,
+            inventory=str(inv),
+            inventory_sha256="0" * 64,
+            selectors={},
+            request={},
+            plan=[],
+        )
+    for run_id, verb in (("20990102T000000Z-cccccc", "comply-check"), ("20990103T000000Z-dddddd", "inspect")):
+        store.start_run(
+            run_id, verb, operator="t", change_id=None, git_commit=None, inventory=str(inv),
+            inventory_sha256="0" * 64, selectors={}, request={}, plan=[],
+        )  # fmt: skip
+    report = {"outcome": "noncompliant", "deviations": [{"policy": {"a": 1}, "detail": ["x"]}, "usb"]}
+    store.record_hosts("20990102T000000Z-cccccc", [{"host": "tst-r01", "outcome": "failed", "report": report}])
+    store.add_certificate("20990101T000000Z-bbbbbb", "tst-r01", BAD_CERTIFICATE)
+
+    def write(db: Any) -> None:
+        for run_id, collected in (("20990101T000000Z-aaaaaa", "2099-01-01T00:00:00+00:00"),
+                                  ("20990103T000000Z-dddddd", "2099-01-03T00:00:00+00:00")):  # fmt: skip
+            for host in ("tst-r01", "tst-a01"):
+                db.execute(
+                    "INSERT INTO asset_versions (host, run_id, collected, summary, record) VALUES (?,?,?,?,?)",
+                    (host, run_id, collected, json.dumps(BAD_SUMMARY), pack(BAD_RECORD)),
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO assets (host, run_id, collected, record) VALUES (?,?,?,?)",
+                    (host, run_id, collected, json.dumps(BAD_RECORD)),
+                )
+
+    store.db.write(write)
+
+
+def test_records_stored_in_an_older_shape_are_read_through_the_same_schemas(fleet):
+    _seed_older_shapes(fleet.home, fleet.inv)
+    inv = str(fleet.inv)
+    for args in (
+        ("host", "show", "tst-r01", "-i", inv),
+        ("host", "show", "tst-r01", "-i", inv, "--packages", "-o", "json"),
+        ("host", "diff", "tst-r01"),
+        ("host", "diff", "tst-r01", "-o", "json"),
+        ("risks", "-i", inv),
+        ("risks", "-i", inv, "-o", "json"),
+        ("report", "-i", inv, "--format", "html"),
+        ("report", "-i", inv, "--format", "json"),
+        ("report", "-i", inv, "--format", "csv"),
+        ("runs", "certificate", "20990101T000000Z-bbbbbb", "tst-r01"),
+        ("runs", "show", "20990102T000000Z-cccccc"),
+        ("runs", "show", "20990102T000000Z-cccccc", "-o", "json"),
+        ("plan", "software", "apply", "-i", inv),
+        ("plan", "software", "apply", "-i", inv, "-o", "json"),
+        ("plan", "decommission", "-i", inv),
+        ("plan", "decommission", "-i", inv, "-o", "json"),
+    ):
+        result = fleet(*args)
+        assert result.returncode == 0, (args, result.stderr)
+        if "json" in args:
+            _no_nan(result.stdout)
+    shown = Store(fleet.home / "ccops.db").asset("tst-r01")["record"]
+    assert shown["disks"] == [{}] and "os" not in shown and "packages" in shown
+    assert "disks[0].mount: expected text, got list" in shown["damaged"]
+    certificate = fleet("runs", "certificate", "20990101T000000Z-bbbbbb", "tst-r01").stdout
+    assert "Sanitised" in certificate and "damaged" in certificate

@@ -10,7 +10,7 @@ from typing import Any
 
 from ccops.hostdata.asset import ASSET, SUMMARY
 from ccops.hostdata.kinds import Kind, parse
-from ccops.hostdata.runs import COMPLY, DECOMMISSION, GENERIC, PATCH, SOFTWARE
+from ccops.hostdata.runs import CERTIFICATE, COMPLY, DECOMMISSION, GENERIC, PATCH, SOFTWARE
 
 BY_VERB: dict[str, Kind] = {
     "inspect": ASSET,
@@ -74,6 +74,11 @@ def read_summary(summary: Any) -> dict[str, Any]:
     if damaged and "damaged" not in clean:
         clean["damaged"] = damaged
     return clean
+
+
+def read_certificate(document: Any) -> dict[str, Any]:
+    """A stored certificate's document in its declared shape, for printing (its digest stays the stored text's)."""
+    return _shaped(CERTIFICATE, document, _kept(document))[0]
 
 
 def _kept(document: Any) -> list[str]:

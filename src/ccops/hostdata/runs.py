@@ -92,3 +92,13 @@ DECOMMISSION = Record(
 
 # any other verb (content, stage, rollback, a pre-check's refusal): outcome, reason, evidence
 GENERIC = Record(BASE, extra=EVIDENCE)
+
+# the certificate ccops builds from a decommissioned host's report (certificate.build_certificate)
+CERTIFICATE = Record(
+    {
+        **{k: Text(256, nullable=True) for k in ("certificate", "host", "site", "role", "os", "asset_tag")},
+        **{k: Text(256, nullable=True) for k in ("run_id", "change_id", "operator", "issued")},
+        "version": Int(0, 1000),
+        **{k: v for k, v in DECOMMISSION.fields.items() if k not in ("outcome", "reason")},
+    }
+)
