@@ -155,7 +155,7 @@ def test_one_garbage_host_never_breaks_the_fleet(fleet):
     assert store.asset("tst-a01")["record"]["disks"] == HEALTHY["disks"]
     record = store.asset("tst-a03")["record"]
     assert record["disks"] == [{"size_mb": 100, "free_mb": 1}, {"mount": "/data"}]
-    assert record["packages"] == {"count": 7}
+    assert record["packages"] == {"count": 7, "items": {}} and record["services"] == []
     assert "disks[0].mount: expected text, got list" in record["damaged"]
     assert "updates.pending: expected a finite number, got inf" not in record["damaged"]  # a whole number
     assert any(d.startswith("updates.pending: expected a whole number, got non-finite") for d in record["damaged"])
@@ -306,7 +306,7 @@ def test_records_stored_in_an_older_shape_are_read_through_the_same_schemas(flee
         if "json" in args:
             _no_nan(result.stdout)
     shown = Store(fleet.home / "ccops.db").asset("tst-r01")["record"]
-    assert shown["disks"] == [{}] and "os" not in shown and "packages" in shown
+    assert shown["disks"] == [{}] and shown["os"] == {} and shown["packages"] == {"items": {}}
     assert "disks[0].mount: expected text, got list" in shown["damaged"]
     certificate = fleet("runs", "certificate", "20990101T000000Z-bbbbbb", "tst-r01").stdout
     assert "Sanitised" in certificate and "damaged" in certificate

@@ -65,6 +65,10 @@ class Kind:
     def parse(self, value: Any, path: str, notes: Notes) -> Any:
         raise NotImplementedError
 
+    def empty(self) -> Any:
+        """What stands in for an unfit field of a record: an empty list or mapping; None drops the field."""
+        return None
+
     def take(self, value: Any, path: str, notes: Notes) -> Any:
         """Parse, letting None through when the field may be null."""
         if value is None and self.nullable:
@@ -147,6 +151,9 @@ class ListOf(Kind):
     max_items: int = MAX_ITEMS
     nullable: bool = False
 
+    def empty(self) -> list[Any]:
+        return []
+
     def parse(self, value: Any, path: str, notes: Notes) -> list[Any]:
         if not isinstance(value, list | tuple):
             raise Unfit(f"expected a list, got {what(value)}")
@@ -171,6 +178,9 @@ class MapOf(Kind):
     max_items: int = MAX_ITEMS
     max_key: int = 256
     nullable: bool = False
+
+    def empty(self) -> dict[str, Any]:
+        return {}
 
     def parse(self, value: Any, path: str, notes: Notes) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -198,6 +208,9 @@ class Record(Kind):
     extra: Kind | None = None
     nullable: bool = False
 
+    def empty(self) -> dict[str, Any]:
+        return {}
+
     def parse(self, value: Any, path: str, notes: Notes) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise Unfit(f"expected a mapping, got {what(value)}")
@@ -211,6 +224,8 @@ class Record(Kind):
                 out[key] = kind.take(item, at, notes)
             except Unfit as why:
                 notes.add(at, str(why))
+                if kind.empty() is not None:  # a reader iterates an empty list, never a number
+                    out[key] = kind.empty()
         return out
 
 

@@ -10,7 +10,18 @@ from typing import Any
 
 from ccops.hostdata.asset import ASSET, SUMMARY
 from ccops.hostdata.kinds import Kind, parse
-from ccops.hostdata.runs import CERTIFICATE, COMPLY, DECOMMISSION, GENERIC, PATCH, SOFTWARE
+from ccops.hostdata.runs import (
+    CERTIFICATE,
+    COMPLY,
+    DECOMMISSION,
+    DEPLOY_BACKUP,
+    DOWNLOADED,
+    GENERIC,
+    LISTED,
+    PATCH,
+    SOFTWARE,
+    STAGED,
+)
 
 BY_VERB: dict[str, Kind] = {
     "inspect": ASSET,
@@ -18,7 +29,11 @@ BY_VERB: dict[str, Kind] = {
     "comply-check": COMPLY,
     "patch": PATCH,
     "rollback": PATCH,
-    "software": SOFTWARE,
+    "software-apply": SOFTWARE,
+    "software-remove": SOFTWARE,
+    "software-stage": STAGED,
+    "content-updates": LISTED,
+    "content-download": DOWNLOADED,
     "decommission": DECOMMISSION,
 }
 BY_OUTCOME: dict[str, Kind] = {
@@ -33,6 +48,10 @@ BY_OUTCOME: dict[str, Kind] = {
     "applied": SOFTWARE,
     "decommissioning": DECOMMISSION,
     "decommissioned": DECOMMISSION,
+    "backed_up": DEPLOY_BACKUP,
+    "listed": LISTED,
+    "downloaded": DOWNLOADED,
+    "staged": STAGED,
 }
 
 

@@ -24,18 +24,26 @@ COMPLY = Record(
     extra=EVIDENCE,
 )
 
+# roles/backup/vars/main.yml backup_manifest ({} when no backup was taken)
 BACKUP = Record(
-    {"id": Text(256), "sha256": Text(128), "verified": Bool(), "machine_id": Text(256, nullable=True)},
+    {
+        "id": Text(256),
+        "sha256": Text(128),
+        "size": Int(0, 2**62),
+        "verified": Bool(),
+        "machine_id": Text(256, nullable=True),
+        "paths": ListOf(Text(4096), 10_000),
+    },
     extra=EVIDENCE,
     nullable=True,
 )
 HEALTH = Record({"ok": Bool(), "problems": ListOf(Text(1024), 200)}, extra=EVIDENCE, nullable=True)
-VERSIONS = MapOf(Text(256, nullable=True), max_items=50_000)
+VERSIONS = MapOf(Text(256, nullable=True), max_items=50_000, max_key=1024)  # Windows: update title -> KBs
 
 PATCH = Record(
     {
         **BASE,
-        "pending": Int(0, 1_000_000),
+        "pending": ListOf(Text(1024), 20_000),  # the updates selected (Debian names, Windows titles)
         "versions_before": VERSIONS,
         "versions_after": VERSIONS,
         "backup_before": BACKUP,
@@ -101,4 +109,26 @@ CERTIFICATE = Record(
         "version": Int(0, 1000),
         **{k: v for k, v in DECOMMISSION.fields.items() if k not in ("outcome", "reason")},
     }
+)
+
+# the deploy playbook's backup stage (playbooks/deploy.yml)
+DEPLOY_BACKUP = Record({**BASE, "phase": Text(64), "backup": BACKUP}, extra=EVIDENCE)
+
+# roles/content: the simulation's Inst lines, and the signed index entries of what was downloaded
+LISTED = Record(
+    {
+        **BASE,
+        "release": Text(64),
+        "arch": Text(64),
+        "inst": ListOf(Text(2048), 100_000),
+        "prerequisite": ListOf(Text(2048), 100_000),
+    },
+    extra=EVIDENCE,
+)
+DOWNLOADED = Record({**BASE, "index": Text(256 * 2**20)}, extra=EVIDENCE)
+
+# roles/distribution_point: files sent, kept and refused on arrival (relative paths)
+STAGED = Record(
+    {**BASE, **{k: ListOf(Text(4096), 100_000) for k in ("sent", "kept", "refused")}},
+    extra=EVIDENCE,
 )
