@@ -67,9 +67,10 @@ class EventCollector:
     lost: str | None = None  # why the events stopped before the batch ended (a node's stream was lost)
 
     def __call__(self, event: dict[str, Any]) -> bool:
-        kind = event.get("event", "")
-        data: dict[str, Any] = event.get("event_data") or {}
-        host: str | None = data.get("host")
+        # a node's journal replays events it kept: their shape is checked like any host's answer
+        kind = event.get("event") if isinstance(event.get("event"), str) else ""
+        data: dict[str, Any] = event["event_data"] if isinstance(event.get("event_data"), dict) else {}
+        host: str | None = data["host"] if isinstance(data.get("host"), str) else None
         if host and host not in self.first_seen and kind.startswith("runner_on_"):
             self.first_seen[host] = now()
         if kind == "playbook_on_play_start":
