@@ -68,7 +68,7 @@ class EventCollector:
 
     def __call__(self, event: dict[str, Any]) -> bool:
         # a node's journal replays events it kept: their shape is checked like any host's answer
-        kind = event.get("event") if isinstance(event.get("event"), str) else ""
+        kind: str = event["event"] if isinstance(event.get("event"), str) else ""
         data: dict[str, Any] = event["event_data"] if isinstance(event.get("event_data"), dict) else {}
         host: str | None = data["host"] if isinstance(data.get("host"), str) else None
         if host and host not in self.first_seen and kind.startswith("runner_on_"):
