@@ -89,7 +89,7 @@ DECOMMISSION = Record(
         "machine_id": Text(256, nullable=True),
         "final_backup": BACKUP,
         "final_backup_reused": Bool(nullable=True),
-        "revoked": MapOf(Free(depth=2, max_items=1000, max_len=1024), max_items=50, nullable=True),
+        "revoked": MapOf(Free(depth=4, max_items=1000, max_len=4096), max_items=50, nullable=True),
         "sanitised": ListOf(SANITISED, 1000, nullable=True),
         "restore_card": Record({"type": Text(64), "action": Text(256)}, extra=EVIDENCE, nullable=True),
         "end_state": Text(64, nullable=True),
