@@ -40,6 +40,24 @@ def what(value: Any) -> str:
     return next((name for kind, name in JSON_NAMES if isinstance(value, kind)), type(value).__name__)
 
 
+# A field's path, built as a cheap chain of (parent, step) and spelt only for a damage note:
+# a str step is a field name, an int a list index, a 1-tuple a mapping key.
+At = tuple[Any, Any] | None
+
+
+def spell(at: At) -> str:
+    steps: list[str] = []
+    while at is not None:
+        at, step = at
+        if isinstance(step, int):
+            steps.append(f"[{step}]")
+        elif isinstance(step, tuple):
+            steps.append(f"[{str(step[0])[:40]!r}]")
+        else:
+            steps.append(f".{step}")
+    return "".join(reversed(steps)).removeprefix(".")
+
+
 @dataclass
 class Notes:
     """Damage found while parsing one document, path by path."""
@@ -47,9 +65,9 @@ class Notes:
     items: list[str] = field(default_factory=list)
     dropped: int = 0
 
-    def add(self, path: str, why: str) -> None:
+    def add(self, path: At, why: str) -> None:
         if len(self.items) < MAX_NOTES:
-            self.items.append(f"{path or '(document)'}: {why}")
+            self.items.append(f"{spell(path) or '(document)'}: {why}")
         else:
             self.dropped += 1
 
@@ -62,14 +80,14 @@ class Kind:
 
     nullable: bool = False
 
-    def parse(self, value: Any, path: str, notes: Notes) -> Any:
+    def parse(self, value: Any, path: At, notes: Notes) -> Any:
         raise NotImplementedError
 
     def empty(self) -> Any:
         """What stands in for an unfit field of a record: an empty list or mapping; None drops the field."""
         return None
 
-    def take(self, value: Any, path: str, notes: Notes) -> Any:
+    def take(self, value: Any, path: At, notes: Notes) -> Any:
         """Parse, letting None through when the field may be null."""
         if value is None and self.nullable:
             return None
@@ -82,7 +100,13 @@ class Text(Kind):
     nullable: bool = False
     numbers: bool = True  # a number where text is declared (a version 12, a build 22631) reads as its text
 
-    def parse(self, value: Any, path: str, notes: Notes) -> str:
+    def plain(self, value: Any) -> bool:
+        """Text that fits as it is (the common case, checked first)."""
+        return type(value) is str and len(value) <= self.max_len and "\x00" not in value
+
+    def parse(self, value: Any, path: At, notes: Notes) -> str:
+        if self.plain(value):
+            return value  # type: ignore[no-any-return]
         if isinstance(value, int | float) and not isinstance(value, bool) and self.numbers:
             if isinstance(value, float) and not math.isfinite(value):
                 raise Unfit(f"expected text, got {what(value)}")
@@ -105,7 +129,7 @@ class Int(Kind):
     high: int = 2**53  # what every JSON reader keeps exactly
     nullable: bool = False
 
-    def parse(self, value: Any, path: str, notes: Notes) -> int:
+    def parse(self, value: Any, path: At, notes: Notes) -> int:
         if isinstance(value, str) and value.strip().isdigit() and len(value) < 20:
             value = int(value)  # Ansible's templating can hand an integer back as its text
         if isinstance(value, float) and math.isfinite(value) and value.is_integer():
@@ -123,7 +147,7 @@ class Num(Kind):
     high: float = 1e15
     nullable: bool = False
 
-    def parse(self, value: Any, path: str, notes: Notes) -> float | int:
+    def parse(self, value: Any, path: At, notes: Notes) -> float | int:
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise Unfit(f"expected a number, got {what(value)}")
         if isinstance(value, float) and not math.isfinite(value):
@@ -137,7 +161,7 @@ class Num(Kind):
 class Bool(Kind):
     nullable: bool = False
 
-    def parse(self, value: Any, path: str, notes: Notes) -> bool:
+    def parse(self, value: Any, path: At, notes: Notes) -> bool:
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -154,15 +178,17 @@ class ListOf(Kind):
     def empty(self) -> list[Any]:
         return []
 
-    def parse(self, value: Any, path: str, notes: Notes) -> list[Any]:
+    def parse(self, value: Any, path: At, notes: Notes) -> list[Any]:
         if not isinstance(value, list | tuple):
             raise Unfit(f"expected a list, got {what(value)}")
         if len(value) > self.max_items:
             notes.add(path, f"{len(value)} entries, kept the first {self.max_items}")
             value = value[: self.max_items]
+        if isinstance(self.item, Text) and all(self.item.plain(v) for v in value):
+            return list(value)  # lists of plain text (logs, names) are most of a report: checked at once
         out = []
         for i, item in enumerate(value):
-            at = f"{path}[{i}]"
+            at = (path, i)
             try:
                 out.append(self.item.take(item, at, notes))
             except Unfit as why:
@@ -182,15 +208,20 @@ class MapOf(Kind):
     def empty(self) -> dict[str, Any]:
         return {}
 
-    def parse(self, value: Any, path: str, notes: Notes) -> dict[str, Any]:
+    def usable(self, key: Any) -> bool:
+        return isinstance(key, str) and 0 < len(key) <= self.max_key and "\x00" not in key
+
+    def parse(self, value: Any, path: At, notes: Notes) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise Unfit(f"expected a mapping, got {what(value)}")
         if len(value) > self.max_items:
             notes.add(path, f"{len(value)} entries, kept the first {self.max_items}")
+        elif isinstance(self.value, Text) and all(self.usable(k) and self.value.plain(v) for k, v in value.items()):
+            return dict(value)  # package name -> version: thousands of plain entries, checked at once
         out: dict[str, Any] = {}
         for key, item in list(value.items())[: self.max_items]:
-            at = f"{path}[{str(key)[:40]!r}]"
-            if not isinstance(key, str) or not key or len(key) > self.max_key or "\x00" in key:
+            at = (path, (key,))
+            if not self.usable(key):
                 notes.add(at, "unusable key")
                 continue
             try:
@@ -211,12 +242,12 @@ class Record(Kind):
     def empty(self) -> dict[str, Any]:
         return {}
 
-    def parse(self, value: Any, path: str, notes: Notes) -> dict[str, Any]:
+    def parse(self, value: Any, path: At, notes: Notes) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise Unfit(f"expected a mapping, got {what(value)}")
         out: dict[str, Any] = {}
         for key, item in value.items():
-            at = f"{path}.{key}" if path else str(key)
+            at = (path, str(key))
             kind = self.fields.get(key, self.extra) if isinstance(key, str) else None
             if kind is None:
                 continue  # not part of this document: never stored, never read
@@ -238,7 +269,7 @@ class Free(Kind):
     max_len: int = MAX_TEXT
     nullable: bool = True
 
-    def parse(self, value: Any, path: str, notes: Notes) -> Any:
+    def parse(self, value: Any, path: At, notes: Notes) -> Any:
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, int | float):
@@ -259,7 +290,7 @@ def parse(kind: Kind, value: Any) -> tuple[Any, list[str]]:
     """``value`` in the declared shape, and the damage notes (empty when it fitted)."""
     notes = Notes()
     try:
-        return kind.take(value, "", notes), notes.lines()
+        return kind.take(value, None, notes), notes.lines()
     except Unfit as why:
-        notes.add("", str(why))
+        notes.add(None, str(why))
         return None, notes.lines()
