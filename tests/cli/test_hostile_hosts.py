@@ -45,7 +45,7 @@ groups:
     os: debian12
     business_line: voice
     connection: linux
-    hosts: tst-r01
+    hosts: tst-r0[1:2]
     addresses: 127.0.0.20
     lifecycle: retiring
     vars: {decommission_data_paths: [/srv/recordings]}
@@ -132,7 +132,7 @@ def fleet(tmp_path: Path):
 
 
 def _inspect(fleet, garbage: dict[str, Any]) -> dict[str, Any]:
-    reports = {"tst-a01": HEALTHY, "tst-a02": HEALTHY, "tst-a03": garbage, "tst-r01": HEALTHY}
+    reports = {"tst-a01": HEALTHY, "tst-a02": HEALTHY, "tst-a03": garbage, "tst-r01": HEALTHY, "tst-r02": HEALTHY}
     result = fleet("inspect", "-i", str(fleet.inv), "-o", "json", reports=reports)
     assert result.returncode == 2, result.stdout + result.stderr  # hosts failed: not 1 (an error)
     return _no_nan(result.stdout)
@@ -147,6 +147,7 @@ def test_one_garbage_host_never_breaks_the_fleet(fleet):
         "tst-a02": "ok",
         "tst-a03": "damaged",
         "tst-r01": "ok",
+        "tst-r02": "ok",
     }
     message = outcomes["tst-a03"]["message"]
     assert message.startswith("host data damaged: ") and "os: expected a mapping, got list" in message
@@ -298,6 +299,8 @@ def test_records_stored_in_an_older_shape_are_read_through_the_same_schemas(flee
         ("runs", "show", "20990102T000000Z-cccccc", "-o", "json"),
         ("plan", "software", "apply", "-i", inv),
         ("plan", "software", "apply", "-i", inv, "-o", "json"),
+        ("software", "status", "-i", inv),
+        ("software", "status", "-i", inv, "-o", "json"),
         ("plan", "decommission", "-i", inv),
         ("plan", "decommission", "-i", inv, "-o", "json"),
     ):
@@ -310,3 +313,25 @@ def test_records_stored_in_an_older_shape_are_read_through_the_same_schemas(flee
     assert "disks[0].mount: expected text, got list" in shown["damaged"]
     certificate = fleet("runs", "certificate", "20990101T000000Z-bbbbbb", "tst-r01").stdout
     assert "Sanitised" in certificate and "damaged" in certificate
+
+
+def test_a_garbage_sanitiser_result_gets_no_certificate_and_the_host_stays_retiring(fleet):
+    from tests.unit.test_hostdata_reports import DECOMMISSION
+
+    garbage = {**DECOMMISSION, "sanitised": "all of it", "final_backup": ["b"], "machine_id": {"id": 1}}
+    args = ("decommission", "-i", str(fleet.inv), "--limit", "tst-r0*", "--confirm", "tst-r01,tst-r02")
+    result = fleet(*args, "--change-id", "CHG-9", "-o", "json", reports={"tst-r01": DECOMMISSION, "tst-r02": garbage})
+    assert result.returncode == 2, result.stdout + result.stderr
+    data = _no_nan(result.stdout)
+    outcomes = {h["host"]: h for h in data["hosts"]}
+    assert outcomes["tst-r01"]["outcome"] == "ok" and outcomes["tst-r02"]["outcome"] == "damaged"
+    assert "sanitised: expected a list, got text" in outcomes["tst-r02"]["message"]
+    certificate = fleet("runs", "certificate", data["run_id"], "tst-r01")
+    assert certificate.returncode == 0 and "/srv/recordings" in certificate.stdout
+    refused = fleet("runs", "certificate", data["run_id"], "tst-r02")
+    assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+    from ccops.inventory.load import load_inventory
+
+    hosts = load_inventory(fleet.inv).hosts
+    assert hosts["tst-r01"].lifecycle == "retired"
+    assert hosts["tst-r02"].lifecycle == "retiring"  # not retired on a result nobody can read

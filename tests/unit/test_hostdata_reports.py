@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ccops.hostdata import parse_report, read_asset, read_certificate, read_report, read_summary
-from ccops.runner.events import OUTCOME_DAMAGED, EventCollector
+from ccops.runner.events import EventCollector
 
 DEBIAN_ASSET = {
     "outcome": "inspected",
@@ -285,7 +285,7 @@ def test_the_collector_names_the_damaged_host_and_keeps_the_others():
     collector({"event": "playbook_on_stats", "event_data": {"ok": {"good": 1, "bad": 1}}})
     outcomes = {o.host: o for o in collector.outcomes(["good", "bad"])}
     assert outcomes["good"].outcome == "ok" and outcomes["good"].message is None
-    assert outcomes["bad"].outcome == OUTCOME_DAMAGED
+    assert outcomes["bad"].outcome == "damaged"
     assert outcomes["bad"].message == "host data damaged: disks[0].mount: expected text, got list"
     assert collector.reports["good"] == DEBIAN_ASSET and collector.reports["bad"]["disks"] == [{}]
 
