@@ -87,6 +87,18 @@ PATCH = {
     "rebaseline": "none",
     "packages_changed": ["openssl"],
 }
+ROLLED_BACK = {
+    "outcome": "rolled_back",
+    "reason": "",
+    "rollback": {
+        "id": "b",
+        "packages_returned": ["openssl=3.0.14-1"],
+        "packages_removed": [],
+        "paths": [f"etc/file{i}" for i in range(5000)],  # an archive's member list is long
+    },
+    "health": {"ok": True, "problems": []},
+    "rebaseline": "none",
+}
 COMPLY = {
     "outcome": "noncompliant",
     "reason": "1 deviation(s)",
@@ -145,6 +157,7 @@ DEPLOY_BACKUP = {"outcome": "backed_up", "reason": "", "phase": "backup", "backu
         ),
         (PATCH, "patch"),
         ({"outcome": "up_to_date", "reason": "no pending update selected"}, "patch"),
+        (ROLLED_BACK, "rollback"),
         (COMPLY, "comply-check"),
         (SOFTWARE, "software-apply"),
         (DECOMMISSION, "decommission"),

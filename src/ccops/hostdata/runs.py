@@ -10,7 +10,7 @@ from __future__ import annotations
 from ccops.hostdata.asset import DAMAGE, DEVIATION
 from ccops.hostdata.kinds import Bool, Free, Int, Kind, ListOf, MapOf, Record, Text
 
-EVIDENCE = Free()
+EVIDENCE = Free(max_items=10_000)
 BASE: dict[str, Kind] = {"outcome": Text(64), "reason": Text(2048), "damaged": DAMAGE}
 
 # roles/comply/library/ccops_comply_state.py: deviations and fixes are {policy, detail}
@@ -38,6 +38,19 @@ BACKUP = Record(
     nullable=True,
 )
 HEALTH = Record({"ok": Bool(), "problems": ListOf(Text(1024), 200)}, extra=EVIDENCE, nullable=True)
+# roles/backup restore_*.yml backup_restored: what a rollback put back (a backup's member list can be long)
+ROLLBACK = Record(
+    {
+        "id": Text(256),
+        "packages_returned": ListOf(Free(depth=3), 100_000),
+        "packages_removed": ListOf(Free(depth=3), 100_000),
+        "not_removed": ListOf(Free(depth=3), 100_000),
+        "paths": ListOf(Text(4096), 1_000_000),
+        "rebooted": Bool(nullable=True),
+    },
+    extra=EVIDENCE,
+    nullable=True,
+)
 VERSIONS = MapOf(Text(256, nullable=True), max_items=50_000, max_key=1024)  # Windows: update title -> KBs
 
 PATCH = Record(
@@ -52,6 +65,8 @@ PATCH = Record(
         "health": HEALTH,
         "health_after_rollback": HEALTH,
         "rebaseline": Text(64, nullable=True),
+        "rollback": ROLLBACK,
+        "packages_changed": ListOf(Free(depth=3), 100_000),
     },
     extra=EVIDENCE,
 )
@@ -67,6 +82,7 @@ SOFTWARE = Record(
         "backup_before": BACKUP,
         "health": HEALTH,
         "health_after_rollback": HEALTH,
+        "rollback": ROLLBACK,
         "rebaseline": Text(64, nullable=True),
     },
     extra=EVIDENCE,
