@@ -85,7 +85,7 @@ PATCH = {
     "rebooted": False,
     "health": {"ok": True, "problems": []},
     "rebaseline": "none",
-    "packages_changed": ["openssl"],
+    "packages_changed": {"changed": {"openssl": "3.0.14-1 -> 3.0.15-1"}, "added": {"libnew": "1"}, "removed": {}},
 }
 ROLLED_BACK = {
     "outcome": "rolled_back",
@@ -156,6 +156,10 @@ DEPLOY_BACKUP = {"outcome": "backed_up", "reason": "", "phase": "backup", "backu
             "deploy",
         ),
         (PATCH, "patch"),
+        (
+            {**PATCH, "packages_changed": {"error": "a backup archive no longer matches its sha256; changes unknown"}},
+            "patch",
+        ),
         ({"outcome": "up_to_date", "reason": "no pending update selected"}, "patch"),
         (ROLLED_BACK, "rollback"),
         (COMPLY, "comply-check"),

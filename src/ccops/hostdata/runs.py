@@ -66,7 +66,16 @@ PATCH = Record(
         "health_after_rollback": HEALTH,
         "rebaseline": Text(64, nullable=True),
         "rollback": ROLLBACK,
-        "packages_changed": ListOf(Free(depth=3), 100_000),
+        # roles/patch/tasks/changes_debian.yml: name -> "old -> new" / version, or why it is unknown
+        "packages_changed": Record(
+            {
+                "changed": MapOf(Text(1024), max_items=50_000),
+                "added": MapOf(Text(256), max_items=50_000),
+                "removed": MapOf(Text(256), max_items=50_000),
+                "error": Text(1024),
+            },
+            nullable=True,
+        ),
     },
     extra=EVIDENCE,
 )
