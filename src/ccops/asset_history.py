@@ -178,8 +178,9 @@ def store_version(
     db: sqlite3.Connection, host: str, run_id: str, collected: str, record: dict[str, Any], keep: int
 ) -> str:
     """Enrich, keep as a version, prune to the retention; the enriched record as JSON for the latest row."""
+    record = read_asset(record)  # parsed at the edge already; a spool written by an older ccops was not
     record = {
-        **read_asset(record),  # parsed at the edge already; a spool written by an older ccops was not
+        **record,
         "patch_level": patch_level(record, pending_since(db, host, run_id, collected), collected),
         "compliance": latest_compliance(db, host),
     }

@@ -313,3 +313,17 @@ def test_a_later_report_that_fits_clears_the_damage():
         facts = {"ansible_facts": {"ccops_report": report}}
         collector({"event": "runner_on_ok", "event_data": {"host": "h", "res": facts}})
     assert collector.damaged == {}
+
+
+def test_a_spooled_record_of_an_older_ccops_is_parsed_before_it_is_enriched(tmp_path):
+    from ccops.records import Store
+
+    store = Store(tmp_path / "ccops.db")
+    store.start_run(
+        "20990101T000000Z-aaaaaa", "inspect", operator="t", change_id=None, git_commit=None, inventory="i",
+        inventory_sha256="0" * 64, selectors={}, request={}, plan=[],
+    )  # fmt: skip
+    # save_assets stores what it is given: the collector parsed it, a spool from an older ccops did not
+    store.save_assets("20990101T000000Z-aaaaaa", {"h": {"updates": {"pending": math.inf, "items": 7}}})
+    record = store.asset("h")["record"]
+    assert record["patch_level"]["pending"] == 0 and record["updates"] == {"items": []}
