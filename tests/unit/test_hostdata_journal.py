@@ -1,0 +1,34 @@
+"""A node's job journal: lines that are not mappings are skipped, the closing document is shaped,
+and replayed events of the wrong shape never stop the collector."""
+
+from __future__ import annotations
+
+import math
+
+from ccops.hostdata.journal import journal_done, journal_line
+from ccops.runner.events import EventCollector
+
+
+def test_journal_lines_that_are_not_mappings_are_skipped():
+    assert journal_line('{"event": "x"}') == {"event": "x"}
+    for line in ("[1, 2]", "7", "not json", "[" * 100_000, '"text"'):
+        assert journal_line(line) is None
+
+
+def test_the_closing_document_reads_in_its_declared_shape():
+    assert journal_done({"status": "successful", "rc": 0}) == {"status": "successful", "rc": 0}
+    assert journal_done({"status": ["lost"], "rc": math.inf, "why": {"x": 1}}) == {}
+    assert journal_done("gone") == {} and journal_done(None) == {}
+
+
+def test_replayed_events_of_the_wrong_shape_are_ignored():
+    collector = EventCollector()
+    for event in (
+        {"event": ["runner_on_ok"], "event_data": {"host": "h"}},
+        {"event": "runner_on_ok", "event_data": ["h"]},
+        {"event": "runner_on_ok", "event_data": {"host": ["h"], "res": {}}},
+        {"event": "runner_on_ok", "event_data": {"host": "h", "res": [1]}},
+        {"event": "runner_on_ok", "event_data": {"host": "h", "res": {"ansible_facts": 7}}},
+    ):
+        collector(event)
+    assert collector.reports == {} and collector.damaged == {}
