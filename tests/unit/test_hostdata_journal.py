@@ -3,9 +3,12 @@ and replayed events of the wrong shape never stop the collector."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 from ccops.hostdata.journal import journal_done, journal_line
+from ccops.node.recover import _replay
 from ccops.runner.events import EventCollector
 
 
@@ -32,3 +35,11 @@ def test_replayed_events_of_the_wrong_shape_are_ignored():
     ):
         collector(event)
     assert collector.reports == {} and collector.damaged == {}
+
+
+def test_a_replayed_event_never_names_a_file_outside_the_artifacts_folder(tmp_path: Path):
+    artifacts = tmp_path / "run" / "artifacts" / "w1-b1-a1-recovered"
+    hostile = {"event": "verbose", "uuid": "../../../../escaped", "counter": "../../../x"}
+    _replay(json.dumps(hostile) + "\n" + json.dumps({"ccops_done": {"status": "successful", "rc": 0}}), artifacts)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == [Path("run/artifacts/w1-b1-a1-recovered/job_events/0000001.json")]

@@ -69,7 +69,7 @@ def _replay(out: str, artifacts: Path) -> tuple[EventCollector, dict[str, Any]]:
     done: dict[str, Any] = {}
     events = artifacts / "job_events"
     events.mkdir(parents=True, exist_ok=True)
-    for line in out.splitlines():
+    for number, line in enumerate(out.splitlines(), start=1):
         data = journal_line(line)  # the node's answer is host data: a mapping per line, or skipped
         if data is None:
             continue
@@ -77,5 +77,7 @@ def _replay(out: str, artifacts: Path) -> tuple[EventCollector, dict[str, Any]]:
             done = journal_done(data["ccops_done"])
         elif "event" in data and data.get("uuid"):
             collector(data)
-            (events / f"{data.get('counter', 0)}-{data['uuid']}.json").write_text(json.dumps(data))
+            # named by the journal's own line number: a node's uuid or counter is its text,
+            # and "../../x" in a file name would write outside the artifacts folder
+            (events / f"{number:07d}.json").write_text(json.dumps(data))
     return collector, done
