@@ -147,3 +147,50 @@ def test_the_example_inventory_is_a_real_centre():
     cities = {s.city for s in inventory.sites.values()}
     assert len(inventory.sites) == 3 and len(cities) == 2
     assert desktops == 2500 and len(roles) - desktops == 700
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("//", "'//' is not an absolute path in normal form"),
+        ("//etc", "'//etc' is not an absolute path in normal form"),
+        ("//usr", "'//usr' is not an absolute path in normal form"),
+        ("/./etc", "'/./etc' is not an absolute path in normal form"),
+        ("/etc/../usr", "'/etc/../usr' is not an absolute path in normal form"),
+        (
+            "/srv/recordings/",
+            "'/srv/recordings/' is not an absolute path in normal form (did you mean '/srv/recordings'?)",
+        ),
+        ("srv/recordings", "'srv/recordings' is not an absolute path in normal form"),
+        ("/", "'/' is a system folder"),
+        ("/srv", "'/srv' is a system folder"),
+        ("/var", "'/var' is a system folder"),
+        ("/usr/share/doc", "'/usr/share/doc' lies in the protected system folder '/usr'"),
+        ("/etc/ssl/private/seat.key", "'/etc/ssl/private/seat.key' lies in the protected system folder '/etc'"),
+        ("/var/lib/ccops", "'/var/lib/ccops' is a system folder"),
+    ],
+)
+def test_decommission_data_paths_must_be_plain_data_folders(tmp_path, path, why):
+    text = site_text() + f'    vars: {{decommission_data_paths: [/srv/recordings, "{path}"]}}\n'
+    found = problems(tmp_path, {"a.yml": text})
+    assert len(found) == 1 and found[0].startswith(f"a.yml:17: groups[0].vars.decommission_data_paths[1]: {why}")
+
+
+def test_data_paths_are_checked_in_site_and_host_vars_too(tmp_path):
+    text = site_text() + "vars: {decommission_data_paths: [//etc]}\nhosts:\n  tst-t01:\n    vars:\n"
+    text += "      decommission_certificates: [/etc/ssl/private/seat.key, /etc/ssl/private, //etc/ssl/x.key]\n"
+    found = problems(tmp_path, {"a.yml": text})
+    assert found == [
+        "a.yml:17: vars.decommission_data_paths[0]: '//etc' is not an absolute path in normal form",
+        "a.yml:21: hosts.tst-t01.vars.decommission_certificates[1]: '/etc/ssl/private' is a system folder",
+        "a.yml:21: hosts.tst-t01.vars.decommission_certificates[2]: '//etc/ssl/x.key' is not an absolute path "
+        "in normal form (did you mean '/etc/ssl/x.key'?)",
+    ]
+
+
+def test_good_decommission_paths_pass(tmp_path):
+    text = site_text() + "    vars: {decommission_data_paths: [/srv/recordings, /home/agent01, /var/lib/ccagent],\n"
+    text += (
+        "           decommission_certificates: [/etc/ssl/private/seat.key, /usr/local/share/ca-certificates/x.crt]}\n"
+    )
+    assert problems(tmp_path, {"a.yml": text}) == []

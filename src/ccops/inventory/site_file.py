@@ -9,6 +9,7 @@ from typing import Any, Literal, cast
 
 from ccops.inventory import ranges
 from ccops.inventory.fields import FieldReader, dotted
+from ccops.inventory.host_paths import decommission_refusal
 from ccops.inventory.model import (
     CONNECTION_TYPES,
     LIFECYCLE_STATES,
@@ -62,6 +63,8 @@ RESERVED_VARS = frozenset(
         "undef",
     }
 )
+# host vars naming what decommission destroys (roles/decommission): checked by ccops.inventory.host_paths
+DESTROYED_PATHS = ("decommission_data_paths", "decommission_certificates")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TOP_KEYS = ("site", "connections", "vars", "groups", "hosts", "policies", "accounts")
 SITE_KEYS = (
@@ -488,10 +491,13 @@ def _connections(reader: FieldReader, raw: Any) -> dict[str, ConnectionProfile]:
     return out
 
 
-def _vars(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath) -> dict[str, Any]:
+def _vars(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath, family: str | None = None) -> dict[str, Any]:
+    """A ``vars:`` mapping; ``family`` is the OS family of the hosts it applies to (None: both)."""
     raw = reader.get(mapping, kp, "vars", dict, default={})
     for key in raw:
         where = (*kp, "vars", key)
+        if key in DESTROYED_PATHS:
+            _destroyed_paths(reader, raw[key], where, family, certificate=key == "decommission_certificates")
         if not WORD.fullmatch(key):
             reader.report(where, f"{dotted(where)}: variable names are lower_snake_case")
         elif key.startswith(RESERVED_VAR_PREFIXES) or key in RESERVED_VARS:
@@ -533,6 +539,16 @@ def _groups(reader: FieldReader, site: Site, raw: Any) -> dict[str, Host]:
     return hosts
 
 
+def _destroyed_paths(reader: FieldReader, value: Any, kp: KeyPath, family: str | None, *, certificate: bool) -> None:
+    """What decommission wipes or removes: checked here, before any plan shows it or a host sees it."""
+    if not reader.valid(value, kp, list):
+        return
+    for i, entry in enumerate(value):
+        why = decommission_refusal(entry, family, certificate=certificate)
+        if why:
+            reader.report((*kp, i), f"{dotted((*kp, i))}: {why}")
+
+
 def _group_hosts(reader: FieldReader, site: Site, group: dict[str, Any], gkp: KeyPath, gname: str) -> list[Host]:
     role = reader.get(group, gkp, "role", str, required=True, choices=ROLES)
     os_variant = reader.get(group, gkp, "os", str, required=True, choices=tuple(OS_VARIANTS))
@@ -549,7 +565,7 @@ def _group_hosts(reader: FieldReader, site: Site, group: dict[str, Any], gkp: Ke
         connection = None
     lifecycle = reader.get(group, gkp, "lifecycle", str, default="active", choices=LIFECYCLE_STATES)
     port = _port(reader, group, gkp)
-    group_vars = _vars(reader, group, gkp)
+    group_vars = _vars(reader, group, gkp, OS_VARIANTS.get(os_variant or ""))
     names = _names(reader, group, gkp)
     addresses = _addresses(reader, group, gkp, len(names))
     tags = _tags(reader, group, gkp, len(names))
@@ -677,4 +693,4 @@ def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]
             reader.report((*hkp, "connection"), f"hosts.{name}.connection: no profile {connection!r}")
         else:
             host.connection = connection
-        host.vars.update(_vars(reader, override, hkp))
+        host.vars.update(_vars(reader, override, hkp, host.os_family))
