@@ -1,5 +1,6 @@
 """Every kind of bad inventory gets a FILE:LINE: message, and nothing else."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,29 @@ def test_good_decommission_paths_pass(tmp_path):
         "           decommission_certificates: [/etc/ssl/private/seat.key, /usr/local/share/ca-certificates/x.crt]}\n"
     )
     assert problems(tmp_path, {"a.yml": text}) == []
+
+
+def test_the_account_ccops_connects_as_cannot_be_a_service_account(tmp_path):
+    text = site_text() + "accounts:\n  - {name: zhang}\n  - {name: ccops, kind: service}\n"
+    found = problems(tmp_path, {"a.yml": text})
+    assert found == [
+        "a.yml:19: accounts[1].kind: 'ccops' is the account ccops connects as; a service account has no login "
+        "shell, so ccops could never log in again (did you mean kind: person?)"
+    ]
+    assert problems(tmp_path / "ok", {"a.yml": text.replace("ccops, kind: service", "ccops, kind: person")}) == []
+
+
+@pytest.mark.parametrize("value", ["fe80::1%eth0", "fe80::1%eth0\n} accept; flush ruleset", 'fe80::1%e"th0'])
+def test_ipv6_zone_ids_are_refused_wherever_an_address_is_read(tmp_path, value):
+    quoted = json.dumps(value)  # JSON is YAML: the value arrives exactly as given
+    text = site_text().replace("  rollout:", f"  management: [{quoted}]\n  rollout:")
+    text += f"policies: [{{firewall: {{deny: [{quoted}]}}}}]\nhosts:\n  tst-t01: {{address: {quoted}}}\n"
+    found = problems(tmp_path, {"a.yml": text})
+    zone = "the IPv6 zone id (after '%') names one machine's interface; a site-wide address takes none"
+    assert found == [
+        f"a.yml:6: site.management[0]: {value!r}: {zone}",
+        f"a.yml:18: policies[0].firewall.deny[0]: {value!r}: {zone}",
+        f"a.yml:20: hosts.tst-t01.address: {value!r}: {zone}",
+    ]
+    grouped = problems(tmp_path / "g", {"a.yml": site_text(address=quoted)})
+    assert grouped == [f"a.yml:16: groups[0].addresses: {value!r}: {zone}"]

@@ -24,7 +24,7 @@ from ccops.inventory.model import (
     SecretRef,
     Site,
 )
-from ccops.inventory.policy import parse_accounts, parse_management, parse_policies
+from ccops.inventory.policy import ZONE_ID, parse_accounts, parse_management, parse_policies
 from ccops.inventory.winrm import check_winrm_profile
 from ccops.inventory.yamldoc import KeyPath, Problem, YamlDoc
 
@@ -243,6 +243,8 @@ def _node(reader: FieldReader, site: Site, raw: dict[str, Any]) -> NodeSpec | No
 
 
 def _is_address(text: str) -> bool:
+    if "%" in text:  # a zone id: see ccops.inventory.policy.ZONE_ID
+        return False
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -627,6 +629,9 @@ def _addresses(reader: FieldReader, group: dict[str, Any], gkp: KeyPath, count: 
     start = reader.get(group, gkp, "addresses", str)
     if start is None:
         return [None] * count
+    if "%" in start:
+        reader.report((*gkp, "addresses"), f"{dotted((*gkp, 'addresses'))}: {start!r}: {ZONE_ID}")
+        return [None] * count
     try:
         first = ipaddress.ip_address(start)
         if first.version == 4:  # plain int arithmetic: 3,200 ip_address objects cost 30 ms
@@ -673,6 +678,9 @@ def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]
         host.source = (reader.doc.path, reader.doc.line(*hkp))
         if "address" in override:
             address = reader.get(override, hkp, "address", str)
+            if address and "%" in address:
+                reader.report((*hkp, "address"), f"hosts.{name}.address: {address!r}: {ZONE_ID}")
+                address = None
             try:
                 host.address = str(ipaddress.ip_address(address)) if address else host.address
             except ValueError:
