@@ -221,3 +221,44 @@ def test_ipv6_zone_ids_are_refused_wherever_an_address_is_read(tmp_path, value):
     ]
     grouped = problems(tmp_path / "g", {"a.yml": site_text(address=quoted)})
     assert grouped == [f"a.yml:16: groups[0].addresses: {value!r}: {zone}"]
+
+
+def _with_deny(deny: str, site_lines: str = "  management: [10.9.200.5, 10.9.201.0/28]\n") -> str:
+    text = site_text().replace("  rollout:", site_lines + "  rollout:")
+    return (
+        text + f"policies:\n  - firewall:\n      allow: [{{ports: [22], from: [management]}}]\n      deny: [{deny}]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("deny", "what"),
+    [
+        ("0.0.0.0/0", "10.9.200.5, a management address (site.management)"),
+        ("10.9.200.5", "10.9.200.5, a management address (site.management)"),
+        ("10.9.201.8/29", "10.9.201.0/28, a management address (site.management)"),
+    ],
+)
+def test_a_deny_entry_that_holds_a_management_address_is_refused(tmp_path, deny, what):
+    found = problems(tmp_path, {"a.yml": _with_deny(deny)})
+    assert found == [
+        f"a.yml:21: policies[0].firewall.deny[0]: {deny} contains {what}: "
+        "nftables drops a denied address before any allow rule, so ccops would lock itself out (narrow the deny entry)"
+    ]
+
+
+def test_a_deny_entry_may_not_cut_off_the_node_distribution_point_or_backup_target(tmp_path):
+    services = (
+        "  node: {address: 10.7.0.1, connection: linux}\n"
+        "  distribution_point: {host: tst-t02, path: /srv/dist}\n"
+        "  backup_target: {host: 10.8.0.9, path: /srv/backups}\n"
+    )
+    for deny, what in (
+        ("10.7.0.0/16", "10.7.0.1, the site's execution node (site.node)"),
+        ("10.9.0.2", "10.9.0.2, the site's distribution point (site.distribution_point)"),
+        ("10.8.0.0/24", "10.8.0.9, the site's backup target (site.backup_target)"),
+    ):
+        found = problems(tmp_path / deny.replace("/", "_"), {"a.yml": _with_deny(deny, services)})
+        assert len(found) == 1 and found[0].startswith(
+            f"a.yml:23: policies[0].firewall.deny[0]: {deny} contains {what}"
+        )
+    assert problems(tmp_path / "ok", {"a.yml": _with_deny("198.51.100.0/24", services)}) == []

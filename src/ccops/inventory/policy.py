@@ -189,6 +189,23 @@ def _firewall(reader: FieldReader, raw: Any, kp: KeyPath, group_names: set[str])
     return {"allow": allow, "deny": deny}
 
 
+def deny_entries(reader: FieldReader, raw: Any) -> list[tuple[str, int, str]]:
+    """Each usable deny entry of the site's policies with where it is written: (where, line, text as written)."""
+    out = []
+    for i, entry in enumerate(raw if isinstance(raw, list) else []):
+        firewall = entry.get("firewall") if isinstance(entry, dict) else None
+        deny = firewall.get("deny") if isinstance(firewall, dict) else None
+        for j, value in enumerate(deny if isinstance(deny, list) else []):
+            kp = ("policies", i, "firewall", "deny", j)
+            if isinstance(value, str) and "%" not in value:
+                try:
+                    ipaddress.ip_network(value, strict=False)
+                except ValueError:
+                    continue
+                out.append((dotted(kp), reader.doc.line(*kp), value))
+    return out
+
+
 def _port(reader: FieldReader, value: Any, kp: KeyPath) -> bool:
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535:
         return True

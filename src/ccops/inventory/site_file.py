@@ -24,7 +24,7 @@ from ccops.inventory.model import (
     SecretRef,
     Site,
 )
-from ccops.inventory.policy import ZONE_ID, parse_accounts, parse_management, parse_policies
+from ccops.inventory.policy import ZONE_ID, deny_entries, parse_accounts, parse_management, parse_policies
 from ccops.inventory.winrm import check_winrm_profile
 from ccops.inventory.yamldoc import KeyPath, Problem, YamlDoc
 
@@ -156,6 +156,7 @@ def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list[Problem]]:
     _overrides(reader, site, data.get("hosts", {}), hosts)
     group_names = {h.group for h in hosts.values()} | _group_names(data.get("groups"))
     site.policies = parse_policies(reader, data.get("policies", []), group_names)
+    site.denies = deny_entries(reader, data.get("policies", []))
     site.accounts = parse_accounts(reader, data.get("accounts", []), group_names, site.connections)
     # a site without a usable code is validated in full but not loaded
     return (site if site.code else None), list(hosts.values()), reader.problems
