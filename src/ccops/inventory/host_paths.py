@@ -14,6 +14,8 @@ reason (the text must be the folder it names). Then, whatever the kind:
 The host-side sanitiser (roles/decommission/files/sanitise.py) keeps the same lists (a unit
 test holds them equal) and checks the path again as the host resolves it: symbolic links
 and bind mounts of a protected folder are refused there, before anything is written.
+Windows hosts (windows_refusal): a data path is an absolute path on a drive, never the drive
+or a top system folder, nothing below Windows; a certificate is a thumbprint.
 """
 
 from __future__ import annotations
