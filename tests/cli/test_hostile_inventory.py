@@ -180,6 +180,17 @@ REFUSED = {
     "the account ccops connects as made a service account": BASE + "accounts: [{name: ccops, kind: service}]\n",
     "deny entry with a zone id and a newline": BASE
     + 'policies: [{firewall: {deny: ["fe80::1%eth0\\n} accept; flush ruleset"]}}]\n',
+    # a Linux restore card on a Windows seat: the write filter stays on, the change vanishes at boot
+    "windows seat with a command restore card": _sub(
+        "connections:\n", "connections:\n  win: {type: winrm, user: svc-ccops, dns_domain: w.example}\n"
+    )
+    + "  - {name: seats, role: agent_desktop, os: win11, business_line: voice, connection: win,\n"
+    + "     hosts: tst-w01, addresses: 127.0.0.20, vars: {patch_restore_card: command}}\n",
+    "windows seat with a lab restore card": _sub(
+        "connections:\n", "connections:\n  win: {type: winrm, user: svc-ccops, dns_domain: w.example}\n"
+    )
+    + "  - {name: seats, role: agent_desktop, os: win11, business_line: voice, connection: win,\n"
+    + "     hosts: tst-w01, addresses: 127.0.0.20}\nhosts:\n  tst-w01: {vars: {restore_card_type: lab}}\n",
     "management address with a zone id and a quote": _sub(
         "  backup_target:", '  management: ["fe80::1%e\\"th0"]\n  backup_target:'
     ),

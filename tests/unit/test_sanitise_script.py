@@ -138,8 +138,101 @@ def test_a_real_read_only_bind_mount_of_etc_is_refused(tmp_path):
         pytest.skip(f"no bind mount here: {proc.stderr.strip()[:200]}")
     (result,) = json.loads(proc.stdout)
     assert proc.returncode == 1 and result["result"] == "refused", result
-    assert "/etc mounted again" in result["verification"]
+    assert result["verification"].endswith(
+        " shares its files with /etc (a bind mount), which is the system folder /etc"
+    )
     assert Path("/etc/passwd").exists() and not any(target.iterdir())
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("sanitise", SCRIPT)
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+# Lines as a Debian host's /proc/self/mountinfo has them (254:1 is the root filesystem, 254:2 a
+# separate /var, 254:17 a data disk).
+MOUNTINFO = """\
+25 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro
+26 25 254:2 / /var rw,relatime shared:5 - ext4 /dev/vda2 rw
+27 25 0:22 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
+28 25 254:17 / /srv/data rw,relatime shared:9 - ext4 /dev/vdb1 rw
+51 46 0:4 net:[4026532174] /run/netns/cti rw shared:2 - nsfs nsfs rw
+"""
+SSH_AT_DATA_X = "40 28 254:1 /etc/ssh /srv/data/x rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro\n"
+
+
+def _mount_refusal(script, path, table):
+    mounts = script.parse_mountinfo(table)
+    return script.mount_refusal(path, mounts, False, script.SYSTEM_FOLDERS, script.PROTECTED_TREES)
+
+
+def test_mountinfo_fields_are_read_with_the_kernels_octal_escapes():
+    script = _script()
+    line = r"41 25 254:1 /srv/call\040recordings\134old /srv/rec\012x rw,relatime - ext4 /dev/vda1 rw"
+    assert script.parse_mountinfo(MOUNTINFO + line)[-1] == ("254:1", "/srv/call recordings\\old", "/srv/rec\nx")
+    assert script.parse_mountinfo(MOUNTINFO)[4] == ("0:4", "net:[4026532174]", "/run/netns/cti")
+    assert script.parse_mountinfo("25 1 254:1 / /\n") is None  # not the documented shape: refuse, never guess
+    assert script.parse_mountinfo("25 1 x / / rw - ext4 /dev/vda1 rw\n") is None
+
+
+def test_a_bind_mount_of_a_protected_subfolder_below_a_data_path_is_refused():
+    script = _script()
+    assert _mount_refusal(script, "/srv/data", MOUNTINFO) is None  # a data disk of its own
+    assert _mount_refusal(script, "/srv/data/calls", MOUNTINFO) is None
+    why = _mount_refusal(script, "/srv/data", MOUNTINFO + SSH_AT_DATA_X)
+    assert why == "/srv/data/x shares its files with /etc/ssh (a bind mount), which lies in the protected folder /etc"
+    assert _mount_refusal(script, "/srv", MOUNTINFO + SSH_AT_DATA_X).startswith("/srv/data/x shares")
+    assert _mount_refusal(script, "/srv/data/x/keys", MOUNTINFO + SSH_AT_DATA_X).startswith("/srv/data/x/keys")
+    assert _mount_refusal(script, "/srv/data/calls", MOUNTINFO + SSH_AT_DATA_X) is None  # beside it
+
+
+def test_a_data_path_that_is_a_mount_of_a_system_filesystem_is_refused():
+    script = _script()
+    lib = "42 25 254:1 /var/lib /srv/lib rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+    assert "/srv/lib shares its files with /var/lib" in _mount_refusal(script, "/srv/lib", MOUNTINFO + lib)
+    # /var is a filesystem of its own here: its /lib/dpkg is /var/lib/dpkg
+    dpkg = "43 25 254:2 /lib/dpkg /srv/dpkg rw,relatime shared:5 - ext4 /dev/vda2 rw\n"
+    assert "with /var/lib/dpkg" in _mount_refusal(script, "/srv/dpkg", MOUNTINFO + dpkg)
+    whole = "44 25 254:1 / /srv/root rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+    assert "which is the system folder /" in _mount_refusal(script, "/srv/root/tmp", MOUNTINFO + whole)
+    # a folder of the data path shown as /var/log: wiping the data path empties the system's logs
+    logs = "45 26 254:17 /old/log /var/log rw,relatime shared:9 - ext4 /dev/vdb1 rw\n"
+    assert "/srv/data shares its files with /var/log" in _mount_refusal(script, "/srv/data", MOUNTINFO + logs)
+    assert _mount_refusal(script, "/srv/data/new", MOUNTINFO + logs) is None
+    escaped = r"46 25 254:1 /etc/ssh /srv/a\040b rw - ext4 /dev/vda1 rw" + "\n"
+    assert _mount_refusal(script, "/srv/a b", MOUNTINFO + escaped).startswith("/srv/a b shares its files with /etc/ssh")
+
+
+def test_a_real_bind_mount_of_a_system_subfolder_is_refused_and_nothing_is_written(tmp_path):
+    """/etc/ssh bound (read-only, private mount namespace) inside a data path, and as the data path
+    itself: no inode matches a protected folder, only the mount table tells."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not Path("/etc/ssh").is_dir():
+        pytest.skip("needs root, unshare and /etc/ssh")
+    data = _data(tmp_path / "data")
+    (data / "x").mkdir()
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    log = tmp_path / "state" / "wipes.log"
+    script = (
+        'for m in "$1/x" "$2"; do mount --bind /etc/ssh "$m" && mount -o remount,bind,ro "$m"'
+        ' && ! touch "$m/ccops-probe" 2>/dev/null || exit 97; done'
+        ' && "$3" "$4" --run R1 --log "$5" -- "$1"; "$3" "$4" --run R1 --log "$5" -- "$2"'
+    )
+    argv = ["unshare", "-m", "sh", "-c", script, "sh", str(data), str(alone), sys.executable, str(SCRIPT), str(log)]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if proc.returncode == 97 or not proc.stdout.startswith("["):
+        pytest.skip(f"no bind mount here: {proc.stderr.strip()[:200]}")
+    (below,), (itself,) = (json.loads(line) for line in proc.stdout.splitlines())
+    assert below["result"] == "refused" and itself["result"] == "refused"
+    assert below["verification"] == (
+        f"refused: {data}/x shares its files with /etc/ssh (a bind mount), which lies in the protected folder /etc"
+    )
+    assert itself["verification"].startswith(f"refused: {alone} shares its files with /etc/ssh")
+    assert (data / "call.wav").read_bytes() == b"customer voice" and not log.exists()
+    assert Path("/etc/ssh").is_dir() and not any((data / "x").iterdir()) and not any(alone.iterdir())
 
 
 def test_certificate_files_below_etc_are_allowed_only_as_certificates(tmp_path):

@@ -262,3 +262,47 @@ def test_a_deny_entry_may_not_cut_off_the_node_distribution_point_or_backup_targ
             f"a.yml:23: policies[0].firewall.deny[0]: {deny} contains {what}"
         )
     assert problems(tmp_path / "ok", {"a.yml": _with_deny("198.51.100.0/24", services)}) == []
+
+
+WINDOWS_GROUP = """\
+  - name: seats
+    role: agent_desktop
+    os: win11
+    business_line: voice
+    connection: win
+    hosts: tst-w[01:03]
+    addresses: 10.9.5.1
+"""
+
+
+def _with_windows(group_vars: str = "", site_vars: str = "", host_vars: str = "") -> str:
+    text = site_text().replace(
+        "connections:\n", "connections:\n  win: {type: winrm, user: svc-ccops, dns_domain: w.example}\n"
+    )
+    text += WINDOWS_GROUP + (f"    vars: {group_vars}\n" if group_vars else "")
+    text += f"vars: {site_vars}\n" if site_vars else ""
+    return text + (f"hosts:\n  tst-w02: {{vars: {host_vars}}}\n" if host_vars else "")
+
+
+@pytest.mark.parametrize("card", ["command", "lab"])
+def test_a_linux_restore_card_on_a_windows_host_is_refused_where_it_is_set(tmp_path, card):
+    """Every verb loads the inventory through validation: a Windows seat with a Linux card is
+    refused before any verb runs, at the line of the variable that gives it the card."""
+    found = problems(tmp_path, {"a.yml": _with_windows(group_vars=f"{{patch_restore_card: {card}}}")})
+    assert found == [
+        f"a.yml:25: tst-w01: restore card '{card}' does not exist on windows "
+        "(patch_restore_card: one of none, uwf, deepfreeze) (and 2 more hosts set here)"
+    ]
+    found = problems(tmp_path / "host", {"a.yml": _with_windows(host_vars=f"{{restore_card_type: {card}}}")})
+    assert found == [
+        f"a.yml:26: tst-w02: restore card '{card}' does not exist on windows "
+        "(patch_restore_card: one of none, uwf, deepfreeze)"
+    ]
+
+
+def test_a_site_wide_linux_card_reaches_the_windows_hosts_unless_their_group_says_otherwise(tmp_path):
+    found = problems(tmp_path, {"a.yml": _with_windows(site_vars="{patch_restore_card: lab}")})
+    assert len(found) == 1 and found[0].startswith("a.yml:25: tst-w01: restore card 'lab' does not exist on windows")
+    text = _with_windows(group_vars="{patch_restore_card: uwf}", site_vars="{patch_restore_card: lab}")
+    assert problems(tmp_path / "ok", {"a.yml": text}) == []  # Debian keeps lab, the Windows group uwf
+    assert problems(tmp_path / "none", {"a.yml": _with_windows(group_vars="{patch_restore_card: deepfreeze}")}) == []

@@ -14,6 +14,10 @@ leading '//' is '/' to the kernel), and the resolved path (symbolic links follow
 be, contain or lie in a protected folder (the lists of ccops.inventory.host_paths, which
 inventory validate applied to the text already). A folder that is a protected folder mounted
 again (a bind mount: the same device and inode) is refused too, wherever it is in the tree.
+A bind mount of a folder INSIDE a protected folder has no inode to match, so the mount table
+(/proc/self/mountinfo) is read as well: the path is refused when it lies on, or has at or
+below it, a mount that shows a part of a filesystem which, where that filesystem is mounted
+as itself, is a protected place (e.g. /etc/ssh bound at /srv/data/x).
 --certificates allows files below /etc and /usr/local (certificate and key files);
 --protect adds a folder to the protected ones.
 Python 3.9 (Debian 11) and later; standard library only.
@@ -21,6 +25,7 @@ Python 3.9 (Debian 11) and later; standard library only.
 
 import json
 import os
+import re
 import stat
 import sys
 import time
@@ -67,6 +72,77 @@ def textual_refusal(path, certificate, system, trees):
     return None
 
 
+MOUNTINFO = "/proc/self/mountinfo"
+OCTAL = re.compile(r"\\([0-7]{3})")
+
+
+def unescape(field):
+    """A mountinfo path field: the kernel writes space, tab, newline and backslash as \\ooo."""
+    return OCTAL.sub(lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse_mountinfo(text):
+    """[(device "major:minor", root within the filesystem, mount point)] in table order.
+    A line not of the documented shape makes the whole table unusable (None): refuse, never guess."""
+    mounts = []
+    for line in text.splitlines():
+        fields = line.split(" ")
+        if len(fields) < 10 or "-" not in fields[6:] or not re.fullmatch(r"\d+:\d+", fields[2]):
+            return None
+        root, point = unescape(fields[3]), unescape(fields[4])
+        if not point.startswith("/"):
+            return None  # a root need not be a path: nsfs shows "net:[4026532174]"
+        mounts.append((fields[2], root, point))
+    return mounts
+
+
+def _below(path, folder):
+    """path relative to folder ("" when equal), or None when path is not at or below folder."""
+    if path == folder:
+        return ""
+    prefix = folder.rstrip("/") + "/"
+    return path[len(prefix):] if path.startswith(prefix) else None
+
+
+def _join(folder, rel):
+    return folder if not rel else folder.rstrip("/") + "/" + rel
+
+
+def host_names(device, fs_path, mounts):
+    """The names this host gives a place of a filesystem (device, path inside it) or parts of it:
+    where /etc/ssh of / is bound at /srv/x, the place /etc/ssh is also /srv/x, and the place
+    /srv/data holds what /var/log shows when /srv/data/log is bound at /var/log."""
+    names = []
+    for dev, root, point in mounts:
+        if dev != device:
+            continue
+        rel = _below(fs_path, root)
+        if rel is not None:
+            names.append(_join(point, rel))  # the place, seen through this mount
+        elif _below(root, fs_path) is not None:
+            names.append(point)  # this mount shows a part of the place
+    return names
+
+
+def mount_refusal(path, mounts, certificate, system, trees):
+    """Why the path's own mount or a mount at or below it may not be destroyed, or None: none of
+    them may share its files with a protected place under another name (a bind mount)."""
+    owner = None
+    for mount in mounts:  # the last, longest mount point holding the path is the one it lies on
+        if _below(path, mount[2]) is not None and (owner is None or len(mount[2]) >= len(owner[2])):
+            owner = mount
+    places = []
+    if owner is not None:
+        places.append((path, owner[0], _join(owner[1], _below(path, owner[2]))))
+    places += [(point, dev, root) for dev, root, point in mounts if point != path and _below(point, path) is not None]
+    for where, device, fs_path in places:
+        for name in host_names(device, fs_path, mounts):
+            why = textual_refusal(name, certificate, system, trees)
+            if name != where and why:
+                return f"{where} shares its files with {name} (a bind mount), which {why}"
+    return None
+
+
 def refusal(path, certificate, extra):
     """Why this path may not be destroyed on this host, or None. Reads only; writes nothing."""
     if not path.startswith("/") or path.startswith("//") or os.path.normpath(path) != path:
@@ -76,6 +152,16 @@ def refusal(path, certificate, extra):
     why = textual_refusal(real, certificate, system, trees)
     if why:
         return ("resolves to " + real + ", which " + why) if real != path else why
+    try:
+        with open(MOUNTINFO, encoding="utf-8", errors="surrogateescape") as handle:
+            mounts = parse_mountinfo(handle.read())
+    except OSError:
+        mounts = None
+    if mounts is None:
+        return "the mount table " + MOUNTINFO + " cannot be read: bind mounts cannot be ruled out"
+    why = mount_refusal(real, mounts, certificate, system, trees)
+    if why:
+        return why
     ids = folder_ids(system | trees)
     if not os.path.isdir(real) or os.path.islink(path):
         return None  # a file, or a link that is removed and never followed

@@ -25,6 +25,7 @@ from ccops.inventory.model import (
     Site,
 )
 from ccops.inventory.policy import ZONE_ID, deny_entries, parse_accounts, parse_management, parse_policies
+from ccops.inventory.restore_cards import restore_card_problems
 from ccops.inventory.winrm import check_winrm_profile
 from ccops.inventory.yamldoc import KeyPath, Problem, YamlDoc
 
@@ -158,6 +159,7 @@ def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list[Problem]]:
     site.policies = parse_policies(reader, data.get("policies", []), group_names)
     site.denies = deny_entries(reader, data.get("policies", []))
     site.accounts = parse_accounts(reader, data.get("accounts", []), group_names, site.connections)
+    reader.problems += restore_card_problems(doc, site, hosts.values())
     # a site without a usable code is validated in full but not loaded
     return (site if site.code else None), list(hosts.values()), reader.problems
 
