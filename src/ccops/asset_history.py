@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ccops.errors import CcopsError
+from ccops.hostdata import read_asset, read_report
 
 DEFAULT_KEEP_VERSIONS = 14
 SUMMARY_DAYS = 90
@@ -61,7 +62,7 @@ def unpack(blob: Any) -> dict[str, Any] | None:
         return None
     try:
         record = json.loads(zlib.decompress(blob))
-    except (zlib.error, ValueError):
+    except (zlib.error, ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) else None
 
@@ -139,9 +140,11 @@ def compliance_entry(run_id: Any, checked: Any, report: Any) -> dict[str, Any] |
     """One comply host report as ``{run_id, checked, deviations}``; None when it carries no deviation list."""
     try:
         data = json.loads(report) if isinstance(report, str) else report
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    deviations = data.get("deviations") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("deviations"), list):
+        return None
+    deviations = read_report(data, "comply").get("deviations")
     if not isinstance(deviations, list):
         return None
     return {
@@ -175,6 +178,7 @@ def store_version(
     db: sqlite3.Connection, host: str, run_id: str, collected: str, record: dict[str, Any], keep: int
 ) -> str:
     """Enrich, keep as a version, prune to the retention; the enriched record as JSON for the latest row."""
+    record = read_asset(record)  # parsed at the edge already; a spool written by an older ccops was not
     record = {
         **record,
         "patch_level": patch_level(record, pending_since(db, host, run_id, collected), collected),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ccops.hostdata import read_certificate
 from ccops.inventory.model import Host
 
 VERSION = 1
@@ -41,17 +42,17 @@ def build_certificate(
 
 def render_text(stored: dict[str, Any]) -> str:
     """A printable page: every field a reviewer signs off, then the digests that tie it to the store."""
-    doc = stored["document"]
+    doc = read_certificate(stored["document"])  # stored by any ccops version: printed in the declared shape
     lines = [
         "CERTIFICATE OF DECOMMISSIONING AND MEDIA SANITISATION",
         "",
-        f"Host            {doc['host']} (asset tag {doc.get('asset_tag') or '-'}, site {doc['site']})",
-        f"Role / OS       {doc['role']} / {doc['os']}",
+        f"Host            {doc.get('host')} (asset tag {doc.get('asset_tag') or '-'}, site {doc.get('site')})",
+        f"Role / OS       {doc.get('role')} / {doc.get('os')}",
         f"Machine id      {doc.get('machine_id') or '-'}",
-        f"Run             {doc['run_id']}",
+        f"Run             {doc.get('run_id')}",
         f"Change id       {doc.get('change_id') or '-'}",
-        f"Operator        {doc['operator']}",
-        f"Issued          {doc['issued']}",
+        f"Operator        {doc.get('operator')}",
+        f"Issued          {doc.get('issued')}",
         "",
     ]
     backup = doc.get("final_backup") or {}
@@ -85,6 +86,10 @@ def render_text(stored: dict[str, Any]) -> str:
     seal = stored.get("seal")
     if seal:
         lines.append(f"Record seal     #{seal['seq']} {seal['sha256']}")
+    if doc.get("damaged"):
+        lines.append(
+            "damaged: fields of the stored document that did not fit were left out: " + "; ".join(doc["damaged"])
+        )
     if stored["document_sha256"] != stored["sha256"]:
         lines.append("WARNING: the document no longer matches the sha256 it was issued with")
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from typing import Any
 
 from ccops.asset_history import compliance_entry, keep_versions, unpack
 from ccops.errors import CcopsError
+from ccops.hostdata import read_asset, read_report, read_summary
 from ccops.record_chain import Verdict, canonical, seal, verify
 from ccops.record_rows import DAMAGED, decode_asset, decode_host, decode_run
 from ccops.store_db import Database, StoreBusy, StoreError, create_private, refuse_non_file, store_timeout
@@ -312,7 +313,11 @@ class Store:
 
     def asset(self, host: str) -> dict[str, Any] | None:
         row = self.db.read(lambda db: db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone())
-        return decode_asset(dict(row)) if row is not None else None
+        if row is None:
+            return None
+        asset = decode_asset(dict(row))
+        asset["record"] = read_asset(asset["record"])  # any age, any shape: the declared one
+        return asset
 
     def asset_versions(self, host: str) -> list[dict[str, Any]]:
         """The host's kept inspections, newest first: run_id, collected, summary, and ``whole`` when its
@@ -338,7 +343,7 @@ class Store:
         if row is None:
             return None
         record = unpack(row[2])
-        version = {"host": host, "run_id": str(row[0]), "collected": str(row[1]), "record": record or {}}
+        version = {"host": host, "run_id": str(row[0]), "collected": str(row[1]), "record": read_asset(record or {})}
         if record is None:
             version["damaged"] = ["record"]
         return version
@@ -420,16 +425,16 @@ CANDIDATES = 5
 def _summary(text: Any) -> dict[str, Any]:
     try:
         data = json.loads(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return {"damaged": True}
-    return data if isinstance(data, dict) else {"damaged": True}
+    return read_summary(data) if isinstance(data, dict) else {"damaged": True}
 
 
 def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool) -> RunRecord:
     data = decode_run(dict(row))
     if with_hosts:
         hosts = [
-            decode_host(dict(r))
+            _host(decode_host(dict(r)), data["verb"])
             for r in db.execute(
                 "SELECT host, outcome, changed, message, wave, started, ended, report FROM host_results"
                 " WHERE run_id=? ORDER BY rowid",
@@ -442,3 +447,10 @@ def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool) -> RunRecor
         ).fetchall()
         hosts = [{"outcome": o if isinstance(o, str) else DAMAGED, "count": n} for o, n in counts]
     return RunRecord(**data, hosts=hosts)
+
+
+def _host(host: dict[str, Any], verb: str) -> dict[str, Any]:
+    """A stored host result whose report reads in its verb's declared shape (older records too)."""
+    if host.get("report") is not None:
+        host["report"] = read_report(host["report"], verb)
+    return host

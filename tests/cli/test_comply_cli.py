@@ -59,3 +59,17 @@ def test_the_plan_names_the_fix_steps_for_both_families(ccops):
     assert result.returncode == 0, result.stderr
     files = {s["file"] for a in json.loads(result.stdout)["actions"] for s in a["tasks"]}
     assert {"roles/comply/tasks/apply_debian.yml", "roles/comply/tasks/apply_windows.yml"} <= files
+
+
+def test_a_deny_list_that_locks_ccops_out_is_refused_before_any_run(ccops, tmp_path):
+    """nftables drops a denied address before any allow rule: deny 0.0.0.0/0 would shut every seat."""
+    folder = loopback_inventory(tmp_path / "lock", [9])
+    site = folder / "sites" / "lo.yml"
+    text = site.read_text().replace("  rollout:", "  management: [10.9.200.5]\n  rollout:")
+    site.write_text(text + "policies:\n  - firewall: {allow: [{ports: [22], from: [management]}], deny: [0.0.0.0/0]}\n")
+    line = len(text.splitlines()) + 2
+    for mode in (["--check"], ["--fix", "--change-id", "CHG-1", "--yes"]):
+        result = ccops("comply", "-i", str(folder), *mode)
+        assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+        assert f"sites/lo.yml:{line}: policies[0].firewall.deny[0]: 0.0.0.0/0 contains 10.9.200.5" in result.stderr
+    assert not (ccops.home / "runs").exists() or not any((ccops.home / "runs").iterdir())

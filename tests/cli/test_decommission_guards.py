@@ -110,3 +110,25 @@ def test_retired_hosts_drop_out_of_every_other_verb(ccops, inv):
         assert "tst-a01" not in planned and "tst-a01" in plan["excluded"]["lifecycle retired"], verb
     only = ccops("inspect", "-i", str(inv), "--limit", "tst-a01", "--output", "json")
     assert only.returncode == 5 and "retired" in only.stderr
+
+
+@pytest.mark.parametrize("path", ["//", "//etc", "/./etc", "/etc/../usr", "/usr/lib"])
+def test_a_data_path_that_names_a_system_folder_stops_plan_and_decommission(ccops, tmp_path, path):
+    """POSIX keeps a leading '//' through normpath: the text is refused before the plan shows it."""
+    folder = tmp_path / "bad"
+    (folder / "sites").mkdir(parents=True)
+    (folder / "ccops.yml").write_text("plugin: ccops\nsites: sites\n")
+    (folder / "sites" / "tst.yml").write_text(
+        SITE.replace("decommission_data_paths: [/srv/recordings]", f'decommission_data_paths: ["{path}"]')
+    )
+    line = SITE.splitlines().index(
+        "    vars: {decommission_accounts: [agent1], decommission_data_paths: [/srv/recordings]}"
+    )
+    for argv in (
+        ["plan", "decommission", "-i", str(folder), "--limit", "tst-r01"],
+        ["decommission", "-i", str(folder), "--change-id", "CHG-D1", "--limit", "tst-r01", "--confirm", "tst-r01"],
+    ):
+        result = ccops(*argv, timeout=300)
+        assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+        assert f"sites/tst.yml:{line + 1}: groups[2].vars.decommission_data_paths[0]: '{path}'" in result.stderr
+    assert json.loads(ccops("runs", "list", "--output", "json", check=True).stdout) == []

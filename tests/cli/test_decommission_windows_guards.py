@@ -109,4 +109,8 @@ def test_a_workgroup_seat_needs_no_domain_account(tmp_path):
 def test_a_linux_restore_card_on_a_windows_seat_is_refused(tmp_path, card):
     inv = _inventory(tmp_path, f"{{decommission_win_domain_member: false, patch_restore_card: {card}}}")
     result = _run(tmp_path, inv, "plan", "decommission")
-    _one_line_refusal(result, "tst-w01", f"restore card '{card}'", "windows")
+    # inventory validation refuses it for every verb (ccops.inventory.restore_cards): exit 1, FILE:LINE
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "sites/tst.yml:19: tst-w01:" in line, line
+    assert f"restore card '{card}'" in line and "windows" in line, line

@@ -163,6 +163,37 @@ REFUSED = {
     "patch content with an unknown key": _sub(
         "  backup_target:", "  patch_content: {source: http://elsewhere.invalid/debian}\n  backup_target:"
     ),
+    # destructive paths: POSIX keeps a leading '//' through normpath, the kernel reads it as '/'
+    "decommission data path //": _sub("vars: {}", 'vars: {decommission_data_paths: ["//"]}'),
+    "decommission data path //etc": _sub("vars: {}", 'vars: {decommission_data_paths: ["//etc", "//usr"]}'),
+    "decommission data path /./etc": _sub("vars: {}", 'vars: {decommission_data_paths: ["/./etc"]}'),
+    "decommission data path /etc/../usr": _sub("vars: {}", 'vars: {decommission_data_paths: ["/etc/../usr"]}'),
+    "decommission data path in the OS": _sub("vars: {}", "vars: {decommission_data_paths: [/usr/lib]}"),
+    "decommission data path that holds /var/lib": BASE + "vars: {decommission_data_paths: [/var]}\n",
+    "decommission certificate path //etc/ssl": BASE
+    + 'hosts:\n  tst-a01: {vars: {decommission_certificates: ["//etc/ssl/private"]}}\n',
+    # lock-out: nftables drops a denied address before any allow rule
+    "deny list holding the management network": _sub("  backup_target:", "  management: [10.9.200.5]\n  backup_target:")
+    + 'policies: [{firewall: {allow: [{ports: [22], from: [management]}], deny: ["0.0.0.0/0"]}}]\n',
+    "deny list holding the backup target": _sub("{host: localhost,", "{host: 10.8.0.9,")
+    + 'policies: [{firewall: {deny: ["10.8.0.0/24"]}}]\n',
+    "the account ccops connects as made a service account": BASE + "accounts: [{name: ccops, kind: service}]\n",
+    "deny entry with a zone id and a newline": BASE
+    + 'policies: [{firewall: {deny: ["fe80::1%eth0\\n} accept; flush ruleset"]}}]\n',
+    # a Linux restore card on a Windows seat: the write filter stays on, the change vanishes at boot
+    "windows seat with a command restore card": _sub(
+        "connections:\n", "connections:\n  win: {type: winrm, user: svc-ccops, dns_domain: w.example}\n"
+    )
+    + "  - {name: seats, role: agent_desktop, os: win11, business_line: voice, connection: win,\n"
+    + "     hosts: tst-w01, addresses: 127.0.0.20, vars: {patch_restore_card: command}}\n",
+    "windows seat with a lab restore card": _sub(
+        "connections:\n", "connections:\n  win: {type: winrm, user: svc-ccops, dns_domain: w.example}\n"
+    )
+    + "  - {name: seats, role: agent_desktop, os: win11, business_line: voice, connection: win,\n"
+    + "     hosts: tst-w01, addresses: 127.0.0.20}\nhosts:\n  tst-w01: {vars: {restore_card_type: lab}}\n",
+    "management address with a zone id and a quote": _sub(
+        "  backup_target:", '  management: ["fe80::1%e\\"th0"]\n  backup_target:'
+    ),
 }
 # accepted, because the value is legitimate data; it must still stay data
 ACCEPTED = {

@@ -5,7 +5,9 @@ import subprocess
 
 import pytest
 
+from ccops.records import Store
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
+from tests.lab.conftest import pexec
 
 pytestmark = pytest.mark.lab
 LAB = ("lab-deb11-01", "lab-deb12-01", "lab-deb13-01")
@@ -117,3 +119,51 @@ def test_an_unreachable_host_fails_the_run_and_is_named(inspected, lab_home):
         assert outcomes == {"lab-deb11-01": "unreachable", "lab-deb12-01": "ok", "lab-deb13-01": "ok"}
     finally:
         run_ccops(lab_home, "lab", "up", "--hosts", "3", check=True)
+
+
+# A python3 earlier on the PATH of an SSH session (sshd's default PATH starts with /usr/local/bin):
+# the asset probe (ansible.builtin.script, executable python3) answers garbage; everything else
+# runs the real interpreter.
+GARBAGE_PROBE = """#!/bin/sh
+case "$*" in
+  *debian_inventory.py*)
+    echo '{"updates": {"pending": 1e999, "security": "x", "items": 7}, "disks": [{"mount": ["/", "/x"], "size_mb": 9}]}'
+    exit 0 ;;
+esac
+exec /usr/bin/python3 "$@"
+"""
+FAKE = "/usr/local/bin/python3"
+
+
+def test_a_host_whose_probe_answers_garbage_leaves_the_others_intact(lab_home):
+    victim = "lab-deb12-01"
+    pexec(victim, "sh", "-c", f"cat > {FAKE} && chmod 755 {FAKE}", stdin=GARBAGE_PROBE)
+    try:
+        result = run_ccops(lab_home, "inspect", "--output", "json")
+    finally:
+        pexec(victim, "rm", "-f", FAKE)
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    data = json.loads(result.stdout)
+    outcomes = {h["host"]: h for h in data["hosts"]}
+    assert result.returncode == 2 and data["status"] == "failed"  # a host's data was damaged: not an error
+    assert {h: o["outcome"] for h, o in outcomes.items()} == {**dict.fromkeys(LAB, "ok"), victim: "damaged"}
+    assert "disks[0].mount: expected text, got list" in outcomes[victim]["message"]
+    store = Store(lab_home / "ccops.db")
+    for host in LAB:
+        asset = store.asset(host)
+        assert asset is not None and asset["run_id"] == data["run_id"]
+        record = asset["record"]
+        assert record["os"]["distribution"] == "Debian" and record["packages"]["count"] > 100
+        if host == victim:
+            assert "pending" not in record["updates"] and record["disks"] == [{"size_mb": 9}]
+            assert any(d.startswith("updates.pending: expected a whole number") for d in record["damaged"])
+        else:
+            assert "damaged" not in record and any(d["mount"] == "/" for d in record["disks"])
+    report = run_ccops(lab_home, "report", "--format", "json")
+    assert report.returncode == 0, report.stderr
+    assert all(host in report.stdout for host in LAB)
+    shown = run_ccops(lab_home, "host", "show", victim, check=True).stdout
+    assert "damaged" in shown and "disks[0].mount: expected text, got list" in shown
+    # the seat answers truthfully again: its next inspection is whole
+    again = run_ccops(lab_home, "inspect", "--limit", victim, "--output", "json")
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]

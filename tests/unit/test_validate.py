@@ -1,5 +1,6 @@
 """Every kind of bad inventory gets a FILE:LINE: message, and nothing else."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,161 @@ def test_the_example_inventory_is_a_real_centre():
     cities = {s.city for s in inventory.sites.values()}
     assert len(inventory.sites) == 3 and len(cities) == 2
     assert desktops == 2500 and len(roles) - desktops == 700
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("//", "'//' is not an absolute path in normal form"),
+        ("//etc", "'//etc' is not an absolute path in normal form"),
+        ("//usr", "'//usr' is not an absolute path in normal form"),
+        ("/./etc", "'/./etc' is not an absolute path in normal form"),
+        ("/etc/../usr", "'/etc/../usr' is not an absolute path in normal form"),
+        (
+            "/srv/recordings/",
+            "'/srv/recordings/' is not an absolute path in normal form (did you mean '/srv/recordings'?)",
+        ),
+        ("srv/recordings", "'srv/recordings' is not an absolute path in normal form"),
+        ("/", "'/' is a system folder"),
+        ("/srv", "'/srv' is a system folder"),
+        ("/var", "'/var' is a system folder"),
+        ("/usr/share/doc", "'/usr/share/doc' lies in the protected system folder '/usr'"),
+        ("/etc/ssl/private/seat.key", "'/etc/ssl/private/seat.key' lies in the protected system folder '/etc'"),
+        ("/var/lib/ccops", "'/var/lib/ccops' is a system folder"),
+    ],
+)
+def test_decommission_data_paths_must_be_plain_data_folders(tmp_path, path, why):
+    text = site_text() + f'    vars: {{decommission_data_paths: [/srv/recordings, "{path}"]}}\n'
+    found = problems(tmp_path, {"a.yml": text})
+    assert len(found) == 1 and found[0].startswith(f"a.yml:17: groups[0].vars.decommission_data_paths[1]: {why}")
+
+
+def test_data_paths_are_checked_in_site_and_host_vars_too(tmp_path):
+    text = site_text() + "vars: {decommission_data_paths: [//etc]}\nhosts:\n  tst-t01:\n    vars:\n"
+    text += "      decommission_certificates: [/etc/ssl/private/seat.key, /etc/ssl/private, //etc/ssl/x.key]\n"
+    found = problems(tmp_path, {"a.yml": text})
+    assert found == [
+        "a.yml:17: vars.decommission_data_paths[0]: '//etc' is not an absolute path in normal form",
+        "a.yml:21: hosts.tst-t01.vars.decommission_certificates[1]: '/etc/ssl/private' is a system folder",
+        "a.yml:21: hosts.tst-t01.vars.decommission_certificates[2]: '//etc/ssl/x.key' is not an absolute path "
+        "in normal form (did you mean '/etc/ssl/x.key'?)",
+    ]
+
+
+def test_good_decommission_paths_pass(tmp_path):
+    text = site_text() + "    vars: {decommission_data_paths: [/srv/recordings, /home/agent01, /var/lib/ccagent],\n"
+    text += (
+        "           decommission_certificates: [/etc/ssl/private/seat.key, /usr/local/share/ca-certificates/x.crt]}\n"
+    )
+    assert problems(tmp_path, {"a.yml": text}) == []
+
+
+def test_the_account_ccops_connects_as_cannot_be_a_service_account(tmp_path):
+    text = site_text() + "accounts:\n  - {name: zhang}\n  - {name: ccops, kind: service}\n"
+    found = problems(tmp_path, {"a.yml": text})
+    assert found == [
+        "a.yml:19: accounts[1].kind: 'ccops' is the account ccops connects as; a service account has no login "
+        "shell, so ccops could never log in again (did you mean kind: person?)"
+    ]
+    assert problems(tmp_path / "ok", {"a.yml": text.replace("ccops, kind: service", "ccops, kind: person")}) == []
+
+
+@pytest.mark.parametrize("value", ["fe80::1%eth0", "fe80::1%eth0\n} accept; flush ruleset", 'fe80::1%e"th0'])
+def test_ipv6_zone_ids_are_refused_wherever_an_address_is_read(tmp_path, value):
+    quoted = json.dumps(value)  # JSON is YAML: the value arrives exactly as given
+    text = site_text().replace("  rollout:", f"  management: [{quoted}]\n  rollout:")
+    text += f"policies: [{{firewall: {{deny: [{quoted}]}}}}]\nhosts:\n  tst-t01: {{address: {quoted}}}\n"
+    found = problems(tmp_path, {"a.yml": text})
+    zone = "the IPv6 zone id (after '%') names one machine's interface; a site-wide address takes none"
+    assert found == [
+        f"a.yml:6: site.management[0]: {value!r}: {zone}",
+        f"a.yml:18: policies[0].firewall.deny[0]: {value!r}: {zone}",
+        f"a.yml:20: hosts.tst-t01.address: {value!r}: {zone}",
+    ]
+    grouped = problems(tmp_path / "g", {"a.yml": site_text(address=quoted)})
+    assert grouped == [f"a.yml:16: groups[0].addresses: {value!r}: {zone}"]
+
+
+def _with_deny(deny: str, site_lines: str = "  management: [10.9.200.5, 10.9.201.0/28]\n") -> str:
+    text = site_text().replace("  rollout:", site_lines + "  rollout:")
+    return (
+        text + f"policies:\n  - firewall:\n      allow: [{{ports: [22], from: [management]}}]\n      deny: [{deny}]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("deny", "what"),
+    [
+        ("0.0.0.0/0", "10.9.200.5, a management address (site.management)"),
+        ("10.9.200.5", "10.9.200.5, a management address (site.management)"),
+        ("10.9.201.8/29", "10.9.201.0/28, a management address (site.management)"),
+    ],
+)
+def test_a_deny_entry_that_holds_a_management_address_is_refused(tmp_path, deny, what):
+    found = problems(tmp_path, {"a.yml": _with_deny(deny)})
+    assert found == [
+        f"a.yml:21: policies[0].firewall.deny[0]: {deny} contains {what}: "
+        "nftables drops a denied address before any allow rule, so ccops would lock itself out (narrow the deny entry)"
+    ]
+
+
+def test_a_deny_entry_may_not_cut_off_the_node_distribution_point_or_backup_target(tmp_path):
+    services = (
+        "  node: {address: 10.7.0.1, connection: linux}\n"
+        "  distribution_point: {host: tst-t02, path: /srv/dist}\n"
+        "  backup_target: {host: 10.8.0.9, path: /srv/backups}\n"
+    )
+    for deny, what in (
+        ("10.7.0.0/16", "10.7.0.1, the site's execution node (site.node)"),
+        ("10.9.0.2", "10.9.0.2, the site's distribution point (site.distribution_point)"),
+        ("10.8.0.0/24", "10.8.0.9, the site's backup target (site.backup_target)"),
+    ):
+        found = problems(tmp_path / deny.replace("/", "_"), {"a.yml": _with_deny(deny, services)})
+        assert len(found) == 1 and found[0].startswith(
+            f"a.yml:23: policies[0].firewall.deny[0]: {deny} contains {what}"
+        )
+    assert problems(tmp_path / "ok", {"a.yml": _with_deny("198.51.100.0/24", services)}) == []
+
+
+WINDOWS_GROUP = """\
+  - name: seats
+    role: agent_desktop
+    os: win11
+    business_line: voice
+    connection: win
+    hosts: tst-w[01:03]
+    addresses: 10.9.5.1
+"""
+
+
+def _with_windows(group_vars: str = "", site_vars: str = "", host_vars: str = "") -> str:
+    text = site_text().replace(
+        "connections:\n", "connections:\n  win: {type: winrm, user: svc-ccops, dns_domain: w.example}\n"
+    )
+    text += WINDOWS_GROUP + (f"    vars: {group_vars}\n" if group_vars else "")
+    text += f"vars: {site_vars}\n" if site_vars else ""
+    return text + (f"hosts:\n  tst-w02: {{vars: {host_vars}}}\n" if host_vars else "")
+
+
+@pytest.mark.parametrize("card", ["command", "lab"])
+def test_a_linux_restore_card_on_a_windows_host_is_refused_where_it_is_set(tmp_path, card):
+    """Every verb loads the inventory through validation: a Windows seat with a Linux card is
+    refused before any verb runs, at the line of the variable that gives it the card."""
+    found = problems(tmp_path, {"a.yml": _with_windows(group_vars=f"{{patch_restore_card: {card}}}")})
+    assert found == [
+        f"a.yml:25: tst-w01: restore card '{card}' does not exist on windows "
+        "(patch_restore_card: one of none, uwf, deepfreeze) (and 2 more hosts set here)"
+    ]
+    found = problems(tmp_path / "host", {"a.yml": _with_windows(host_vars=f"{{restore_card_type: {card}}}")})
+    assert found == [
+        f"a.yml:26: tst-w02: restore card '{card}' does not exist on windows "
+        "(patch_restore_card: one of none, uwf, deepfreeze)"
+    ]
+
+
+def test_a_site_wide_linux_card_reaches_the_windows_hosts_unless_their_group_says_otherwise(tmp_path):
+    found = problems(tmp_path, {"a.yml": _with_windows(site_vars="{patch_restore_card: lab}")})
+    assert len(found) == 1 and found[0].startswith("a.yml:25: tst-w01: restore card 'lab' does not exist on windows")
+    text = _with_windows(group_vars="{patch_restore_card: uwf}", site_vars="{patch_restore_card: lab}")
+    assert problems(tmp_path / "ok", {"a.yml": text}) == []  # Debian keeps lab, the Windows group uwf
+    assert problems(tmp_path / "none", {"a.yml": _with_windows(group_vars="{patch_restore_card: deepfreeze}")}) == []

@@ -124,25 +124,41 @@ def _elements(addresses: list[str], version: int) -> list[str]:
     return out
 
 
+def input_rules(policy: dict) -> list[tuple[int, list[str], str, str, list[str]]]:
+    """The address rules of the input chain in the order nftables meets them: the deny list first
+    (every protocol), then each allow rule. (version, sources, verdict, proto, ports)."""
+    rules = []
+    for version in (4, 6):
+        deny = _elements(policy.get("deny", []), version)
+        if deny:
+            rules.append((version, deny, "drop", "", []))
+    for rule in policy.get("allow", []):
+        proto = "udp" if rule.get("proto") == "udp" else "tcp"
+        ports = [str(p) for p in rule.get("ports", []) if PORT.fullmatch(str(p))]
+        for version in (4, 6):
+            sources = _elements(rule.get("from", []), version)
+            if ports and sources:
+                rules.append((version, sources, "accept", proto, ports))
+    return rules
+
+
 def ruleset(policy: dict, site: str) -> str:
     """The ccops nftables table: inbound is an allow-list, deny lists drop both ways. Atomic with nft -f."""
     rules = ['iif "lo" accept', "ct state established,related accept", "ct state invalid drop"]
     out_rules = []
-    for version, family in ((4, "ip"), (6, "ip6")):
-        deny = _elements(policy.get("deny", []), version)
-        if deny:
-            rules.append(f"{family} saddr {{ {', '.join(deny)} }} drop")
-            out_rules.append(f"{family} daddr {{ {', '.join(deny)} }} reject")
+    address_rules = input_rules(policy)
+    for version, sources, verdict, _proto, _ports in address_rules:
+        if verdict == "drop":
+            family = "ip" if version == 4 else "ip6"
+            rules.append(f"{family} saddr {{ {', '.join(sources)} }} drop")
+            out_rules.append(f"{family} daddr {{ {', '.join(sources)} }} reject")
     rules.append("icmp type { destination-unreachable, time-exceeded, parameter-problem } accept")
     # neighbour discovery: IPv6 does not work without it (58 = ipv6-icmp: names need /etc/protocols)
     rules.append("meta l4proto 58 accept")
-    for rule in policy.get("allow", []):
-        proto = "udp" if rule.get("proto") == "udp" else "tcp"
-        ports = [str(p) for p in rule.get("ports", []) if PORT.fullmatch(str(p))]
-        for version, family in ((4, "ip"), (6, "ip6")):
-            sources = _elements(rule.get("from", []), version)
-            if ports and sources:
-                rules.append(f"{family} saddr {{ {', '.join(sources)} }} {proto} dport {{ {', '.join(ports)} }} accept")
+    for version, sources, verdict, proto, ports in address_rules:
+        if verdict == "accept":
+            family = "ip" if version == 4 else "ip6"
+            rules.append(f"{family} saddr {{ {', '.join(sources)} }} {proto} dport {{ {', '.join(ports)} }} accept")
     body = "".join(f"\t\t{r}\n" for r in rules)
     out_body = "".join(f"\t\t{r}\n" for r in out_rules)
     return (
@@ -158,17 +174,21 @@ def ruleset(policy: dict, site: str) -> str:
 
 
 def admits(policy: dict, address: str, port: int) -> bool:
-    """Whether the allow-list lets this address reach this TCP port."""
+    """Whether a new TCP connection from this address reaches this port through the ruleset this
+    module writes, read as nftables reads it: a denied address is dropped before any allow rule."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    for rule in policy.get("allow", []):
-        if rule.get("proto", "tcp") != "tcp" or not any(_port_in(p, port) for p in rule.get("ports", [])):
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # how sshd shows an IPv4 client of a dual-stack socket
+    for version, sources, verdict, proto, ports in input_rules(policy):
+        if version != ip.version or not any(_address_in(ip, item) for item in sources):
             continue
-        for item in rule.get("from", []):
-            if _address_in(ip, item):
-                return True
+        if verdict == "drop":
+            return False
+        if proto == "tcp" and any(_port_in(p, port) for p in ports):
+            return True
     return False
 
 
@@ -212,7 +232,8 @@ def firewall(check: Check, policy: dict, site: str, controller: str, ssh_port: i
         check.deviate("firewall", "the loaded ruleset differs from the one ccops applied (changed by hand?)")
     if controller and not admits(policy, controller, ssh_port):
         check.facts["firewall_lockout"] = (
-            f"the allow-list does not admit this controller ({controller}) to SSH port {ssh_port}: "
+            f"the ruleset would not admit this controller ({controller}) to SSH port {ssh_port} "
+            "(a deny list is read before the allow-list): keep site.management out of deny, "
             "add its address to site.management and allow management on that port"
         )
 

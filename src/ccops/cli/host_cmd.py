@@ -214,6 +214,15 @@ def hardware(hw: dict[str, Any]) -> str:
     return ", ".join(p for p in parts if p) or "not known"
 
 
+def _damaged_lines(damaged: list[str]) -> list[str]:
+    """What the host reported that did not fit its shape: left out of this record, named here."""
+    if not damaged:
+        return []
+    return [f"   damaged: {len(damaged)} field(s) of this inspection did not fit and were left out:"] + [
+        f"     {note}" for note in damaged
+    ]
+
+
 def render(
     name: str, entry: dict[str, Any] | None, asset: dict[str, Any] | None, history: list[dict[str, Any]], packages: bool
 ) -> str:
@@ -229,8 +238,10 @@ def render(
     level = rec.get("patch_level") or {}
     since = f", oldest security update pending since {level['security_since']}" if level.get("security_since") else ""
     image = rec.get("image") if isinstance(rec.get("image"), dict) else {}
+    damaged = rec.get("damaged") or []
     out += [
         f"   inspected {asset['collected']} (run {asset['run_id']})",
+        *_damaged_lines(damaged),
         "",
         f"OS        {os_info.get('distribution')} {os_info.get('version')} ({os_info.get('variant')}), "
         f"kernel {os_info.get('kernel')}",

@@ -67,6 +67,8 @@ def site_vars(site: Site) -> dict[str, Any]:
         "ccops_backup_target": site.backup_target,
         "ccops_busy_check": site.busy_check,
         "ccops_decommission": site.decommission,
+        # the addresses administrators and ccops come from: the Windows fix refuses rules that shut them out
+        "ccops_management": site.management,
     }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from ccops.errors import InventoryError
 from ccops.inventory import ranges
 from ccops.inventory.fields import FieldReader
+from ccops.inventory.lockout import lockout_problems
 from ccops.inventory.model import Host, Inventory, Site, Source
 from ccops.inventory.site_file import parse_site
 from ccops.inventory.yamldoc import Problem, load
@@ -73,6 +74,7 @@ def check_inventory(path: Path, read_instead: dict[Path, Path] | None = None) ->
     problems += _duplicate_names(duplicates)
     problems += _node_problems(sites, hosts)
     problems += _duplicate_addresses(hosts.values())
+    problems += lockout_problems(sites, hosts)
     inventory = Inventory(
         root=config.parent,
         config_file=config,

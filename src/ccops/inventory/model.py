@@ -143,6 +143,8 @@ class Site:
     management: list[str] = field(default_factory=list)  # addresses and networks administrators come from
     policies: list[dict[str, Any]] = field(default_factory=list)
     accounts: list[dict[str, Any]] = field(default_factory=list)
+    # every firewall deny entry as written: (where, line, network), for the lock-out check (inventory/lockout.py)
+    denies: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -116,6 +116,13 @@ def parse_accounts(
         if state == "revoked" and name in connection_users:
             reader.report((*akp, "state"), f"{dotted((*akp, 'state'))}: {name!r} is the account ccops connects as")
             continue
+        if entry.get("kind") == "service" and name in connection_users:
+            reader.report(
+                (*akp, "kind"),
+                f"{dotted((*akp, 'kind'))}: {name!r} is the account ccops connects as; a service account "
+                "has no login shell, so ccops could never log in again (did you mean kind: person?)",
+            )
+            continue
         comment = reader.get(entry, akp, "comment", str, default="")
         if len(comment) > COMMENT_MAX or ":" in comment or not comment.isprintable():
             reader.report(
@@ -182,6 +189,23 @@ def _firewall(reader: FieldReader, raw: Any, kp: KeyPath, group_names: set[str])
     return {"allow": allow, "deny": deny}
 
 
+def deny_entries(reader: FieldReader, raw: Any) -> list[tuple[str, int, str]]:
+    """Each usable deny entry of the site's policies with where it is written: (where, line, text as written)."""
+    out = []
+    for i, entry in enumerate(raw if isinstance(raw, list) else []):
+        firewall = entry.get("firewall") if isinstance(entry, dict) else None
+        deny = firewall.get("deny") if isinstance(firewall, dict) else None
+        for j, value in enumerate(deny if isinstance(deny, list) else []):
+            kp = ("policies", i, "firewall", "deny", j)
+            if isinstance(value, str) and "%" not in value:
+                try:
+                    ipaddress.ip_network(value, strict=False)
+                except ValueError:
+                    continue
+                out.append((dotted(kp), reader.doc.line(*kp), value))
+    return out
+
+
 def _port(reader: FieldReader, value: Any, kp: KeyPath) -> bool:
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535:
         return True
@@ -206,8 +230,18 @@ def _source(reader: FieldReader, value: Any, kp: KeyPath, group_names: set[str])
     return False
 
 
+# IPv6 zone ids ("fe80::1%eth0") are refused wherever the inventory holds an address, rather
+# than accepted when they match an interface-name pattern: a zone names an interface of one
+# machine (seats differ), nftables set elements and Windows Firewall rules take none, and the
+# text after '%' is whatever Python's ipaddress lets through (newlines and quotes included).
+ZONE_ID = "the IPv6 zone id (after '%') names one machine's interface; a site-wide address takes none"
+
+
 def _network(reader: FieldReader, value: Any, kp: KeyPath) -> str | None:
     if not reader.valid(value, kp, str):
+        return None
+    if "%" in value:
+        reader.report(kp, f"{dotted(kp)}: {value!r}: {ZONE_ID}")
         return None
     try:
         return str(ipaddress.ip_network(value, strict=False))

@@ -9,6 +9,7 @@ from typing import Any, Literal, cast
 
 from ccops.inventory import ranges
 from ccops.inventory.fields import FieldReader, dotted
+from ccops.inventory.host_paths import decommission_refusal
 from ccops.inventory.model import (
     CONNECTION_TYPES,
     LIFECYCLE_STATES,
@@ -23,7 +24,8 @@ from ccops.inventory.model import (
     SecretRef,
     Site,
 )
-from ccops.inventory.policy import parse_accounts, parse_management, parse_policies
+from ccops.inventory.policy import ZONE_ID, deny_entries, parse_accounts, parse_management, parse_policies
+from ccops.inventory.restore_cards import restore_card_problems
 from ccops.inventory.winrm import check_winrm_profile
 from ccops.inventory.yamldoc import KeyPath, Problem, YamlDoc
 
@@ -62,6 +64,8 @@ RESERVED_VARS = frozenset(
         "undef",
     }
 )
+# host vars naming what decommission destroys (roles/decommission): checked by ccops.inventory.host_paths
+DESTROYED_PATHS = ("decommission_data_paths", "decommission_certificates")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TOP_KEYS = ("site", "connections", "vars", "groups", "hosts", "policies", "accounts")
 SITE_KEYS = (
@@ -153,7 +157,9 @@ def parse_site(doc: YamlDoc) -> tuple[Site | None, list[Host], list[Problem]]:
     _overrides(reader, site, data.get("hosts", {}), hosts)
     group_names = {h.group for h in hosts.values()} | _group_names(data.get("groups"))
     site.policies = parse_policies(reader, data.get("policies", []), group_names)
+    site.denies = deny_entries(reader, data.get("policies", []))
     site.accounts = parse_accounts(reader, data.get("accounts", []), group_names, site.connections)
+    reader.problems += restore_card_problems(doc, site, hosts.values())
     # a site without a usable code is validated in full but not loaded
     return (site if site.code else None), list(hosts.values()), reader.problems
 
@@ -240,6 +246,8 @@ def _node(reader: FieldReader, site: Site, raw: dict[str, Any]) -> NodeSpec | No
 
 
 def _is_address(text: str) -> bool:
+    if "%" in text:  # a zone id: see ccops.inventory.policy.ZONE_ID
+        return False
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -488,10 +496,13 @@ def _connections(reader: FieldReader, raw: Any) -> dict[str, ConnectionProfile]:
     return out
 
 
-def _vars(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath) -> dict[str, Any]:
+def _vars(reader: FieldReader, mapping: dict[str, Any], kp: KeyPath, family: str | None = None) -> dict[str, Any]:
+    """A ``vars:`` mapping; ``family`` is the OS family of the hosts it applies to (None: both)."""
     raw = reader.get(mapping, kp, "vars", dict, default={})
     for key in raw:
         where = (*kp, "vars", key)
+        if key in DESTROYED_PATHS:
+            _destroyed_paths(reader, raw[key], where, family, certificate=key == "decommission_certificates")
         if not WORD.fullmatch(key):
             reader.report(where, f"{dotted(where)}: variable names are lower_snake_case")
         elif key.startswith(RESERVED_VAR_PREFIXES) or key in RESERVED_VARS:
@@ -533,6 +544,16 @@ def _groups(reader: FieldReader, site: Site, raw: Any) -> dict[str, Host]:
     return hosts
 
 
+def _destroyed_paths(reader: FieldReader, value: Any, kp: KeyPath, family: str | None, *, certificate: bool) -> None:
+    """What decommission wipes or removes: checked here, before any plan shows it or a host sees it."""
+    if not reader.valid(value, kp, list):
+        return
+    for i, entry in enumerate(value):
+        why = decommission_refusal(entry, family, certificate=certificate)
+        if why:
+            reader.report((*kp, i), f"{dotted((*kp, i))}: {why}")
+
+
 def _group_hosts(reader: FieldReader, site: Site, group: dict[str, Any], gkp: KeyPath, gname: str) -> list[Host]:
     role = reader.get(group, gkp, "role", str, required=True, choices=ROLES)
     os_variant = reader.get(group, gkp, "os", str, required=True, choices=tuple(OS_VARIANTS))
@@ -549,7 +570,7 @@ def _group_hosts(reader: FieldReader, site: Site, group: dict[str, Any], gkp: Ke
         connection = None
     lifecycle = reader.get(group, gkp, "lifecycle", str, default="active", choices=LIFECYCLE_STATES)
     port = _port(reader, group, gkp)
-    group_vars = _vars(reader, group, gkp)
+    group_vars = _vars(reader, group, gkp, OS_VARIANTS.get(os_variant or ""))
     names = _names(reader, group, gkp)
     addresses = _addresses(reader, group, gkp, len(names))
     tags = _tags(reader, group, gkp, len(names))
@@ -611,6 +632,9 @@ def _addresses(reader: FieldReader, group: dict[str, Any], gkp: KeyPath, count: 
     start = reader.get(group, gkp, "addresses", str)
     if start is None:
         return [None] * count
+    if "%" in start:
+        reader.report((*gkp, "addresses"), f"{dotted((*gkp, 'addresses'))}: {start!r}: {ZONE_ID}")
+        return [None] * count
     try:
         first = ipaddress.ip_address(start)
         if first.version == 4:  # plain int arithmetic: 3,200 ip_address objects cost 30 ms
@@ -657,6 +681,9 @@ def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]
         host.source = (reader.doc.path, reader.doc.line(*hkp))
         if "address" in override:
             address = reader.get(override, hkp, "address", str)
+            if address and "%" in address:
+                reader.report((*hkp, "address"), f"hosts.{name}.address: {address!r}: {ZONE_ID}")
+                address = None
             try:
                 host.address = str(ipaddress.ip_address(address)) if address else host.address
             except ValueError:
@@ -677,4 +704,4 @@ def _overrides(reader: FieldReader, site: Site, raw: Any, hosts: dict[str, Host]
             reader.report((*hkp, "connection"), f"hosts.{name}.connection: no profile {connection!r}")
         else:
             host.connection = connection
-        host.vars.update(_vars(reader, override, hkp))
+        host.vars.update(_vars(reader, override, hkp, host.os_family))

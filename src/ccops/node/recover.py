@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ccops.errors import CcopsError
+from ccops.hostdata.journal import journal_done, journal_line
 from ccops.inventory.model import Inventory
 from ccops.node.agent import sweep_stale_agents
 from ccops.node.engine import pending_dir
@@ -68,14 +69,15 @@ def _replay(out: str, artifacts: Path) -> tuple[EventCollector, dict[str, Any]]:
     done: dict[str, Any] = {}
     events = artifacts / "job_events"
     events.mkdir(parents=True, exist_ok=True)
-    for line in out.splitlines():
-        try:
-            data = json.loads(line)
-        except ValueError:
+    for number, line in enumerate(out.splitlines(), start=1):
+        data = journal_line(line)  # the node's answer is host data: a mapping per line, or skipped
+        if data is None:
             continue
         if "ccops_done" in data:
-            done = data["ccops_done"]
+            done = journal_done(data["ccops_done"])
         elif "event" in data and data.get("uuid"):
             collector(data)
-            (events / f"{data.get('counter', 0)}-{data['uuid']}.json").write_text(json.dumps(data))
+            # named by the journal's own line number: a node's uuid or counter is its text,
+            # and "../../x" in a file name would write outside the artifacts folder
+            (events / f"{number:07d}.json").write_text(json.dumps(data))
     return collector, done

@@ -330,7 +330,7 @@ class RunLoop:
 
     def _run_hosts(self, hosts: list[Host], ident: str, progress: Progress) -> list[HostOutcome]:
         assert self.snapshot is not None  # noqa: S101 (written when the loop starts)
-        collector = EventCollector(on_event=progress)
+        collector = EventCollector(on_event=progress, verb=self.verb.name)
         names = [h.name for h in hosts]
         batch = EngineBatch(
             ident,

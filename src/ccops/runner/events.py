@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccops.hostdata import parse_report
 from ccops.records import now
 
 OUTCOME_OK = "ok"
@@ -20,7 +21,9 @@ OUTCOME_RESCUED = "rescued"  # a block failed and its rescue ran: the verb decid
 OUTCOME_NOT_RUN = "not run"  # Ansible never reached the host (run stopped or interrupted)
 # the stream from a site's node was lost mid-batch: what happened is on the node (ccops resume asks)
 OUTCOME_UNKNOWN = "unknown"
-FAILING = (OUTCOME_FAILED, OUTCOME_UNREACHABLE, OUTCOME_NOT_RUN)
+# the host ran, but what it reported did not fit its declared shape: kept as far as it fitted, fields named
+OUTCOME_DAMAGED = "damaged"
+FAILING = (OUTCOME_FAILED, OUTCOME_UNREACHABLE, OUTCOME_NOT_RUN, OUTCOME_DAMAGED)
 STOPPED_ANSWERING = (
     "the host stopped answering (no reply while Ansible started sudo: frozen or overloaded, "
     "not a sudo password problem)"
@@ -52,9 +55,11 @@ class EventCollector:
     """An ansible-runner ``event_handler``: collects results, feeds the progress display."""
 
     on_event: Callable[[dict[str, Any]], None] | None = None
+    verb: str | None = None  # picks the schema reports are parsed with (else their outcome word does)
     stats: dict[str, Any] | None = None  # the playbook_on_stats event data
     errors: dict[str, str] = field(default_factory=dict)
-    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # parsed into their declared shape
+    damaged: dict[str, list[str]] = field(default_factory=dict)  # host -> fields of its report that did not fit
     first_seen: dict[str, str] = field(default_factory=dict)
     last_play: str | None = None  # the play that started last (a serial play counts as one)
     in_last_play: set[str] = field(default_factory=set)  # hosts with a task result in that play
@@ -62,9 +67,10 @@ class EventCollector:
     lost: str | None = None  # why the events stopped before the batch ended (a node's stream was lost)
 
     def __call__(self, event: dict[str, Any]) -> bool:
-        kind = event.get("event", "")
-        data: dict[str, Any] = event.get("event_data") or {}
-        host: str | None = data.get("host")
+        # a node's journal replays events it kept: their shape is checked like any host's answer
+        kind: str = event["event"] if isinstance(event.get("event"), str) else ""
+        data: dict[str, Any] = event["event_data"] if isinstance(event.get("event_data"), dict) else {}
+        host: str | None = data["host"] if isinstance(data.get("host"), str) else None
         if host and host not in self.first_seen and kind.startswith("runner_on_"):
             self.first_seen[host] = now()
         if kind == "playbook_on_play_start":
@@ -76,12 +82,10 @@ class EventCollector:
             and _play_id(data.get("play_uuid")) == self.last_play
         ):
             self.in_last_play.add(host)
-        res = data.get("res") or {}
+        res: dict[str, Any] = data["res"] if isinstance(data.get("res"), dict) else {}
         # every runner_on_* result event names its host: "host is not None" only narrows the type
         if kind == "runner_on_ok" and host is not None:
-            report = (res.get("ansible_facts") or {}).get("ccops_report")
-            if isinstance(report, dict):
-                self.reports[host] = report
+            self._report(host, res.get("ansible_facts"))
         elif kind == "runner_on_failed" and host is not None and not data.get("ignore_errors"):
             if _stopped_answering(res):
                 self.silent.add(host)
@@ -95,6 +99,16 @@ class EventCollector:
         if self.on_event is not None:
             self.on_event(event)
         return True  # keep the event in the run's artifacts
+
+    def _report(self, host: str, facts: Any) -> None:
+        """The edge: what a host says is parsed here, once, into its declared shape (the last one set wins)."""
+        if not isinstance(facts, dict) or "ccops_report" not in facts:
+            return
+        self.reports[host], damaged = parse_report(facts["ccops_report"], self.verb)
+        if damaged:
+            self.damaged[host] = damaged
+        else:
+            self.damaged.pop(host, None)
 
     def outcomes(self, hosts: list[str]) -> list[HostOutcome]:
         stats = self.stats or {}
@@ -119,17 +133,27 @@ class EventCollector:
             else:
                 outcome = OUTCOME_NOT_RUN
             changed = int((stats.get("changed") or {}).get(host, 0))
+            message = self.errors.get(host)
+            if host in self.damaged:
+                outcome = OUTCOME_DAMAGED if outcome in (OUTCOME_OK, OUTCOME_RESCUED) else outcome
+                message = "; ".join(filter(None, [message, damage_line(self.damaged[host])]))
             out.append(
                 HostOutcome(
                     host,
                     outcome,
                     changed,
-                    self.errors.get(host),
+                    message,
                     self.first_seen.get(host),
                     ended if host in self.first_seen else None,
                 )
             )
         return out
+
+
+def damage_line(damaged: list[str], shown: int = 5) -> str:
+    """One line naming the report's fields that did not fit (the first few; the record keeps them all)."""
+    more = f"; and {len(damaged) - shown} more" if len(damaged) > shown else ""
+    return "host data damaged: " + "; ".join(damaged[:shown]) + more
 
 
 def _play_id(uuid: object) -> str | None:

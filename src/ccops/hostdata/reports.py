@@ -1,0 +1,117 @@
+"""One entry point for a host's report: the schema follows the verb, else the report's outcome word.
+
+The outcome word picks the document when the verb is not known (a node's replayed journal, a
+deploy stage): ``inspected`` is an asset report, ``noncompliant`` a comply result and so on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ccops.hostdata.asset import ASSET, SUMMARY
+from ccops.hostdata.kinds import Kind, parse
+from ccops.hostdata.runs import (
+    CERTIFICATE,
+    COMPLY,
+    DECOMMISSION,
+    DEPLOY_BACKUP,
+    DOWNLOADED,
+    GENERIC,
+    LISTED,
+    PATCH,
+    SOFTWARE,
+    STAGED,
+)
+
+BY_VERB: dict[str, Kind] = {
+    "inspect": ASSET,
+    "comply": COMPLY,
+    "comply-check": COMPLY,
+    "patch": PATCH,
+    "rollback": PATCH,
+    "software-apply": SOFTWARE,
+    "software-remove": SOFTWARE,
+    "software-stage": STAGED,
+    "content-updates": LISTED,
+    "content-download": DOWNLOADED,
+    "decommission": DECOMMISSION,
+}
+BY_OUTCOME: dict[str, Kind] = {
+    "inspected": ASSET,
+    "deployed": ASSET,
+    "compliant": COMPLY,
+    "noncompliant": COMPLY,
+    "fixed": COMPLY,
+    "patching": PATCH,
+    "patched": PATCH,
+    "applying": SOFTWARE,
+    "applied": SOFTWARE,
+    "decommissioning": DECOMMISSION,
+    "decommissioned": DECOMMISSION,
+    "backed_up": DEPLOY_BACKUP,
+    "listed": LISTED,
+    "downloaded": DOWNLOADED,
+    "staged": STAGED,
+}
+
+
+def schema_for(report: Any, verb: str | None = None) -> Kind:
+    if verb in BY_VERB:
+        return BY_VERB[verb]
+    outcome = report.get("outcome") if isinstance(report, dict) else None
+    return BY_OUTCOME.get(outcome, GENERIC) if isinstance(outcome, str) else GENERIC
+
+
+def parse_report(report: Any, verb: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """A report as a host sent it, in its declared shape, and the damage found (also in its ``damaged``).
+
+    A report that is not a mapping at all becomes ``{"outcome": "damaged"}``. A host does not get
+    to say what was damaged: its own ``damaged`` field is dropped.
+    """
+    if isinstance(report, dict):
+        report = {k: v for k, v in report.items() if k != "damaged"}
+    return _shaped(schema_for(report, verb), report, [])
+
+
+def read_report(report: Any, verb: str | None = None) -> dict[str, Any]:
+    """A host result's report as stored (any age, any shape): declared shape, damage kept in ``damaged``."""
+    if report is None:
+        return {}
+    return _shaped(schema_for(report, verb), report, _kept(report))[0]
+
+
+def read_asset(record: Any) -> dict[str, Any]:
+    """A stored asset record (latest row or a kept version) in the asset report's declared shape."""
+    return _shaped(ASSET, record, _kept(record))[0]
+
+
+def read_summary(summary: Any) -> dict[str, Any]:
+    """A stored version's summary, as the fleet views (risks, report, trends) read it."""
+    clean, damaged = parse(SUMMARY, summary)
+    if not isinstance(clean, dict):
+        return {"damaged": True}
+    if damaged and "damaged" not in clean:
+        clean["damaged"] = damaged
+    return clean
+
+
+def read_certificate(document: Any) -> dict[str, Any]:
+    """A stored certificate's document in its declared shape, for printing (its digest stays the stored text's)."""
+    return _shaped(CERTIFICATE, document, _kept(document))[0]
+
+
+def _kept(document: Any) -> list[str]:
+    """The damage notes a stored document already carries (from when it was received)."""
+    notes = document.get("damaged") if isinstance(document, dict) else None
+    return [str(n)[:512] for n in notes[:100]] if isinstance(notes, list) else []
+
+
+def _shaped(schema: Kind, document: Any, kept: list[str]) -> tuple[dict[str, Any], list[str]]:
+    clean, damaged = parse(schema, document)
+    if not isinstance(clean, dict):
+        clean = {"outcome": "damaged", "reason": "the host's report is not a mapping"}
+    notes = [*kept, *(n for n in damaged if not n.startswith("damaged"))]
+    clean.pop("damaged", None)
+    if notes:
+        clean["damaged"] = notes
+    return clean, damaged
