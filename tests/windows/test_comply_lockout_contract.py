@@ -3,8 +3,8 @@ management address before it writes anything (ccops.win_lockout, issue 19).
 
 Windows Firewall lets a block rule win over every allow rule: the fix would write the block
 rule and shut the jump hosts out of WinRM for good. The real playbook (playbooks/comply.yml,
-role comply) runs against the seat modelled on the controller (harness.py with the comply
-model of seat_model_windecom.py); never run on Windows here.
+role comply) runs against the seat modelled on the controller (harness.py and the stand-ins
+under tests/windows/collections); never run on Windows here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import pytest
 
 from tests.windows import harness
-from tests.windows.seat_model_windecom import stand_in_tree
 from tests.windows.test_comply_contract import HOSTVARS, SEAT
 
 WINRM = {"proto": "tcp", "ports": [5986], "from": ["10.21.200.5", "10.21.200.6"]}
@@ -26,20 +25,17 @@ def _hostvars(deny: list[str]) -> dict:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    tree = stand_in_tree(tmp_path_factory.mktemp("lockout-standins"))
     work = tmp_path_factory.mktemp("windows-comply-lockout")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(harness, "HERE", tree)
-        return harness.run_contract(
-            work,
-            "comply.yml",
-            "fix",
-            {
-                "denyall": (SEAT, _hostvars(["0.0.0.0/0"])),
-                "denyjump": (SEAT, _hostvars(["10.21.200.6/32"])),
-                "denyother": (SEAT, _hostvars(["198.51.100.0/24"])),
-            },
-        )
+    return harness.run_contract(
+        work,
+        "comply.yml",
+        "fix",
+        {
+            "denyall": (SEAT, _hostvars(["0.0.0.0/0"])),
+            "denyjump": (SEAT, _hostvars(["10.21.200.6/32"])),
+            "denyother": (SEAT, _hostvars(["198.51.100.0/24"])),
+        },
+    )
 
 
 @pytest.mark.parametrize(("seat", "rule"), [("denyall", "0.0.0.0/0"), ("denyjump", "10.21.200.6/32")])
