@@ -26,8 +26,8 @@ from ccops.inventory.model import DESKTOP_ROLES, Host, Inventory
 from ccops.inventory.site_file import DEFAULT_DECOMMISSION_MAX_HOSTS
 from ccops.inventory.writer import set_host_fields
 from ccops.select import Selector, select
-from ccops.win_checks import restore_card_problem
-from ccops.win_release import release_plan
+from ccops.windows.checks import restore_card_problem
+from ccops.windows.release import release_plan
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -1,4 +1,4 @@
-"""ccops comply on Windows decides on the controller (ccops.win_comply) from the facts
+"""ccops comply on Windows decides on the controller (ccops.windows.comply) from the facts
 roles/comply/files/comply_state.ps1 gathers: shapes as that script and the firewall's
 COM API (HNetCfg.FwPolicy2, as win_firewall_rule reads it) return them."""
 
@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from ccops.win_comply import DamagedFacts, decide
+from ccops.windows.comply import DamagedFacts, decide
 
 MACHINE = "S-1-5-21-1111111111-2222222222-3333333333"
 DOMAIN = "S-1-5-21-7777777777-8888888888-9999999999"

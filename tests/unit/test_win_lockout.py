@@ -1,4 +1,4 @@
-"""The Windows Firewall lock-out guard a comply fix asks before it writes anything (ccops.win_lockout).
+"""The Windows Firewall lock-out guard a comply fix asks before it writes anything (ccops.windows.lockout).
 
 On Windows a block rule wins over every allow rule, whoever wrote it: no block rule a fix writes
 may name a management address, or WinRM is gone from that address for good."""
@@ -11,8 +11,8 @@ import pytest
 
 from ccops.inventory.export import host_vars, site_vars
 from ccops.inventory.load import load_inventory
-from ccops.win_comply import wanted_rules
-from ccops.win_lockout import winrm_lockout
+from ccops.windows.comply import wanted_rules
+from ccops.windows.lockout import winrm_lockout
 from tests.conftest import EXAMPLE, ROOT
 
 MANAGEMENT = ["10.21.200.5", "10.21.201.0/28"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccops.win_release import release_plan
+from ccops.windows.release import release_plan
 
 GROUPS = ["Administrators", "Remote Management Users"]
 

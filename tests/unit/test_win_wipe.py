@@ -1,4 +1,4 @@
-"""The Windows wipe is decided on the controller (ccops.win_wipe) from ansible.windows.win_find's
+"""The Windows wipe is decided on the controller (ccops.windows.wipe) from ansible.windows.win_find's
 result (follow: false; entries as win_find.ps1 builds them): links are removed, never followed;
 a file hard-linked from outside is unlinked, not overwritten; cipher /w once per volume."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ccops.win_facts import DamagedFacts
-from ccops.win_wipe import wipe_plan, wipe_results
+from ccops.windows.facts import DamagedFacts
+from ccops.windows.wipe import wipe_plan, wipe_results
 
 DATA = "C:\\Data\\Recordings"
 

@@ -1,5 +1,5 @@
 """Contract test: ccops comply --fix on a modelled Windows seat refuses a deny list that holds a
-management address before it writes anything (ccops.win_lockout, issue 19).
+management address before it writes anything (ccops.windows.lockout, issue 19).
 
 Windows Firewall lets a block rule win over every allow rule: the fix would write the block
 rule and shut the jump hosts out of WinRM for good. The real playbook (playbooks/comply.yml,

@@ -1,7 +1,7 @@
 # ccops comply on Windows: gather the raw facts the policy is judged on, read-only.
 # Nothing is decided here: ccops compares them with the policy on the controller
 # (src/ccops/win_comply.py, filter ccops_win_comply). Names to look up arrive as
-# parameters (data). Returns one JSON object; contract in win_comply.py's reader.
+# parameters (data). Returns one JSON object; contract in src/ccops/windows/comply.py's reader.
 # Windows PowerShell 5.1; never run on Windows where ccops is developed.
 param(
     [string[]]$Services = @()

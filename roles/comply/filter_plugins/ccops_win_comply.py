@@ -1,4 +1,4 @@
-"""Filter ccops_win_comply: a Windows seat's raw comply facts against its policy (ccops.win_comply).
+"""Filter ccops_win_comply: a Windows seat's raw comply facts against its policy (ccops.windows.comply).
 
 The decision is made here, on the controller, where tests see it; the seat only reported facts.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ccops.win_comply import DamagedFacts, decide
+from ccops.windows.comply import DamagedFacts, decide
 
 
 def ccops_win_comply(facts, policy, keep_admins=()):

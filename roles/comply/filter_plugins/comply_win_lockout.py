@@ -1,11 +1,11 @@
 """comply_win_lockout: why the Windows Firewall rules a fix writes would shut the site's management
-addresses out of WinRM, or "" (ccops.win_lockout; decided on the controller before anything is written)."""
+addresses out of WinRM, or "" (ccops.windows.lockout; decided on the controller before anything is written)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ccops.win_lockout import winrm_lockout
+from ccops.windows.lockout import winrm_lockout
 
 
 def comply_win_lockout(firewall: Any, management: Any, port: Any) -> str:

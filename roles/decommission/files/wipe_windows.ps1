@@ -1,5 +1,5 @@
 # ccops decommission on Windows: one named action on lists the controller decided
-# (src/ccops/win_wipe.py): overwrite each listed file with zeros, flush (write-through),
+# (src/ccops/windows/wipe.py): overwrite each listed file with zeros, flush (write-through),
 # read it back, remove it; remove each listed link without following it; remove each
 # listed (now empty) folder. A declared path that is itself a link is refused. Nothing
 # here chooses what to wipe. Windows PowerShell 5.1; never run on Windows here.

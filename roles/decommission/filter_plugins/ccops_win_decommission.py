@@ -1,13 +1,13 @@
 """Filters of the Windows decommission, decided on the controller: whose access the release removes
-(ccops.win_release) and what the wipe overwrites, unlinks and clears (ccops.win_wipe)."""
+(ccops.windows.release) and what the wipe overwrites, unlinks and clears (ccops.windows.wipe)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ccops.win_facts import DamagedFacts
-from ccops.win_release import release_plan
-from ccops.win_wipe import wipe_plan, wipe_results
+from ccops.windows.facts import DamagedFacts
+from ccops.windows.release import release_plan
+from ccops.windows.wipe import wipe_plan, wipe_results
 
 
 def ccops_win_release(accounts, connection_user, groups):

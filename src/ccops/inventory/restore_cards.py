@@ -1,6 +1,6 @@
 """A host's restore card type must exist for its OS family, checked for every verb at validation.
 
-``ccops.win_checks.restore_card_problem`` decides (a ``command`` or ``lab`` card on a Windows
+``ccops.windows.checks.restore_card_problem`` decides (a ``command`` or ``lab`` card on a Windows
 seat would run a Linux command where a write filter must be switched off, so the change would
 vanish at the next boot while the run reports it done). This module says where in the site
 file the deciding variable is written: the host's own override, its group, or the site's vars.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ccops.inventory.yamldoc import Problem, YamlDoc
-from ccops.win_checks import restore_card_problem
+from ccops.windows.checks import restore_card_problem
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -2,7 +2,7 @@
 of WinRM, decided on the controller before a fix writes anything.
 
 What a fix leaves on a seat (roles/comply/tasks/apply_windows.yml, rules from
-``ccops.win_comply.wanted_rules``): every profile on with inbound traffic blocked unless a
+``ccops.windows.comply.wanted_rules``): every profile on with inbound traffic blocked unless a
 rule allows it (the Windows default), one allow rule per policy ``allow`` entry, and one
 inbound block rule over the deny list. Windows Firewall lets a block rule win over every
 allow rule, whatever their order and whoever wrote them. So:
@@ -23,7 +23,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from ccops.win_comply import wanted_rules
+from ccops.windows.comply import wanted_rules
 
 Interval = tuple[int, int, int]  # IP version, first, last
 

@@ -17,7 +17,7 @@ import ipaddress
 import re
 from typing import Any
 
-from ccops.win_facts import DamagedFacts, boolean, integer, items, text, texts
+from ccops.windows.facts import DamagedFacts, boolean, integer, items, text, texts
 
 ADMINS_SID = "S-1-5-32-544"
 RULE_GROUP = "ccops comply"

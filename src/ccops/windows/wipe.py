@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ccops.win_facts import DamagedFacts, boolean, items, text
+from ccops.windows.facts import DamagedFacts, boolean, items, text
 
 METHOD = "NIST SP 800-88 Rev. 1 Clear: overwrite with zeros, read back, remove; cipher /w once per volume"
 DRIVE = re.compile(r"([A-Za-z]):\\")
