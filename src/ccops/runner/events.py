@@ -95,7 +95,7 @@ class EventCollector:
         elif kind == "runner_on_unreachable" and host is not None:
             self.errors[host] = f"unreachable: {STOPPED_ANSWERING if _stopped_answering(res) else _message(res)}"
         elif kind == "playbook_on_stats":
-            self.stats = data
+            self.stats = _stats(data)
         if self.on_event is not None:
             self.on_event(event)
         return True  # keep the event in the run's artifacts
@@ -154,6 +154,24 @@ def damage_line(damaged: list[str], shown: int = 5) -> str:
     """One line naming the report's fields that did not fit (the first few; the record keeps them all)."""
     more = f"; and {len(damaged) - shown} more" if len(damaged) > shown else ""
     return "host data damaged: " + "; ".join(damaged[:shown]) + more
+
+
+def _stats(data: dict[str, Any]) -> dict[str, Any]:
+    """The stats event in its declared shape (a node's journal replays it): per verdict, host -> count.
+
+    A host named under a verdict counts whatever number came with it (a count that is not a
+    whole number reads as 1: the host is there); a verdict that is not a mapping names no host.
+    """
+    out: dict[str, Any] = {}
+    for verdict, hosts in data.items():
+        if not isinstance(hosts, dict):
+            continue
+        out[verdict] = {
+            host: count if type(count) is int and 0 <= count < 2**31 else 1
+            for host, count in hosts.items()
+            if isinstance(host, str)
+        }
+    return out
 
 
 def _play_id(uuid: object) -> str | None:
