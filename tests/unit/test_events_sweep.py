@@ -37,3 +37,14 @@ def test_a_host_named_with_a_count_of_any_shape_is_still_named(verdict, count):
     outcome = _judged({"ok": {"tst-a01": 1}, verdict: {"tst-a01": count}})
     expected = {"failures": "failed", "dark": "unreachable", "rescued": "rescued"}.get(verdict, "ok")
     assert outcome == expected
+
+
+@pytest.mark.parametrize("task", [None, 7, ["x"], {"a": 1}, "", "t" * 1_000_000])
+@pytest.mark.parametrize("msg", [None, 7, ["x"], {"a": 1}, "m" * 1_000_000, "\x1b[2J"])
+def test_a_failure_message_is_one_bounded_line_whatever_the_event_holds(task, msg):
+    collector = EventCollector()
+    collector({"event": "runner_on_failed", "event_data": {"host": "tst-a01", "task": task, "res": {"msg": msg}}})
+    collector({"event": "playbook_on_stats", "event_data": {"failures": {"tst-a01": 1}}})
+    (outcome,) = collector.outcomes(["tst-a01"])
+    assert outcome.outcome == "failed" and outcome.message is not None
+    assert len(outcome.message) <= 600 and "\n" not in outcome.message

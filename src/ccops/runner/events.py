@@ -89,9 +89,9 @@ class EventCollector:
         elif kind == "runner_on_failed" and host is not None and not data.get("ignore_errors"):
             if _stopped_answering(res):
                 self.silent.add(host)
-                self.errors[host] = f"unreachable: {data.get('task', 'task')}: {STOPPED_ANSWERING}"
+                self.errors[host] = f"unreachable: {_task(data)}: {STOPPED_ANSWERING}"
             else:
-                self.errors[host] = f"{data.get('task', 'task')}: {_message(res)}"
+                self.errors[host] = f"{_task(data)}: {_message(res)}"
         elif kind == "runner_on_unreachable" and host is not None:
             self.errors[host] = f"unreachable: {STOPPED_ANSWERING if _stopped_answering(res) else _message(res)}"
         elif kind == "playbook_on_stats":
@@ -172,6 +172,12 @@ def _stats(data: dict[str, Any]) -> dict[str, Any]:
             if isinstance(host, str)
         }
     return out
+
+
+def _task(data: dict[str, Any]) -> str:
+    """The failed task's name as a message starts with it (a replayed journal's could be anything)."""
+    task = data.get("task")
+    return task[:200] if isinstance(task, str) and task else "task"
 
 
 def _play_id(uuid: object) -> str | None:
