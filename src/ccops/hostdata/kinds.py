@@ -256,11 +256,22 @@ class Record(Kind):
     fields: dict[str, Kind]
     extra: Kind | None = None
     nullable: bool = False
+    # fields a reader indexes: without a usable one the record is unfit (left out of its list, named);
+    # ``defaults`` fill a field that may be missing with what a reader shows instead
+    required: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)
 
     def empty(self) -> dict[str, Any]:
         return {}
 
     def parse(self, value: Any, path: At, notes: Notes) -> dict[str, Any]:
+        out = self._fields(value, path, notes)
+        missing = [name for name in self.required if out.get(name) is None]
+        if missing:
+            raise Unfit(f"no usable {', '.join(missing)}")
+        return {**self.defaults, **out} if self.defaults else out
+
+    def _fields(self, value: Any, path: At, notes: Notes) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise Unfit(f"expected a mapping, got {what(value)}")
         out: dict[str, Any] = {}
