@@ -223,6 +223,33 @@ def test_a_report_sent_twice_is_judged_by_the_last_one_for_that_host_only(tmp_pa
         assert "damaged" not in json.dumps(healthy)
 
 
+@pytest.mark.parametrize(
+    "unusable", [{"detail": "no policy"}, {"policy": ["ssh"], "detail": "x"}, {"policy": None}, {}, "ssh", 7]
+)
+def test_a_deviation_without_a_usable_policy_is_named_and_every_reader_still_works(tmp_path, unusable):
+    fleet = Fleet(tmp_path)
+    inv = str(fleet.inv)
+    fixed = {"outcome": "fixed", "reason": "", "deviations": [], "fixed": [unusable], "policies": ["ssh"]}
+    result = fleet(
+        "comply", "--fix", "-i", inv, "-l", "tst-a01", "--change-id", "C", "--yes", reports={"tst-a01": fixed}
+    )
+    assert result.returncode == 2, result.stdout + result.stderr  # damaged, named; the table still printed
+    assert "tst-a01" in result.stdout and "host data damaged: fixed[0]" in result.stdout
+    noted = {"outcome": "noncompliant", "reason": "", "deviations": [unusable, {"policy": "usb"}], "policies": ["usb"]}
+    check = fleet(
+        "comply", "--check", "-i", inv, "--junit", str(tmp_path / "j.xml"), reports=dict.fromkeys(HOSTS, noted)
+    )
+    assert check.returncode == 2, check.stderr
+    assert "usb" in (tmp_path / "j.xml").read_text()
+    fleet("inspect", "-i", inv, reports=dict.fromkeys(HOSTS, HEALTHY))
+    for args in (
+        ("risks", "-i", inv),
+        ("host", "show", "tst-a01", "-i", inv),
+        ("report", "-i", inv, "--format", "csv"),
+    ):
+        assert fleet(*args).returncode == 0, args
+
+
 # ---- output targets: every file option ----------------------------------------------------------------
 
 
