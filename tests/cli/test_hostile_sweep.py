@@ -250,6 +250,35 @@ def test_a_deviation_without_a_usable_policy_is_named_and_every_reader_still_wor
         assert fleet(*args).returncode == 0, args
 
 
+MANIFESTS = [
+    "[1]",
+    "NaN",
+    '"text"',
+    "{",
+    '{"a":' * 3000 + "1" + "}" * 3000,  # nested past Python's recursion limit
+    json.dumps({"verified": True, "created": ["2026"], "size": -5, "sha256": {"x": 1}, "paths": "/"}),
+    json.dumps({"verified": "yes", "created": HOSTILE, "phase": HOSTILE, "change_id": FORMULA, "damaged": []}),
+]
+
+
+def test_backup_manifests_on_the_share_are_host_data(tmp_path):
+    """The share's manifest.json files were written by the hosts: any shape lists as an unverified backup."""
+    fleet = Fleet(tmp_path)
+    share = tmp_path / "share"
+    site = fleet.inv / "sites" / "tst.yml"
+    site.write_text(site.read_text().replace("/var/tmp/ccops-hostile-hosts", str(share)))
+    for n, text in enumerate(MANIFESTS):
+        folder = share / "tst-a01" / f"20260101T00000{n}Z-aaaaaa"
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text(text)
+    shown = fleet("backups", "list", "-i", str(fleet.inv))
+    assert shown.returncode == 0, shown.stderr
+    assert not obeyed(shown.stdout + shown.stderr)
+    listed = _strict(fleet("backups", "list", "tst-a01", "-i", str(fleet.inv), "-o", "json").stdout)
+    assert len(listed) == len(MANIFESTS) and not any(b.get("verified") for b in listed)
+    assert all(b["host"] == "tst-a01" and b["id"].startswith("20260101T") for b in listed)
+
+
 # ---- output targets: every file option ----------------------------------------------------------------
 
 

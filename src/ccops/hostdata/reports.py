@@ -6,6 +6,7 @@ deploy stage): ``inspected`` is an asset report, ``noncompliant`` a comply resul
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ccops.hostdata.asset import ASSET, SUMMARY
@@ -18,6 +19,7 @@ from ccops.hostdata.runs import (
     DOWNLOADED,
     GENERIC,
     LISTED,
+    MANIFEST,
     PATCH,
     SOFTWARE,
     STAGED,
@@ -98,6 +100,24 @@ def read_summary(summary: Any) -> dict[str, Any]:
 def read_certificate(document: Any) -> dict[str, Any]:
     """A stored certificate's document in its declared shape, for printing (its digest stays the stored text's)."""
     return _shaped(CERTIFICATE, document, _kept(document))[0]
+
+
+def read_manifest(text: str) -> dict[str, Any]:
+    """A backup's manifest.json as the share holds it (written by the host) in its declared shape.
+
+    Text that is not a JSON mapping (cut short, nested past any sense) reads as an unverified backup.
+    """
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        return {"verified": False, "problem": "manifest unreadable"}
+    clean = _shaped(MANIFEST, {k: v for k, v in data.items() if k != "damaged"}, [])[0]
+    if "damaged" in clean:
+        clean["verified"] = False  # a manifest that does not fit does not vouch for its archive
+        clean["problem"] = "manifest damaged: " + "; ".join(clean["damaged"][:3])
+    return clean
 
 
 def _kept(document: Any) -> list[str]:

@@ -37,6 +37,18 @@ BACKUP = Record(
     extra=EVIDENCE,
     nullable=True,
 )
+# roles/backup/vars/main.yml backup_manifest as the share keeps it (manifest.json): the host wrote it
+MANIFEST = Record(
+    {
+        **BACKUP.fields,
+        "host": Text(256),
+        "phase": Text(64),
+        "run_id": Text(64),
+        "change_id": Text(256, nullable=True),
+        "created": Text(64),
+    },
+    extra=EVIDENCE,
+)
 HEALTH = Record({"ok": Bool(), "problems": ListOf(Text(1024), 200)}, extra=EVIDENCE, nullable=True)
 # roles/backup restore_*.yml backup_restored: what a rollback put back (a backup's member list can be long)
 ROLLBACK = Record(
