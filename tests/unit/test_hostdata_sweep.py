@@ -107,3 +107,15 @@ def test_undeclared_fields_are_bounded_in_name_and_number():
     assert any("unusable key" in n for n in damaged)
     assert any(f"more than {kinds.MAX_EXTRA} undeclared fields" in n for n in damaged)
     assert all(len(n) < 200 for n in damaged)
+
+
+@pytest.mark.parametrize(
+    "backup", [None, "b", [], {}, {"verified": True}, {"verified": True, "id": ["x"]}, {"verified": "true", "id": None}]
+)
+def test_a_deploy_backup_report_that_is_verified_always_names_its_backup(backup):
+    report = {"outcome": "backed_up", "reason": "", "phase": "backup"}
+    for value in ({**report, "backup": backup}, report):
+        clean, _ = parse_report(value, None)
+        if clean.get("outcome") == "backed_up" and clean["backup"].get("verified"):
+            assert clean["backup"]["id"]
+    assert parse_report({**report, "backup": {"verified": True, "id": "b1"}}, None)[0]["backup"]["id"] == "b1"

@@ -149,7 +149,12 @@ CERTIFICATE = Record(
 )
 
 # the deploy playbook's backup stage (playbooks/deploy.yml)
-DEPLOY_BACKUP = Record({**BASE, "phase": Text(64), "backup": BACKUP}, extra=EVIDENCE)
+# image/deploy.py reads report["backup"] and, when verified, its id: a backup named by nothing is unfit
+DEPLOY_BACKUP = Record(
+    {**BASE, "phase": Text(64), "backup": Record(BACKUP.fields, extra=EVIDENCE, required=("id",))},
+    extra=EVIDENCE,
+    required=("backup",),
+)
 
 # roles/content: the simulation's Inst lines, and the signed index entries of what was downloaded
 LISTED = Record(
