@@ -250,6 +250,24 @@ def test_a_deviation_without_a_usable_policy_is_named_and_every_reader_still_wor
         assert fleet(*args).returncode == 0, args
 
 
+def test_unpaired_surrogates_from_a_host_never_break_a_digest_or_a_record(tmp_path):
+    """JSON's "\\ud800" reads as a lone surrogate: the decommission certificate's digest used to fail on it."""
+    from tests.unit.test_hostdata_reports import DECOMMISSION
+
+    fleet = Fleet(tmp_path)
+    odd = "a\ud800b\udfff"
+    report = {**DECOMMISSION, "machine_id": odd, "reason": odd, "extra": {"k" + odd: odd}}
+    args = ("decommission", "-i", str(fleet.inv), "-l", "tst-r01", "--confirm", "tst-r01", "--change-id", "C")
+    result = fleet(*args, "-o", "json", reports={"tst-r01": report})
+    assert result.returncode == 2, result.stdout + result.stderr  # the host's text was mended: damaged, named
+    (host,) = _strict(result.stdout)["hosts"]
+    assert host["outcome"] == "damaged" and "unpaired surrogates replaced" in host["message"]
+    inspected = {**HEALTHY, "logs": [odd], "packages": {"count": 1, "items": {"bash": odd}}}
+    assert fleet("inspect", "-i", str(fleet.inv), reports=dict.fromkeys(HOSTS, inspected)).returncode == 2
+    for args in (("runs", "verify"), ("host", "show", "tst-a01", "-i", str(fleet.inv), "--packages")):
+        assert fleet(*args).returncode == 0, args
+
+
 MANIFESTS = [
     "[1]",
     "NaN",

@@ -31,7 +31,7 @@ HOSTILE: list[Any] = [
     None, True, 0, -1, -(10**30), 10**400, 1e999, -1e999, math.nan, 1.5, -0.0, 2**53 + 1,
     "", "²", "١٢", " 12 ", "1" * 25, "\x00", "\x1b]52;c;AAAA\x07", "\u202e\u2066", "x" * 100_000,
     [], [1], {}, {"__proto__": {"polluted": 1}}, {"\x1b[2J": 1}, {"": 1}, {"k" * 10_000: 1},
-    _nested(50), (1, 2), b"bytes",
+    _nested(50), (1, 2), b"bytes", "a\ud800b\udfff", {"k\udfff": "v\ud800"}, ["\udc80"],
 ]  # fmt: skip
 SCHEMAS: dict[str, kinds.Kind] = {
     "ASSET": ASSET,
@@ -59,6 +59,7 @@ def _at(path: tuple[Any, ...], value: Any) -> Any:
 
 def _fits(clean: Any, damaged: list[str]) -> None:
     json.loads(strict_json.dumps(clean), parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
+    json.dumps(clean, ensure_ascii=False).encode("utf-8")  # every text is Unicode: a digest or a file takes it
     assert all(isinstance(n, str) and len(n) < 1024 for n in damaged), damaged
 
 

@@ -53,8 +53,18 @@ def number(value: int | float) -> str:
 
 
 def usable_key(key: Any, max_len: int = 256) -> bool:
-    """A mapping key a host sent that can be kept: text, not empty, bounded, no NUL."""
-    return isinstance(key, str) and 0 < len(key) <= max_len and "\x00" not in key
+    """A mapping key a host sent that can be kept: text, not empty, bounded, no NUL, Unicode."""
+    return isinstance(key, str) and 0 < len(key) <= max_len and "\x00" not in key and unicode_text(key)
+
+
+# JSON can carry "\ud800", which Python reads as a lone surrogate: no UTF-8 encoder (a digest, a file,
+# a terminal) takes it, so a certificate's digest failed after the host was wiped
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unicode_text(text: str) -> bool:
+    """Text every UTF-8 encoder takes (ASCII is checked first: most of what hosts say)."""
+    return text.isascii() or _SURROGATE.search(text) is None
 
 
 # A field's path, built as a cheap chain of (parent, step) and spelt only for a damage note:
@@ -119,7 +129,7 @@ class Text(Kind):
 
     def plain(self, value: Any) -> bool:
         """Text that fits as it is (the common case, checked first)."""
-        return type(value) is str and len(value) <= self.max_len and "\x00" not in value
+        return type(value) is str and len(value) <= self.max_len and "\x00" not in value and unicode_text(value)
 
     def parse(self, value: Any, path: At, notes: Notes) -> str:
         if self.plain(value):
@@ -134,6 +144,9 @@ class Text(Kind):
         if "\x00" in text:
             notes.add(path, "NUL characters removed")
             text = text.replace("\x00", "")
+        if not unicode_text(text):
+            notes.add(path, "unpaired surrogates replaced")
+            text = _SURROGATE.sub("\ufffd", text)
         if len(text) > self.max_len:
             notes.add(path, f"text of {len(text)} characters cut to {self.max_len}")
             text = text[: self.max_len]
