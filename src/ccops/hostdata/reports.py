@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ccops.hostdata.asset import ASSET, SUMMARY
-from ccops.hostdata.kinds import Kind, parse
+from ccops.hostdata.kinds import Kind, Notes, Text, parse
 from ccops.hostdata.runs import (
     CERTIFICATE,
     COMPLY,
@@ -123,7 +123,9 @@ def read_manifest(text: str) -> dict[str, Any]:
 def _kept(document: Any) -> list[str]:
     """The damage notes a stored document already carries (from when it was received)."""
     notes = document.get("damaged") if isinstance(document, dict) else None
-    return [str(n)[:512] for n in notes[:100]] if isinstance(notes, list) else []
+    if not isinstance(notes, list):
+        return []
+    return [Text(512).parse(str(n)[:512], None, Notes()) for n in notes[:100]]  # NUL and surrogates mended
 
 
 def _shaped(schema: Kind, document: Any, kept: list[str]) -> tuple[dict[str, Any], list[str]]:
