@@ -268,6 +268,21 @@ def test_unpaired_surrogates_from_a_host_never_break_a_digest_or_a_record(tmp_pa
         assert fleet(*args).returncode == 0, args
 
 
+def test_a_failure_message_a_host_cannot_encode_still_reaches_the_record(tmp_path):
+    fleet = Fleet(tmp_path)
+    odd = "x\ud800y\x00z\x1b[2J"
+    extra = [
+        {"event": "runner_on_failed", "event_data": {"host": "tst-a01", "task": odd, "res": {"msg": odd}}},
+        {"event": "runner_on_unreachable", "event_data": {"host": "tst-a02", "res": {"msg": odd}}},
+    ]
+    result = fleet("inspect", "-i", str(fleet.inv), "-o", "json", reports=dict.fromkeys(HOSTS, HEALTHY), extra=extra)
+    assert _strict(result.stdout)["status"] != "error", result.stdout + result.stderr
+    (run_id,) = _run_ids(fleet)
+    shown = fleet("runs", "show", run_id)
+    assert shown.returncode == 0 and "tst-a01" in shown.stdout and not obeyed(shown.stdout)
+    assert fleet("runs", "verify").returncode == 0
+
+
 MANIFESTS = [
     "[1]",
     "NaN",

@@ -48,3 +48,14 @@ def test_a_failure_message_is_one_bounded_line_whatever_the_event_holds(task, ms
     (outcome,) = collector.outcomes(["tst-a01"])
     assert outcome.outcome == "failed" and outcome.message is not None
     assert len(outcome.message) <= 600 and "\n" not in outcome.message
+
+
+@pytest.mark.parametrize("text", ["x\ud800y", "\udfff", "a\x00b", "ok\udc80\x00"], ids=repr)
+@pytest.mark.parametrize("kind", ["runner_on_failed", "runner_on_unreachable"])
+def test_a_failure_message_is_text_every_encoder_takes(kind, text):
+    collector = EventCollector()
+    collector({"event": kind, "event_data": {"host": "tst-a01", "task": text, "res": {"msg": text, "stderr": text}}})
+    collector({"event": "playbook_on_stats", "event_data": {"failures": {"tst-a01": 1}}})
+    (outcome,) = collector.outcomes(["tst-a01"])
+    assert outcome.message is not None and "\x00" not in outcome.message
+    outcome.message.encode("utf-8")  # what SQLite does with it

@@ -62,6 +62,12 @@ def usable_key(key: Any, max_len: int = 256) -> bool:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def mend(text: str) -> str:
+    """Text with NUL removed and unpaired surrogates replaced: what every encoder and SQLite take."""
+    text = text.replace("\x00", "")
+    return text if unicode_text(text) else _SURROGATE.sub("\ufffd", text)
+
+
 def unicode_text(text: str) -> bool:
     """Text every UTF-8 encoder takes (ASCII is checked first: most of what hosts say)."""
     return text.isascii() or _SURROGATE.search(text) is None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccops.hostdata import parse_report
+from ccops.hostdata.kinds import mend
 from ccops.records import now
 
 OUTCOME_OK = "ok"
@@ -177,7 +178,7 @@ def _stats(data: dict[str, Any]) -> dict[str, Any]:
 def _task(data: dict[str, Any]) -> str:
     """The failed task's name as a message starts with it (a replayed journal's could be anything)."""
     task = data.get("task")
-    return task[:200] if isinstance(task, str) and task else "task"
+    return mend(task[:200]) if isinstance(task, str) and task else "task"
 
 
 def _play_id(uuid: object) -> str | None:
@@ -198,9 +199,10 @@ def _stopped_answering(res: dict[str, Any]) -> bool:
 def _message(res: dict[str, Any]) -> str:
     from ccops.hostkeys import explain_ssh_failure
 
-    text = res.get("msg") or res.get("stderr") or res.get("module_stderr") or "failed"
-    refused = explain_ssh_failure(str(text))
+    # a host's words, stored as they are kept: no NUL or lone surrogate (SQLite refuses those)
+    text = mend(str(res.get("msg") or res.get("stderr") or res.get("module_stderr") or "failed"))
+    refused = explain_ssh_failure(text)
     if refused:
         return refused
-    text = str(text).strip().splitlines()
-    return (text[-1] if text else "failed")[:300]
+    lines = text.strip().splitlines()
+    return (lines[-1] if lines else "failed")[:300]
