@@ -12,7 +12,6 @@ backup is only trusted when the share agrees with that record.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Protocol
@@ -79,11 +78,11 @@ def list_backups(
 
 
 def _read_manifest(manifest: Path) -> dict[str, Any]:
+    from ccops.hostdata import read_manifest
+
     try:
-        data = json.loads(manifest.read_text())
-    except (OSError, ValueError):
-        data = None
-    if not isinstance(data, dict):
+        data = read_manifest(manifest.read_text(errors="replace"))  # the host wrote it: parsed, never trusted
+    except OSError:
         data = {"verified": False, "problem": "manifest unreadable"}
     # the folder names are what rollback uses: a manifest cannot move a backup elsewhere
     return {**data, "id": manifest.parent.name, "host": manifest.parent.parent.name}

@@ -28,9 +28,16 @@ def check_target(target: str | Path, option: str) -> None:
     """Refuse before any work a target that can never be written: a folder, or a name in a missing folder."""
     if str(target) == STDOUT:
         return
+    text = str(target)
     path = Path(target)
+    if not text:
+        raise UsageError(f"{option} is empty; give a file name or -")
     if path.is_dir():
         raise UsageError(f"{option} {path}: is a folder; give a file name")
+    if text.endswith(("/", os.sep)):  # Path() drops the slash: "report/" would become a file named report
+        raise UsageError(f"{option} {text}: names a folder that does not exist; give a file name")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise UsageError(f"{option} {path}: {path.parent} is not a folder")
     if not path.parent.is_dir():
         raise UsageError(f"{option} {path}: no such folder {path.parent}; create it first")
 

@@ -188,5 +188,9 @@ def to_csv(report: dict[str, Any]) -> str:
 
 def _cell(value: Any) -> str:
     text = visible(value)  # controls shown as escapes: a spreadsheet or terminal never obeys them
-    # a spreadsheet runs a cell starting with = + - @ as a formula: host names come from site files
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    # a spreadsheet runs a cell starting with = + - @ as a formula (their full-width forms too, which
+    # some spreadsheets read as the same sign): host names come from site files, mounts from hosts
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
+
+
+_FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")

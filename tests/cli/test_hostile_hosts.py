@@ -200,7 +200,7 @@ def test_comply_check_writes_its_files_whatever_a_host_reports(fleet, tmp_path):
     assert result.returncode == 2, result.stderr
     assert junit.is_file() and "tst-a03" in junit.read_text()
     data = _no_nan(out.read_text())
-    assert data["reports"]["tst-a03"]["deviations"] == [{}, {"policy": "usb", "detail": "loaded  x"}]
+    assert data["reports"]["tst-a03"]["deviations"] == [{"policy": "usb", "detail": "loaded  x"}]
     assert any("deviations[0].policy: expected text, got list" in d for d in data["reports"]["tst-a03"]["damaged"])
     assert fleet("risks", "-i", str(fleet.inv)).returncode == 0
     for fmt in ("html", "json", "csv"):

@@ -7,6 +7,7 @@ import sys
 import click
 
 from ccops.errors import RefusedError
+from ccops.safe_text import visible
 
 
 def confirm(what: str, yes: bool) -> None:
@@ -20,7 +21,8 @@ def confirm(what: str, yes: bool) -> None:
     if not sys.stdin.isatty():
         raise RefusedError(f"refusing to {what} without confirmation: pass --yes")
     try:
-        agreed = click.confirm(f"{what}?", default=False, err=True)
+        # the question names what a host reported (a backup's time) or a value typed: shown, never obeyed
+        agreed = click.confirm(visible(f"{what}?"), default=False, err=True)
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
             raise KeyboardInterrupt from None

@@ -6,6 +6,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ccops.cli.output import duration, echo, emit_json, table, uptime
+from ccops.runner.events import OUTCOME_DAMAGED
 
 if TYPE_CHECKING:  # imported where used: ccops --help must not load it
     from ccops.run.request import RunResult
@@ -149,6 +150,9 @@ def compliance_table(result: RunResult) -> str:
         deviations = report.get("deviations") or []
         for deviation in deviations:
             rows.append([outcome.host, "DEVIATES", deviation.get("policy", ""), deviation.get("detail", "")])
+        if outcome.outcome == OUTCOME_DAMAGED:  # what it said did not fit: never shown as compliant or fixed
+            rows.append([outcome.host, outcome.outcome, "-", outcome.message or ""])
+            continue
         if deviations:
             continue
         if "policies" not in report:  # never checked (unreachable, a pre-check refused, ...)
@@ -158,7 +162,7 @@ def compliance_table(result: RunResult) -> str:
                 [
                     outcome.host,
                     "fixed",
-                    ", ".join(dict.fromkeys(d["policy"] for d in report["fixed"])),
+                    ", ".join(dict.fromkeys(d.get("policy", "?") for d in report["fixed"])),
                     f"{len(report['fixed'])} deviation(s) fixed; now in policy",
                 ]
             )

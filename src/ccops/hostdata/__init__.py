@@ -5,6 +5,13 @@
 schemas, so records stored in an older shape reach readers in the declared one.
 """
 
-from ccops.hostdata.reports import parse_report, read_asset, read_certificate, read_report, read_summary
+from ccops.hostdata.reports import (
+    parse_report,
+    read_asset,
+    read_certificate,
+    read_manifest,
+    read_report,
+    read_summary,
+)
 
-__all__ = ["parse_report", "read_asset", "read_certificate", "read_report", "read_summary"]
+__all__ = ["parse_report", "read_asset", "read_certificate", "read_manifest", "read_report", "read_summary"]

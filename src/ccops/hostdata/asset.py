@@ -63,7 +63,8 @@ PATCH_LEVEL = Record(
         "security_since": WHEN,
     }
 )
-DEVIATION = Record({"policy": Text(128), "detail": Text(2048)})
+# readers index both: a deviation names its policy, and says nothing rather than no detail
+DEVIATION = Record({"policy": Text(128), "detail": Text(2048)}, required=("policy",), defaults={"detail": ""})
 COMPLIANCE = Record({"run_id": Text(64), "checked": Text(64), "deviations": ListOf(DEVIATION, 1000)}, nullable=True)
 DAMAGE = ListOf(Text(512), 100)
 

@@ -10,12 +10,14 @@ a maximum length, lists and maps a maximum size, nesting a maximum depth.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 MAX_TEXT = 4096
 MAX_ITEMS = 10_000
 MAX_DEPTH = 8  # free-form values (an unknown field) nest at most this deep
+MAX_EXTRA = 100  # undeclared fields kept (as evidence) per record
 MAX_NOTES = 50  # damage notes kept per document: a host cannot flood its record with them
 
 
@@ -40,6 +42,37 @@ def what(value: Any) -> str:
     return next((name for kind, name in JSON_NAMES if isinstance(value, kind)), type(value).__name__)
 
 
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def number(value: int | float) -> str:
+    """A number for a damage note: a whole number too big for a float (10**400) is named by its size."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"a whole number of {value.bit_length()} bits"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def usable_key(key: Any, max_len: int = 256) -> bool:
+    """A mapping key a host sent that can be kept: text, not empty, bounded, no NUL, Unicode."""
+    return isinstance(key, str) and 0 < len(key) <= max_len and "\x00" not in key and unicode_text(key)
+
+
+# JSON can carry "\ud800", which Python reads as a lone surrogate: no UTF-8 encoder (a digest, a file,
+# a terminal) takes it, so a certificate's digest failed after the host was wiped
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def mend(text: str) -> str:
+    """Text with NUL removed and unpaired surrogates replaced: what every encoder and SQLite take."""
+    text = text.replace("\x00", "")
+    return text if unicode_text(text) else _SURROGATE.sub("\ufffd", text)
+
+
+def unicode_text(text: str) -> bool:
+    """Text every UTF-8 encoder takes (ASCII is checked first: most of what hosts say)."""
+    return text.isascii() or _SURROGATE.search(text) is None
+
+
 # A field's path, built as a cheap chain of (parent, step) and spelt only for a damage note:
 # a str step is a field name, an int a list index, a 1-tuple a mapping key.
 At = tuple[Any, Any] | None
@@ -53,8 +86,8 @@ def spell(at: At) -> str:
             steps.append(f"[{step}]")
         elif isinstance(step, tuple):
             steps.append(f"[{str(step[0])[:40]!r}]")
-        else:
-            steps.append(f".{step}")
+        else:  # a declared field's name; an undeclared one (any text a host sent) is cut and quoted
+            steps.append(f".{step}" if len(step) <= 64 and step.isprintable() else f"[{step[:40]!r}]")
     return "".join(reversed(steps)).removeprefix(".")
 
 
@@ -102,7 +135,7 @@ class Text(Kind):
 
     def plain(self, value: Any) -> bool:
         """Text that fits as it is (the common case, checked first)."""
-        return type(value) is str and len(value) <= self.max_len and "\x00" not in value
+        return type(value) is str and len(value) <= self.max_len and "\x00" not in value and unicode_text(value)
 
     def parse(self, value: Any, path: At, notes: Notes) -> str:
         if self.plain(value):
@@ -117,6 +150,9 @@ class Text(Kind):
         if "\x00" in text:
             notes.add(path, "NUL characters removed")
             text = text.replace("\x00", "")
+        if not unicode_text(text):
+            notes.add(path, "unpaired surrogates replaced")
+            text = _SURROGATE.sub("\ufffd", text)
         if len(text) > self.max_len:
             notes.add(path, f"text of {len(text)} characters cut to {self.max_len}")
             text = text[: self.max_len]
@@ -130,14 +166,15 @@ class Int(Kind):
     nullable: bool = False
 
     def parse(self, value: Any, path: At, notes: Notes) -> int:
-        if isinstance(value, str) and value.strip().isdigit() and len(value) < 20:
-            value = int(value)  # Ansible's templating can hand an integer back as its text
+        if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+            value = int(value)  # Ansible's templating can hand an integer back as its text (ASCII digits only:
+            # "²" is a digit to str.isdigit and no number to int)
         if isinstance(value, float) and math.isfinite(value) and value.is_integer():
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             raise Unfit(f"expected a whole number, got {what(value)}")
         if not self.low <= value <= self.high:
-            raise Unfit(f"{value} is outside {self.low}..{self.high}")
+            raise Unfit(f"{number(value)} is outside {self.low}..{self.high}")
         return value
 
 
@@ -153,7 +190,7 @@ class Num(Kind):
         if isinstance(value, float) and not math.isfinite(value):
             raise Unfit(f"expected a finite number, got {value!r}")
         if not self.low <= value <= self.high:
-            raise Unfit(f"{value:g} is outside {self.low:g}..{self.high:g}")
+            raise Unfit(f"{number(value)} is outside {self.low:g}..{self.high:g}")
         return value
 
 
@@ -209,7 +246,7 @@ class MapOf(Kind):
         return {}
 
     def usable(self, key: Any) -> bool:
-        return isinstance(key, str) and 0 < len(key) <= self.max_key and "\x00" not in key
+        return usable_key(key, self.max_key)
 
     def parse(self, value: Any, path: At, notes: Notes) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -238,19 +275,39 @@ class Record(Kind):
     fields: dict[str, Kind]
     extra: Kind | None = None
     nullable: bool = False
+    # fields a reader indexes: without a usable one the record is unfit (left out of its list, named);
+    # ``defaults`` fill a field that may be missing with what a reader shows instead
+    required: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)
 
     def empty(self) -> dict[str, Any]:
         return {}
 
     def parse(self, value: Any, path: At, notes: Notes) -> dict[str, Any]:
+        out = self._fields(value, path, notes)
+        missing = [name for name in self.required if out.get(name) is None]
+        if missing:
+            raise Unfit(f"no usable {', '.join(missing)}")
+        return {**self.defaults, **out} if self.defaults else out
+
+    def _fields(self, value: Any, path: At, notes: Notes) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise Unfit(f"expected a mapping, got {what(value)}")
         out: dict[str, Any] = {}
+        extras = 0
         for key, item in value.items():
             at = (path, str(key))
             kind = self.fields.get(key, self.extra) if isinstance(key, str) else None
             if kind is None:
                 continue  # not part of this document: never stored, never read
+            if key not in self.fields:  # an undeclared field kept as evidence: a bounded name, a bounded count
+                if not usable_key(key):
+                    notes.add((path, (key,)), "unusable key")
+                    continue
+                extras += 1
+                if extras > MAX_EXTRA:
+                    notes.add(path, f"more than {MAX_EXTRA} undeclared fields, kept the first {MAX_EXTRA}")
+                    break
             try:
                 out[key] = kind.take(item, at, notes)
             except Unfit as why:

@@ -6,10 +6,11 @@ deploy stage): ``inspected`` is an asset report, ``noncompliant`` a comply resul
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ccops.hostdata.asset import ASSET, SUMMARY
-from ccops.hostdata.kinds import Kind, parse
+from ccops.hostdata.kinds import Kind, Notes, Text, parse
 from ccops.hostdata.runs import (
     CERTIFICATE,
     COMPLY,
@@ -18,6 +19,7 @@ from ccops.hostdata.runs import (
     DOWNLOADED,
     GENERIC,
     LISTED,
+    MANIFEST,
     PATCH,
     SOFTWARE,
     STAGED,
@@ -100,10 +102,30 @@ def read_certificate(document: Any) -> dict[str, Any]:
     return _shaped(CERTIFICATE, document, _kept(document))[0]
 
 
+def read_manifest(text: str) -> dict[str, Any]:
+    """A backup's manifest.json as the share holds it (written by the host) in its declared shape.
+
+    Text that is not a JSON mapping (cut short, nested past any sense) reads as an unverified backup.
+    """
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        return {"verified": False, "problem": "manifest unreadable"}
+    clean = _shaped(MANIFEST, {k: v for k, v in data.items() if k != "damaged"}, [])[0]
+    if "damaged" in clean:
+        clean["verified"] = False  # a manifest that does not fit does not vouch for its archive
+        clean["problem"] = "manifest damaged: " + "; ".join(clean["damaged"][:3])
+    return clean
+
+
 def _kept(document: Any) -> list[str]:
     """The damage notes a stored document already carries (from when it was received)."""
     notes = document.get("damaged") if isinstance(document, dict) else None
-    return [str(n)[:512] for n in notes[:100]] if isinstance(notes, list) else []
+    if not isinstance(notes, list):
+        return []
+    return [Text(512).parse(str(n)[:512], None, Notes()) for n in notes[:100]]  # NUL and surrogates mended
 
 
 def _shaped(schema: Kind, document: Any, kept: list[str]) -> tuple[dict[str, Any], list[str]]:

@@ -37,6 +37,18 @@ BACKUP = Record(
     extra=EVIDENCE,
     nullable=True,
 )
+# roles/backup/vars/main.yml backup_manifest as the share keeps it (manifest.json): the host wrote it
+MANIFEST = Record(
+    {
+        **BACKUP.fields,
+        "host": Text(256),
+        "phase": Text(64),
+        "run_id": Text(64),
+        "change_id": Text(256, nullable=True),
+        "created": Text(64),
+    },
+    extra=EVIDENCE,
+)
 HEALTH = Record({"ok": Bool(), "problems": ListOf(Text(1024), 200)}, extra=EVIDENCE, nullable=True)
 # roles/backup restore_*.yml backup_restored: what a rollback put back (a backup's member list can be long)
 ROLLBACK = Record(
@@ -137,7 +149,12 @@ CERTIFICATE = Record(
 )
 
 # the deploy playbook's backup stage (playbooks/deploy.yml)
-DEPLOY_BACKUP = Record({**BASE, "phase": Text(64), "backup": BACKUP}, extra=EVIDENCE)
+# image/deploy.py reads report["backup"] and, when verified, its id: a backup named by nothing is unfit
+DEPLOY_BACKUP = Record(
+    {**BASE, "phase": Text(64), "backup": Record(BACKUP.fields, extra=EVIDENCE, required=("id",))},
+    extra=EVIDENCE,
+    required=("backup",),
+)
 
 # roles/content: the simulation's Inst lines, and the signed index entries of what was downloaded
 LISTED = Record(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -171,6 +172,9 @@ def node_platform(target: NodeTarget) -> tuple[str, str]:
     if len(out) != 2:
         raise CcopsError(f"{target.label()}: could not read its Python version")
     python, machine = out
+    # the node's words name a cache folder and pip arguments: a version and a machine (x86_64), nothing else
+    if not re.fullmatch(r"[0-9]{1,4}\.[0-9]{1,4}", python) or not re.fullmatch(r"[A-Za-z0-9_]{1,32}", machine):
+        raise CcopsError(f"{target.label()}: could not read its Python version and machine")
     if tuple(int(p) for p in python.split(".")) < MIN_PYTHON:
         raise CcopsError(
             f"{target.label()} has Python {python}: ansible-core {version('ansible-core')} needs 3.11 or newer, "
@@ -187,8 +191,10 @@ def preflight(target: NodeTarget) -> dict[str, Any]:
         if "No such file" in str(exc) or "can't open file" in str(exc):
             raise CcopsError(f"{target.label()} is not prepared: run ccops node prepare --site {target.site}") from None
         raise
-    data: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    if "ccops_error" in data:
+    from ccops.hostdata.journal import node_answer
+
+    data = node_answer(out)  # the node's answer is parsed like any host's, never trusted
+    if data.get("ccops_error"):
         raise CcopsError(f"{target.label()}: {data['ccops_error']}")
     return data
 

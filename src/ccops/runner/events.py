@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccops.hostdata import parse_report
+from ccops.hostdata.kinds import mend
 from ccops.records import now
 
 OUTCOME_OK = "ok"
@@ -89,13 +90,13 @@ class EventCollector:
         elif kind == "runner_on_failed" and host is not None and not data.get("ignore_errors"):
             if _stopped_answering(res):
                 self.silent.add(host)
-                self.errors[host] = f"unreachable: {data.get('task', 'task')}: {STOPPED_ANSWERING}"
+                self.errors[host] = f"unreachable: {_task(data)}: {STOPPED_ANSWERING}"
             else:
-                self.errors[host] = f"{data.get('task', 'task')}: {_message(res)}"
+                self.errors[host] = f"{_task(data)}: {_message(res)}"
         elif kind == "runner_on_unreachable" and host is not None:
             self.errors[host] = f"unreachable: {STOPPED_ANSWERING if _stopped_answering(res) else _message(res)}"
         elif kind == "playbook_on_stats":
-            self.stats = data
+            self.stats = _stats(data)
         if self.on_event is not None:
             self.on_event(event)
         return True  # keep the event in the run's artifacts
@@ -156,6 +157,30 @@ def damage_line(damaged: list[str], shown: int = 5) -> str:
     return "host data damaged: " + "; ".join(damaged[:shown]) + more
 
 
+def _stats(data: dict[str, Any]) -> dict[str, Any]:
+    """The stats event in its declared shape (a node's journal replays it): per verdict, host -> count.
+
+    A host named under a verdict counts whatever number came with it (a count that is not a
+    whole number reads as 1: the host is there); a verdict that is not a mapping names no host.
+    """
+    out: dict[str, Any] = {}
+    for verdict, hosts in data.items():
+        if not isinstance(hosts, dict):
+            continue
+        out[verdict] = {
+            host: count if type(count) is int and 0 <= count < 2**31 else 1
+            for host, count in hosts.items()
+            if isinstance(host, str)
+        }
+    return out
+
+
+def _task(data: dict[str, Any]) -> str:
+    """The failed task's name as a message starts with it (a replayed journal's could be anything)."""
+    task = data.get("task")
+    return mend(task[:200]) if isinstance(task, str) and task else "task"
+
+
 def _play_id(uuid: object) -> str | None:
     # ansible-runner suffixes a serial play's uuid per batch (UUID_1, UUID_2): one play all the same
     return str(uuid).split("_")[0] if uuid else None
@@ -174,9 +199,10 @@ def _stopped_answering(res: dict[str, Any]) -> bool:
 def _message(res: dict[str, Any]) -> str:
     from ccops.hostkeys import explain_ssh_failure
 
-    text = res.get("msg") or res.get("stderr") or res.get("module_stderr") or "failed"
-    refused = explain_ssh_failure(str(text))
+    # a host's words, stored as they are kept: no NUL or lone surrogate (SQLite refuses those)
+    text = mend(str(res.get("msg") or res.get("stderr") or res.get("module_stderr") or "failed"))
+    refused = explain_ssh_failure(text)
     if refused:
         return refused
-    text = str(text).strip().splitlines()
-    return (text[-1] if text else "failed")[:300]
+    lines = text.strip().splitlines()
+    return (lines[-1] if lines else "failed")[:300]
