@@ -93,4 +93,5 @@ def test_windows_tasks_use_only_the_real_module_parameters():
                     module = key.removeprefix("ansible.windows.")
                     assert set(args) <= _options(module), (name, key, set(args) - _options(module))
                     checked.append(module)
-    assert checked.count("win_package") == 3 and "win_wait_for" in checked
+    # every win_package task is checked: detection, install, and removal by product code
+    assert checked.count("win_package") == 4 and "win_wait_for" in checked
