@@ -89,15 +89,18 @@ def test_an_image_is_staged_on_the_sites_point_verified(staging):
 
 def test_a_second_stage_sends_only_what_the_point_lacks_intact(staging):
     home, build, on_point = staging
-    # an interrupted copy (a file missing) and a damaged one (same size, one byte changed)
+    # an interrupted copy (a file missing) and a damaged one (same size, one byte changed:
+    # flipped, as a fixed byte is already there in one random build of 256)
     pexec(POINT, "rm", "-f", f"{on_point}/vmlinuz")
+    flipped = (build / "disk.raw.zst").read_bytes()[4096] ^ 0xFF
     pexec(
         POINT,
         "sh",
         "-c",
-        'printf X | dd of="$1" bs=1 seek=4096 conv=notrunc status=none',
+        'printf "\\$2" | dd of="$1" bs=1 seek=4096 conv=notrunc status=none',
         "sh",
         f"{on_point}/disk.raw.zst",
+        f"{flipped:03o}",
     )
     assert _on_point(on_point) != _built(build)
     proc = _stage(home, "CHG-IMGSTAGE-2")
