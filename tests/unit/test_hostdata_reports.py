@@ -155,6 +155,16 @@ DEPLOY_BACKUP = {"outcome": "backed_up", "reason": "", "phase": "backup", "backu
             {**DEBIAN_ASSET, "outcome": "deployed", "phase": "converge", "image": {"name": "agent", "version": "3"}},
             "deploy",
         ),
+        (  # a rebuild's converge also names what its verified backup put back
+            {
+                **DEBIAN_ASSET,
+                "outcome": "deployed",
+                "phase": "converge",
+                "image": {"name": "agent", "version": "3"},
+                "restored": {"backup": "20261207T1", "sha256": "ab" * 32, "paths": ["/etc/ccops-seat"]},
+            },
+            "deploy",
+        ),
         (PATCH, "patch"),
         (
             {**PATCH, "packages_changed": {"error": "a backup archive no longer matches its sha256; changes unknown"}},

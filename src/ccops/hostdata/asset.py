@@ -67,6 +67,8 @@ PATCH_LEVEL = Record(
 DEVIATION = Record({"policy": Text(128), "detail": Text(2048)}, required=("policy",), defaults={"detail": ""})
 COMPLIANCE = Record({"run_id": Text(64), "checked": Text(64), "deviations": ListOf(DEVIATION, 1000)}, nullable=True)
 DAMAGE = ListOf(Text(512), 100)
+# roles/deploy/tasks/restore_debian.yml deploy_restored
+RESTORED = Record({"backup": Text(256), "sha256": Text(128), "paths": ListOf(Text(4096), 10_000)})
 
 FIELDS = {
     "outcome": Text(64),
@@ -82,6 +84,7 @@ FIELDS = {
     "image": Free(depth=3, max_items=100, max_len=512),  # the golden image stamp; deploy: the image it wrote
     "collected_at": WHEN,
     "phase": Text(64),  # deploy's report carries the asset report of the machine it converged
+    "restored": RESTORED,  # a rebuild's converge: the declared paths put back from its verified backup
     "patch_level": PATCH_LEVEL,
     "compliance": COMPLIANCE,
     "damaged": DAMAGE,
