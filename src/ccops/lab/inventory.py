@@ -42,6 +42,8 @@ def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict[str, Any]:
                 "hosts": pattern,
                 "addresses": f"127.0.2.{10 * (i + 1)}",
                 "lifecycle": "planned",
+                # the site's lab card is a Linux script: a Windows seat may only have none, uwf or deepfreeze
+                "vars": {"patch_restore_card": "none"},
             }
         )
     return {
