@@ -19,7 +19,7 @@ PLANNED_WINDOWS = [("lab-win11-[01:02]", "win11", "agent_desktop"), ("lab-w22-01
 
 
 def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict[str, Any]:
-    groups = []
+    groups: list[dict[str, Any]] = []
     for variant in sorted({h.variant for h in hosts}):
         groups.append(
             {
