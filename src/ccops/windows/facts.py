@@ -29,14 +29,18 @@ def text(facts: dict[str, Any], key: str) -> str:
     return value
 
 
-def texts(facts: dict[str, Any], key: str) -> list[str]:
+def _listed(facts: dict[str, Any], key: str, kind: type, what: str) -> list[Any]:
     value = _get(facts, key)
     value = [] if value is None else value
-    if isinstance(value, str):  # PowerShell sends a one-item array as the item
+    if isinstance(value, kind):  # PowerShell sends a one-item array as the item
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise DamagedFacts(f"{key}: not a list of text")
+    if not isinstance(value, list) or not all(isinstance(v, kind) for v in value):
+        raise DamagedFacts(f"{key}: not a list of {what}")
     return value
+
+
+def texts(facts: dict[str, Any], key: str) -> list[str]:
+    return _listed(facts, key, str, "text")
 
 
 def integer(facts: dict[str, Any], key: str, *, optional: bool = False) -> int | None:
@@ -56,10 +60,4 @@ def boolean(facts: dict[str, Any], key: str) -> bool:
 
 
 def items(facts: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    value = _get(facts, key)
-    value = [] if value is None else value
-    if isinstance(value, dict):  # PowerShell sends a one-item array as the item
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise DamagedFacts(f"{key}: not a list of objects")
-    return value
+    return _listed(facts, key, dict, "objects")
