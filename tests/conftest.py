@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -91,3 +92,22 @@ def online_example(folder: Path) -> Path:
     config = folder / "ccops.yml"
     config.write_text(config.read_text().replace("offline: true", "offline: false"))
     return folder
+
+
+def run_scripted(
+    module: str, home: Path, hosts_file: Path, answers: dict, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """ccops in a child process whose engine is scripted (MODULE's main): hosts answer ANSWERS, never a traceback."""
+    hosts_file.write_text(json.dumps(answers))
+    env = {**ccops_env(home), "CCOPS_TEST_HOSTS": str(hosts_file), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    return proc

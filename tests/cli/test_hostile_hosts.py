@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ccops.records import Store
-from tests.conftest import ROOT, ccops_env, write_inventory
+from tests.conftest import run_scripted, write_inventory
 from tests.unit.test_catalogue import GOOD
 
 SITE = """\
@@ -113,19 +112,7 @@ def fleet(tmp_path: Path):
     hosts_file = tmp_path / "hosts.json"
 
     def run(*args: str, reports: dict[str, Any] | None = None) -> subprocess.CompletedProcess:
-        hosts_file.write_text(json.dumps({"reports": reports or {}}))
-        env = {**ccops_env(home), "CCOPS_TEST_HOSTS": str(hosts_file), "PYTHONPATH": str(ROOT)}
-        proc = subprocess.run(
-            [sys.executable, "-m", "tests.cli.scripted_cli", *args],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=300,
-            check=False,
-        )
-        assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
-        return proc
+        return run_scripted("tests.cli.scripted_cli", home, hosts_file, {"reports": reports or {}}, *args)
 
     run.inv, run.home = inv, home  # type: ignore[attr-defined]
     return run

@@ -14,7 +14,6 @@ import io
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from ccops.hostdata import kinds
 from ccops.hostdata.reports import BY_VERB
 from tests.cli.test_hostile_hosts import HEALTHY, SITE
 from tests.cli.test_inert_outputs import HOSTILE, obeyed
-from tests.conftest import ROOT, ccops_env, write_inventory
+from tests.conftest import run_scripted, write_inventory
 from tests.unit.test_catalogue import GOOD
 
 HOSTS = ["tst-a01", "tst-a02", "tst-a03", "tst-r01", "tst-r02"]
@@ -50,19 +49,8 @@ class Fleet:
     def __call__(
         self, *args: str, reports: dict[str, Any] | None = None, extra: list[dict[str, Any]] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        self.hosts_file.write_text(json.dumps({"reports": reports or {}, "extra": extra or []}))
-        env = {**ccops_env(self.home), "CCOPS_TEST_HOSTS": str(self.hosts_file), "PYTHONPATH": str(ROOT)}
-        proc = subprocess.run(
-            [sys.executable, "-m", "tests.cli.sweep_cli", *args],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=300,
-            check=False,
-        )
-        assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
-        return proc
+        answers = {"reports": reports or {}, "extra": extra or []}
+        return run_scripted("tests.cli.sweep_cli", self.home, self.hosts_file, answers, *args)
 
 
 def _hostile_sample(kind: kinds.Kind) -> Any:
