@@ -138,7 +138,7 @@ VARIANT_VARS = ["{{ ccops_os }}.yml", "{{ ccops_os_family }}.yml"]
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_role_dispatches_the_same_way(role):
-    """README, "Layout": variant vars by first_found, then <role>_action's file for the OS family."""
+    """docs (adding a verb), "How a role is written": variant vars by first_found, then <role>_action's file."""
     main = _load(ROOT / "roles" / role / "tasks" / "main.yml")
     load_vars, dispatch = main
     assert load_vars["ansible.builtin.include_vars"] == {"file": "{{ item }}"}
@@ -181,7 +181,7 @@ def test_no_playbook_or_role_reaches_into_another_roles_files_by_path():
 
 
 def test_every_report_names_its_outcome_and_reason():
-    """README, "What roles hand back": every ccops_report carries outcome and reason."""
+    """docs/development/adding-a-verb.md, "What roles hand back": every ccops_report carries outcome and reason."""
     reports = []
     for path in _ansible_files():
         for task in _all_tasks(_load(path)):

@@ -1,6 +1,6 @@
 """Contract test: ccops reimage on a modelled Windows seat is refused in one line before any
 call reaches the seat (issue 20, W7: the Windows re-image path could never run, so it was
-removed; README, Windows limits)."""
+removed; docs/explanation/windows.md, Windows limits)."""
 
 from __future__ import annotations
 
