@@ -5,7 +5,8 @@ Markers in a page are replaced at build time:
   <!-- ccops:exit-codes -->   the exit-code table of ccops.errors (the one ``ccops --help`` prints)
 
 Checks, each a warning (so ``mkdocs build --strict`` fails):
-  - a ``ccops WORD ...`` in inline code or a shell block names a command the click tree lacks;
+  - a ``ccops WORD ... --option`` in inline code or a shell block names a command the click tree
+    lacks, or an option that command does not take;
   - a repository path in inline code (``src/...``, ``roles/...``) that matches no file;
   - a key table after ``<!-- ccops:keys MODULE:NAME -->`` whose first column differs from the
     keys the code accepts (a tuple of keys, a dict's keys, or the first item of each tuple).
@@ -37,8 +38,8 @@ KEYS_MARKER = re.compile(r"^<!-- ccops:keys ([\w.]+):(\w+)(?:\[(\w+)\])? -->$")
 CODE_SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 SHELL_LANGS = ("sh", "bash", "console", "shell")
-# a command as typed: an optional path to the program, then its words (stops at an option or a placeholder)
-COMMAND_WORDS = re.compile(r"^(?:\$ )?(?:\S*/)?ccops((?: [a-z][a-z0-9-]*)*)(?=\s|$)")
+# a command as typed: an optional path to the program, then its words, arguments and options
+COMMAND_LINE = re.compile(r"^(?:\$ )?(?:\S*/)?ccops((?:\s.*)?)$")
 REPO_PATH = re.compile(r"^(?:" + "|".join(REPO_FOLDERS) + r")/[\w./*-]*$")
 PLACEHOLDER = re.compile(r"[A-Z]{2,}|<")
 
@@ -125,17 +126,25 @@ def check_key_tables(markdown: str, page: str) -> None:
             )
 
 
-def check_command(words: str, page: str) -> None:
+def check_command(typed: str, page: str) -> None:
+    """A command as typed: its words name a command of the tree, its --options are that command's."""
     command: click.Command = root_group()
     ctx = root_context()
-    for word in words.split():
-        if not isinstance(command, click.Group):
-            return  # the rest are the command's arguments
-        sub = command.get_command(ctx, word)
+    words = typed.split()
+    at = 0
+    while at < len(words) and isinstance(command, click.Group) and not words[at].startswith("-"):
+        sub = command.get_command(ctx, words[at])
         if sub is None:
-            log.warning("%s: `%s %s` names no ccops command", page, ctx.command_path, word)
+            if re.fullmatch(r"[a-z][a-z0-9-]*", words[at]):
+                log.warning("%s: `%s %s` names no ccops command", page, ctx.command_path, words[at])
             return
-        command, ctx = sub, click.Context(sub, info_name=word, parent=ctx)
+        command, ctx = sub, click.Context(sub, info_name=words[at], parent=ctx)
+        at += 1
+    known = {name for param in command.get_params(ctx) for name in (*param.opts, *param.secondary_opts)}
+    for word in words[at:]:
+        option = word.split("=", 1)[0]
+        if option.startswith("--") and len(option) > 2 and option not in known:
+            log.warning("%s: `%s` has no option %s", page, ctx.command_path, option)
 
 
 def check_repo_path(text: str, page: str) -> None:
@@ -153,11 +162,11 @@ def check_references(markdown: str, page: str) -> None:
             for line in body.splitlines():
                 code = line.split(" #", 1)[0].strip()
                 for part in re.split(r"&&|\|\||;|\|", code):
-                    if found := COMMAND_WORDS.match(part.strip()):
+                    if found := COMMAND_LINE.match(part.strip()):
                         check_command(found.group(1), page)
     prose = FENCE.sub("", markdown)
     for span in CODE_SPAN.findall(prose):
-        if found := COMMAND_WORDS.match(span):
+        if found := COMMAND_LINE.match(span):
             check_command(found.group(1), page)
         elif REPO_PATH.match(span):
             check_repo_path(span, page)

@@ -91,7 +91,7 @@ def test_the_exit_code_table_is_the_codes_ccops_ends_with(site):
     assert {int(code): meaning for code, meaning in rows.items()} == EXIT_CODES
 
 
-def test_a_broken_link_or_anchor_and_a_stale_command_path_or_key_fail_the_build(tmp_path):
+def test_a_broken_link_or_anchor_a_stale_command_option_path_or_key_fail_the_build(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(ROOT / "docs", docs, ignore=shutil.ignore_patterns("hooks"))
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
@@ -102,7 +102,7 @@ def test_a_broken_link_or_anchor_and_a_stale_command_path_or_key_fail_the_build(
     guide.write_text(
         guide.read_text()
         + "\nSee [the gone page](no-such-page.md), [a gone section](rollback.md#no-such-section),"
-        + " `ccops rollbak lab-deb12-01` and `src/ccops/no_such_module.py`.\n"
+        + " `ccops rollbak lab-deb12-01`, `ccops patch --no-such-flag` and `src/ccops/no_such_module.py`.\n"
     )
     keys = docs / "reference/site-file.md"
     keys.write_text(keys.read_text().replace("| `city` | required |\n", ""))
@@ -114,6 +114,7 @@ def test_a_broken_link_or_anchor_and_a_stale_command_path_or_key_fail_the_build(
         "no-such-page.md",
         "no-such-section",
         "`ccops rollbak` names no ccops command",
+        "`ccops patch` has no option --no-such-flag",
         "`src/ccops/no_such_module.py` is no file or folder of the repository",
         "the key table for ccops.inventory.site_file:SITE_KEYS lacks city",
     ):
