@@ -76,6 +76,14 @@ def test_every_page_of_the_nav_is_built(site):
     assert not (site / "hooks").exists()  # the hook is code, not a page
 
 
+def test_the_site_fetches_nothing_from_elsewhere(site):
+    """Opened offline or on a closed network, a page loads whole: no font, script or style from another host."""
+    for path in site.rglob("*.html"):
+        text = path.read_text()
+        assert not re.search(r"""<(script|img|iframe)[^>]+src=["']?(https?:)?//""", text), path
+        assert not re.search(r"""<link[^>]+href=["']?(https?:)?//""", text), path
+
+
 def test_every_command_of_the_cli_is_in_the_generated_reference(site):
     reference = html.unescape(page(site, "reference/commands"))
     paths = command_paths(cli, click.Context(cli, info_name="ccops"))
