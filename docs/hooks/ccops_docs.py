@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REPO_FOLDERS = ("src", "tests", "roles", "playbooks", "images", "inventory", "scripts", "benchmarks", "molecule")
 # paths the docs name that a run makes, not the repository: never checked
 MADE_AT_RUN_TIME = ("inventory/lab",)
-HELP_WIDTH = 100
+HELP_WIDTH = 80  # what a code block on the page shows without scrolling
 
 COMMANDS_MARKER = "<!-- ccops:commands -->"
 EXIT_CODES_MARKER = "<!-- ccops:exit-codes -->"
