@@ -41,6 +41,12 @@ def _run_record(params: dict[str, Any]) -> Path | None:
         return None
 
 
+def _scheduled(params: dict[str, Any]) -> Path | None:
+    """A firing checks for an offline inventory itself (ccops.schedule.fire): it records the refusal
+    as a run before it contacts anything, so an unattended refusal is never silent."""
+    return None
+
+
 CONNECTING: dict[str, InventoryOf] = {
     "comply": _option,
     "content snapshot": _option,  # runs Ansible on the site's hosts and its distribution point
@@ -55,6 +61,7 @@ CONNECTING: dict[str, InventoryOf] = {
     "patch": _option,
     "resume": _run_record,
     "rollback": _option,
+    "schedule run": _scheduled,
     "software apply": _option,
     "software remove": _option,
     "software stage": _option,
@@ -89,6 +96,10 @@ NO_CONNECTION = frozenset(
         "runs show",
         "runs unlock",
         "runs verify",
+        "schedule install",
+        "schedule list",
+        "schedule next",
+        "schedule remove",
         "software status",
     }
 )

@@ -25,6 +25,7 @@ from ccops.cli import (
     plan_cmd,
     resume_cmd,
     runs_cmd,
+    schedule_cmd,
     software_cmd,
 )
 from ccops.cli.connecting import gate_connecting
@@ -80,6 +81,7 @@ for command in (
     fleet_cmd.report,
     lab_cmd.lab,
     node_cmd.node,
+    schedule_cmd.schedule,
 ):
     cli.add_command(command)
 gate_connecting(cli)  # an offline inventory is refused before a connecting command's own code runs

@@ -24,6 +24,8 @@ class RunRequest:
     forks: int = 25
     emergency: bool = False  # run outside maintenance windows
     options: dict[str, Any] = field(default_factory=dict)  # verb settings passed to the playbook
+    # a timer's firing: the schedule's name, its standing change id and "standing": true (ccops.schedule)
+    schedule: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

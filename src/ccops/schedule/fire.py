@@ -1,0 +1,162 @@
+"""One firing of a schedule, exactly as its timer fires it: run the verb, or record why not.
+
+A firing never waits and never queues: when another firing of the same schedule
+holds its lock, the inventory is offline, the previous run of the schedule halted,
+was interrupted or is still running, or a changing verb finds the site's window
+closed, the firing is recorded as a run with status "refused" (exit EXIT_REFUSED)
+and the reason, and ends. Every record of a firing carries the schedule and its
+standing change id in its request (``schedule``: name, change id, standing: true).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ccops.errors import EXIT_REFUSED, CcopsError, RefusedError
+from ccops.inventory.load import load_inventory
+from ccops.inventory.model import Inventory
+from ccops.locks import LockError
+from ccops.maintenance import window_open
+from ccops.paths import private_dir, state_dir
+from ccops.records import Store
+from ccops.run import RunRequest, RunResult, execute, git_commit, new_run_id, open_store, operator, prepare
+from ccops.run.engine import Engine
+from ccops.runner.progress import Progress
+from ccops.schedule.model import Schedule, get_schedule
+from ccops.verbs import get_verb
+
+STATUS_REFUSED = "refused"
+# what the previous run of a schedule must not be left in when the next firing comes
+UNFINISHED = {
+    "halted": "halted",
+    "interrupted": "was interrupted",
+    "running": "is still running (or its process was killed)",
+}
+HISTORY = 200  # how many recent runs of the verb are searched for the schedule's previous run
+
+
+@dataclass
+class Firing:
+    schedule: str
+    run_id: str
+    status: str
+    exit_code: int
+    message: str
+    result: RunResult | None = None  # the run, when the firing ran one
+
+
+def fire(inventory_path: Path, name: str, *, engine: Engine | None = None, progress: Progress | None = None) -> Firing:
+    inventory = load_inventory(Path(os.path.abspath(inventory_path)))  # noqa: PTH100 - as named, anchored
+    schedule = get_schedule(inventory, name)
+    fired = datetime.now(UTC)
+    request = RunRequest(
+        Path(os.path.abspath(inventory_path)),  # noqa: PTH100
+        schedule.verb,
+        schedule.selector,
+        change_id=schedule.change_id,
+        options=dict(schedule.options),
+        schedule={
+            "name": schedule.name,
+            "change_id": schedule.change_id,
+            "standing": True,
+            "run": schedule.run,
+            "when": schedule.when(),
+            "fired": fired.isoformat(timespec="seconds"),
+        },
+    )
+    store = open_store()
+    with schedule_lock(schedule.name) as held:
+        if not held:
+            busy = f"another firing of schedule {schedule.name} is still running; this one is not queued"
+            return _refuse(store, inventory, request, busy)
+        reason = refusal(store, inventory, schedule, fired)
+        if reason:
+            return _refuse(store, inventory, request, reason)
+        try:
+            prepared = prepare(request)
+        except CcopsError as exc:  # a selector that names nothing today, content not approved, ...
+            return _refuse(store, inventory, request, str(exc))
+        try:
+            result = execute(prepared, progress, engine)
+        except (RefusedError, LockError) as exc:  # raised before the run is recorded: hosts held, content
+            return _refuse(store, inventory, request, str(exc))
+        return Firing(schedule.name, result.run_id, result.status, result.exit_code, result.message or "", result)
+
+
+def refusal(store: Store, inventory: Inventory, schedule: Schedule, now: datetime) -> str | None:
+    """Why this firing must not run, or None."""
+    if inventory.offline:
+        return (
+            f"{inventory.config_file}: this inventory is marked offline: true "
+            "(for planning and review only); ccops runs nothing against it"
+        )
+    previous = previous_run(store, schedule)
+    if previous is not None and previous["status"] in UNFINISHED:
+        return (
+            f"the previous run {previous['id']} of schedule {schedule.name} {UNFINISHED[previous['status']]}; "
+            f"see ccops runs show {previous['id']}, continue it with ccops resume {previous['id']}"
+        )
+    site = inventory.sites[schedule.site]
+    if get_verb(schedule.verb).changes_hosts and not window_open(site, now):
+        local = now.astimezone(ZoneInfo(site.timezone))
+        return (
+            f"maintenance window closed at site {site.code} ({local:%a %H:%M} {site.timezone}); "
+            f"schedule {schedule.name} runs {schedule.run} only inside it"
+        )
+    return None
+
+
+def previous_run(store: Store, schedule: Schedule) -> dict[str, Any] | None:
+    """The newest run this schedule started (refusals are not runs that can block)."""
+    for record in store.runs(limit=HISTORY, verb=schedule.verb):
+        fired = record.request.get("schedule") if isinstance(record.request, dict) else None
+        if isinstance(fired, dict) and fired.get("name") == schedule.name and record.status != STATUS_REFUSED:
+            return {"id": record.id, "status": record.status}
+    return None
+
+
+@contextmanager
+def schedule_lock(name: str) -> Iterator[bool]:
+    """flock on CCOPS_HOME/schedules/NAME.lock, never waited for: True when this firing holds it.
+
+    The kernel drops the lock with the process, so a killed firing leaves none behind.
+    """
+    folder = private_dir(state_dir() / "schedules")
+    fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _refuse(store: Store, inventory: Inventory, request: RunRequest, reason: str) -> Firing:
+    """Record the firing as a refused run with its reason: an unattended refusal is never silent."""
+    run_id = new_run_id()
+    assert request.schedule is not None  # noqa: S101 - fire() always sets it
+    store.start_run(
+        run_id,
+        request.verb,
+        operator=operator(),
+        change_id=request.change_id,
+        git_commit=git_commit(),
+        inventory=str(request.inventory),
+        inventory_sha256=inventory.digest(),
+        selectors=request.selector.as_dict(),
+        request=request.as_dict(),
+        plan={"waves": [], "inventory_files": {}, "schedule": request.schedule},
+    )
+    store.finish_run(run_id, STATUS_REFUSED, EXIT_REFUSED, reason[:500])
+    return Firing(str(request.schedule["name"]), run_id, STATUS_REFUSED, EXIT_REFUSED, reason)
