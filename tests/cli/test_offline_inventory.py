@@ -41,6 +41,7 @@ ARGS: dict[str, tuple[str, ...]] = {
     "patch": ("--change-id", "CHG-1"),
     "resume": (RUN_ID,),
     "rollback": ("njjy-dp01", "--to", "some-backup", "--change-id", "CHG-1"),
+    "schedule run": ("njjy-daily-inspect",),
     "software apply": ("--change-id", "CHG-1"),
     "software remove": ("softphone", "--change-id", "CHG-1"),
     "software stage": (),
@@ -125,4 +126,8 @@ def test_connecting_command_refuses_an_offline_inventory_first(offline, path):
         timeout=60,
         check=True,
     )
-    assert [r["id"] for r in json.loads(listed.stdout)] == [RUN_ID]  # no new run was recorded
+    runs = json.loads(listed.stdout)
+    if path == "schedule run":  # an unattended firing records its refusal (and contacts nothing)
+        assert [(r["id"], r["status"]) for r in runs][1:] == [(RUN_ID, "running")] and runs[0]["status"] == "refused"
+        return
+    assert [r["id"] for r in runs] == [RUN_ID]  # no new run was recorded

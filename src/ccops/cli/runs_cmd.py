@@ -11,6 +11,7 @@ from ccops.cli.confirm import confirm
 from ccops.cli.options import output_option
 from ccops.cli.output import echo, emit_json, table
 from ccops.errors import CcopsError
+from ccops.safe_text import visible
 
 
 @click.group()
@@ -62,6 +63,10 @@ def show_run(run_id: str, output: str) -> None:
     for key in ("operator", "change_id", "git_commit", "inventory", "inventory_sha256", "started", "ended", "message"):
         echo(f"  {key:<17}{getattr(record, key) or '-'}")
     echo(f"  {'selectors':<17}{selector_text(record.selectors)}")
+    fired = record.request.get("schedule") if isinstance(record.request, dict) else None
+    if isinstance(fired, dict):  # an unattended firing (ccops.schedule): an auditor tells it apart here
+        name, change = visible(str(fired.get("name"))), visible(str(fired.get("change_id")))
+        echo(f"  {'schedule':<17}{name}, unattended under standing change {change}")
     echo("")
     echo(
         table(

@@ -1,0 +1,155 @@
+"""ccops schedule through the real CLI: look-ahead, firing under a held lock, systemd units that verify."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ccops.errors import EXIT_OK, EXIT_REFUSED
+from tests.conftest import ROOT, run_ccops, run_scripted, write_inventory
+
+SITE = """\
+site:
+  code: tst
+  city: testcity
+  timezone: Asia/Shanghai
+  maintenance_windows: [{days: [sat, sun], start: "00:00", end: "06:00"}]
+  rollout: {canary: 1, waves: ["100%"], batch_size: 2, max_fail_percentage: 0}
+connections:
+  linux: {type: ssh, user: ccops, become: true}
+groups:
+  - name: agents
+    role: agent_desktop
+    os: debian12
+    business_line: voice
+    connection: linux
+    hosts: tst-t[01:03]
+    addresses: 127.0.0.9
+  - name: old
+    role: agent_desktop
+    os: debian12
+    business_line: voice
+    connection: linux
+    lifecycle: retired
+    hosts: tst-old01
+    addresses: 127.0.0.20
+"""
+SCHEDULES = """\
+schedules:
+  - name: tst-inspect
+    site: tst
+    run: inspect
+    at: "02:30"
+    change_id: STD-INSPECT
+  - name: tst-patch
+    site: tst
+    run: patch
+    window: open
+    days: [sat]
+    change_id: STD-PATCH
+"""
+
+
+@pytest.fixture
+def inventory(tmp_path: Path) -> Path:
+    folder = write_inventory(tmp_path / "inv", {"tst.yml": SITE})
+    (folder / "schedules.yml").write_text(SCHEDULES)
+    return folder
+
+
+def test_next_shows_each_firing_in_site_and_utc_time_with_the_hosts(tmp_path, inventory):
+    proc = run_ccops(
+        tmp_path / "home", "schedule", "next", "-i", str(inventory), "--days", "2", "--from", "2026-12-04T16:30Z",
+        "-o", "json",
+    )  # fmt: skip
+    assert proc.returncode == EXIT_OK, proc.stderr
+    got = [(f["schedule"], f["local"], f["utc"]) for f in json.loads(proc.stdout)]
+    assert got == [
+        ("tst-inspect", "Sat 2026-12-05 02:30 Asia/Shanghai", "2026-12-04 18:30 UTC"),
+        ("tst-inspect", "Sun 2026-12-06 02:30 Asia/Shanghai", "2026-12-05 18:30 UTC"),
+        # Sat 00:00 in Shanghai was Fri 16:00 UTC, before --from; next Saturday is past --days
+    ]
+    first = json.loads(proc.stdout)[0]
+    assert first["touches"] == ["tst-t01", "tst-t02", "tst-t03"]
+    assert [h for hosts in first["refuses"].values() for h in hosts] == ["tst-old01"]
+
+
+def test_next_refuses_a_changing_firing_outside_the_window(tmp_path, inventory):
+    text = SCHEDULES.replace("    window: open\n    days: [sat]\n", '    at: "12:00"\n')
+    (inventory / "schedules.yml").write_text(text)
+    proc = run_ccops(
+        tmp_path / "home", "schedule", "next", "-i", str(inventory), "--days", "1", "--from", "2026-12-05T00:00Z"
+    )
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert "Sat 2026-12-05 12:00 Asia/Shanghai (2026-12-05 04:00 UTC)  tst-patch: patch" in proc.stdout
+    assert "refuses 3 host(s): tst-t01, tst-t02, tst-t03: maintenance window closed at site tst" in proc.stdout
+
+
+def _hold(home: Path, name: str) -> int:
+    """Take the schedule's lock as a firing in progress does."""
+    folder = home / "schedules"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    home.chmod(0o700)
+    fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def test_two_firings_of_one_schedule_one_runs_one_is_refused_and_recorded(tmp_path, inventory):
+    home = tmp_path / "home"
+    hosts = tmp_path / "hosts.json"
+    fd = _hold(home, "tst-inspect")  # the first firing is running
+    try:
+        second = run_scripted(
+            "tests.cli.scripted_cli", home, hosts, {}, "schedule", "run", "tst-inspect", "-i", str(inventory)
+        )
+    finally:
+        os.close(fd)
+    assert second.returncode == EXIT_REFUSED, second.stderr
+    assert second.stderr.count("\n") == 1 and "another firing of schedule tst-inspect" in second.stderr
+    third = run_scripted(
+        "tests.cli.scripted_cli", home, hosts, {}, "schedule", "run", "tst-inspect", "-i", str(inventory)
+    )
+    assert third.returncode == EXIT_OK, third.stderr
+    runs = json.loads(run_ccops(home, "runs", "list", "-o", "json", check=True).stdout)
+    assert sorted(r["status"] for r in runs) == ["refused", "succeeded"]
+    refused = next(r for r in runs if r["status"] == "refused")
+    shown = run_ccops(home, "runs", "show", refused["id"], check=True).stdout
+    assert "refused (exit 5)" in shown
+    assert "schedule         tst-inspect, unattended under standing change STD-INSPECT" in shown
+    assert "another firing of schedule tst-inspect is still running" in shown
+
+
+def test_units_pass_systemd_analyze_verify_and_remove_takes_only_its_own(tmp_path):
+    # an inventory path a shell or systemd would misread: spaces, quotes, specifiers, variables
+    folder = write_inventory(tmp_path / 'inv 50% "$HOME" \\x', {"tst.yml": SITE})
+    (folder / "schedules.yml").write_text(SCHEDULES)
+    units = tmp_path / "units"
+    units.mkdir()
+    (units / "other.service").write_text("[Service]\nExecStart=/bin/true\n")
+    home = tmp_path / "home"
+    proc = run_ccops(home, "schedule", "install", "-i", str(folder), "--unit-dir", str(units))
+    assert proc.returncode == EXIT_OK, proc.stderr
+    written = sorted(p.name for p in units.glob("ccops-schedule-*"))
+    assert written == [f"ccops-schedule-{n}.{k}" for n in ("tst-inspect", "tst-patch") for k in ("service", "timer")]
+    verify = subprocess.run(
+        [shutil.which("systemd-analyze") or "systemd-analyze", "verify", *(str(units / n) for n in written)],
+        capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stderr
+    assert "ccops-schedule" not in verify.stderr, verify.stderr
+    timer = (units / "ccops-schedule-tst-patch.timer").read_text()
+    assert "OnCalendar=Sat *-*-* 00:00:00 Asia/Shanghai\n" in timer and "Persistent=true\n" in timer
+    service = (units / "ccops-schedule-tst-inspect.service").read_text()
+    assert '"schedule" "run" "tst-inspect" "-i"' in service
+    quoted = str(tmp_path) + r"/inv 50%% \"$$HOME\" \\x"  # systemd's quoting: no specifier, no variable
+    assert f'"{quoted}"' in service
+    removed = run_ccops(home, "schedule", "remove", "--unit-dir", str(units))
+    assert removed.returncode == EXIT_OK, removed.stderr
+    assert sorted(p.name for p in units.iterdir()) == ["other.service"]
