@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ccops.errors import EXIT_HALTED, EXIT_OK, EXIT_REFUSED, InventoryError
+from ccops.errors import EXIT_HALTED, EXIT_OK, EXIT_REFUSED, InventoryError, RefusedError
 from ccops.inventory.load import load_inventory
-from ccops.run import open_store
+from ccops.run import open_store, resume_run
 from ccops.schedule.fire import fire, schedule_lock
 from ccops.schedule.model import load_schedules
 from ccops.schedule.timing import firings, on_calendar
@@ -256,3 +256,10 @@ def test_a_second_firing_while_the_first_holds_the_lock_is_refused(home, tmp_pat
     assert second.status == "refused" and engine.batches == []
     assert "another firing of schedule tst-inspect is still running" in second.message
     assert fire(inventory, "tst-inspect", engine=engine).exit_code == EXIT_OK  # the lock went with it
+
+
+def test_a_refused_firing_cannot_be_resumed_into_a_success(home, tmp_path):
+    firing = fire(_inventory(tmp_path, windows="[]"), "tst-patch", engine=ScriptedEngine())
+    with pytest.raises(RefusedError, match="was refused before it started"):
+        resume_run(firing.run_id, engine=ScriptedEngine())
+    assert _record(firing.run_id).status == "refused"

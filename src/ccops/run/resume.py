@@ -40,6 +40,8 @@ def resume_run(
         raise CcopsError(f"no run {run_id!r}; see ccops runs list")
     if record.status == "succeeded":
         raise RefusedError(f"run {record.id} already succeeded; nothing to resume")
+    if record.status == "refused":  # a refused firing (ccops.schedule) never started: its record stays as it is
+        raise RefusedError(f"run {record.id} was refused before it started; nothing to resume")
     if locks.holder(record.id) is None and record.status == "running" and _still_running(record.pid, record.started):
         raise RefusedError(f"run {record.id} is still running (process {record.pid})")
     if not record.request:
