@@ -153,3 +153,22 @@ def test_units_pass_systemd_analyze_verify_and_remove_takes_only_its_own(tmp_pat
     removed = run_ccops(home, "schedule", "remove", "--unit-dir", str(units))
     assert removed.returncode == EXIT_OK, removed.stderr
     assert sorted(p.name for p in units.iterdir()) == ["other.service"]
+
+
+def test_a_hostile_schedules_file_is_one_line_per_problem_with_file_and_line(tmp_path, inventory):
+    (inventory / "schedules.yml").write_text(
+        'schedules:\n  - name: "x\\u001b]52;c;aGk=\\u0007\\nExecStart=/bin/sh"\n    site: tst\n'
+        '    run: "inspect --limit *"\n    at: "02:30"\n    change_id: C-1\n    dayz: [mon]\n'
+    )
+    for command in (("list",), ("next",), ("run", "x"), ("install", "--unit-dir", str(tmp_path / "units"))):
+        proc = run_ccops(tmp_path / "home", "schedule", *command, "-i", str(inventory))
+        assert proc.returncode == 1, (command, proc.stderr)
+        lines = proc.stderr.splitlines()
+        assert [line.split(":")[1] for line in lines] == ["2", "4", "7"], lines
+        assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr and "Traceback" not in proc.stderr
+        assert "did you mean 'days'" in lines[2]
+    assert not (tmp_path / "units").exists()
+    assert (
+        not (tmp_path / "home" / "ccops.db").exists()
+        or "refused" not in run_ccops(tmp_path / "home", "runs", "list").stdout
+    )
