@@ -174,7 +174,7 @@ def install(inventory: Path | None, unit_dir: Path, dry_run: bool) -> None:
             if path.suffix == ".timer":
                 units.systemctl("disable", "--now", path.name)
     for path in stale:
-        path.unlink()
+        units.delete(path)
     written = units.write_units(unit_dir, wanted)
     if system:
         units.systemctl("daemon-reload")
@@ -214,7 +214,7 @@ def remove(unit_dir: Path, dry_run: bool) -> None:
         if timers:
             units.systemctl("disable", "--now", *timers)
     for path in found:
-        path.unlink()
+        units.delete(path)
         echo(f"removed {path}")
     if system:
         units.systemctl("daemon-reload")

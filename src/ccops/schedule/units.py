@@ -143,18 +143,28 @@ def ours(unit_dir: Path) -> list[Path]:
 
 
 def write_units(unit_dir: Path, units: list[Unit]) -> list[Path]:
-    unit_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for unit in units:
-        path = unit_dir / unit.name
-        tmp = unit_dir / f".{unit.name}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(unit.text)
-        tmp.chmod(0o644)  # systemd reads units whatever the operator's umask
-        tmp.replace(path)
-        written.append(path)
+    try:
+        unit_dir.mkdir(parents=True, exist_ok=True)
+        for unit in units:
+            path = unit_dir / unit.name
+            tmp = unit_dir / f".{unit.name}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(unit.text)
+            tmp.chmod(0o644)  # systemd reads units whatever the operator's umask
+            tmp.replace(path)
+            written.append(path)
+    except OSError as exc:
+        raise CcopsError(f"{exc.filename or unit_dir}: cannot write the unit ({exc.strerror})") from None
     return written
+
+
+def delete(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError as exc:
+        raise CcopsError(f"{path}: cannot remove the unit ({exc.strerror})") from None
 
 
 def systemctl(*args: str) -> None:
