@@ -7,12 +7,13 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ccops.errors import EXIT_OK, EXIT_REFUSED
-from tests.conftest import ROOT, run_ccops, run_scripted, write_inventory
+from tests.conftest import ROOT, ccops_env, run_ccops, run_scripted, write_inventory
 
 SITE = """\
 site:
@@ -172,3 +173,22 @@ def test_a_hostile_schedules_file_is_one_line_per_problem_with_file_and_line(tmp
         not (tmp_path / "home" / "ccops.db").exists()
         or "refused" not in run_ccops(tmp_path / "home", "runs", "list").stdout
     )
+
+
+def test_next_shows_firings_held_back_by_a_halted_run(tmp_path, inventory):
+    home = tmp_path / "home"
+    run_id = "20261205T000000Z-halted1"
+    code = f"""
+from ccops.records import Store
+from ccops.paths import state_dir
+store = Store(state_dir() / "ccops.db")
+store.start_run({run_id!r}, "patch", operator="t", change_id="STD-PATCH", git_commit=None, inventory="x",
+    inventory_sha256="0", selectors={{}}, request={{"schedule": {{"name": "tst-patch", "standing": True}}}},
+    plan={{"waves": []}})
+store.finish_run({run_id!r}, "halted", 3, "halted before the next batch")
+"""
+    subprocess.run([sys.executable, "-c", code], env=ccops_env(home), check=True, cwd=ROOT, timeout=60)
+    proc = run_ccops(home, "schedule", "next", "-i", str(inventory), "--days", "7", "--from", "2026-12-04T00:00Z")
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert f"refuses 3 host(s): tst-t01, tst-t02, tst-t03: previous run {run_id} halted" in proc.stdout
+    assert "touches 3 host(s)" in proc.stdout  # tst-inspect is not held back by another schedule's run

@@ -91,11 +91,14 @@ def _firings(inventory: Inventory, schedule: Schedule, begin: datetime, days: in
     except CcopsError as exc:  # today's inventory would refuse the whole firing: say why
         refuses = {str(exc).splitlines()[0]: []}
     changes = get_verb(schedule.verb).changes_hosts
+    held = _held_back(schedule)
     out = []
     for moment in firings(schedule, site, begin, days):
         row_touches, row_refuses = touches, dict(refuses)
         if changes and not window_open(site, moment):
             row_touches, row_refuses = [], {**refuses, f"maintenance window closed at site {site.code}": touches}
+        if held:
+            row_touches, row_refuses = [], {held: touches}
         if inventory.offline:
             row_touches, row_refuses = [], {"inventory marked offline: nothing runs": touches}
         out.append(
@@ -110,6 +113,17 @@ def _firings(inventory: Inventory, schedule: Schedule, begin: datetime, days: in
             }
         )
     return out
+
+
+def _held_back(schedule: Schedule) -> str | None:
+    """Why every firing will be refused until an operator acts: the schedule's previous run is unfinished."""
+    from ccops.run import open_store
+    from ccops.schedule.fire import UNFINISHED, previous_run
+
+    previous = previous_run(open_store(), schedule)
+    if previous is None or previous["status"] not in UNFINISHED:
+        return None
+    return f"previous run {previous['id']} {UNFINISHED[previous['status']]} (ccops resume {previous['id']})"
 
 
 def _names(hosts: list[str]) -> str:
