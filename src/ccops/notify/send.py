@@ -15,7 +15,7 @@ from ccops.notify import outbox
 from ccops.notify.channels import FORMATS, DeliveryError, Outgoing, deliver, read_secret
 from ccops.notify.message import events_of, judgement, redact, render, title_of
 from ccops.notify.outbox import Message
-from ccops.notify.rules import Rules, load_rules
+from ccops.notify.rules import Rules, load_rules, rules_path
 from ccops.safe_text import visible
 
 if TYPE_CHECKING:
@@ -172,7 +172,9 @@ def notify_run_end(store: Store, run_id: str) -> None:
     """The run's end: queue its report by the rules and try to deliver. Never fails the run."""
     try:
         record = store.run(run_id)
-        if record is not None and queue_run(record):
+        if record is not None and rules_path(Path(record.inventory)).exists():
+            queue_run(record)
+        if outbox.pending():
             flush(store)
     except Exception as exc:  # a notification problem never changes the result
         with contextlib.suppress(Exception):
