@@ -85,6 +85,7 @@ def test_a_wrong_signature_is_rejected_and_the_message_stays_pending(tmp_path: P
     assert receiver.accepted == [] and receiver.rejected == 1
     status = json.loads(run_ccops(home, "notify", "status", "--output", "json", env=env(home), check=True).stdout)
     assert len(status["pending"]) == 1 and status["attempts"][0]["delivered"] == 0
+    assert "401" in status["attempts"][0]["error"]  # the receiver's answer, as Apprise reported it
 
 
 def test_undelivered_reports_wait_in_a_private_outbox_become_a_risk_and_arrive_after_the_server_returns(

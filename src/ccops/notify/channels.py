@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ccops.notify.rules import URL, Channel
 SIGNATURE_HEADER = "X-Ccops-Signature"
 TIMESTAMP_HEADER = "X-Ccops-Timestamp"
 MAX_SECRET_BYTES = 4096
+SECRET_ARGS = ("password", "key", "token", "secret")  # the plugin arguments that hold a secret
 # how each kind of channel wants its text (message.render)
 FORMATS = {"mail": "text", "webhook": "json", "wecom": "markdown", "dingtalk": "markdown", "feishu": "markdown"}
 
@@ -139,5 +141,11 @@ def deliver(channel: Channel, root: Path, message: Outgoing, timeout: float = 15
         "markdown": apprise.NotifyFormat.MARKDOWN,
         "json": apprise.NotifyFormat.TEXT,
     }
-    if not service.notify(body=message.body, title=message.title, body_format=form[message.form]):
-        raise DeliveryError(f"channel {channel.name}: not delivered ({channel.kind} server unreachable or refused it)")
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:  # type: ignore[no-untyped-call]
+        sent = service.notify(body=message.body, title=message.title, body_format=form[message.form])
+    if not sent:
+        lines = [line for line in captured.getvalue().splitlines() if line.strip()]
+        why = lines[-1] if lines else f"{channel.kind} server unreachable or refused it"
+        for value in (v for k, v in args.items() if k in SECRET_ARGS and isinstance(v, str) and v):
+            why = why.replace(value, "<redacted by ccops>")
+        raise DeliveryError(f"channel {channel.name}: not delivered ({why[:300]})")
