@@ -17,8 +17,8 @@ def inventory(folder: Path, rules: str) -> Path:
     root = write_inventory(
         folder,
         {
-            "aaa.yml": SITE.format(code="aaa", count=2, address="10.9.0.[1:2]"),
-            "bbb.yml": SITE.format(code="bbb", count=2, address="10.9.1.[1:2]"),
+            "aaa.yml": SITE.format(code="aaa", count=2, address="10.9.0.1"),
+            "bbb.yml": SITE.format(code="bbb", count=2, address="10.9.1.1"),
         },
     )
     (root / "notify.yml").write_text(textwrap.dedent(rules))

@@ -154,3 +154,41 @@ def test_the_end_of_a_run_sends_its_report_and_a_delivery_failure_never_changes_
     assert second.status == "succeeded" and second.exit_code == 0
     assert [m.run_id for m in outbox.pending()] == [second.run_id]
     assert open_store().run(second.run_id).status == "succeeded"
+
+
+DIGEST_RULES = """\
+channels:
+  hook:
+    kind: webhook
+    url: http://127.0.0.1:{port}/ccops/in
+    secret: {{env: CCOPS_TEST_HOOK_SECRET}}
+  aaa-only:
+    kind: webhook
+    url: http://127.0.0.1:{port}/aaa
+    secret: {{env: CCOPS_TEST_HOOK_SECRET}}
+rules:
+  - events: [digest]
+    channels: [hook]
+  - events: [new_risks]
+    sites: [aaa]
+    channels: [aaa-only]
+"""
+
+
+def test_the_digest_carries_each_site_s_numbers_and_new_risks_are_sent_once(tmp_path: Path, home: Path) -> None:
+    port = free_port()
+    inv = inventory(tmp_path / "inv", DIGEST_RULES.format(port=port))
+    with Receiver(SECRET, port) as receiver:
+        run_ccops(home, "notify", "digest", "-i", str(inv), env=env(home), check=True)
+        first = list(receiver.accepted)
+        run_ccops(home, "notify", "digest", "-i", str(inv), env=env(home), check=True)
+    digests = [d for d in receiver.accepted if d["event"] == "digest"]
+    assert len(digests) == 2
+    lines = digests[0]["lines"]
+    assert any(line.startswith("aaa: 2 hosts") for line in lines) and any(
+        line.startswith("bbb: 2 hosts") for line in lines
+    )
+    risks = [d for d in first if d["event"] == "new_risks"]
+    # never-inspected hosts are risks; the aaa channel hears only aaa's, and only the first time
+    assert len(risks) == 1 and risks[0]["lines"] and all(line.startswith("aaa-") for line in risks[0]["lines"])
+    assert [d["event"] for d in receiver.accepted[len(first) :]] == ["digest"]
