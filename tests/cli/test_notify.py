@@ -192,3 +192,16 @@ def test_the_digest_carries_each_site_s_numbers_and_new_risks_are_sent_once(tmp_
     # never-inspected hosts are risks; the aaa channel hears only aaa's, and only the first time
     assert len(risks) == 1 and risks[0]["lines"] and all(line.startswith("aaa-") for line in risks[0]["lines"])
     assert [d["event"] for d in receiver.accepted[len(first) :]] == ["digest"]
+
+
+def test_notify_test_reaches_one_channel_now_and_an_unknown_channel_is_one_line(tmp_path: Path, home: Path) -> None:
+    port = free_port()
+    inv = inventory(tmp_path / "inv", RULES.format(port=port))
+    with Receiver(SECRET, port) as receiver:
+        proc = run_ccops(home, "notify", "test", "hook", "-i", str(inv), env=env(home))
+    assert proc.returncode == 0 and "channel hook: delivered" in proc.stdout
+    assert [d["kind"] for d in receiver.accepted] == ["test"]
+    wrong = run_ccops(home, "notify", "test", "pager", "-i", str(inv), env=env(home))
+    assert wrong.returncode == 1 and wrong.stderr.strip() == "ccops: no channel 'pager' in notify.yml; known: hook"
+    down = run_ccops(home, "notify", "test", "hook", "-i", str(inv), env=env(home))
+    assert down.returncode == 1 and "not delivered" in down.stderr and "Traceback" not in down.stderr
