@@ -205,3 +205,13 @@ def test_notify_test_reaches_one_channel_now_and_an_unknown_channel_is_one_line(
     assert wrong.returncode == 1 and wrong.stderr.strip() == "ccops: no channel 'pager' in notify.yml; known: hook"
     down = run_ccops(home, "notify", "test", "hook", "-i", str(inv), env=env(home))
     assert down.returncode == 1 and "not delivered" in down.stderr and "Traceback" not in down.stderr
+
+
+def test_a_flush_tries_a_down_channel_once_not_once_per_waiting_message(tmp_path: Path, home: Path) -> None:
+    inv = inventory(tmp_path / "inv", RULES.format(port=free_port()))
+    store = Store(home / "ccops.db")
+    for n in range(3):
+        queue_run(store.resolve_run(stored_run(store, inv, f"20261207T10150{n}-abcd123{n}")))
+    delivered, left = flush(store)
+    assert delivered == 0 and len(left) == 3
+    assert len(outbox.attempts(store)) == 1

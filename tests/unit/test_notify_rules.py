@@ -73,6 +73,8 @@ def test_an_inventory_without_notify_yml_sends_nothing(tmp_path: Path) -> None:
             "notify.yml:4: channels.mail.server: 'mail.lab.test/x?y' is not a host name",
         ),
         (("to: [duty@lab.test]", "to: ['a@b.test?bcc=all@x.test']"), "notify.yml:6: channels.mail.to[0]:"),
+        (("to: [duty@lab.test]", 'to: ["a@b.test\\nBcc: all@x.test"]'), "notify.yml:6: channels.mail.to[0]:"),
+        (("from: ccops@lab.test", 'from: "ccops@lab.test\\r\\nX-Evil: 1"'), "notify.yml:5: channels.mail.from:"),
         (
             ("    from: ccops@lab.test\n", "    from: ccops@lab.test\n    colour: red\n"),
             "notify.yml:6: channels.mail.colour: unknown key",

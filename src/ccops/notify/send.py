@@ -133,8 +133,14 @@ def flush(store: Store, folder: Path | None = None) -> tuple[int, list[Message]]
         if not mine:  # another flush is delivering these right now
             return 0, outbox.pending(folder)
         rules_cache: dict[str, Rules | CcopsError] = {}
+        down: set[tuple[str, str]] = set()  # a channel that just failed is not tried again in this flush
         for message in outbox.pending(folder):
+            if (message.inventory, message.channel) in down:
+                left.append(message)
+                continue
             error = _try(message, rules_cache)
+            if error is not None:
+                down.add((message.inventory, message.channel))
             outbox.record_attempt(store, message, error)
             if error is None:
                 outbox.remove(message, folder)
