@@ -5,7 +5,7 @@ roles/, images/):
 - a checkout: the package is imported from ``<checkout>/src/ccops`` (an
   editable install, or PYTHONPATH=src); the top-level folders are used as
   they are, and the lab inventory is written to ``<checkout>/inventory/lab``
-  as the README and the tests expect;
+  as the docs and the tests expect;
 - an installed wheel: setup.py copies those folders into the package as
   ``ccops/_tree`` at build time (the top-level folders stay the only source);
   that tree may be read-only (site-packages), so the lab inventory is written

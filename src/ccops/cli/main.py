@@ -22,6 +22,7 @@ from ccops.cli import (
     inventory_cmd,
     lab_cmd,
     node_cmd,
+    notify_cmd,
     plan_cmd,
     resume_cmd,
     runs_cmd,
@@ -81,6 +82,7 @@ for command in (
     fleet_cmd.report,
     lab_cmd.lab,
     node_cmd.node,
+    notify_cmd.notify,
     schedule_cmd.schedule,
 ):
     cli.add_command(command)

@@ -1,7 +1,7 @@
 """What hosts hand back from the changing verbs: comply, patch, software, decommission, deploy.
 
-Every report has ``outcome`` and ``reason`` (README, "What roles hand back"); the fields ccops
-reads are declared with their kinds; a field no reader interprets is kept as bounded free-form
+Every report has ``outcome`` and ``reason`` (docs/development/adding-a-verb.md, "What roles hand
+back"); the fields ccops reads are declared with their kinds; a field no reader interprets is kept as bounded free-form
 evidence (``Free``) so a certificate or a run record still shows what the host said.
 """
 

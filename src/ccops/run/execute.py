@@ -25,6 +25,7 @@ from ccops.inventory.export import SNAPSHOT_SUFFIX
 from ccops.inventory.model import SECRET_KEYS, Host, Inventory
 from ccops.locks import Locks
 from ccops.maintenance import describe, window_open
+from ccops.notify.send import notify_run_end
 from ccops.paths import state_dir
 from ccops.plan import Batch, Wave
 from ccops.records import Store
@@ -199,6 +200,7 @@ class RunLoop:
             self.store.finish_run(self.run_id, "error", getattr(exc, "exit_code", 1), str(exc)[:500])
             raise
         self.store.finish_run(self.run_id, status, code, message)
+        notify_run_end(self.store, self.run_id)  # by notify.yml's rules; never fails the run
         rotate_run_dirs(state_dir() / "runs", KEEP_RUN_DIRS)
         if halt:
             self.progress.say(f"HALTED: {halt}")
