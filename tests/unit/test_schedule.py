@@ -13,6 +13,7 @@ import pytest
 
 from ccops.errors import EXIT_HALTED, EXIT_OK, EXIT_REFUSED, InventoryError, RefusedError
 from ccops.inventory.load import load_inventory
+from ccops.maintenance import window_open
 from ccops.run import open_store, resume_run
 from ccops.schedule.fire import fire, schedule_lock
 from ccops.schedule.model import load_schedules
@@ -165,6 +166,9 @@ def test_window_open_fires_when_each_window_starts(tmp_path):
     start = datetime(2026, 12, 4, 0, 0, tzinfo=UTC)  # Fri 08:00 in Shanghai
     got = [f.strftime("%a %H:%M") for f in firings(schedule, inventory.sites["tst"], start, 4)]
     assert got == ["Sat 22:00", "Mon 01:00", "Tue 01:00"]
+    # at each of those moments the window is open: a changing verb fired then is not refused for it
+    site = inventory.sites["tst"]
+    assert all(window_open(site, f) for f in firings(schedule, site, start, 4))
     assert on_calendar(schedule, inventory.sites["tst"]) == [
         "Mon,Tue,Wed,Thu,Fri *-*-* 01:00:00 Asia/Shanghai",
         "Sat *-*-* 22:00:00 Asia/Shanghai",
