@@ -193,3 +193,15 @@ def snapshot(inventory: Inventory, hosts: list[Host]) -> dict[str, Any]:
             groups.setdefault(name, {"vars": {}})
         out_hosts[host.name] = {"groups": names, "vars": host_vars(inventory, host)}
     return {"ccops_snapshot": 1, "inventory": str(inventory.root), "groups": groups, "hosts": out_hosts}
+
+
+def batch_snapshot(whole: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """The part of a run's snapshot one batch reads: its hosts and the groups they are in, nothing else.
+
+    A batch's Ansible then parses what the batch touches, not the whole run, so a run's
+    controller cost grows with its hosts, not with hosts times batches.
+    """
+    hosts = {name: whole["hosts"][name] for name in names}
+    used = {group for body in hosts.values() for group in body["groups"]}
+    groups = {name: body for name, body in whole["groups"].items() if name in used}
+    return {**whole, "groups": groups, "hosts": hosts}
