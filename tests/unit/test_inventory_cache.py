@@ -75,3 +75,19 @@ def test_a_small_inventory_is_not_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("CCOPS_HOME", str(tmp_path / "home"))
     load.load_inventory(write_inventory(tmp_path / "inv", {"tst.yml": site_text()}))
     assert not _entries(tmp_path) and cache.WORTH_IT > 4
+
+
+def test_validate_answers_from_the_kept_inventory_only_while_the_files_are_unchanged(fleet, validations):
+    from click.testing import CliRunner
+
+    from ccops.cli.main import cli
+
+    load.load_inventory(fleet)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["inventory", "validate", "-i", str(fleet)])
+    assert result.exit_code == 0 and "1 site(s), 2500 host(s), no problems" in result.output
+    assert len(validations) == 1
+    site = fleet / "sites" / "tst.yml"
+    site.write_text(site.read_text().replace("os: debian12", "os: debian99"))
+    result = runner.invoke(cli, ["inventory", "validate", "-i", str(fleet)])
+    assert result.exit_code != 0 and len(validations) == 2
