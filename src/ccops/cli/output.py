@@ -21,7 +21,13 @@ from ccops.safe_text import visible, visible_lines
 
 def echo(message: object = "", err: bool = False, nl: bool = True) -> None:
     """click.echo for text that may hold host or site data: line breaks kept, every other control shown."""
-    click.echo(visible_lines("" if message is None else message), err=err, nl=nl)
+    text = "" if message is None else str(message)
+    click.echo(text if _inert(text.replace("\n", "")) else visible_lines(text), err=err, nl=nl)
+
+
+def _inert(text: str) -> bool:
+    """Nothing in ``text`` that visible() would change (checked once for a whole table, not per cell)."""
+    return visible(text) == text
 
 
 def emit_json(data: Any) -> None:
@@ -119,7 +125,9 @@ def _key(key: Any) -> str:
 
 def table(rows: list[list[Any]], headers: list[str]) -> str:
     """Aligned columns; a cell is one line whatever it holds (newlines and escapes shown, not obeyed)."""
-    cells = [[visible(c) for c in headers], *[[("" if c is None else visible(c)) for c in row] for row in rows]]
+    cells = [list(map(str, headers)), *[[("" if c is None else str(c)) for c in row] for row in rows]]
+    if not _inert("".join(["".join(row) for row in cells])):  # a fleet's table is checked at once, in C
+        cells = [[visible(c) for c in row] for row in cells]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells)
 
