@@ -41,3 +41,20 @@ def test_the_example_inventory_lists_as_before():
     document = to_ansible_list(model)
     text = indented_json(document)
     assert text == strict_json.dumps(document) and json.loads(text)["_meta"]["hostvars"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"a": [{}], "b": {"c": {"d": [1, 2, {"e": None}]}}},
+        {"big": {f"h{i}": {"n": i, "s": SHARED} for i in range(600)}, "list": [f"x{i}" for i in range(700)]},
+        [[{"k": v} for v in range(300)], "x"],
+        {1: {"deep": [{"x": 1}]}, "nan": [math.nan]},
+    ],
+)
+def test_emit_json_streams_the_same_text(data, capsys):
+    from ccops.cli.output import emit_json
+
+    emit_json(data)
+    assert capsys.readouterr().out == strict_json.dumps(data) + "\n"

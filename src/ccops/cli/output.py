@@ -8,6 +8,7 @@ terminal as itself (ccops.safe_text), piped or not.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,17 @@ def _inert(text: str) -> bool:
 
 
 def emit_json(data: Any) -> None:
-    # ASCII, strict: no control character and no NaN reaches a pipeline (exactly strict_json.dumps's text)
-    click.echo(indented_json(data))
+    # ASCII, strict: no control character and no NaN reaches a pipeline (exactly strict_json.dumps's text),
+    # written as it is made: a fleet's document is never held twice, as text and as the bytes written
+    buffered: list[str] = []
+    size = 0
+    for piece in _Writer().pieces(data, 0):
+        buffered.append(piece)
+        size += len(piece)
+        if size > 1 << 20:
+            click.echo("".join(buffered), nl=False)
+            buffered, size = [], 0
+    click.echo("".join(buffered))
 
 
 def indented_json(data: Any) -> str:
@@ -68,6 +78,27 @@ class _Writer:
                 self.seen[key] = (self.container(value, depth), value)
             return self.seen[key][0]
         return encode_basestring_ascii(str(value))  # strict_json's default=str
+
+    def pieces(self, value: Any, depth: int) -> Iterator[str]:
+        """The text of ``value`` in pieces: the document's outer levels and any large table entry by entry."""
+        if not isinstance(value, dict | list | tuple) or not value or isinstance(value, Layered):
+            yield self.text(value, depth)
+            return
+        if (depth >= 2 and len(value) <= SHARED_AT_MOST) or (
+            not isinstance(value, dict) and all(type(item) is str for item in value)
+        ):
+            yield self.text(value, depth)  # a host's variables, or a group's host names (joined in C)
+            return
+        if isinstance(value, dict) and not all(type(k) is str for k in value):
+            yield self.text(value, depth)  # keys named as strict_json names them: the whole-dict path
+            return
+        inside = "\n" + "  " * (depth + 1)
+        items = value.items() if isinstance(value, dict) else ((None, item) for item in value)
+        for n, (key, item) in enumerate(items):
+            yield ("{" if isinstance(value, dict) else "[") if n == 0 else ","
+            yield inside if key is None else inside + _key(key) + ": "
+            yield from self.pieces(item, depth + 1)
+        yield "\n" + "  " * depth + ("}" if isinstance(value, dict) else "]")
 
     def container(self, value: dict[Any, Any] | list[Any] | tuple[Any, ...], depth: int) -> str:
         if not value:
