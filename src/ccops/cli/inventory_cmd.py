@@ -13,6 +13,7 @@ from ccops.errors import InventoryError
 
 if TYPE_CHECKING:  # imported where used: ccops --help must not load it
     from ccops.inventory.model import Inventory
+    from ccops.inventory.yamldoc import Problem
 
 
 @click.group()
@@ -35,8 +36,14 @@ def validate(inventory: Path | None, output: str) -> None:
     from ccops.software.catalogue import check_catalogue
 
     path = resolve_inventory(inventory)
-    kept = cache.read(config_path(path))  # validated before, every file unchanged since (never a bad one)
-    model, problems = (kept, []) if kept is not None else check_inventory(path)
+    config = config_path(path)
+    model = cache.read(config)  # validated before, every file unchanged since (never a bad one)
+    problems: list[Problem] = []
+    if model is None:
+        before = cache.fingerprint(config, cache.sites_dir_of(config))
+        model, problems = check_inventory(path)
+        if model is not None and not problems:
+            cache.write(config, model, before)
     if model is not None:  # the software catalogue kept with the inventory is checked the same way
         problems = sorted({*problems, *check_catalogue(model.root)[1]})
     if output == "json":
