@@ -58,3 +58,14 @@ def test_emit_json_streams_the_same_text(data, capsys):
 
     emit_json(data)
     assert capsys.readouterr().out == strict_json.dumps(data) + "\n"
+
+
+def test_a_layered_dict_is_written_as_its_content():
+    from ccops.inventory.layered import layered
+
+    site, own = {"a": 1, "shared": SHARED}, {"b": [2]}
+    hosts = {f"h{i}": layered(site, {**own, "n": i}, {}) for i in range(3)}
+    hosts["h1"]["extra"] = True  # changed after it was made: its content is what counts
+    clash = layered(site, {"a": 2})  # a key in two layers: a plain dict, the later value
+    data = {"hosts": hosts, "clash": clash}
+    assert indented_json(data) == strict_json.dumps(data) and clash == {"a": 2, "shared": SHARED}

@@ -104,7 +104,7 @@ class _Writer:
         if not value:
             return "{}" if isinstance(value, dict) else "[]"
         close = "\n" + "  " * depth
-        if isinstance(value, Layered) and value.layers:
+        if isinstance(value, Layered) and len(value) == sum(map(len, value.layers)):  # its layers, unchanged
             return "{" + ",".join(self.entries(layer, depth) for layer in value.layers if layer) + close + "}"
         if isinstance(value, dict):
             return "{" + self.entries(value, depth) + close + "}"

@@ -12,6 +12,8 @@ from typing import Any
 
 
 class Layered(dict[str, Any]):
+    """Made by layered() and never changed after (a writer checks only that its size still matches)."""
+
     layers: tuple[dict[str, Any], ...] = ()
 
 
