@@ -199,8 +199,8 @@ SNAPSHOT_SUFFIX = ".ccops-snapshot.json"
 def snapshot(inventory: Inventory, hosts: list[Host]) -> dict[str, Any]:
     """The validated inventory of a run's hosts, frozen when the run was planned.
 
-    Every batch's Ansible reads this file (through the ccops plugin) instead of the site
-    files: the inventory is validated once per run, and an edit made while the run goes
+    Every batch's Ansible reads its own part of it (batch_snapshot, through the ccops plugin)
+    instead of the site files: the inventory is validated once per run, and an edit made while the run goes
     on cannot change what later batches do. The plugin trusts nothing in it but ccops's
     constant templates, exactly as for the site files.
     """
