@@ -194,16 +194,16 @@ def _batch_parse(bench: Bench, inventories: dict[int, Path], repeat: int) -> lis
             if kind == "batch":  # (the whole run's listing is not read here: its size would be our peak)
                 _check(argv, env)
             seconds[copies, kind] = timed(argv, repeat=repeat if kind == "batch" else 1, env=env)
-    batch_small, batch_large = seconds[1, "batch"][0], seconds[10, "batch"][0]
     for copies, label in ((1, "3,200"), (10, "32,000")):
         whole, whole_mb = seconds[copies, "run"]
         mine, mine_mb = seconds[copies, "batch"]
+        # the verdict is on the peak: the same 50 hosts' file at both sizes, so its time differs only by noise
         figures += [
             Figure(SECTION, f"a batch's Ansible inventory parse @{label}", mine, "s",
-                   f"whole-run snapshot: {whole:.2f} s", "no growth with the run",
-                   None if copies == 1 else batch_large <= 1.25 * batch_small),
+                   f"whole-run snapshot: {whole:.2f} s"),
             Figure(SECTION, f"a batch's Ansible inventory parse @{label}, peak", mine_mb, "MB",
-                   f"whole-run snapshot: {whole_mb:.0f} MB"),
+                   f"whole-run snapshot: {whole_mb:.0f} MB", "no growth with the run",
+                   None if copies == 1 else mine_mb <= 1.1 * seconds[1, "batch"][1]),
         ]  # fmt: skip
     return figures
 

@@ -166,8 +166,13 @@ def run_content(
         raise UsageError(f"no application {remove!r} in the catalogue; known: {', '.join(catalogue.applications)}")
     items = desired_items(catalogue, hosts, remove)
     store = open_store()
+    # only a Debian package's change is read from the asset record (host_changes): others need none
+    needs_record = {key for key, group in items.items() if any(e.get("kind") == "deb" for e in group)}
     with one_transaction(store):
-        per_host = {h.name: host_changes(items[group_key(h)], store.asset(h.name)) for h in hosts}
+        per_host = {
+            h.name: host_changes(items[group_key(h)], store.asset(h.name) if group_key(h) in needs_record else None)
+            for h in hosts
+        }
     public_key = key_files(inventory).public
     extravars = {"software_desired": items, "software_key_file": str(public_key)}
     return extravars, {"software": per_host, "refusals": unstaged(inventory, hosts, items)}
