@@ -40,7 +40,7 @@ def validate(inventory: Path | None, output: str) -> None:
     model = cache.read(config)  # validated before, every file unchanged since (never a bad one)
     problems: list[Problem] = []
     if model is None:
-        before = cache.fingerprint(config, cache.sites_dir_of(config))
+        before = cache.digests_now(config, cache.sites_dir_of(config))
         model, problems = check_inventory(path)
         if model is not None and not problems:
             cache.write(config, model, before)

@@ -28,7 +28,7 @@ HOST_FIELDS = tuple(f.name for f in fields(Host))
 WORTH_IT = 2000  # hosts: below this, validating the files is as quick as reading a cache
 
 
-def fingerprint(config: Path, sites_dir: Path) -> dict[str, str]:
+def digests_now(config: Path, sites_dir: Path) -> dict[str, str]:
     """sha256 of ccops.yml and of every site file the sites folder holds now."""
     files = [config, *sorted({*sites_dir.glob("*.yml"), *sites_dir.glob("*.yaml")})]
     out: dict[str, str] = {}
@@ -66,7 +66,7 @@ def read(config: Path) -> Inventory | None:
             header, sites_dir, digests, inventory, rows, shared = pickle.load(handle)  # noqa: S301 (checked above)
         if header != _header(config) or not isinstance(inventory, Inventory):
             return None
-        if fingerprint(Path(config), Path(sites_dir)) != digests:
+        if digests_now(Path(config), Path(sites_dir)) != digests:
             return None
         inventory.hosts = _hosts(rows, shared)
     except Exception:  # a damaged or older entry is no entry
@@ -115,14 +115,14 @@ def sites_dir_of(config: Path) -> Path:
 def write(config: Path, inventory: Inventory, before: dict[str, str]) -> None:
     """Keep a validated inventory of fleet size (best effort: a failure only costs the next command time).
 
-    ``before`` is the fingerprint taken before the files were read: an edit made while they
+    ``before`` holds the digests taken before the files were read: an edit made while they
     were validated shows as a difference, and nothing is kept.
     """
     if len(inventory.hosts) < WORTH_IT:
         return
     try:
         sites_dir = sites_dir_of(config)
-        digests = fingerprint(config, sites_dir)
+        digests = digests_now(config, sites_dir)
         if digests != before or sites_dir != (inventory.sites_dir or inventory.root / "sites"):
             return
         entry = _entry(config)

@@ -97,7 +97,7 @@ def load_inventory(path: Path) -> Inventory:
     kept = cache.read(config)
     if kept is not None:
         return kept
-    before = cache.fingerprint(config, cache.sites_dir_of(config))
+    before = cache.digests_now(config, cache.sites_dir_of(config))
     inventory, problems = check_inventory(path)
     if problems or inventory is None:
         raise InventoryError(problems)
