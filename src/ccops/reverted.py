@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ccops.safe_text import visible
+
 if TYPE_CHECKING:
-    from ccops.inventory.model import Inventory
+    from ccops.inventory.model import Host, Inventory
     from ccops.records import RunRecord, Store
 
 REVERTED = "reverted"
@@ -262,37 +264,127 @@ def runs_for(store: Store, now: datetime | None = None) -> list[RunRecord]:
     return store.runs_since(since.isoformat(timespec="seconds"))
 
 
-def findings(store: Store, hosts: list[str], runs: list[RunRecord] | None = None) -> list[Finding]:
-    """Each named host's finding from its newest inspection (hosts with nothing to say are left out)."""
+def hosts_expecting(runs: list[RunRecord]) -> set[str]:
+    """Hosts some successful patch or software run reached: the only ones whose inspection is worth reading."""
+    return {
+        str(entry.get("host"))
+        for run in runs
+        if run.verb in EXPECTING
+        for entry in run.hosts
+        if entry.get("outcome") in OK_OUTCOMES
+    }
+
+
+def findings(store: Store, hosts: list[str] | None = None, runs: list[RunRecord] | None = None) -> list[Finding]:
+    """Each host's finding from its newest inspection (every host a change reached by default; quiet hosts left out)."""
     runs = runs_for(store) if runs is None else runs
+    wanted = hosts_expecting(runs)
     out = []
-    for name in hosts:
-        found = check_host(name, store.asset(name), runs)
+    for name in sorted(wanted) if hosts is None else hosts:
+        found = check_host(name, store.asset(name), runs) if name in wanted else None
         if found is not None:
             out.append(found)
     return out
 
 
+def by_host(store: Store) -> dict[str, Finding]:
+    """Every host's finding, for risks.load_state (FleetState.reverted)."""
+    return {found.host: found for found in findings(store)}
+
+
+def host_risks(host: Host, reverted: dict[str, Finding]) -> list[dict[str, Any]]:
+    """The ``reverted`` risk of one host (risks.host_risks), from ``by_host``."""
+    found = reverted.get(host.name)
+    if found is None:
+        return []
+    return [
+        {
+            "site": host.site,
+            "host": host.name,
+            "kind": REVERTED,
+            "detail": found.detail if found.kind == REVERTED else f"damaged: {found.detail}",
+            "run_id": found.run_ids[0] if found.run_ids else None,
+            "run_ids": found.run_ids,
+            "packages": found.packages,
+            "boot_time": found.boot_time,
+            "damaged": found.kind == DAMAGED,
+        }
+    ]
+
+
 def risks(store: Store, inventory: Inventory, sites: set[str] | None = None) -> list[dict[str, Any]]:
-    """``reverted`` risks (risks.risk_list): watched hosts of the chosen sites whose approved packages went back."""
+    """``reverted`` risks of the watched hosts of the chosen sites (all by default)."""
     from ccops.risks import WATCHED_LIFECYCLES
 
     chosen = sites or set(inventory.sites)
-    hosts = [h for h in inventory.hosts.values() if h.site in chosen and h.lifecycle in WATCHED_LIFECYCLES]
-    out = []
-    for found in findings(store, [h.name for h in hosts]):
-        site = inventory.hosts[found.host].site
-        out.append(
-            {
-                "site": site,
-                "host": found.host,
-                "kind": REVERTED,
-                "detail": found.detail if found.kind == REVERTED else f"damaged: {found.detail}",
-                "run_id": found.run_ids[0] if found.run_ids else None,
-                "run_ids": found.run_ids,
-                "packages": found.packages,
-                "boot_time": found.boot_time,
-                "damaged": found.kind == DAMAGED,
-            }
+    found = by_host(store)
+    return [
+        risk
+        for host in inventory.hosts.values()
+        if host.site in chosen and host.lifecycle in WATCHED_LIFECYCLES
+        for risk in host_risks(host, found)
+    ]
+
+
+def show_lines(found: Finding | None) -> list[str]:
+    """``ccops host show``'s section: what was taken back since the last approved change, escaped for a terminal."""
+    if found is None:
+        return ["Reverted packages: none (the newest inspection has what the last changes left)"]
+    if found.kind == DAMAGED:
+        return [f"Reverted packages: cannot tell: {visible(found.detail)}"]
+    lines = [f"Reverted packages: {len(found.packages)} taken back; booted {visible(found.boot_time or 'unknown')}"]
+    for package in found.packages:
+        lines.append(
+            f"  {visible(package['name'])}: {visible(package['expected'])} -> {visible(package['found'] or 'removed')}"
+            f" (run {visible(package['run_id'])})"
         )
-    return out
+    return lines
+
+
+REBOOT_CHOICES = ("if_required", "always", "never")
+
+
+@dataclass
+class Reapply:
+    """A patch of just the hosts that took back an approved patch, with that patch's snapshots."""
+
+    hosts: list[str]
+    runs: list[str]  # the patch runs whose packages went back
+    options: dict[str, Any]  # the patch verb's settings: the source runs' snapshots and reboot rule
+    reason: str
+    not_patch: list[str] = field(default_factory=list)  # hosts whose reverted packages came from software runs
+
+
+def reapply_plan(found: list[Finding], runs: list[RunRecord], only_run: str | None = None) -> Reapply | None:
+    """What ``ccops reapply`` patches: hosts whose reverted packages a patch run left (only ``only_run``'s if named)."""
+    by_id = {run.id: run for run in runs}
+    hosts: list[str] = []
+    sources: set[str] = set()
+    not_patch: list[str] = []
+    for finding in found:
+        if finding.kind != REVERTED:
+            continue
+        named = {str(p["run_id"]) for p in finding.packages}
+        patches = {r for r in named if r in by_id and by_id[r].verb == "patch" and (only_run in (None, r))}
+        if patches:
+            hosts.append(finding.host)
+            sources |= patches
+        elif only_run is None:
+            not_patch.append(finding.host)
+    if not hosts:
+        return None
+    ordered = sorted((by_id[r] for r in sources), key=lambda run: (str(run.started), run.id))
+    content: dict[str, Any] = {}
+    reboot = "if_required"
+    for run in ordered:  # a later run's snapshot of a site wins
+        options = _mapping(_mapping(run.request).get("options"))
+        for site, snapshot in _mapping(options.get("patch_content")).items():
+            if isinstance(site, str) and isinstance(_mapping(snapshot).get("id"), str):
+                content[site] = {"id": snapshot["id"]}
+        if options.get("ccops_reboot") in REBOOT_CHOICES:
+            reboot = str(options["ccops_reboot"])
+    settings: dict[str, Any] = {"ccops_reboot": reboot, "content_snapshot": None}
+    if content:
+        settings["patch_content"] = content  # read as a resume reads it: these snapshots, approved again
+    reason = f"reverted after {', '.join(run.id for run in ordered)}"
+    return Reapply(sorted(hosts), [run.id for run in ordered], settings, reason, sorted(not_patch))

@@ -179,3 +179,38 @@ def test_hostile_versions_and_reports_are_damaged() -> None:
         [run("20260301T100000Z-patch1", "patch", "2026-03-01T10:00:00+00:00", PATCH)],
     )
     assert found is None
+
+
+def test_reapply_takes_the_reverted_runs_snapshots_and_leaves_software_hosts_to_software() -> None:
+    from ccops.reverted import Finding, reapply_plan
+
+    first = run("20260301T100000Z-patch1", "patch", "2026-03-01T10:00:00+00:00", PATCH)
+    first.request = {"options": {"ccops_reboot": "never", "patch_content": {"aaa": {"id": "aaa-snap-1", "path": "x"}}}}
+    later = run("20260302T100000Z-patch2", "patch", "2026-03-02T10:00:00+00:00", PATCH)
+    later.request = {
+        "options": {"patch_content": {"aaa": {"id": "aaa-snap-2"}, "bbb": {"id": 5}}, "ccops_reboot": "$x"}
+    }
+    soft = run("20260302T110000Z-soft01", "software-apply", "2026-03-02T11:00:00+00:00", {"outcome": "applied"})
+
+    def finding(host: str, *runs: str) -> Finding:
+        packages = [{"name": f"p{i}", "expected": "2", "found": "1", "run_id": r} for i, r in enumerate(runs)]
+        return Finding(host, REVERTED, "", sorted(set(runs)), packages)  # type: ignore[arg-type]
+
+    found = [
+        finding("aaa-t01", first.id),
+        finding("aaa-t02", later.id, soft.id),
+        finding("aaa-t03", soft.id),
+        Finding("aaa-t04", DAMAGED, "cannot tell"),
+    ]
+    plan = reapply_plan(found, [first, later, soft])
+    assert plan is not None
+    assert plan.hosts == ["aaa-t01", "aaa-t02"] and plan.not_patch == ["aaa-t03"]
+    assert plan.options == {
+        "ccops_reboot": "never",
+        "content_snapshot": None,
+        "patch_content": {"aaa": {"id": "aaa-snap-2"}},
+    }
+    assert plan.reason == f"reverted after {first.id}, {later.id}"
+    only = reapply_plan(found, [first, later, soft], only_run=first.id)
+    assert only is not None and only.hosts == ["aaa-t01"] and only.reason == f"reverted after {first.id}"
+    assert reapply_plan(found[2:], [first, later, soft]) is None

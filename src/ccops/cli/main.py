@@ -70,6 +70,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "such as `software apply`, as its words; a verb that takes an argument with it, as `ccops plan software "
         "remove APP`).",
     ),
+    "reapply": (
+        "ccops.cli.reapply_cmd:reapply",
+        "Patch again the selected hosts whose approved patch was taken back (see: ccops risks, kind reverted).",
+    ),
     "report": (
         "ccops.cli.fleet_cmd:report",
         "The fleet report: per site and OS variant, compliance, pending patches, risks, recent runs.",
