@@ -165,30 +165,55 @@ def _rolled_back(report: dict[str, Any]) -> bool:
     return report.get("outcome") in ROLLED_BACK or isinstance(report.get("rollback"), dict)
 
 
-def expected_state(host: str, runs: list[RunRecord], before: datetime) -> tuple[dict[str, Expected], list[str]]:
-    """What ``host`` should have at ``before``, from the runs that reached it, and notes on damaged reports."""
+def _changes_hosts(verb: str) -> bool:
+    from ccops.verbs import VERBS
+
+    found = VERBS.get(verb)
+    return found is None or found.changes_hosts  # a verb this ccops does not know: assume it changed the host
+
+
+Reached = list[tuple[datetime, "RunRecord", dict[str, Any]]]
+
+
+def index(runs: list[RunRecord]) -> dict[str, Reached]:
+    """Per host, the runs that reached it with its entry, oldest first: read once for the whole fleet."""
+    out: dict[str, Reached] = {}
+    for run in runs:
+        when = _time(run.started)
+        if when is None:
+            continue
+        for entry in run.hosts:
+            if isinstance(entry, dict) and isinstance(entry.get("host"), str):
+                out.setdefault(entry["host"], []).append((when, run, entry))
+    for reached in out.values():
+        reached.sort(key=lambda item: (item[0], item[1].id))
+    return out
+
+
+def expected_state(reached: Reached, before: datetime) -> tuple[dict[str, Expected], list[str]]:
+    """What a host should have at ``before``, from the runs that reached it (``index``), and notes on damage."""
     expected: dict[str, Expected] = {}
     notes: list[str] = []
-    dated = [(when, run) for run in runs if (when := _time(run.started)) is not None and when < before]
-    for _when, run in sorted(dated, key=lambda pair: (pair[0], pair[1].id)):
-        for entry in run.hosts:
-            if entry.get("host") != host:
-                continue
-            report = _mapping(entry.get("report"))
-            ok = entry.get("outcome") in OK_OUTCOMES and run.status != DAMAGED
-            if run.verb in EXPECTING and ok and not _rolled_back(report):
-                if report.get("damaged"):
-                    notes.append(f"run {run.id}: report damaged ({'; '.join(map(str, report['damaged']))[:300]})")
-                left, gone = (_patch_versions if run.verb == "patch" else _software_versions)(report)
-                for name in gone:
-                    expected.pop(name, None)
-                expected.update({name: Expected(version, run.id, run.verb) for name, version in left.items()})
-            elif (
-                (run.verb in RESETTING and entry.get("outcome") not in UNTOUCHED)
-                or entry.get("changed")
-                or _rolled_back(report)
-            ):
-                expected.clear()  # ccops itself moved packages (a rollback, a rolled-back change, a fix): start again
+    for when, run, entry in reached:
+        if when >= before:
+            break
+        report = _mapping(entry.get("report"))
+        ok = entry.get("outcome") in OK_OUTCOMES and run.status != DAMAGED
+        if run.verb in EXPECTING and ok and not _rolled_back(report):
+            if report.get("damaged"):
+                notes.append(f"run {run.id}: report damaged ({'; '.join(map(str, report['damaged']))[:300]})")
+            left, gone = (_patch_versions if run.verb == "patch" else _software_versions)(report)
+            for name in gone:
+                expected.pop(name, None)
+            expected.update({name: Expected(version, run.id, run.verb) for name, version in left.items()})
+        elif (
+            (run.verb in RESETTING and entry.get("outcome") not in UNTOUCHED)
+            or (_changes_hosts(run.verb) and entry.get("changed"))
+            or _rolled_back(report)
+        ):
+            # ccops itself moved packages (a rollback, a rolled-back change, a fix): start again
+            expected.clear()
+            notes.clear()
     return expected, notes
 
 
@@ -206,8 +231,13 @@ def _windows(record: dict[str, Any]) -> bool:
     return "windows" in str(os_info.get("family") or "").lower()
 
 
-def check_host(host: str, asset: dict[str, Any] | None, runs: list[RunRecord]) -> Finding | None:
-    """The host's finding for its newest inspection (``Store.asset``), or None when nothing was taken back."""
+def check_host(
+    host: str, asset: dict[str, Any] | None, runs: list[RunRecord], reached: dict[str, Reached] | None = None
+) -> Finding | None:
+    """The host's finding for its newest inspection (``Store.asset``), or None when nothing was taken back.
+
+    ``reached`` is ``index(runs)`` when many hosts are checked against the same runs.
+    """
     asset = _mapping(asset)
     record = _mapping(asset.get("record"))
     inspected = _text(asset.get("run_id"))
@@ -217,7 +247,7 @@ def check_host(host: str, asset: dict[str, Any] | None, runs: list[RunRecord]) -
     if collected is None:
         why = "cannot check for reverted packages: the inspection has no time"
         return Finding(host, DAMAGED, why, inspected=inspected)
-    expected, notes = expected_state(host, runs, collected)
+    expected, notes = expected_state((index(runs) if reached is None else reached).get(host, []), collected)
     if not expected:
         return Finding(host, DAMAGED, "; ".join(notes), inspected=inspected) if notes else None
     found = Finding(host, DAMAGED, "", sorted({e.run_id for e in expected.values()}), [], boot_time(asset), inspected)
@@ -279,9 +309,10 @@ def findings(store: Store, hosts: list[str] | None = None, runs: list[RunRecord]
     """Each host's finding from its newest inspection (every host a change reached by default; quiet hosts left out)."""
     runs = runs_for(store) if runs is None else runs
     wanted = hosts_expecting(runs)
+    reached = index(runs)
     out = []
     for name in sorted(wanted) if hosts is None else hosts:
-        found = check_host(name, store.asset(name), runs) if name in wanted else None
+        found = check_host(name, store.asset(name), runs, reached) if name in wanted else None
         if found is not None:
             out.append(found)
     return out

@@ -214,3 +214,20 @@ def test_reapply_takes_the_reverted_runs_snapshots_and_leaves_software_hosts_to_
     only = reapply_plan(found, [first, later, soft], only_run=first.id)
     assert only is not None and only.hosts == ["aaa-t01"] and only.reason == f"reverted after {first.id}"
     assert reapply_plan(found[2:], [first, later, soft]) is None
+
+
+def test_read_only_runs_between_keep_the_expectation_and_a_fix_resets_it() -> None:
+    patched = run("20260301T100000Z-patch1", "patch", "2026-03-01T10:00:00+00:00", PATCH)
+    taken_back = asset({**PATCHED, "openssl": "3.0.11-1~deb12u1"})
+    read_only = [  # an inspection that refreshed the package lists reports "changed"; it still changes nothing
+        run("20260302T090000Z-insp00", "inspect", "2026-03-02T09:00:00+00:00", {"outcome": "inspected"}),
+        run("20260302T100000Z-check1", "comply-check", "2026-03-02T10:00:00+00:00", {"outcome": "compliant"}),
+    ]
+    found = check_host(HOST, taken_back, [patched, *read_only])
+    assert found is not None and found.kind == REVERTED
+    fix = run("20260302T110000Z-fix001", "comply", "2026-03-02T11:00:00+00:00", {"outcome": "fixed"})
+    assert check_host(HOST, taken_back, [patched, *read_only, fix]) is None
+    unchanged = run(
+        "20260302T110000Z-fix002", "comply", "2026-03-02T11:00:00+00:00", {"outcome": "compliant"}, changed=False
+    )
+    assert check_host(HOST, taken_back, [patched, unchanged]) is not None
