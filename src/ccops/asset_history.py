@@ -1,7 +1,7 @@
 """Asset records over time: every inspection kept as a version, enriched and bounded.
 
-Each ``ccops inspect`` stores the host's record as a new version (zlib-compressed
-JSON) beside a small uncompressed summary that trend queries (disk growth, the
+Each ``ccops inspect`` stores the host's record as a new version beside a small
+compressed summary that trend queries (disk growth, the
 risk list, the report) read without opening whole records. When a version is
 stored it gains:
 
@@ -70,6 +70,21 @@ def pack(record: dict[str, Any]) -> bytes:
 
 def pack_text(text: str) -> bytes:
     return zlib.compress(text.encode(), ZLIB_LEVEL)
+
+
+def pack_summary(value: dict[str, Any]) -> bytes:
+    """A version's summary as kept: compressed JSON (older stores keep it as JSON text; both read)."""
+    return pack_text(json.dumps(value, sort_keys=True, separators=(",", ":")))
+
+
+def summary_text(value: Any) -> Any:
+    """A stored summary as JSON text, whichever way it was kept; anything unreadable is returned as is."""
+    if isinstance(value, bytes):
+        try:
+            return zlib.decompress(value).decode()
+        except (zlib.error, UnicodeDecodeError):
+            return None
+    return value
 
 
 def unpack(blob: Any) -> dict[str, Any] | None:
@@ -227,7 +242,7 @@ def pending_since(db: sqlite3.Connection, host: str, run_id: str, collected: str
         (host, collected, collected, run_id),
     ).fetchone()
     try:
-        since = json.loads(row[0]).get("security_pending_since") if row else None
+        since = json.loads(summary_text(row[0])).get("security_pending_since") if row else None
     except (TypeError, ValueError, AttributeError):
         return {}  # a damaged summary: the updates count as first seen now
     if not isinstance(since, dict):
@@ -239,7 +254,8 @@ def store_version(
     db: sqlite3.Connection, host: str, run_id: str, collected: str, record: dict[str, Any], keep: int
 ) -> str:
     """Enrich, keep as a version, prune to the retention; the sha256 naming the enriched record (record_parts)."""
-    record = read_asset(record)  # parsed at the edge already; a spool written by an older ccops was not
+    if not _shaped(record):  # parsed at the edge already (reads shape it again); a hand-made one is shaped here
+        record = read_asset(record)
     record = {
         **record,
         "patch_level": patch_level(record, pending_since(db, host, run_id, collected), collected),
@@ -251,10 +267,25 @@ def store_version(
     db.execute(
         "INSERT OR REPLACE INTO asset_versions (host, run_id, collected, summary, record, record_sha256)"
         " VALUES (?,?,?,?,x'',?)",
-        (host, run_id, collected, json.dumps(summary(record, collected), sort_keys=True), sha),
+        (host, run_id, collected, pack_summary(summary(record, collected)), sha),
     )
     prune(db, host, keep)
     return sha
+
+
+CONTAINERS = {"os": dict, "hardware": dict, "packages": dict, "updates": dict, "disks": list, "services": list}
+
+
+def _shaped(record: dict[str, Any]) -> bool:
+    """What enrichment and summary read has its declared container types (a cheap check, not a parse)."""
+    if not all(isinstance(record.get(k, kind()), kind) for k, kind in CONTAINERS.items()):
+        return False
+    items = [
+        *(record.get("disks") or []),
+        *(record.get("services") or []),
+        *(record.get("updates") or {}).get("items", []),
+    ]
+    return isinstance((record.get("updates") or {}).get("items", []), list) and all(isinstance(i, dict) for i in items)
 
 
 def prune(db: sqlite3.Connection, host: str, keep: int) -> None:
@@ -265,11 +296,11 @@ def prune(db: sqlite3.Connection, host: str, keep: int) -> None:
         "DELETE FROM asset_versions WHERE host=? AND collected < ? RETURNING record_sha256", (host, cutoff)
     ).fetchall():
         release(db, sha)
-    for (sha,) in db.execute(
-        "UPDATE asset_versions SET record=x'', record_sha256=NULL WHERE host=?"
-        " AND (record_sha256 IS NOT NULL OR length(record) > 0) AND rowid NOT IN"
-        " (SELECT rowid FROM asset_versions WHERE host=? ORDER BY collected DESC, run_id DESC LIMIT ?)"
-        " RETURNING record_sha256",
-        (host, host, keep),
-    ).fetchall():
+    beyond = db.execute(
+        "SELECT rowid, record_sha256 FROM asset_versions WHERE host=?"
+        " AND (record_sha256 IS NOT NULL OR length(record) > 0) ORDER BY collected DESC, run_id DESC LIMIT -1 OFFSET ?",
+        (host, keep),
+    ).fetchall()
+    for rowid, sha in beyond:  # whole records beyond the newest ``keep``: only their summaries stay
         release(db, sha)
+        db.execute("UPDATE asset_versions SET record=x'', record_sha256=NULL WHERE rowid=?", (rowid,))

@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS chain (
   seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL, sealed TEXT NOT NULL,
   content_sha256 TEXT NOT NULL, prev_sha256 TEXT NOT NULL, sha256 TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS chain_ref ON chain (kind, ref);
+DROP INDEX IF EXISTS chain_ref;
+CREATE INDEX IF NOT EXISTS chain_certificates ON chain (ref) WHERE kind = 'certificate';
 CREATE TABLE IF NOT EXISTS chain_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS certificates (
   run_id TEXT NOT NULL REFERENCES runs(id), host TEXT NOT NULL, issued TEXT NOT NULL,
@@ -136,13 +137,18 @@ def create_chain(db: sqlite3.Connection) -> None:
     )
 
 
-def matches_seal(db: sqlite3.Connection, kind: str, ref: str) -> bool:
-    """The row ``kind``/``ref`` as it is now matches its newest seal."""
+def newest_seals(db: sqlite3.Connection, kind: str) -> dict[str, str]:
+    """Each row of ``kind`` sealed: its newest seal's content hash (one pass over the chain)."""
+    return {
+        str(ref): str(content)
+        for ref, content in db.execute("SELECT ref, content_sha256 FROM chain WHERE kind=? ORDER BY seq", (kind,))
+    }
+
+
+def matches(db: sqlite3.Connection, kind: str, ref: str, content_sha256: str | None) -> bool:
+    """The row ``kind``/``ref`` as it is now hashes to ``content_sha256`` (its newest seal's)."""
     row = _row(db, kind, ref)
-    sealed = db.execute(
-        "SELECT content_sha256 FROM chain WHERE kind=? AND ref=? ORDER BY seq DESC LIMIT 1", (kind, ref)
-    ).fetchone()
-    return row is not None and sealed is not None and _digest(canonical(row)) == sealed[0]
+    return row is not None and content_sha256 is not None and _digest(canonical(row)) == content_sha256
 
 
 def note_migration(db: sqlite3.Connection, name: str, resealed: int) -> None:

@@ -23,9 +23,9 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
+# a rowid table: a part up to ~4 KB stays on its b-tree page (WITHOUT ROWID would spill anything over 1 KB)
 PARTS_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS parts (sha256 TEXT PRIMARY KEY, refs INTEGER NOT NULL, data BLOB NOT NULL)"
-    " WITHOUT ROWID"
+    "CREATE TABLE IF NOT EXISTS parts (sha256 TEXT NOT NULL UNIQUE, refs INTEGER NOT NULL, data BLOB NOT NULL)"
 )
 INLINE_MAX = 160  # a value whose JSON is at most this long stays in the manifest (a part costs ~100 bytes)
 ZLIB_LEVEL = 6

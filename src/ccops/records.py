@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ccops.asset_history import keep_versions, latest_compliance, unpack
+from ccops.asset_history import keep_versions, latest_compliance, summary_text, unpack
 from ccops.errors import CcopsError
 from ccops.hostdata import read_asset, read_report, read_summary
 from ccops.record_chain import Verdict, canonical, checkpoint, head, keep_checkpoint, seal, verify
@@ -144,7 +144,7 @@ class Store:
                 "run_id": run_id,
                 **{c: r.get(c) for c in HOST_COLUMNS},
                 "changed": int(bool(r.get("changed"))),
-                "report": json.dumps(r["report"], default=str) if r.get("report") is not None else None,
+                "report": r.get("report"),  # kept as given: JSON text only if the op is spooled
             }
             for r in results
         ]
@@ -164,7 +164,7 @@ class Store:
         )
 
     def save_assets(self, run_id: str, reports: dict[str, dict[str, Any]]) -> None:
-        rows = [[h, run_id, now(), json.dumps(r, sort_keys=True, default=str)] for h, r in reports.items()]
+        rows = [[h, run_id, now(), r] for h, r in reports.items()]  # JSON text only if the op is spooled
         self._durable(run_id, {"op": "save_assets", "run_id": run_id, "rows": rows, "keep": self.keep_versions})
 
     def approve_inventory(self, run_id: str, files: dict[str, str]) -> None:
@@ -293,7 +293,7 @@ class Store:
             if row is None:
                 return None
             sealed = db.execute(
-                "SELECT seq, sha256 FROM chain WHERE kind='certificate' AND ref=? ORDER BY seq DESC LIMIT 1",
+                "SELECT seq, sha256 FROM chain WHERE ref=? AND kind='certificate' ORDER BY seq DESC LIMIT 1",
                 (f"{run_id}/{host}",),
             ).fetchone()
             return {
@@ -452,7 +452,7 @@ CANDIDATES = 5
 
 def _summary(text: Any) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data = json.loads(summary_text(text))
     except (TypeError, ValueError, RecursionError):
         return {"damaged": True}
     return read_summary(data) if isinstance(data, dict) else {"damaged": True}

@@ -20,13 +20,14 @@ from ccops.asset_history import (
     DEFAULT_KEEP_VERSIONS,
     compliance_entry,
     note_compliance,
+    pack_summary,
     prune_reports,
     pruned_until,
     store_version,
     summary,
     unpack,
 )
-from ccops.record_chain import create_chain, matches_seal, needs_chain, note_migration, seal
+from ccops.record_chain import create_chain, matches, needs_chain, newest_seals, note_migration, seal
 from ccops.record_parts import PARTS_SCHEMA, get, put, release, retain
 
 SCHEMA = """
@@ -128,7 +129,7 @@ def _seed_versions(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT OR IGNORE INTO asset_versions (host, run_id, collected, summary, record, record_sha256)"
                 " VALUES (?,?,?,?,x'',?)",
-                (host, run_id, collected, json.dumps(summary(record, collected)), put(db, record)),
+                (host, run_id, collected, pack_summary(summary(record, collected)), put(db, record)),
             )
 
 
@@ -137,6 +138,7 @@ def migrate(db: sqlite3.Connection) -> None:
     records become parts, each comply host's latest result is noted, and every host result whose
     stored shape changed is sealed again (an edit made before stays visible: record_chain)."""
     resealed = 0
+    sealed = newest_seals(db, "host")
     for rowid, run_id, host, text in db.execute(
         "SELECT rowid, run_id, host, report FROM host_results WHERE report IS NOT NULL"
     ).fetchall():
@@ -144,7 +146,7 @@ def migrate(db: sqlite3.Connection) -> None:
         if value is None:
             continue  # a damaged report stays as it is, read as damaged
         ref = f"{run_id}/{host}"
-        intact = matches_seal(db, "host", ref)
+        intact = matches(db, "host", ref, sealed.get(ref))
         db.execute("UPDATE host_results SET report=NULL, report_sha256=? WHERE rowid=?", (put(db, value), rowid))
         if intact:  # a row edited before the migration keeps its old seal, so verify still names it
             seal(db, "host", ref)
@@ -170,6 +172,8 @@ def migrate(db: sqlite3.Connection) -> None:
 
 
 def _parsed(text: object) -> dict[str, Any] | None:
+    if isinstance(text, dict):
+        return text
     try:
         value = json.loads(text) if isinstance(text, str) else None
     except (ValueError, RecursionError):
@@ -245,7 +249,8 @@ def _apply_save_assets(db: sqlite3.Connection, op: dict[str, Any]) -> None:
     """
     keep = op.get("keep", DEFAULT_KEEP_VERSIONS)
     for host, run_id, collected, text in op["rows"]:
-        sha = store_version(db, host, run_id, collected, json.loads(text), keep)
+        record = text if isinstance(text, dict) else json.loads(text)  # a spooled op holds JSON text
+        sha = store_version(db, host, run_id, collected, record, keep)
         latest = db.execute("SELECT collected, record_sha256 FROM assets WHERE host=?", (host,)).fetchone()
         if latest is not None and collected < latest[0]:
             continue  # an older record replayed late: history only
