@@ -6,6 +6,12 @@ pass outcomes and reports, never variables or environments. The store is
 private to its user (0600 in a 0700 folder); store_db explains its failures,
 store_ops holds its tables and writes, store_spool keeps the writes it refused,
 record_rows reads damaged rows.
+
+The store grows with what changes on the hosts: reports and asset records are kept
+as content-addressed parts (record_parts), retention covers every table
+(asset_history), fleet views read summaries and per-host tables kept as records
+arrive (``compliance_latest``), never every report. A store in the older shape is
+backed up beside itself and migrated in place when first opened (store_ops.migrate).
 """
 
 from __future__ import annotations
