@@ -159,8 +159,8 @@ def _inspect_night(store: Any, run_id: str, reports: dict[str, dict[str, Any]]) 
     names = list(reports)
     for first in range(0, len(names), BATCH):
         batch = {h: reports[h] for h in names[first : first + BATCH]}
+        store.save_assets(run_id, batch)  # as the run loop does: a batch's records, then its results
         store.record_hosts(run_id, [{"host": h, "outcome": "ok", "wave": "1", "report": r} for h, r in batch.items()])
-        store.save_assets(run_id, batch)
     store.finish_run(run_id, "succeeded", 0)
 
 

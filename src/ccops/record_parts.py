@@ -112,6 +112,13 @@ def _json(raw: bytes | None) -> Any:
         return None
 
 
+def manifest_inline(db: sqlite3.Connection, sha: str) -> dict[str, Any] | None:
+    """The short values a manifest holds itself (outcome, times), without reading its parts."""
+    row = db.execute("SELECT data FROM parts WHERE sha256=?", (sha,)).fetchone()
+    manifest: Any = _load(row[0]) if row is not None else None
+    return manifest["inline"] if _is_manifest(manifest) else None
+
+
 def _is_manifest(value: Any) -> bool:
     return (
         isinstance(value, dict)

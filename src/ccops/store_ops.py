@@ -18,6 +18,7 @@ from typing import Any
 
 from ccops.asset_history import (
     DEFAULT_KEEP_VERSIONS,
+    WHOLE_RECORD_VERBS,
     compliance_entry,
     note_compliance,
     pack_summary,
@@ -28,7 +29,7 @@ from ccops.asset_history import (
     unpack,
 )
 from ccops.record_chain import create_chain, matches, needs_chain, newest_seals, note_migration, seal
-from ccops.record_parts import PARTS_SCHEMA, get, put, release, retain
+from ccops.record_parts import PARTS_SCHEMA, get, manifest_inline, put, release, retain
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -204,7 +205,8 @@ def _apply_record_hosts(db: sqlite3.Connection, op: dict[str, Any]) -> None:
     verb, started = db.execute("SELECT verb, started FROM runs WHERE id=?", (op["run_id"],)).fetchone()
     for row in op["rows"]:
         value = _parsed(row["report"])
-        sha = put(db, value) if value is not None else None
+        sha = _version_of(db, op["run_id"], row["host"], value) if verb in WHOLE_RECORD_VERBS else None
+        sha = sha or (put(db, value) if value is not None else None)
         old = db.execute(
             "SELECT report_sha256 FROM host_results WHERE run_id=? AND host=?", (op["run_id"], row["host"])
         ).fetchone()
@@ -230,6 +232,19 @@ def _apply_record_hosts(db: sqlite3.Connection, op: dict[str, Any]) -> None:
         if verb in ("comply", "comply-check") and value is not None:
             checked = row["ended"] or started
             note_compliance(db, row["host"], op["run_id"], started, compliance_entry(op["run_id"], checked, value))
+
+
+def _version_of(db: sqlite3.Connection, run_id: str, host: str, report: dict[str, Any] | None) -> str | None:
+    """The asset version this inspect result's report became (saved first, as the run loop does), referenced
+    rather than kept twice: the same report, collected at the same time, with ccops's enrichment."""
+    row = db.execute("SELECT record_sha256 FROM asset_versions WHERE host=? AND run_id=?", (host, run_id)).fetchone()
+    if report is None or row is None or not row[0]:
+        return None
+    inline = manifest_inline(db, row[0])
+    if inline is None or any(inline.get(k) != report.get(k) for k in ("outcome", "collected_at")):
+        return None
+    retain(db, row[0])
+    return str(row[0])
 
 
 def _apply_finish_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:

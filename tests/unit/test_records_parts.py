@@ -36,8 +36,8 @@ def night(store: Store, day: int, hosts: list[str], packages: dict[str, Any] = P
     records.now = lambda: at.isoformat(timespec="seconds")
     try:
         start(store, run_id, "inspect")
+        store.save_assets(run_id, reports)  # the run loop's order: a batch's records, then its results
         store.record_hosts(run_id, [{"host": h, "outcome": "ok", "report": r} for h, r in reports.items()])
-        store.save_assets(run_id, reports)
         store.finish_run(run_id, "succeeded", 0)
     finally:
         records.now = saved
@@ -58,6 +58,10 @@ def test_a_package_set_that_did_not_change_is_stored_once(tmp_path):
     assert sum(1 for p in kept if p == PACKAGES) == 1  # five nights, two hosts, results and versions: one copy
     logs = [p for p in kept if isinstance(p, list) and p and "line 0" in str(p[0])]
     assert len(logs) == 10  # what changed each night is stored each night
+    manifests = [p for p in kept if isinstance(p, dict) and "keys" in p]
+    assert len(manifests) == 10  # an inspect result names the asset version its report became
+    run = store.run(store.runs(1)[0].id)
+    assert run is not None and run.hosts[0]["report"]["logs"][0].endswith("night 4 line 0")
     changed = {**PACKAGES, "items": {**PACKAGES["items"], "lib01": "1.1-2"}}
     night(store, 5, ["tst-t01"], changed)
     assert sum(1 for p in parts(path) if p in (PACKAGES, changed)) == 2
