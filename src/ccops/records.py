@@ -412,6 +412,22 @@ class Store:
 
         return self.db.read(read)
 
+    def window_starts(self, since: str) -> dict[str, dict[str, Any]]:
+        """Per host, its oldest inspection collected at or after ``since``: where a trend over the window
+        starts (its summary's ``collected`` and ``disks`` only, with ``run_id``; the window ends at the latest)."""
+
+        def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+            return {
+                str(host): {**_summary(text, TREND_FIELDS), "run_id": str(run_id)}
+                for host, run_id, _, text in db.execute(
+                    "SELECT host, run_id, MIN(collected), summary FROM asset_versions WHERE collected >= ?"
+                    " GROUP BY host",
+                    (since,),
+                )
+            }
+
+        return self.db.read(read)
+
     def compliance(self, host: str | None = None) -> dict[str, dict[str, Any]]:
         """Per host (or only ``host``), its result in the newest comply run that reached it.
 
@@ -427,8 +443,8 @@ class Store:
     def runs_since(self, since: str, reports: str = "failed") -> list[RunRecord]:
         """Runs started at or after ``since``, newest first, each with its hosts' outcomes.
 
-        ``reports``: "failed" reads the reports of the hosts a run failed on only (what fleet views
-        need), "all" every host's, "none" no report.
+        ``reports``: "failed" reads the hosts a run failed on whole, with their reports, and of the
+        others only host and outcome (what fleet views need); "all" every host whole; "none" no report.
         """
         return self.db.read(
             lambda db: [
@@ -456,12 +472,18 @@ MIN_PREFIX = 8
 CANDIDATES = 5
 
 
-def _summary(text: Any) -> dict[str, Any]:
+TREND_FIELDS = ("collected", "disks")  # what a trend over a window reads of its first inspection
+
+
+def _summary(text: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """A stored summary in its declared shape; ``fields``: only these are read (the rest is not parsed)."""
     try:
         data = json.loads(summary_text(text))
     except (TypeError, ValueError, RecursionError):
         return {"damaged": True}
-    return read_summary(data) if isinstance(data, dict) else {"damaged": True}
+    if not isinstance(data, dict):
+        return {"damaged": True}
+    return read_summary({k: data[k] for k in fields if k in data} if fields else data)
 
 
 FAILED_OUTCOMES = ("failed", "unreachable", DAMAGED)  # the hosts whose reports fleet views read
@@ -470,13 +492,16 @@ FAILED_OUTCOMES = ("failed", "unreachable", DAMAGED)  # the hosts whose reports 
 def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool, reports: str = "all") -> RunRecord:
     data = decode_run(dict(row))
     if with_hosts:
-        hosts = []
+        hosts: list[dict[str, Any]] = []
         for r in db.execute(
             "SELECT host, outcome, changed, message, wave, started, ended, report, report_sha256 FROM host_results"
             " WHERE run_id=? ORDER BY rowid",
             (row["id"],),
         ):
             wanted = reports == "all" or (reports == "failed" and r["outcome"] in FAILED_OUTCOMES)
+            if reports == "failed" and not wanted and isinstance(r["host"], str) and isinstance(r["outcome"], str):
+                hosts.append({"host": r["host"], "outcome": r["outcome"]})  # what a fleet view counts
+                continue
             host = decode_host({**dict(r), "report": r["report"] if wanted else None})
             if wanted and r["report"] is None and r["report_sha256"]:
                 host["report"] = get_value(db, r["report_sha256"])  # None once retention released it
