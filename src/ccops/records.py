@@ -419,9 +419,10 @@ class Store:
         def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
             return {
                 str(host): {**_summary(text, TREND_FIELDS), "run_id": str(run_id)}
-                for host, run_id, _, text in db.execute(
-                    "SELECT host, run_id, MIN(collected), summary FROM asset_versions WHERE collected >= ?"
-                    " GROUP BY host",
+                for host, run_id, text in db.execute(  # one index seek a host, not a scan of every summary
+                    "SELECT v.host, v.run_id, v.summary FROM assets a JOIN asset_versions v ON v.host = a.host"
+                    " AND v.collected = (SELECT MIN(collected) FROM asset_versions w WHERE w.host = a.host"
+                    " AND w.collected >= ?)",
                     (since,),
                 )
             }
