@@ -42,7 +42,10 @@ KINDS = (
 
 @dataclass
 class FleetState:
-    """What fleet views read from the store, once: latest summaries, recent history, compliance, runs."""
+    """What fleet views read from the store, once: latest summaries, recent history, compliance, runs.
+
+    ``recent``: per host, the first inspection of the growth window and, if another, the latest.
+    """
 
     now: datetime
     latest: dict[str, dict[str, Any]]
@@ -54,10 +57,16 @@ class FleetState:
 def load_state(store: Store, now: datetime | None = None, runs_days: float = 30) -> FleetState:
     now = now or datetime.now(UTC)
     window = (now - timedelta(days=GROWTH_WINDOW_DAYS)).isoformat(timespec="seconds")
+    latest = store.latest_summaries()
+    recent = {  # a trend reads the window's first and last inspection only: never every summary
+        host: [first] if first["run_id"] == latest[host].get("run_id") else [first, latest[host]]
+        for host, first in store.window_starts(window).items()
+        if host in latest
+    }
     return FleetState(
         now=now,
-        latest=store.latest_summaries(),
-        recent=store.summaries_since(window),
+        latest=latest,
+        recent=recent,
         compliance=store.compliance(),
         runs=store.runs_since((now - timedelta(days=runs_days)).isoformat(timespec="seconds")),
     )

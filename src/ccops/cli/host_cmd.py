@@ -39,7 +39,7 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
     history = store.host_history(name)
     versions = [v for v in store.asset_versions(name) if v["whole"]]
     changes = _changes(store, name, versions[1], versions[0]) if len(versions) > 1 else None
-    compliance = store.compliance().get(name)
+    compliance = store.compliance(name).get(name)
     if output == "json":
         emit_json(
             {
