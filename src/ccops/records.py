@@ -441,16 +441,18 @@ class Store:
 
         return self.db.read(read)
 
-    def runs_since(self, since: str, reports: str = "failed") -> list[RunRecord]:
+    def runs_since(self, since: str, reports: str = "failed", skip_verbs: tuple[str, ...] = ()) -> list[RunRecord]:
         """Runs started at or after ``since``, newest first, each with its hosts' outcomes.
 
         ``reports``: "failed" reads the hosts a run failed on whole, with their reports, and of the
         others only host and outcome (what fleet views need); "all" every host whole; "none" no report.
+        ``skip_verbs``: runs of these verbs are left out (the nightly inspections, for a reader of changes).
         """
         return self.db.read(
             lambda db: [
                 _run(db, row, with_hosts=True, reports=reports)
                 for row in db.execute("SELECT * FROM runs WHERE started >= ? ORDER BY started DESC, id DESC", (since,))
+                if row["verb"] not in skip_verbs
             ]
         )
 

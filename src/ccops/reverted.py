@@ -290,8 +290,13 @@ def _compared(found: Finding, expected: dict[str, Expected], items: dict[str, An
 
 
 def runs_for(store: Store, now: datetime | None = None) -> list[RunRecord]:
+    """The changing runs of the look-back, their reports whole (read-only runs, the nightly bulk, left out)."""
+    from ccops.verbs import VERBS
+
     since = (now or datetime.now(UTC)) - timedelta(days=LOOK_BACK_DAYS)
-    return store.runs_since(since.isoformat(timespec="seconds"))
+    kept = (*EXPECTING, *RESETTING)  # rollback is not a wave verb (changes_hosts False) but moves packages
+    read_only = tuple(name for name, verb in VERBS.items() if not verb.changes_hosts and name not in kept)
+    return store.runs_since(since.isoformat(timespec="seconds"), reports="all", skip_verbs=read_only)
 
 
 def hosts_expecting(runs: list[RunRecord]) -> set[str]:

@@ -13,9 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ccops.notify.send import undelivered_risks
+from ccops.reverted import by_host
+from ccops.reverted import host_risks as reverted_risks
+
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
     from ccops.records import RunRecord, Store
+    from ccops.reverted import Finding
 
 # thresholds a site file may set under site.risk (validated in inventory/site_file.py)
 RISK_DEFAULTS: dict[str, float] = {
@@ -31,12 +36,14 @@ RUN_PROBLEMS = ("failed", "halted", "interrupted", "damaged")
 # order of the list: what needs a person first
 KINDS = (
     "run_problem",
+    "reverted",
     "service_failed",
     "out_of_policy",
     "security_overdue",
     "disk_full",
     "disk_growing",
     "not_seen",
+    "notify_undelivered",
 )
 
 
@@ -52,6 +59,8 @@ class FleetState:
     recent: dict[str, list[dict[str, Any]]]
     compliance: dict[str, dict[str, Any]]
     runs: list[RunRecord] = field(default_factory=list)
+    reverted: dict[str, Finding] = field(default_factory=dict)  # host -> its reverted finding (ccops.reverted)
+    undelivered: list[dict[str, Any]] = field(default_factory=list)  # reports the outbox still holds past their limit
 
 
 def load_state(store: Store, now: datetime | None = None, runs_days: float = 30) -> FleetState:
@@ -69,6 +78,8 @@ def load_state(store: Store, now: datetime | None = None, runs_days: float = 30)
         recent=recent,
         compliance=store.compliance(),
         runs=store.runs_since((now - timedelta(days=runs_days)).isoformat(timespec="seconds")),
+        reverted=by_host(store),
+        undelivered=undelivered_risks(now),
     )
 
 
@@ -156,6 +167,7 @@ def host_risks(host: Host, state: FleetState, limits: dict[str, float]) -> list[
                 policies=policies,
             )
         )
+    out += reverted_risks(host, state.reverted)
     return out
 
 
@@ -257,6 +269,7 @@ def risk_list(inventory: Inventory, state: FleetState, sites: set[str] | None = 
         if host.site in chosen and host.lifecycle in WATCHED_LIFECYCLES:
             out += host_risks(host, state, thresholds(inventory, host.site))
     out += run_risks(inventory, state, chosen)
+    out += state.undelivered  # the fleet's, not a site's: shown whatever sites are chosen
     order = {kind: i for i, kind in enumerate(KINDS)}
     out.sort(key=lambda r: (order[r["kind"]], r["site"] or "", r["host"] or "", r.get("run_id") or ""))
     return out
