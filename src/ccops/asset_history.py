@@ -1,7 +1,7 @@
 """Asset records over time: every inspection kept as a version, enriched and bounded.
 
-Each ``ccops inspect`` stores the host's record as a new version (zlib-compressed
-JSON) beside a small uncompressed summary that trend queries (disk growth, the
+Each ``ccops inspect`` stores the host's record as a new version beside a small
+compressed summary that trend queries (disk growth, the
 risk list, the report) read without opening whole records. When a version is
 stored it gains:
 
@@ -10,11 +10,23 @@ stored it gains:
   version while the package stays pending (so "pending since" spans inspections);
 - ``compliance``: the host's result in the latest comply run (--check or --fix) that reached it.
 
-Retention, applied to a host whenever one of its versions is stored: the whole
-record of its newest ``CCOPS_ASSET_VERSIONS`` versions (default 14, two weeks of
-daily inspections; 3-8 KB each compressed, measured); the summaries (0.5-1.5 KB)
-for SUMMARY_DAYS (90) days, for trends; anything older is dropped. The
-``patch_level`` "since" times survive retention, as each version carries them over.
+Records are kept as content-addressed parts (record_parts): a version references
+the package set, services and the like the previous one stored until they change.
+
+Retention, table by table:
+
+- ``asset_versions``, applied to a host whenever one of its versions is stored: the
+  whole record of its newest ``CCOPS_ASSET_VERSIONS`` versions (default 14, two weeks
+  of daily inspections); the summaries for SUMMARY_DAYS (90) days, for trends;
+  anything older is dropped. The ``patch_level`` "since" times survive retention, as
+  each version carries them over.
+- ``host_results``: the reports of inspect and deploy runs for INSPECT_REPORT_DAYS (14:
+  the asset versions keep the same records), of every other verb for REPORT_DAYS (400:
+  backups named by patch reports outlive a year); applied when a run finishes. The
+  row itself (outcome, times: the audit trail the chain seals) stays.
+- ``parts``: a part goes with the last version, result or latest row that named it.
+- ``assets`` (one row a host), ``compliance_latest`` (one row a host), ``runs``,
+  ``certificates``, ``chain``: kept; they grow with hosts and runs, not with reports.
 """
 
 from __future__ import annotations
@@ -28,12 +40,16 @@ from typing import Any
 
 from ccops.errors import CcopsError
 from ccops.hostdata import read_asset, read_report
+from ccops.record_parts import put, release
 
 DEFAULT_KEEP_VERSIONS = 14
 SUMMARY_DAYS = 90
 SUMMARY_NAMES = 10
 ZLIB_LEVEL = 6  # security updates named in a summary, the longest pending first
 MAX_KEEP_VERSIONS = 10_000
+INSPECT_REPORT_DAYS = 14
+REPORT_DAYS = 400
+WHOLE_RECORD_VERBS = ("inspect", "deploy")  # their host reports are the asset records the versions keep
 
 
 def keep_versions() -> int:
@@ -54,6 +70,21 @@ def pack(record: dict[str, Any]) -> bytes:
 
 def pack_text(text: str) -> bytes:
     return zlib.compress(text.encode(), ZLIB_LEVEL)
+
+
+def pack_summary(value: dict[str, Any]) -> bytes:
+    """A version's summary as kept: compressed JSON (older stores keep it as JSON text; both read)."""
+    return pack_text(json.dumps(value, sort_keys=True, separators=(",", ":")))
+
+
+def summary_text(value: Any) -> Any:
+    """A stored summary as JSON text, whichever way it was kept; anything unreadable is returned as is."""
+    if isinstance(value, bytes):
+        try:
+            return zlib.decompress(value).decode()
+        except (zlib.error, UnicodeDecodeError):
+            return None
+    return value
 
 
 def unpack(blob: Any) -> dict[str, Any] | None:
@@ -123,17 +154,62 @@ def summary(record: dict[str, Any], collected: str) -> dict[str, Any]:
 
 def latest_compliance(db: sqlite3.Connection, host: str) -> dict[str, Any] | None:
     """The host's result in the newest comply run whose report reached it: deviations per policy."""
-    rows = db.execute(
-        "SELECT h.run_id, r.started, h.ended, h.report FROM host_results h JOIN runs r ON r.id = h.run_id"
-        " WHERE h.host=? AND r.verb IN ('comply', 'comply-check') AND h.report IS NOT NULL"
-        " ORDER BY r.started DESC, r.id DESC LIMIT 20",
-        (host,),
+    row = db.execute("SELECT run_id, checked, deviations FROM compliance_latest WHERE host=?", (host,)).fetchone()
+    if row is None:
+        return None
+    try:
+        deviations = json.loads(row[2])
+    except (TypeError, ValueError):
+        deviations = None
+    return compliance_entry(row[0], row[1], {"deviations": deviations}) if isinstance(deviations, list) else None
+
+
+def note_compliance(db: sqlite3.Connection, host: str, run_id: str, started: str, entry: dict[str, Any] | None) -> None:
+    """Keep ``entry`` as the host's compliance unless a newer comply run's result is kept already."""
+    if entry is None:
+        return
+    db.execute(
+        "INSERT INTO compliance_latest (host, run_id, started, checked, deviations) VALUES (?,?,?,?,?)"
+        " ON CONFLICT(host) DO UPDATE SET run_id=excluded.run_id, started=excluded.started,"
+        " checked=excluded.checked, deviations=excluded.deviations"
+        " WHERE (excluded.started, excluded.run_id) >= (compliance_latest.started, compliance_latest.run_id)",
+        (host, run_id, started, entry["checked"], json.dumps(entry["deviations"], sort_keys=True)),
     )
-    for run_id, started, ended, report in rows:
-        entry = compliance_entry(run_id, ended or started, report)
-        if entry is not None:
-            return entry
-    return None
+
+
+def pruned_until(db: sqlite3.Connection, host: str, verb: str) -> str:
+    """Reports of ``verb``'s runs started at or before this time are released already ('' if none)."""
+    del host  # retention of results goes by run, for every host at once
+    row = db.execute("SELECT until FROM retention WHERE scope=?", (_scope(verb),)).fetchone()
+    return str(row[0]) if row is not None else ""
+
+
+def _scope(verb: str) -> str:
+    return "reports/inspect" if verb in WHOLE_RECORD_VERBS else "reports/other"
+
+
+def prune_reports(db: sqlite3.Connection, now: str) -> None:
+    """Release the host results' reports older than their verb's retention (see the docstring)."""
+    for scope, verbs, days in (
+        ("reports/inspect", WHOLE_RECORD_VERBS, INSPECT_REPORT_DAYS),
+        ("reports/other", None, REPORT_DAYS),
+    ):
+        until = pruned_until(db, "", WHOLE_RECORD_VERBS[0] if verbs else "")
+        cutoff = (datetime.fromisoformat(now) - timedelta(days=days)).isoformat(timespec="seconds")
+        runs = [
+            (str(run_id), str(started))
+            for run_id, started, verb in db.execute(
+                "SELECT id, started, verb FROM runs WHERE started > ? AND started < ? ORDER BY started", (until, cutoff)
+            )
+            if (verb in WHOLE_RECORD_VERBS) == (verbs is not None)
+        ]
+        for run_id, _ in runs:
+            for (sha,) in db.execute(
+                "SELECT report_sha256 FROM host_results WHERE run_id=? AND report_sha256 IS NOT NULL", (run_id,)
+            ).fetchall():
+                release(db, sha)
+        if runs:
+            db.execute("INSERT OR REPLACE INTO retention (scope, until) VALUES (?, ?)", (scope, runs[-1][1]))
 
 
 def compliance_entry(run_id: Any, checked: Any, report: Any) -> dict[str, Any] | None:
@@ -166,7 +242,7 @@ def pending_since(db: sqlite3.Connection, host: str, run_id: str, collected: str
         (host, collected, collected, run_id),
     ).fetchone()
     try:
-        since = json.loads(row[0]).get("security_pending_since") if row else None
+        since = json.loads(summary_text(row[0])).get("security_pending_since") if row else None
     except (TypeError, ValueError, AttributeError):
         return {}  # a damaged summary: the updates count as first seen now
     if not isinstance(since, dict):
@@ -177,29 +253,54 @@ def pending_since(db: sqlite3.Connection, host: str, run_id: str, collected: str
 def store_version(
     db: sqlite3.Connection, host: str, run_id: str, collected: str, record: dict[str, Any], keep: int
 ) -> str:
-    """Enrich, keep as a version, prune to the retention; the enriched record as JSON for the latest row."""
-    record = read_asset(record)  # parsed at the edge already; a spool written by an older ccops was not
+    """Enrich, keep as a version, prune to the retention; the sha256 naming the enriched record (record_parts)."""
+    if not _shaped(record):  # parsed at the edge already (reads shape it again); a hand-made one is shaped here
+        record = read_asset(record)
     record = {
         **record,
         "patch_level": patch_level(record, pending_since(db, host, run_id, collected), collected),
         "compliance": latest_compliance(db, host),
     }
-    text = json.dumps(record, sort_keys=True, default=str)
+    sha = put(db, record)
+    old = db.execute("SELECT record_sha256 FROM asset_versions WHERE host=? AND run_id=?", (host, run_id)).fetchone()
+    release(db, old[0] if old is not None else None)
     db.execute(
-        "INSERT OR REPLACE INTO asset_versions (host, run_id, collected, summary, record) VALUES (?,?,?,?,?)",
-        (host, run_id, collected, json.dumps(summary(record, collected), sort_keys=True), pack_text(text)),
+        "INSERT OR REPLACE INTO asset_versions (host, run_id, collected, summary, record, record_sha256)"
+        " VALUES (?,?,?,?,x'',?)",
+        (host, run_id, collected, pack_summary(summary(record, collected)), sha),
     )
     prune(db, host, keep)
-    return text
+    return sha
+
+
+CONTAINERS = {"os": dict, "hardware": dict, "packages": dict, "updates": dict, "disks": list, "services": list}
+
+
+def _shaped(record: dict[str, Any]) -> bool:
+    """What enrichment and summary read has its declared container types (a cheap check, not a parse)."""
+    if not all(isinstance(record.get(k, kind()), kind) for k, kind in CONTAINERS.items()):
+        return False
+    items = [
+        *(record.get("disks") or []),
+        *(record.get("services") or []),
+        *(record.get("updates") or {}).get("items", []),
+    ]
+    return isinstance((record.get("updates") or {}).get("items", []), list) and all(isinstance(i, dict) for i in items)
 
 
 def prune(db: sqlite3.Connection, host: str, keep: int) -> None:
     """Whole records for the newest ``keep`` versions, summaries for SUMMARY_DAYS before the newest."""
     newest = db.execute("SELECT MAX(collected) FROM asset_versions WHERE host=?", (host,)).fetchone()[0]
     cutoff = (datetime.fromisoformat(newest) - timedelta(days=SUMMARY_DAYS)).isoformat(timespec="seconds")
-    db.execute("DELETE FROM asset_versions WHERE host=? AND collected < ?", (host, cutoff))
-    db.execute(
-        "UPDATE asset_versions SET record=x'' WHERE host=? AND length(record) > 0 AND rowid NOT IN"
-        " (SELECT rowid FROM asset_versions WHERE host=? ORDER BY collected DESC, run_id DESC LIMIT ?)",
-        (host, host, keep),
-    )
+    for (sha,) in db.execute(
+        "DELETE FROM asset_versions WHERE host=? AND collected < ? RETURNING record_sha256", (host, cutoff)
+    ).fetchall():
+        release(db, sha)
+    beyond = db.execute(
+        "SELECT rowid, record_sha256 FROM asset_versions WHERE host=?"
+        " AND (record_sha256 IS NOT NULL OR length(record) > 0) ORDER BY collected DESC, run_id DESC LIMIT -1 OFFSET ?",
+        (host, keep),
+    ).fetchall()
+    for rowid, sha in beyond:  # whole records beyond the newest ``keep``: only their summaries stay
+        release(db, sha)
+        db.execute("UPDATE asset_versions SET record=x'', record_sha256=NULL WHERE rowid=?", (rowid,))

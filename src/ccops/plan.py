@@ -155,11 +155,19 @@ def waves_record(waves: list[Wave]) -> list[dict[str, Any]]:
 def host_actions(verb: Verb, hosts: list[Host], inventory: Inventory) -> list[Action]:
     defaults = role_defaults(verb.roles)
     rows: dict[str, Action] = {}
+    # hosts of one group share their variables: their row is found once, not once per host
+    known: dict[tuple[str, str, str], tuple[dict[str, Any], str, str, dict[str, Any]]] = {}
     for host in hosts:
-        merged = {**inventory.sites[host.site].vars, **host.vars}
-        card = restore_card_type(merged)
-        changed = {k: v for k, v in sorted(merged.items()) if k in defaults and defaults[k] != v}
-        key = f"{host.os}|{card}|{changed!r}"  # changed is built in sorted key order
+        group = (host.site, host.group, host.os)
+        seen = known.get(group)
+        if seen is not None and seen[0] == host.vars:
+            _, key, card, changed = seen
+        else:
+            merged = {**inventory.sites[host.site].vars, **host.vars}
+            card = restore_card_type(merged)
+            changed = {k: v for k, v in sorted(merged.items()) if k in defaults and defaults[k] != v}
+            key = f"{host.os}|{card}|{changed!r}"  # changed is built in sorted key order
+            known[group] = (host.vars, key, card, changed)
         row = rows.get(key)
         if row is None:
             row = rows[key] = Action(

@@ -16,6 +16,23 @@ chain's meta). The chain attests those rows from that moment, not from when they
 were written. Anyone who can write the store can also rebuild the whole chain:
 ``ccops runs verify`` prints the head (the newest seal's number and hash); keep it
 outside the store (the change ticket, a certificate's text) to anchor what came before.
+
+Checkpoint: a verify that finds nothing keeps the head it reached in ``chain_meta``
+(``checkpoint_seq``, ``checkpoint_sha256``). The next plain verify checks that this seal is
+unchanged, then only the seals after it and the rows they seal: its cost follows what was
+written since, not the whole history. ``verify --full`` walks every seal and every row, and
+is what finds an edit to a row sealed before the checkpoint or a row written outside ccops.
+
+Host results name their report by the sha256 of its manifest (record_parts), and that
+column is what the seal covers: a report edited in its parts no longer hashes to the name
+sealed (verify reads the kept parts of every row it checks). Retention may remove a report's
+parts; the row, and its seal of what the report was, stay.
+
+Migration to parts (store_ops.migrate): a host result whose report moves from its own column
+into parts is sealed again in its new shape, but only if the row as found still matched its
+newest seal; a row edited before the migration keeps its old seal and stays "edited". The
+migration itself is a sealed row of ``chain_meta`` (kind ``meta``, ``migrated-parts``: when and
+how many rows were sealed again), so removing or altering that record shows too.
 """
 
 from __future__ import annotations
@@ -27,13 +44,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ccops.record_parts import damaged_parts
+
 GENESIS = "0" * 64
 CHAIN_SCHEMA = """
 CREATE TABLE IF NOT EXISTS chain (
   seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL, sealed TEXT NOT NULL,
   content_sha256 TEXT NOT NULL, prev_sha256 TEXT NOT NULL, sha256 TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS chain_ref ON chain (kind, ref);
+DROP INDEX IF EXISTS chain_ref;
+CREATE INDEX IF NOT EXISTS chain_certificates ON chain (ref) WHERE kind = 'certificate';
 CREATE TABLE IF NOT EXISTS chain_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS certificates (
   run_id TEXT NOT NULL REFERENCES runs(id), host TEXT NOT NULL, issued TEXT NOT NULL,
@@ -45,7 +65,9 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "run": ("runs", ("id",)),
     "host": ("host_results", ("run_id", "host")),
     "certificate": ("certificates", ("run_id", "host")),
+    "meta": ("chain_meta", ("key",)),  # a sealed fact about the store itself (a migration)
 }
+UNSEALED_META = ("started", "adopted", "checkpoint_seq", "checkpoint_sha256")
 
 
 def canonical(row: dict[str, Any]) -> str:
@@ -115,6 +137,31 @@ def create_chain(db: sqlite3.Connection) -> None:
     )
 
 
+def newest_seals(db: sqlite3.Connection, kind: str) -> dict[str, str]:
+    """Each row of ``kind`` sealed: its newest seal's content hash (one pass over the chain)."""
+    return {
+        str(ref): str(content)
+        for ref, content in db.execute("SELECT ref, content_sha256 FROM chain WHERE kind=? ORDER BY seq", (kind,))
+    }
+
+
+def matches(db: sqlite3.Connection, kind: str, ref: str, content_sha256: str | None) -> bool:
+    """The row ``kind``/``ref`` as it is now hashes to ``content_sha256`` (its newest seal's)."""
+    row = _row(db, kind, ref)
+    return row is not None and content_sha256 is not None and _digest(canonical(row)) == content_sha256
+
+
+def note_migration(db: sqlite3.Connection, name: str, resealed: int) -> None:
+    """A migration of the store's shape, kept as a sealed row of the chain's meta table."""
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    key = f"migrated-{name}"
+    db.execute(
+        "INSERT OR REPLACE INTO chain_meta (key, value) VALUES (?, ?)",
+        (key, json.dumps({"at": at, "resealed": resealed}, sort_keys=True)),
+    )
+    seal(db, "meta", key)
+
+
 def needs_chain(db: sqlite3.Connection) -> bool:
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     return not {"chain", "chain_meta", "certificates"} <= tables
@@ -140,6 +187,7 @@ class Verdict:
     started: str | None
     adopted: int
     findings: list[Finding] = field(default_factory=list)
+    since_seq: int = 0  # 0: every seal was checked; else the checkpoint the check started after
 
     @property
     def ok(self) -> bool:
@@ -152,40 +200,85 @@ class Verdict:
             "head": {"seq": self.head_seq, "sha256": self.head_sha256},
             "chain_started": self.started,
             "adopted": self.adopted,
+            "checked": "full" if not self.since_seq else f"seals after #{self.since_seq} (checkpoint)",
             "findings": [{"seq": f.seq, "kind": f.kind, "ref": f.ref, "what": f.what} for f in self.findings],
         }
 
 
-def verify(db: sqlite3.Connection) -> Verdict:
-    """Walk the chain: links, then every row against its newest seal, then rows never sealed."""
+def checkpoint(db: sqlite3.Connection) -> tuple[int, str] | None:
+    meta = dict(db.execute("SELECT key, value FROM chain_meta WHERE key LIKE 'checkpoint_%'").fetchall())
+    try:
+        return int(meta["checkpoint_seq"]), str(meta["checkpoint_sha256"])
+    except (KeyError, ValueError):
+        return None
+
+
+def keep_checkpoint(db: sqlite3.Connection, seq: int, sha: str) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO chain_meta (key, value) VALUES (?, ?)",
+        [("checkpoint_seq", str(seq)), ("checkpoint_sha256", sha)],
+    )
+
+
+def _link_ok(s: sqlite3.Row) -> bool:
+    return bool(s["sha256"] == _link(s["seq"], s["kind"], s["ref"], s["sealed"], s["content_sha256"], s["prev_sha256"]))
+
+
+def _unsealed(db: sqlite3.Connection, sealed: dict[tuple[str, str], Any]) -> list[Finding]:
+    out = []
+    for kind, (table, keys) in KINDS.items():
+        for row in db.execute(f"SELECT {', '.join(keys)} FROM {table}"):  # noqa: S608 (constant names)
+            ref = "/".join(str(v) for v in row)
+            if (kind, ref) not in sealed and not (kind == "meta" and ref in UNSEALED_META):
+                out.append(Finding(0, kind, ref, "not sealed: written outside ccops"))
+    return out
+
+
+def verify(db: sqlite3.Connection, full: bool = True) -> Verdict:
+    """Walk the chain: links, then every row against its newest seal, then rows never sealed.
+
+    Not ``full`` and a checkpoint kept: the checkpoint's seal must be unchanged, then only the seals
+    after it and the rows they seal are checked (see the module's docstring).
+    """
     meta = dict(db.execute("SELECT key, value FROM chain_meta").fetchall())
-    seals = db.execute("SELECT * FROM chain ORDER BY seq").fetchall()
     findings: list[Finding] = []
     prev, expected_seq = GENESIS, 1
-    newest: dict[tuple[str, str], sqlite3.Row] = {}
-    kinds = {s["seq"]: (s["kind"], s["ref"]) for s in seals}
-    for s in seals:
+    mark = None if full else checkpoint(db)
+    if mark is not None:
+        anchor = db.execute("SELECT * FROM chain WHERE seq=?", (mark[0],)).fetchone()
+        if anchor is None or anchor["sha256"] != mark[1] or not _link_ok(anchor):
+            findings.append(Finding(mark[0], "seal", f"#{mark[0]}", "the last verified seal was changed or removed"))
+        prev, expected_seq = mark[1], mark[0] + 1
+    newest: dict[tuple[str, str], tuple[int, str]] = {}  # (kind, ref): (seq, content sha256) of its newest seal
+    before = ("seal", f"#{expected_seq - 1}")
+    checked = 0
+    for s in db.execute("SELECT * FROM chain WHERE seq >= ? ORDER BY seq", (expected_seq,)):
+        checked += 1
         if s["seq"] != expected_seq:
             gap = f"#{expected_seq}" + (f"-#{s['seq'] - 1}" if s["seq"] - 1 > expected_seq else "")
             findings.append(Finding(expected_seq, "seal", gap, "removed from the chain"))
         elif s["prev_sha256"] != prev:
-            kind, ref = kinds.get(s["seq"] - 1, ("seal", f"#{s['seq'] - 1}"))
-            findings.append(Finding(s["seq"] - 1, kind, ref, "its seal was edited"))
-        elif s["sha256"] != _link(s["seq"], s["kind"], s["ref"], s["sealed"], s["content_sha256"], s["prev_sha256"]):
+            findings.append(Finding(s["seq"] - 1, *before, "its seal was edited"))
+        elif not _link_ok(s):
             findings.append(Finding(s["seq"], s["kind"], s["ref"], "its seal was edited"))
-        prev, expected_seq = s["sha256"], s["seq"] + 1
-        newest[(s["kind"], s["ref"])] = s
-    for (kind, ref), s in newest.items():
-        row = _row(db, kind, ref)
+        prev, expected_seq, before = s["sha256"], s["seq"] + 1, (s["kind"], s["ref"])
+        newest[(s["kind"], s["ref"])] = (s["seq"], s["content_sha256"])
+    reports: dict[str, tuple[int, str]] = {}
+    for (kind, ref), (seq, content) in newest.items():
+        row = _row(db, kind, ref) if kind in KINDS else None
         if row is None:
-            findings.append(Finding(s["seq"], kind, ref, "deleted"))
-        elif _digest(canonical(row)) != s["content_sha256"]:
-            findings.append(Finding(s["seq"], kind, ref, "edited after it was sealed"))
-    for kind, (table, keys) in KINDS.items():
-        for row in db.execute(f"SELECT {', '.join(keys)} FROM {table}"):  # noqa: S608 (constant names)
-            ref = "/".join(str(v) for v in row)
-            if (kind, ref) not in newest:
-                findings.append(Finding(0, kind, ref, "not sealed: written outside ccops"))
+            findings.append(Finding(seq, kind, ref, "deleted"))
+        elif _digest(canonical(row)) != content:
+            findings.append(Finding(seq, kind, ref, "edited after it was sealed"))
+        elif row.get("report_sha256"):
+            reports[str(row["report_sha256"])] = (seq, ref)
+    for sha in damaged_parts(db, reports):
+        seq, ref = reports[sha]
+        findings.append(Finding(seq, "host", ref, "its report was edited after it was sealed"))
+    if mark is None:
+        findings += _unsealed(db, newest)
     findings.sort(key=lambda f: (f.seq == 0, f.seq))
     seq, sha = head(db)
-    return Verdict(len(seals), seq, sha, meta.get("started"), int(meta.get("adopted", 0)), findings)
+    verdict = Verdict(checked, seq, sha, meta.get("started"), int(meta.get("adopted", 0)), findings)
+    verdict.since_seq = mark[0] if mark is not None else 0
+    return verdict

@@ -6,6 +6,12 @@ pass outcomes and reports, never variables or environments. The store is
 private to its user (0600 in a 0700 folder); store_db explains its failures,
 store_ops holds its tables and writes, store_spool keeps the writes it refused,
 record_rows reads damaged rows.
+
+The store grows with what changes on the hosts: reports and asset records are kept
+as content-addressed parts (record_parts), retention covers every table
+(asset_history), fleet views read summaries and per-host tables kept as records
+arrive (``compliance_latest``), never every report. A store in the older shape is
+backed up beside itself and migrated in place when first opened (store_ops.migrate).
 """
 
 from __future__ import annotations
@@ -15,19 +21,22 @@ import json
 import os
 import re
 import sqlite3
+import sys
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ccops.asset_history import compliance_entry, keep_versions, unpack
+from ccops.asset_history import keep_versions, latest_compliance, summary_text, unpack
 from ccops.errors import CcopsError
 from ccops.hostdata import read_asset, read_report, read_summary
-from ccops.record_chain import Verdict, canonical, seal, verify
+from ccops.record_chain import Verdict, canonical, checkpoint, head, keep_checkpoint, seal, verify
+from ccops.record_parts import get as get_value
 from ccops.record_rows import DAMAGED, decode_asset, decode_host, decode_run
 from ccops.store_db import Database, StoreBusy, StoreError, create_private, refuse_non_file, store_timeout
-from ccops.store_ops import MissingRun, apply_all, create_schema, lost, needs_schema
+from ccops.store_ops import MissingRun, apply_all, create_schema, lost, needs_migration, needs_schema
 from ccops.store_spool import locked, pending, spool_path
 
 __all__ = ["NoSuchRun", "RunIdError", "RunRecord", "Store", "StoreError"]
@@ -86,7 +95,9 @@ class Store:
         self.db = Database(path, store_timeout() if timeout is None else timeout)
         self.keep_versions = keep_versions()
         if self.db.read(needs_schema):
-            self.db.write(create_schema)
+            if self.db.read(needs_migration):
+                backup(path)
+            self.db.write(create_schema)  # one transaction: an interrupted migration leaves the old store
         self.merge_pending()
 
     # -- writes ----------------------------------------------------------------------------------
@@ -139,7 +150,7 @@ class Store:
                 "run_id": run_id,
                 **{c: r.get(c) for c in HOST_COLUMNS},
                 "changed": int(bool(r.get("changed"))),
-                "report": json.dumps(r["report"], default=str) if r.get("report") is not None else None,
+                "report": r.get("report"),  # kept as given: JSON text only if the op is spooled
             }
             for r in results
         ]
@@ -159,7 +170,7 @@ class Store:
         )
 
     def save_assets(self, run_id: str, reports: dict[str, dict[str, Any]]) -> None:
-        rows = [[h, run_id, now(), json.dumps(r, sort_keys=True, default=str)] for h, r in reports.items()]
+        rows = [[h, run_id, now(), r] for h, r in reports.items()]  # JSON text only if the op is spooled
         self._durable(run_id, {"op": "save_assets", "run_id": run_id, "rows": rows, "keep": self.keep_versions})
 
     def approve_inventory(self, run_id: str, files: dict[str, str]) -> None:
@@ -288,7 +299,7 @@ class Store:
             if row is None:
                 return None
             sealed = db.execute(
-                "SELECT seq, sha256 FROM chain WHERE kind='certificate' AND ref=? ORDER BY seq DESC LIMIT 1",
+                "SELECT seq, sha256 FROM chain WHERE ref=? AND kind='certificate' ORDER BY seq DESC LIMIT 1",
                 (f"{run_id}/{host}",),
             ).fetchone()
             return {
@@ -308,14 +319,32 @@ class Store:
         )
         return [r[0] for r in rows]
 
-    def verify_chain(self) -> Verdict:
-        return self.db.read(verify)
+    def verify_chain(self, full: bool = False) -> Verdict:
+        """Check the hash chain: from the last verified seal on (see record_chain), or all of it (``full``).
+
+        A check that finds nothing keeps the head it reached as the next checkpoint.
+        """
+
+        def check(db: sqlite3.Connection) -> Verdict:
+            verdict = verify(db, full=full)
+            if verdict.ok and (verdict.head_seq, verdict.head_sha256) == head(db) and checkpoint(db) != head(db):
+                keep_checkpoint(db, verdict.head_seq, verdict.head_sha256)
+            return verdict
+
+        try:
+            return self.db.write(check)
+        except StoreError:  # a read-only store is still checked, only its checkpoint stays where it was
+            return self.db.read(partial(verify, full=full))
 
     def asset(self, host: str) -> dict[str, Any] | None:
-        row = self.db.read(lambda db: db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone())
+        def find(db: sqlite3.Connection) -> dict[str, Any] | None:
+            row = db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone()
+            return None if row is None else _asset_row(db, dict(row))
+
+        row = self.db.read(find)
         if row is None:
             return None
-        asset = decode_asset(dict(row))
+        asset = decode_asset(row)
         asset["record"] = read_asset(asset["record"])  # any age, any shape: the declared one
         return asset
 
@@ -326,7 +355,8 @@ class Store:
             lambda db: [
                 {"run_id": str(r[0]), "collected": str(r[1]), "summary": _summary(r[2]), "whole": bool(r[3])}
                 for r in db.execute(
-                    "SELECT run_id, collected, summary, length(record) > 0 FROM asset_versions WHERE host=?"
+                    "SELECT run_id, collected, summary, record_sha256 IS NOT NULL OR length(record) > 0"
+                    " FROM asset_versions WHERE host=?"
                     " ORDER BY collected DESC, run_id DESC",
                     (host,),
                 )
@@ -335,14 +365,20 @@ class Store:
 
     def asset_version(self, host: str, run_id: str) -> dict[str, Any] | None:
         """One kept inspection of the host, whole; ``damaged`` when its record cannot be read."""
-        row = self.db.read(
-            lambda db: db.execute(
-                "SELECT run_id, collected, record FROM asset_versions WHERE host=? AND run_id=?", (host, run_id)
+
+        def find(db: sqlite3.Connection) -> tuple[Any, Any, dict[str, Any] | None] | None:
+            row = db.execute(
+                "SELECT run_id, collected, record, record_sha256 FROM asset_versions WHERE host=? AND run_id=?",
+                (host, run_id),
             ).fetchone()
-        )
+            if row is None:
+                return None
+            return row[0], row[1], get_value(db, row[3]) if row[3] else unpack(row[2])
+
+        row = self.db.read(find)
         if row is None:
             return None
-        record = unpack(row[2])
+        record = row[2]
         version = {"host": host, "run_id": str(row[0]), "collected": str(row[1]), "record": read_asset(record or {})}
         if record is None:
             version["damaged"] = ["record"]
@@ -376,30 +412,47 @@ class Store:
 
         return self.db.read(read)
 
-    def compliance(self) -> dict[str, dict[str, Any]]:
-        """Per host, its result in the newest comply run that reached it (see asset_history.compliance_entry)."""
+    def window_starts(self, since: str) -> dict[str, dict[str, Any]]:
+        """Per host, its oldest inspection collected at or after ``since``: where a trend over the window
+        starts (its summary's ``collected`` and ``disks`` only, with ``run_id``; the window ends at the latest)."""
 
         def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
-            out: dict[str, dict[str, Any]] = {}
-            for host, run_id, checked, report in db.execute(
-                "SELECT h.host, h.run_id, COALESCE(h.ended, r.started), h.report FROM host_results h"
-                " JOIN runs r ON r.id = h.run_id WHERE r.verb IN ('comply', 'comply-check') AND h.report IS NOT NULL"
-                " ORDER BY r.started DESC, r.id DESC"
-            ):
-                if host not in out:
-                    entry = compliance_entry(run_id, checked, report)
-                    if entry is not None:
-                        out[str(host)] = entry
-            return out
+            return {
+                str(host): {**_summary(text, TREND_FIELDS), "run_id": str(run_id)}
+                for host, run_id, text in db.execute(  # one index seek a host, not a scan of every summary
+                    "SELECT v.host, v.run_id, v.summary FROM assets a JOIN asset_versions v ON v.host = a.host"
+                    " AND v.collected = (SELECT MIN(collected) FROM asset_versions w WHERE w.host = a.host"
+                    " AND w.collected >= ?)",
+                    (since,),
+                )
+            }
 
         return self.db.read(read)
 
-    def runs_since(self, since: str) -> list[RunRecord]:
-        """Runs started at or after ``since``, newest first, each with its hosts' outcomes."""
+    def compliance(self, host: str | None = None) -> dict[str, dict[str, Any]]:
+        """Per host (or only ``host``), its result in the newest comply run that reached it.
+
+        Read from ``compliance_latest``, written as each comply result is recorded (asset_history).
+        """
+
+        def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+            hosts = [host] if host is not None else [r[0] for r in db.execute("SELECT host FROM compliance_latest")]
+            return {str(h): entry for h in hosts if (entry := latest_compliance(db, h)) is not None}
+
+        return self.db.read(read)
+
+    def runs_since(self, since: str, reports: str = "failed", skip_verbs: tuple[str, ...] = ()) -> list[RunRecord]:
+        """Runs started at or after ``since``, newest first, each with its hosts' outcomes.
+
+        ``reports``: "failed" reads the hosts a run failed on whole, with their reports, and of the
+        others only host and outcome (what fleet views need); "all" every host whole; "none" no report.
+        ``skip_verbs``: runs of these verbs are left out (the nightly inspections, for a reader of changes).
+        """
         return self.db.read(
             lambda db: [
-                _run(db, row, with_hosts=True)
+                _run(db, row, with_hosts=True, reports=reports)
                 for row in db.execute("SELECT * FROM runs WHERE started >= ? ORDER BY started DESC, id DESC", (since,))
+                if row["verb"] not in skip_verbs
             ]
         )
 
@@ -422,31 +475,68 @@ MIN_PREFIX = 8
 CANDIDATES = 5
 
 
-def _summary(text: Any) -> dict[str, Any]:
+TREND_FIELDS = ("collected", "disks")  # what a trend over a window reads of its first inspection
+
+
+def _summary(text: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """A stored summary in its declared shape; ``fields``: only these are read (the rest is not parsed)."""
     try:
-        data = json.loads(text)
+        data = json.loads(summary_text(text))
     except (TypeError, ValueError, RecursionError):
         return {"damaged": True}
-    return read_summary(data) if isinstance(data, dict) else {"damaged": True}
+    if not isinstance(data, dict):
+        return {"damaged": True}
+    return read_summary({k: data[k] for k in fields if k in data} if fields else data)
 
 
-def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool) -> RunRecord:
+FAILED_OUTCOMES = ("failed", "unreachable", DAMAGED)  # the hosts whose reports fleet views read
+
+
+def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool, reports: str = "all") -> RunRecord:
     data = decode_run(dict(row))
     if with_hosts:
-        hosts = [
-            _host(decode_host(dict(r)), data["verb"])
-            for r in db.execute(
-                "SELECT host, outcome, changed, message, wave, started, ended, report FROM host_results"
-                " WHERE run_id=? ORDER BY rowid",
-                (row["id"],),
-            )
-        ]
+        hosts: list[dict[str, Any]] = []
+        for r in db.execute(
+            "SELECT host, outcome, changed, message, wave, started, ended, report, report_sha256 FROM host_results"
+            " WHERE run_id=? ORDER BY rowid",
+            (row["id"],),
+        ):
+            wanted = reports == "all" or (reports == "failed" and r["outcome"] in FAILED_OUTCOMES)
+            if reports == "failed" and not wanted and isinstance(r["host"], str) and isinstance(r["outcome"], str):
+                hosts.append({"host": r["host"], "outcome": r["outcome"]})  # what a fleet view counts
+                continue
+            host = decode_host({**dict(r), "report": r["report"] if wanted else None})
+            if wanted and r["report"] is None and r["report_sha256"]:
+                host["report"] = get_value(db, r["report_sha256"])  # None once retention released it
+            hosts.append(_host(host, data["verb"]))
     else:
         counts = db.execute(
             "SELECT outcome, COUNT(*) FROM host_results WHERE run_id=? GROUP BY outcome", (row["id"],)
         ).fetchall()
         hosts = [{"outcome": o if isinstance(o, str) else DAMAGED, "count": n} for o, n in counts]
     return RunRecord(**data, hosts=hosts)
+
+
+def _asset_row(db: sqlite3.Connection, row: dict[str, Any]) -> dict[str, Any]:
+    """The latest asset row with its record as JSON text, as decode_asset reads it (older rows hold it inline)."""
+    if row.get("record_sha256"):
+        value = get_value(db, row["record_sha256"])
+        row["record"] = json.dumps(value) if value is not None else "[damaged]"
+    return row
+
+
+def backup(path: Path) -> Path:
+    """A copy of the store beside it (SQLite's online backup), named on stderr, before a migration."""
+    target = path.with_name(f"{path.name}.{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.before-parts")
+    create_private(target)
+    try:
+        with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(target)) as copy:
+            source.backup(copy)
+    except sqlite3.Error as exc:
+        target.unlink(missing_ok=True)
+        raise StoreError(f"{path}: cannot back the store up before migrating it ({exc}); nothing was changed") from exc
+    print(f"ccops: the record store is migrated to its new shape; a backup is at {target}", file=sys.stderr)
+    return target
 
 
 def _host(host: dict[str, Any], verb: str) -> dict[str, Any]:

@@ -13,9 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ccops.notify.send import undelivered_risks
+from ccops.reverted import by_host
+from ccops.reverted import host_risks as reverted_risks
+
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
     from ccops.records import RunRecord, Store
+    from ccops.reverted import Finding
 
 # thresholds a site file may set under site.risk (validated in inventory/site_file.py)
 RISK_DEFAULTS: dict[str, float] = {
@@ -31,35 +36,50 @@ RUN_PROBLEMS = ("failed", "halted", "interrupted", "damaged")
 # order of the list: what needs a person first
 KINDS = (
     "run_problem",
+    "reverted",
     "service_failed",
     "out_of_policy",
     "security_overdue",
     "disk_full",
     "disk_growing",
     "not_seen",
+    "notify_undelivered",
 )
 
 
 @dataclass
 class FleetState:
-    """What fleet views read from the store, once: latest summaries, recent history, compliance, runs."""
+    """What fleet views read from the store, once: latest summaries, recent history, compliance, runs.
+
+    ``recent``: per host, the first inspection of the growth window and, if another, the latest.
+    """
 
     now: datetime
     latest: dict[str, dict[str, Any]]
     recent: dict[str, list[dict[str, Any]]]
     compliance: dict[str, dict[str, Any]]
     runs: list[RunRecord] = field(default_factory=list)
+    reverted: dict[str, Finding] = field(default_factory=dict)  # host -> its reverted finding (ccops.reverted)
+    undelivered: list[dict[str, Any]] = field(default_factory=list)  # reports the outbox still holds past their limit
 
 
 def load_state(store: Store, now: datetime | None = None, runs_days: float = 30) -> FleetState:
     now = now or datetime.now(UTC)
     window = (now - timedelta(days=GROWTH_WINDOW_DAYS)).isoformat(timespec="seconds")
+    latest = store.latest_summaries()
+    recent = {  # a trend reads the window's first and last inspection only: never every summary
+        host: [first] if first["run_id"] == latest[host].get("run_id") else [first, latest[host]]
+        for host, first in store.window_starts(window).items()
+        if host in latest
+    }
     return FleetState(
         now=now,
-        latest=store.latest_summaries(),
-        recent=store.summaries_since(window),
+        latest=latest,
+        recent=recent,
         compliance=store.compliance(),
         runs=store.runs_since((now - timedelta(days=runs_days)).isoformat(timespec="seconds")),
+        reverted=by_host(store),
+        undelivered=undelivered_risks(now),
     )
 
 
@@ -147,6 +167,7 @@ def host_risks(host: Host, state: FleetState, limits: dict[str, float]) -> list[
                 policies=policies,
             )
         )
+    out += reverted_risks(host, state.reverted)
     return out
 
 
@@ -248,6 +269,7 @@ def risk_list(inventory: Inventory, state: FleetState, sites: set[str] | None = 
         if host.site in chosen and host.lifecycle in WATCHED_LIFECYCLES:
             out += host_risks(host, state, thresholds(inventory, host.site))
     out += run_risks(inventory, state, chosen)
+    out += state.undelivered  # the fleet's, not a site's: shown whatever sites are chosen
     order = {kind: i for i, kind in enumerate(KINDS)}
     out.sort(key=lambda r: (order[r["kind"]], r["site"] or "", r["host"] or "", r.get("run_id") or ""))
     return out

@@ -1,5 +1,10 @@
 """The store's tables, and the writes a Store applies: directly, or replayed from a run's spool.
 
+Reports and asset records are kept as content-addressed parts (record_parts): a row names its
+value by the sha256 of its manifest (``report_sha256``, ``record_sha256``); the older columns
+(``report``, ``record``) hold only rows written by an older ccops or by hand. A store in the older
+shape is migrated when it is first opened (``migrate``, in the opening transaction, after a backup).
+
 A write is a plain JSON-able op (``{"op": "record_hosts", "run_id": ..., "rows": [...]}``) so the same
 op can be applied now or kept in a spool file and applied later, in order; applying one twice gives
 the same rows (INSERT OR REPLACE, UPDATE with the values the op carries, timestamps included).
@@ -11,8 +16,20 @@ import json
 import sqlite3
 from typing import Any
 
-from ccops.asset_history import DEFAULT_KEEP_VERSIONS, pack, store_version, summary
-from ccops.record_chain import create_chain, needs_chain, seal
+from ccops.asset_history import (
+    DEFAULT_KEEP_VERSIONS,
+    WHOLE_RECORD_VERBS,
+    compliance_entry,
+    note_compliance,
+    pack_summary,
+    prune_reports,
+    pruned_until,
+    store_version,
+    summary,
+    unpack,
+)
+from ccops.record_chain import create_chain, matches, needs_chain, newest_seals, note_migration, seal
+from ccops.record_parts import PARTS_SCHEMA, get, manifest_inline, put, release, retain
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -35,10 +52,19 @@ CREATE TABLE IF NOT EXISTS asset_versions (
 );
 CREATE INDEX IF NOT EXISTS asset_versions_by_time ON asset_versions (host, collected);
 CREATE INDEX IF NOT EXISTS host_results_by_host ON host_results (host);
+CREATE TABLE IF NOT EXISTS compliance_latest (
+  host TEXT PRIMARY KEY, run_id TEXT NOT NULL, started TEXT NOT NULL, checked TEXT NOT NULL, deviations TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS retention (scope TEXT PRIMARY KEY, until TEXT NOT NULL);
 """
+TABLES = {"runs", "host_results", "assets", "asset_versions", "parts", "compliance_latest", "retention"}
 
-
-MIGRATIONS = {"runs": ("request TEXT", "plan TEXT", "pid INTEGER"), "host_results": ("report TEXT",)}
+MIGRATIONS = {
+    "runs": ("request TEXT", "plan TEXT", "pid INTEGER"),
+    "host_results": ("report TEXT", "report_sha256 TEXT"),
+    "assets": ("record_sha256 TEXT",),
+    "asset_versions": ("record_sha256 TEXT",),
+}
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
@@ -52,7 +78,7 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
 
 def needs_schema(db: sqlite3.Connection) -> bool:
     tables = {r[0]: r[1] for r in db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")}
-    if not {"runs", "host_results", "assets", "asset_versions"} <= set(tables) or needs_chain(db):
+    if not set(tables) >= TABLES or needs_chain(db):
         return True
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     if not {"asset_versions_by_time", "host_results_by_host"} <= indexes:
@@ -66,13 +92,27 @@ def _columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
+def needs_migration(db: sqlite3.Connection) -> bool:
+    """A store with records in the shape before parts: opening it rewrites them (after a backup)."""
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "parts" in tables or "runs" not in tables:
+        return False
+    return db.execute("SELECT 1 FROM runs LIMIT 1").fetchone() is not None or (
+        "assets" in tables and db.execute("SELECT 1 FROM assets LIMIT 1").fetchone() is not None
+    )
+
+
 def create_schema(db: sqlite3.Connection) -> None:
+    migrating = needs_migration(db)
+    db.execute(PARTS_SCHEMA)
     for statement in SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
     _add_missing_columns(db)
     _seed_versions(db)
     create_chain(db)  # after the columns: adopted rows are sealed with all of theirs
+    if migrating:
+        migrate(db)
 
 
 def _seed_versions(db: sqlite3.Connection) -> None:
@@ -88,9 +128,58 @@ def _seed_versions(db: sqlite3.Connection) -> None:
             continue  # a damaged latest row stays readable as damaged; it has no history to start
         if isinstance(record, dict):
             db.execute(
-                "INSERT OR IGNORE INTO asset_versions (host, run_id, collected, summary, record) VALUES (?,?,?,?,?)",
-                (host, run_id, collected, json.dumps(summary(record, collected)), pack(record)),
+                "INSERT OR IGNORE INTO asset_versions (host, run_id, collected, summary, record, record_sha256)"
+                " VALUES (?,?,?,?,x'',?)",
+                (host, run_id, collected, pack_summary(summary(record, collected)), put(db, record)),
             )
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Rewrite a store of the older shape in place (inside the caller's transaction): whole reports and
+    records become parts, each comply host's latest result is noted, and every host result whose
+    stored shape changed is sealed again (an edit made before stays visible: record_chain)."""
+    resealed = 0
+    sealed = newest_seals(db, "host")
+    for rowid, run_id, host, text in db.execute(
+        "SELECT rowid, run_id, host, report FROM host_results WHERE report IS NOT NULL"
+    ).fetchall():
+        value = _parsed(text)
+        if value is None:
+            continue  # a damaged report stays as it is, read as damaged
+        ref = f"{run_id}/{host}"
+        intact = matches(db, "host", ref, sealed.get(ref))
+        db.execute("UPDATE host_results SET report=NULL, report_sha256=? WHERE rowid=?", (put(db, value), rowid))
+        if intact:  # a row edited before the migration keeps its old seal, so verify still names it
+            seal(db, "host", ref)
+            resealed += 1
+    if resealed:
+        note_migration(db, "parts", resealed)
+    for rowid, blob in db.execute(
+        "SELECT rowid, record FROM asset_versions WHERE record_sha256 IS NULL AND length(record) > 0"
+    ).fetchall():
+        record = unpack(blob)
+        if record is not None:
+            db.execute("UPDATE asset_versions SET record=x'', record_sha256=? WHERE rowid=?", (put(db, record), rowid))
+    for rowid, text in db.execute("SELECT rowid, record FROM assets WHERE record_sha256 IS NULL").fetchall():
+        value = _parsed(text)
+        if value is not None:
+            db.execute("UPDATE assets SET record='', record_sha256=? WHERE rowid=?", (put(db, value), rowid))
+    for host, run_id, started, checked, report in db.execute(
+        "SELECT h.host, h.run_id, r.started, COALESCE(h.ended, r.started), h.report_sha256 FROM host_results h"
+        " JOIN runs r ON r.id = h.run_id WHERE r.verb IN ('comply', 'comply-check') AND h.report_sha256 IS NOT NULL"
+        " ORDER BY r.started, r.id"
+    ).fetchall():
+        note_compliance(db, host, run_id, started, compliance_entry(run_id, checked, get(db, report)))
+
+
+def _parsed(text: object) -> dict[str, Any] | None:
+    if isinstance(text, dict):
+        return text
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class MissingRun(Exception):
@@ -112,13 +201,50 @@ def _apply_reopen_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:
 
 
 def _apply_record_hosts(db: sqlite3.Connection, op: dict[str, Any]) -> None:
-    db.executemany(
-        "INSERT OR REPLACE INTO host_results (run_id, host, outcome, changed, message, wave, started, ended, report)"
-        " VALUES (:run_id, :host, :outcome, :changed, :message, :wave, :started, :ended, :report)",
-        op["rows"],
-    )
+    """Each report kept as parts (a damaged one as its text); a comply result also notes the host's compliance."""
+    verb, started = db.execute("SELECT verb, started FROM runs WHERE id=?", (op["run_id"],)).fetchone()
     for row in op["rows"]:
+        value = _parsed(row["report"])
+        sha = _version_of(db, op["run_id"], row["host"], value) if verb in WHOLE_RECORD_VERBS else None
+        sha = sha or (put(db, value) if value is not None else None)
+        old = db.execute(
+            "SELECT report_sha256 FROM host_results WHERE run_id=? AND host=?", (op["run_id"], row["host"])
+        ).fetchone()
+        if old is not None and str(started) > pruned_until(db, row["host"], verb):
+            release(db, old[0])  # written again: the earlier report is no longer this row's
+        db.execute(
+            "INSERT OR REPLACE INTO host_results (run_id, host, outcome, changed, message, wave, started, ended,"
+            " report, report_sha256) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                op["run_id"],
+                row["host"],
+                row["outcome"],
+                row["changed"],
+                row["message"],
+                row["wave"],
+                row["started"],
+                row["ended"],
+                None if sha else row["report"],
+                sha,
+            ),
+        )
         seal(db, "host", f"{op['run_id']}/{row['host']}")
+        if verb in ("comply", "comply-check") and value is not None:
+            checked = row["ended"] or started
+            note_compliance(db, row["host"], op["run_id"], started, compliance_entry(op["run_id"], checked, value))
+
+
+def _version_of(db: sqlite3.Connection, run_id: str, host: str, report: dict[str, Any] | None) -> str | None:
+    """The asset version this inspect result's report became (saved first, as the run loop does), referenced
+    rather than kept twice: the same report, collected at the same time, with ccops's enrichment."""
+    row = db.execute("SELECT record_sha256 FROM asset_versions WHERE host=? AND run_id=?", (host, run_id)).fetchone()
+    if report is None or row is None or not row[0]:
+        return None
+    inline = manifest_inline(db, row[0])
+    if inline is None or any(inline.get(k) != report.get(k) for k in ("outcome", "collected_at")):
+        return None
+    retain(db, row[0])
+    return str(row[0])
 
 
 def _apply_finish_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:
@@ -127,6 +253,7 @@ def _apply_finish_run(db: sqlite3.Connection, op: dict[str, Any]) -> None:
         (op["ended"], op["status"], op["exit_code"], op["message"], op["run_id"]),
     )
     seal(db, "run", op["run_id"])
+    prune_reports(db, op["ended"])
 
 
 def _apply_save_assets(db: sqlite3.Connection, op: dict[str, Any]) -> None:
@@ -137,12 +264,18 @@ def _apply_save_assets(db: sqlite3.Connection, op: dict[str, Any]) -> None:
     """
     keep = op.get("keep", DEFAULT_KEEP_VERSIONS)
     for host, run_id, collected, text in op["rows"]:
-        enriched = store_version(db, host, run_id, collected, json.loads(text), keep)
+        record = text if isinstance(text, dict) else json.loads(text)  # a spooled op holds JSON text
+        sha = store_version(db, host, run_id, collected, record, keep)
+        latest = db.execute("SELECT collected, record_sha256 FROM assets WHERE host=?", (host,)).fetchone()
+        if latest is not None and collected < latest[0]:
+            continue  # an older record replayed late: history only
+        retain(db, sha)
+        release(db, latest[1] if latest is not None else None)
         db.execute(
-            "INSERT INTO assets (host, run_id, collected, record) VALUES (?,?,?,?) ON CONFLICT(host) DO UPDATE SET"
-            " run_id=excluded.run_id, collected=excluded.collected, record=excluded.record"
-            " WHERE excluded.collected >= assets.collected",
-            (host, run_id, collected, enriched),
+            "INSERT INTO assets (host, run_id, collected, record, record_sha256) VALUES (?,?,?,'',?)"
+            " ON CONFLICT(host) DO UPDATE SET run_id=excluded.run_id, collected=excluded.collected,"
+            " record='', record_sha256=excluded.record_sha256",
+            (host, run_id, collected, sha),
         )
 
 

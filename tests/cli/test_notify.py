@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from ccops.inventory.load import load_inventory
 from ccops.notify import outbox
 from ccops.notify.send import flush, queue_run, undelivered_risks
 from ccops.records import Store
+from ccops.risks import load_state, risk_list
 from ccops.run import RunRequest, execute, open_store, prepare
 from ccops.select import Selector
 from tests.cli.notify_receiver import Receiver
@@ -107,6 +109,8 @@ def test_undelivered_reports_wait_in_a_private_outbox_become_a_risk_and_arrive_a
     later = datetime.now(UTC) + timedelta(hours=3)
     risks = undelivered_risks(later)
     assert [r["kind"] for r in risks] == ["notify_undelivered"] and run_id in risks[0]["detail"]
+    listed = risk_list(load_inventory(inv), load_state(store, later))  # what ccops risks and the report show
+    assert [r["detail"] for r in listed if r["kind"] == "notify_undelivered"] == [risks[0]["detail"]]
     with Receiver(SECRET, port) as receiver:
         proc = run_ccops(home, "notify", "flush", env=env(home))
     assert proc.returncode == 0, proc.stderr

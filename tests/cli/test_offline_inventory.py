@@ -39,6 +39,7 @@ ARGS: dict[str, tuple[str, ...]] = {
     "node check": ("--site", "njjy"),
     "node prepare": ("--site", "njjy"),
     "patch": ("--change-id", "CHG-1"),
+    "reapply": ("--change-id", "CHG-1"),
     "resume": (RUN_ID,),
     "rollback": ("njjy-dp01", "--to", "some-backup", "--change-id", "CHG-1"),
     "schedule run": ("njjy-daily-inspect",),

@@ -124,4 +124,16 @@ def test_an_older_store_is_adopted_as_found(tmp_path):
     verdict = store.verify_chain()
     assert verdict.ok and verdict.adopted == 2 and verdict.seals == 2
     _sql(path.parent, "UPDATE host_results SET outcome='failed'")
-    assert [f.ref for f in Store(path).verify_chain().findings] == [f"{OLD}/tst-t01"]
+    assert Store(path).verify_chain().ok  # the default check starts after the checkpoint the first one kept
+    assert [f.ref for f in Store(path).verify_chain(full=True).findings] == [f"{OLD}/tst-t01"]
+
+
+def test_runs_verify_checks_what_is_new_and_full_rereads_everything(home):
+    assert run_ccops(home, "runs", "verify").returncode == 0  # keeps the checkpoint
+    _sql(home, "UPDATE host_results SET outcome='failed' WHERE run_id=? AND host='tst-t02'", OLD)
+    plain = run_ccops(home, "runs", "verify")
+    assert plain.returncode == 0 and "0 seal(s) checked after the checkpoint" in plain.stdout
+    full = run_ccops(home, "runs", "verify", "--full")
+    assert full.returncode == 1 and f"first host {OLD}/tst-t02" in full.stderr
+    helptext = run_ccops(home, "runs", "verify", "--help").stdout
+    assert "By default from the last verified seal" in helptext and "--full" in helptext

@@ -5,6 +5,7 @@ Fast and deterministic; the lab tests prove the same loop with the real engine.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -102,16 +103,34 @@ def test_an_inventory_edited_mid_run_stops_it_before_the_next_batch(home, invent
         resume_run(result.run_id, engine=engine)
     resumed = resume_run(result.run_id, engine=engine, keep_plan=True)
     assert resumed.exit_code == EXIT_OK
-    # the approved plan went on: every batch read the snapshot made when it was approved
-    assert {b.inventory for b in engine.batches} == {engine.batches[0].inventory}
+    # the approved plan went on: every batch read its part of the snapshot made when it was approved
+    approved = json.loads((engine.batches[0].inventory.parent / "inventory.ccops-snapshot.json").read_text())
+    assert approved["groups"]["site_tst"]["vars"]["ccops_site"] == "tst"
+    for batch in engine.batches:
+        seen = json.loads(batch.inventory.read_text())
+        assert seen["hosts"] == {name: approved["hosts"][name] for name in batch.hosts}
+        assert seen["groups"]["site_tst"] == approved["groups"]["site_tst"]  # max_fail_percentage: 0, as approved
 
 
 def test_every_batch_reads_the_snapshot_not_the_site_files(home, inventory):
     engine = ScriptedEngine()
     result = execute(prepare(RunRequest(inventory, "inspect", Selector())), engine=engine)
     snapshot = engine.batches[0].inventory
-    assert snapshot.name == "inventory.ccops-snapshot.json" and result.run_id in str(snapshot)
+    assert snapshot.name.endswith(".ccops-snapshot.json") and result.run_id in str(snapshot)
     assert oct(snapshot.stat().st_mode & 0o777) == "0o600"
+    assert oct((snapshot.parent / "inventory.ccops-snapshot.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_batch_reads_only_its_own_hosts(home, inventory):
+    """A batch's Ansible parses its own hosts, not the run's: a run's controller cost is linear in its hosts."""
+    engine = ScriptedEngine()
+    prepared = prepare(_patch(inventory))
+    execute(prepared, engine=engine)
+    assert len(engine.batches) > 2
+    for batch in engine.batches:
+        seen = json.loads(batch.inventory.read_text())
+        assert sorted(seen["hosts"]) == sorted(batch.hosts)
+        assert set(seen["groups"]) == {g for body in seen["hosts"].values() for g in body["groups"]}
 
 
 def test_an_interrupt_mid_batch_ends_the_run_interrupted(home, inventory):

@@ -59,6 +59,7 @@ CONNECTING: dict[str, InventoryOf] = {
     "node check": _option,
     "node prepare": _option,
     "patch": _option,
+    "reapply": _option,  # patches the hosts that took back an approved patch
     "resume": _run_record,
     "rollback": _option,
     "schedule run": _scheduled,

@@ -28,6 +28,7 @@ def host() -> None:
 def show(name: str, inventory: Path | None, packages: bool, output: str) -> None:
     """The host's inventory entry, its last asset record and its recent runs."""
     from ccops.inventory.load import check_inventory
+    from ccops.reverted import findings, show_lines
     from ccops.run import open_store
 
     store = open_store()
@@ -39,7 +40,8 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
     history = store.host_history(name)
     versions = [v for v in store.asset_versions(name) if v["whole"]]
     changes = _changes(store, name, versions[1], versions[0]) if len(versions) > 1 else None
-    compliance = store.compliance().get(name)
+    compliance = store.compliance(name).get(name)
+    reverted = next(iter(findings(store, [name])), None)
     if output == "json":
         emit_json(
             {
@@ -47,6 +49,7 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
                 "inventory": _entry(entry),
                 "asset": asset,
                 "compliance": compliance,
+                "reverted": reverted.as_dict() if reverted else None,
                 "changes": changes,
                 "versions": [{"run_id": v["run_id"], "collected": v["collected"]} for v in versions],  # whole ones
                 "runs": history,
@@ -56,6 +59,7 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
     echo(render(name, _entry(entry), asset, history, packages))
     echo("\n" + "\n".join(_compliance_lines(compliance)))
     echo("\n" + "\n".join(_changes_lines(changes, len(versions))))
+    echo("\n" + "\n".join(show_lines(reverted)))
 
 
 @host.command()

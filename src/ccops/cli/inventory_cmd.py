@@ -13,6 +13,7 @@ from ccops.errors import InventoryError
 
 if TYPE_CHECKING:  # imported where used: ccops --help must not load it
     from ccops.inventory.model import Inventory
+    from ccops.inventory.yamldoc import Problem
 
 
 @click.group()
@@ -30,11 +31,19 @@ def inventory() -> None:
 @output_option()
 def validate(inventory: Path | None, output: str) -> None:
     """Report every problem as FILE:LINE: message; exit 1 if there is any."""
-    from ccops.inventory.load import check_inventory
+    from ccops.inventory import cache
+    from ccops.inventory.load import check_inventory, config_path
     from ccops.software.catalogue import check_catalogue
 
     path = resolve_inventory(inventory)
-    model, problems = check_inventory(path)
+    config = config_path(path)
+    model = cache.read(config)  # validated before, every file unchanged since (never a bad one)
+    problems: list[Problem] = []
+    if model is None:
+        before = cache.digests_now(config, cache.sites_dir_of(config))
+        model, problems = check_inventory(path)
+        if model is not None and not problems:
+            cache.write(config, model, before)
     if model is not None:  # the software catalogue kept with the inventory is checked the same way
         problems = sorted({*problems, *check_catalogue(model.root)[1]})
     if output == "json":

@@ -2,38 +2,166 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import sys
+from typing import Any
 
 import click
 
 from ccops import __version__
-from ccops.cli import (
-    backups_cmd,
-    comply_cmd,
-    content_cmd,
-    decommission_cmd,
-    deploy_cmd,
-    fleet_cmd,
-    host_cmd,
-    hostkey_cmd,
-    image_cmd,
-    inventory_cmd,
-    lab_cmd,
-    node_cmd,
-    notify_cmd,
-    plan_cmd,
-    resume_cmd,
-    runs_cmd,
-    schedule_cmd,
-    software_cmd,
-)
-from ccops.cli.connecting import gate_connecting
-from ccops.cli.verb_cmd import verb_command
 from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
 from ccops.safe_text import visible_lines
-from ccops.verbs import VERBS
+
+# Every command, where it lives and the line `ccops --help` shows for it. A command's module is
+# imported only when that command runs (or its own --help is asked for), so `ccops --help` and
+# every command pay for click and ccops.errors only. "verb:NAME" is a verb of the registry with
+# command=True (cli/verb_cmd.py). tests/cli/test_lazy_commands.py holds this table to the commands.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "backups": (
+        "ccops.cli.backups_cmd:backups",
+        "Backups at the sites' backup targets, checked against the run records.",
+    ),
+    "comply": (
+        "ccops.cli.comply_cmd:comply",
+        "Check hosts against their sites' policies and accounts, or bring them in line.",
+    ),
+    "content": (
+        "ccops.cli.content_cmd:content",
+        "Approved patch content: snapshots of the updates a site's Debian hosts need, served signed from the site's "
+        "distribution point; `ccops patch` installs only from an approved one.",
+    ),
+    "decommission": ("ccops.cli.decommission_cmd:decommission", "Take retiring hosts out of service for good."),
+    "deploy": (
+        "ccops.cli.deploy_cmd:deploy",
+        "Image planned machines over the network, converge them and make them active.",
+    ),
+    "host": ("ccops.cli.host_cmd:host", "Read what ccops knows about one host."),
+    "hostkey": (
+        "ccops.cli.hostkey_cmd:hostkey",
+        "SSH host keys: every ccops run refuses a host whose key changed or is unknown.",
+    ),
+    "image": ("ccops.cli.image_cmd:image", "Golden images per business line and OS variant (images/golden/NAME.yml)."),
+    "inspect": (
+        "verb:inspect",
+        "Gather OS, hardware, packages, pending updates, disks, uptime, key services and recent log lines from each "
+        "selected host, and store them as its asset record (see: ccops host show HOST).",
+    ),
+    "inventory": ("ccops.cli.inventory_cmd:inventory", "Validate and read the site inventory."),
+    "lab": ("ccops.cli.lab_cmd:lab", "A local fleet of Debian hosts (podman containers with systemd and sshd)."),
+    "node": (
+        "ccops.cli.node_cmd:node",
+        "A site's execution node: it runs the site's batches (site.node in its site file).",
+    ),
+    "notify": (
+        "ccops.cli.notify_cmd:notify",
+        "Messages to mail, signed webhooks, WeCom, DingTalk and Feishu, by the inventory's notify.yml.",
+    ),
+    "patch": (
+        "verb:patch",
+        "Patch hosts in waves: per host, pre-checks (reachable, active, maintenance window, free space, seat not "
+        "busy), a verified backup, updates, a reboot when needed, a health check, a verified backup after, and the "
+        "write filter or restore card re-baseline.",
+    ),
+    "plan": (
+        "ccops.cli.plan_cmd:plan",
+        "Show the waves, batches, playbook, roles and non-default variables of VERB (a verb of more than one word, "
+        "such as `software apply`, as its words; a verb that takes an argument with it, as `ccops plan software "
+        "remove APP`).",
+    ),
+    "reapply": (
+        "ccops.cli.reapply_cmd:reapply",
+        "Patch again the selected hosts whose approved patch was taken back (see: ccops risks, kind reverted).",
+    ),
+    "report": (
+        "ccops.cli.fleet_cmd:report",
+        "The fleet report: per site and OS variant, compliance, pending patches, risks, recent runs.",
+    ),
+    "resume": (
+        "ccops.cli.resume_cmd:resume",
+        "Continue a halted, interrupted or killed run with the plan it was approved with.",
+    ),
+    "risks": (
+        "ccops.cli.fleet_cmd:risks",
+        "The early-warning list: overdue security updates, full or fast-growing disks, hosts not seen, failed "
+        "services, hosts out of policy, runs that failed or halted.",
+    ),
+    "rollback": (
+        "ccops.cli.backups_cmd:rollback",
+        "Return HOST (an exact name) to a backup: its package versions and declared paths.",
+    ),
+    "runs": (
+        "ccops.cli.runs_cmd:runs",
+        "Run history: who ran what, when, on which commit and inventory, with what result.",
+    ),
+    "schedule": ("ccops.cli.schedule_cmd:schedule", "Unattended runs from schedules.yml, fired by systemd timers."),
+    "software": (
+        "ccops.cli.software_cmd:software",
+        "Applications from the software catalogue (<inventory>/catalogue/*.yml), installed from each site's "
+        "distribution point.",
+    ),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """The command ``name`` of COMMANDS, imported now, with the offline gate in front of it."""
+    from ccops.cli.connecting import CONNECTING, _gated, commands
+
+    where, _ = COMMANDS[name]
+    if where.startswith("verb:"):
+        from ccops.cli.verb_cmd import verb_command
+        from ccops.verbs import VERBS
+
+        command = verb_command(VERBS[where.removeprefix("verb:")])
+    else:
+        module, _, attribute = where.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+    # an offline inventory is refused before a connecting command's own code runs (cli/connecting.py)
+    tree = commands(command, f"{name} ") if isinstance(command, click.Group) else {name: command}
+    for path, leaf in tree.items():
+        if path in CONNECTING and leaf.callback is not None and not getattr(leaf.callback, "ccops_gated", False):
+            leaf.callback = _gated(leaf.callback, CONNECTING[path])
+            leaf.callback.ccops_gated = True  # type: ignore[attr-defined]
+    return command
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when used; its help lists them from COMMANDS."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._loaded: dict[str, click.Command] = {}
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        """Every command, all imported: for whatever walks the whole tree (tests, documentation)."""
+        return {name: self._load(name) for name in COMMANDS}
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        if value:
+            raise TypeError("ccops commands are declared in COMMANDS")
+
+    def _load(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            self._loaded[name] = load_command(name)
+        return self._loaded[name]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._load(cmd_name) if cmd_name in COMMANDS else None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click lists them, from COMMANDS' lines (cut to the width the same way), importing nothing."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 EPILOG = "\n".join(
     [
@@ -46,7 +174,9 @@ EPILOG = "\n".join(
 )
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="ccops")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.pass_context
@@ -59,34 +189,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Every run leaves a record (ccops runs list).
     """
     ctx.ensure_object(dict)["debug"] = debug
-
-
-# every verb of the registry with command=True is a `ccops VERB` command (cli/verb_cmd.py)
-for command in (
-    inventory_cmd.inventory,
-    plan_cmd.plan,
-    *(verb_command(verb) for verb in VERBS.values() if verb.command),
-    resume_cmd.resume,
-    backups_cmd.rollback,
-    decommission_cmd.decommission,
-    comply_cmd.comply,
-    backups_cmd.backups,
-    software_cmd.software,
-    content_cmd.content,
-    deploy_cmd.deploy,
-    image_cmd.image,
-    host_cmd.host,
-    hostkey_cmd.hostkey,
-    runs_cmd.runs,
-    fleet_cmd.risks,
-    fleet_cmd.report,
-    lab_cmd.lab,
-    node_cmd.node,
-    notify_cmd.notify,
-    schedule_cmd.schedule,
-):
-    cli.add_command(command)
-gate_connecting(cli)  # an offline inventory is refused before a connecting command's own code runs
 
 
 class _VisibleStderr(io.StringIO):

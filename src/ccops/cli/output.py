@@ -8,28 +8,157 @@ terminal as itself (ccops.safe_text), piped or not.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ccops import strict_json
+from ccops.inventory.layered import Layered
 from ccops.output_file import STDOUT, check_target
 from ccops.safe_text import visible, visible_lines
 
 
 def echo(message: object = "", err: bool = False, nl: bool = True) -> None:
     """click.echo for text that may hold host or site data: line breaks kept, every other control shown."""
-    click.echo(visible_lines("" if message is None else message), err=err, nl=nl)
+    text = "" if message is None else str(message)
+    click.echo(text if _inert(text.replace("\n", "")) else visible_lines(text), err=err, nl=nl)
+
+
+def _inert(text: str) -> bool:
+    """Nothing in ``text`` that visible() would change (checked once for a whole table, not per cell)."""
+    return visible(text) == text
 
 
 def emit_json(data: Any) -> None:
-    click.echo(strict_json.dumps(data))  # ASCII, strict: no control character and no NaN reaches a pipeline
+    # ASCII, strict: no control character and no NaN reaches a pipeline (exactly strict_json.dumps's text),
+    # written as it is made: a fleet's document is never held twice, as text and as the bytes written
+    buffered: list[str] = []
+    size = 0
+    for piece in _Writer().pieces(data, 0):
+        buffered.append(piece)
+        size += len(piece)
+        if size > 1 << 20:
+            click.echo("".join(buffered), nl=False)
+            buffered, size = [], 0
+    click.echo("".join(buffered))
+
+
+def indented_json(data: Any) -> str:
+    """strict_json.dumps(data), character for character, at fleet size.
+
+    Python's indenting encoder is pure Python: 32,000 hosts' variables took seconds. Here
+    text goes through json's C escaper, a list or dict met again (every host of a site
+    shares its site's variables) is written once per depth, and so is a shared layer of a
+    Layered dict (ccops.inventory.layered).
+    """
+    return _Writer().text(data, 0)
+
+
+SHARED_AT_MOST = 256  # larger lists and dicts are not looked for again (a host's variables are far smaller)
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.seen: dict[tuple[int, int], tuple[str, object]] = {}  # (id, depth) -> text, and the object kept alive
+
+    def text(self, value: Any, depth: int) -> str:
+        if type(value) is str:
+            return encode_basestring_ascii(value)
+        if isinstance(value, str):
+            return encode_basestring_ascii(str.__str__(value))
+        if value is None or isinstance(value, bool | int | float):
+            return _scalar(value)
+        if isinstance(value, dict | list | tuple):
+            if len(value) > SHARED_AT_MOST or isinstance(value, Layered):  # one host's, or fleet-wide: met once
+                return self.container(value, depth)
+            key = (id(value), depth)
+            if key not in self.seen:
+                self.seen[key] = (self.container(value, depth), value)
+            return self.seen[key][0]
+        return encode_basestring_ascii(str(value))  # strict_json's default=str
+
+    def pieces(self, value: Any, depth: int) -> Iterator[str]:
+        """The text of ``value`` in pieces: the document's outer levels and any large table entry by entry."""
+        if not isinstance(value, dict | list | tuple) or not value or isinstance(value, Layered):
+            yield self.text(value, depth)
+            return
+        if (depth >= 2 and len(value) <= SHARED_AT_MOST) or (
+            not isinstance(value, dict) and all(type(item) is str for item in value)
+        ):
+            yield self.text(value, depth)  # a host's variables, or a group's host names (joined in C)
+            return
+        if isinstance(value, dict) and not all(type(k) is str for k in value):
+            yield self.text(value, depth)  # keys named as strict_json names them: the whole-dict path
+            return
+        inside = "\n" + "  " * (depth + 1)
+        items = value.items() if isinstance(value, dict) else ((None, item) for item in value)
+        for n, (key, item) in enumerate(items):
+            yield ("{" if isinstance(value, dict) else "[") if n == 0 else ","
+            yield inside if key is None else inside + _key(key) + ": "
+            yield from self.pieces(item, depth + 1)
+        yield "\n" + "  " * depth + ("}" if isinstance(value, dict) else "]")
+
+    def container(self, value: dict[Any, Any] | list[Any] | tuple[Any, ...], depth: int) -> str:
+        if not value:
+            return "{}" if isinstance(value, dict) else "[]"
+        close = "\n" + "  " * depth
+        if isinstance(value, Layered) and len(value) == sum(map(len, value.layers)):  # its layers, unchanged
+            return "{" + ",".join(self.entries(layer, depth) for layer in value.layers if layer) + close + "}"
+        if isinstance(value, dict):
+            return "{" + self.entries(value, depth) + close + "}"
+        inside = close + "  "
+        sub = depth + 1
+        if all(type(item) is str for item in value):  # a group's host names: all in C
+            return "[" + inside + ("," + inside).join(map(encode_basestring_ascii, value)) + close + "]"
+        return "[" + inside + ("," + inside).join([self.text(item, sub) for item in value]) + close + "]"
+
+    def entries(self, value: dict[Any, Any], depth: int) -> str:
+        """A dict's entries without its braces (a layer's are written once, then reused)."""
+        if len(value) > SHARED_AT_MOST:
+            return self._entries(value, depth)
+        key = (id(value), -1 - depth)
+        if key not in self.seen:
+            self.seen[key] = (self._entries(value, depth), value)
+        return self.seen[key][0]
+
+    def _entries(self, value: dict[Any, Any], depth: int) -> str:
+        if not all(type(k) is str for k in value):
+            # strict_json names a non-finite float key as text first (it may then meet the same text key)
+            value = {str(k) if isinstance(k, float) and not math.isfinite(k) else k: v for k, v in value.items()}
+        inside = "\n" + "  " * (depth + 1)
+        sub = depth + 1
+        return ",".join(
+            [
+                inside + _key(k) + ": " + (encode_basestring_ascii(v) if type(v) is str else self.text(v, sub))
+                for k, v in value.items()
+            ]
+        )
+
+
+def _scalar(value: bool | int | float | None) -> str:
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        return int.__repr__(value)
+    return float.__repr__(value) if math.isfinite(value) else "null"
+
+
+def _key(key: Any) -> str:
+    """A key as json writes it: text as is, numbers and constants as their JSON text, quoted."""
+    if isinstance(key, str):
+        return encode_basestring_ascii(key)
+    if key is None or isinstance(key, bool | int | float):
+        return encode_basestring_ascii(_scalar(key))
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def table(rows: list[list[Any]], headers: list[str]) -> str:
     """Aligned columns; a cell is one line whatever it holds (newlines and escapes shown, not obeyed)."""
-    cells = [[visible(c) for c in headers], *[[("" if c is None else visible(c)) for c in row] for row in rows]]
+    cells = [list(map(str, headers)), *[[("" if c is None else str(c)) for c in row] for row in rows]]
+    if not _inert("".join(["".join(row) for row in cells])):  # a fleet's table is checked at once, in C
+        cells = [[visible(c) for c in row] for row in cells]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells)
 

@@ -113,22 +113,33 @@ def report_detail(report: object) -> str:
 
 
 @runs.command("verify")
+@click.option(
+    "--full", is_flag=True, help="Check every seal and every record ever written, not only since the last check."
+)
 @output_option()
-def verify_runs(output: str) -> None:
+def verify_runs(full: bool, output: str) -> None:
     """Check the hash chain over run records, host results and certificates.
 
-    Names the first record edited, deleted or written outside ccops (exit 1),
+    By default from the last verified seal (the checkpoint a clean check keeps
+    in the store): that seal must be unchanged, and every seal after it, and each
+    record sealed since, must match. --full walks the whole chain and every record
+    ever written: it also finds an older record edited and records written outside
+    ccops. Names the first record edited, deleted or written outside ccops (exit 1),
     and prints the chain's head: keep it outside the store to anchor the history.
     """
     from ccops.run import open_store
 
-    verdict = open_store().verify_chain()
+    verdict = open_store().verify_chain(full=full)
     if output == "json":
         emit_json(verdict.as_dict())
     else:
         since = f" since {verdict.started}" if verdict.started else ""
         adopted = f" ({verdict.adopted} adopted from before the chain)" if verdict.adopted else ""
-        echo(f"chain: {verdict.seals} seal(s){since}{adopted}; head #{verdict.head_seq} {verdict.head_sha256}")
+        scope = f" after the checkpoint #{verdict.since_seq}" if verdict.since_seq else ""
+        echo(
+            f"chain: {verdict.seals} seal(s) checked{scope}{since}{adopted}; head #{verdict.head_seq} "
+            f"{verdict.head_sha256}"
+        )
         for finding in verdict.findings:
             echo(f"  {finding}")
     if not verdict.ok:

@@ -20,7 +20,7 @@ SHOWN_HOSTS = 5  # text output names this many hosts per line; JSON lists them a
 
 @click.group()
 def schedule() -> None:
-    """Unattended runs declared in the inventory's schedules.yml, fired by systemd timers."""
+    """Unattended runs from schedules.yml, fired by systemd timers."""
 
 
 @schedule.command("list")

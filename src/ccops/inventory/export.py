@@ -6,12 +6,14 @@ functions, so stock Ansible and ccops cannot disagree.
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 from pathlib import Path
 from typing import Any, Literal
 
 from ccops.compliance import host_compliance
+from ccops.inventory.layered import layered
 from ccops.inventory.model import ConnectionProfile, Host, Inventory, Site
 from ccops.inventory.winrm import dns_name_of
 
@@ -42,15 +44,20 @@ def site_group(site_code: str) -> str:
 
 
 def host_groups(host: Host, site: Site) -> list[str]:
-    return [
-        site_group(site.code),
-        group_name("city", site.city),
-        group_name("role", host.role),
-        group_name("os", host.os),
-        group_name("family", host.os_family),
-        group_name("line", host.business_line),
-        group_name("state", host.lifecycle),
-    ]
+    return list(_groups(site.code, site.city, host.role, host.os, host.os_family, host.business_line, host.lifecycle))
+
+
+@functools.lru_cache(maxsize=4096)  # a fleet has few distinct combinations: computed once each, not per host
+def _groups(site: str, city: str, role: str, os_name: str, family: str, line: str, state: str) -> tuple[str, ...]:
+    return (
+        site_group(site),
+        group_name("city", city),
+        group_name("role", role),
+        group_name("os", os_name),
+        group_name("family", family),
+        group_name("line", line),
+        group_name("state", state),
+    )
 
 
 def site_vars(site: Site) -> dict[str, Any]:
@@ -73,6 +80,12 @@ def site_vars(site: Site) -> dict[str, Any]:
 
 
 def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
+    own, connection = host_var_layers(inventory, host)
+    return {**own, **connection}
+
+
+def host_var_layers(inventory: Inventory, host: Host) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A host's own variables, and its connection's (shared by every host of the profile: never change it)."""
     site = inventory.sites[host.site]
     out: dict[str, Any] = {
         **host.vars,
@@ -87,7 +100,12 @@ def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
         out["ccops_asset_tag"] = host.asset_tag
     if host.mac is not None:
         out["ccops_mac"] = host.mac
-    comply = host_compliance(inventory, host)
+    # what hosts of one site and group share is computed once per inventory: 32,000 hosts, few groups
+    comply_key = (host.site, host.role, host.os, host.group, host.business_line)
+    comply_cache: dict[tuple[str, ...], Any] = inventory.cache.setdefault("export_comply", {})
+    if comply_key not in comply_cache:
+        comply_cache[comply_key] = host_compliance(inventory, host)
+    comply = comply_cache[comply_key]
     if comply is not None:
         out["ccops_comply"] = comply
     if host.address is not None:
@@ -96,8 +114,11 @@ def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
     if profile["type"] == "winrm" and profile.get("dns_domain"):
         # Kerberos and the listener's certificate know the host by DNS name, not by address
         out["ansible_host"] = dns_name_of(profile, host.name, None)
-    out.update(connection_vars(inventory.root, profile, host.port))
-    return out
+    connection_cache: dict[tuple[str, str, int | None], Any] = inventory.cache.setdefault("export_connection", {})
+    connection_key = (host.site, host.connection, host.port)
+    if connection_key not in connection_cache:
+        connection_cache[connection_key] = connection_vars(inventory.root, profile, host.port)
+    return out, connection_cache[connection_key]
 
 
 # (Ansible variable, profile key) pairs; Literal keys let a loop index the ConnectionProfile
@@ -165,7 +186,7 @@ def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> di
         site = inventory.sites[host.site]
         for group in host_groups(host, site):
             groups.setdefault(group, []).append(host.name)
-        hostvars[host.name] = {**site_cache[host.site], **host_vars(inventory, host)}
+        hostvars[host.name] = layered(site_cache[host.site], *host_var_layers(inventory, host))
     out: dict[str, Any] = {"_meta": {"hostvars": hostvars}, "all": {"children": ["ungrouped", *sorted(groups)]}}
     for group in sorted(groups):
         out[group] = {"hosts": groups[group]}
@@ -178,8 +199,8 @@ SNAPSHOT_SUFFIX = ".ccops-snapshot.json"
 def snapshot(inventory: Inventory, hosts: list[Host]) -> dict[str, Any]:
     """The validated inventory of a run's hosts, frozen when the run was planned.
 
-    Every batch's Ansible reads this file (through the ccops plugin) instead of the site
-    files: the inventory is validated once per run, and an edit made while the run goes
+    Every batch's Ansible reads its own part of it (batch_snapshot, through the ccops plugin)
+    instead of the site files: the inventory is validated once per run, and an edit made while the run goes
     on cannot change what later batches do. The plugin trusts nothing in it but ccops's
     constant templates, exactly as for the site files.
     """
@@ -193,3 +214,15 @@ def snapshot(inventory: Inventory, hosts: list[Host]) -> dict[str, Any]:
             groups.setdefault(name, {"vars": {}})
         out_hosts[host.name] = {"groups": names, "vars": host_vars(inventory, host)}
     return {"ccops_snapshot": 1, "inventory": str(inventory.root), "groups": groups, "hosts": out_hosts}
+
+
+def batch_snapshot(whole: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """The part of a run's snapshot one batch reads: its hosts and the groups they are in, nothing else.
+
+    A batch's Ansible then parses what the batch touches, not the whole run, so a run's
+    controller cost grows with its hosts, not with hosts times batches.
+    """
+    hosts = {name: whole["hosts"][name] for name in names}
+    used = {group for body in hosts.values() for group in body["groups"]}
+    groups = {name: body for name, body in whole["groups"].items() if name in used}
+    return {**whole, "groups": groups, "hosts": hosts}

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ccops.errors import InventoryError
-from ccops.inventory import ranges
+from ccops.inventory import cache, ranges
 from ccops.inventory.fields import FieldReader
 from ccops.inventory.lockout import lockout_problems
 from ccops.inventory.model import Host, Inventory, Site, Source
@@ -88,10 +88,20 @@ def check_inventory(path: Path, read_instead: dict[Path, Path] | None = None) ->
 
 
 def load_inventory(path: Path) -> Inventory:
-    """Load and validate, raising InventoryError listing every problem."""
+    """Load and validate, raising InventoryError listing every problem.
+
+    A fleet-size inventory that validated before and whose files are unchanged is read from
+    its private cache (ccops.inventory.cache); anything else is validated from the files.
+    """
+    config = config_path(Path(path))
+    kept = cache.read(config)
+    if kept is not None:
+        return kept
+    before = cache.digests_now(config, cache.sites_dir_of(config))
     inventory, problems = check_inventory(path)
     if problems or inventory is None:
         raise InventoryError(problems)
+    cache.write(config, inventory, before)
     return inventory
 
 

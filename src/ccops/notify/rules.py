@@ -18,7 +18,7 @@ from ccops.inventory.yamldoc import KeyPath, Problem, load
 
 RULES_NAME = "notify.yml"
 KINDS = ("mail", "webhook", "wecom", "dingtalk", "feishu")
-EVENTS = ("failed", "halted", "rolled_back", "refused", "succeeded", "new_risks", "digest", "test")
+EVENTS = ("failed", "halted", "rolled_back", "refused", "succeeded", "new_risks", "reverted", "digest", "test")
 ROUTED_EVENTS = EVENTS[:-1]  # "test" is only ever sent by ``ccops notify test``
 TOP_KEYS = ("channels", "rules", "undelivered_risk_hours")
 RULE_KEYS = ("events", "channels", "sites")

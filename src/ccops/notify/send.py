@@ -126,6 +126,23 @@ def queue_fleet(
     return queued
 
 
+def queue_reverted(store: Store, record: RunRecord, folder: Path | None = None) -> list[Message]:
+    """An inspection that found approved packages taken back (ccops.reverted): the hosts, per site, to ``reverted``."""
+    from ccops.reverted import REVERTED, findings
+
+    inventory = _inventory(record.inventory)
+    site_of = {h.name: h.site for h in inventory.hosts.values()} if inventory else {}
+    inspected = [str(h.get("host")) for h in record.hosts if h.get("outcome") == "ok"]
+    found = [f for f in findings(store, inspected) if f.kind == REVERTED and f.inspected == record.id]
+    lines: dict[str | None, list[str]] = {}
+    for finding in found:
+        lines.setdefault(site_of.get(finding.host), []).append(f"{finding.host}: {finding.detail}")
+    if not lines:
+        return []
+    title = f"ccops: approved packages taken back on {len(found)} host(s)"
+    return queue_fleet(Path(record.inventory), REVERTED, title, lines, folder)
+
+
 def flush(store: Store, folder: Path | None = None) -> tuple[int, list[Message]]:
     """Try every pending message once; returns (delivered, still pending). Never raises for a channel."""
     delivered, left = 0, []
@@ -180,6 +197,8 @@ def notify_run_end(store: Store, run_id: str) -> None:
         record = store.run(run_id)
         if record is not None and rules_path(Path(record.inventory)).exists():
             queue_run(record)
+            if record.verb == "inspect":
+                queue_reverted(store, record)
         if outbox.pending():
             flush(store)
     except Exception as exc:  # a notification problem never changes the result

@@ -31,7 +31,14 @@ from ccops.plan import Batch, Wave
 from ccops.records import Store
 from ccops.run.engine import Engine, default_engine
 from ccops.run.identity import attempt_ident, git_commit, new_run_id, operator, rotate_run_dirs, run_dir
-from ccops.run.prepare import PreparedRun, inventory_changes, refuse_offline, write_snapshot
+from ccops.run.prepare import (
+    PreparedRun,
+    inventory_changes,
+    read_snapshot,
+    refuse_offline,
+    write_batch_snapshot,
+    write_snapshot,
+)
 from ccops.run.request import RunRequest, RunResult
 from ccops.runner.engine import Batch as EngineBatch
 from ccops.runner.engine import Execution
@@ -161,6 +168,7 @@ class RunLoop:
     outcomes: list[HostOutcome] = field(default_factory=list)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     snapshot: Path | None = None
+    approved: dict[str, Any] = field(default_factory=dict)  # the snapshot's content, each batch's part cut from it
     lock: threading.RLock = field(default_factory=threading.RLock)  # lanes share records and gates
 
     @property
@@ -186,6 +194,7 @@ class RunLoop:
         # a resumed run keeps reading the snapshot its plan was approved with
         existing = self.folder / f"inventory{SNAPSHOT_SUFFIX}"
         self.snapshot = existing if existing.is_file() else write_snapshot(self.folder, self.prepared)
+        self.approved = read_snapshot(self.snapshot)
         summaries: list[dict[str, Any]] = []
         halt: str | None = None
         try:
@@ -337,7 +346,7 @@ class RunLoop:
         batch = EngineBatch(
             ident,
             f"playbooks/{self.verb.playbook}",
-            self.snapshot,
+            write_batch_snapshot(self.folder, self.approved, ident, names),  # only this batch's hosts
             names,
             _extravars(self.verb, self.run_id, self.request),
             self.request.forks,

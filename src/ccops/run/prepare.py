@@ -2,7 +2,7 @@
 
 The inventory is loaded and validated once; the plan (waves, batches, what runs on
 each host) and the inventory files it came from are kept. Every batch's Ansible
-reads a snapshot of the planned hosts, never the site files again, so an edit made
+reads its own hosts' part of a snapshot of the planned hosts, never the site files again, so an edit made
 while the run goes on cannot change what it does; the edit is detected and named.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ccops.errors import CcopsError, UsageError
-from ccops.inventory.export import SNAPSHOT_SUFFIX, snapshot
+from ccops.inventory.export import SNAPSHOT_SUFFIX, batch_snapshot, snapshot
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Host, Inventory
 from ccops.offline import refuse_offline as refuse_offline  # noqa: PLC0414 - re-exported for run, resume, staging
@@ -86,13 +86,35 @@ def inventory_changes(inventory: Inventory, approved: dict[str, str]) -> list[st
 
 
 def write_snapshot(folder: Path, prepared: PreparedRun) -> Path:
-    """The planned hosts' inventory as every batch of this run reads it (private to the operator)."""
-    path = folder / f"inventory{SNAPSHOT_SUFFIX}"
-    folder.mkdir(parents=True, exist_ok=True)
+    """The planned hosts' inventory as this run was approved with (private to the operator)."""
+    return _write_private(folder / f"inventory{SNAPSHOT_SUFFIX}", snapshot(prepared.inventory, prepared.plan.hosts))
+
+
+def read_snapshot(path: Path) -> dict[str, Any]:
+    """A run's approved snapshot, read once per run (or resumption) to cut each batch's part from it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not isinstance(data["hosts"], dict) or not isinstance(data["groups"], dict):
+            raise TypeError("not an object of groups and hosts")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CcopsError(f"{path}: not a readable run snapshot ({exc}); the run cannot go on") from None
+    return data
+
+
+def write_batch_snapshot(folder: Path, approved: dict[str, Any], ident: str, names: list[str]) -> Path:
+    """What one batch's Ansible reads: only its hosts, cut from the run's approved snapshot."""
+    missing = [name for name in names if name not in approved["hosts"]]
+    if missing:
+        raise CcopsError(f"host {missing[0]} is not in the run's approved snapshot; the run cannot go on")
+    return _write_private(folder / f"batch-{ident}{SNAPSHOT_SUFFIX}", batch_snapshot(approved, names))
+
+
+def _write_private(path: Path, document: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(snapshot(prepared.inventory, prepared.plan.hosts), handle)
+        json.dump(document, handle)
     tmp.replace(path)
     return path
 

@@ -24,6 +24,7 @@ class RunRequest:
     forks: int = 25
     emergency: bool = False  # run outside maintenance windows
     options: dict[str, Any] = field(default_factory=dict)  # verb settings passed to the playbook
+    reason: str | None = None  # why a run no operator typed was started (ccops reapply: "reverted after RUN")
     # a timer's firing: the schedule's name, its standing change id and "standing": true (ccops.schedule)
     schedule: dict[str, Any] | None = None
 

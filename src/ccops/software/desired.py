@@ -9,12 +9,19 @@ the host really has; plans compare them with the host's asset record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
 
 from ccops.errors import CcopsError, UsageError
 from ccops.inventory.model import Host, Inventory
+from ccops.records import Store
 from ccops.software.catalogue import Application, Artefact, Catalogue, Requirement, load_catalogue
+from ccops.store_db import Database, StoreError
+
+T = TypeVar("T")
 
 
 def selector_values(host: Host) -> dict[str, str]:
@@ -159,7 +166,46 @@ def run_content(
         raise UsageError(f"no application {remove!r} in the catalogue; known: {', '.join(catalogue.applications)}")
     items = desired_items(catalogue, hosts, remove)
     store = open_store()
-    per_host = {h.name: host_changes(items[group_key(h)], store.asset(h.name)) for h in hosts}
+    # only a Debian package's change is read from the asset record (host_changes): others need none
+    needs_record = {key for key, group in items.items() if any(e.get("kind") == "deb" for e in group)}
+    with one_transaction(store):
+        per_host = {
+            h.name: host_changes(items[group_key(h)], store.asset(h.name) if group_key(h) in needs_record else None)
+            for h in hosts
+        }
     public_key = key_files(inventory).public
     extravars = {"software_desired": items, "software_key_file": str(public_key)}
     return extravars, {"software": per_host, "refusals": unstaged(inventory, hosts, items)}
+
+
+@contextmanager
+def one_transaction(store: Store) -> Iterator[None]:
+    """The store's reads inside the block share one connection and one read transaction.
+
+    A plan reads one asset record per host: a connection each cost more than the reads at
+    fleet size. Reads go through the store's own methods, so what they decode stays theirs.
+    """
+    database = store.db
+    # the store's own connection settings (row factory, the decoding that marks damaged text)
+    with closing(database._connect(database.timeout)) as db:
+        db.execute("BEGIN")
+        shared = _SharedRead(database.path, database.timeout, db)
+        store.db = shared
+        try:
+            yield
+        finally:
+            store.db = database
+
+
+class _SharedRead(Database):
+    """A Database whose reads run in one open transaction (see one_transaction)."""
+
+    def __init__(self, path: Path, timeout: float, db: sqlite3.Connection) -> None:
+        super().__init__(path, timeout)
+        self._db = db
+
+    def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return work(self._db)
+
+    def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        raise StoreError("a plan does not write the store")

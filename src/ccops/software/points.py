@@ -264,8 +264,11 @@ def unstaged(inventory: Inventory, hosts: list[Host], items: dict[str, list[dict
     """Why a run may not start: artefacts the hosts' site points do not hold verified (nothing is
     installed from them), or no signing key yet. Plans show these; runs refuse."""
     missing: set[str] = set()
+    by_site: dict[str, dict[str, str]] = {}  # each site's file read once, not once per host
     for host in hosts:
-        staged = load_staged(inventory, host.site)
+        if host.site not in by_site:
+            by_site[host.site] = load_staged(inventory, host.site)
+        staged = by_site[host.site]
         for entry in items.get(f"{host.site}/{host.group}", []):
             if entry["state"] != "present":
                 continue

@@ -1,0 +1,331 @@
+"""A year of nightly inspections of the 3,200-host example, written through the store's own API.
+
+Each night is an inspect run as ``ccops inspect`` records it (start_run, record_hosts with the
+asset report as each host's report, save_assets, finish_run) with reports in the asset role's
+shape (150-2,000 packages with versions, pending updates with security items, key services,
+disks, 100 journal lines; ~34 KB of JSON a host). What changes a night: every host's log lines
+and uptime, its disks' free space; the packages of ~3 % of hosts (30 % on the weekly patch
+night, with their updates); a comply run each week. Figures: the store's size, the time to save
+a night, and the fleet views run as ``ccops`` commands on the store the year left.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.figures import BIN, ROOT, Bench, Figure, timed
+
+SECTION = "history"
+NEEDS_LAB = False
+EXAMPLE = ROOT / "inventory" / "example"
+MARKS = (1, 30, 90, 365)
+ANCHOR_GB = {1: 0.26, 30: 4.2, 90: 11.9, 365: 44.0}  # issue 25, measured before the change
+ANCHOR_SAVE = {1: "8.2 s", 30: "9.3 s", 90: "12.4 s", 365: "13-25 s"}
+BATCH = 400  # hosts recorded per write, as a run's batches are
+UNITS = ("sshd", "cron", "systemd", "kernel", "NetworkManager", "chrony", "rsyslogd", "softphone", "agentd")
+MESSAGES = (
+    "session opened for user agent{n} by (uid=0)",
+    "pam_unix(cron:session): session closed for user root",
+    "Started Daily apt download activities (pid {n}).",
+    "eth0: link becomes ready; carrier lost after {n} ms",
+    "Selected source 10.{n}.0.1 (ntp); offset +{n} us",
+    "softphone[{n}]: registration refreshed, expires in {n} s",
+    "warning: disk /var {n}% used by journal files",
+    'audit: type=1400 apparmor="ALLOWED" operation="open" pid={n}',
+)
+SERVICES = ("ssh", "cron", "rsyslog", "chrony", "agentd", "softphone", "cups", "NetworkManager", "auditd", "nftables")
+PREFIXES = ("lib", "python3-", "fonts-", "x11-", "gir1.2-", "node-", "perl-", "ruby-", "golang-", "")
+
+
+class Fleet:
+    """Every host's current report; a night changes what a night changes, in place."""
+
+    def __init__(self, hosts: list[str], seed: int = 25) -> None:
+        self.rng = random.Random(seed)  # noqa: S311 (made-up history, the same every run)
+        rng = self.rng
+        self.pool = [
+            (
+                f"{PREFIXES[i % len(PREFIXES)]}pkg{i:04d}",
+                f"{rng.randint(0, 9)}.{rng.randint(0, 40)}.{rng.randint(0, 9)}-{rng.randint(1, 5)}",
+            )
+            for i in range(3000)
+        ]
+        self.hosts: dict[str, dict[str, Any]] = {h: self._new(h) for h in hosts}
+
+    def _new(self, host: str) -> dict[str, Any]:
+        rng = self.rng
+        chosen = sorted(rng.sample(range(len(self.pool)), rng.randint(150, 2000)))
+        items = {self.pool[i][0]: self.pool[i][1] for i in chosen}
+        return {
+            "outcome": "inspected",
+            "reason": "",
+            "os": {
+                "variant": "debian12",
+                "family": "debian",
+                "distribution": "Debian",
+                "version": "12.8",
+                "codename": "bookworm",
+                "kernel": "6.1.0-27-amd64",
+            },
+            "hardware": {
+                "vendor": "Dell Inc.",
+                "product": "OptiPlex 7010",
+                "cpus": 4,
+                "memory_mb": 7812,
+                "virtualization": "",
+            },
+            "uptime_seconds": rng.randint(3600, 40 * 86400),
+            "packages": {"count": len(items), "items": items},
+            "updates": self._updates(items),
+            "disks": [
+                {"mount": "/", "size_mb": 60000, "free_mb": rng.randint(9000, 40000), "used_pct": 0},
+                {"mount": "/var", "size_mb": 20000, "free_mb": rng.randint(4000, 15000), "used_pct": 0},
+            ],
+            "services": [
+                {"name": f"{s}.service", "state": "running", "status": "enabled", "source": "systemd"} for s in SERVICES
+            ],
+            "logs": [],
+            "image": {},
+            "collected_at": "",
+        }
+
+    def _updates(self, items: dict[str, str]) -> dict[str, Any]:
+        rng = self.rng
+        names = rng.sample(sorted(items), min(len(items), rng.randint(0, 25)))
+        pending = [
+            {
+                "name": n,
+                "from": items[n],
+                "to": items[n] + "+deb12u1",
+                "origin": "Debian-Security:12/stable-security",
+                "security": rng.random() < 0.3,
+            }
+            for n in sorted(names)
+        ]
+        security = sum(1 for p in pending if p["security"])
+        return {"pending": len(pending), "security": security, "items": pending, "lists_refreshed": True}
+
+    def night(self, day: int, at: datetime) -> dict[str, dict[str, Any]]:
+        rng = self.rng
+        patch_night = day % 7 == 3
+        for name, report in self.hosts.items():
+            report["uptime_seconds"] += 86400
+            if rng.random() < (0.30 if patch_night else 0.03):
+                items = dict(report["packages"]["items"])
+                for package in rng.sample(sorted(items), min(len(items), rng.randint(1, 20))):
+                    items[package] = items[package] + f"+u{day}"
+                report["packages"] = {"count": len(items), "items": items}
+                report["updates"] = self._updates(items)
+                if patch_night:
+                    report["uptime_seconds"] = rng.randint(60, 3600)
+            for disk in report["disks"]:
+                disk["free_mb"] = max(100, disk["free_mb"] - rng.randint(0, 60))
+                disk["used_pct"] = round(100 * (disk["size_mb"] - disk["free_mb"]) / disk["size_mb"], 1)
+            if rng.random() < 0.002:
+                report["services"][rng.randrange(len(SERVICES))]["state"] = "failed"
+            stamp = at.strftime("%b %d %H:%M:%S")
+            report["logs"] = [
+                f"{stamp} {name} {rng.choice(UNITS)}[{rng.randint(100, 99999)}]: "
+                + rng.choice(MESSAGES).format(n=rng.randint(1, 65535))
+                for _ in range(100)
+            ]
+            report["collected_at"] = at.isoformat(timespec="seconds")
+        return self.hosts
+
+
+def _start(store: Any, run_id: str, verb: str) -> None:
+    store.start_run(
+        run_id,
+        verb,
+        operator="bench",
+        change_id=None,
+        git_commit=None,
+        inventory=str(EXAMPLE),
+        inventory_sha256="0" * 64,
+        selectors={},
+        request={},
+        plan=[],
+    )
+
+
+def _inspect_night(store: Any, run_id: str, reports: dict[str, dict[str, Any]]) -> None:
+    _start(store, run_id, "inspect")
+    names = list(reports)
+    for first in range(0, len(names), BATCH):
+        batch = {h: reports[h] for h in names[first : first + BATCH]}
+        store.save_assets(run_id, batch)  # as the run loop does: a batch's records, then its results
+        store.record_hosts(run_id, [{"host": h, "outcome": "ok", "wave": "1", "report": r} for h, r in batch.items()])
+    store.finish_run(run_id, "succeeded", 0)
+
+
+def _comply(store: Any, run_id: str, hosts: list[str], rng: random.Random) -> None:
+    _start(store, run_id, "comply-check")
+    rows = []
+    for h in hosts:
+        deviations = [{"policy": "usb_storage", "detail": "loadable"}] if rng.random() < 0.05 else []
+        rows.append(
+            {
+                "host": h,
+                "outcome": "failed" if deviations else "ok",
+                "report": {"outcome": "checked", "reason": "", "deviations": deviations},
+            }
+        )
+    for first in range(0, len(rows), BATCH):
+        store.record_hosts(run_id, rows[first : first + BATCH])
+    store.finish_run(run_id, "succeeded", 0)
+
+
+def _size_gb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file()) / 1e9
+
+
+def generate(home: Path, hosts: list[str], nights: int, on_mark: Any) -> dict[int, float]:
+    """Write ``nights`` nights of history into ``home``; the save time of each night is returned."""
+    from ccops import records
+    from ccops.records import Store
+
+    store = Store(home / "ccops.db")
+    fleet = Fleet(hosts)
+    start = datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0) - timedelta(days=nights)
+    saves: dict[int, float] = {}
+    saved_now = records.now
+    try:
+        for day in range(1, nights + 1):
+            at = start + timedelta(days=day)
+            records.now = lambda at=at: at.isoformat(timespec="seconds")
+            reports = fleet.night(day, at)
+            run_id = f"{at:%Y%m%dT%H%M%SZ}-{day:06x}"
+            began = time.perf_counter()
+            _inspect_night(store, run_id, reports)
+            saves[day] = time.perf_counter() - began
+            if day % 7 == 5:
+                later = at + timedelta(hours=1)
+                records.now = lambda later=later: later.isoformat(timespec="seconds")
+                _comply(store, f"{later:%Y%m%dT%H%M%SZ}-c{day:05x}", hosts, fleet.rng)
+            if day % 10 == 0 or day == nights:
+                print(f"history: night {day}/{nights}, saved in {saves[day]:.2f} s", file=sys.stderr, flush=True)
+            on_mark(day, store)
+    finally:
+        records.now = saved_now
+    return saves
+
+
+def _generate_sized(
+    home: Path, hosts: list[str], nights: int, quick: bool
+) -> tuple[dict[int, float], dict[int, float]]:
+    """generate(), with the store's size at the marks and over the last week (runs in a child process)."""
+    path = home / "ccops.db"
+    marks = [m for m in MARKS if m < nights] + [nights]
+    sizes: dict[int, float] = {}
+
+    def on_mark(day: int, store: Any) -> None:
+        if day == nights - 1:
+            store.verify_chain(full=True)  # the checkpoint a nightly `runs verify` would have left
+        if day in marks or day >= nights - 7:
+            sizes[day] = _size_gb(path)
+        if day in marks:
+            print(f"history: {day} night(s): {sizes[day]:.3f} GB on disk", file=sys.stderr, flush=True)
+
+    saves = generate(home, hosts, nights, on_mark)
+    return saves, sizes
+
+
+def _nights(bench: Bench) -> int:
+    """365 (40 with --quick); CCOPS_BENCH_HISTORY_NIGHTS sets fewer for a shorter look at full scale."""
+    raw = os.environ.get("CCOPS_BENCH_HISTORY_NIGHTS", "")
+    return int(raw) if raw.isdigit() and int(raw) >= 2 else (40 if bench.quick else 365)
+
+
+def measure(bench: Bench) -> list[Figure]:
+    from ccops.inventory.load import check_inventory
+
+    model, _ = check_inventory(EXAMPLE)
+    assert model is not None  # noqa: S101 (the repository's own example)
+    hosts = list(model.hosts)[: 300 if bench.quick else None]
+    nights = _nights(bench)
+    home = bench.folder("history-home")
+    scale = f"{len(hosts)} hosts" + (" (quick)" if bench.quick else "")
+    figures: list[Figure] = []
+    marks = [m for m in MARKS if m < nights] + [nights]
+
+    # written in a child: ccops's commands are timed from a parent that never held a year of reports
+    # (a forked child's peak resident size starts at its parent's)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        saves, sizes = pool.submit(_generate_sized, home, hosts, nights, bench.quick).result()
+    for day in marks:
+        anchor = f"today: {ANCHOR_GB[day]} GB" if day in ANCHOR_GB and not bench.quick else ""
+        met = sizes[day] < 1.0 if day == 365 else None
+        figures.append(
+            Figure(SECTION, f"store on disk, {day} night(s), {scale}", sizes[day], "GB", anchor,
+                   "< 1 GB a year" if met is not None else "", met)
+        )  # fmt: skip
+    if nights < 365:  # the year from the growth of the last week measured (retention keeps it linear by then)
+        week = (sizes[nights] - sizes[nights - 7]) / 7
+        year = sizes[nights] + week * (365 - nights)
+        figures.append(
+            Figure(SECTION, f"store on disk, a year (extrapolated from night {nights})", year, "GB",
+                   "today: ~44 GB", "< 1 GB a year", year < 1.0 if not bench.quick else None)
+        )  # fmt: skip
+    first = saves[1]
+    for day in marks:
+        window = [saves[d] for d in range(max(1, day - 2), day + 1)]
+        value = sum(window) / len(window)
+        anchor = f"today: {ANCHOR_SAVE[day]}" if day in ANCHOR_SAVE and not bench.quick else ""
+        met = value < 2 * max(first, 0.5) if day > 1 else None
+        figures.append(
+            Figure(SECTION, f"saving one night, at {day} night(s)", value, "s", anchor,
+                   "flat (< 2x night 1)" if met is not None else "", met)
+        )  # fmt: skip
+    env = {**bench.env, "CCOPS_HOME": str(home)}
+    ccops = str(BIN / "ccops")
+    inv = ["-i", str(EXAMPLE)]
+    out = bench.folder("history-out")
+    some = hosts[len(hosts) // 2]
+    commands = [
+        ("ccops risks", ["risks", *inv]),
+        ("ccops report --format html", ["report", *inv, "--format", "html", "--output", str(out / "r.html")]),
+        ("ccops report --format json", ["report", *inv, "--format", "json", "--output", str(out / "r.json")]),
+        ("ccops report --format csv", ["report", *inv, "--format", "csv", "--output", str(out / "r.csv")]),
+        ("ccops host show", ["host", "show", some, *inv]),
+        ("ccops host diff", ["host", "diff", some]),
+        ("ccops runs list", ["runs", "list"]),
+    ]
+    anchor = "today: MemoryError from 30 nights"
+    for name, args in commands:
+        seconds, peak = timed([ccops, *args], repeat=1 if not bench.quick else 3, env=env)
+        figures.append(
+            Figure(
+                SECTION,
+                f"{name}, {nights} nights",
+                seconds,
+                "s",
+                anchor if "risks" in name or "report" in name else "",
+                "< 2 s",
+                seconds < 2,
+            )
+        )
+        figures.append(Figure(SECTION, f"{name}, peak resident", peak, "MB", "", "< 300 MB", peak < 300))
+    seconds, peak = timed([ccops, "runs", "verify"], repeat=1, env=env)
+    figures.append(
+        Figure(
+            SECTION,
+            "ccops runs verify (since the checkpoint)",
+            seconds,
+            "s",
+            "today: 0.6-170 s (all rows)",
+            "< 2 s",
+            seconds < 2,
+        )
+    )
+    seconds, peak = timed([ccops, "runs", "verify", "--full"], repeat=1, env=env)
+    figures.append(Figure(SECTION, "ccops runs verify --full", seconds, "s", "today: ~170 s a year", "", None))
+    figures.append(Figure(SECTION, "ccops runs verify --full, peak resident", peak, "MB"))
+    return figures

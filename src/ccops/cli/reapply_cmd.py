@@ -1,0 +1,117 @@
+"""``ccops reapply``: patch again the hosts whose approved patch was taken back (ccops.reverted).
+
+Only the selected hosts whose newest inspection is a ``reverted`` finding are planned; the patch
+runs with the snapshots the reverted runs used, through the patch verb (same pre-checks,
+backups and re-baseline), and its record says why: ``reason: reverted after RUN``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ccops.cli.confirm import confirm
+from ccops.cli.options import (
+    build_selector,
+    change_id_option,
+    inventory_option,
+    output_option,
+    resolve_inventory,
+    selector_options,
+)
+from ccops.cli.output import echo, emit_json
+
+if TYPE_CHECKING:
+    from ccops.records import Store
+    from ccops.reverted import Reapply
+    from ccops.run.request import RunRequest
+    from ccops.select import Selector
+
+
+@click.command("reapply")
+@inventory_option
+@selector_options
+@change_id_option(required=True, help="Change or ticket id; recorded with the run and every backup.")
+@click.option("--run", "source", metavar="RUN", help="Only hosts that took back this patch run's packages.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
+@click.option("--emergency", is_flag=True, help="Run outside the sites' maintenance windows.")
+@click.option(
+    "--forks", type=click.IntRange(1, 500), default=25, show_default=True, help="Hosts Ansible works on at once."
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines, schedules).")
+@output_option()
+def reapply(
+    inventory: Path | None,
+    sites: tuple[str, ...],
+    roles: tuple[str, ...],
+    os_variants: tuple[str, ...],
+    lines: tuple[str, ...],
+    limit: tuple[str, ...],
+    change_id: str,
+    source: str | None,
+    batch_size: int | None,
+    emergency: bool,
+    forks: int,
+    yes: bool,
+    output: str,
+) -> None:
+    """Patch again the selected hosts whose approved patch was taken back (see: ccops risks, kind reverted)."""
+    from ccops.cli.reports import print_result
+    from ccops.run import execute, open_store, prepare
+    from ccops.runner.progress import Progress
+
+    selector = build_selector(sites, roles, os_variants, lines, limit)
+    request, plan = reapply_request(
+        open_store(), resolve_inventory(inventory), selector, change_id, source, batch_size, forks, emergency
+    )
+    if request is None or plan is None:
+        if output == "json":
+            emit_json({"reapply": None, "hosts": []})
+        else:
+            echo(f"no host took back an approved patch ({selector.describe()})")
+        return
+    for host in plan.not_patch:
+        echo(f"{host}: its reverted packages came from a software run: ccops software apply --limit {host}")
+    prepared = prepare(request)
+    confirm(f"patch {len(prepared.plan.hosts)} host(s) again ({plan.reason}) under change {change_id}", yes)
+    print_result(execute(prepared, Progress(enabled=output == "text")), output, "changes")
+
+
+def reapply_request(
+    store: Store,
+    path: Path,
+    selector: Selector,
+    change_id: str,
+    source: str | None = None,
+    batch_size: int | None = None,
+    forks: int = 25,
+    emergency: bool = False,
+) -> tuple[RunRequest | None, Reapply | None]:
+    """The patch run of the selected hosts that took back an approved patch (None: there are none)."""
+    from ccops.inventory.load import load_inventory
+    from ccops.reverted import findings, reapply_plan, runs_for
+    from ccops.run.request import RunRequest
+    from ccops.select import Selector
+
+    model = load_inventory(path)
+    runs = runs_for(store)
+    if source is not None:
+        source = store.resolve_run(source).id
+    chosen = [h.name for h in model.hosts.values() if selector.matches(h)]
+    plan = reapply_plan(findings(store, chosen, runs), runs, source)
+    if plan is None:
+        return None, None
+    request = RunRequest(
+        path,
+        "patch",
+        Selector(limit=tuple(plan.hosts)),
+        change_id=change_id,
+        batch_size=batch_size,
+        forks=forks,
+        emergency=emergency,
+        options=plan.options,
+        reason=plan.reason,
+    )
+    return request, plan
