@@ -192,3 +192,32 @@ store.finish_run({run_id!r}, "halted", 3, "halted before the next batch")
     assert proc.returncode == EXIT_OK, proc.stderr
     assert f"refuses 3 host(s): tst-t01, tst-t02, tst-t03: previous run {run_id} halted" in proc.stdout
     assert "touches 3 host(s)" in proc.stdout  # tst-inspect is not held back by another schedule's run
+
+
+def test_a_refused_firing_is_pushed_to_the_people_on_duty(tmp_path, inventory, monkeypatch):
+    from tests.cli.notify_receiver import Receiver
+    from tests.cli.test_notify import RULES, free_port
+    from tests.notify_fixtures import SECRET
+
+    port = free_port()
+    (inventory / "notify.yml").write_text(RULES.format(port=port))
+    home = tmp_path / "home"
+    fd = _hold(home, "tst-inspect")  # a firing is still running: the next one is refused
+    try:
+        with Receiver(SECRET, port) as receiver:
+            monkeypatch.setenv("CCOPS_TEST_HOOK_SECRET", SECRET)  # the channel's secret, as the unit's env gives it
+            refused = run_scripted(
+                "tests.cli.scripted_cli",
+                home,
+                tmp_path / "hosts.json",
+                {},
+                "schedule",
+                "run",
+                "tst-inspect",
+                "-i",
+                str(inventory),
+            )
+    finally:
+        os.close(fd)
+    assert refused.returncode == EXIT_REFUSED, refused.stderr
+    assert [(m["status"], m["verb"]) for m in receiver.accepted] == [("refused", "inspect")]

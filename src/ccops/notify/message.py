@@ -33,6 +33,8 @@ def events_of(record: RunRecord) -> set[str]:
         events.add("halted")
     elif record.status in FAILED_STATUSES:
         events.add("failed")
+    elif record.status == "refused":  # a firing that never started (ccops schedule): nothing ran
+        events.add("refused")
     for host in record.hosts:
         report = _report(host)
         if host.get("outcome") == "refused":

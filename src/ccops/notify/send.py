@@ -73,6 +73,8 @@ def queue_run(record: RunRecord, folder: Path | None = None) -> list[Message]:
     site_of = {h.name: h.site for h in inventory.hosts.values()} if inventory else {}
     events = events_of(record)
     run_sites = {site_of[str(h.get("host"))] for h in record.hosts if str(h.get("host")) in site_of}
+    if not record.hosts:  # a refused firing touched no host: the sites it was for are its selection's
+        run_sites = {str(s) for s in record.selectors.get("sites") or [] if inventory and s in inventory.sites}
     secrets = secret_values(inventory, rules)
     queued = []
     for name, sites in sorted(channel_sites(rules, events, run_sites).items()):

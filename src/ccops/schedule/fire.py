@@ -159,4 +159,7 @@ def _refuse(store: Store, inventory: Inventory, request: RunRequest, reason: str
         plan={"waves": [], "inventory_files": {}, "schedule": request.schedule},
     )
     store.finish_run(run_id, STATUS_REFUSED, EXIT_REFUSED, reason[:500])
+    from ccops.notify.send import notify_run_end  # the people on duty hear of it; never fails the firing
+
+    notify_run_end(store, run_id)
     return Firing(str(request.schedule["name"]), run_id, STATUS_REFUSED, EXIT_REFUSED, reason)
