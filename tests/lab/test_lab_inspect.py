@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import time
 
 import pytest
 
@@ -121,23 +122,18 @@ def test_an_unreachable_host_fails_the_run_and_is_named(inspected, lab_home):
         run_ccops(lab_home, "lab", "up", "--hosts", "3", check=True)
 
 
-# A python3 earlier on the PATH of an SSH session (sshd's default PATH starts with /usr/local/bin):
-# the asset probe (ansible.builtin.script, executable python3) answers garbage; everything else
-# runs the real interpreter.
-GARBAGE_PROBE = """#!/bin/sh
-case "$*" in
-  *debian_inventory.py*)
-    echo '{"updates": {"pending": 1e999, "security": "x", "items": 7}, "disks": [{"mount": ["/", "/x"], "size_mb": 9}]}'
-    exit 0 ;;
-esac
-exec /usr/bin/python3 "$@"
+# A df earlier on the PATH (sudo's secure_path starts with /usr/local/bin) answers garbage: a disk
+# larger than any record may hold; everything else the asset module reads is the real host's.
+GARBAGE_DF = """#!/bin/sh
+echo 'Filesystem 1024-blocks Used Available Capacity Mounted on'
+echo 'overlay 99999999999999999999999 0 1 1% /'
 """
-FAKE = "/usr/local/bin/python3"
+FAKE = "/usr/local/bin/df"
 
 
 def test_a_host_whose_probe_answers_garbage_leaves_the_others_intact(lab_home):
     victim = "lab-deb12-01"
-    pexec(victim, "sh", "-c", f"cat > {FAKE} && chmod 755 {FAKE}", stdin=GARBAGE_PROBE)
+    pexec(victim, "sh", "-c", f"cat > {FAKE} && chmod 755 {FAKE}", stdin=GARBAGE_DF)
     try:
         result = run_ccops(lab_home, "inspect", "--output", "json")
     finally:
@@ -147,7 +143,7 @@ def test_a_host_whose_probe_answers_garbage_leaves_the_others_intact(lab_home):
     outcomes = {h["host"]: h for h in data["hosts"]}
     assert result.returncode == 2 and data["status"] == "failed"  # a host's data was damaged: not an error
     assert {h: o["outcome"] for h, o in outcomes.items()} == {**dict.fromkeys(LAB, "ok"), victim: "damaged"}
-    assert "disks[0].mount: expected text, got list" in outcomes[victim]["message"]
+    assert "disks[0].size_mb: " in outcomes[victim]["message"]
     store = Store(lab_home / "ccops.db")
     for host in LAB:
         asset = store.asset(host)
@@ -155,15 +151,58 @@ def test_a_host_whose_probe_answers_garbage_leaves_the_others_intact(lab_home):
         record = asset["record"]
         assert record["os"]["distribution"] == "Debian" and record["packages"]["count"] > 100
         if host == victim:
-            assert "pending" not in record["updates"] and record["disks"] == [{"size_mb": 9}]
-            assert any(d.startswith("updates.pending: expected a whole number") for d in record["damaged"])
+            assert record["disks"] == [{"mount": "/", "free_mb": 0, "used_pct": 100}]
+            assert any(d.startswith("disks[0].size_mb: ") for d in record["damaged"])
         else:
             assert "damaged" not in record and any(d["mount"] == "/" for d in record["disks"])
     report = run_ccops(lab_home, "report", "--format", "json")
     assert report.returncode == 0, report.stderr
     assert all(host in report.stdout for host in LAB)
     shown = run_ccops(lab_home, "host", "show", victim, check=True).stdout
-    assert "damaged" in shown and "disks[0].mount: expected text, got list" in shown
+    assert "damaged" in shown and "disks[0].size_mb: " in shown
     # the seat answers truthfully again: its next inspection is whole
     again = run_ccops(lab_home, "inspect", "--limit", victim, "--output", "json")
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+
+
+STAMP = "/var/lib/ccops/apt-lists-refreshed"  # roles/asset/defaults asset_package_lists_stamp
+LISTS = "/var/lib/apt/lists"
+
+
+def _mtimes(host: str, *paths: str) -> str:
+    return pexec(host, "sh", "-c", 'stat -c "%n %Y" "$@"', "sh", *paths)
+
+
+def _sent_packages(lab_home, run_id: str) -> dict[str, object]:
+    """What each host sent as its packages, from the run's Ansible events (before ccops filled anything in)."""
+    sent: dict[str, object] = {}
+    for path in (lab_home / "runs" / run_id).rglob("job_events/*.json"):
+        event = json.loads(path.read_text())
+        facts = (event.get("event_data", {}).get("res") or {}).get("ansible_facts") or {}
+        if event.get("event") == "runner_on_ok" and "ccops_report" in facts:
+            sent[event["event_data"]["host"]] = facts["ccops_report"].get("packages")
+    return sent
+
+
+def test_fresh_lists_are_not_refreshed_stale_ones_are_and_an_unchanged_set_is_not_sent(inspected, lab_home):
+    fresh, stale = "lab-deb12-01", "lab-deb13-01"
+    before = _mtimes(fresh, STAMP, LISTS, *pexec(fresh, "sh", "-c", f"ls -d {LISTS}/*Release").split())
+    pexec(stale, "touch", "-d", "3 hours ago", STAMP)
+    pexec(stale, "sh", "-c", f"rm -f {LISTS}/*Release")  # only a refresh brings them back
+    result = run_ccops(lab_home, "inspect", "--output", "json")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    data = json.loads(result.stdout)
+    assert _mtimes(fresh, STAMP, LISTS, *pexec(fresh, "sh", "-c", f"ls -d {LISTS}/*Release").split()) == before
+    assert pexec(stale, "sh", "-c", f"ls {LISTS}/*Release").strip()
+    assert int(pexec(stale, "stat", "-c", "%Y", STAMP)) > time.time() - 600
+    assert data["reports"][stale]["updates"]["lists_refreshed"] is True
+    # every host's set was stored by the earlier inspection and has not changed: none is sent again
+    sent = _sent_packages(lab_home, data["run_id"])
+    assert sorted(sent) == sorted(LAB)
+    assert all(isinstance(p, str) and p.startswith("unchanged: ") for p in sent.values()), sent
+    store = Store(lab_home / "ccops.db")
+    for host in LAB:
+        asset = store.asset(host)
+        assert asset["run_id"] == data["run_id"] and "damaged" not in asset["record"]
+        assert "openssh-server" in asset["record"]["packages"]["items"]
+        assert asset["record"]["packages"]["count"] == len(asset["record"]["packages"]["items"]) > 100

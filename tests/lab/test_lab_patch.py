@@ -195,10 +195,28 @@ def test_with_the_rebaseline_the_patch_survives_a_reboot(fleet):
     assert versions(host) == patched
 
 
+def _tasks_run(home: Path, run_id: str) -> set[str]:
+    """The tasks that ran on a host in a run, from its Ansible events."""
+    names = set()
+    for path in (home / "runs" / run_id).rglob("job_events/*.json"):
+        event = json.loads(path.read_text())
+        if event.get("event") in ("runner_on_ok", "runner_on_failed"):
+            names.add(event["event_data"].get("task", ""))
+    return names
+
+
 def test_a_second_patch_changes_nothing(fleet):
+    taken = {h: len(backups(fleet, h)) for h in HOSTS}
     code, data = patch(fleet, "--change-id", "CHG-2002")
     assert code == 0 and data["status"] == "succeeded"
     assert {(h["outcome"], h["changed"], h["message"]) for h in data["hosts"]} == {("ok", 0, "up to date")}
+    # recognised in one step, before any pre-check or backup; the record says why
+    assert {h: len(backups(fleet, h)) for h in HOSTS} == taken
+    assert {r["outcome"] for r in data["reports"].values()} == {"up_to_date"}
+    assert all(r["reason"].startswith("nothing to install") for r in data["reports"].values()), data["reports"]
+    ran = _tasks_run(fleet, data["run_id"])
+    assert "Recognise a host with nothing to install" in ran
+    assert not ran & {"Wait for any other package manager run to end", "List pending updates"}
 
 
 def test_an_inventory_edited_mid_run_stops_it_before_the_next_batch(fleet):
@@ -251,11 +269,14 @@ def test_an_inventory_edited_mid_run_stops_it_before_the_next_batch(fleet):
 
 
 def test_a_busy_seat_is_left_alone_with_its_reason(fleet):
+    # the seat has work left (an interrupted patch's mark), so its pre-checks run: an up-to-date
+    # seat ends in the patch's first step, before any pre-check, busy or not
     pexec("lab-deb12-02", "touch", "/run/ccops-lab-seat-busy")
+    pexec("lab-deb12-02", "sh", "-c", "mkdir -p /var/lib/ccops && echo '{}' > /var/lib/ccops/patch-in-progress.json")
     try:
         code, data = patch(fleet, "--change-id", "CHG-2003", "--limit", "lab-deb12-02")
     finally:
-        pexec("lab-deb12-02", "rm", "-f", "/run/ccops-lab-seat-busy")
+        pexec("lab-deb12-02", "rm", "-f", "/run/ccops-lab-seat-busy", "/var/lib/ccops/patch-in-progress.json")
     host = data["hosts"][0]
     assert code == 0 and host["outcome"] == "refused" and host["message"].startswith("seat busy")
 

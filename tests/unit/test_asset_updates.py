@@ -4,7 +4,7 @@ import importlib.util
 
 from tests.conftest import ROOT
 
-SPEC = importlib.util.spec_from_file_location("debian_inventory", ROOT / "roles/asset/files/debian_inventory.py")
+SPEC = importlib.util.spec_from_file_location("debian_inventory", ROOT / "roles/asset/library/ccops_asset_debian.py")
 assert SPEC is not None and SPEC.loader is not None
 debian_inventory = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(debian_inventory)

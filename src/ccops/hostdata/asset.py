@@ -8,7 +8,13 @@ in an older shape reads through the same schema.
 
 from __future__ import annotations
 
-from ccops.hostdata.kinds import Bool, Free, Int, ListOf, MapOf, Num, Record, Text
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ccops.hostdata.kinds import At, Bool, Free, Int, Kind, ListOf, MapOf, Notes, Num, Record, Text, what
 
 NAME = Text(256)
 NAME_OR_NULL = Text(256, nullable=True)
@@ -35,6 +41,37 @@ HARDWARE = Record(
     }
 )
 PACKAGES = Record({"count": Int(0, 10_000_000), "items": MapOf(Text(256), max_items=50_000)})
+UNCHANGED = "unchanged: "
+UNREADABLE_CLAIM = UNCHANGED + "?"  # matches no digest
+_UNCHANGED = re.compile(r"unchanged: [0-9a-f]{64}")
+
+
+def package_digest(items: dict[str, Any]) -> str:
+    """The digest of a package set (name -> version), computed the same way by the asset module on the host."""
+    text = json.dumps(items, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class PackagesOrUnchanged(Kind):
+    """What a host sends as its packages: the whole set, or ``unchanged: <digest>`` of the set ccops stored.
+
+    The claim is kept as the text it was (checked against the store before saving, ``fill_unchanged``);
+    any other text, or anything else, is noted and kept as a claim that matches no set.
+    """
+
+    def empty(self) -> dict[str, Any]:
+        return {}
+
+    def parse(self, value: Any, path: At, notes: Notes) -> Any:
+        if isinstance(value, dict):
+            return PACKAGES.parse(value, path, notes)
+        if isinstance(value, str) and _UNCHANGED.fullmatch(value):
+            return value
+        # a claim that cannot be read is one that does not hold: the stored set is kept, nothing saved over it
+        notes.add(path, f"expected the package set or 'unchanged: <sha256>', got {what(value)}")
+        return UNREADABLE_CLAIM
+
+
 UPDATE = Record(
     {
         "name": NAME,
@@ -90,6 +127,8 @@ FIELDS = {
     "damaged": DAMAGE,
 }
 ASSET = Record(FIELDS)
+# what a host sends (ccops inspect): its packages may be the claim that they did not change
+REPORTED_ASSET = Record({**FIELDS, "packages": PackagesOrUnchanged()})
 
 SUMMARY = Record(
     {
@@ -119,3 +158,44 @@ SUMMARY = Record(
         "run_id": Text(64),
     }
 )
+
+
+Stored = Callable[[str], "dict[str, Any] | None"]  # host -> its stored asset record (declared shape), or None
+NOT_STORED_SET = "packages: said unchanged, but its digest is not the one of the package set stored for this host"
+
+
+def known_packages(hosts: list[str], stored: Stored) -> dict[str, str]:
+    """Host -> digest of the package set ccops stored for it, for hosts that have one (the asset role's input)."""
+    known = {}
+    for host in hosts:
+        items = _stored_items(stored(host))
+        if items is not None:
+            known[host] = package_digest(items)
+    return known
+
+
+def fill_unchanged(reports: dict[str, dict[str, Any]], damaged: dict[str, list[str]], stored: Stored) -> None:
+    """Put the stored package set in place of each ``unchanged: <digest>`` claim that matches it.
+
+    A claim whose digest is not the stored set's (another host's, a made-up one, a host with
+    nothing stored) is never trusted: the report is marked damaged, loses the claim, and is not
+    saved as the host's asset record.
+    """
+    for host, report in reports.items():
+        claim = report.get("packages")
+        if not isinstance(claim, str):
+            continue
+        items = _stored_items(stored(host))
+        if items is not None and claim == UNCHANGED + package_digest(items):
+            report["packages"] = {"count": len(items), "items": items}
+            continue
+        del report["packages"]
+        report["outcome"] = "damaged"
+        report["damaged"] = [*report.get("damaged", []), NOT_STORED_SET]
+        damaged[host] = [*damaged.get(host, []), NOT_STORED_SET]
+
+
+def _stored_items(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    packages = record.get("packages") if isinstance(record, dict) else None
+    items = packages.get("items") if isinstance(packages, dict) else None
+    return items if isinstance(items, dict) else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ccops.hostdata.asset import ASSET, SUMMARY
+from ccops.hostdata.asset import ASSET, REPORTED_ASSET, SUMMARY
 from ccops.hostdata.kinds import Kind, Notes, Text, parse
 from ccops.hostdata.runs import (
     CERTIFICATE,
@@ -26,7 +26,7 @@ from ccops.hostdata.runs import (
 )
 
 BY_VERB: dict[str, Kind] = {
-    "inspect": ASSET,
+    "inspect": REPORTED_ASSET,  # a host may say its packages are unchanged (filled in before saving)
     "comply": COMPLY,
     "comply-check": COMPLY,
     "patch": PATCH,
@@ -39,7 +39,7 @@ BY_VERB: dict[str, Kind] = {
     "decommission": DECOMMISSION,
 }
 BY_OUTCOME: dict[str, Kind] = {
-    "inspected": ASSET,
+    "inspected": REPORTED_ASSET,
     "deployed": ASSET,
     "compliant": COMPLY,
     "noncompliant": COMPLY,

@@ -24,6 +24,7 @@ from ccops.lab import apt_proxy
 from ccops.lab.boot import BootWatch, look, sshd_answers
 from ccops.lab.images import ensure_images, image_name
 from ccops.lab.inventory import write_lab_inventory
+from ccops.lab.limits import ensure as ensure_limits
 from ccops.lab.network import FIRST_HOST, GATEWAY, NETWORK, ensure_network, host_address, remove_network
 from ccops.lab.podman import LABEL, lab_containers, podman
 from ccops.paths import lab_inventory, state_dir
@@ -83,6 +84,7 @@ def up(
     that came up, even when others did not.
     """
     hosts = layout(count, variants, first)
+    ensure_limits(count, say)  # before any host boots: a host that runs out stalls
     ensure_images(sorted(set(variants)), say)
     ensure_network()
     apt_proxy.start(str(GATEWAY))  # the hosts' only way to their Debian archive

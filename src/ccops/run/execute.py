@@ -20,6 +20,7 @@ from typing import Any
 
 from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_OK, RefusedError
 from ccops.gates import gate_reason
+from ccops.hostdata.asset import fill_unchanged, known_packages
 from ccops.hostkeys import name_known_hosts
 from ccops.inventory.export import SNAPSHOT_SUFFIX
 from ccops.inventory.model import SECRET_KEYS, Host, Inventory
@@ -348,7 +349,7 @@ class RunLoop:
             f"playbooks/{self.verb.playbook}",
             write_batch_snapshot(self.folder, self.approved, ident, names),  # only this batch's hosts
             names,
-            _extravars(self.verb, self.run_id, self.request),
+            {**_extravars(self.verb, self.run_id, self.request), **self._known_packages(names)},
             self.request.forks,
         )
         try:
@@ -368,6 +369,8 @@ class RunLoop:
 
     def judge(self, collector: EventCollector, names: list[str]) -> list[HostOutcome]:
         """Per-host outcomes from a batch's events (streamed, or collected from a node afterwards)."""
+        if self.verb.name == "inspect":  # "unchanged" package sets: the stored one, or the host's data is damaged
+            fill_unchanged(collector.reports, collector.damaged, self._stored_asset)
         outcomes = [_judge(o, collector.reports.get(o.host)) for o in collector.outcomes(names)]
         name_known_hosts(self.inventory, outcomes)
         with self.lock:
@@ -381,6 +384,16 @@ class RunLoop:
             if self.verb.name in ("inspect", "deploy") and assets:
                 self.store.save_assets(self.run_id, assets)
         return outcomes
+
+    def _stored_asset(self, host: str) -> dict[str, Any] | None:
+        asset = self.store.asset(host)
+        return asset["record"] if asset else None
+
+    def _known_packages(self, names: list[str]) -> dict[str, Any]:
+        """An inspection tells each host the digest of its stored package set: unchanged, it is not sent again."""
+        if self.verb.name != "inspect":
+            return {}
+        return {"asset_known_packages": known_packages(names, self._stored_asset)}
 
     def _verdict(self, halt: str | None) -> tuple[str, int, str]:
         if self.interrupted.flag:
