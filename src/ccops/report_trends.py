@@ -44,8 +44,8 @@ FAILED_BETWEEN = (
 NEWEST_AT = (  # each host's newest inspection at or before a moment: one index seek a host
     "SELECT a.host, v.summary FROM json_each(?) j JOIN assets a ON a.host = j.key"
     " JOIN asset_versions v ON v.host = a.host AND v.collected ="
-    " (SELECT MAX(collected) FROM asset_versions w WHERE w.host = a.host AND w.collected <= ?)"
-)
+    " (SELECT MAX(collected) FROM asset_versions w WHERE w.host = a.host AND w.collected <= ?) GROUP BY a.host"
+)  # GROUP BY: two inspections kept with the same time count once
 
 
 def _iso(when: datetime) -> str:
