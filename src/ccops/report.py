@@ -223,13 +223,14 @@ def _then(moment: dict[str, Any] | None, key: str) -> int | None:
 
 
 def _failed_last_day(state: FleetState, inventory: Inventory, code: str) -> int:
-    """Runs that failed, halted or were interrupted in the last 24 hours and reached this site's hosts."""
+    """Runs that failed, halted or were interrupted in the last 24 hours and reached this site's watched hosts."""
     since = state.now.timestamp() - 86400
     count = 0
     for run in state.runs:
         if run.status not in RUN_PROBLEMS or not _after(run.started, since):
             continue
-        if any(inventory.hosts[h["host"]].site == code for h in run.hosts if h.get("host") in inventory.hosts):
+        hosts = [inventory.hosts[h["host"]] for h in run.hosts if h.get("host") in inventory.hosts]
+        if any(h.site == code and h.lifecycle in WATCHED_LIFECYCLES for h in hosts):  # as report_trends counts
             count += 1
     return count
 
