@@ -67,8 +67,8 @@ def screenshot(page: Path, workdir: Path, width: int = 1280, height: int = 1800)
     return shot.read_bytes()
 
 
-def dump_dom(page: Path, workdir: Path) -> str:
-    return _run(page, workdir, "--dump-dom").stdout.decode()
+def dump_dom(page: Path, workdir: Path, *args: str) -> str:
+    return _run(page, workdir, *args, "--dump-dom").stdout.decode()
 
 
 def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:

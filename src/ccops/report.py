@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ccops.risks import WATCHED_LIFECYCLES, FleetState, risk_list, thresholds
+from ccops.report_trends import MOMENTS, local_time
+from ccops.risks import KINDS, RUN_PROBLEMS, WATCHED_LIFECYCLES, FleetState, risk_list, thresholds
 from ccops.safe_text import visible
 
 if TYPE_CHECKING:
@@ -130,7 +132,13 @@ def _run_row(run: Any) -> dict[str, Any]:
     }
 
 
-def build_report(inventory: Inventory, state: FleetState, sites: list[str] | None = None) -> dict[str, Any]:
+def build_report(
+    inventory: Inventory,
+    state: FleetState,
+    sites: list[str] | None = None,
+    history: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The report; ``history`` (report_trends.read_trends) adds each site's comparisons and trend lines."""
     chosen = sites or sorted(inventory.sites)
     risks = risk_list(inventory, state, set(chosen))
     per_host = Counter(r["host"] for r in risks if r["host"])
@@ -148,7 +156,90 @@ def build_report(inventory: Inventory, state: FleetState, sites: list[str] | Non
         "risks": risks,
         "runs": [_run_row(r) for r in runs[:RECENT_RUNS]],
         "hosts": hosts,
+        "morning": [_morning(s, inventory, risks, state, (history or {}).get(s["code"])) for s in summaries],
     }
+
+
+# what would make a "worst" risk of a kind: the larger, the worse
+WORST_BY = {"security_overdue": "days", "not_seen": "days", "disk_full": "used_pct", "disk_growing": "per_day"}
+
+
+def _worst(risk: dict[str, Any]) -> float:
+    value = risk.get(WORST_BY.get(risk["kind"], ""))
+    return float(value) if isinstance(value, int | float) else float("inf")  # never inspected: worst of all
+
+
+def _risk_kinds(risks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Risks grouped by kind (most urgent kind first), with their count and the worst of each kind."""
+    out = []
+    for kind in KINDS:
+        of_kind = [r for r in risks if r["kind"] == kind]
+        if of_kind:
+            worst = max(of_kind, key=_worst)  # first of the ties: the list's own order
+            out.append(
+                {"kind": kind, "count": len(of_kind), "worst": {"host": worst["host"], "detail": worst["detail"]}}
+            )
+    return out
+
+
+def _morning(
+    site: dict[str, Any],
+    inventory: Inventory,
+    risks: list[dict[str, Any]],
+    state: FleetState,
+    history: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One site's first screen: the numbers that matter now, a day and a week ago, trend lines, risks by kind."""
+    code = site["code"]
+    timezone = inventory.sites[code].timezone
+    mine = [r for r in risks if r["site"] == code]
+    kinds = {k["kind"]: k["count"] for k in _risk_kinds(mine)}
+    not_seen = len({r["host"] for r in mine if r["kind"] == "not_seen"})
+    now = {
+        "inspected": site["watched"] - not_seen,
+        "in_policy": site["compliance"]["in policy"],
+        "security_overdue": site["patches"]["hosts_overdue"],
+        "reverted": kinds.get("reverted", 0),
+        "held_apart": 0,  # no quarantine yet: nothing is held apart
+        "failed_runs": _failed_last_day(state, inventory, code),
+    }
+    then = (history or {}).get("then", {})
+    numbers = {key: {"now": value, **{m: _then(then.get(m), key) for m in MOMENTS}} for key, value in now.items()}
+    return {
+        "site": code,
+        "timezone": timezone,
+        "generated": local_time(state.now.isoformat(timespec="seconds"), timezone),
+        "numbers": numbers,
+        "trend": (history or {}).get("days", []),
+        "risks": len(mine),
+        "risk_kinds": _risk_kinds(mine),
+    }
+
+
+def _then(moment: dict[str, Any] | None, key: str) -> int | None:
+    if key == "held_apart":
+        return 0
+    return None if moment is None else moment.get(key)  # in policy and reverted are not kept per day
+
+
+def _failed_last_day(state: FleetState, inventory: Inventory, code: str) -> int:
+    """Runs that failed, halted or were interrupted in the last 24 hours and reached this site's watched hosts."""
+    since = state.now.timestamp() - 86400
+    count = 0
+    for run in state.runs:
+        if run.status not in RUN_PROBLEMS or not _after(run.started, since):
+            continue
+        hosts = [inventory.hosts[h["host"]] for h in run.hosts if h.get("host") in inventory.hosts]
+        if any(h.site == code and h.lifecycle in WATCHED_LIFECYCLES for h in hosts):  # as report_trends counts
+            count += 1
+    return count
+
+
+def _after(value: Any, since: float) -> bool:
+    try:
+        return datetime.fromisoformat(str(value)).timestamp() > since
+    except ValueError:
+        return False
 
 
 def _totals(summaries: list[dict[str, Any]], risks: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ccops.report_svg import PALETTE, columns, e, stacked_bars
+from ccops.report_svg import PALETTE, columns, e, sparkline, stacked_bars
+from ccops.report_trends import local_time
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
 MAX_HOST_ROWS = 200
@@ -30,7 +31,22 @@ th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
 svg{display:block;margin:8px 0}svg text{font-size:12px;fill:#1b1f24}svg text.on-bar{fill:#fff;font-weight:600}
 svg .base{stroke:#8c959f}.note{color:#57606a}.plots{display:flex;flex-wrap:wrap;gap:16px}
 figure{margin:0}figcaption{font-weight:600}
+svg{max-width:100%;height:auto}.wide{overflow-x:auto;max-width:100%}
+.site{border:1px solid #d0d7de;border-radius:8px;padding:8px 12px;margin:0 0 16px}.site h2{margin-top:4px}
+table.numbers td,table.numbers th{padding:4px 8px}.delta{color:#57606a;font-size:12px}
+.kinds{padding-left:18px;margin:4px 0}.kinds li{margin:2px 0;overflow-wrap:anywhere}
+details{margin:12px 0}summary{font-weight:600;cursor:pointer}
+@media (max-width:600px){body{margin:10px;font-size:15px}.tile{min-width:0;flex:1 1 40%;padding:8px}
+.tile .num{font-size:22px}}
 """
+NUMBERS = (
+    ("inspected", "inspected", False),
+    ("in_policy", "in policy", False),
+    ("security_overdue", "security overdue", True),
+    ("reverted", "reverted", True),
+    ("held_apart", "held apart", True),
+    ("failed_runs", "failed runs, 24 h", True),
+)  # key, label, whether more is worse
 
 
 def _num(value: Any, key: str, tag: str = "td") -> str:
@@ -43,9 +59,69 @@ def _td(value: Any) -> str:
     return f"<td>{e('-' if value is None else value)}</td>"
 
 
-def _table(headers: list[str], rows: list[str]) -> str:
+def _table(headers: list[str], rows: list[str], cls: str = "") -> str:
     head = "".join(f"<th>{e(h)}</th>" for h in headers)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    mark = f' class="{cls}"' if cls else ""
+    return f'<div class="wide"><table{mark}><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+
+
+def _delta(now: Any, then: Any, worse_up: bool) -> str:
+    """The change since yesterday, coloured by whether it is for the worse (a derived value: no data-key)."""
+    if not isinstance(now, int) or not isinstance(then, int) or now == then:
+        return ""
+    worse = (now > then) == worse_up
+    return f' <span class="delta {"bad" if worse else "ok"}">{now - then:+d}</span>'
+
+
+def _site_screen(i: int, site: dict[str, Any], name: str, morning: dict[str, Any]) -> str:
+    """One site's first screen: its numbers against yesterday and last week, trend lines, risks by kind."""
+    base = f"morning/{i}"
+    rows = []
+    for key, label, worse_up in NUMBERS:
+        cell = morning["numbers"][key]
+        path = f"{base}/numbers/{key}"
+        rows.append(
+            f"<tr><th>{e(label)}</th>"
+            f'<td class="n"><b data-key="{e(path)}/now">{e(cell["now"])}</b>'
+            f"{_delta(cell['now'], cell['yesterday'], worse_up)}</td>"
+            f"{_num(cell['yesterday'], f'{path}/yesterday')}{_num(cell['last_week'], f'{path}/last_week')}</tr>"
+        )
+    trend = morning["trend"]
+    last = len(trend) - 1
+    lines = "".join(
+        f"<figure><figcaption>{e(caption)}</figcaption>"
+        + sparkline(f"{caption}, {site['code']}", [(d["day"], d[key]) for d in trend], f"{base}/trend/{last}/{key}")
+        + "</figure>"
+        for key, caption in (("inspected", "hosts inspected a day"), ("failed_runs", "failed runs a day"))
+        if trend
+    )
+    kinds = "".join(
+        f'<li><b data-key="{e(base)}/risk_kinds/{k}/count">{r["count"]}</b> {e(r["kind"].replace("_", " "))}'
+        f" &middot; worst: {e(r['worst']['host'] or '(run)')}: {e(r['worst']['detail'])}</li>"
+        for k, r in enumerate(morning["risk_kinds"])
+    )
+    risks = (
+        f'<p><span data-key="{e(base)}/risks">{morning["risks"]}</span> risk(s) by kind, most urgent first:</p>'
+        f'<ul class="kinds">{kinds}</ul>'
+        if kinds
+        else '<p class="ok">No risk found.</p>'
+    )
+    return (
+        f'<section class="site"><h2>{e(site["code"])} &middot; {e(name)}</h2>'
+        f'<p class="meta">as of {e(morning["generated"])} ({e(morning["timezone"])})</p>'
+        + _table(["", "now", "yesterday", "last week"], rows, "numbers")
+        + (f'<div class="plots">{lines}</div>' if lines else "")
+        + risks
+        + "</section>"
+    )
+
+
+def _sites(report: dict[str, Any]) -> str:
+    """Every site's first screen (a report document without them, made by an older ccops, has none)."""
+    return "".join(
+        _site_screen(i, site, site["name"] or site["city"] or site["code"], morning)
+        for i, (site, morning) in enumerate(zip(report["sites"], report.get("morning") or [], strict=False))
+    )
 
 
 def _tiles(totals: dict[str, Any]) -> str:
@@ -188,23 +264,27 @@ def _disks(report: dict[str, Any]) -> str:
 
 def _risks(report: dict[str, Any]) -> str:
     if not report["risks"]:
-        return '<h2>Risk list</h2><p class="ok">No risk found.</p>'
+        return '<p class="ok">No risk found.</p>'
     rows = [
         f"<tr>{_td(r['site'])}{_td(r['host'] or '(run)')}{_td(r['kind'].replace('_', ' '))}{_td(r['detail'])}</tr>"
         for r in report["risks"]
     ]
     return (
-        "<h2>Risk list</h2>"
-        + f'<p class="note"><span data-key="totals/risks">{len(report["risks"])}</span> risk(s), most urgent first.</p>'
+        "<details><summary>Full risk list: "
+        + f'<span data-key="totals/risks">{len(report["risks"])}</span> risk(s), most urgent first</summary>'
         + _table(["site", "host", "kind", "detail"], rows)
+        + "</details>"
     )
 
 
 def _runs(report: dict[str, Any]) -> str:
     if not report["runs"]:
         return '<h2>Recent runs</h2><p class="note">No run in the last 30 days.</p>'
+    zones = {m["timezone"] for m in report.get("morning") or []}
+    zone = zones.pop() if len(zones) == 1 else "UTC"  # sites in several zones: one clock for the table
     rows = [
-        f"<tr>{_td(r['id'])}{_td(r['verb'])}{_td(r['operator'])}{_td(r['change_id'])}{_td(r['started'])}"
+        f"<tr>{_td(r['id'])}{_td(r['verb'])}{_td(r['operator'])}{_td(r['change_id'])}"
+        f"{_td(local_time(r['started'], zone))}"
         f'<td class="{STATUS_CLASS.get(r["status"], "")}">{e(r["status"])}</td>{_num(r["hosts"], f"runs/{i}/hosts")}'
         f"<td>{_outcomes(i, r['outcomes'])}</td></tr>"
         for i, r in enumerate(report["runs"])
@@ -224,12 +304,14 @@ def _hosts(report: dict[str, Any]) -> str:
     order = sorted(
         range(len(report["hosts"])), key=lambda i: (-report["hosts"][i]["risks"], report["hosts"][i]["host"])
     )
+    zones = {m["site"]: m["timezone"] for m in report.get("morning") or []}
     rows = []
     for i in order[:MAX_HOST_ROWS]:
         h = report["hosts"][i]
         cls = {"in policy": "ok", "out of policy": "bad"}.get(h["compliance"], "")
         rows.append(
-            f"<tr>{_td(h['host'])}{_td(h['site'])}{_td(h['os'])}{_td(h['lifecycle'])}{_td(h['last_inspected'])}"
+            f"<tr>{_td(h['host'])}{_td(h['site'])}{_td(h['os'])}{_td(h['lifecycle'])}"
+            f"{_td(local_time(h['last_inspected'], zones.get(h['site'], 'UTC')) if h['last_inspected'] else None)}"
             f"{_num(h['pending_updates'], f'hosts/{i}/pending_updates')}"
             f"{_num(h['security_updates'], f'hosts/{i}/security_updates')}"
             f"{_td(h['fullest_disk'])}{_num(h['fullest_disk_used_pct'], f'hosts/{i}/fullest_disk_used_pct')}"
@@ -266,8 +348,10 @@ def render_html(report: dict[str, Any]) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>ccops fleet report: {e(sites)}</title><style>{STYLE}</style></head><body>"
-        f'<h1>Fleet report</h1><p class="meta">sites {e(sites)} &middot; generated {e(report["generated"])}'
+        f'<h1>Morning report</h1><p class="meta">sites {e(sites)} &middot; generated {e(report["generated"])}'
         f" &middot; inventory {e(report['inventory'])}</p>"
+        + _sites(report)
+        + "<h2>All sites</h2>"
         + _tiles(report["totals"])
         + _risks(report)
         + _fleet(report)

@@ -110,3 +110,28 @@ def _legend(items: list[tuple[str, str]], width: int) -> tuple[str, int]:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def sparkline(title: str, points: list[tuple[str, int]], key: str, width: int = 320, height: int = 64) -> str:
+    """A trend line of daily values (label, value), oldest first; the newest value is written at its end
+    (marked ``key``). The drawing scales down to its container: it never widens a phone's page."""
+    largest = max((v for _, v in points), default=0) or 1
+    left, right, top, bottom = 4, 40, 8, height - 8
+    step = (width - left - right) / max(len(points) - 1, 1)
+    xy = [(left + i * step, bottom - (bottom - top) * v / largest) for i, (_, v) in enumerate(points)]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="spark" width="{width}" height="{height}"'
+        f' viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMid meet"><title>{e(title)}</title>',
+        f'<line x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}" class="base"/>',
+    ]
+    if xy:
+        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>')
+        parts += [
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{PALETTE[0]}"><title>{e(label)}: {value}</title></circle>'
+            for (x, y), (label, value) in zip(xy, points, strict=True)
+        ]
+        x, y = xy[-1]
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 4:.1f}" data-key="{e(key)}">{points[-1][1]}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

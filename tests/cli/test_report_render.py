@@ -82,8 +82,13 @@ def test_the_rendered_page_shows_the_json_reports_numbers(ccops, tmp_path):
     # the screenshot is a page, not a blank: many colours, text and bars drawn in the palette's colours
     assert (width, height) == (1280, 1800)
     assert chromium.white_share(rows) < 0.97
-    assert colour_count(rows, bytes.fromhex("009E73")) > 100  # the "in policy" segment
-    assert colour_count(rows, bytes.fromhex("D55E00")) > 100  # the "out of policy" / overdue segments
+    assert colour_count(rows, bytes.fromhex("0072B2")) > 100  # the sites' trend lines, first on the page
+    for key in ("morning/0/numbers/inspected/now", "morning/1/numbers/security_overdue/last_week"):
+        assert key in keys
+    # the charts below the site screens are drawn too
+    _, _, lower = chromium.decode_png(chromium.screenshot(tmp_path / "report.html", tmp_path, 1280, 3600))
+    assert colour_count(lower[1800:], bytes.fromhex("009E73")) > 100  # the "in policy" segment
+    assert colour_count(lower[1800:], bytes.fromhex("D55E00")) > 100  # the "out of policy" / overdue segments
 
 
 def test_hostile_values_stay_text_in_the_rendered_page(ccops, tmp_path):

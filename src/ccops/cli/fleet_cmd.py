@@ -77,9 +77,11 @@ def report(inventory: Path | None, sites: tuple[str, ...], fmt: str, target: Pat
     from ccops.output_file import write_output
     from ccops.report import build_report, to_csv
     from ccops.report_html import render_html
+    from ccops.report_trends import read_trends
+    from ccops.run import open_store
 
     model, state, chosen = _load(inventory, sites)
-    document = build_report(model, state, chosen)
+    document = build_report(model, state, chosen, read_trends(open_store(), model, chosen, state.now))
     if fmt == "html":
         text = render_html(document)
     elif fmt == "csv":
