@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -230,3 +231,17 @@ def test_progress_without_history_shows_no_time_left(store, tmp_path):
     progress.batch(waves[0].name, 1, 1, "lab", 1)
     progress({"event": "playbook_on_stats", "event_data": {}})
     assert out.getvalue() == "== canary, batch 1/1: 1 host(s) at lab\n"
+
+
+def test_the_run_loop_says_the_estimate_and_the_time_left_from_the_runs_before(home, tmp_path):
+    inventory = write_inventory(tmp_path / "inv", {"lab.yml": SITE.format(code="lab", size=4)})
+    said = []
+    for _ in range(2):
+        out = io.StringIO()
+        execute(prepare(RunRequest(inventory, "patch", Selector(), change_id="CHG-1")), Progress(out), ScriptedEngine())
+        said.append(out.getvalue())
+    assert "estimate: no past patch runs to estimate from" in said[0] and " left (" not in said[0]
+    # the scripted engine takes no time: seconds round to 0 unless the machine is slow
+    assert re.search(r"estimate: about \d+s in total, from the 1 most recent past patch run\(s\) \(few", said[1])
+    batches = [line for line in said[1].splitlines() if line.startswith("== ")]
+    assert len(batches) == 3 and all(re.search(r"; about \d+s left \(\d+s so far\)$", line) for line in batches)
