@@ -6,10 +6,9 @@ past runs of the verb (medians per batch size, so one slow night does not
 move the estimate). With no past run nothing is estimated: the answer says so.
 Gates add no waits today: the time between batches is already in each batch.
 
-The store is read with SQL aggregates over the run and host-result columns
-(runs: started, ended, verb, plan; host_results: started, ended, wave), so the
-cost does not grow with the store's age: a batch is the hosts of one run and
-wave that ended together (a batch's hosts share its end time).
+The store is read with SQL on the run and host-result columns (runs: started,
+ended, verb, plan; host_results: started, ended), a few hosts per past batch,
+so the cost grows neither with the store's age nor much with the fleet.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
 
 RECENT_RUNS = 10  # newest runs of the verb read from the store
 PER_SITE = 5  # of those, the newest that ran the site: the medians are over these
+PROBES = 3  # hosts of a past batch whose times are read: they share its end, the first of them starts it
 FEW = 3  # fewer runs than this: the estimate says it is rough
 
 PlannedBatch = tuple[str, int]  # (site, hosts)
@@ -144,48 +144,69 @@ def read_model(db: sqlite3.Connection, verb: str) -> Model:
         " FROM runs WHERE verb = ? AND ended IS NOT NULL ORDER BY started DESC, id DESC LIMIT ?",
         (verb, RECENT_RUNS),
     ).fetchall()
-    ids = [r[0] for r in runs]
-    groups: dict[str, list[tuple[str | None, int, str, str]]] = {}
-    if ids:
-        marks = ",".join("?" * len(ids))
-        query = (
-            "SELECT run_id, MIN(host), COUNT(*), MIN(started), ended FROM host_results"  # noqa: S608 (only ?s)
-            f" WHERE run_id IN ({marks}) AND started IS NOT NULL AND ended IS NOT NULL"
-            " GROUP BY run_id, wave, ended"
-        )
-        for run_id, host, count, first, ended in db.execute(query, ids):
-            groups.setdefault(run_id, []).append((host, count, first, ended))
     samples: dict[str, list[Sample]] = {}
     tails: list[float] = []
     for rank, (run_id, started, ended, waves) in enumerate(runs):
-        site_of = _sites(waves)
-        tail = _run_samples(rank, started, ended, groups.get(run_id, []), site_of, samples)
+        batches = _batches(waves)
+        times = _host_times(db, run_id, [h for _, _, probes in batches for h in probes])
+        tail = _run_samples(rank, _time(started), _time(ended), batches, times, samples)
         if tail is not None:
             tails.append(tail)
     return Model(verb, {site: fit(s) for site, s in samples.items()}, tail=_median(tails[:PER_SITE]))
 
 
+def _batches(waves_json: Any) -> list[tuple[str, int, list[str]]]:
+    """(site, hosts, the first few hosts) of each batch of a run record's waves; what does not fit is skipped."""
+    try:
+        waves = json.loads(waves_json) if isinstance(waves_json, str) else []
+    except (ValueError, RecursionError):
+        return []
+    out = []
+    for wave in waves if isinstance(waves, list) else []:
+        batches = wave.get("batches") if isinstance(wave, dict) else None
+        for batch in batches if isinstance(batches, list) else []:
+            if isinstance(batch, dict) and isinstance(batch.get("site"), str) and isinstance(batch.get("hosts"), list):
+                probes = [h for h in batch["hosts"][:PROBES] if isinstance(h, str)]
+                out.append((batch["site"], len(batch["hosts"]), probes))
+    return out
+
+
+def _host_times(db: sqlite3.Connection, run_id: str, hosts: list[str]) -> dict[str, tuple[float, float]]:
+    """host -> (its first event, its batch's end) for the hosts of the run that have both."""
+    out = {}
+    for i in range(0, len(hosts), 500):
+        chunk = hosts[i : i + 500]
+        query = (
+            f"SELECT host, started, ended FROM host_results WHERE run_id = ? AND host IN ({','.join('?' * len(chunk))})"  # noqa: S608 (only ?s)
+        )
+        for host, started, ended in db.execute(query, (run_id, *chunk)):
+            first, end = _time(started), _time(ended)
+            if first is not None and end is not None:
+                out[host] = (first, end)
+    return out
+
+
 def _run_samples(
     rank: int,
-    started: Any,
-    ended: Any,
-    groups: list[tuple[str | None, int, str, str]],
-    site_of: dict[str, str],
+    run_start: float | None,
+    run_end: float | None,
+    batches: list[tuple[str, int, list[str]]],
+    times: dict[str, tuple[float, float]],
     out: dict[str, list[Sample]],
 ) -> float | None:
     """Add one past run's batches to ``out`` per site; its tail after the last batch, or None."""
-    run_start, run_end = _time(started), _time(ended)
-    batches = [(host, count, _time(first), _time(last)) for host, count, first, last in groups]
-    ends = sorted(e for *_, e in batches if e is not None)
+    timed = []
+    for site, hosts, probes in batches:
+        seen = [times[h] for h in probes if h in times]
+        if seen:  # a batch's hosts share its end time; the first event of any of them starts its work
+            timed.append((site, hosts, min(f for f, _ in seen), max(e for _, e in seen)))
+    ends = sorted(end for *_, end in timed)
     if run_start is None or not ends:
         return None
-    for host, count, first, end in batches:
-        site = site_of.get(host or "")
-        if site is None or first is None or end is None:
-            continue
+    for site, hosts, first, end in timed:
         # a batch starts when the batch before it ended (or the run started)
         begin = max([run_start, *(e for e in ends if e <= first and e != end)])
-        out.setdefault(site, []).append(Sample(rank, count, max(end - begin, 0.0), max(first - begin, 0.0)))
+        out.setdefault(site, []).append(Sample(rank, hosts, max(end - begin, 0.0), max(first - begin, 0.0)))
     return None if run_end is None else max(run_end - ends[-1], 0.0)
 
 
@@ -194,21 +215,6 @@ def _time(text: Any) -> float | None:
         return datetime.fromisoformat(text).timestamp() if isinstance(text, str) else None
     except ValueError:
         return None
-
-
-def _sites(waves_json: Any) -> dict[str, str]:
-    """host -> site, from a run record's waves (stored text: anything that does not fit is skipped)."""
-    try:
-        waves = json.loads(waves_json) if isinstance(waves_json, str) else []
-    except (ValueError, RecursionError):
-        return {}
-    out: dict[str, str] = {}
-    for wave in waves if isinstance(waves, list) else []:
-        batches = wave.get("batches") if isinstance(wave, dict) else None
-        for batch in batches if isinstance(batches, list) else []:
-            if isinstance(batch, dict) and isinstance(batch.get("site"), str) and isinstance(batch.get("hosts"), list):
-                out.update((h, batch["site"]) for h in batch["hosts"] if isinstance(h, str))
-    return out
 
 
 def fit(samples: list[Sample]) -> SiteModel:
