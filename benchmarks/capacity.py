@@ -68,8 +68,7 @@ def measure(bench: Bench) -> list[Figure]:
     with lab_lock():
         try:
             ccops(env, "lab", "up", "--hosts", str(target), timeout=3600)
-            for hosts in history:
-                inspect(env, hosts)
+            past = [(hosts, *inspect(env, hosts)) for hosts in history]
             limits = [arg for name in ORDER[:target] for arg in ("--limit", name)]
             plan = json.loads(ccops(env, "plan", "inspect", "-i", "inventory/lab", *limits, "-o", "json").stdout)
             estimate = plan["estimate"]["seconds"]
@@ -80,6 +79,8 @@ def measure(bench: Bench) -> list[Figure]:
         return [Figure(SECTION, "inspect estimate", float("nan"), "s", plan["estimate"]["note"], "a figure", False)]
     sizes = "+".join(map(str, history))
     return [
+        *(Figure(SECTION, f"history: inspect of {n} hosts (run record)", rec, "s") for n, rec, _ in past),
+        Figure(SECTION, f"estimate for {target} hosts (ccops plan)", estimate, "s", plan["estimate"]["note"][:34]),
         _error(f"estimate off the run record, {target} hosts", estimate, recorded, sizes),
         _error(f"estimate off the command's wall time, {target} hosts", estimate, wall, sizes),
     ]
