@@ -97,7 +97,7 @@ class Estimate:
     verb: str
     sites: list[SiteEstimate]
     seconds: float | None  # the whole run; None unless every site has past runs
-    runs: int
+    runs: int  # past runs the weakest site's part rests on
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,7 +108,7 @@ class Estimate:
         }
 
     def summary(self) -> str:
-        if self.runs == 0:
+        if all(s.seconds is None for s in self.sites):
             return f"no past {self.verb} runs to estimate from"
         if self.seconds is None:
             missing = [s.site for s in self.sites if s.seconds is None]
@@ -276,7 +276,8 @@ def estimate(model: Model, waves: list[list[PlannedBatch]], beside: set[str]) ->
             entry.hosts += hosts
             if learnt is not None and entry.seconds is not None:
                 entry.seconds += learnt.seconds(hosts)
-    runs = max((s.runs for s in per_site.values()), default=0)
+    # the figure is as good as its weakest site: the fewest runs any site's part rests on
+    runs = min((s.runs for s in per_site.values() if s.seconds is not None), default=0)
     total = None
     if runs and all(s.seconds is not None for s in per_site.values()):
         total = run_seconds(waves, lambda i, j, site, hosts: model.sites[site].seconds(hosts), beside) + model.tail

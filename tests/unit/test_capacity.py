@@ -245,3 +245,11 @@ def test_the_run_loop_says_the_estimate_and_the_time_left_from_the_runs_before(h
     assert re.search(r"estimate: about \d+s in total, from the 1 most recent past patch run\(s\) \(few", said[1])
     batches = [line for line in said[1].splitlines() if line.startswith("== ")]
     assert len(batches) == 3 and all(re.search(r"; about \d+s left \(\d+s so far\)$", line) for line in batches)
+
+
+def test_the_total_says_the_fewest_runs_any_site_rests_on(store, monkeypatch):
+    nightly(store, monkeypatch, "inspect", [("a", 2, 30)], nights=5)
+    nightly(store, monkeypatch, "inspect", [("a", 2, 30), ("b", 2, 20)], nights=2, first=5)
+    result = estimate(learn(store, "inspect"), [[("a", 2), ("b", 2)]], set())
+    assert [s.runs for s in result.sites] == [5, 2] and result.seconds == pytest.approx(50 + TAIL)
+    assert result.summary().endswith("from the 2 most recent past inspect run(s) (few: a rough figure)")
