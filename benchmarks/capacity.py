@@ -80,7 +80,13 @@ def measure(bench: Bench) -> list[Figure]:
     sizes = "+".join(map(str, history))
     return [
         *(Figure(SECTION, f"history: inspect of {n} hosts (run record)", rec, "s") for n, rec, _ in past),
-        Figure(SECTION, f"estimate for {target} hosts (ccops plan)", estimate, "s", plan["estimate"]["note"][:34]),
+        Figure(
+            SECTION,
+            f"estimate for {target} hosts (ccops plan)",
+            estimate,
+            "s",
+            f"from {plan['estimate']['runs']} past runs",
+        ),
         _error(f"estimate off the run record, {target} hosts", estimate, recorded, sizes),
         _error(f"estimate off the command's wall time, {target} hosts", estimate, wall, sizes),
     ]
