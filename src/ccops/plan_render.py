@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ccops.capacity import Estimate, duration, plan_estimate
 from ccops.inventory.model import Host
 from ccops.inventory.ranges import compress
 from ccops.plan import Plan, PlannedStep, inventory_label, waves_record
@@ -32,6 +33,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
             for a in plan.actions
         ],
         "excluded": {reason: [h.name for h in hosts] for reason, hosts in plan.excluded.items()},
+        "estimate": plan_estimate(plan).as_dict(),
         **({"content": plan.content} if plan.content else {}),
         **({"decommission": _decommission(plan)} if plan.verb.name == "decommission" else {}),
     }
@@ -97,6 +99,17 @@ def _code(value: object) -> str:
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]{0,200}")
 
 
+def _estimate_lines(estimate: Estimate) -> list[str]:
+    """How long the run will take, per site, from the site's own past runs of the verb."""
+    out = [f"estimate: {estimate.summary()}"]
+    for site in estimate.sites:
+        took = "no estimate" if site.seconds is None else f"about {duration(site.seconds)}"
+        out.append(
+            f"  {site.site:<8} {took:<16} {site.batches} batch(es), {site.hosts} host(s); {site.note(estimate.verb)}"
+        )
+    return out
+
+
 def plan_markdown(plan: Plan) -> str:
     """The plan as a pull-request comment: site files and host records only ever fill escaped cells."""
     out = [
@@ -124,6 +137,12 @@ def plan_markdown(plan: Plan) -> str:
             f"| {markdown_cell(_steps(action.steps))} | {markdown_cell(_steps(action.on_failure) or '-')} "
             f"| {markdown_cell(_vars(action.vars))} | {len(action.hosts)} |"
         )
+    estimate = plan_estimate(plan)
+    out += ["", f"Estimate: {markdown_cell(estimate.summary())}", "", "| site | batches | hosts | estimate | basis |"]
+    out.append("|---|---|---|---|---|")
+    for site in estimate.sites:
+        took = "-" if site.seconds is None else f"about {duration(site.seconds)}"
+        out.append(_cells(site.site, site.batches, site.hosts, took, site.note(estimate.verb)))
     for refusal in plan.content.get("refusals") or []:
         out += ["", f"**Would be refused:** {markdown_cell(refusal)}"]
     if rows := _content_rows(plan):
@@ -159,7 +178,7 @@ def plan_text(plan: Plan) -> str:
         out.append(f"{wave.name}: {len(wave.hosts)} hosts in {len(wave.batches)} batch(es)")
         for i, batch in enumerate(wave.batches, 1):
             out.append(f"  batch {i:>3}  {batch.site:<8} {len(batch.hosts):>5}  {_names(batch.hosts, 4)}")
-    out += ["", "what each host gets:"]
+    out += ["", *_estimate_lines(plan_estimate(plan)), "", "what each host gets:"]
     for action in plan.actions:
         out.append(f"  {len(action.hosts):>5} x {action.os:<14} {action.playbook}")
         out.append(f"        hosts: {_names(action.hosts, 4)}")

@@ -192,6 +192,7 @@ class RunLoop:
         started = datetime.now(UTC).isoformat(timespec="seconds")
         total = sum(len(b.hosts) for w in waves for b in w.batches)
         self.progress.say(f"run {self.run_id}: {self.verb.name} on {total - len(done)} host(s) in {len(waves)} wave(s)")
+        self.progress.expect(self.store, self.verb.name, waves, done, self.inventory)
         # a resumed run keeps reading the snapshot its plan was approved with
         existing = self.folder / f"inventory{SNAPSHOT_SUFFIX}"
         self.snapshot = existing if existing.is_file() else write_snapshot(self.folder, self.prepared)

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, TextIO
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ccops.safe_text import visible, visible_lines
+
+if TYPE_CHECKING:
+    from ccops.capacity import RunClock
+    from ccops.inventory.model import Inventory
+    from ccops.plan import Wave
+    from ccops.records import Store
 
 
 class Progress:
     """Prints one line per finished task and one per failing host, on stderr."""
 
-    def __init__(self, stream: TextIO | None = None, enabled: bool = True, prefix: str = "") -> None:
+    def __init__(
+        self, stream: TextIO | None = None, enabled: bool = True, prefix: str = "", clock: RunClock | None = None
+    ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.prefix = prefix  # sites running side by side tell their lines apart
+        self.clock = clock  # the run's time left (ccops.capacity), shared by its lanes
+        self._batch: tuple[str, int] | None = None  # the batch this lane runs now
         self._task: str | None = None
         self._counts: dict[str, int] = {}
         self._started = time.monotonic()
@@ -25,8 +36,42 @@ class Progress:
             # host names, task names and failure messages reach a live terminal: controls are shown, not obeyed
             print(visible_lines(f"{self.prefix}{text}"), file=self.stream, flush=True)
 
+    def expect(self, store: Store, verb: str, waves: list[Wave], done: Iterable[str], inventory: Inventory) -> None:
+        """Learn how long the run's batches take from the verb's past runs, and say what that adds up to."""
+        if not self.enabled:
+            return
+        from ccops.capacity import RunClock, learn, side_by_side
+        from ccops.records import StoreError
+
+        try:
+            model = learn(store, verb)
+        except StoreError:
+            return  # an estimate is advice: a busy store leaves it out, never the run
+        self.clock = RunClock(model, waves, done, side_by_side(inventory))
+        self.say(f"estimate: {self.clock.estimate.summary()}")
+
     def batch(self, wave: str, index: int, total: int, site: str, hosts: int) -> None:
-        self.say(f"== {wave}, batch {index}/{total}: {hosts} host(s) at {site}")
+        self._end_batch()
+        left = ""
+        if self.clock is not None:
+            self._batch = (wave, index)
+            self.clock.start(wave, index)
+            left = self._left()
+        self.say(f"== {wave}, batch {index}/{total}: {hosts} host(s) at {site}{left}")
+
+    def _end_batch(self) -> None:
+        if self.clock is not None and self._batch is not None:
+            self.clock.finish(*self._batch)
+        self._batch = None
+
+    def _left(self) -> str:
+        """'; about 2m10s left' from elapsed time and the model; empty when the model cannot say."""
+        from ccops.capacity import duration
+
+        left = self.clock.left() if self.clock is not None else None
+        if left is None or self.clock is None:
+            return ""
+        return f"; about {duration(left)} left ({duration(self.clock.elapsed())} so far)"
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("event", "")
@@ -48,6 +93,10 @@ class Progress:
                 self.say(f"   {outcome.upper():<11} {visible(data.get('host'))}: {last}")
         elif kind == "playbook_on_stats":
             self._flush()
+            if self._batch is not None:
+                self._end_batch()
+                if left := self._left():
+                    self.say(f"   batch done{left}")
 
     def _flush(self) -> None:
         if self._task is None or not self._counts:
@@ -58,4 +107,4 @@ class Progress:
 
     def lane(self, site: str) -> Progress:
         """The display of one site's batches while other sites run beside it."""
-        return Progress(self.stream, self.enabled, prefix=f"[{site}] ")
+        return Progress(self.stream, self.enabled, prefix=f"[{site}] ", clock=self.clock)
