@@ -87,6 +87,10 @@ def load_command(name: str) -> click.Command:
             leaf.callback = _gated(leaf.callback, CONNECTING[path])
             leaf.callback.ccops_gated = True  # type: ignore[attr-defined]
     command.short_help = summary  # the line `ccops --help` shows, loaded or not
+    if name == "plan":  # its verbs in its --help; the registry's internal names refused (cli/plan_verbs.py)
+        from ccops.cli.plan_verbs import teach
+
+        teach(command)
     from ccops.cli.completion import complete_names
 
     complete_names(command)
