@@ -291,9 +291,9 @@ def measure(bench: Bench) -> list[Figure]:
     some = hosts[len(hosts) // 2]
     commands = [
         ("ccops risks", ["risks", *inv]),
-        ("ccops report --format html", ["report", *inv, "--format", "html", "--output", str(out / "r.html")]),
-        ("ccops report --format json", ["report", *inv, "--format", "json", "--output", str(out / "r.json")]),
-        ("ccops report --format csv", ["report", *inv, "--format", "csv", "--output", str(out / "r.csv")]),
+        ("ccops report -o html", ["report", *inv, "-o", "html", "--to", str(out / "r.html")]),
+        ("ccops report -o json", ["report", *inv, "-o", "json", "--to", str(out / "r.json")]),
+        ("ccops report -o csv", ["report", *inv, "-o", "csv", "--to", str(out / "r.csv")]),
         ("ccops host show", ["host", "show", some, *inv]),
         ("ccops host diff", ["host", "diff", some]),
         ("ccops runs list", ["runs", "list"]),

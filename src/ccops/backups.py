@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ccops.checksums import sha256_file
-from ccops.errors import CcopsError
+from ccops.errors import CcopsError, UsageError
 from ccops.inventory.model import Inventory
 
 # the fields a manifest must share with the run record for a backup to be trusted
@@ -45,7 +45,7 @@ def exact_host(inventory: Inventory, host: str) -> str:
             f"(matches: {', '.join(_matching(inventory, host)) or 'none'})"
         )
     if host not in inventory.hosts:
-        raise CcopsError(f"no host {host!r} in the inventory; see ccops inventory list")
+        raise UsageError(f"no host {host!r} in the inventory; see ccops inventory list")
     return host
 
 
@@ -141,7 +141,7 @@ def find_backup(inventory: Inventory, host: str, backup_id: str) -> dict[str, An
     if len(matches) > 1:
         raise CcopsError(f"backup id {backup_id!r} is ambiguous: {', '.join(b['id'] for b in matches)}")
     if not matches:
-        raise CcopsError(f"no backup {backup_id!r} of {host}; see ccops backups list {host}")
+        raise UsageError(f"no backup {backup_id!r} of {host}; see ccops backups list {host}")
     return matches[0]
 
 

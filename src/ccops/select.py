@@ -91,8 +91,24 @@ def _refuse_unknown(inventory: Inventory, selector: Selector) -> None:
             if value not in values:
                 raise UsageError(f"unknown {option} {value!r}; this inventory has: {', '.join(values)}")
     for pattern in selector.limit:
+        _refuse_ansible_pattern(pattern)
         if not any(fnmatchcase(h.name, pattern) for h in hosts):
             raise UsageError(f"--limit {pattern!r} matches no host in the inventory")
+
+
+def _refuse_ansible_pattern(pattern: str) -> None:
+    """--limit takes host names and shell patterns; say so when given Ansible's own pattern syntax."""
+    if "," in pattern or ":" in pattern:
+        hint = "a list: repeat --limit once per name or pattern"
+    elif pattern.startswith(("!", "&")):
+        hint = "an exclusion or intersection: narrow with --site/--role/--os/--line and shell patterns instead"
+    elif pattern.startswith("@"):
+        hint = "a host-list file: pass each name with its own --limit"
+    elif pattern.startswith("~"):
+        hint = "a regular expression: use a shell pattern such as sha-a-t0*"
+    else:
+        return
+    raise UsageError(f"--limit {pattern!r} is Ansible's syntax for {hint}")
 
 
 def _values(items: Iterable[object]) -> list[str]:

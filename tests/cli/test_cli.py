@@ -59,7 +59,7 @@ def test_show_a_host_with_its_variables_and_source(ccops):
 
 def test_unknown_host_is_one_line(ccops):
     result = ccops("inventory", "show", "nope", "-i", str(EXAMPLE))
-    assert result.returncode == 1 and result.stderr.strip().count("\n") == 0 and "no host 'nope'" in result.stderr
+    assert result.returncode == 64 and result.stderr.strip().count("\n") == 0 and "no host 'nope'" in result.stderr
 
 
 def test_plan_markdown_and_json_describe_the_same_run(ccops):
@@ -120,5 +120,5 @@ def test_patch_needs_a_change_id_and_confirmation(ccops, tmp_path):
 def test_resume_and_rollback_explain_what_is_missing(ccops, tmp_path):
     assert "no run 'nope'" in ccops("resume", "nope", "--yes").stderr
     online = online_example(tmp_path / "online")
-    result = ccops("rollback", "shapd-db0001", "--to", "x", "-i", str(online), "--yes")
-    assert result.returncode == 1 and "no backup 'x' of shapd-db0001" in result.stderr
+    result = ccops("rollback", "shapd-db0001", "--to", "x", "-i", str(online), "--yes", "--change-id", "CHG-1")
+    assert result.returncode == 64 and "no backup 'x' of shapd-db0001" in result.stderr

@@ -3,7 +3,7 @@ and impossible output targets, tried against every command that prints host data
 
 - every command that shows host data: no traceback, no control, escape or bidi character reaches the
   terminal as itself, JSON is strict, a markdown table keeps its shape, a CSV cell is never a formula;
-- every file option (report --output, comply --junit and --json): a name that cannot be a file is one
+- every file option (report --to, comply --junit and --json): a name that cannot be a file is one
   usage line naming the option, before any work, and nothing the user has is touched.
 """
 
@@ -306,7 +306,7 @@ def test_backup_manifests_on_the_share_are_host_data(tmp_path):
 def _file_options(fleet: Fleet, target: str) -> list[tuple[str, ...]]:
     inv = str(fleet.inv)
     return [
-        ("report", "-i", inv, "--format", "html", "--output", target),
+        ("report", "-i", inv, "--format", "html", "--to", target),
         ("comply", "--check", "-i", inv, "--junit", target),
         ("comply", "--check", "-i", inv, "--json", target),
     ]

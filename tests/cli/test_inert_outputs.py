@@ -110,7 +110,7 @@ def test_terminal_output_shows_escapes_and_never_obeys_them(ccops, fleet):
 @pytest.mark.parametrize("fmt", ["json", "csv", "html"])
 def test_every_report_format_parses_strictly(ccops, fleet, tmp_path, fmt):
     out = tmp_path / f"report.{fmt}"
-    result = ccops("report", "-i", str(fleet), "--format", fmt, "--output", str(out))
+    result = ccops("report", "-i", str(fleet), "--format", fmt, "--to", str(out))
     assert result.returncode == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     assert not obeyed(text)
@@ -175,7 +175,7 @@ def test_a_report_into_a_pipe_leaves_the_pipe_a_pipe(ccops, fleet, tmp_path, thr
         target = tmp_path / "link"
         target.symlink_to(fifo)
     thread, got = read_fifo(fifo)
-    result = ccops("report", "-i", str(fleet), "--format", "json", "--output", str(target))
+    result = ccops("report", "-i", str(fleet), "--format", "json", "--to", str(target))
     thread.join(timeout=60)
     assert result.returncode == 0, result.stderr
     assert stat.S_ISFIFO(fifo.lstat().st_mode) and (not through_symlink or target.is_symlink())
@@ -184,13 +184,13 @@ def test_a_report_into_a_pipe_leaves_the_pipe_a_pipe(ccops, fleet, tmp_path, thr
 
 
 def test_dash_is_standard_output(ccops, fleet):
-    result = ccops("report", "-i", str(fleet), "--format", "csv", "--output", "-")
+    result = ccops("report", "-i", str(fleet), "--format", "csv", "--to", "-")
     assert result.returncode == 0 and result.stdout.startswith("host,") and "written" not in result.stderr
 
 
 @pytest.mark.parametrize(("name", "message"), [("no/such/report.html", "no such folder"), ("", "is a folder")])
 def test_an_impossible_output_is_one_usage_line(ccops, fleet, tmp_path, name, message):
-    result = ccops("report", "-i", str(fleet), "--output", str(tmp_path / name))
+    result = ccops("report", "-i", str(fleet), "--to", str(tmp_path / name))
     assert result.returncode == EXIT_USAGE and message in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "no").exists()

@@ -114,7 +114,7 @@ def _overflow_probe(page: Path, width: int, height: int) -> Path:
 def test_the_page_reads_on_a_phone_and_a_desktop(ccops, tmp_path):
     inv = fleet(ccops, tmp_path)
     page = tmp_path / "report.html"
-    assert ccops("report", "-i", str(inv), "--output", str(page)).returncode == 0
+    assert ccops("report", "-i", str(inv), "--to", str(page)).returncode == 0
     report = report_json(ccops, inv)
     html = page.read_text()
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")

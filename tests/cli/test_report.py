@@ -120,7 +120,7 @@ def test_json_and_csv_reports_agree(ccops, tmp_path):
     assert aaa["by_os"] == {"debian11": 1, "debian12": 4} and aaa["disks"]["86-95%"] == 1
     assert [r["status"] for r in report["runs"]][:2] == ["halted", "succeeded"]
     out = tmp_path / "fleet.csv"
-    assert ccops("report", "-i", str(inv), "--format", "csv", "--output", str(out)).returncode == 0
+    assert ccops("report", "-i", str(inv), "--format", "csv", "--to", str(out)).returncode == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert len(rows) == 9 and {r["host"] for r in rows} == {h["host"] for h in report["hosts"]}
     t02 = next(r for r in rows if r["host"] == "aaa-t02")
@@ -130,7 +130,7 @@ def test_json_and_csv_reports_agree(ccops, tmp_path):
         "95.0",
         "3",
     )
-    folder = ccops("report", "-i", str(inv), "--output", str(tmp_path))  # a wrong argument: usage (64)
+    folder = ccops("report", "-i", str(inv), "--to", str(tmp_path))  # a wrong argument: usage (64)
     assert folder.returncode == 64 and "is a folder" in folder.stderr
 
 

@@ -58,7 +58,7 @@ def shown(value: Any) -> str:
 
 def render(ccops, tmp_path, inv) -> tuple[dict, Marked, tuple[int, int, list[bytes]]]:
     page = tmp_path / "report.html"
-    assert ccops("report", "-i", str(inv), "--output", str(page)).returncode == 0
+    assert ccops("report", "-i", str(inv), "--to", str(page)).returncode == 0
     report = json.loads(ccops("report", "-i", str(inv), "--format", "json").stdout)
     dom = Marked()
     dom.feed(chromium.dump_dom(page, tmp_path))

@@ -114,12 +114,14 @@ def _as_probe(*argv: str) -> subprocess.CompletedProcess:
 
 
 def test_exact_hosts_and_ids_only(fleet):
-    pattern = run_ccops(fleet, "rollback", "lab-deb1*", "--to", "x", "--yes")
+    pattern = run_ccops(fleet, "rollback", "lab-deb1*", "--to", "x", "--yes", "--change-id", "CHG-RB")
     assert pattern.returncode == 1 and "is a pattern" in pattern.stderr and HOST in pattern.stderr
-    empty = run_ccops(fleet, "rollback", HOST, "--to", "", "--yes")
+    empty = run_ccops(fleet, "rollback", HOST, "--to", "", "--yes", "--change-id", "CHG-RB")
     assert empty.returncode == 1 and "empty" in empty.stderr
     assert all(b["id"] in empty.stderr for b in STATE["backups"].values())
-    ambiguous = run_ccops(fleet, "rollback", HOST, "--to", STATE["backups"]["before"]["run_id"], "--yes")
+    ambiguous = run_ccops(
+        fleet, "rollback", HOST, "--to", STATE["backups"]["before"]["run_id"], "--yes", "--change-id", "CHG-RB"
+    )
     assert ambiguous.returncode == 1 and "ambiguous" in ambiguous.stderr
 
 

@@ -82,7 +82,7 @@ def test_host_diff_shows_a_hand_installed_package_and_a_filling_disk_then_the_re
     )
 
     page = tmp_path / "report.html"
-    run_ccops(lab_home, "report", "--output", str(page), check=True)
+    run_ccops(lab_home, "report", "--to", str(page), check=True)
     report = json.loads(run_ccops(lab_home, "report", "--format", "json", check=True).stdout)
     row = next(h for h in report["hosts"] if h["host"] == HOST)
     assert row["last_inspected"] and row["security_updates"] > 0  # lab images carry pending security updates

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ccops.cli.confirm import confirm
-from ccops.cli.options import inventory_option, output_option, resolve_inventory
+from ccops.cli.options import change_id_option, inventory_option, output_option, resolve_inventory
 from ccops.cli.output import echo, emit_json, table, utc_time
 
 
@@ -80,10 +80,12 @@ def _record(backup: dict[str, Any]) -> str:
     help="The backup to return to: its id or a unique prefix (see ccops backups list HOST).",
 )
 @inventory_option
-@click.option("--change-id", help="Change or ticket id recorded with the run.")
+@change_id_option(
+    required=True, help="Change or ticket id recorded with the run (required: rollback changes the host)."
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
 @output_option()
-def rollback(host: str, backup_id: str, inventory: Path | None, change_id: str | None, yes: bool, output: str) -> None:
+def rollback(host: str, backup_id: str, inventory: Path | None, change_id: str, yes: bool, output: str) -> None:
     """Return HOST (an exact name) to a backup: its package versions and declared paths.
 
     The backup must be in the run records and the share must agree with them

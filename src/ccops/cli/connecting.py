@@ -71,6 +71,7 @@ CONNECTING: dict[str, InventoryOf] = {
 NO_CONNECTION = frozenset(
     {
         "backups list",
+        "completion",
         "content approve",
         "content list",
         "host diff",

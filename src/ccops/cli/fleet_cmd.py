@@ -56,18 +56,42 @@ def risks(inventory: Path | None, sites: tuple[str, ...], output: str) -> None:
     echo(f"{len(found)} risk(s)")
 
 
+class ReportFormat(click.Choice[str]):
+    """-o/--output is a format, as in every command; a file name there is the old spelling: say so."""
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if isinstance(value, str) and value not in self.choices:
+            self.fail(
+                f"{value!r} is not a format ({', '.join(self.choices)}); write to a file with --to FILE", param, ctx
+            )
+        return super().convert(value, param, ctx)
+
+
 @click.command()
 @inventory_option
 @site_option
-@click.option("--format", "fmt", type=click.Choice(("html", "json", "csv")), default="html", show_default=True)
 @click.option(
+    "-o",
     "--output",
+    "fmt",
+    type=ReportFormat(("html", "json", "csv")),
+    default="html",
+    show_default=True,
+    help="html for people; json for pipelines; csv one row per host.",
+)
+@click.option(
+    "--to",
     "target",
+    metavar="FILE",
     type=OutputTarget(),
     default=STDOUT,
     help="Write to FILE (a pipe or device is written, never replaced; default and -: stdout).",
 )
-def report(inventory: Path | None, sites: tuple[str, ...], fmt: str, target: Path | str) -> None:
+# the format's earlier name, kept as a synonym: it never meant anything else
+@click.option("--format", "old_format", hidden=True, type=ReportFormat(("html", "json", "csv")))
+def report(
+    inventory: Path | None, sites: tuple[str, ...], fmt: str, target: Path | str, old_format: str | None
+) -> None:
     """The fleet report: per site and OS variant, compliance, pending patches, risks, recent runs.
 
     html is one self-contained page (no script, nothing fetched); json holds every number the page
@@ -80,6 +104,7 @@ def report(inventory: Path | None, sites: tuple[str, ...], fmt: str, target: Pat
     from ccops.report_trends import read_trends
     from ccops.run import open_store
 
+    fmt = old_format or fmt
     model, state, chosen = _load(inventory, sites)
     document = build_report(model, state, chosen, read_trends(open_store(), model, chosen, state.now))
     if fmt == "html":
@@ -88,5 +113,5 @@ def report(inventory: Path | None, sites: tuple[str, ...], fmt: str, target: Pat
         text = to_csv(document)
     else:
         text = strict_json.dumps(document) + "\n"
-    write_output(target, text, "--output")
+    write_output(target, text, "--to")
     written(target, "report")

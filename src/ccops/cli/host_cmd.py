@@ -9,7 +9,7 @@ import click
 
 from ccops.cli.options import inventory_option, output_option, resolve_inventory
 from ccops.cli.output import echo, emit_json, table, uptime
-from ccops.errors import CcopsError
+from ccops.errors import CcopsError, UsageError
 
 if TYPE_CHECKING:  # imported where used: ccops --help must not load it
     from ccops.inventory.model import Host
@@ -36,7 +36,7 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
     model, _ = check_inventory(resolve_inventory(inventory))
     entry = model.hosts.get(name) if model else None
     if asset is None and entry is None:
-        raise CcopsError(f"nothing known about {name!r}: not in the inventory and never inspected")
+        raise UsageError(f"no host {name!r}: not in the inventory and never inspected")
     history = store.host_history(name)
     versions = [v for v in store.asset_versions(name) if v["whole"]]
     changes = _changes(store, name, versions[1], versions[0]) if len(versions) > 1 else None
@@ -70,8 +70,9 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
     help="Compare with the inspection at or before WHEN (2026-11-20, 2026-11-20T06:00, 3d, 12h; UTC) "
     "or the one RUN made. Default: the previous inspection.",
 )
+@inventory_option
 @output_option()
-def diff(name: str, since: str | None, output: str) -> None:
+def diff(name: str, since: str | None, inventory: Path | None, output: str) -> None:
     """What changed on HOST since an earlier inspection: packages, updates, disks, services, policy, uptime."""
     from ccops.asset_diff import render as render_diff
     from ccops.run import open_store
@@ -79,6 +80,8 @@ def diff(name: str, since: str | None, output: str) -> None:
     store = open_store()
     versions = [v for v in store.asset_versions(name) if v["whole"]]  # a diff needs whole records
     if not versions:
+        if _unknown(name, inventory):
+            raise UsageError(f"no host {name!r}: not in the inventory and never inspected")
         raise CcopsError(f"{name!r} was never inspected: run ccops inspect --limit {name}")
     if len(versions) < 2 and since is None:
         raise CcopsError(f"{name!r} has one inspection ({versions[0]['collected']}): nothing to compare with yet")
@@ -96,6 +99,14 @@ def diff(name: str, since: str | None, output: str) -> None:
     lines += [note] if note else []
     lines += render_diff(changes) or ["no change"]
     echo("\n".join(lines))
+
+
+def _unknown(name: str, inventory: Path | None) -> bool:
+    """Neither inventory nor store knows ``name`` (an unreadable inventory knows no host)."""
+    from ccops.inventory.load import check_inventory
+
+    model, _ = check_inventory(resolve_inventory(inventory))
+    return model is None or name not in model.hosts
 
 
 def _changes(store: Any, name: str, older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import click
 
 from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
 from ccops.cli.output import echo, emit_json, table
-from ccops.errors import InventoryError
+from ccops.errors import InventoryError, UsageError
 
 if TYPE_CHECKING:  # imported where used: ccops --help must not load it
     from ccops.inventory.model import Inventory
@@ -110,6 +110,8 @@ def show(host_name: str, inventory: Path | None, output: str) -> None:
     from ccops.inventory.export import host_groups, host_vars, site_vars
 
     model = _load(inventory)
+    if host_name not in model.hosts:  # an unknown name is a usage error (64), as in every command
+        raise UsageError(f"no host {host_name!r} in inventory {model.root}; see ccops inventory list")
     host = model.host(host_name)
     site = model.sites[host.site]
     data: dict[str, Any] = {

@@ -14,93 +14,58 @@ from ccops import __version__
 from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
 from ccops.safe_text import visible_lines
 
-# Every command, where it lives and the line `ccops --help` shows for it. A command's module is
-# imported only when that command runs (or its own --help is asked for), so `ccops --help` and
-# every command pay for click and ccops.errors only. "verb:NAME" is a verb of the registry with
-# command=True (cli/verb_cmd.py). tests/cli/test_lazy_commands.py holds this table to the commands.
+# Every command, where it lives and the line `ccops --help` shows for it (at most SUMMARY_WIDTH
+# characters, so none is cut at 80 columns). A command's module is imported only when that command
+# runs (or its own --help is asked for), so `ccops --help` and every command pay for click and
+# ccops.errors only. "verb:NAME" is a verb of the registry with command=True (cli/verb_cmd.py).
+# tests/cli/test_lazy_commands.py holds this table to the commands.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "backups": (
-        "ccops.cli.backups_cmd:backups",
-        "Backups at the sites' backup targets, checked against the run records.",
-    ),
-    "comply": (
-        "ccops.cli.comply_cmd:comply",
-        "Check hosts against their sites' policies and accounts, or bring them in line.",
-    ),
-    "content": (
-        "ccops.cli.content_cmd:content",
-        "Approved patch content: snapshots of the updates a site's Debian hosts need, served signed from the site's "
-        "distribution point; `ccops patch` installs only from an approved one.",
-    ),
+    "backups": ("ccops.cli.backups_cmd:backups", "Backups at the sites' targets, checked against the records."),
+    "comply": ("ccops.cli.comply_cmd:comply", "Check hosts against site policy and accounts, or fix them."),
+    "completion": ("ccops.cli.completion_cmd:completion", "Shell completion for bash, zsh or fish."),
+    "content": ("ccops.cli.content_cmd:content", "Approved patch content: signed snapshots per site."),
     "decommission": ("ccops.cli.decommission_cmd:decommission", "Take retiring hosts out of service for good."),
-    "deploy": (
-        "ccops.cli.deploy_cmd:deploy",
-        "Image planned machines over the network, converge them and make them active.",
-    ),
-    "host": ("ccops.cli.host_cmd:host", "Read what ccops knows about one host."),
-    "hostkey": (
-        "ccops.cli.hostkey_cmd:hostkey",
-        "SSH host keys: every ccops run refuses a host whose key changed or is unknown.",
-    ),
-    "image": ("ccops.cli.image_cmd:image", "Golden images per business line and OS variant (images/golden/NAME.yml)."),
-    "inspect": (
-        "verb:inspect",
-        "Gather OS, hardware, packages, pending updates, disks, uptime, key services and recent log lines from each "
-        "selected host, and store them as its asset record (see: ccops host show HOST).",
-    ),
+    "deploy": ("ccops.cli.deploy_cmd:deploy", "Image planned machines over the network and make them active."),
+    "host": ("ccops.cli.host_cmd:host", "What ccops knows about one host, and what changed on it."),
+    "hostkey": ("ccops.cli.hostkey_cmd:hostkey", "SSH host keys: a changed or unknown key is refused."),
+    "image": ("ccops.cli.image_cmd:image", "Golden images per business line and OS variant."),
+    "inspect": ("verb:inspect", "Gather each host's asset record (OS, packages, disks...)."),
     "inventory": ("ccops.cli.inventory_cmd:inventory", "Validate and read the site inventory."),
-    "lab": ("ccops.cli.lab_cmd:lab", "A local fleet of Debian hosts (podman containers with systemd and sshd)."),
-    "node": (
-        "ccops.cli.node_cmd:node",
-        "A site's execution node: it runs the site's batches (site.node in its site file).",
-    ),
-    "notify": (
-        "ccops.cli.notify_cmd:notify",
-        "Messages to mail, signed webhooks, WeCom, DingTalk and Feishu, by the inventory's notify.yml.",
-    ),
-    "patch": (
-        "verb:patch",
-        "Patch hosts in waves: per host, pre-checks (reachable, active, maintenance window, free space, seat not "
-        "busy), a verified backup, updates, a reboot when needed, a health check, a verified backup after, and the "
-        "write filter or restore card re-baseline.",
-    ),
-    "plan": (
-        "ccops.cli.plan_cmd:plan",
-        "Show the waves, batches, playbook, roles and non-default variables of VERB (a verb of more than one word, "
-        "such as `software apply`, as its words; a verb that takes an argument with it, as `ccops plan software "
-        "remove APP`).",
-    ),
-    "reapply": (
-        "ccops.cli.reapply_cmd:reapply",
-        "Patch again the selected hosts whose approved patch was taken back (see: ccops risks, kind reverted).",
-    ),
-    "report": (
-        "ccops.cli.fleet_cmd:report",
-        "The fleet report: per site and OS variant, compliance, pending patches, risks, recent runs.",
-    ),
-    "resume": (
-        "ccops.cli.resume_cmd:resume",
-        "Continue a halted, interrupted or killed run with the plan it was approved with.",
-    ),
-    "risks": (
-        "ccops.cli.fleet_cmd:risks",
-        "The early-warning list: overdue security updates, full or fast-growing disks, hosts not seen, failed "
-        "services, hosts out of policy, runs that failed or halted.",
-    ),
-    "rollback": (
-        "ccops.cli.backups_cmd:rollback",
-        "Return HOST (an exact name) to a backup: its package versions and declared paths.",
-    ),
-    "runs": (
-        "ccops.cli.runs_cmd:runs",
-        "Run history: who ran what, when, on which commit and inventory, with what result.",
-    ),
+    "lab": ("ccops.cli.lab_cmd:lab", "A local fleet of Debian hosts in podman containers."),
+    "node": ("ccops.cli.node_cmd:node", "A site's execution node, which runs the site's batches."),
+    "notify": ("ccops.cli.notify_cmd:notify", "Messages to mail, webhooks and chat, by notify.yml."),
+    "patch": ("verb:patch", "Patch hosts in waves with verified backups before and after."),
+    "plan": ("ccops.cli.plan_cmd:plan", "Show what a command would do, without touching a host."),
+    "reapply": ("ccops.cli.reapply_cmd:reapply", "Patch again hosts whose approved patch was taken back."),
+    "report": ("ccops.cli.fleet_cmd:report", "The fleet report: compliance, patches, risks, runs."),
+    "resume": ("ccops.cli.resume_cmd:resume", "Continue a halted, interrupted or killed run."),
+    "risks": ("ccops.cli.fleet_cmd:risks", "The early-warning list: updates, disks, services, runs."),
+    "rollback": ("ccops.cli.backups_cmd:rollback", "Return one host to a verified backup."),
+    "runs": ("ccops.cli.runs_cmd:runs", "Run history: who ran what, when, with what result."),
     "schedule": ("ccops.cli.schedule_cmd:schedule", "Unattended runs from schedules.yml, fired by systemd timers."),
-    "software": (
-        "ccops.cli.software_cmd:software",
-        "Applications from the software catalogue (<inventory>/catalogue/*.yml), installed from each site's "
-        "distribution point.",
+    "software": ("ccops.cli.software_cmd:software", "Applications from the software catalogue, per site."),
+}
+SUMMARY_WIDTH = 62
+
+# The sections of `ccops --help`, in the order an operator meets them; a command in none of them
+# is listed under "Other commands" (so a new command is never hidden).
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "Inventory and content": ("inventory", "host", "hostkey", "content", "image"),
+    "Plan": ("plan",),
+    "Change hosts": (
+        "inspect",
+        "patch",
+        "reapply",
+        "rollback",
+        "comply",
+        "software",
+        "deploy",
+        "decommission",
+        "resume",
+        "schedule",
     ),
+    "Fleet": ("risks", "report", "runs", "backups", "notify", "node"),
+    "Lab and shell": ("lab", "completion"),
 }
 
 
@@ -108,7 +73,7 @@ def load_command(name: str) -> click.Command:
     """The command ``name`` of COMMANDS, imported now, with the offline gate in front of it."""
     from ccops.cli.connecting import CONNECTING, _gated, commands
 
-    where, _ = COMMANDS[name]
+    where, summary = COMMANDS[name]
     if where.startswith("verb:"):
         from ccops.cli.verb_cmd import verb_command
         from ccops.verbs import VERBS
@@ -123,6 +88,14 @@ def load_command(name: str) -> click.Command:
         if path in CONNECTING and leaf.callback is not None and not getattr(leaf.callback, "ccops_gated", False):
             leaf.callback = _gated(leaf.callback, CONNECTING[path])
             leaf.callback.ccops_gated = True  # type: ignore[attr-defined]
+    command.short_help = summary  # the line `ccops --help` shows, loaded or not
+    if name == "plan":  # its verbs in its --help; the registry's internal names refused (cli/plan_verbs.py)
+        from ccops.cli.plan_verbs import teach
+
+        teach(command)
+    from ccops.cli.completion import complete_names
+
+    complete_names(command)
     return command
 
 
@@ -155,12 +128,14 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """As click lists them, from COMMANDS' lines (cut to the width the same way), importing nothing."""
-        names = self.list_commands(ctx)
-        limit = formatter.width - 6 - max(len(name) for name in names)
-        rows = [(name, click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)) for name in names]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+        """The commands by section, from COMMANDS' lines, importing nothing."""
+        listed = [name for names in SECTIONS.values() for name in names if name in COMMANDS]
+        others = tuple(name for name in self.list_commands(ctx) if name not in listed)
+        for title, names in {**SECTIONS, "Other commands": others}.items():
+            rows = [(name, COMMANDS[name][1]) for name in names if name in COMMANDS]
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
 
 EPILOG = "\n".join(
@@ -184,9 +159,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Lifecycle operations for call-centre terminals and servers.
 
     ccops reads a YAML inventory grouped by call-centre site and runs Ansible
-    playbooks over it: inspection, patching in waves with verified backups and
-    rollback; decommissioning with evidence; software distribution as it lands.
-    Every run leaves a record (ccops runs list).
+    playbooks over it: inspection; patching in waves with verified backups and
+    rollback; compliance; software from a catalogue; images; decommissioning
+    with evidence. Every run leaves a record (ccops runs list). Review a run
+    first with ccops plan COMMAND; every command explains itself with --help.
     """
     ctx.ensure_object(dict)["debug"] = debug
 
