@@ -18,7 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_OK, RefusedError
+from ccops.errors import (
+    EXIT_HALTED,
+    EXIT_HOSTS_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_NOTHING_DONE,
+    EXIT_OK,
+    RefusedError,
+)
 from ccops.gates import gate_reason
 from ccops.hostdata.asset import fill_unchanged, known_packages
 from ccops.hostkeys import name_known_hosts
@@ -45,11 +52,13 @@ from ccops.runner.engine import Batch as EngineBatch
 from ccops.runner.engine import Execution
 from ccops.runner.events import FAILING, OUTCOME_UNKNOWN, EventCollector, HostOutcome
 from ccops.runner.progress import Progress
-from ccops.safe_text import visible_lines
+from ccops.safe_text import visible, visible_lines
 from ccops.verbs import Verb
 
 KEEP_RUN_DIRS = int(os.environ.get("CCOPS_KEEP_RUNS", "50"))
 OUTCOME_REFUSED = "refused"  # a pre-check left the host alone (busy seat, closed window): not a failure
+STATUS_NOTHING_DONE = "nothing_done"  # every host was refused: the run went through and changed nothing
+WINDOW_CLOSED = "maintenance window closed"  # the refusal reason ccops itself gives, counted by site
 
 
 def open_store() -> Store:
@@ -213,6 +222,9 @@ class RunLoop:
         self.store.finish_run(self.run_id, status, code, message)
         notify_run_end(self.store, self.run_id)  # by notify.yml's rules; never fails the run
         rotate_run_dirs(state_dir() / "runs", KEEP_RUN_DIRS)
+        refused = refusal_line(self.outcomes)
+        if refused:
+            self.progress.say(refused)
         if halt:
             self.progress.say(f"HALTED: {halt}")
         return RunResult(
@@ -403,6 +415,8 @@ class RunLoop:
             return "halted", EXIT_HALTED, f"halted before the next batch: {halt}"
         if any(o.outcome in FAILING for o in self.outcomes):
             return "failed", EXIT_HOSTS_FAILED, _summary(self.outcomes)
+        if self.outcomes and all(o.outcome == OUTCOME_REFUSED for o in self.outcomes):
+            return STATUS_NOTHING_DONE, EXIT_NOTHING_DONE, f"nothing done: {refusal_line(self.outcomes)}"
         return "succeeded", EXIT_OK, _summary(self.outcomes)
 
 
@@ -414,6 +428,24 @@ def _judge(outcome: HostOutcome, report: dict[str, Any] | None) -> HostOutcome:
         elif report.get("outcome") == "up_to_date":
             outcome.message = "up to date"
     return outcome
+
+
+def refusal_reason(outcome: HostOutcome) -> str:
+    """What a refusal is counted under: ccops's own window refusal by site, a host's reason as it said it."""
+    message = outcome.message or "no reason given"
+    if message.startswith(f"{WINDOW_CLOSED} at site "):
+        return message.split(" (", 1)[0]  # the site's local time and windows stay in the host's record
+    return visible(message)[:80]  # host text: one short line, controls shown, never obeyed
+
+
+def refusal_line(outcomes: list[HostOutcome]) -> str:
+    """'12 refused: maintenance window closed at site par (12)', or '' when no host was refused."""
+    reasons = Counter(refusal_reason(o) for o in outcomes if o.outcome == OUTCOME_REFUSED)
+    if not reasons:
+        return ""
+    ordered = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))  # most first, then by name
+    counted = "; ".join(f"{reason} ({n})" for reason, n in ordered)
+    return f"{sum(reasons.values())} refused: {counted}"
 
 
 def _count(outcomes: list[HostOutcome]) -> dict[str, int]:
