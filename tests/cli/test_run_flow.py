@@ -86,3 +86,37 @@ def test_a_run_with_one_host_done_is_not_nothing_done(fleet):
     data = json.loads(result.stdout)
     assert data["status"] == "succeeded"
     assert "5 refused" not in result.stderr  # -o json: progress stays quiet
+
+
+def test_events_through_the_cli_for_a_verb_and_for_resume(fleet, tmp_path):
+    inv = fleet.inventory(lyo=ALWAYS_OPEN)
+    first = tmp_path / "patch.jsonl"
+    failed = patch(fleet, inv, "--events", str(first), outcomes={"lyo-a01": "failed"})
+    assert failed.returncode == 2, failed.stderr
+    events = [json.loads(line) for line in first.read_text().splitlines()]
+    batch = ["batch_started", "host_result", "batch_ended"]
+    assert [e["type"] for e in events] == [
+        "run_started",
+        *batch,
+        "batch_started",
+        "host_result",
+        "host_result",
+        "batch_ended",
+        "run_ended",
+    ]
+    assert events[-1]["status"] == "failed" and events[-1]["outcomes"] == {"failed": 1, "ok": 2}
+    again = tmp_path / "resume.jsonl"
+    resumed = fleet("resume", events[0]["run_id"], "--yes", "--events", str(again))
+    assert resumed.returncode == EXIT_OK, resumed.stderr
+    events = [json.loads(line) for line in again.read_text().splitlines()]
+    assert events[0]["resumed"] is True and events[-1]["status"] == "succeeded"
+
+
+def test_an_events_file_in_a_missing_folder_is_refused_before_any_host(fleet, tmp_path):
+    inv = fleet.inventory(lyo=ALWAYS_OPEN)
+    result = patch(fleet, inv, "--events", str(tmp_path / "nowhere" / "run.jsonl"))
+    assert result.returncode == 64
+    assert result.stderr.strip().splitlines() == [
+        f"ccops: --events {tmp_path}/nowhere/run.jsonl: no such folder {tmp_path}/nowhere; create it first"
+    ]
+    assert json.loads(fleet("runs", "list", "-o", "json").stdout) == []

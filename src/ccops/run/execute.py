@@ -38,6 +38,7 @@ from ccops.paths import state_dir
 from ccops.plan import Batch, Wave
 from ccops.records import Store
 from ccops.run.engine import Engine, default_engine
+from ccops.run.events_stream import EventStream, active_events
 from ccops.run.identity import attempt_ident, git_commit, new_run_id, operator, rotate_run_dirs, run_dir
 from ccops.run.prepare import (
     PreparedRun,
@@ -180,6 +181,7 @@ class RunLoop:
     snapshot: Path | None = None
     approved: dict[str, Any] = field(default_factory=dict)  # the snapshot's content, each batch's part cut from it
     lock: threading.RLock = field(default_factory=threading.RLock)  # lanes share records and gates
+    events: EventStream = field(default_factory=active_events)  # --events FILE, else nowhere
 
     @property
     def verb(self) -> Verb:
@@ -204,11 +206,22 @@ class RunLoop:
         self.progress.expect(self.store, self.verb.name, waves, done, self.inventory)
         # a resumed run keeps reading the snapshot its plan was approved with
         existing = self.folder / f"inventory{SNAPSHOT_SUFFIX}"
-        self.snapshot = existing if existing.is_file() else write_snapshot(self.folder, self.prepared)
+        resumed = existing.is_file()
+        self.snapshot = existing if resumed else write_snapshot(self.folder, self.prepared)
         self.approved = read_snapshot(self.snapshot)
         summaries: list[dict[str, Any]] = []
         halt: str | None = None
         try:
+            self.events.open()
+            self.events.emit(
+                "run_started",
+                self.run_id,
+                verb=self.verb.name,
+                change_id=self.request.change_id,
+                hosts=total - len(done),
+                waves=[w.name for w in waves],
+                resumed=resumed,
+            )
             with self.interrupted:
                 for wave_no, wave in enumerate(waves, 1):
                     summary, halt = self._wave(wave_no, wave, done)
@@ -218,8 +231,10 @@ class RunLoop:
             status, code, message = self._verdict(halt)
         except BaseException as exc:
             self.store.finish_run(self.run_id, "error", getattr(exc, "exit_code", 1), str(exc)[:500])
+            self._run_ended("error", getattr(exc, "exit_code", 1), str(exc)[:500])
             raise
         self.store.finish_run(self.run_id, status, code, message)
+        self._run_ended(status, code, message)
         notify_run_end(self.store, self.run_id)  # by notify.yml's rules; never fails the run
         rotate_run_dirs(state_dir() / "runs", KEEP_RUN_DIRS)
         refused = refusal_line(self.outcomes)
@@ -238,6 +253,18 @@ class RunLoop:
             datetime.now(UTC).isoformat(timespec="seconds"),
             message,
             summaries,
+        )
+
+    def _run_ended(self, status: str, code: int, message: str) -> None:
+        refused = Counter(refusal_reason(o) for o in self.outcomes if o.outcome == OUTCOME_REFUSED)
+        self.events.emit(
+            "run_ended",
+            self.run_id,
+            status=status,
+            exit_code=code,
+            message=message,
+            outcomes=_count(self.outcomes),
+            refused=dict(refused),
         )
 
     def _wave(self, wave_no: int, wave: Wave, done: set[str]) -> tuple[dict[str, Any], str | None]:
@@ -293,8 +320,18 @@ class RunLoop:
                     if state.halt:
                         continue
                     progress.batch(wave.name, batch_no, len(wave.batches), batch.site, len(todo))
+                    self.events.emit(
+                        "batch_started",
+                        self.run_id,
+                        wave=wave.name,
+                        batch=batch_no,
+                        batches=len(wave.batches),
+                        site=batch.site,
+                        hosts=[h.name for h in todo],
+                    )
                     ident = attempt_ident(self.folder, f"w{wave_no}-b{batch_no}")
                 batch_outcomes = self._batch(todo, ident, wave.name, progress)
+                self.events.host_results(self.run_id, wave.name, batch_no, batch.site, batch_outcomes)
                 with self.lock:
                     state.outcomes += batch_outcomes
                     self.outcomes += batch_outcomes
