@@ -118,3 +118,16 @@ def test_a_resumed_run_says_so(home, inventory, tmp_path):
     events = _events(target)
     assert events[0]["type"] == "run_started" and events[0]["resumed"] is True
     assert events[-1]["status"] == "succeeded"
+
+
+def test_a_symlink_named_as_the_events_file_is_replaced_never_written_through(tmp_path):
+    kept = tmp_path / "someone-elses.txt"
+    kept.write_text("precious\n")
+    link = tmp_path / "events.jsonl"
+    link.symlink_to(kept)
+    stream = EventStream(str(link))
+    with events_to(stream):
+        stream.open()
+        stream.emit("run_ended", "RUN-1", status="succeeded", exit_code=0, message=None, outcomes={}, refused={})
+    assert kept.read_text() == "precious\n"
+    assert not link.is_symlink() and json.loads(link.read_text())["type"] == "run_ended"
