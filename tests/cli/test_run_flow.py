@@ -75,6 +75,10 @@ def test_refusals_are_counted_by_reason_at_the_end_of_the_run(fleet):
     inv = fleet.inventory(par=NEVER_OPEN, lyo=ALWAYS_OPEN)
     result = patch(fleet, inv, outcomes={"lyo-a01": "refused", "lyo-a02": "refused", "lyo-a03": "refused"})
     assert result.returncode == EXIT_NOTHING_DONE, result.stderr
+    # as it happens: each batch of the closed site says it was refused, and why
+    said = [line for line in result.stderr.splitlines() if line.startswith("   REFUSED ")]
+    assert [line.split(":", 1)[0] for line in said] == ["   REFUSED     1 host(s)", "   REFUSED     2 host(s)"]
+    assert all("maintenance window closed at site par" in line for line in said)
     last = result.stderr.strip().splitlines()[-1]
     assert last == "6 refused: maintenance window closed at site par (3); seat busy (3)", result.stderr
 

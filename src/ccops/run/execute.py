@@ -363,13 +363,16 @@ class RunLoop:
     def _batch(self, hosts: list[Host], ident: str, wave: str, progress: Progress) -> list[HostOutcome]:
         outcomes = []
         if self.verb.changes_hosts and not self.request.emergency:
-            closed = {h.site for h in hosts if not window_open(self.inventory.sites[h.site])}
-            outcomes = [
-                HostOutcome(h.name, OUTCOME_REFUSED, message=describe(self.inventory.sites[h.site]))
+            closed = {
+                h.site: describe(self.inventory.sites[h.site])
                 for h in hosts
-                if h.site in closed
-            ]
+                if not window_open(self.inventory.sites[h.site])
+            }
+            outcomes = [HostOutcome(h.name, OUTCOME_REFUSED, message=closed[h.site]) for h in hosts if h.site in closed]
             hosts = [h for h in hosts if h.site not in closed]
+            for site in sorted(closed):  # said as it happens, not only in the end-of-run count
+                count = sum(1 for h in outcomes if h.message == closed[site])
+                progress.say(f"   REFUSED     {count} host(s): {closed[site]}")
         if hosts:
             outcomes += self._run_hosts(hosts, ident, progress)
         with self.lock:
