@@ -124,3 +124,19 @@ def test_an_events_file_in_a_missing_folder_is_refused_before_any_host(fleet, tm
         f"ccops: --events {tmp_path}/nowhere/run.jsonl: no such folder {tmp_path}/nowhere; create it first"
     ]
     assert json.loads(fleet("runs", "list", "-o", "json").stdout) == []
+
+
+def test_events_to_standard_output_come_first_then_the_report(fleet):
+    inv = fleet.inventory(lyo=ALWAYS_OPEN)
+    result = patch(fleet, inv, "--events", "-", "-o", "json")
+    assert result.returncode == EXIT_OK, result.stderr
+    decoder, text, values = json.JSONDecoder(), result.stdout, []
+    position = 0
+    while text[position:].strip():  # a stream of JSON values, as jq reads it
+        value, end = decoder.raw_decode(text, position + len(text[position:]) - len(text[position:].lstrip()))
+        values.append(value)
+        position = end
+    *events, report = values
+    assert events[0]["type"] == "run_started" and events[-1]["type"] == "run_ended"
+    assert report["run_id"] == events[0]["run_id"] and report["status"] == "succeeded"
+    assert all(line.startswith('{"v": 1, ') for line in text.splitlines()[: len(events)])
