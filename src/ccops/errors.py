@@ -19,6 +19,7 @@ EXIT_HOSTS_FAILED = 2  # the run finished but one or more hosts failed or were u
 EXIT_HALTED = 3  # a rollout gate stopped the run before the next batch
 EXIT_ENGINE = 4  # Ansible itself could not run (syntax error, missing collection, ...)
 EXIT_REFUSED = 5  # ccops did nothing: confirmation declined or impossible, or a guard refused
+EXIT_NOTHING_DONE = 6  # the run went through, but every host was refused (window closed, busy seat): nothing done
 EXIT_USAGE = 64  # the command line is wrong (EX_USAGE): options, arguments, selectors naming nothing
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: Ansible stopped, the run recorded as interrupted
 
@@ -29,6 +30,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_HALTED: "a rollout gate halted the run",
     EXIT_ENGINE: "Ansible could not run",
     EXIT_REFUSED: "refused, nothing done: confirmation declined or a guard (offline inventory, lifecycle)",
+    EXIT_NOTHING_DONE: "nothing done: the run refused every host (maintenance window closed, busy seat, ...)",
     EXIT_USAGE: "usage error: unknown option or argument, a selector that names nothing",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C, SIGTERM); ccops resume RUN continues",
 }

@@ -111,3 +111,60 @@ def _write_stdout(data: bytes, option: str) -> None:
         sys.stdout.buffer.flush()
     except OSError as exc:
         raise CcopsError(f"{option} -: cannot write to standard output ({exc.strerror})") from None
+
+
+class LineStream:
+    """A file written as things happen (an event stream), by the same rules as write_output: ``-`` is
+    standard output; a pipe or terminal is written through, never replaced; a regular file (or a
+    symlink to one, which is replaced, never followed) becomes a new file at once, then grows line by
+    line, so a reader following it sees each line as it is written."""
+
+    def __init__(self, target: str | Path, option: str) -> None:
+        self.target, self.option = str(target), option
+        self.fd: int | None = None
+
+    def open(self) -> None:
+        """Once: several runs of one command (a snapshot per site) share the stream."""
+        if self.target == STDOUT or self.fd is not None:
+            return
+        path = Path(self.target)
+        check_target(path, self.option)
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:
+            raise CcopsError(f"{self.option} {path}: cannot write ({exc.strerror})") from None
+        try:
+            if mode is None or stat.S_ISREG(mode):
+                fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+                if mode is not None and not path.is_symlink():
+                    Path(name).chmod(stat.S_IMODE(mode))  # the file keeps the permissions it had
+                Path(name).replace(path)
+                self.fd = fd
+            elif stat.S_ISBLK(mode):
+                raise UsageError(f"{self.option} {path}: is a block device (a disk); give a file, a pipe or -")
+            else:
+                self.fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)
+        except OSError as exc:
+            raise CcopsError(f"{self.option} {path}: cannot write ({exc.strerror})") from None
+
+    def write(self, text: str) -> None:
+        """Write and flush now; OSError (the reader went away, a full disk) is the caller's to judge."""
+        data = text.encode("utf-8", "backslashreplace")
+        if self.target == STDOUT:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return
+        if self.fd is None:
+            self.open()
+        assert self.fd is not None  # noqa: S101 (open() set it or raised)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None

@@ -278,7 +278,9 @@ def test_a_busy_seat_is_left_alone_with_its_reason(fleet):
     finally:
         pexec("lab-deb12-02", "rm", "-f", "/run/ccops-lab-seat-busy", "/var/lib/ccops/patch-in-progress.json")
     host = data["hosts"][0]
-    assert code == 0 and host["outcome"] == "refused" and host["message"].startswith("seat busy")
+    # the only host was refused: nothing was done, and the run says so (exit 6), not "succeeded"
+    assert code == 6 and data["status"] == "nothing_done"
+    assert host["outcome"] == "refused" and host["message"].startswith("seat busy")
 
 
 def test_rollback_on_demand_returns_a_host_to_a_chosen_backup(fleet):

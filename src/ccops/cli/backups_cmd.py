@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ccops.cli.confirm import confirm
-from ccops.cli.options import change_id_option, inventory_option, output_option, resolve_inventory
+from ccops.cli.options import change_id_option, events_option, inventory_option, output_option, resolve_inventory
 from ccops.cli.output import echo, emit_json, table, utc_time
 
 
@@ -85,6 +85,7 @@ def _record(backup: dict[str, Any]) -> str:
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
 @output_option()
+@events_option
 def rollback(host: str, backup_id: str, inventory: Path | None, change_id: str, yes: bool, output: str) -> None:
     """Return HOST (an exact name) to a backup: its package versions and declared paths.
 

@@ -17,6 +17,7 @@ from ccops.cli.confirm import confirm
 from ccops.cli.options import (
     build_selector,
     change_id_option,
+    events_option,
     inventory_option,
     output_option,
     resolve_inventory,
@@ -41,6 +42,7 @@ from ccops.errors import UsageError
 @click.option("--junit", "junit_file", type=OutputTarget(), help="Also write JUnit XML here (-: stdout).")
 @click.option("--json", "json_file", type=OutputTarget(), help="Also write the JSON result here (-: stdout).")
 @output_option()
+@events_option
 def comply(
     inventory: Path | None,
     mode: str | None,

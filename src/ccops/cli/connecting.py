@@ -102,6 +102,7 @@ NO_CONNECTION = frozenset(
         "risks",
         "runs certificate",
         "runs list",
+        "runs log",
         "runs show",
         "runs unlock",
         "runs verify",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ccops.cli.options import change_id_option, inventory_option, output_option, resolve_inventory
+from ccops.cli.options import change_id_option, events_option, inventory_option, output_option, resolve_inventory
 from ccops.cli.output import echo, emit_json, table
 
 
@@ -22,6 +22,7 @@ def content() -> None:
 @click.option("--site", "sites", multiple=True, help="This site (repeatable). Default: every site with a point.")
 @change_id_option(required=False, help="Change or ticket id recorded with the runs.")
 @output_option()
+@events_option
 def snapshot(inventory: Path | None, sites: tuple[str, ...], change_id: str | None, output: str) -> None:
     """For each Debian release among the site's active hosts, the updates they need
     from the release's -security and -updates suites (only packages they have, and

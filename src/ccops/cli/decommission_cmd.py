@@ -11,6 +11,7 @@ import click
 from ccops.cli.options import (
     build_selector,
     change_id_option,
+    events_option,
     inventory_option,
     output_option,
     resolve_inventory,
@@ -37,6 +38,7 @@ from ccops.errors import RefusedError
     "--forks", type=click.IntRange(1, 500), default=25, show_default=True, help="Hosts Ansible works on at once."
 )
 @output_option()
+@events_option
 def decommission(
     inventory: Path | None,
     change_id: str,

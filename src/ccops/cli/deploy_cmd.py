@@ -11,6 +11,7 @@ from ccops.cli.confirm import confirm
 from ccops.cli.options import (
     build_selector,
     change_id_option,
+    events_option,
     inventory_option,
     output_option,
     resolve_inventory,
@@ -38,6 +39,7 @@ from ccops.cli.output import echo
 @click.option("--emergency", is_flag=True, help="Run outside the sites' maintenance windows.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
 @output_option()
+@events_option
 def deploy(image_name: str, converge_only: bool, rebuild: bool, yes: bool, output: str, **values: Any) -> None:
     """Image planned machines over the network, converge them and make them active.
 

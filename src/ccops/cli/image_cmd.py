@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ccops.cli.options import change_id_option, inventory_option, resolve_inventory
+from ccops.cli.options import change_id_option, events_option, inventory_option, resolve_inventory
 from ccops.cli.output import echo, emit_json, table
 
 
@@ -87,6 +87,7 @@ def show(name: str) -> None:
 @click.option("--site", "sites", multiple=True, required=True, help="Site whose distribution point gets it.")
 @inventory_option
 @change_id_option(required=False, help="Change or ticket id recorded with the run (a point on another host).")
+@events_option
 def stage(name: str, sites: tuple[str, ...], inventory: object, change_id: str | None) -> None:
     """Copy NAME's current build to each site's distribution point, verified on arrival.
 

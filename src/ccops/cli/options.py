@@ -89,3 +89,25 @@ def build_selector(
     from ccops.select import Selector
 
     return Selector(sites=sites, roles=roles, os=os_variants, lines=lines, limit=limit)
+
+
+def events_option(func: F) -> F:
+    """--events FILE on every command that runs hosts: the run as it happens, one JSON line per event
+    (ccops.run.events_stream). Taken here, once: the command's own code never sees it."""
+
+    def open_events(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value is None:
+            return
+        from ccops.output_file import check_target
+        from ccops.run.events_stream import EventStream, events_to
+
+        check_target(value, "--events")  # a folder or a missing one: refused before any work
+        ctx.with_resource(events_to(EventStream(value)))  # the run's loop finds it; closed when the command ends
+
+    return click.option(
+        "--events",
+        metavar="FILE",
+        expose_value=False,
+        callback=open_events,
+        help="Write the run as it happens to FILE (- for standard output, a pipe): one JSON object a line.",
+    )(func)

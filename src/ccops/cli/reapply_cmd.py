@@ -16,6 +16,7 @@ from ccops.cli.confirm import confirm
 from ccops.cli.options import (
     build_selector,
     change_id_option,
+    events_option,
     inventory_option,
     output_option,
     resolve_inventory,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines, schedules).")
 @output_option()
+@events_option
 def reapply(
     inventory: Path | None,
     sites: tuple[str, ...],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ccops.cli.confirm import confirm
-from ccops.cli.options import output_option
+from ccops.cli.options import events_option, output_option
 
 
 @click.command()
@@ -17,6 +17,7 @@ from ccops.cli.options import output_option
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
 @output_option()
+@events_option
 def resume(run_id: str, keep_plan: bool, yes: bool, output: str) -> None:
     """Continue a halted, interrupted or killed run with the plan it was
     approved with. Hosts that finished are not run again; every other host

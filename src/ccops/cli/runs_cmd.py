@@ -1,4 +1,4 @@
-"""ccops runs list|show: the record every run leaves."""
+"""ccops runs list|show|log: the record every run leaves, and what Ansible printed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 from ccops.cli.confirm import confirm
 from ccops.cli.options import output_option
 from ccops.cli.output import echo, emit_json, table
-from ccops.errors import CcopsError
+from ccops.errors import CcopsError, UsageError
 from ccops.safe_text import visible
 
 
@@ -84,6 +84,45 @@ def show_run(run_id: str, output: str) -> None:
             ["HOST", "WAVE", "RESULT", "CHANGED", "DONE", "MESSAGE"],
         )
     )
+
+
+@runs.command("log")
+@click.argument("run_id", metavar="RUN")
+@click.argument("host", required=False)
+def run_log(run_id: str, host: str | None) -> None:
+    """Ansible's output of RUN, or only HOST's part of it, safe to show on a terminal.
+
+    Read from the run's artifacts (kept for the last CCOPS_KEEP_RUNS runs): each batch
+    attempt under its name (w1-b2-a1: wave 1, batch 2, first attempt)."""
+    from ccops.records import RunIdError
+    from ccops.run import open_store
+    from ccops.run.ansible_log import read_log
+    from ccops.run.identity import run_dir
+
+    try:
+        record = open_store().run(run_id)
+    except RunIdError as exc:
+        raise UsageError(str(exc)) from None
+    if record is None:
+        raise UsageError(f"no run {visible(run_id)!r}; see ccops runs list")
+    outcome = None
+    if host is not None:
+        outcome = next((h for h in record.hosts if h["host"] == host), None)
+        if outcome is None:
+            raise UsageError(f"run {record.id} has no host {visible(host)!r}; see ccops runs show {record.id}")
+    folder = run_dir(record.id)
+    if not folder.is_dir():
+        raise CcopsError(f"run {record.id} kept no Ansible output (run folders are kept for the last runs only)")
+    log = read_log(folder, host)
+    for line in log.lines:
+        echo(line)
+    if outcome is not None and not log.lines:
+        # refused before Ansible ran (closed window), or never reached: the record says why
+        echo(f"{host}: {outcome['outcome']}, no Ansible output: {outcome['message'] or 'it did not run'}")
+    elif not log.lines:
+        echo(f"run {record.id}: no Ansible output (no batch ran Ansible: ccops runs show {record.id} says why)")
+    for name in log.damaged:
+        echo(f"ccops: {record.id}: could not read the event file {name}; skipped", err=True)
 
 
 def report_detail(report: object) -> str:

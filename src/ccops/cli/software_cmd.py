@@ -14,6 +14,7 @@ import click
 from ccops.cli.options import (
     build_selector,
     change_id_option,
+    events_option,
     inventory_option,
     output_option,
     resolve_inventory,
@@ -35,6 +36,7 @@ def software() -> None:
 @click.option("--site", "sites", multiple=True, help="Only this site's point (repeatable). Default: every site's.")
 @change_id_option(required=False, help="Change or ticket id recorded with the run.")
 @output_option()
+@events_option
 def stage(inventory: Path | None, sites: tuple[str, ...], change_id: str | None, output: str) -> None:
     """Copy the catalogue's artefacts to each site's distribution point: a signed apt
     repository for Debian hosts, plain files for the rest. Artefacts whose sha256

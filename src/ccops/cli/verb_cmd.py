@@ -20,6 +20,7 @@ from ccops.cli.confirm import confirm
 from ccops.cli.options import (
     build_selector,
     change_id_option,
+    events_option,
     inventory_option,
     output_option,
     resolve_inventory,
@@ -54,7 +55,7 @@ def verb_command(verb: Verb) -> click.Command:
     )
     if verb.changes_hosts:
         decorators.append(click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines)."))
-    decorators.append(output_option())
+    decorators += [output_option(), events_option]
     for decorate in reversed(decorators):
         command = decorate(command)
     return click.command(verb.name, help=verb.help or verb.summary)(command)

@@ -18,7 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_OK, RefusedError
+from ccops.errors import (
+    EXIT_HALTED,
+    EXIT_HOSTS_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_NOTHING_DONE,
+    EXIT_OK,
+    RefusedError,
+)
 from ccops.gates import gate_reason
 from ccops.hostdata.asset import fill_unchanged, known_packages
 from ccops.hostkeys import name_known_hosts
@@ -31,6 +38,7 @@ from ccops.paths import state_dir
 from ccops.plan import Batch, Wave
 from ccops.records import Store
 from ccops.run.engine import Engine, default_engine
+from ccops.run.events_stream import EventStream, active_events
 from ccops.run.identity import attempt_ident, git_commit, new_run_id, operator, rotate_run_dirs, run_dir
 from ccops.run.prepare import (
     PreparedRun,
@@ -45,11 +53,13 @@ from ccops.runner.engine import Batch as EngineBatch
 from ccops.runner.engine import Execution
 from ccops.runner.events import FAILING, OUTCOME_UNKNOWN, EventCollector, HostOutcome
 from ccops.runner.progress import Progress
-from ccops.safe_text import visible_lines
+from ccops.safe_text import visible, visible_lines
 from ccops.verbs import Verb
 
 KEEP_RUN_DIRS = int(os.environ.get("CCOPS_KEEP_RUNS", "50"))
 OUTCOME_REFUSED = "refused"  # a pre-check left the host alone (busy seat, closed window): not a failure
+STATUS_NOTHING_DONE = "nothing_done"  # every host was refused: the run went through and changed nothing
+WINDOW_CLOSED = "maintenance window closed"  # the refusal reason ccops itself gives, counted by site
 
 
 def open_store() -> Store:
@@ -171,6 +181,7 @@ class RunLoop:
     snapshot: Path | None = None
     approved: dict[str, Any] = field(default_factory=dict)  # the snapshot's content, each batch's part cut from it
     lock: threading.RLock = field(default_factory=threading.RLock)  # lanes share records and gates
+    events: EventStream = field(default_factory=active_events)  # --events FILE, else nowhere
 
     @property
     def verb(self) -> Verb:
@@ -195,11 +206,22 @@ class RunLoop:
         self.progress.expect(self.store, self.verb.name, waves, done, self.inventory)
         # a resumed run keeps reading the snapshot its plan was approved with
         existing = self.folder / f"inventory{SNAPSHOT_SUFFIX}"
-        self.snapshot = existing if existing.is_file() else write_snapshot(self.folder, self.prepared)
+        resumed = existing.is_file()
+        self.snapshot = existing if resumed else write_snapshot(self.folder, self.prepared)
         self.approved = read_snapshot(self.snapshot)
         summaries: list[dict[str, Any]] = []
         halt: str | None = None
         try:
+            self.events.open()
+            self.events.emit(
+                "run_started",
+                self.run_id,
+                verb=self.verb.name,
+                change_id=self.request.change_id,
+                hosts=total - len(done),
+                waves=[w.name for w in waves],
+                resumed=resumed,
+            )
             with self.interrupted:
                 for wave_no, wave in enumerate(waves, 1):
                     summary, halt = self._wave(wave_no, wave, done)
@@ -209,10 +231,15 @@ class RunLoop:
             status, code, message = self._verdict(halt)
         except BaseException as exc:
             self.store.finish_run(self.run_id, "error", getattr(exc, "exit_code", 1), str(exc)[:500])
+            self._run_ended("error", getattr(exc, "exit_code", 1), str(exc)[:500])
             raise
         self.store.finish_run(self.run_id, status, code, message)
+        self._run_ended(status, code, message)
         notify_run_end(self.store, self.run_id)  # by notify.yml's rules; never fails the run
         rotate_run_dirs(state_dir() / "runs", KEEP_RUN_DIRS)
+        refused = refusal_line(self.outcomes)
+        if refused:
+            self.progress.say(refused)
         if halt:
             self.progress.say(f"HALTED: {halt}")
         return RunResult(
@@ -226,6 +253,18 @@ class RunLoop:
             datetime.now(UTC).isoformat(timespec="seconds"),
             message,
             summaries,
+        )
+
+    def _run_ended(self, status: str, code: int, message: str) -> None:
+        refused = Counter(refusal_reason(o) for o in self.outcomes if o.outcome == OUTCOME_REFUSED)
+        self.events.emit(
+            "run_ended",
+            self.run_id,
+            status=status,
+            exit_code=code,
+            message=message,
+            outcomes=_count(self.outcomes),
+            refused=dict(refused),
         )
 
     def _wave(self, wave_no: int, wave: Wave, done: set[str]) -> tuple[dict[str, Any], str | None]:
@@ -281,8 +320,18 @@ class RunLoop:
                     if state.halt:
                         continue
                     progress.batch(wave.name, batch_no, len(wave.batches), batch.site, len(todo))
+                    self.events.emit(
+                        "batch_started",
+                        self.run_id,
+                        wave=wave.name,
+                        batch=batch_no,
+                        batches=len(wave.batches),
+                        site=batch.site,
+                        hosts=[h.name for h in todo],
+                    )
                     ident = attempt_ident(self.folder, f"w{wave_no}-b{batch_no}")
                 batch_outcomes = self._batch(todo, ident, wave.name, progress)
+                self.events.host_results(self.run_id, wave.name, batch_no, batch.site, batch_outcomes)
                 with self.lock:
                     state.outcomes += batch_outcomes
                     self.outcomes += batch_outcomes
@@ -314,13 +363,16 @@ class RunLoop:
     def _batch(self, hosts: list[Host], ident: str, wave: str, progress: Progress) -> list[HostOutcome]:
         outcomes = []
         if self.verb.changes_hosts and not self.request.emergency:
-            closed = {h.site for h in hosts if not window_open(self.inventory.sites[h.site])}
-            outcomes = [
-                HostOutcome(h.name, OUTCOME_REFUSED, message=describe(self.inventory.sites[h.site]))
+            closed = {
+                h.site: describe(self.inventory.sites[h.site])
                 for h in hosts
-                if h.site in closed
-            ]
+                if not window_open(self.inventory.sites[h.site])
+            }
+            outcomes = [HostOutcome(h.name, OUTCOME_REFUSED, message=closed[h.site]) for h in hosts if h.site in closed]
             hosts = [h for h in hosts if h.site not in closed]
+            for site in sorted(closed):  # said as it happens, not only in the end-of-run count
+                count = sum(1 for h in outcomes if h.message == closed[site])
+                progress.say(f"   REFUSED     {count} host(s): {closed[site]}")
         if hosts:
             outcomes += self._run_hosts(hosts, ident, progress)
         with self.lock:
@@ -403,6 +455,8 @@ class RunLoop:
             return "halted", EXIT_HALTED, f"halted before the next batch: {halt}"
         if any(o.outcome in FAILING for o in self.outcomes):
             return "failed", EXIT_HOSTS_FAILED, _summary(self.outcomes)
+        if self.outcomes and all(o.outcome == OUTCOME_REFUSED for o in self.outcomes):
+            return STATUS_NOTHING_DONE, EXIT_NOTHING_DONE, f"nothing done: {refusal_line(self.outcomes)}"
         return "succeeded", EXIT_OK, _summary(self.outcomes)
 
 
@@ -414,6 +468,24 @@ def _judge(outcome: HostOutcome, report: dict[str, Any] | None) -> HostOutcome:
         elif report.get("outcome") == "up_to_date":
             outcome.message = "up to date"
     return outcome
+
+
+def refusal_reason(outcome: HostOutcome) -> str:
+    """What a refusal is counted under: ccops's own window refusal by site, a host's reason as it said it."""
+    message = outcome.message or "no reason given"
+    if message.startswith(f"{WINDOW_CLOSED} at site "):
+        return message.split(" (", 1)[0]  # the site's local time and windows stay in the host's record
+    return visible(message)[:80]  # host text: one short line, controls shown, never obeyed
+
+
+def refusal_line(outcomes: list[HostOutcome]) -> str:
+    """'12 refused: maintenance window closed at site par (12)', or '' when no host was refused."""
+    reasons = Counter(refusal_reason(o) for o in outcomes if o.outcome == OUTCOME_REFUSED)
+    if not reasons:
+        return ""
+    ordered = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))  # most first, then by name
+    counted = "; ".join(f"{reason} ({n})" for reason, n in ordered)
+    return f"{sum(reasons.values())} refused: {counted}"
 
 
 def _count(outcomes: list[HostOutcome]) -> dict[str, int]:

@@ -44,7 +44,7 @@ class RunRequest:
 class RunResult:
     run_id: str
     verb: str
-    status: str  # succeeded, failed, halted, interrupted
+    status: str  # succeeded, nothing_done, failed, halted, interrupted
     exit_code: int
     hosts: list[HostOutcome]
     reports: dict[str, dict[str, Any]]
