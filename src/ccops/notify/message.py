@@ -33,7 +33,7 @@ def events_of(record: RunRecord) -> set[str]:
         events.add("halted")
     elif record.status in FAILED_STATUSES:
         events.add("failed")
-    elif record.status == "refused":  # a firing that never started (ccops schedule): nothing ran
+    elif record.status in ("refused", "nothing_done"):  # a firing that never started, or every host refused
         events.add("refused")
     for host in record.hosts:
         report = _report(host)
