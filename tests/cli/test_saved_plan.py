@@ -131,3 +131,51 @@ def test_a_plan_that_is_a_folder_or_missing_is_one_line(fleet, tmp_path):
         result = fleet("patch", "--plan", str(path), "--change-id", "CHG-7", "--yes")
         assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert str(path) in result.stderr
+
+
+def test_the_run_options_are_planned_saved_and_run(fleet):
+    result = fleet("plan", "patch", "-i", str(fleet.inv), "--reboot", "always", "--save", str(fleet.plan))
+    assert result.returncode == 0, result.stderr
+    assert "reboot: always" in result.stdout
+    saved = json.loads(fleet.plan.read_text())
+    assert saved["options"]["ccops_reboot"] == "always"
+    ran = _apply(fleet)
+    assert ran.returncode == 0, ran.stderr
+    record = json.loads(fleet("runs", "show", json.loads(ran.stdout)["run_id"], "-o", "json").stdout)
+    assert record["request"]["options"]["ccops_reboot"] == "always"
+    wrong = fleet("plan", "inspect", "-i", str(fleet.inv), "--reboot", "always")
+    assert wrong.returncode == 64 and "plan inspect takes no --reboot" in wrong.stderr
+
+
+@pytest.mark.parametrize("output", ["text", "markdown", "json"])
+def test_every_plan_output_states_the_night_and_ends_with_the_summary(fleet, output):
+    result = fleet("plan", "patch", "-i", str(fleet.inv), "--site", "tst", "-o", output)
+    assert result.returncode == 0, result.stderr
+    summary = "4 hosts in 3 waves, 3 batches; 0 not touched"
+    if output == "json":
+        data = json.loads(result.stdout)
+        assert data["summary"] == summary
+        site = data["night"]["sites"]["tst"]
+        assert site["gates"]["max_fail_percentage"] == 10 and site["windows"]["open_now"] is True
+        assert (data["night"]["reboot"], data["night"]["offline"]) == ("if_required", False)
+        return
+    assert result.stdout.strip().splitlines()[-1].strip("*") == summary
+    assert "canary 1 (max fail 0%)" in result.stdout and "window open now" in result.stdout
+    assert "reboot: if_required" in result.stdout
+
+
+def test_guards_come_before_the_prompt(fleet):
+    (fleet.inv / "catalogue").mkdir()
+    (fleet.inv / "catalogue" / "apps.yml").write_text(GOOD)
+    # no --yes and no terminal: the old order refused for want of a confirmation, hiding the real reason
+    result = fleet("software", "apply", "-i", str(fleet.inv), "--change-id", "CHG-7")
+    assert result.returncode == EXIT_REFUSED and "is not staged and verified at site" in result.stderr
+    assert "confirmation" not in result.stderr
+
+
+def test_a_saved_plan_of_an_offline_inventory_is_refused_before_the_prompt(fleet):
+    config = fleet.inv / "ccops.yml"
+    config.write_text(config.read_text() + "offline: true\n")
+    assert fleet("plan", "patch", "-i", str(fleet.inv), "--save", str(fleet.plan)).returncode == 0
+    result = fleet("patch", "--plan", str(fleet.plan), "--change-id", "CHG-7")
+    assert result.returncode == EXIT_REFUSED and "marked offline" in result.stderr, result.stderr
