@@ -179,3 +179,16 @@ def test_a_saved_plan_of_an_offline_inventory_is_refused_before_the_prompt(fleet
     assert fleet("plan", "patch", "-i", str(fleet.inv), "--save", str(fleet.plan)).returncode == 0
     result = fleet("patch", "--plan", str(fleet.plan), "--change-id", "CHG-7")
     assert result.returncode == EXIT_REFUSED and "marked offline" in result.stderr, result.stderr
+
+
+def test_a_verb_argument_may_repeat_what_the_plan_says_but_not_change_it(fleet):
+    (fleet.inv / "catalogue").mkdir()
+    (fleet.inv / "catalogue" / "apps.yml").write_text(GOOD)
+    plan = ("plan", "software", "remove", "softphone", "-i", str(fleet.inv), "--site", "two", "--save", str(fleet.plan))
+    assert fleet(*plan).returncode == 0
+    run = ("--plan", str(fleet.plan), "--change-id", "CHG-7", "--yes", "-o", "json")
+    other = fleet("software", "remove", "another-app", *run)
+    assert other.returncode == 64 and "APP cannot be given with --plan" in other.stderr
+    same = fleet("software", "remove", "softphone", *run)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert sorted(h["host"] for h in json.loads(same.stdout)["hosts"]) == ["two-t01", "two-t02"]

@@ -140,11 +140,15 @@ def _run_saved(verb: Verb, path: Path, values: dict[str, Any]) -> None:
     typed = [
         name
         for name in (*_PLANNED, *(o.extravar for o in verb.options))
-        if name in values and context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+        if name in values
+        and context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+        # a verb's argument (software remove APP) may be typed again when it says what the plan says
+        and values[name] != saved.options.get(name, _PLANNED)
     ]
     if typed:
-        flag = next(p.opts[0] for p in context.command.params if p.name == typed[0])
-        raise UsageError(f"{flag} cannot be given with --plan: the saved plan fixes it ({path})")
+        param = next(p for p in context.command.params if p.name == typed[0])
+        flag = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+        raise UsageError(f"{flag} cannot be given with --plan (or must say what the plan says): {path} fixes it")
     request = saved.request(values.get("change_id"), values["forks"])
     defaults = {o.extravar: o.default for o in verb.options}  # what the command passes for an option not given
     prepared = prepare(replace(request, options={**defaults, **request.options}))
