@@ -5,7 +5,9 @@ selectors, --change-id (required when the verb changes hosts), --forks and
 --output; a changing verb also --batch-size, --emergency and --yes, and asks
 before it runs. The verb's own settings (Verb.options) become options whose
 values reach its playbook as extra variables. The plan confirmed is the plan
-that runs: prepare once, confirm, execute that plan.
+that runs: prepare once, check the guards, show the compact plan, confirm,
+execute that plan. `--plan FILE` runs a plan saved by `ccops plan VERB --save
+FILE` and refuses when anything it was made from has changed (ccops.saved_plan).
 """
 
 from __future__ import annotations
