@@ -77,6 +77,8 @@ class Plan:
     actions: list[Action]
     excluded: dict[str, list[Host]]
     content: dict[str, Any] = field(default_factory=dict)  # what the verb's content hook planned per host
+    run_options: dict[str, Any] = field(default_factory=dict)  # the verb's own settings as the run passes them
+    emergency: bool = False  # the run ignores maintenance windows
 
     @property
     def hosts(self) -> list[Host]:

@@ -36,7 +36,36 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "estimate": plan_estimate(plan).as_dict(),
         **({"content": plan.content} if plan.content else {}),
         **({"decommission": _decommission(plan)} if plan.verb.name == "decommission" else {}),
+        **_night_json(plan),
     }
+
+
+def _night_json(plan: Plan) -> dict[str, Any]:
+    """What decides the night (gates, windows, reboot, package source, offline) and the summary line."""
+    from ccops.plan_night import night
+
+    data = night(plan)
+    for site in data["sites"].values():
+        site.get("windows", {}).pop("site_time", None)  # the minute it was planned is no part of the plan
+    return {"summary": data.pop("summary"), "night": data}
+
+
+def _night_markdown(plan: Plan) -> list[str]:
+    from ccops.plan_night import night, night_lines
+
+    return ["", "**What decides the night:**", ""] + [f"- {markdown_cell(line)}" for line in night_lines(night(plan))]
+
+
+def _night_text(plan: Plan) -> list[str]:
+    from ccops.plan_night import night, night_lines
+
+    return ["", "what decides the night:", *(f"  {line}" for line in night_lines(night(plan)))]
+
+
+def _summary(plan: Plan) -> str:
+    from ccops.plan_night import summary_line
+
+    return summary_line(plan)
 
 
 def _decommission(plan: Plan) -> dict[str, Any]:
@@ -165,6 +194,8 @@ def plan_markdown(plan: Plan) -> str:
             revoked += ["domain"] if revoke["domain"] else [f"SSH keys of {revoke['ssh_keys_of']} (last)"]
             wiped = ", ".join(map(str, d["wipe"]["paths"])) or "-"
             out.append(_cells(name, ", ".join(map(str, revoked)), wiped, f"{d['end_state']}; retired in the inventory"))
+    out += _night_markdown(plan)
+    out += ["", f"**{markdown_cell(_summary(plan))}**"]
     return "\n".join(out) + "\n"
 
 
@@ -210,4 +241,6 @@ def plan_text(plan: Plan) -> str:
                 f"    wipe: {', '.join(d['wipe']['paths']) or 'no data path declared'} ({d['wipe']['method']})",
                 f"    then: {d['end_state'].replace('_', ' ')}; inventory {d['inventory']}",
             ]
+    out += _night_text(plan)
+    out += ["", _summary(plan)]
     return "\n".join(visible(line) for line in out)  # each entry one line, whatever a value held

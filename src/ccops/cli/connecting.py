@@ -23,6 +23,8 @@ InventoryOf = Callable[[dict[str, Any]], Path | None]
 def _option(params: dict[str, Any]) -> Path | None:
     from ccops.cli.options import resolve_inventory
 
+    if params.get("saved_plan") is not None:
+        return None  # `VERB --plan FILE` runs the plan's inventory: the verb refuses an offline one before asking
     return resolve_inventory(params.get("inventory"))
 
 

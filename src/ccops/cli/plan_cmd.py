@@ -17,6 +17,17 @@ from ccops.cli.output import echo, emit_json
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
 @click.option("--snapshot", help="patch: the approved content snapshot to plan from (default: each site's newest).")
 @click.option(
+    "--reboot",
+    type=click.Choice(["if_required", "always", "never"]),
+    help="patch: the reboot policy the run will use (default: if_required).",
+)
+@click.option("--emergency", is_flag=True, help="Plan a run outside the sites' maintenance windows.")
+@click.option(
+    "--save",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the plan as versioned JSON; `ccops VERB --plan FILE` runs exactly it.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Choice(["text", "markdown", "json"]),
@@ -29,6 +40,9 @@ def plan(
     inventory: Path | None,
     batch_size: int | None,
     snapshot: str | None,
+    reboot: str | None,
+    emergency: bool,
+    save: Path | None,
     output: str,
     **selectors: tuple[str, ...],
 ) -> None:
@@ -43,17 +57,45 @@ def plan(
     from ccops.run import RunRequest, prepare
 
     name, options = _verb_and_argument(verb)
-    if snapshot:
-        options["content_snapshot"] = snapshot
+    options = {**_run_options(name, {"--snapshot": snapshot, "--reboot": reboot}, emergency), **options}
     selector = build_selector(**selectors)
-    request = RunRequest(resolve_inventory(inventory), name, selector, batch_size=batch_size, options=options)
-    result = prepare(request).plan
+    request = RunRequest(
+        resolve_inventory(inventory), name, selector, batch_size=batch_size, emergency=emergency, options=options
+    )
+    prepared = prepare(request)
+    result = prepared.plan
+    if save is not None:
+        from ccops.saved_plan import plan_document, write_saved
+
+        write_saved(save, plan_document(request, prepared))
     if output == "json":
         emit_json(plan_json(result))
     elif output == "markdown":
         echo(plan_markdown(result), nl=False)
     else:
         echo(plan_text(result))
+
+
+def _run_options(name: str, given: dict[str, str | None], emergency: bool) -> dict[str, str]:
+    """The run's own options, as the verb's extra variables; an option the verb does not have is a usage error."""
+    from ccops.errors import UsageError
+    from ccops.verbs import VERBS
+
+    verb = VERBS.get(name)
+    if verb is None:
+        return {}  # prepare names the unknown verb
+    # what the run's command would pass when an option is not given, so plan and run agree
+    out = {o.extravar: o.default for o in verb.options if o.default is not None}
+    if emergency and not verb.changes_hosts:
+        raise UsageError(f"plan {name}: --emergency is for verbs that change hosts")
+    settings = {o.flag: o for o in verb.options}
+    for flag, value in given.items():
+        if value is None:
+            continue
+        if flag not in settings:
+            raise UsageError(f"plan {name} takes no {flag}")
+        out[settings[flag].extravar] = value
+    return out
 
 
 def _verb_and_argument(words: tuple[str, ...]) -> tuple[str, dict[str, str]]:

@@ -5,18 +5,21 @@ selectors, --change-id (required when the verb changes hosts), --forks and
 --output; a changing verb also --batch-size, --emergency and --yes, and asks
 before it runs. The verb's own settings (Verb.options) become options whose
 values reach its playbook as extra variables. The plan confirmed is the plan
-that runs: prepare once, confirm, execute that plan.
+that runs: prepare once, check the guards, show the compact plan, confirm,
+execute that plan. `--plan FILE` runs a plan saved by `ccops plan VERB --save
+FILE` and refuses when anything it was made from has changed (ccops.saved_plan).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ccops.cli.confirm import confirm
+from ccops.cli.confirm import compact_plan, confirm
 from ccops.cli.options import (
     build_selector,
     change_id_option,
@@ -55,6 +58,14 @@ def verb_command(verb: Verb) -> click.Command:
     )
     if verb.changes_hosts:
         decorators.append(click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines)."))
+    decorators.append(
+        click.option(
+            "--plan",
+            "saved_plan",
+            type=click.Path(path_type=Path),  # read_saved names a folder or a missing file in one line
+            help="Run exactly this saved plan (ccops plan VERB --save FILE); refused if what it depends on changed.",
+        )
+    )
     decorators += [output_option(), events_option]
     for decorate in reversed(decorators):
         command = decorate(command)
@@ -74,10 +85,12 @@ def _option(option: VerbOption) -> Callable[[Any], Any]:
 
 
 def _run(verb: Verb, values: dict[str, Any]) -> None:
-    from ccops.cli.reports import print_result
-    from ccops.run import RunRequest, execute, prepare
-    from ccops.runner.progress import Progress
+    from ccops.run import RunRequest, prepare
 
+    saved_path: Path | None = values.pop("saved_plan")
+    if saved_path is not None:
+        _run_saved(verb, saved_path, values)
+        return
     selectors = {k: values.pop(k) for k in ("sites", "roles", "os_variants", "lines", "limit")}
     inventory: Path | None = values.pop("inventory")
     output = values.pop("output")
@@ -93,9 +106,54 @@ def _run(verb: Verb, values: dict[str, Any]) -> None:
     )
     yes = values.pop("yes", False)
     prepared = prepare(request)  # the plan confirmed here is the plan that runs: execute() does not plan again
+    _confirm_and_execute(verb, prepared, yes, output)
+
+
+def _confirm_and_execute(verb: Verb, prepared: Any, yes: bool, output: str) -> None:
+    from ccops.cli.reports import print_result
+    from ccops.run import execute
+    from ccops.run.execute import refuse_content
+    from ccops.run.prepare import refuse_offline
+    from ccops.runner.progress import Progress
+
+    # guards first: nobody is asked to approve a run that would be refused anyway
+    refuse_offline(prepared.inventory)
+    refuse_content(prepared.plan.content)
     if verb.changes_hosts:
+        request = prepared.request
         plan = prepared.plan
-        confirm(
-            f"{verb.name} {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {request.change_id}", yes
-        )
+        what = f"{verb.name} {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {request.change_id}"
+        confirm(what, yes, compact_plan(plan))
     print_result(execute(prepared, Progress(enabled=output == "text")), output, verb.report)
+
+
+# what a saved plan fixes: given on the command line as well, they must say the same as the plan
+_PLANNED = ("inventory", "sites", "roles", "os_variants", "lines", "limit", "batch_size", "emergency")
+
+
+def _run_saved(verb: Verb, path: Path, values: dict[str, Any]) -> None:
+    """Run a saved plan: re-plan from its request and refuse when anything it depends on changed."""
+    from ccops.errors import UsageError
+    from ccops.run import prepare
+    from ccops.saved_plan import check_request, read_saved, refuse_if_changed
+
+    saved = read_saved(path)
+    check_request(path, saved, verb)
+    context = click.get_current_context()
+    typed = [
+        name
+        for name in (*_PLANNED, *(o.extravar for o in verb.options))
+        if name in values
+        and context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+        # a verb's argument (software remove APP) may be typed again when it says what the plan says
+        and values[name] != saved.options.get(name, _PLANNED)
+    ]
+    if typed:
+        param = next(p for p in context.command.params if p.name == typed[0])
+        flag = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+        raise UsageError(f"{flag} cannot be given with --plan (or must say what the plan says): {path} fixes it")
+    request = saved.request(values.get("change_id"), values["forks"])
+    defaults = {o.extravar: o.default for o in verb.options}  # what the command passes for an option not given
+    prepared = prepare(replace(request, options={**defaults, **request.options}))
+    refuse_if_changed(path, saved, prepared)
+    _confirm_and_execute(verb, prepared, values.get("yes", False), values["output"])

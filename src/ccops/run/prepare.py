@@ -59,6 +59,8 @@ def prepare(request: RunRequest, lifecycle: tuple[str, ...] | None = None) -> Pr
     verb = get_verb(request.verb)
     selection = select(inventory, request.selector, lifecycle or verb.lifecycle)
     plan = build_plan(inventory, verb, request.selector, selection, request.batch_size)
+    plan.run_options = {o.extravar: request.options.get(o.extravar) for o in verb.options}
+    plan.emergency = request.emergency
     if verb.content:
         extravars, plan.content = verb_content(verb, inventory, plan.hosts, request.options)
         request = replace(request, options={**request.options, **extravars})
