@@ -221,3 +221,79 @@ def test_a_refused_firing_is_pushed_to_the_people_on_duty(tmp_path, inventory, m
         os.close(fd)
     assert refused.returncode == EXIT_REFUSED, refused.stderr
     assert [(m["status"], m["verb"]) for m in receiver.accepted] == [("refused", "inspect")]
+
+
+REAPPLY_SITE = SITE.replace('{days: [sat, sun], start: "00:00", end: "06:00"}', '{start: "00:00", end: "00:00"}')
+REAPPLY_SCHEDULES = """\
+schedules:
+  - name: tst-reapply
+    site: tst
+    run: reapply
+    window: open
+    change_id: STD-REAPPLY
+"""
+
+
+def _seed_reverted(home: Path, inv: Path, monkeypatch: pytest.MonkeyPatch, found: str) -> str:
+    """A patch run left openssl 3.0.15 on tst-t01; a later inspection found FOUND there."""
+    from ccops import records
+    from ccops.records import Store
+
+    stamps = iter(f"2026-12-0{d}+00:00" for d in ("1T10:00:00", "1T10:00:00", "1T10:20:00") + ("3T08:00:00",) * 4)
+    monkeypatch.setattr(records, "now", lambda: next(stamps, "2026-12-03T08:01:00+00:00"))
+    home.mkdir(mode=0o700, exist_ok=True)
+    store = Store(home / "ccops.db")
+    patch_run, inspect_run = "20261201T100000Z-patch001", "20261203T080000Z-insp0001"
+    after = {"outcome": "patched", "reason": "", "versions_after": {"openssl": "3.0.15-1~deb12u1"}}
+    store.start_run(
+        patch_run, "patch", operator="op", change_id="CHG-9", git_commit=None, inventory=str(inv),
+        inventory_sha256="0" * 64, selectors={}, request={"verb": "patch", "options": {"ccops_reboot": "always"}},
+        plan=[],
+    )  # fmt: skip
+    store.record_hosts(patch_run, [{"host": "tst-t01", "outcome": "ok", "changed": True, "report": after}])
+    store.finish_run(patch_run, "succeeded", 0, "ok=1")
+    seen = {"outcome": "inspected", "uptime_seconds": 60, "packages": {"count": 1, "items": {"openssl": found}}}
+    store.start_run(
+        inspect_run, "inspect", operator="op", change_id=None, git_commit=None, inventory=str(inv),
+        inventory_sha256="0" * 64, selectors={}, request={"verb": "inspect"}, plan=[],
+    )  # fmt: skip
+    store.save_assets(inspect_run, {"tst-t01": seen})
+    store.finish_run(inspect_run, "succeeded", 0, "ok=1")
+    return patch_run
+
+
+@pytest.mark.parametrize("found", ["3.0.11-1~deb12u1", "3.0.15-1~deb12u1"], ids=["reverted", "kept"])
+def test_a_reapply_schedule_patches_only_the_reverted_host_under_its_standing_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, found: str
+) -> None:
+    home = tmp_path / "home"
+    inv = write_inventory(tmp_path / "inv", {"tst.yml": REAPPLY_SITE})
+    (inv / "schedules.yml").write_text(REAPPLY_SCHEDULES)
+    patch_run = _seed_reverted(home, inv, monkeypatch, found)
+    fired = run_scripted(
+        "tests.cli.scripted_cli", home, tmp_path / "hosts.json", {}, "schedule", "run", "tst-reapply", "-i", str(inv)
+    )
+    assert fired.returncode == EXIT_OK, fired.stderr
+    patches = [
+        r for r in json.loads(run_ccops(home, "runs", "list", "-o", "json", check=True).stdout) if r["id"] != patch_run
+    ]
+    patches = [r for r in patches if r["verb"] == "patch"]
+    if found.startswith("3.0.15"):  # nothing went back: said, and nothing is run or recorded
+        assert "no host took back an approved patch" in fired.stdout
+        assert patches == []
+        return
+    assert len(patches) == 1 and patches[0]["status"] == "succeeded"
+    shown = json.loads(run_ccops(home, "runs", "show", patches[0]["id"], "-o", "json", check=True).stdout)
+    request = shown["request"]
+    assert request["reason"] == f"reverted after {patch_run}"
+    assert request["schedule"]["name"] == "tst-reapply" and request["schedule"]["standing"] is True
+    assert request["change_id"] == "STD-REAPPLY" and request["selector"]["limit"] == ["tst-t01"]
+    assert [h["host"] for h in shown["hosts"]] == ["tst-t01"]
+
+
+def test_a_reapply_schedule_takes_no_options(tmp_path: Path) -> None:
+    inv = write_inventory(tmp_path / "inv", {"tst.yml": REAPPLY_SITE})
+    (inv / "schedules.yml").write_text(REAPPLY_SCHEDULES + "    options: {reboot: never}\n")
+    proc = run_ccops(tmp_path / "home", "schedule", "list", "-i", str(inv))
+    assert proc.returncode != EXIT_OK
+    assert proc.stderr.count("\n") == 1 and "schedules.yml:7" in proc.stderr and "takes no options" in proc.stderr

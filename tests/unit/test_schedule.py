@@ -267,3 +267,30 @@ def test_a_refused_firing_cannot_be_resumed_into_a_success(home, tmp_path):
     with pytest.raises(RefusedError, match="was refused before it started"):
         resume_run(firing.run_id, engine=ScriptedEngine())
     assert _record(firing.run_id).status == "refused"
+
+
+REAPPLY = (
+    SCHEDULES
+    + """\
+  - name: tst-reapply
+    site: tst
+    run: reapply
+    window: open
+    change_id: STD-REAPPLY
+"""
+)
+
+
+def test_a_reapply_firing_with_no_host_reverted_runs_and_records_nothing(home, tmp_path):
+    engine = ScriptedEngine()
+    firing = fire(_inventory(tmp_path, schedules=REAPPLY), "tst-reapply", engine=engine)
+    assert (firing.status, firing.exit_code, firing.result) == ("nothing", EXIT_OK, None)
+    assert "no host took back an approved patch" in firing.message
+    assert engine.batches == [] and open_store().runs() == []
+
+
+def test_a_reapply_firing_outside_the_window_is_refused_as_a_patch(home, tmp_path):
+    schedule = load_schedules(load_inventory(_inventory(tmp_path, schedules=REAPPLY)))["tst-reapply"]
+    assert (schedule.verb, schedule.options) == ("patch", {})
+    firing = fire(_inventory(tmp_path / "closed", windows="[]", schedules=REAPPLY), "tst-reapply")
+    assert firing.status == "refused" and "maintenance window closed" in firing.message

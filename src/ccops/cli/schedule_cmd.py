@@ -146,10 +146,16 @@ def run_schedule(name: str, inventory: Path | None, output: str) -> None:
     from ccops.cli.reports import print_result
     from ccops.errors import RefusedError
     from ccops.runner.progress import Progress
-    from ccops.schedule.fire import fire
+    from ccops.schedule.fire import STATUS_NOTHING, fire
     from ccops.verbs import get_verb
 
     firing = fire(resolve_inventory(inventory), name, progress=Progress(enabled=output == "text"))
+    if firing.status == STATUS_NOTHING:  # a reapply firing with no host reverted: said, not recorded
+        if output == "json":
+            emit_json({"schedule": firing.schedule, "status": firing.status, "message": firing.message})
+        else:
+            echo(firing.message)
+        return
     if firing.result is None:
         raise RefusedError(f"{firing.message} (recorded as refused run {firing.run_id})")
     print_result(firing.result, output, get_verb(firing.result.verb).report)

@@ -6,6 +6,8 @@ was interrupted or is still running, or a changing verb finds the site's window
 closed, the firing is recorded as a run with status "refused" (exit EXIT_REFUSED)
 and the reason, and ends. Every record of a firing carries the schedule and its
 standing change id in its request (``schedule``: name, change id, standing: true).
+A ``run: reapply`` firing that finds no host reverted runs nothing and records
+nothing (status "nothing", exit 0): there was nothing to put back.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ from ccops.records import Store
 from ccops.run import RunRequest, RunResult, execute, git_commit, new_run_id, open_store, operator, prepare
 from ccops.run.engine import Engine
 from ccops.runner.progress import Progress
-from ccops.schedule.model import Schedule, get_schedule
+from ccops.schedule.model import REAPPLY, Schedule, get_schedule
 from ccops.verbs import get_verb
 
 STATUS_REFUSED = "refused"
+STATUS_NOTHING = "nothing"  # a reapply firing that found no host reverted: no run, no record
 # what the previous run of a schedule must not be left in when the next firing comes
 UNFINISHED = {
     "halted": "halted",
@@ -81,14 +84,30 @@ def fire(inventory_path: Path, name: str, *, engine: Engine | None = None, progr
         if reason:
             return _refuse(store, inventory, request, reason)
         try:
-            prepared = prepare(request)
+            ran = _reapply(store, request) if schedule.run == REAPPLY else request
+            prepared = None if ran is None else prepare(ran)
         except CcopsError as exc:  # a selector that names nothing today, content not approved, ...
             return _refuse(store, inventory, request, str(exc))
+        if prepared is None:  # reapply: no host took back an approved patch
+            nothing = f"no host took back an approved patch ({schedule.selector.describe()}); nothing to re-apply"
+            return Firing(schedule.name, "", STATUS_NOTHING, 0, nothing)
         try:
             result = execute(prepared, progress, engine)
         except (RefusedError, LockError) as exc:  # raised before the run is recorded: hosts held, content
             return _refuse(store, inventory, request, str(exc))
         return Firing(schedule.name, result.run_id, result.status, result.exit_code, result.message or "", result)
+
+
+def _reapply(store: Store, request: RunRequest) -> RunRequest | None:
+    """The patch of the schedule's hosts that took back an approved patch, as a firing (None: there are none)."""
+    from ccops.cli.reapply_cmd import reapply_request  # the same planning as ccops reapply
+
+    assert request.change_id is not None  # noqa: S101 - a schedule always carries its standing change
+    reapplied, _ = reapply_request(store, request.inventory, request.selector, request.change_id)
+    if reapplied is None:
+        return None
+    reapplied.schedule = request.schedule  # the record says both: fired by the schedule, and why
+    return reapplied
 
 
 def refusal(store: Store, inventory: Inventory, schedule: Schedule, now: datetime) -> str | None:

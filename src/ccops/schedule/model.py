@@ -33,7 +33,11 @@ COMMANDS = {
     "comply --fix": "comply",
     "software apply": "software-apply",
     "software stage": "software-stage",
+    # the site rule "re-apply the last approved change to reverted hosts in the next window":
+    # a patch of only the hosts whose newest inspection is reverted (ccops.reverted), else nothing
+    "reapply": "patch",
 }
+REAPPLY = "reapply"
 KEYS = ("name", "site", "run", "options", "roles", "os", "lines", "limit", "at", "days", "window", "change_id")
 SELECTOR_KEYS = ("roles", "os", "lines", "limit")
 
@@ -126,7 +130,9 @@ def _schedule(reader: FieldReader, inventory: Inventory, raw: dict[str, Any], kp
     change_id = reader.get(raw, kp, "change_id", str, required=True)
     if change_id is not None and (problem := change_id_problem(change_id)):
         reader.report((*kp, "change_id"), f"change_id {change_id[:40]!r} {problem}")
-    options = _options(reader, raw, kp, COMMANDS.get(run or ""))
+    if run == REAPPLY and raw.get("options"):
+        reader.report((*kp, "options"), "run: reapply takes no options: it keeps the reverted patch runs' own")
+    options = {} if run == REAPPLY else _options(reader, raw, kp, COMMANDS.get(run or ""))
     selectors = {key: _words(reader, raw, kp, key) for key in SELECTOR_KEYS}
     at, days, window = _when(reader, raw, kp)
     if len(reader.problems) > before or not (name and site and run and change_id):
@@ -187,4 +193,4 @@ def _label(path: Path) -> str:
         return str(path)
 
 
-__all__ = ["COMMANDS", "FILE_NAME", "NAME_PATTERN", "Problem", "Schedule", "get_schedule", "load_schedules"]
+__all__ = ["COMMANDS", "FILE_NAME", "NAME_PATTERN", "REAPPLY", "Problem", "Schedule", "get_schedule", "load_schedules"]
