@@ -280,12 +280,11 @@ def _shaped(record: dict[str, Any]) -> bool:
     """What enrichment and summary read has its declared container types (a cheap check, not a parse)."""
     if not all(isinstance(record.get(k, kind()), kind) for k, kind in CONTAINERS.items()):
         return False
-    items = [
-        *(record.get("disks") or []),
-        *(record.get("services") or []),
-        *(record.get("updates") or {}).get("items", []),
-    ]
-    return isinstance((record.get("updates") or {}).get("items", []), list) and all(isinstance(i, dict) for i in items)
+    update_items = (record.get("updates") or {}).get("items", [])
+    if not isinstance(update_items, list):
+        return False  # a count or a text where the list belongs: shaped by the full parse instead
+    items = [*(record.get("disks") or []), *(record.get("services") or []), *update_items]
+    return all(isinstance(i, dict) for i in items)
 
 
 def prune(db: sqlite3.Connection, host: str, keep: int) -> None:
