@@ -75,6 +75,11 @@ def test_a_run_s_report_reaches_a_signed_webhook_and_no_secret_is_anywhere(tmp_p
     status = json.loads(run_ccops(home, "notify", "status", "--output", "json", env=env(home), check=True).stdout)
     assert SECRET not in json.dumps(status)
     assert status["pending"] == [] and [a["delivered"] for a in status["attempts"]] == [1]
+    # the run's own record says where its report went
+    shown = run_ccops(home, "runs", "show", run_id, env=env(home), check=True).stdout
+    assert "to hook at " in shown and ": delivered" in shown
+    record = json.loads(run_ccops(home, "runs", "show", run_id, "-o", "json", env=env(home), check=True).stdout)
+    assert [(d["channel"], d["delivered"]) for d in record["deliveries"]] == [("hook", 1)]
 
 
 def test_a_wrong_signature_is_rejected_and_the_message_stays_pending(tmp_path: Path, home: Path) -> None:

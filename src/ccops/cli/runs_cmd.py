@@ -51,13 +51,16 @@ def list_runs(limit: int, verb: str | None, output: str) -> None:
 @output_option()
 def show_run(run_id: str, output: str) -> None:
     """One run with every host's outcome (RUN: the full id or a unique prefix of 8 or more characters)."""
+    from ccops.notify.outbox import attempts
     from ccops.run import open_store
 
-    record = open_store().run(run_id)
+    store = open_store()
+    record = store.run(run_id)
     if record is None:
         raise CcopsError(f"no run {run_id!r}; see ccops runs list")
+    deliveries = attempts(store, record.id)  # the run's report pushed to people (ccops notify)
     if output == "json":
-        emit_json(record.as_dict())
+        emit_json({**record.as_dict(), "deliveries": deliveries})
         return
     echo(f"run {record.id}: {record.verb} {record.status} (exit {record.exit_code})")
     for key in ("operator", "change_id", "git_commit", "inventory", "inventory_sha256", "started", "ended", "message"):
@@ -67,6 +70,9 @@ def show_run(run_id: str, output: str) -> None:
     if isinstance(fired, dict):  # an unattended firing (ccops.schedule): an auditor tells it apart here
         name, change = visible(str(fired.get("name"))), visible(str(fired.get("change_id")))
         echo(f"  {'schedule':<17}{name}, unattended under standing change {change}")
+    for sent in deliveries:
+        verdict = "delivered" if sent["delivered"] else f"not delivered ({sent['error'] or 'no answer'})"
+        echo(f"  {'report':<17}to {sent['channel']} at {sent['attempted']}: {verdict}")
     echo("")
     echo(
         table(
