@@ -139,20 +139,55 @@ def _estimate_lines(estimate: Estimate) -> list[str]:
     return out
 
 
+# A pull-request comment stays far below the 65,536 characters a forge takes: per-host rows up to
+# HOST_ROWS, then one row per distinct change with its hosts as ranges and a count; per-batch rows
+# folded under the waves (the whole list is always in -o json).
+HOST_ROWS = 50
+FOLDED_ROWS = 100
+
+
+def _waves_markdown(plan: Plan) -> list[str]:
+    """One row a wave, then every batch folded in <details> (at most FOLDED_ROWS rows)."""
+    out = ["", "| wave | batches | sites | hosts |", "|---|---|---|---|"]
+    for wave in plan.waves:
+        sites = ", ".join(dict.fromkeys(batch.site for batch in wave.batches))
+        out.append(_cells(wave.name, len(wave.batches), sites, sum(len(b.hosts) for b in wave.batches)))
+    batches = [(wave.name, i, batch) for wave in plan.waves for i, batch in enumerate(wave.batches, 1)]
+    out += ["", f"<details><summary>{len(batches)} batches</summary>", ""]
+    out += ["| wave | batch | site | hosts | count |", "|---|---|---|---|---|"]
+    out += [_cells(name, i, b.site, _names(b.hosts), len(b.hosts)) for name, i, b in batches[:FOLDED_ROWS]]
+    if len(batches) > FOLDED_ROWS:
+        out += ["", f"and {len(batches) - FOLDED_ROWS} more batches (every one in `-o json`)"]
+    return [*out, "", "</details>"]
+
+
+def _host_rows(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Per-host rows for a small plan; for a large one, one row per distinct change with its hosts and count."""
+    rule = "|" + "---|" * len(header)
+    if len(rows) <= HOST_ROWS:
+        return ["", _cells(*header), rule, *(_cells(*row) for row in rows)]
+    hosts_of: dict[tuple[str, ...], list[str]] = {}
+    for host, *change in rows:
+        hosts_of.setdefault(tuple(change), []).append(host)
+    grouped = sorted(hosts_of.items(), key=lambda item: (item[0][1] == "nothing", -len(item[1])))
+    out = ["", f"{len(rows)} rows for {len({r[0] for r in rows})} hosts, by change:", ""]
+    out += [_cells("hosts", *header[1:], "count"), rule + "---|"]
+    out += [_cells(_names(hosts), *change, len(hosts)) for change, hosts in grouped[:FOLDED_ROWS]]
+    if len(grouped) > FOLDED_ROWS:
+        out += ["", f"and {len(grouped) - FOLDED_ROWS} more distinct changes (every host in `-o json`)"]
+    return out
+
+
 def plan_markdown(plan: Plan) -> str:
     """The plan as a pull-request comment: site files and host records only ever fill escaped cells."""
     out = [
         f"### ccops plan: {_code(plan.verb.name)}",
         "",
-        f"Inventory {_code(inventory_label(plan.inventory))} (sha256 {_code(plan.inventory.digest()[:12])}), "
-        f"{len(plan.hosts)} hosts in {len(plan.waves)} wave(s).",
+        f"**{markdown_cell(_summary(plan))}**",
         "",
-        "| wave | batch | site | hosts | count |",
-        "|---|---|---|---|---|",
+        f"Inventory {_code(inventory_label(plan.inventory))} (sha256 {_code(plan.inventory.digest()[:12])}).",
+        *_waves_markdown(plan),
     ]
-    for wave in plan.waves:
-        for i, batch in enumerate(wave.batches, 1):
-            out.append(_cells(wave.name, i, batch.site, _names(batch.hosts), len(batch.hosts)))
     out += [
         "",
         "| hosts | OS | playbook | runs, in order (role: task file) | on failure "
@@ -175,12 +210,10 @@ def plan_markdown(plan: Plan) -> str:
     for refusal in plan.content.get("refusals") or []:
         out += ["", f"**Would be refused:** {markdown_cell(refusal)}"]
     if rows := _content_rows(plan):
-        out += ["", "| host | application | action | from | to |", "|---|---|---|---|---|"]
-        out += [_cells(*row) for row in rows]
+        out += _host_rows(["host", "application", "action", "from", "to"], rows)
     if rows := _package_rows(plan):
         out += [""] + [f"Approved content {_code(sid)}: {markdown_cell(how)}" for sid, how in _snapshots(plan).items()]
-        out += ["", "| host | snapshot | package | from | to |", "|---|---|---|---|---|"]
-        out += [_cells(*row) for row in rows]
+        out += _host_rows(["host", "snapshot", "package", "from", "to"], rows)
     if plan.excluded:
         out += ["", "Not touched:", ""]
         out += [

@@ -122,3 +122,24 @@ def test_resume_and_rollback_explain_what_is_missing(ccops, tmp_path):
     online = online_example(tmp_path / "online")
     result = ccops("rollback", "shapd-db0001", "--to", "x", "-i", str(online), "--yes", "--change-id", "CHG-1")
     assert result.returncode == 64 and "no backup 'x' of shapd-db0001" in result.stderr
+
+
+def test_every_markdown_plan_of_the_example_fits_a_pull_request_comment(ccops):
+    """3,200 hosts, whatever the verb: under 20,000 characters, tables whole, batches folded."""
+    from markdown_it import MarkdownIt
+
+    from ccops.verbs import VERBS
+
+    sizes = {}
+    for name in VERBS:
+        words = name.split("-") + (["softphone"] if name == "software-remove" else [])
+        result = ccops("plan", *words, "-i", str(EXAMPLE), "-o", "markdown")
+        if result.returncode != 0:  # a verb the example cannot plan (no built image): said in one line
+            assert result.stderr.count("\n") == 1, (name, result.stderr)
+            continue
+        sizes[name] = len(result.stdout)
+        tokens = MarkdownIt("commonmark").enable("table").parse(result.stdout)
+        assert any(t.type == "table_open" for t in tokens), name
+        assert "<details><summary>" in result.stdout and "</details>" in result.stdout, name
+    assert {"inspect", "patch", "software-apply", "comply"} <= set(sizes)
+    assert all(size < 20_000 for size in sizes.values()), sizes

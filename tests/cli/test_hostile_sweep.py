@@ -110,8 +110,8 @@ READERS = [
     ("content", "list", "-i", "{inv}"),
     ("backups", "list", "-i", "{inv}"),
     ("inventory", "show", "tst-r01", "-i", "{inv}"),
-    *(("plan", verb, "-i", "{inv}", "-o", fmt) for verb in ("patch", "software-apply", "decommission", "comply")
-      for fmt in ("text", "markdown")),
+    *(("plan", *verb, "-i", "{inv}", "-o", fmt) for verb in (("patch",), ("software", "apply"), ("decommission",),
+      ("comply",)) for fmt in ("text", "markdown")),
 ]  # fmt: skip
 JSON_READERS = [
     ("runs", "list"),
@@ -119,7 +119,7 @@ JSON_READERS = [
     ("risks", "-i", "{inv}"),
     ("software", "status", "-i", "{inv}"),
     ("backups", "list", "-i", "{inv}"),
-    *(("plan", verb, "-i", "{inv}") for verb in ("patch", "software-apply", "decommission", "comply")),
+    *(("plan", *verb, "-i", "{inv}") for verb in (("patch",), ("software", "apply"), ("decommission",), ("comply",))),
 ]
 
 

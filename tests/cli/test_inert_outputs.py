@@ -14,6 +14,7 @@ import io
 import json
 import math
 import os
+import re
 import stat
 import sys
 import threading
@@ -141,7 +142,7 @@ def test_every_report_format_parses_strictly(ccops, fleet, tmp_path, fmt):
             "figure",
             "figcaption",
             "code",
-        }
+        } | {"section", "details", "summary", "ul", "li", "b", "polyline", "circle"}  # the morning page's screens
         assert not page.comments and "<script>" not in text
 
 
@@ -357,7 +358,17 @@ def test_a_markdown_plan_keeps_its_table_shape_whatever_the_variables_hold(ccops
     assert not obeyed(text) and "<!--" not in text and "](" not in text.replace("\\](", "")
     tokens = MarkdownIt("commonmark").enable("table").parse(text)
     kinds = {t.type for t in tokens} | {c.type for t in tokens for c in t.children or []}
-    assert not kinds & {"html_inline", "html_block", "link_open", "image", "em_open", "strong_open"}
+    assert not kinds & {"html_inline", "link_open", "image", "em_open"}
+    # ccops's own markup only: the folded batch list, and the bold summary and heading it writes itself
+    html = [t.content for t in tokens if t.type == "html_block"]
+    assert all(re.fullmatch(r"<details><summary>\d+ batches</summary>\n|</details>\n", h) for h in html), html
+    bold = [
+        "".join(c.content for c in t.children[i + 1 : i + 2])
+        for t in tokens
+        for i, c in enumerate(t.children or [])
+        if c.type == "strong_open"
+    ]
+    assert set(bold) <= {"4 hosts in 1 wave, 1 batch; 0 not touched", "What decides the night:"}, bold
     code = {c.content for t in tokens for c in t.children or [] if c.type == "code_inline"}
     assert code <= {"inspect", "playbooks/inspect.yml"} | {c for c in code if len(c) == 12}  # ccops's own names
     tables, rows = 0, []
@@ -370,8 +381,9 @@ def test_a_markdown_plan_keeps_its_table_shape_whatever_the_variables_hold(ccops
                     break
                 cells += inner.type in ("td_open", "th_open")
             rows.append(cells)
-    # the waves table (header, one batch) and the actions table (header, one action): no row added
-    assert tables == 2 and rows == [5, 5, 7, 7], rows
+    # the waves (header, one wave), its batches (header, one batch), the actions (header, one action) and
+    # the estimate (header, one site): no row added, no cell split
+    assert tables == 4 and rows == [4, 4, 5, 5, 7, 7, 5, 5], rows
     plain = ccops("plan", "inspect", "-i", str(inv)).stdout  # the plan for a terminal: the same values, inert
     assert not obeyed(plain) and "'two\\nlines'" in plain and "\\x1b]52;c;cm0=\\x07" in plain
     shown = "".join(c.content for t in tokens for c in t.children or [] if c.type == "text")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ccops.cli.output import echo
+
 SHELLS = ("bash", "zsh", "fish")
 
 
@@ -27,4 +29,4 @@ def completion(shell: str) -> None:
     script_class = get_completion_class(shell)
     if script_class is None:  # click knows the three SHELLS; kept for a click without one
         raise click.UsageError(f"no completion for {shell}")
-    click.echo(script_class(cli, {}, "ccops", "_CCOPS_COMPLETE").source())
+    echo(script_class(cli, {}, "ccops", "_CCOPS_COMPLETE").source())  # click's own script: inert text

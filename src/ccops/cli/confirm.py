@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import click
 
+from ccops.cli.output import echo
 from ccops.errors import RefusedError
 from ccops.plan import Plan
 from ccops.safe_text import visible
@@ -32,7 +33,7 @@ def confirm(what: str, yes: bool, details: Sequence[str] = ()) -> None:
     if not sys.stdin.isatty():
         raise RefusedError(f"refusing to {what} without confirmation: pass --yes")
     for line in details:
-        click.echo(visible(line), err=True)  # inventory values, shown as text: one line each
+        echo(visible(line), err=True)  # inventory values, shown as text: one line each
     try:
         # the question names what a host reported (a backup's time) or a value typed: shown, never obeyed
         agreed = click.confirm(visible(f"{what}?"), default=False, err=True)
