@@ -15,6 +15,7 @@ it with ``ccops runs unlock RUN``.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
@@ -38,6 +39,24 @@ CREATE TABLE IF NOT EXISTS ansible (
   PRIMARY KEY (run_id, ident)
 );
 """
+
+
+@contextmanager
+def held_flock(path: Path) -> Iterator[bool]:
+    """An flock on ``path`` (created 0600, no symlink followed), never waited for: True when this process holds it.
+
+    The kernel drops it with the process, so a killed holder leaves none behind.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
 
 
 class LockError(CcopsError):

@@ -11,18 +11,17 @@ their secrets are read again at each delivery.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ccops import strict_json
+from ccops.locks import held_flock
 from ccops.paths import private_dir, state_dir
 
 if TYPE_CHECKING:
@@ -103,20 +102,9 @@ def remove(message: Message, folder: Path | None = None) -> None:
     ((folder or outbox_dir()) / f"{message.id}.json").unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def flushing(folder: Path | None = None) -> Iterator[bool]:
+def flushing(folder: Path | None = None) -> contextlib.AbstractContextManager[bool]:
     """Whether this process may deliver now: one flush at a time, so no message goes out twice."""
-    lock = (folder or outbox_dir()) / ".flush.lock"
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+    return held_flock((folder or outbox_dir()) / ".flush.lock")
 
 
 def record_attempt(store: Store, message: Message, error: str | None) -> None:

@@ -12,10 +12,8 @@ nothing (status "nothing", exit 0): there was nothing to put back.
 
 from __future__ import annotations
 
-import fcntl
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +23,7 @@ from zoneinfo import ZoneInfo
 from ccops.errors import EXIT_REFUSED, CcopsError, RefusedError
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Inventory
-from ccops.locks import LockError
+from ccops.locks import LockError, held_flock
 from ccops.maintenance import window_open
 from ccops.paths import private_dir, state_dir
 from ccops.records import Store
@@ -142,23 +140,9 @@ def previous_run(store: Store, schedule: Schedule) -> dict[str, Any] | None:
     return None
 
 
-@contextmanager
-def schedule_lock(name: str) -> Iterator[bool]:
-    """flock on CCOPS_HOME/schedules/NAME.lock, never waited for: True when this firing holds it.
-
-    The kernel drops the lock with the process, so a killed firing leaves none behind.
-    """
-    folder = private_dir(state_dir() / "schedules")
-    fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+def schedule_lock(name: str) -> AbstractContextManager[bool]:
+    """flock on CCOPS_HOME/schedules/NAME.lock, never waited for: True when this firing holds it."""
+    return held_flock(private_dir(state_dir() / "schedules") / f"{name}.lock")
 
 
 def _refuse(store: Store, inventory: Inventory, request: RunRequest, reason: str) -> Firing:
