@@ -64,6 +64,8 @@ def test_limit_explains_ansible_patterns_it_does_not_take(ccops, pattern, hint):
         ("rollback", "shapd-db0001", "--to", "nosuch", "-i", "ONLINE", "--yes", "--change-id", "CHG-1"),
         ("report", "-i", "EXAMPLE", "--site", "nosuch"),
         ("risks", "-i", "EXAMPLE", "--site", "nosuch"),
+        ("runs", "show", "nosuchrun"),
+        ("resume", "nosuchrun", "--yes"),
     ],
 )
 def test_an_unknown_name_exits_64(ccops, tmp_path, args):

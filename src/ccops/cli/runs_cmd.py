@@ -57,7 +57,7 @@ def show_run(run_id: str, output: str) -> None:
     store = open_store()
     record = store.run(run_id)
     if record is None:
-        raise CcopsError(f"no run {run_id!r}; see ccops runs list")
+        raise UsageError(f"no run {visible(run_id)!r}; see ccops runs list")
     deliveries = attempts(store, record.id)  # the run's report pushed to people (ccops notify)
     if output == "json":
         emit_json({**record.as_dict(), "deliveries": deliveries})

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ccops.errors import CcopsError, RefusedError
+from ccops.errors import CcopsError, RefusedError, UsageError
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Inventory
 from ccops.locks import Locks
@@ -22,7 +22,7 @@ from ccops.run.prepare import PreparedRun, inventory_changes, read_approved, ref
 from ccops.run.request import RunRequest, RunResult
 from ccops.runner.events import HostOutcome
 from ccops.runner.progress import Progress
-from ccops.safe_text import visible_lines
+from ccops.safe_text import visible, visible_lines
 from ccops.verbs import get_verb
 
 # how long a resume waits for an Ansible a killed run left behind before stopping it
@@ -37,7 +37,7 @@ def resume_run(
     store, locks = open_store(), open_locks()
     record = store.run(run_id)
     if record is None:
-        raise CcopsError(f"no run {run_id!r}; see ccops runs list")
+        raise UsageError(f"no run {visible(run_id)!r}; see ccops runs list")
     if record.status == "succeeded":
         raise RefusedError(f"run {record.id} already succeeded; nothing to resume")
     if record.status == "refused":  # a refused firing (ccops.schedule) never started: its record stays as it is
