@@ -21,7 +21,7 @@ STYLE = """
 body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:24px;color:#1b1f24;
 background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
-.meta{color:#57606a;margin:0 0 16px}
+.meta{color:#57606a;margin:0 0 16px;overflow-wrap:anywhere}
 .tiles{display:flex;flex-wrap:wrap;gap:12px}
 .tile{border:1px solid #d0d7de;border-radius:6px;padding:10px 16px;min-width:120px}
 .tile .num{font-size:26px;font-weight:600;display:block}.tile.bad .num{color:#b42318}.tile.ok .num{color:#1a7f37}
