@@ -30,7 +30,6 @@ from tests.lab.conftest import pexec
 pytestmark = pytest.mark.lab
 NODE, NODE_B = "lab-deb12-01", "lab-deb13-01"
 TARGETS = ["lab-deb11-01", "lab-deb13-01"]
-GATHER = "Gather facts (OS, hardware, virtualisation)"  # the asset role's first task on the host itself
 RELEASE = "/home/ccops/.local/lib/ccops-node/current/site/ansible/release.py"
 
 
@@ -141,24 +140,20 @@ def test_a_controller_killed_mid_batch_leaves_no_secret_and_resume_runs_nothing_
     runs = home / "runs"
     before = set(runs.iterdir()) if runs.exists() else set()
     argv = [str(BIN / "ccops"), "inspect", "-i", str(inv), *_limit(TARGETS), "--change-id", "CHG-NODE-3", "-o", "json"]
+    _hold_apt_get(TARGETS)
     ccops = subprocess.Popen(argv, cwd=ROOT, env=ccops_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)  # fmt: skip
     try:
-        # the marker: both hosts answered the first task that logs in to them, through the node: the node's
-        # connections to them are up (the jump host's agent dies with it; later tasks reuse those connections)
+        # the marker: on both hosts the asset module, run through the node, waits in apt-get: the node's
+        # connections to them are up and the batch is under way (its one task cannot end before the release)
         deadline = time.monotonic() + 180
         run_dir = None
         while time.monotonic() < deadline:
             new = [d for d in runs.iterdir() if d not in before] if runs.exists() else []
             run_dir = new[0] if new else None
-            answered = {
-                json.loads(e.read_text()).get("event_data", {}).get("host")
-                for e in (run_dir.glob("artifacts/w1-b1-a1/job_events/*.json") if run_dir else [])
-                if '"runner_on_ok"' in e.read_text() and GATHER in e.read_text()
-            }
-            if answered >= set(TARGETS):
+            if run_dir and all(pexec(h, "sh", "-c", f"test -e {HELD} && echo held || true").strip() for h in TARGETS):
                 break
-            time.sleep(0.1)
+            time.sleep(0.2)
         else:
             raise AssertionError("no host answered through the node")
         # the job's private ssh-agent holds the jump host's key now (ccops.node.agent records it)
@@ -169,6 +164,7 @@ def test_a_controller_killed_mid_batch_leaves_no_secret_and_resume_runs_nothing_
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(ccops.pid, signal.SIGKILL)
+        _release_apt_get(TARGETS)
     _assert_agent_died_with_the_controller(agent_record)
     assert (run_dir / "node-jobs").is_dir() and any((run_dir / "node-jobs").iterdir())
     # the node's job goes on to its end; then nothing of it but its journal (no secret) is left
@@ -191,6 +187,30 @@ def test_a_controller_killed_mid_batch_leaves_no_secret_and_resume_runs_nothing_
     attempts = sorted(p.name for p in (run_dir / "artifacts").iterdir())
     assert attempts == ["w1-b1-a1", "w1-b1-a1-recovered"], attempts
     assert _node_jobs(NODE) == ""
+
+
+HELD, RELEASE_MARK, WRAPPER = "/run/ccops-test-apt-held", "/run/ccops-test-apt-release", "/usr/local/sbin/apt-get"
+APT_GATE = f"""#!/bin/sh
+# a lab test's gate: apt-get says it was reached, then waits for the test's release
+touch {HELD}
+while [ ! -e {RELEASE_MARK} ]; do sleep 0.2; done
+exec /usr/bin/apt-get "$@"
+"""
+
+
+def _hold_apt_get(hosts: list[str]) -> None:
+    """apt-get on these hosts (first on root's PATH) waits at a gate the test opens."""
+    for host in hosts:
+        pexec(host, "rm", "-f", HELD, RELEASE_MARK)
+        pexec(host, "mkdir", "-p", "/usr/local/sbin")
+        pexec(host, "tee", WRAPPER, stdin=APT_GATE)
+        pexec(host, "chmod", "0755", WRAPPER)
+
+
+def _release_apt_get(hosts: list[str]) -> None:
+    for host in hosts:
+        pexec(host, "touch", RELEASE_MARK, check=False)
+        pexec(host, "rm", "-f", WRAPPER, check=False)
 
 
 def _assert_agent_died_with_the_controller(record: dict) -> None:
