@@ -129,13 +129,16 @@ def commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
     return out
 
 
-def gate_connecting(cli: click.Group) -> None:
-    """Put the offline guard in front of every connecting command of ``cli``."""
-    tree = commands(cli)
-    for path, inventory_of in CONNECTING.items():
-        command = tree[path]  # a declared command that does not exist is a bug: fail at import
-        if command.callback is not None:
-            command.callback = _gated(command.callback, inventory_of)
+def gate_command(name: str, command: click.Command) -> None:
+    """Put the offline guard in front of every connecting command under ``command`` (the top-level ``name``).
+
+    Each callback is wrapped once, however often the command is loaded.
+    """
+    tree = commands(command, f"{name} ") if isinstance(command, click.Group) else {name: command}
+    for path, leaf in tree.items():
+        if path in CONNECTING and leaf.callback is not None and not getattr(leaf.callback, "ccops_gated", False):
+            leaf.callback = _gated(leaf.callback, CONNECTING[path])
+            leaf.callback.ccops_gated = True  # type: ignore[attr-defined]
 
 
 def _gated(callback: Callable[..., Any], inventory_of: InventoryOf) -> Callable[..., Any]:

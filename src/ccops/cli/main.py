@@ -71,7 +71,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 
 def load_command(name: str) -> click.Command:
     """The command ``name`` of COMMANDS, imported now, with the offline gate in front of it."""
-    from ccops.cli.connecting import CONNECTING, _gated, commands
+    from ccops.cli.connecting import gate_command
 
     where, summary = COMMANDS[name]
     if where.startswith("verb:"):
@@ -82,12 +82,7 @@ def load_command(name: str) -> click.Command:
     else:
         module, _, attribute = where.partition(":")
         command = getattr(importlib.import_module(module), attribute)
-    # an offline inventory is refused before a connecting command's own code runs (cli/connecting.py)
-    tree = commands(command, f"{name} ") if isinstance(command, click.Group) else {name: command}
-    for path, leaf in tree.items():
-        if path in CONNECTING and leaf.callback is not None and not getattr(leaf.callback, "ccops_gated", False):
-            leaf.callback = _gated(leaf.callback, CONNECTING[path])
-            leaf.callback.ccops_gated = True  # type: ignore[attr-defined]
+    gate_command(name, command)  # an offline inventory is refused before a connecting command's code runs
     command.short_help = summary  # the line `ccops --help` shows, loaded or not
     if name == "plan":  # its verbs in its --help; the registry's internal names refused (cli/plan_verbs.py)
         from ccops.cli.plan_verbs import teach
