@@ -14,12 +14,13 @@ from ccops.output_file import STDOUT
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
+    from ccops.records import Store
     from ccops.risks import FleetState
 
 site_option = click.option("--site", "sites", multiple=True, help="Only this site code (repeatable). Default: all.")
 
 
-def _load(inventory: Path | None, sites: tuple[str, ...]) -> tuple[Inventory, FleetState, list[str]]:
+def _load(inventory: Path | None, sites: tuple[str, ...]) -> tuple[Inventory, FleetState, list[str], Store]:
     from ccops.inventory.load import load_inventory
     from ccops.risks import load_state
     from ccops.run import open_store
@@ -28,7 +29,8 @@ def _load(inventory: Path | None, sites: tuple[str, ...]) -> tuple[Inventory, Fl
     unknown = [s for s in sites if s not in model.sites]
     if unknown:
         raise UsageError(f"--site {unknown[0]!r}: no such site; the inventory has: {', '.join(sorted(model.sites))}")
-    return model, load_state(open_store()), sorted(set(sites)) or sorted(model.sites)
+    store = open_store()  # opened once: the report's trends read the same store
+    return model, load_state(store), sorted(set(sites)) or sorted(model.sites), store
 
 
 @click.command()
@@ -43,7 +45,7 @@ def risks(inventory: Path | None, sites: tuple[str, ...], output: str) -> None:
     """
     from ccops.risks import risk_list
 
-    model, state, chosen = _load(inventory, sites)
+    model, state, chosen, _ = _load(inventory, sites)
     found = risk_list(model, state, set(chosen))
     if output == "json":
         emit_json({"generated": state.now.isoformat(timespec="seconds"), "sites": chosen, "risks": found})
@@ -102,11 +104,10 @@ def report(
     from ccops.report import build_report, to_csv
     from ccops.report_html import render_html
     from ccops.report_trends import read_trends
-    from ccops.run import open_store
 
     fmt = old_format or fmt
-    model, state, chosen = _load(inventory, sites)
-    document = build_report(model, state, chosen, read_trends(open_store(), model, chosen, state.now))
+    model, state, chosen, store = _load(inventory, sites)
+    document = build_report(model, state, chosen, read_trends(store, model, chosen, state.now))
     if fmt == "html":
         text = render_html(document)
     elif fmt == "csv":
