@@ -189,12 +189,7 @@ def install(inventory: Path | None, unit_dir: Path, dry_run: bool) -> None:
         return
     system = units.is_system_dir(unit_dir)
     timers = [u.name for u in wanted if u.name.endswith(".timer")]
-    if system:
-        for path in stale:
-            if path.suffix == ".timer":
-                units.systemctl("disable", "--now", path.name)
-    for path in stale:
-        units.delete(path)
+    units.retire(stale, system)
     written = units.write_units(unit_dir, wanted)
     if system:
         units.systemctl("daemon-reload")
@@ -229,12 +224,8 @@ def remove(unit_dir: Path, dry_run: bool) -> None:
             echo(f"no ccops schedule units in {unit_dir}")
         return
     system = units.is_system_dir(unit_dir)
-    if system:
-        timers = [p.name for p in found if p.suffix == ".timer"]
-        if timers:
-            units.systemctl("disable", "--now", *timers)
+    units.retire(found, system)
     for path in found:
-        units.delete(path)
         echo(f"removed {path}")
     if system:
         units.systemctl("daemon-reload")

@@ -167,6 +167,15 @@ def delete(path: Path) -> None:
         raise CcopsError(f"{path}: cannot remove the unit ({exc.strerror})") from None
 
 
+def retire(paths: list[Path], system: bool) -> None:
+    """Stop the timers among ``paths`` (only when they are the system's units), then delete every one."""
+    timers = [p.name for p in paths if p.suffix == ".timer"]
+    if system and timers:
+        systemctl("disable", "--now", *timers)
+    for path in paths:
+        delete(path)
+
+
 def systemctl(*args: str) -> None:
     command = [shutil.which("systemctl") or "/usr/bin/systemctl", *args]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=SYSTEMCTL_TIMEOUT, check=False)
