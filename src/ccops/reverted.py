@@ -114,7 +114,8 @@ class Finding:
         return dict(self.__dict__)
 
 
-def _time(value: Any) -> datetime | None:
+def stored_time(value: Any) -> datetime | None:
+    """A time as the store keeps it (ISO text; without a zone it is UTC), or None when it cannot be read."""
     try:
         when = datetime.fromisoformat(str(value))
     except ValueError:
@@ -179,7 +180,7 @@ def index(runs: list[RunRecord]) -> dict[str, Reached]:
     """Per host, the runs that reached it with its entry, oldest first: read once for the whole fleet."""
     out: dict[str, Reached] = {}
     for run in runs:
-        when = _time(run.started)
+        when = stored_time(run.started)
         if when is None:
             continue
         for entry in run.hosts:
@@ -219,7 +220,7 @@ def expected_state(reached: Reached, before: datetime) -> tuple[dict[str, Expect
 
 def boot_time(asset: dict[str, Any]) -> str | None:
     """When the host last booted, from the inspection's time and the uptime it reported."""
-    collected = _time(asset.get("collected"))
+    collected = stored_time(asset.get("collected"))
     uptime = (asset.get("record") or {}).get("uptime_seconds")
     if collected is None or not isinstance(uptime, int) or isinstance(uptime, bool):
         return None
@@ -241,7 +242,7 @@ def check_host(
     asset = _mapping(asset)
     record = _mapping(asset.get("record"))
     inspected = _text(asset.get("run_id"))
-    collected = _time(asset.get("collected"))
+    collected = stored_time(asset.get("collected"))
     if not asset or _windows(record):
         return None  # never inspected; Windows updates are titles, not versions: not compared here
     if collected is None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ccops.notify.send import undelivered_risks
-from ccops.reverted import by_host
+from ccops.reverted import by_host, stored_time
 from ccops.reverted import host_risks as reverted_risks
 
 if TYPE_CHECKING:
@@ -88,14 +88,6 @@ def thresholds(inventory: Inventory, site: str) -> dict[str, float]:
     return {**RISK_DEFAULTS, **declared}
 
 
-def _time(value: Any) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def _days(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds() / 86400
 
@@ -118,11 +110,11 @@ def host_risks(host: Host, state: FleetState, limits: dict[str, float]) -> list[
     site = host.site
     if latest is None:
         return [_risk(host, site, "not_seen", "never inspected", days=None)]
-    seen = _time(latest.get("collected"))
+    seen = stored_time(latest.get("collected"))
     if seen is not None and _days(state.now, seen) >= limits["not_seen_days"]:
         days = _days(state.now, seen)
         out.append(_risk(host, site, "not_seen", f"last inspected {days:.1f} days ago", days=round(days, 1)))
-    since = _time(latest.get("security_since"))
+    since = stored_time(latest.get("security_since"))
     if since is not None and _days(state.now, since) > limits["security_pending_days"]:
         days = _days(state.now, since)
         out.append(
@@ -186,7 +178,7 @@ def _growth(host: Host, state: FleetState, limits: dict[str, float]) -> list[dic
     if len(versions) < 2:
         return []
     first, last = versions[0], versions[-1]
-    start, end = _time(first.get("collected")), _time(last.get("collected"))
+    start, end = stored_time(first.get("collected")), stored_time(last.get("collected"))
     if start is None or end is None:
         return []
     days = max(_days(end, start), 1.0)
@@ -218,7 +210,7 @@ def run_risks(inventory: Inventory, state: FleetState, sites: set[str]) -> list[
     for run in state.runs:
         if run.status not in RUN_PROBLEMS:
             continue
-        started = _time(run.started)
+        started = stored_time(run.started)
         touched = sorted({inventory.hosts[h["host"]].site for h in run.hosts if h.get("host") in inventory.hosts})
         sites_of_run: list[str | None] = [*touched] or [None]  # None: a run that reached no known host
         for site in sites_of_run:
