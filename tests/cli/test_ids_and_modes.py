@@ -15,7 +15,8 @@ import pytest
 
 from ccops.records import Store
 from tests.conftest import BIN, ROOT, ccops_env, site_text, write_inventory
-from tests.unit.test_store import held, start
+from tests.integration.test_store_processes import held
+from tests.unit.test_store import start
 
 
 def one_line_error(result: subprocess.CompletedProcess) -> str:

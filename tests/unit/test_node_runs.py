@@ -7,8 +7,6 @@ The loop is driven by the scripted engine; the real node engine is proven on the
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -24,7 +22,7 @@ from ccops.run.prepare import write_snapshot
 from ccops.runner.engine import Batch, Execution
 from ccops.runner.events import OUTCOME_UNKNOWN
 from ccops.select import Selector
-from tests.conftest import BIN, write_inventory
+from tests.conftest import write_inventory
 from tests.scripted import ScriptedEngine
 
 SITE = """\
@@ -174,23 +172,3 @@ def test_a_changing_run_never_goes_through_the_node_it_changes(tmp_path, monkeyp
         Batch("i", "playbooks/inspect.yml", tmp_path, ["north-t01"], {"ccops_action": "inspect"}, 5)
     )
     assert router.engine_for(Batch("p", "playbooks/patch.yml", tmp_path, ["north-t02"], {"ccops_action": "patch"}, 5))
-
-
-def test_the_node_reads_the_rendered_inventory_with_only_what_the_job_carries(tmp_path, monkeypatch):
-    """Stock ansible-inventory with the job's ansible.cfg and the ccops modules the job carries first on
-    the path (a module the job lacks fails the import instead of coming from this machine)."""
-    monkeypatch.setenv("CCOPS_HOME", str(tmp_path / "home"))
-    prepared = prepare(RunRequest(_inventory(tmp_path), "inspect", Selector(sites=("north",)), change_id="CHG-5"))
-    snapshot = write_snapshot(tmp_path / "run", prepared)
-    staged = tmp_path / "job" / "pdd"
-    job = stage_job(staged, snapshot, ["north-t02"], str(tmp_path / "job"), "/nonexistent")
-    env = {**os.environ, "PYTHONPATH": str(staged / "project" / "src"), "ANSIBLE_CONFIG": job.envvars["ANSIBLE_CONFIG"]}
-    env.pop("ANSIBLE_INVENTORY_ENABLED", None)
-    proc = subprocess.run(
-        [str(BIN / "ansible-inventory"), "-i", str(staged / job.inventory), "--list", "-vvvv"],
-        cwd=staged / "project", env=env, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "with ccops plugin" in proc.stdout + proc.stderr
-    hostvars = json.loads(proc.stdout[proc.stdout.index("{") :])["_meta"]["hostvars"]
-    assert set(hostvars) == {"north-t02"} and "debian12" in json.dumps(hostvars["north-t02"]["ccops_os"])

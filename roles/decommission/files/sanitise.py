@@ -32,7 +32,7 @@ import time
 
 CHUNK = 1024 * 1024
 METHOD = "NIST SP 800-88 Rev. 1 Clear: overwrite with zeros, read back past the page cache, remove"
-# kept equal to ccops.inventory.host_paths (tests/unit/test_sanitise_script.py holds them equal)
+# kept equal to ccops.inventory.host_paths (tests/integration/test_sanitise_script.py holds them equal)
 SYSTEM_FOLDERS = frozenset({
     "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt",
     "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/local", "/var",
