@@ -16,6 +16,16 @@ EXAMPLE = ROOT / "inventory" / "example"
 BIN = Path(sys.executable).parent
 
 
+LAYERS = ("unit", "integration")  # a folder of tests/ that is also a marker: `pytest -m integration`
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        layer = item.path.relative_to(ROOT / "tests").parts[0] if item.path.is_relative_to(ROOT / "tests") else ""
+        if layer in LAYERS:
+            item.add_marker(layer)
+
+
 def ccops_env(home: Path) -> dict[str, str]:
     env = {**os.environ, "CCOPS_HOME": str(home), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("CCOPS_INVENTORY", None)
