@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -29,13 +32,18 @@ SECRET = "s3cret-value-for-the-node-test"
 
 
 @pytest.fixture
-def node_home(tmp_path: Path) -> Path:
-    """A node install as prepare leaves it, pointing at this venv's ansible-core and ansible-runner."""
+def node_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A node install as prepare leaves it, pointing at this venv's ansible-core and ansible-runner.
+
+    Its jobs live in a folder of this test's own in /dev/shm: two test runs never share jobs (a
+    preflight of one run no longer cleans the other's, and no test waits on another's job)."""
+    monkeypatch.setenv("CCOPS_NODE_JOBS_FOLDER", f"ccops-node-test-{os.getpid()}-{secrets.token_hex(4)}")
     home = tmp_path / "current"
     home.mkdir()
     (home / "ccops_node.py").write_bytes(Path(ccops_node.__file__).read_bytes())
     (home / "site").symlink_to(sysconfig.get_paths()["purelib"])
-    return home
+    yield home
+    shutil.rmtree(_root(), ignore_errors=True)
 
 
 def _stage(tmp_path: Path, port: int) -> Path:
@@ -74,7 +82,7 @@ def _helper(home: Path, *args: str) -> subprocess.Popen[bytes]:
 
 
 def _root() -> Path:
-    return Path(f"/dev/shm/ccops-node-{os.getuid()}")
+    return Path("/dev/shm") / os.environ["CCOPS_NODE_JOBS_FOLDER"]
 
 
 def _no_secret_under(folder: Path) -> None:

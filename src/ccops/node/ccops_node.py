@@ -47,12 +47,25 @@ def is_memory(path: str) -> bool:
     return any(f.split()[1] == path and f.split()[2] in ("tmpfs", "ramfs") for f in mounts if len(f.split()) > 2)
 
 
+JOBS_FOLDER = re.compile(r"ccops-node-[A-Za-z0-9_-]{1,64}")
+
+
+def jobs_folder_name() -> str:
+    """ccops-node-<uid> on every node. CCOPS_NODE_JOBS_FOLDER may name another folder of that form in
+    the same storage: the tests give each run its own, so two test runs never share (or wait on)
+    one another's jobs. Anything else in it is refused, never turned into a path."""
+    name = os.environ.get("CCOPS_NODE_JOBS_FOLDER") or f"ccops-node-{os.getuid()}"
+    if not JOBS_FOLDER.fullmatch(name):
+        fail(f"CCOPS_NODE_JOBS_FOLDER must match {JOBS_FOLDER.pattern}")
+    return name
+
+
 def jobs_root() -> Path:
     """A 0700 folder of ours on a memory-backed file system: secrets never reach a disk."""
     for base in ("/dev/shm", os.environ.get("XDG_RUNTIME_DIR") or ""):  # noqa: S108 (checked: tmpfs, 0700 folder of ours)
         if not base or not is_memory(base) or not os.access(base, os.W_OK):
             continue
-        root = Path(base) / f"ccops-node-{os.getuid()}"
+        root = Path(base) / jobs_folder_name()
         with contextlib.suppress(FileExistsError):
             root.mkdir(mode=0o700)
         info = root.lstat()
