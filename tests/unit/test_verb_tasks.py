@@ -30,13 +30,14 @@ def _render(text: str, variables: dict) -> str:
 
 
 def _load(path: Path) -> list:
-    return yaml.safe_load(path.read_text()) or []
+    # libyaml's safe loader: the same documents, parsed in a tenth of the time (this file reads every role)
+    return yaml.load(path.read_text(), Loader=yaml.CSafeLoader) or []
 
 
 def _role_scope(role: str, scope: dict) -> dict:
     """The scope inside a role: the includer's variables over the role's default action."""
     defaults_file = ROOT / "roles" / role / "defaults" / "main.yml"
-    defaults = (yaml.safe_load(defaults_file.read_text()) or {}) if defaults_file.exists() else {}
+    defaults = (_load(defaults_file) or {}) if defaults_file.exists() else {}
     action = f"{role}_action"
     if action in defaults and action not in scope:
         return {**scope, action: _render(str(defaults[action]), scope)}
