@@ -68,12 +68,14 @@ def _inventory(tmp_path: Path) -> Path:
 
 
 class SideBySide(ScriptedEngine):
-    """Scripted, with the node router's answer: every site has a node; batches take a while."""
+    """Scripted, with the node router's answer: every site has a node; each site's batch waits for the
+    other site's to start (a barrier, not a sleep), so only batches that run side by side get past."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.spans: dict[str, tuple[float, float]] = {}
         self.threads: set[str] = set()
+        self.together = threading.Barrier(2, timeout=30)
 
     def side_by_side(self, site: str) -> bool:
         return True
@@ -81,7 +83,7 @@ class SideBySide(ScriptedEngine):
     def run(self, batch: Batch, execution: Execution) -> str:
         started = time.monotonic()
         self.threads.add(threading.current_thread().name)
-        time.sleep(0.4)
+        self.together.wait()  # one after the other, the first batch waits alone and the barrier breaks
         status = super().run(batch, execution)
         self.spans[batch.ident + ":" + batch.hosts[0]] = (started, time.monotonic())
         return status
