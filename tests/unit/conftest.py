@@ -1,4 +1,5 @@
 """tests/unit is pure: a unit test that starts a process fails, naming the layer it belongs in.
+Its files live in memory: tmp_path is a folder of the test's own in this run's own /dev/shm folder.
 
 Starting ansible-playbook, the ccops command, a node helper or any other child process (and
 racing processes) makes a test slow and machine-dependent; such tests live in tests/integration,
@@ -8,7 +9,10 @@ tests/cli, tests/ansible or tests/windows (docs/development/tests.md says which 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,32 @@ def _allowed(argv: Any) -> bool:
 
 class ProcessRefused(RuntimeError):
     """Raised where the child would start (an Exception, so a worker thread ends instead of hanging)."""
+
+
+@pytest.fixture(scope="session")
+def _memory_run_folder() -> Iterator[Path | None]:
+    """This run's own folder in /dev/shm, removed at its end (two runs never share one).
+
+    The store commits with fsync: on a disk shared with busy neighbours one commit can take
+    tens of milliseconds, in memory it takes none (the unit layer runs about five times faster).
+    """
+    base = Path("/dev/shm")
+    if not base.is_dir() or not os.access(base, os.W_OK):
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="ccops-unit-", dir=base))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def tmp_path(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, _memory_run_folder: Path | None
+) -> Path:
+    name = re.sub(r"\W", "_", request.node.name)[:30]
+    if _memory_run_folder is None:  # no /dev/shm here: pytest's own folders on disk
+        return tmp_path_factory.mktemp(name, numbered=True)
+    return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=_memory_run_folder))
 
 
 @pytest.fixture(autouse=True)
