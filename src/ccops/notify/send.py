@@ -157,6 +157,11 @@ def flush(store: Store, folder: Path | None = None) -> tuple[int, list[Message]]
             if (message.inventory, message.channel) in down:
                 left.append(message)
                 continue
+            gone = _channel_gone(message, rules_cache)
+            if gone is not None:  # the operator took the channel out: the message goes, its end is recorded
+                outbox.record_attempt(store, message, gone)
+                outbox.remove(message, folder)
+                continue
             error = _try(message, rules_cache)
             if error is not None:
                 down.add((message.inventory, message.channel))
@@ -172,18 +177,28 @@ def flush(store: Store, folder: Path | None = None) -> tuple[int, list[Message]]
     return delivered, left
 
 
-def _try(message: Message, cache: dict[str, Rules | CcopsError]) -> str | None:
+def _rules(message: Message, cache: dict[str, Rules | CcopsError]) -> Rules | CcopsError:
     if message.inventory not in cache:
         try:
             cache[message.inventory] = load_rules(Path(message.inventory))
         except CcopsError as exc:
             cache[message.inventory] = exc
-    rules = cache[message.inventory]
+    return cache[message.inventory]
+
+
+def _channel_gone(message: Message, cache: dict[str, Rules | CcopsError]) -> str | None:
+    """Why a message is dropped: its channel left a notify.yml that reads well (a broken file keeps it pending)."""
+    rules = _rules(message, cache)
+    if isinstance(rules, CcopsError) or message.channel in rules.channels:
+        return None
+    return visible(f"dropped: channel {message.channel} is no longer in notify.yml")[:MAX_ERROR]
+
+
+def _try(message: Message, cache: dict[str, Rules | CcopsError]) -> str | None:
+    rules = _rules(message, cache)
     if isinstance(rules, CcopsError):
         return visible(f"{message.inventory}: notify.yml cannot be read")[:MAX_ERROR]
-    channel = rules.channels.get(message.channel)
-    if channel is None:
-        return visible(f"channel {message.channel} is no longer in notify.yml")[:MAX_ERROR]
+    channel = rules.channels[message.channel]  # _channel_gone let only declared channels through
     try:
         deliver(channel, rules.root, Outgoing(message.title, message.body, message.form))
     except DeliveryError as exc:
