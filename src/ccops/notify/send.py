@@ -21,8 +21,10 @@ from ccops.safe_text import visible
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
     from ccops.records import RunRecord, Store
+    from ccops.reverted import Finding
 
 # names that look like secrets are kept out of messages whatever declares them (as in artifacts)
+REVERTED_TOLD = "reverted-told.json"  # per inventory: each reverted host and the packages it was told about
 SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|VAULT|PRIVATE_KEY", re.IGNORECASE)
 MAX_ERROR = 500
 
@@ -136,6 +138,7 @@ def queue_reverted(store: Store, record: RunRecord, folder: Path | None = None) 
     site_of = {h.name: h.site for h in inventory.hosts.values()} if inventory else {}
     inspected = [str(h.get("host")) for h in record.hosts if h.get("outcome") == "ok"]
     found = [f for f in findings(store, inspected) if f.kind == REVERTED and f.inspected == record.id]
+    found = _not_told(record.inventory, inspected, found)
     lines: dict[str | None, list[str]] = {}
     for finding in found:
         lines.setdefault(site_of.get(finding.host), []).append(f"{finding.host}: {finding.detail}")
@@ -143,6 +146,21 @@ def queue_reverted(store: Store, record: RunRecord, folder: Path | None = None) 
         return []
     title = f"ccops: approved packages taken back on {len(found)} host(s)"
     return queue_fleet(Path(record.inventory), REVERTED, title, lines, folder)
+
+
+def _not_told(inventory: str, inspected: list[str], found: list[Finding]) -> list[Finding]:
+    """The findings not already told: a host is told once per set of taken-back packages, again once it changes.
+
+    A host inspected without a finding is forgotten, so taking the packages back a second time is news.
+    """
+    told = outbox.read_state(REVERTED_TOLD)
+    told = told if isinstance(told, dict) else {}
+    mine = told.get(inventory) if isinstance(told.get(inventory), dict) else {}
+    now = {f.host: json.dumps(sorted(json.dumps(p, sort_keys=True) for p in f.packages)) for f in found}
+    fresh = [f for f in found if mine.get(f.host) != now[f.host]]
+    told[inventory] = {h: k for h, k in mine.items() if h not in inspected} | now
+    outbox.write_state(REVERTED_TOLD, told)
+    return fresh
 
 
 def flush(store: Store, folder: Path | None = None) -> tuple[int, list[Message]]:
