@@ -155,7 +155,8 @@ def _not_told(inventory: str, inspected: list[str], found: list[Finding]) -> lis
     """
     told = outbox.read_state(REVERTED_TOLD)
     told = told if isinstance(told, dict) else {}
-    mine = told.get(inventory) if isinstance(told.get(inventory), dict) else {}
+    known = told.get(inventory)
+    mine: dict[str, str] = known if isinstance(known, dict) else {}
     now = {f.host: json.dumps(sorted(json.dumps(p, sort_keys=True) for p in f.packages)) for f in found}
     fresh = [f for f in found if mine.get(f.host) != now[f.host]]
     told[inventory] = {h: k for h, k in mine.items() if h not in inspected} | now
