@@ -297,3 +297,25 @@ def test_a_reapply_schedule_takes_no_options(tmp_path: Path) -> None:
     proc = run_ccops(tmp_path / "home", "schedule", "list", "-i", str(inv))
     assert proc.returncode != EXIT_OK
     assert proc.stderr.count("\n") == 1 and "schedules.yml:7" in proc.stderr and "takes no options" in proc.stderr
+
+
+def test_two_inventories_on_one_jump_host_keep_their_own_units(tmp_path):
+    first = write_inventory(tmp_path / "first", {"tst.yml": SITE})
+    (first / "schedules.yml").write_text(SCHEDULES)
+    second = write_inventory(tmp_path / "second", {"tst.yml": SITE})
+    (second / "schedules.yml").write_text(SCHEDULES.replace("tst-", "two-").replace("site: two", "site: tst"))
+    units, home = tmp_path / "units", tmp_path / "home"
+    for folder in (first, second):
+        proc = run_ccops(home, "schedule", "install", "-i", str(folder), "--unit-dir", str(units))
+        assert proc.returncode == EXIT_OK, proc.stderr
+    names = sorted(p.name for p in units.iterdir())
+    assert len(names) == 8  # installing the second inventory's schedules left the first's in place
+    before = {p.name: p.read_bytes() for p in units.iterdir()}
+    (second / "schedules.yml").write_text(SCHEDULES)  # now it names a schedule the first inventory installed
+    clash = run_ccops(home, "schedule", "install", "-i", str(second), "--unit-dir", str(units))
+    assert clash.returncode != EXIT_OK and "installed for inventory" in clash.stderr
+    assert len(clash.stderr.strip().splitlines()) == 1 and str(first) in clash.stderr
+    assert {p.name: p.read_bytes() for p in units.iterdir()} == before  # nothing written, nothing removed
+    gone = run_ccops(home, "schedule", "remove", "-i", str(second), "--unit-dir", str(units))
+    assert gone.returncode == EXIT_OK, gone.stderr
+    assert sorted(p.name for p in units.iterdir()) == [n for n in names if n.startswith("ccops-schedule-tst-")]

@@ -180,7 +180,8 @@ def install(inventory: Path | None, unit_dir: Path, dry_run: bool) -> None:
     loaded = load_inventory(resolve_inventory(inventory))
     user = units.unit_user()
     wanted = units.units_for(loaded, load_schedules(loaded), units.ccops_executable(), None if user == "root" else user)
-    stale = [p for p in units.ours(unit_dir) if p.name not in {u.name for u in wanted}]
+    units.refuse_collisions(unit_dir, loaded, wanted)
+    stale = [p for p in units.ours(unit_dir, loaded) if p.name not in {u.name for u in wanted}]
     if dry_run:
         for unit in wanted:
             echo(f"# {unit_dir / unit.name}\n{unit.text}")
@@ -211,12 +212,21 @@ def install(inventory: Path | None, unit_dir: Path, dry_run: bool) -> None:
     show_default=True,
     help="Where the units are; timers are stopped and systemd reloaded only in the system's.",
 )
+@click.option(
+    "-i",
+    "--inventory",
+    "inventory",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Remove only this inventory's schedules (default: every unit ccops wrote there).",
+)
 @click.option("--dry-run", is_flag=True, help="Name the units; remove nothing.")
-def remove(unit_dir: Path, dry_run: bool) -> None:
-    """Stop and delete every unit ccops schedule install wrote in the unit folder (none other)."""
+def remove(unit_dir: Path, inventory: Path | None, dry_run: bool) -> None:
+    """Stop and delete the units ccops schedule install wrote in the unit folder (none other)."""
+    from ccops.inventory.load import load_inventory
     from ccops.schedule import units
 
-    found = units.ours(unit_dir)
+    found = units.ours(unit_dir, None if inventory is None else load_inventory(inventory))
     if dry_run or not found:
         for path in found:
             echo(f"would remove {path}")
