@@ -270,6 +270,9 @@ def test_a_reapply_schedule_patches_only_the_reverted_host_under_its_standing_ch
     inv = write_inventory(tmp_path / "inv", {"tst.yml": REAPPLY_SITE})
     (inv / "schedules.yml").write_text(REAPPLY_SCHEDULES)
     patch_run = _seed_reverted(home, inv, monkeypatch, found)
+    ahead = run_ccops(home, "schedule", "next", "--days", "2", "-i", str(inv), "-o", "json", check=True).stdout
+    reverted = [] if found.startswith("3.0.15") else ["tst-t01"]  # the look-ahead names only what goes back
+    assert json.loads(ahead) and all(f["touches"] == reverted for f in json.loads(ahead))
     fired = run_scripted(
         "tests.cli.scripted_cli", home, tmp_path / "hosts.json", {}, "schedule", "run", "tst-reapply", "-i", str(inv)
     )
