@@ -322,3 +322,24 @@ def test_two_inventories_on_one_jump_host_keep_their_own_units(tmp_path):
     gone = run_ccops(home, "schedule", "remove", "-i", str(second), "--unit-dir", str(units))
     assert gone.returncode == EXIT_OK, gone.stderr
     assert sorted(p.name for p in units.iterdir()) == [n for n in names if n.startswith("ccops-schedule-tst-")]
+
+
+@pytest.mark.parametrize("broken", ["schedules.yml", "name"])
+def test_a_firing_that_cannot_read_its_schedule_is_pushed_not_silent(tmp_path, inventory, monkeypatch, broken):
+    from tests.cli.notify_receiver import Receiver
+    from tests.cli.test_notify import RULES, free_port
+    from tests.notify_fixtures import SECRET
+
+    port = free_port()
+    (inventory / "notify.yml").write_text(RULES.format(port=port))  # refused is among its events
+    if broken == "schedules.yml":
+        (inventory / "schedules.yml").write_text("schedules:\n  - name: [\n")
+    home = tmp_path / "home"
+    monkeypatch.setenv("CCOPS_TEST_HOOK_SECRET", SECRET)
+    name = "tst-gone" if broken == "name" else "tst-inspect"
+    with Receiver(SECRET, port) as receiver:
+        proc = run_ccops(home, "schedule", "run", name, "-i", str(inventory))
+    assert proc.returncode not in (EXIT_OK, EXIT_REFUSED) and len(proc.stderr.strip().splitlines()) == 1
+    assert [m["event"] for m in receiver.accepted] == ["refused"]
+    line = receiver.accepted[0]["lines"][0]
+    assert "not fired" in line and ("schedules.yml" in line if broken == "schedules.yml" else "tst-gone" in line)
