@@ -18,7 +18,7 @@ from ccops.reverted import BadVersion, compare
 
 URGENCIES = ("low", "medium", "high", "emergency", "critical")
 CVE_ID = re.compile(r"CVE-[0-9]{4}-[0-9]{4,7}")
-_CVE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9-])CVE-[0-9]{4}-[0-9]{4,7}(?![0-9])")
+_CVE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9-])CVE-[0-9]{4}-[0-9]{4,7}(?![A-Za-z0-9])")
 _HEADER = re.compile(
     r"(?P<source>[a-z0-9][a-z0-9+.-]{0,127}) \((?P<version>[^\s()]{1,256})\)"
     r"(?P<dists>(?: [A-Za-z0-9][A-Za-z0-9+./_-]{0,63}){1,8}); (?P<fields>[^;]{1,512})"
