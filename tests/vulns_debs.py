@@ -53,3 +53,41 @@ def build_deb(
         capture_output=True,
     )
     return out
+
+
+def place_snapshot(
+    content: Path,
+    site: str,
+    snapshot_id: str,
+    created: str,
+    release: str,
+    debs: dict[str, Path],
+    hosts: dict[str, dict[str, tuple[str, str]]],
+) -> dict:
+    """A staged snapshot's manifest, its .deb files where ccops keeps them (content/points/<site>/...).
+
+    debs: package -> built file; hosts: host -> package -> (installed then, version the snapshot holds)."""
+    import hashlib
+    import shutil
+
+    files = {}
+    for built in debs.values():
+        rel = f"content/{snapshot_id}/debian/pool/{release}/{built.name}"
+        target = content / "points" / site / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built, target)
+        files[rel] = hashlib.sha256(target.read_bytes()).hexdigest()
+    held = {p: v for changes in hosts.values() for p, (_, v) in changes.items()}
+    return {
+        "id": snapshot_id,
+        "site": site,
+        "created": created,
+        "releases": {release: {"packages": held, "files": files, "left_out": {}}},
+        "hosts": {
+            host: {"release": release, "packages": {p: {"from": a, "to": b, "suite": "x"} for p, (a, b) in ch.items()}}
+            for host, ch in hosts.items()
+        },
+        "files": files,
+        "staged": True,
+        "approval": None,
+    }
