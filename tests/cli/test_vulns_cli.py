@@ -133,3 +133,23 @@ def test_bad_input_is_one_line_and_a_code(site, tmp_path, args, code, text):
     assert result.returncode == code, result.stderr
     assert text in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_vuln_fixable_risk_past_the_sites_limit_for_its_urgency(site):
+    from datetime import UTC, datetime
+
+    from ccops.vulns.risks import vuln_risks
+
+    store = Store(site.home / "ccops.db")
+    found = vuln_risks(load_inventory(EXAMPLE), store, {"njjy"}, now=datetime(2026, 12, 7, tzinfo=UTC))
+    # high: 6 days against 2; low: 6 against 30; the hostile host's rows are damaged, not fixable
+    assert [(r["host"], r["cve"], r["kind"], r["days"]) for r in found] == [
+        (HOST, "CVE-2024-9143", "vuln_fixable", 6.0)
+    ]
+    assert "the site allows 2" in found[0]["detail"]
+    assert vuln_risks(load_inventory(EXAMPLE), store, {"shaxh"}) == []
+
+
+def test_never_inspected_hosts_are_named_not_hidden(site):
+    out = _ok(site, "--limit", "njjy-al2-t000*")
+    assert "Debian host(s) never inspected" in out and "njjy-al2-t0003" in out

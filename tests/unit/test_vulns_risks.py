@@ -27,3 +27,21 @@ def test_only_fixable_changelog_rows_with_an_age_count():
         _row("unimportant", 400.0),
     ]
     assert fixable_risks(rows, {"njjy": {}}) == []
+
+
+def test_a_site_file_sets_its_limits_and_a_wrong_one_names_its_line(tmp_path):
+    from ccops.inventory.load import check_inventory
+    from ccops.risks import thresholds
+    from tests.conftest import site_text, write_inventory
+
+    def with_risk(folder, risk):
+        text = site_text("tst").replace("  timezone: Asia/Shanghai\n", f"  timezone: Asia/Shanghai\n  risk: {risk}\n")
+        return write_inventory(folder, {"tst.yml": text})
+
+    model, problems = check_inventory(with_risk(tmp_path / "good", "{vuln_high_days: 0.5, vuln_low_days: 60}"))
+    assert model is not None and not problems
+    limits = thresholds(model, "tst")
+    found = fixable_risks([_row("high", 0.6, site="tst"), _row("low", 45.0, site="tst")], {"tst": limits})
+    assert [r["urgency"] for r in found] == ["high"]
+    _, problems = check_inventory(with_risk(tmp_path / "bad", "{vuln_high_days: -1}"))
+    assert [str(p) for p in problems if "vuln_high_days" in str(p)]

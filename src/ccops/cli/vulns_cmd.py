@@ -68,20 +68,21 @@ def vulns(
     from ccops.inventory.load import load_inventory
     from ccops.run import open_store
     from ccops.select import select
-    from ccops.vulns.fleet import vuln_rows
+    from ccops.vulns.fleet import fleet_rows
 
     model = load_inventory(resolve_inventory(inventory))
     hosts = select(model, build_selector(**selectors)).hosts
+    found, never = fleet_rows(model, open_store(), hosts)
     rows = [
         r
-        for r in vuln_rows(model, open_store(), hosts)
+        for r in found
         if (not cves or r.cve in cves)
         and (not urgencies or r.urgency in urgencies)
         and (not states or r.state in states)
     ]
     rows.sort(key=_order)
     if output == "json":
-        emit_json({"rows": [r.as_dict() for r in rows], "counts": _counts(rows)})
+        emit_json({"rows": [r.as_dict() for r in rows], "counts": _counts(rows), "never_inspected": never})
     elif output == "csv":
         click.echo(to_csv(rows), nl=False)
     elif not rows:
@@ -90,6 +91,9 @@ def vulns(
         echo(table([_text_row(r) for r in rows], ["HOST", "CVE", "URGENCY", "STATE", "PACKAGE", "INSTALLED",
                                                    "FIXING", "AGE", "DETAIL"]))  # fmt: skip
         echo(", ".join(f"{n} {state}" for state, n in _counts(rows).items()))
+    if never and output == "text":
+        echo(f"{len(never)} Debian host(s) never inspected, not listed (ccops inspect): {', '.join(never[:10])}"
+             + (" ..." if len(never) > 10 else ""))  # fmt: skip
 
 
 def _order(row: Row) -> tuple[int, int, str, str, str]:

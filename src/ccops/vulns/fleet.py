@@ -36,7 +36,13 @@ def host_facts(host: Host, asset: dict[str, Any] | None) -> HostFacts | None:
 
 
 def vuln_rows(inventory: Inventory, store: Store, hosts: Iterable[Host], now: datetime | None = None) -> list[Row]:
-    """Every row of the chosen hosts (Debian, active or retiring, inspected), host by host."""
+    return fleet_rows(inventory, store, hosts, now)[0]
+
+
+def fleet_rows(
+    inventory: Inventory, store: Store, hosts: Iterable[Host], now: datetime | None = None
+) -> tuple[list[Row], list[str]]:
+    """Every row of the chosen hosts (Debian, active or retiring), and the hosts never inspected."""
     now = now or datetime.now(UTC)
     content = content_dir(inventory, create=False)
     chosen = debian_hosts(inventory, hosts)
@@ -48,11 +54,14 @@ def vuln_rows(inventory: Inventory, store: Store, hosts: Iterable[Host], now: da
     }
     trackers = {site: load_tracker(content, site)[0] for site in sites}
     rows: list[Row] = []
+    never: list[str] = []
     for host in chosen:
         facts = host_facts(host, store.asset(host.name))
-        if facts is not None:
+        if facts is None:
+            never.append(host.name)
+        else:
             rows += classify(facts, per_site[host.site], trackers[host.site], now)
-    return rows
+    return rows, never
 
 
 def _mapping(value: Any) -> dict[str, Any]:

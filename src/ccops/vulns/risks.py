@@ -8,9 +8,14 @@ the fix to the host; a fix the tracker knows but no snapshot holds has no age ye
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from ccops.vulns.classify import FIXABLE, Row
+
+if TYPE_CHECKING:
+    from ccops.inventory.model import Inventory
+    from ccops.records import Store
 
 VULN_LIMIT_DEFAULTS: dict[str, float] = {
     "vuln_critical_days": 1,
@@ -54,3 +59,15 @@ def fixable_risks(rows: Iterable[Row], limits_of_site: Mapping[str, Mapping[str,
             }
         )
     return out
+
+
+def vuln_risks(
+    inventory: Inventory, store: Store, sites: set[str] | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The vuln_fixable risks of the chosen sites' watched hosts (all sites by default), for ccops.risks."""
+    from ccops.risks import WATCHED_LIFECYCLES, thresholds  # imported here: ccops.risks may import this module
+    from ccops.vulns.fleet import vuln_rows
+
+    chosen = sites or set(inventory.sites)
+    hosts = [h for h in inventory.hosts.values() if h.site in chosen and h.lifecycle in WATCHED_LIFECYCLES]
+    return fixable_risks(vuln_rows(inventory, store, hosts, now), {s: thresholds(inventory, s) for s in chosen})
