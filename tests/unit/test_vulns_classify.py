@@ -129,3 +129,12 @@ def test_parsed_changelogs_are_kept_so_a_second_read_opens_no_package(snapshot, 
     monkeypatch.setattr("ccops.vulns.snapshot_logs.read_deb", no_read)
     logs = snapshot_logs(content, manifest)
     assert logs.log_of("libssl3")[0]
+
+
+def test_tracker_matches_a_source_through_the_hosts_binary_to_source_names():
+    tracker = {"zlib": {"CVE-2023-45853": {"bookworm": ("open", "", "unimportant")}}}
+    facts = HostFacts("t1", "njjy", {"zlib1g": "1:1.2.13.dfsg-1"}, "bookworm")
+    assert classify(facts, [], tracker, NOW) == []  # no name ties zlib1g to zlib
+    facts.sources = {"zlib1g": "zlib"}
+    rows = classify(facts, [], tracker, NOW)
+    assert [(r.cve, r.package, r.state) for r in rows] == [("CVE-2023-45853", "zlib1g", "no_fix_yet")]

@@ -16,7 +16,7 @@ long ago are not listed from the tracker: only those a snapshot offered are foll
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -66,6 +66,7 @@ class HostFacts:
     site: str
     installed: dict[str, str]  # binary package -> version, from the newest asset record
     release: str | None  # the codename the tracker names releases by
+    sources: dict[str, str] = field(default_factory=dict)  # binary -> source, where the asset record names them
 
 
 def classify(
@@ -76,7 +77,7 @@ def classify(
 ) -> list[Row]:
     offers: dict[tuple[str, str], _Offer] = {}
     damaged: dict[str, str] = {}
-    sources: dict[str, str] = {}  # binary -> source, as the snapshots' packages say
+    sources = dict(host.sources)  # binary -> source: the host's record, then the snapshots'
     for manifest, logs in snapshots:  # oldest first
         sources |= {name: log.source for name, log in logs.packages.items() if log.source}
         _offers(host, manifest, logs, offers, damaged)

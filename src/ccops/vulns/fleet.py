@@ -32,7 +32,12 @@ def host_facts(host: Host, asset: dict[str, Any] | None) -> HostFacts | None:
     items = _mapping(record.get("packages")).get("items")
     installed = {str(n): str(v) for n, v in items.items() if isinstance(v, str)} if isinstance(items, dict) else {}
     codename = str(_mapping(record.get("os")).get("codename") or "")
-    return HostFacts(host.name, host.site, installed, codename if _CODENAME.fullmatch(codename) else None)
+    # binary -> source, once the asset record carries it (packages.sources); until then the tracker is
+    # matched by binary names equal to their source's and by the binaries a snapshot holds
+    named = _mapping(record.get("packages")).get("sources")
+    sources = {str(b): str(s) for b, s in named.items() if isinstance(s, str)} if isinstance(named, dict) else {}
+    release = codename if _CODENAME.fullmatch(codename) else None
+    return HostFacts(host.name, host.site, installed, release, sources)
 
 
 def vuln_rows(inventory: Inventory, store: Store, hosts: Iterable[Host], now: datetime | None = None) -> list[Row]:
