@@ -9,7 +9,7 @@ from ccops.vulns.deb import DebDamaged, read_deb
 from tests.vulns_debs import build_deb, changelog
 
 
-@pytest.mark.parametrize("compress", ["xz", "gzip", "none"])
+@pytest.mark.parametrize("compress", ["xz", "gzip", "zstd", "none"])
 def test_real_deb_gives_package_source_and_changelog(tmp_path, compress):
     text = changelog("openssl", [("3.0.15-1~deb12u1", "high", ["CVE-2024-5535"])])
     path = build_deb(tmp_path, "libssl3", "3.0.15-1~deb12u1", text, source="openssl", compress=compress)
@@ -90,3 +90,28 @@ def test_a_truncated_deb_is_damaged(tmp_path):
     path.write_bytes(path.read_bytes()[:-200])
     with pytest.raises(DebDamaged):
         read_deb(path)
+
+
+def test_a_zstd_data_bomb_stops_at_the_cap_and_its_decompressor_is_stopped(tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN" / "control").write_text("Package: big\nVersion: 1-1\nArchitecture: all\nMaintainer: m\n"
+                                              "Description: d\n")  # fmt: skip
+    (root / "usr" / "lib").mkdir(parents=True)
+    (root / "usr" / "lib" / "zeros").write_bytes(b"\0" * (8 << 20))
+    out = tmp_path / "big.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zzstd", "--build", str(root), str(out)], check=True,
+                   capture_output=True)  # fmt: skip
+    monkeypatch.setattr(deb, "MAX_TAR_BYTES", 1 << 20)
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(argv, **kwargs):
+        started.append(real_popen(argv, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(deb.subprocess, "Popen", popen)
+    with pytest.raises(DebDamaged, match="larger than"):
+        read_deb(out)
+    assert [p.args for p in started] == [["zstd", "-d", "-c", "-q"]] * 2  # control.tar.zst, data.tar.zst
+    assert [p.returncode is not None for p in started] == [True, True]  # stopped and reaped, none left running

@@ -1,7 +1,7 @@
 """A .deb's control fields and its changelog, read as data: nothing in the package runs.
 
 A .deb is an ``ar`` archive: ``debian-binary``, ``control.tar.*`` and ``data.tar.*``.
-Both tars are streamed through Python's decompressors with a cap on the bytes they
+Both tars are streamed through Python's decompressors (zstd's program for a zst member) with a cap on the bytes they
 may produce (a decompression bomb stops at the cap), and only two members are read:
 ``./control`` and ``./usr/share/doc/<package>/changelog.Debian.gz`` (a regular file;
 a link is never followed). A package whose doc folder is a link to another package's
@@ -15,9 +15,13 @@ import gzip
 import io
 import lzma
 import re
+import shutil
+import subprocess
 import tarfile
+import tempfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, cast
@@ -45,16 +49,16 @@ class DebInfo:
 
 
 def read_deb(path: Path) -> DebInfo:
-    with path.open("rb") as handle:
+    with path.open("rb") as handle, ExitStack() as stack:
         members = dict(_members(handle, path.stat().st_size))
-        control = _control(_tar(handle, members, "control.tar"))
+        control = _control(_tar(handle, members, "control.tar", stack))
         package = control.get("Package", "")
         if not PACKAGE_NAME.fullmatch(package) or not control.get("Version"):
             raise DebDamaged("control names no package and version")
         source = _SOURCE.fullmatch(control.get("Source", package))
         if source is None:
             raise DebDamaged("control's Source field does not read as a package name")
-        changelog = _changelog(_tar(handle, members, "data.tar"), package)
+        changelog = _changelog(_tar(handle, members, "data.tar", stack), package)
     return DebInfo(package, control["Version"], source["name"], changelog)
 
 
@@ -112,22 +116,48 @@ _OPENERS: dict[str, Callable[[IO[bytes]], io.BufferedIOBase]] = {
 }
 
 
-def _tar(handle: BinaryIO, members: dict[str, tuple[int, int]], stem: str) -> tarfile.TarFile:
+def _tar(handle: BinaryIO, members: dict[str, tuple[int, int]], stem: str, stack: ExitStack) -> tarfile.TarFile:
     found = [name for name in members if name == stem or name.startswith(stem + ".")]
     if len(found) != 1:
         raise DebDamaged(f"no single {stem} member")
     offset, length = members[found[0]]
     handle.seek(offset)
     raw = _Capped(handle, length, found[0], slice_of_file=True)  # never reads into the next member
-    opener = _OPENERS.get(found[0].removeprefix(stem))
-    if opener is None:
-        raise DebDamaged(f"{found[0]}: compression not read here (only gz, xz, bz2 or none)")
-    opened = opener(cast(IO[bytes], raw))  # closed with the handle: the tar is read as a stream, then dropped
+    compression = found[0].removeprefix(stem)
+    opener = _OPENERS.get(compression)
+    if compression == ".zst":
+        opened: IO[bytes] | io.BufferedIOBase = _unzstd(cast(IO[bytes], raw), stack)
+    elif opener is not None:
+        opened = opener(cast(IO[bytes], raw))  # closed with the handle: the tar is read as a stream, then dropped
+    else:
+        raise DebDamaged(f"{found[0]}: compression not read here (only gz, xz, zst, bz2 or none)")
     limit = MAX_CONTROL_BYTES * 16 if stem == "control.tar" else MAX_TAR_BYTES
     try:
         return tarfile.open(fileobj=cast(IO[bytes], _Capped(opened, limit, f"{found[0]} unpacked")), mode="r|")
     except (tarfile.TarError, OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         raise DebDamaged(f"{found[0]}: {exc}") from None
+
+
+def _unzstd(raw: IO[bytes], stack: ExitStack) -> IO[bytes]:
+    """zstd's output for a zst member (Python 3.11 has no zstd): the member copied to a private temporary
+    file first, the decompressor given it as its standard input (argv, no shell) and stopped when done."""
+    if shutil.which("zstd") is None:
+        raise DebDamaged("a zstd-compressed member, and no zstd program here to read it")
+    packed = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (the stack closes it)
+    shutil.copyfileobj(raw, packed)
+    packed.seek(0)
+    process = subprocess.Popen(["zstd", "-d", "-c", "-q"], stdin=packed, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    stack.callback(_stop, process)
+    return cast(IO[bytes], process.stdout)  # stdout=PIPE: never None
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()  # the changelog was found (or the cap reached): the rest is not needed
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def _wanted(tar: tarfile.TarFile, path: str, limit: int) -> bytes | None:
