@@ -138,3 +138,10 @@ def test_tracker_matches_a_source_through_the_hosts_binary_to_source_names():
     facts.sources = {"zlib1g": "zlib"}
     rows = classify(facts, [], tracker, NOW)
     assert [(r.cve, r.package, r.state) for r in rows] == [("CVE-2023-45853", "zlib1g", "no_fix_yet")]
+
+
+def test_a_package_removed_since_is_not_listed_as_fixed(snapshot):
+    content, manifest = snapshot
+    rows = _rows(content, manifest, {"openssl": "3.0.14-1~deb12u1"})  # libssl3 gone
+    assert not [k for k in rows if k[1] == "libssl3"]
+    assert rows[("CVE-2024-9143", "openssl")].state == "fixable"

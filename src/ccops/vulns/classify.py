@@ -83,7 +83,8 @@ def classify(
         _offers(host, manifest, logs, offers, damaged)
     rows = [_damaged(host, package, why) for package, why in sorted(damaged.items())]
     for (cve, package), offer in sorted(offers.items()):
-        rows.append(_judged(host, cve, package, offer, now))
+        if package in host.installed:  # a package removed since carries none of its CVEs (nor proves a fix)
+            rows.append(_judged(host, cve, package, offer, now))
     covered = {(cve, sources.get(package, package)) for cve, package in offers}
     rows += _from_tracker(host, tracker, sources, covered)
     return rows
@@ -141,15 +142,11 @@ def _offer(
 
 
 def _judged(host: HostFacts, cve: str, package: str, offer: _Offer, now: datetime) -> Row:
-    installed = host.installed.get(package)
+    installed = host.installed[package]
     seen = stored_time(offer.first_seen)
     age = round((now - seen).total_seconds() / 86400, 1) if seen else None
     row = Row(host.name, host.site, cve, FIXABLE, offer.urgency, package, installed, offer.fixing, offer.snapshot,
               offer.first_seen, age, "changelog")  # fmt: skip
-    if installed is None:
-        row.detail = "not installed any more"
-        row.state, row.age_days = FIXED, None
-        return row
     try:
         if compare(installed, offer.fixing) >= 0:
             row.state, row.age_days = FIXED, None
