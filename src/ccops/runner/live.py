@@ -209,6 +209,8 @@ class Board:
             self.done += tally.hosts
             if not self.running:
                 self.stop()
+            elif self._live is not None:
+                self._live.refresh()  # the finished batch's status line goes now, not at the next redraw
             if tally.ran:
                 for text in recap(tally, time.monotonic() - tally.started):
                     self.line(prefix, text)
