@@ -45,7 +45,7 @@ MARKUP = "[bold]seat[/] busy [red]now"  # what a host said: rich must print it, 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def run_on_terminal(tmp_path: Path, **env: str) -> tuple[int, str, str]:
+def run_on_terminal(tmp_path: Path, *extra: str, **env: str) -> tuple[int, str, str]:
     """ccops patch with stderr on a pseudo-terminal 200 columns wide: (exit code, terminal text, stdout)."""
     inventory = write_inventory(tmp_path / "inv", {"par.yml": SITE})
     hosts = tmp_path / "hosts.json"
@@ -55,7 +55,7 @@ def run_on_terminal(tmp_path: Path, **env: str) -> tuple[int, str, str]:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))
     child_env = {**ccops_env(tmp_path / "home"), "CCOPS_TEST_HOSTS": str(hosts), "PYTHONPATH": str(ROOT), **env}
-    args = ["patch", "-i", str(inventory), "--change-id", "CHG-1", "--yes"]
+    args = ["patch", "-i", str(inventory), "--change-id", "CHG-1", "--yes", *extra]
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.cli.scripted_cli", *args],
         stdin=subprocess.DEVNULL,
@@ -123,3 +123,10 @@ def test_a_colour_terminal_gets_colour_and_the_same_lines(tmp_path):
     text = ANSI.sub("", terminal)
     assert "FAILED      2 host(s): scripted task: scripted failure (par-a02, par-a03)" in text
     assert f"REFUSED     1 host(s): {MARKUP} (par-a04)" in text
+
+
+def test_json_output_on_a_terminal_stays_one_document_and_no_display(tmp_path):
+    code, terminal, stdout = run_on_terminal(tmp_path, "-o", "json", TERM="xterm-256color")
+    assert code == 2, terminal
+    assert json.loads(stdout)["status"] == "failed"
+    assert "batch" not in terminal and "\x1b" not in terminal  # pipelines asked for JSON: no progress at all
