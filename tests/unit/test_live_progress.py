@@ -197,3 +197,14 @@ def test_no_terminal_no_board():
     assert Progress(io.StringIO()).board is None
     assert Progress(Terminal()).board is None  # only the process's own stderr is drawn on
     assert Progress(enabled=False).board is None
+
+
+def test_each_run_of_a_command_counts_its_own_hosts():
+    shown = board()
+    progress = Progress(io.StringIO(), board=shown)
+    for _ in range(2):  # a content snapshot runs several playbooks with one display
+        shown.begin(3)
+        progress.batch("canary", 1, 1, "par", 3)
+        progress({"event": "playbook_on_stats", "event_data": {}})
+    lines = shown.console.export_text().splitlines()
+    assert [line.split(" · ")[1] for line in lines if line.startswith("canary")] == ["0/3 hosts done"] * 2

@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -40,7 +41,7 @@ NAMES_SHOWN = 5  # a folded failure names this many hosts, then counts the rest
 STATUS_REFRESH = 1.0  # times a second the status line (elapsed, time left) is redrawn
 
 
-def colour_wanted(environ: dict[str, str] | os._Environ[str] | None = None) -> bool:
+def colour_wanted(environ: Mapping[str, str] | None = None) -> bool:
     """Colour and a redrawn status line, unless NO_COLOR (any non-empty value) or a dumb terminal says no."""
     env = os.environ if environ is None else environ
     return env.get("NO_COLOR", "") == "" and env.get("TERM", "").lower() not in ("dumb", "unknown")
@@ -179,6 +180,11 @@ class Board:
         board = cls(console, animate=colour)
         atexit.register(board.stop)  # a run that ended in an error leaves no status line behind
         return board
+
+    def begin(self, total: int) -> None:
+        """A run starts (one command may run several, as a content snapshot does): its hosts counted anew."""
+        with self.lock:
+            self.total, self.done, self.started = total, 0, time.monotonic()
 
     # -- lines that stay ---------------------------------------------------------------------------------
 

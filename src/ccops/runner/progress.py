@@ -54,11 +54,11 @@ class Progress:
         if not self.enabled:
             return
         from ccops.capacity import RunClock, learn, side_by_side
+        from ccops.records import StoreError
 
         if self.board is not None:
             finished = set(done)
-            self.board.total = sum(1 for w in waves for b in w.batches for h in b.hosts if h.name not in finished)
-        from ccops.records import StoreError
+            self.board.begin(sum(1 for w in waves for b in w.batches for h in b.hosts if h.name not in finished))
 
         try:
             model = learn(store, verb)
@@ -101,7 +101,7 @@ class Progress:
 
     def __call__(self, event: dict[str, Any]) -> None:
         if self.board is not None:
-            self._draw(event)
+            self._draw(self.board, event)
             return
         kind = event.get("event", "")
         data = event.get("event_data") or {}
@@ -134,12 +134,11 @@ class Progress:
         self.say(f"   {time.monotonic() - self._started:6.1f}s  {visible(self._task)}: {counts}")
         self._task = None
 
-    def _draw(self, event: dict[str, Any]) -> None:
+    def _draw(self, board: Board, event: dict[str, Any]) -> None:
         """An event on the terminal board: counted into this lane's batch, its recap when the batch ends."""
-        assert self.board is not None  # noqa: S101 (called only with a board)
         kind: str = event["event"] if isinstance(event.get("event"), str) else ""
         data: dict[str, Any] = event["event_data"] if isinstance(event.get("event_data"), dict) else {}
-        tally = self.board.running.get(self.prefix)
+        tally = board.running.get(self.prefix)
         if tally is None or not self.enabled:
             return
         if kind == "playbook_on_stats":
