@@ -208,3 +208,37 @@ def test_each_run_of_a_command_counts_its_own_hosts():
         progress({"event": "playbook_on_stats", "event_data": {}})
     lines = shown.console.export_text().splitlines()
     assert [line.split(" · ")[1] for line in lines if line.startswith("canary")] == ["0/3 hosts done"] * 2
+
+
+def test_the_redrawn_status_shows_each_running_batch_its_task_and_results():
+    shown = board(total=5)
+    progress = Progress(io.StringIO(), board=shown)
+    par, lyo = progress.lane("par"), progress.lane("lyo")
+    par.batch("canary", 1, 1, "par", 2)
+    lyo.batch("canary", 1, 1, "lyo", 3)
+    send(par, "playbook_on_task_start", task="Install [bold]updates")
+    send(par, "runner_on_ok", host="par-a01", res={})
+    shown.console.export_text()  # only the status from here on
+    shown.console.print(shown.status())
+    assert shown.console.export_text().splitlines() == [
+        "[par] ▸ canary 1/1 at par · 1 result(s) · Install [bold]updates · 0/5 hosts done · 0:00 elapsed",
+        "[lyo] ▸ canary 1/1 at lyo · 0 result(s) · 0/5 hosts done · 0:00 elapsed",
+    ]
+    send(par, "playbook_on_stats")
+    shown.console.print(shown.status())
+    assert [line for line in shown.console.export_text().splitlines() if "▸" in line] == [
+        "[lyo] ▸ canary 1/1 at lyo · 0 result(s) · 2/5 hosts done · 0:00 elapsed"
+    ]
+
+
+def test_the_status_line_lives_only_while_a_batch_runs():
+    stream = io.StringIO()
+    shown = Board(Console(file=stream, force_terminal=True, width=100, markup=False, highlight=False), animate=True)
+    progress = Progress(io.StringIO(), board=shown)
+    progress.batch("canary", 1, 1, "par", 1)
+    assert shown._live is not None and shown._live.is_started
+    progress({"event": "playbook_on_stats", "event_data": {}})
+    assert shown._live is None  # stopped: the table on stdout never lands beside a status line
+    drawn = stream.getvalue()
+    assert drawn.rstrip("\n").endswith("batch 1/1 done in 0:00: \x1b[2m1 not run\x1b[0m")  # the recap stays
+    assert "\x1b[?25h" in drawn  # and the cursor is shown again
