@@ -54,8 +54,11 @@ def fleet(tmp_path: Path):
     hosts_file = tmp_path / "hosts.json"
     inventory = write_inventory(tmp_path / "inv", {"qa.yml": SITE})
 
-    def run(*args: str, outcomes: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return run_scripted("tests.cli.scripted_cli", home, hosts_file, {"outcomes": outcomes or {}}, *args)
+    def run(
+        *args: str, outcomes: dict[str, str] | None = None, reports: dict[str, dict] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        answers = {"outcomes": outcomes or {}, "reports": reports or {}}
+        return run_scripted("tests.cli.scripted_cli", home, hosts_file, answers, *args)
 
     run.home = home  # type: ignore[attr-defined]
     run.inventory = str(inventory)  # type: ignore[attr-defined]
@@ -141,3 +144,41 @@ def test_evaluate_is_a_dry_run_by_default(fleet):
     assert result.returncode == 0, result.stderr
     assert "no hold to set or lift" in result.stdout
     assert fleet("quarantine", "evaluate", "-i", fleet.inventory, "--apply").returncode == EXIT_USAGE
+
+
+def _report(*deviations: str) -> dict:
+    return {
+        "outcome": "noncompliant" if deviations else "compliant",
+        "reason": f"{len(deviations)} deviation(s)",
+        "deviations": [{"policy": "usb_storage", "detail": d} for d in deviations],
+        "fixed": [],
+        "policies": ["usb_storage", "firewall"],
+    }
+
+
+def test_the_policy_holds_a_host_out_of_policy_and_lifts_it_after_a_later_passing_check(fleet, tmp_path):
+    site = Path(fleet.inventory) / "sites" / "qa.yml"
+    site.write_text(site.read_text().replace("out_of_policy_days: 3", "out_of_policy_days: 0"))
+    check = ("comply", "-i", fleet.inventory, "--check", "-o", "json")
+    fleet(*check, reports={"qa-a01": _report("usb storage is allowed")})
+    dry = fleet("quarantine", "evaluate", "-i", fleet.inventory, "-o", "json")
+    assert dry.returncode == 0, dry.stderr
+    shown = json.loads(dry.stdout)
+    assert [h["host"] for h in shown["hold"]] == ["qa-a01"] and not shown["applied"]
+    assert json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"] == []
+
+    apply = ("quarantine", "evaluate", "-i", fleet.inventory, "--apply", "--change-id", "CHG-9", "--yes")
+    held = fleet(*apply, reports={"qa-a01": _report()})  # the hold's own fix puts the host right
+    assert held.returncode == 0, held.stdout + held.stderr
+    assert "hold qa-a01: out of policy for" in held.stdout and "qa-a01: held apart (automatic)" in held.stdout
+    (hold,) = json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
+    record = json.loads(fleet("runs", "show", hold["applied_run"], "-o", "json").stdout)
+    assert record["verb"] == "comply" and "hold qa-a01 (automatic): out of policy for" in record["request"]["reason"]
+
+    # the run that applied the hold does not lift it: a later check must pass
+    assert "no hold to set or lift" in fleet("quarantine", "evaluate", "-i", fleet.inventory).stdout
+    fleet(*check, "--limit", "qa-a01", reports={"qa-a01": _report()})
+    lifted = fleet(*apply, reports={"qa-a01": _report()})
+    assert lifted.returncode == 0, lifted.stdout + lifted.stderr
+    assert "lift qa-a01: in policy at comply run" in lifted.stdout
+    assert json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"] == []
