@@ -157,16 +157,16 @@ def hold_refusal(inventory: Inventory, host: Host) -> str:
             f"{host.name}: site {site.code} declares no management addresses; a held host admits only those "
             "(and the site's node, point and backup target): declare site.management first"
         )
+    node = [name] if site.node is not None and (name := site.node.host or site.node.address) else []
     for what, names in (
-        ("execution node", [site.node.host or site.node.address] if site.node else []),
+        ("execution node", node),
         ("distribution point", _endpoint_names(site.distribution_point)),
         ("backup target", _endpoint_names(site.backup_target)),
     ):
         if host.name in names or (host.address and host.address in names):
             return f"{host.name} is the site's {what}: holding it apart would cut the site off; put it right by hand"
-    for name in [site.node.host or site.node.address] if site.node else []:
-        if name and _address_of(inventory, name) is None:
-            return f"{host.name}: site.node {name!r} is no address the inventory knows: a held host could not admit it"
+    if node and _address_of(inventory, node[0]) is None:
+        return f"{host.name}: site.node {node[0]!r} is no address the inventory knows: a held host could not admit it"
     return ""
 
 

@@ -132,3 +132,9 @@ def test_a_site_that_holds_hosts_must_name_its_management_addresses(tmp_path):
     with pytest.raises(InventoryError) as error:
         load_inventory(write_inventory(tmp_path / "inv", {"tst.yml": text}))
     assert "tst.yml:8: site.quarantine: a held host admits only site.management" in str(error.value)
+
+
+def test_a_node_known_only_by_a_dns_name_cannot_be_admitted_so_no_host_is_held(tmp_path):
+    text = SITE.replace("  node: tst-node\n", "  node: {address: node.tst.example, connection: linux}\n")
+    inventory = load_inventory(write_inventory(tmp_path / "inv", {"tst.yml": text}))
+    assert "site.node 'node.tst.example' is no address" in hold_refusal(inventory, inventory.hosts["tst-a01"])
