@@ -121,6 +121,7 @@ def test_a_hold_that_would_cut_the_site_off_or_lock_ccops_out_is_refused(invento
     ],
 )
 def test_a_bad_quarantine_key_is_one_line_naming_file_and_line(tmp_path, value, words):
+    # validation fails before any policy is resolved: no store is read
     text = SITE.replace("{out_of_policy_days: 3, vuln_urgency: high, reverted: true}", value)
     with pytest.raises(InventoryError) as error:
         load_inventory(write_inventory(tmp_path / "inv", {"tst.yml": text}))
@@ -134,7 +135,8 @@ def test_a_site_that_holds_hosts_must_name_its_management_addresses(tmp_path):
     assert "tst.yml:8: site.quarantine: a held host admits only site.management" in str(error.value)
 
 
-def test_a_node_known_only_by_a_dns_name_cannot_be_admitted_so_no_host_is_held(tmp_path):
+def test_a_node_known_only_by_a_dns_name_cannot_be_admitted_so_no_host_is_held(tmp_path, monkeypatch):
+    monkeypatch.setenv("CCOPS_HOME", str(tmp_path / "home"))
     text = SITE.replace("  node: tst-node\n", "  node: {address: node.tst.example, connection: linux}\n")
     inventory = load_inventory(write_inventory(tmp_path / "inv", {"tst.yml": text}))
     assert "site.node 'node.tst.example' is no address" in hold_refusal(inventory, inventory.hosts["tst-a01"])
