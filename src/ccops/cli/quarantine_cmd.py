@@ -65,29 +65,30 @@ def quarantine() -> None:
     A held host's firewall admits only the site's management addresses, execution node,
     distribution point and backup target; every other host's allow-list leaves it out at its
     next comply --fix. Every change of a hold is a recorded comply --fix run with its reason.
+    ccops quarantine HOST... is ccops quarantine hold HOST...
     """
 
 
-@quarantine.command("hold")
+@quarantine.command("hold", short_help="Hold hosts apart by hand (ccops quarantine HOST... too).")
 @inventory_option
-@click.argument("hosts", nargs=-1, required=True)
+@click.argument("host", nargs=-1, required=True)  # HOST: completed from the inventory
 @click.option("--reason", required=True, help="Why the hosts are held apart (recorded with the run).")
 @change_id_option(required=True, help="Change or ticket id; recorded with the run.")
 @_change_options
 def hold(
-    inventory: Path | None, hosts: tuple[str, ...], reason: str, change_id: str, emergency: bool, forks: int,
+    inventory: Path | None, host: tuple[str, ...], reason: str, change_id: str, emergency: bool, forks: int,
     yes: bool, output: str,
 ) -> None:  # fmt: skip
-    """Hold HOSTS apart by hand (lifted only by ccops quarantine lift)."""
+    """Hold each HOST apart by hand (lifted only by ccops quarantine lift)."""
     from ccops.compliance import hold_refusal
     from ccops.quarantine.apply import Change
     from ccops.quarantine.holds import Hold, now_text
 
     why = _reason(reason)
     model, store = _load(inventory)
-    chosen = [model.host(name) for name in dict.fromkeys(hosts)]
-    for host in chosen:
-        refusal = hold_refusal(model, host)
+    chosen = [model.host(name) for name in dict.fromkeys(host)]
+    for one in chosen:
+        refusal = hold_refusal(model, one)
         if refusal:
             raise RefusedError(f"{refusal}; nothing done")
     change = Change(
@@ -97,32 +98,32 @@ def hold(
     _run(store, model, change, change_id, emergency, forks, yes, output, f"hold {len(chosen)} host(s) apart")
 
 
-@quarantine.command("lift")
+@quarantine.command("lift", short_help="Lift holds; their firewalls are restored by the run.")
 @inventory_option
-@click.argument("hosts", nargs=-1, required=True)
+@click.argument("host", nargs=-1, required=True)  # HOST: completed from the inventory
 @click.option("--reason", default="lifted by hand", show_default=True, help="Why the hold ends (recorded).")
 @change_id_option(required=True, help="Change or ticket id; recorded with the run.")
 @_change_options
 def lift_cmd(
-    inventory: Path | None, hosts: tuple[str, ...], reason: str, change_id: str, emergency: bool, forks: int,
+    inventory: Path | None, host: tuple[str, ...], reason: str, change_id: str, emergency: bool, forks: int,
     yes: bool, output: str,
 ) -> None:  # fmt: skip
-    """Lift the holds on HOSTS (manual or automatic); their firewalls are restored by the run."""
+    """Lift the hold on each HOST (manual or automatic); their firewalls are restored by the run."""
     from ccops.quarantine.apply import Change
     from ccops.quarantine.holds import active_by_host
 
     why = _reason(reason)
     model, store = _load(inventory)
     held = active_by_host(store)
-    missing = [h for h in dict.fromkeys(hosts) if h not in held]
+    missing = [h for h in dict.fromkeys(host) if h not in held]
     if missing:
         raise UsageError(f"{', '.join(visible(m) for m in missing[:5])}: not held (ccops quarantine list)")
-    names = list(dict.fromkeys(hosts))
+    names = list(dict.fromkeys(host))
     change = Change(lifts=dict.fromkeys(names, why), run_hosts=[n for n in names if _in_service(model, n)])
     _run(store, model, change, change_id, emergency, forks, yes, output, f"lift the hold on {len(names)} host(s)")
 
 
-@quarantine.command("list")
+@quarantine.command("list", short_help="The hosts held apart now, or every hold (--all).")
 @inventory_option
 @selector_options
 @click.option("--all", "everything", is_flag=True, help="Also the holds lifted already (the history).")
@@ -144,7 +145,7 @@ def list_cmd(inventory: Path | None, everything: bool, output: str, **selectors:
     echo(table([_row(h) for h in rows], ["HOST", "SITE", "SINCE", "KIND", "APPLIED BY", "LIFTED", "REASONS"]))
 
 
-@quarantine.command("evaluate")
+@quarantine.command("evaluate", short_help="What the sites' policies hold and lift now; --apply does it.")
 @inventory_option
 @click.option("--apply", "apply_it", is_flag=True, help="Hold and lift as shown (a comply --fix run).")
 @change_id_option(required=False, help="Change or ticket id (required with --apply); recorded with the run.")
