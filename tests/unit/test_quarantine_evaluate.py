@@ -143,3 +143,12 @@ def test_a_site_without_a_policy_never_holds(inventory, tmp_path):
     compliance = {"tst-a01": _out_of_policy("c1", 30)}
     found = evaluate(plain, _state(compliance=compliance, reverted=reverted), {}, NOW, vulns)
     assert found.holds == [] and found.lifts == {}
+
+
+def test_a_reason_built_from_what_a_host_reported_is_one_inert_line(inventory, tmp_path):
+    text = SITE.replace("reverted: true}", "reverted: true, decommission_guard: true}")
+    guarded = load_inventory(write_inventory(tmp_path / "guarded", {"tst.yml": text}))
+    message = "stopped\n\x1b]52;c;cm0gLXJmIC8=\x07FAKE: all fine" + "x" * 500
+    runs = [_run("d1", "decommission", 1, {"tst-a01": "failed"}, message)]
+    (reason,) = evaluate(guarded, _state(runs=runs), {}, NOW).holds[0].reasons
+    assert reason.isprintable() and "\\n" in reason and "\\x1b" in reason and len(reason) <= 300

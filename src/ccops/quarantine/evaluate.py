@@ -28,12 +28,14 @@ from ccops.compliance import IN_SERVICE, hold_refusal
 from ccops.inventory.site_file import VULN_URGENCIES
 from ccops.quarantine.holds import Hold, now_text
 from ccops.reverted import REVERTED, stored_time
+from ccops.safe_text import visible
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
     from ccops.records import RunRecord
     from ccops.risks import FleetState
 
+REASON_MAX = 300  # one reason's characters: details come from what hosts reported
 COMPLY_VERBS = ("comply", "comply-check")
 PASSING = ("ok", "changed")
 FAILED = ("failed", "damaged")
@@ -77,7 +79,8 @@ def evaluate(
             if refusal:
                 out.refused[host.name] = refusal
             else:
-                out.holds.append(Hold(host.name, host.site, now_text(now), reasons, automatic=True))
+                shown = [_line(r) for r in reasons]
+                out.holds.append(Hold(host.name, host.site, now_text(now), shown, automatic=True))
         elif held is not None and held.automatic and not reasons:
             passed = _passing_check(host.name, held, state)
             if passed:
@@ -117,6 +120,12 @@ def host_reasons(
     if failed:
         out.append(failed)
     return out
+
+
+def _line(reason: str) -> str:
+    """A reason as one inert line: host-reported text (messages, versions) is shown, never obeyed."""
+    text = visible(reason)
+    return text if len(text) <= REASON_MAX else text[: REASON_MAX - 3] + "..."
 
 
 def out_of_policy_since(name: str, state: FleetState, comply_runs: list[RunRecord]) -> datetime | None:
