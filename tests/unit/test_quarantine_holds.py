@@ -40,3 +40,27 @@ def test_a_damaged_row_is_skipped_not_fatal(tmp_path, monkeypatch):
     with sqlite3.connect(store.path) as db:
         db.execute("INSERT INTO quarantine_holds (host, since, reasons, automatic) VALUES ('a2', 'now', '{', 1)")
     assert [h.host for h in holds(store)] == ["a1"]
+
+
+def test_held_hosts_are_risks_and_the_morning_count_follows_since_and_lifted(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    from ccops.inventory.load import load_inventory
+    from ccops.quarantine.fleet import held_apart, held_risks
+    from tests.conftest import write_inventory
+    from tests.unit.test_quarantine_overlay import SITE
+
+    monkeypatch.setenv("CCOPS_HOME", str(tmp_path / "home"))
+    inventory = load_inventory(write_inventory(tmp_path / "inv", {"tst.yml": SITE}))
+    rows = [
+        Hold("tst-a01", "tst", "2026-12-01T00:00:00+00:00", ["by hand"], automatic=False, applied_run="r1"),
+        Hold("tst-a02", "tst", "2026-12-01T00:00:00+00:00", ["x"], True, lifted="2026-12-05T00:00:00+00:00"),
+        Hold("gone", "tst", "2026-12-01T00:00:00+00:00", ["x"], automatic=True),
+    ]
+    (risk,) = held_risks(inventory, rows)
+    assert (risk["host"], risk["kind"], risk["run_id"]) == ("tst-a01", "held", "r1")
+    assert risk["detail"] == "held apart since 2026-12-01T00:00:00+00:00 (manual): by hand; applied by run r1"
+    assert held_risks(inventory, rows, {"other"}) == []
+    assert held_apart(rows, "tst", datetime(2026, 12, 6, tzinfo=UTC)) == 2  # tst-a01 and the host gone since
+    assert held_apart(rows, "tst", datetime(2026, 12, 4, tzinfo=UTC)) == 3
+    assert held_apart(rows, "tst", datetime(2026, 11, 30, tzinfo=UTC)) == 0
