@@ -182,3 +182,17 @@ def test_the_policy_holds_a_host_out_of_policy_and_lifts_it_after_a_later_passin
     assert lifted.returncode == 0, lifted.stdout + lifted.stderr
     assert "lift qa-a01: in policy at comply run" in lifted.stdout
     assert json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"] == []
+
+
+def test_a_hold_whose_run_cannot_reach_the_host_stays_recorded_and_listed(fleet):
+    args = ("quarantine", "-i", fleet.inventory, "qa-a03", "--reason", "lost laptop", "--change-id", "CHG-4", "--yes")
+    result = fleet(*args, outcomes={"qa-a03": "unreachable"})
+    assert result.returncode == 2, result.stdout + result.stderr  # the run's own exit code: a host failed
+    assert (
+        "qa-a03: held apart (manual); 3 other host(s) drop it at their next comply --fix: qa-a01, qa-a02, qa-dp01"
+        in (result.stdout)
+    )
+    listed = fleet("quarantine", "list", "-i", fleet.inventory, "--site", "qa")
+    assert listed.returncode == 0 and "qa-a03" in listed.stdout and "lost laptop" in listed.stdout
+    assert "manual" in listed.stdout
+    assert "no host is held apart" in fleet("quarantine", "list", "-i", fleet.inventory, "-l", "qa-a01").stdout
