@@ -8,7 +8,6 @@ on the hosts concerned (ccops.quarantine.apply), recorded with its reason.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -155,32 +154,20 @@ def evaluate_cmd(
     output: str,
 ) -> None:  # fmt: skip
     """What the sites' quarantine policies hold and lift now; --apply does it."""
-    from ccops.quarantine.apply import Change
-    from ccops.quarantine.evaluate import evaluate
-    from ccops.quarantine.holds import active_by_host
-    from ccops.risks import load_state
-    from ccops.vulns.risks import vuln_risks
+    from ccops.quarantine.current import change_of, evaluate_now
 
     if apply_it and not change_id:
         raise UsageError("ccops quarantine evaluate --apply needs --change-id (recorded with the run)")
     if not apply_it and (emergency or yes):
         raise UsageError("--emergency and --yes go with --apply; without it nothing changes")
     model, store = _load(inventory)
-    now = datetime.now(UTC)
-    days = max([s.quarantine.get("out_of_policy_days", 0) for s in model.sites.values()] + [30]) + 1
-    state = load_state(store, now, runs_days=days)
-    vulns = (
-        vuln_risks(model, store, now=now) if any(s.quarantine.get("vuln_urgency") for s in model.sites.values()) else []
-    )
-    found = evaluate(model, state, active_by_host(store), now, vulns)
+    found = evaluate_now(store, model)
     if not apply_it or (not found.holds and not found.lifts):
         _show(found.as_dict(), output, dry=not apply_it)
         return
     assert change_id is not None  # noqa: S101 (checked above)
-    change = Change(found.holds, found.lifts)
-    change.run_hosts = [h.host for h in found.holds] + [h for h in found.lifts if _in_service(model, h)]
     _show(found.as_dict(), "text" if output == "text" else "none", dry=False)
-    _run(store, model, change, change_id, emergency, forks, yes, output, "change the holds as shown")
+    _run(store, model, change_of(found, model), change_id, emergency, forks, yes, output, "change the holds as shown")
 
 
 def _run(
