@@ -196,3 +196,5 @@ def test_a_hold_whose_run_cannot_reach_the_host_stays_recorded_and_listed(fleet)
     assert listed.returncode == 0 and "qa-a03" in listed.stdout and "lost laptop" in listed.stdout
     assert "manual" in listed.stdout
     assert "no host is held apart" in fleet("quarantine", "list", "-i", fleet.inventory, "-l", "qa-a01").stdout
+    (hold,) = json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
+    assert hold["applied_run"] is None  # recorded, but not on the host yet: its next reached comply --fix does it

@@ -3,8 +3,9 @@
 The holds are written after the operator confirmed and before the run's snapshot is
 written, so the run's host variables carry the overlay (ccops.compliance). The run's
 request carries the reason; the hold rows name the run that applied or lifted them.
-A run that fails on a host leaves the hold recorded: other hosts still drop it at their
-next comply --fix, and the held host's own firewall follows at its next successful one.
+A run that does not reach a host (unreachable, refused, never run) leaves the hold recorded
+without an applying run: other hosts still drop it at their next comply --fix, and the held
+host's own firewall follows at its next comply --fix that reaches it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from ccops.run import PreparedRun, RunRequest, RunResult
     from ccops.runner.progress import Progress
 
+# host outcomes of a comply --fix run that reached the host (a failed one was reached and judged)
+REACHED = ("ok", "changed", "failed")
 REASON_MAX = 2000  # a run record keeps the reason; hundreds of hosts' reasons are summarised
 
 
@@ -70,7 +73,7 @@ def apply(
         return stored, None
     set_held(prepared.inventory, frozenset(active_by_host(store)))
     result = execute(prepared, progress)
-    reached = {h.name for h in prepared.plan.hosts}
+    reached = {o.host for o in result.hosts if o.outcome in REACHED}
     note_run(store, [h.host for h in change.holds if h.host in reached], result.run_id, lifted=False)
     note_run(store, [h for h in change.lifts if h in reached], result.run_id, lifted=True)
     return stored, result
