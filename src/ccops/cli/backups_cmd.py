@@ -37,7 +37,9 @@ def list_backups(host: str | None, inventory: Path | None, output: str) -> None:
     loaded = load_inventory(resolve_inventory(inventory))
     found = find(loaded, exact_host(loaded, host) if host is not None else None, open_store())
     if output == "json":
-        emit_json(found)
+        from ccops.cli.json_shapes import named_id
+
+        emit_json([named_id(b, "backup") for b in found])
         return
     echo(
         table(

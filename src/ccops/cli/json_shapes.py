@@ -11,6 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def named_id(document: dict[str, Any], kind: str) -> dict[str, Any]:
+    """An object's ``id`` named for what it identifies (``backup_id``, ``snapshot_id``), first."""
+    out = dict(document)
+    return {f"{kind}_id": out.pop("id"), **out} if "id" in out else out
+
+
 def reasons(by_reason: dict[str, list[str]]) -> list[dict[str, Any]]:
     """{reason: hosts} -> [{"reason", "hosts"}]."""
     return [{"reason": reason, "hosts": hosts} for reason, hosts in by_reason.items()]
@@ -25,8 +31,8 @@ def plan_out(plan: Any) -> Any:
 
 def run_out(record: Any) -> dict[str, Any]:
     """A run record: its id as ``run_id``, its plan as plan_out gives it."""
-    data = record.as_dict()
-    return {"run_id": data.pop("id"), **data, "plan": plan_out(data["plan"])}
+    data = named_id(record.as_dict(), "run")
+    return {**data, "plan": plan_out(data["plan"])}
 
 
 def attempts_out(tried: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -48,8 +54,5 @@ def report_out(document: dict[str, Any]) -> dict[str, Any]:
         disks = [{"band": band, "hosts": count} for band, count in row["disks"].items()]
         return {**row, "compliance": compliance, "disks": disks}
 
-    def run(row: dict[str, Any]) -> dict[str, Any]:
-        out = dict(row)
-        return {"run_id": out.pop("id"), **out}
-
-    return {**document, "sites": [site(s) for s in document["sites"]], "runs": [run(r) for r in document["runs"]]}
+    runs = [named_id(r, "run") for r in document["runs"]]
+    return {**document, "sites": [site(s) for s in document["sites"]], "runs": runs}
