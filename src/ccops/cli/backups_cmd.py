@@ -37,9 +37,7 @@ def list_backups(host: str | None, inventory: Path | None, output: str) -> None:
     loaded = load_inventory(resolve_inventory(inventory))
     found = find(loaded, exact_host(loaded, host) if host is not None else None, open_store())
     if output == "json":
-        from ccops.cli.json_shapes import named_id
-
-        emit_json([named_id(b, "backup") for b in found])
+        emit_json(found)
         return
     echo(
         table(

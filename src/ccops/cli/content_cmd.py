@@ -41,9 +41,7 @@ def snapshot(inventory: Path | None, sites: tuple[str, ...], change_id: str | No
         raise UsageError("no site of this inventory declares a distribution point")
     results = [take_snapshot(path, site, change_id, Progress(enabled=output == "text")) for site in chosen]
     if output == "json":
-        from ccops.cli.json_shapes import named_id
-
-        emit_json([{"snapshot": named_id(r.manifest, "snapshot"), "runs": r.runs} for r in results])
+        emit_json([{"snapshot": r.manifest, "runs": r.runs} for r in results])
         return
     for r in results:
         m = r.manifest
@@ -71,9 +69,7 @@ def approve(snapshot_id: str, inventory: Path | None, change_id: str, output: st
         raise UsageError(f"change id {change_id[:40]!r} {problem}")
     manifest = approve_snapshot(load_inventory(resolve_inventory(inventory)), snapshot_id, change_id, operator())
     if output == "json":
-        from ccops.cli.json_shapes import named_id
-
-        emit_json(named_id(manifest, "snapshot"))
+        emit_json(manifest)
         return
     record = manifest["approval"]
     echo(f"snapshot {snapshot_id} (site {manifest['site']}) approved under {change_id} "
@@ -98,8 +94,6 @@ def list_snapshots(inventory: Path | None, output: str) -> None:
         rows.append([m["id"], m["site"], ", ".join(m["releases"]), count, m["created"], state])
         docs.append({**m, "approved": bool(verdict.how), "approval_detail": verdict.detail})
     if output == "json":
-        from ccops.cli.json_shapes import named_id
-
-        emit_json([named_id(d, "snapshot") for d in docs])
+        emit_json(docs)
         return
     echo(table(rows, ["SNAPSHOT", "SITE", "RELEASES", "PACKAGES", "CREATED", "APPROVAL"]))

@@ -1,8 +1,10 @@
 """What pipelines read: documents renamed to one naming before emit_json wraps them.
 
-The names in ccops's JSON are snake_case fields; a run's id is ``run_id`` wherever it appears;
-text that varies (a refusal's reason, a disk band) is a value, never a key. The store, the
-page and the saved plan keep their own shapes: only the printed JSON is renamed, here.
+The names in ccops's JSON are snake_case fields; a run's id is ``run_id`` wherever it appears
+(runs are what pipelines join on); another object's own id is ``id`` and a reference to one is
+``<kind>_id`` (``message_id``); text that varies (a refusal's reason, a disk band) is a value,
+never a key. The store, the page and the saved plan keep their own shapes: only the printed JSON
+is renamed, here.
 See docs/reference/json-output.md (the migration table lists each rename).
 """
 
@@ -12,7 +14,7 @@ from typing import Any
 
 
 def named_id(document: dict[str, Any], kind: str) -> dict[str, Any]:
-    """An object's ``id`` named for what it identifies (``backup_id``, ``snapshot_id``), first."""
+    """An object's ``id`` named for what it identifies (``run_id``), first."""
     out = dict(document)
     return {f"{kind}_id": out.pop("id"), **out} if "id" in out else out
 

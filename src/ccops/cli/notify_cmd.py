@@ -99,11 +99,11 @@ def status(run_id: str | None, output: str) -> None:
     waiting = [m for m in outbox.pending() if run is None or m.run_id == run]
     tried = outbox.attempts(store, run)
     if output == "json":
-        from ccops.cli.json_shapes import attempts_out, named_id
+        from ccops.cli.json_shapes import attempts_out
 
         emit_json(
             {
-                "pending": [named_id({k: v for k, v in m.__dict__.items() if k != "body"}, "message") for m in waiting],
+                "pending": [{k: v for k, v in m.__dict__.items() if k != "body"} for m in waiting],
                 "attempts": attempts_out(tried),
             }
         )
