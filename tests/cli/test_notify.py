@@ -225,3 +225,18 @@ def test_a_flush_tries_a_down_channel_once_not_once_per_waiting_message(tmp_path
     delivered, left = flush(store)
     assert delivered == 0 and len(left) == 3
     assert len(outbox.attempts(store)) == 1
+
+
+def test_a_channel_taken_out_of_notify_yml_drops_its_waiting_message_and_says_so(tmp_path: Path, home: Path) -> None:
+    inv = inventory(tmp_path / "inv", RULES.format(port=free_port()))
+    store = Store(home / "ccops.db")
+    run_id = stored_run(store, inv)
+    queue_run(store.resolve_run(run_id))
+    assert len(flush(store)[1]) == 1  # the server is down: the message waits
+    (inv / "notify.yml").write_text("channels: [\n")  # a broken file never drops what waits
+    assert len(flush(store)[1]) == 1
+    (inv / "notify.yml").write_text("channels: {}\nrules: []\n")  # the operator retires the channel
+    assert flush(store) == (0, [])
+    assert outbox.pending() == [] and undelivered_risks(datetime.now(UTC) + timedelta(days=3)) == []
+    last = outbox.attempts(store, run_id)[-1]
+    assert last["delivered"] == 0 and "dropped: channel hook is no longer in notify.yml" in last["error"]

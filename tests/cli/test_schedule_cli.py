@@ -270,6 +270,9 @@ def test_a_reapply_schedule_patches_only_the_reverted_host_under_its_standing_ch
     inv = write_inventory(tmp_path / "inv", {"tst.yml": REAPPLY_SITE})
     (inv / "schedules.yml").write_text(REAPPLY_SCHEDULES)
     patch_run = _seed_reverted(home, inv, monkeypatch, found)
+    ahead = run_ccops(home, "schedule", "next", "--days", "2", "-i", str(inv), "-o", "json", check=True).stdout
+    reverted = [] if found.startswith("3.0.15") else ["tst-t01"]  # the look-ahead names only what goes back
+    assert json.loads(ahead) and all(f["touches"] == reverted for f in json.loads(ahead))
     fired = run_scripted(
         "tests.cli.scripted_cli", home, tmp_path / "hosts.json", {}, "schedule", "run", "tst-reapply", "-i", str(inv)
     )
@@ -297,3 +300,46 @@ def test_a_reapply_schedule_takes_no_options(tmp_path: Path) -> None:
     proc = run_ccops(tmp_path / "home", "schedule", "list", "-i", str(inv))
     assert proc.returncode != EXIT_OK
     assert proc.stderr.count("\n") == 1 and "schedules.yml:7" in proc.stderr and "takes no options" in proc.stderr
+
+
+def test_two_inventories_on_one_jump_host_keep_their_own_units(tmp_path):
+    first = write_inventory(tmp_path / "first", {"tst.yml": SITE})
+    (first / "schedules.yml").write_text(SCHEDULES)
+    second = write_inventory(tmp_path / "second", {"tst.yml": SITE})
+    (second / "schedules.yml").write_text(SCHEDULES.replace("tst-", "two-").replace("site: two", "site: tst"))
+    units, home = tmp_path / "units", tmp_path / "home"
+    for folder in (first, second):
+        proc = run_ccops(home, "schedule", "install", "-i", str(folder), "--unit-dir", str(units))
+        assert proc.returncode == EXIT_OK, proc.stderr
+    names = sorted(p.name for p in units.iterdir())
+    assert len(names) == 8  # installing the second inventory's schedules left the first's in place
+    before = {p.name: p.read_bytes() for p in units.iterdir()}
+    (second / "schedules.yml").write_text(SCHEDULES)  # now it names a schedule the first inventory installed
+    clash = run_ccops(home, "schedule", "install", "-i", str(second), "--unit-dir", str(units))
+    assert clash.returncode != EXIT_OK and "installed for inventory" in clash.stderr
+    assert len(clash.stderr.strip().splitlines()) == 1 and str(first) in clash.stderr
+    assert {p.name: p.read_bytes() for p in units.iterdir()} == before  # nothing written, nothing removed
+    gone = run_ccops(home, "schedule", "remove", "-i", str(second), "--unit-dir", str(units))
+    assert gone.returncode == EXIT_OK, gone.stderr
+    assert sorted(p.name for p in units.iterdir()) == [n for n in names if n.startswith("ccops-schedule-tst-")]
+
+
+@pytest.mark.parametrize("broken", ["schedules.yml", "name"])
+def test_a_firing_that_cannot_read_its_schedule_is_pushed_not_silent(tmp_path, inventory, monkeypatch, broken):
+    from tests.cli.notify_receiver import Receiver
+    from tests.cli.test_notify import RULES, free_port
+    from tests.notify_fixtures import SECRET
+
+    port = free_port()
+    (inventory / "notify.yml").write_text(RULES.format(port=port))  # refused is among its events
+    if broken == "schedules.yml":
+        (inventory / "schedules.yml").write_text("schedules:\n  - name: [\n")
+    home = tmp_path / "home"
+    monkeypatch.setenv("CCOPS_TEST_HOOK_SECRET", SECRET)
+    name = "tst-gone" if broken == "name" else "tst-inspect"
+    with Receiver(SECRET, port) as receiver:
+        proc = run_ccops(home, "schedule", "run", name, "-i", str(inventory))
+    assert proc.returncode not in (EXIT_OK, EXIT_REFUSED) and len(proc.stderr.strip().splitlines()) == 1
+    assert [m["event"] for m in receiver.accepted] == ["refused"]
+    line = receiver.accepted[0]["lines"][0]
+    assert "not fired" in line and ("schedules.yml" in line if broken == "schedules.yml" else "tst-gone" in line)

@@ -113,6 +113,7 @@ NO_CONNECTION = frozenset(
         "schedule next",
         "schedule remove",
         "software status",
+        "vulns import",  # `ccops vulns` itself (the group's own listing) reads records and snapshots only
     }
 )
 

@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("ccops.cli.runs_cmd:runs", "Run history: who ran what, when, with what result."),
     "schedule": ("ccops.cli.schedule_cmd:schedule", "Unattended runs from schedules.yml, fired by systemd timers."),
     "software": ("ccops.cli.software_cmd:software", "Applications from the software catalogue, per site."),
+    "vulns": ("ccops.cli.vulns_cmd:vulns", "Vulnerabilities per host and CVE, from snapshot changelogs."),
 }
 SUMMARY_WIDTH = 62
 
@@ -64,7 +65,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "resume",
         "schedule",
     ),
-    "Fleet": ("risks", "report", "runs", "backups", "notify", "node"),
+    "Fleet": ("risks", "vulns", "report", "runs", "backups", "notify", "node"),
     "Lab and shell": ("lab", "completion"),
 }
 

@@ -139,6 +139,12 @@ RISK_LIMITS: tuple[tuple[str, type, float, float], ...] = (
     ("disk_growth_pct_per_day", float, 0, 100),
     ("not_seen_days", int, 1, 3650),
     ("runs_days", int, 1, 3650),
+    # a fix a content snapshot holds, not installed this many days (per urgency; defaults in ccops.vulns.risks)
+    ("vuln_critical_days", float, 0, 3650),
+    ("vuln_emergency_days", float, 0, 3650),
+    ("vuln_high_days", float, 0, 3650),
+    ("vuln_medium_days", float, 0, 3650),
+    ("vuln_low_days", float, 0, 3650),
 )
 
 
