@@ -73,16 +73,15 @@ def json_commands() -> list[str]:
     found = {"image-show"}  # prints JSON only: its manifest
 
     def walk(command: click.Command, path: str) -> None:
+        for param in command.params:  # a group run without a subcommand (ccops vulns) prints too
+            if isinstance(param.type, click.Choice) and "json" in param.type.choices:
+                found.add(schema_name(path))
         if isinstance(command, click.Group):
             ctx = click.Context(command, info_name=path.rsplit(maxsplit=1)[-1])
             for name in command.list_commands(ctx):
                 sub = command.get_command(ctx, name)
                 if sub is not None:
                     walk(sub, f"{path} {name}")
-            return
-        for param in command.params:
-            if isinstance(param.type, click.Choice) and "json" in param.type.choices:
-                found.add(schema_name(path))
 
     walk(cli, "ccops")
     return sorted(found)
@@ -198,6 +197,7 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out["content-list"] = ccops("content", "list", "-i", lyo, "-o", "json")
     out["notify-status"] = ccops("notify", "status", "-o", "json")
     out["image-list"] = ccops("image", "list", "-o", "json")
+    out["vulns"] = ccops("vulns", "-i", fleet, "-o", "json")
     return out
 
 

@@ -272,7 +272,7 @@ def test_a_reapply_schedule_patches_only_the_reverted_host_under_its_standing_ch
     patch_run = _seed_reverted(home, inv, monkeypatch, found)
     ahead = run_ccops(home, "schedule", "next", "--days", "2", "-i", str(inv), "-o", "json", check=True).stdout
     reverted = [] if found.startswith("3.0.15") else ["tst-t01"]  # the look-ahead names only what goes back
-    assert json.loads(ahead) and all(f["touches"] == reverted for f in json.loads(ahead))
+    assert payload(ahead) and all(f["touches"] == reverted for f in payload(ahead))
     fired = run_scripted(
         "tests.cli.scripted_cli", home, tmp_path / "hosts.json", {}, "schedule", "run", "tst-reapply", "-i", str(inv)
     )
