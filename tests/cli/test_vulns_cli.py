@@ -10,6 +10,7 @@ from ccops.content.snapshots import content_dir, save
 from ccops.inventory.load import load_inventory
 from ccops.records import Store
 from tests.conftest import EXAMPLE
+from tests.json_output import payload
 from tests.vulns_debs import build_deb, changelog, place_snapshot
 
 RUN = "20261206T000000Z-aaaaaa"
@@ -77,7 +78,7 @@ def test_filters_by_cve_urgency_and_state(site):
 
 
 def test_json_rows_and_a_hostile_host_reads_as_damaged(site):
-    data = json.loads(_ok(site, "-o", "json"))
+    data = payload(_ok(site, "-o", "json"))
     rows = {(r["host"], r["cve"]): r for r in data["rows"]}
     mine = rows[(HOST, "CVE-2024-9143")]
     assert (mine["state"], mine["fixing"], mine["snapshot"], mine["origin"]) == (
@@ -114,7 +115,7 @@ def test_import_adds_no_fix_yet_from_the_tracker(site, tmp_path):
     result = site("vulns", "import", str(export), "-i", str(EXAMPLE), "--site", "njjy")
     assert result.returncode == 0, result.stderr
     assert "imported 2 CVE entries" in result.stdout
-    data = json.loads(_ok(site, "--limit", HOST, "-o", "json", "--state", "no_fix_yet"))
+    data = payload(_ok(site, "--limit", HOST, "-o", "json", "--state", "no_fix_yet"))
     assert [(r["cve"], r["package"], r["origin"]) for r in data["rows"]] == [("CVE-2023-45853", "curl", "tracker")]
 
 

@@ -63,7 +63,9 @@ def next_firings(inventory: Path | None, days: int, start: datetime | None, outp
     found = [f for s in load_schedules(loaded).values() for f in _firings(loaded, s, begin, days)]
     found.sort(key=lambda f: (f["utc"], f["schedule"]))
     if output == "json":
-        emit_json(found)
+        from ccops.cli.json_shapes import firing_out
+
+        emit_json([firing_out(f) for f in found])
         return
     if not found:
         echo(f"no firing in the next {days} day(s)")
