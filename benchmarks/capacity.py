@@ -52,8 +52,8 @@ def inspect(env: dict[str, str], hosts: int) -> tuple[float, float]:
     start = time.perf_counter()
     ran = ccops(env, "inspect", "-i", "inventory/lab", *limits, "--output", "json")
     wall = time.perf_counter() - start
-    run_id = json.loads(ran.stdout)["run_id"]
-    record = json.loads(ccops(env, "runs", "show", run_id, "--output", "json").stdout)
+    run_id = json.loads(ran.stdout)["data"]["run_id"]  # ccops's JSON envelope: the answer is its data
+    record = json.loads(ccops(env, "runs", "show", run_id, "--output", "json").stdout)["data"]
     return _seconds(record["started"], record["ended"]), wall
 
 
@@ -74,7 +74,9 @@ def measure(bench: Bench) -> list[Figure]:
             inspect({**env, "CCOPS_HOME": str(bench.folder("capacity-warm-up"))}, target)
             past = [(hosts, *inspect(env, hosts)) for hosts in history]
             limits = [arg for name in ORDER[:target] for arg in ("--limit", name)]
-            plan = json.loads(ccops(env, "plan", "inspect", "-i", "inventory/lab", *limits, "-o", "json").stdout)
+            plan = json.loads(ccops(env, "plan", "inspect", "-i", "inventory/lab", *limits, "-o", "json").stdout)[
+                "data"
+            ]
             estimate = plan["estimate"]["seconds"]
             recorded, wall = inspect(env, target)
         finally:

@@ -58,7 +58,8 @@ def _ccops(env: dict[str, str], *args: str, timeout: float = 3600) -> tuple[floa
 
 def _up_hosts(env: dict[str, str]) -> list[str]:
     _, done = _ccops(env, "lab", "status", "--output", "json")
-    return sorted(h["host"] for h in json.loads(done.stdout or "[]") if h.get("ssh") == "ok")
+    hosts = json.loads(done.stdout)["data"] if done.stdout else []  # ccops's JSON envelope: its data
+    return sorted(h["host"] for h in hosts if h.get("ssh") == "ok")
 
 
 def _todays_role(scratch: Path) -> Path:
@@ -106,7 +107,7 @@ def _patch(env: dict[str, str], change: str) -> tuple[float, dict[str, object]]:
     seconds, done = _ccops(env, "patch", "--yes", "--change-id", change, "--output", "json")
     if done.returncode != 0:
         raise RuntimeError(f"ccops patch exited {done.returncode}: {done.stderr[-2000:]}")
-    return seconds, json.loads(done.stdout)
+    return seconds, json.loads(done.stdout)["data"]
 
 
 def measure(bench: Bench) -> list[Figure]:

@@ -7,6 +7,13 @@ become addresses here, from the inventory itself: ``management`` (the site's
 ``group:NAME`` and ``role:ROLE`` (in-service hosts of the site). A host that leaves
 the inventory, or is retired, leaves every allow-list at the next ``comply --fix``.
 The result travels to Ansible as one host variable, ``ccops_comply``.
+
+Quarantine (ccops.quarantine) is an overlay on both sides: a held host's own firewall
+admits only what it needs to be fixed (the site's management addresses, execution node,
+distribution point and backup target, on every port; its own allow rules replaced, its
+deny list kept), and every other host's ``site``, ``group:`` and ``role:`` sources leave
+held hosts out, like retired ones. The held set is read once per inventory load from the
+store (``held_hosts``), so any comply --fix, scheduled or not, enforces it.
 """
 
 from __future__ import annotations
@@ -14,16 +21,19 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from ccops.inventory.model import Host, Inventory
+from ccops.inventory.model import Endpoint, Host, Inventory, Site
 
 IN_SERVICE = ("active", "retiring")  # planned hosts are not on the network yet; retired ones are gone
+HELD = "quarantine_held"  # inventory.cache key: the hosts held apart, read once per load
+ALL_PORTS = "1-65535"
 POLICIES = ("usb_storage", "firewall", "blocked_sites", "screen_lock", "services", "ssh", "winrm")
 
 
 def host_compliance(inventory: Inventory, host: Host) -> dict[str, Any] | None:
     """What ``ccops comply`` enforces on this host; None when its site declares nothing."""
     site = inventory.sites[host.site]
-    if not site.policies and not site.accounts and not site.management:
+    held = host.name in held_hosts(inventory)
+    if not site.policies and not site.accounts and not site.management and not held:
         return None
     merged: dict[str, Any] = {}
     for policy in site.policies:
@@ -36,6 +46,15 @@ def host_compliance(inventory: Inventory, host: Host) -> dict[str, Any] | None:
                 {**rule, "from": _addresses(inventory, host.site, rule["from"])} for rule in out["firewall"]["allow"]
             ],
             "deny": out["firewall"]["deny"],
+        }
+    if held:
+        deny = out.get("firewall", {}).get("deny", [])
+        out["firewall"] = {
+            "allow": [
+                {"proto": proto, "ports": [ALL_PORTS], "from": held_sources(inventory, site)}
+                for proto in ("tcp", "udp")
+            ],
+            "deny": deny,
         }
     accounts = [a for a in site.accounts if matches(a["match"], host)]
     out["accounts"] = {
@@ -71,7 +90,10 @@ def _resolve(inventory: Inventory, site_code: str, source: str) -> list[str]:
     if source == "management":
         return [n.removesuffix("/32").removesuffix("/128") for n in site.management]
     kind, _, name = source.partition(":")
-    hosts = [h for h in inventory.hosts.values() if h.site == site_code and h.lifecycle in IN_SERVICE]
+    held = held_hosts(inventory)
+    hosts = [
+        h for h in inventory.hosts.values() if h.site == site_code and h.lifecycle in IN_SERVICE and h.name not in held
+    ]
     if kind == "group":
         hosts = [h for h in hosts if h.group == name]
     elif kind == "role":
@@ -92,3 +114,97 @@ def compress(addresses: list[str]) -> list[str]:
             start = address
         prev = address
     return out
+
+
+def held_hosts(inventory: Inventory) -> frozenset[str]:
+    """The hosts held apart now (ccops.quarantine), read from the store once per inventory load."""
+    held = inventory.cache.get(HELD)
+    if held is None:
+        from ccops.quarantine.holds import held_names
+
+        held = inventory.cache[HELD] = held_names()
+    return frozenset(held)
+
+
+def set_held(inventory: Inventory, names: frozenset[str] | set[str]) -> None:
+    """Resolve this inventory's policies with these hosts held (what was resolved before is dropped)."""
+    inventory.cache[HELD] = frozenset(names)
+    for key in ("comply_sources", "export_comply"):
+        inventory.cache.pop(key, None)
+
+
+def held_sources(inventory: Inventory, site: Site) -> list[str]:
+    """What a held host of ``site`` still admits: management, the node, the point and the backup target."""
+    out = [n.removesuffix("/32").removesuffix("/128") for n in site.management]
+    names: list[str | None] = []
+    if site.node is not None:
+        names.append(site.node.host or site.node.address)
+    names += [*_endpoint_names(site.distribution_point), *_endpoint_names(site.backup_target)]
+    for name in names:
+        address = _address_of(inventory, name)
+        if address is not None and address not in out:
+            out.append(address)
+    return out
+
+
+def hold_refusal(inventory: Inventory, host: Host) -> str:
+    """Why ``host`` cannot be held apart, or "": a hold must leave ccops a way in, and the site its services."""
+    site = inventory.sites[host.site]
+    if host.lifecycle not in IN_SERVICE:
+        return f"{host.name} is {host.lifecycle}: only hosts in service are held apart"
+    if not site.management:
+        return (
+            f"{host.name}: site {site.code} declares no management addresses; a held host admits only those "
+            "(and the site's node, point and backup target): declare site.management first"
+        )
+    node = [name] if site.node is not None and (name := site.node.host or site.node.address) else []
+    for what, names in (
+        ("execution node", node),
+        ("distribution point", _endpoint_names(site.distribution_point)),
+        ("backup target", _endpoint_names(site.backup_target)),
+    ):
+        if host.name in names or (host.address and host.address in names):
+            return f"{host.name} is the site's {what}: holding it apart would cut the site off; put it right by hand"
+    if node and _address_of(inventory, node[0]) is None:
+        return f"{host.name}: site.node {node[0]!r} is no address the inventory knows: a held host could not admit it"
+    return ""
+
+
+def dropping_hosts(inventory: Inventory, held: Host) -> list[str]:
+    """The other in-service hosts whose allow-list names ``held`` (through site, group: or role:) and
+    leaves it out at their next comply --fix."""
+    named = {"site", f"group:{held.group}", f"role:{held.role}"}
+    out = []
+    for other in inventory.hosts.values():
+        if other.name == held.name or other.site != held.site or other.lifecycle not in IN_SERVICE:
+            continue
+        merged: dict[str, Any] = {}
+        for policy in inventory.sites[other.site].policies:
+            if matches(policy["match"], other):
+                merged.update({k: v for k, v in policy.items() if k != "match"})
+        rules = (merged.get("firewall") or {}).get("allow") or []
+        if any(named & set(rule["from"]) for rule in rules):
+            out.append(other.name)
+    return out
+
+
+def _endpoint_names(endpoint: Endpoint) -> list[str]:
+    from urllib.parse import urlsplit
+
+    names = [endpoint.get("host")]
+    if endpoint.get("url"):
+        names.append(urlsplit(endpoint["url"]).hostname)
+    return [n for n in names if n]
+
+
+def _address_of(inventory: Inventory, name: str | None) -> str | None:
+    """An inventory host's address, or an IP literal as written; None for anything else."""
+    if not name:
+        return None
+    host = inventory.hosts.get(name)
+    if host is not None:
+        return host.address
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        return None

@@ -183,13 +183,16 @@ def _compliance(report: dict[str, Any]) -> str:
     bars = [
         (
             s["code"],
-            [(k, s["compliance"][k], COMPLIANCE_COLOURS[k], f"sites/{i}/compliance/{k}") for k in states],
+            [
+                (k, s["compliance"][k], COMPLIANCE_COLOURS[k], f"sites/{i}/compliance/{k.replace(' ', '_')}")
+                for k in states
+            ],
         )
         for i, s in enumerate(report["sites"])
     ]
     rows = [
         f"<tr>{_td(s['code'])}"
-        + "".join(_num(s["compliance"][k], f"sites/{i}/compliance/{k}") for k in states)
+        + "".join(_num(s["compliance"][k], f"sites/{i}/compliance/{k.replace(' ', '_')}") for k in states)
         + "</tr>"
         for i, s in enumerate(report["sites"])
     ]
@@ -245,12 +248,17 @@ def _patches(report: dict[str, Any]) -> str:
 def _disks(report: dict[str, Any]) -> str:
     labels = list(report["sites"][0]["disks"]) if report["sites"] else []
     rows = [
-        f"<tr>{_td(s['code'])}" + "".join(_num(s["disks"][b], f"sites/{i}/disks/{b}") for b in labels) + "</tr>"
+        f"<tr>{_td(s['code'])}"
+        + "".join(_num(s["disks"][b], f"sites/{i}/disks/{n}/hosts") for n, b in enumerate(labels))
+        + "</tr>"
         for i, s in enumerate(report["sites"])
     ]
     plots = "".join(
         f"<figure><figcaption>{e(s['code'])}</figcaption>"
-        + columns(f"hosts by fullest disk, {s['code']}", [(b, s["disks"][b], f"sites/{i}/disks/{b}") for b in labels])
+        + columns(
+            f"hosts by fullest disk, {s['code']}",
+            [(b, s["disks"][b], f"sites/{i}/disks/{n}/hosts") for n, b in enumerate(labels)],
+        )
         + "</figure>"
         for i, s in enumerate(report["sites"])
     )

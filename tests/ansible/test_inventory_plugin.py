@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from tests.conftest import BIN, EXAMPLE, ROOT, ccops_env, run_ccops
+from tests.json_output import payload
 
 
 def _plain(value):
@@ -39,7 +40,7 @@ def test_ansible_inventory_and_ccops_agree_on_the_example(tmp_path):
         timeout=300,
     )
     ours = run_ccops(tmp_path, "inventory", "list", "-i", str(EXAMPLE), "--output", "json", check=True)
-    stock_doc, our_doc = _plain(json.loads(stock.stdout)), json.loads(ours.stdout)
+    stock_doc, our_doc = _plain(json.loads(stock.stdout)), payload(ours.stdout)
     assert len(stock_doc["_meta"]["hostvars"]) == 3200
     assert stock_doc["_meta"]["hostvars"] == our_doc["_meta"]["hostvars"]
     assert _groups(stock_doc) == _groups(our_doc)

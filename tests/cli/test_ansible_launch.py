@@ -7,7 +7,6 @@ its lib/ is this project's) over loopback hosts that nothing reaches.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 from ccops.errors import EXIT_ENGINE
 from tests.cli.loopback import ClosedPort, loopback_inventory
 from tests.conftest import BIN, ROOT, ccops_env
+from tests.json_output import payload
 
 VENV = Path(sys.prefix)
 
@@ -74,6 +74,6 @@ def test_ansible_that_cannot_start_is_one_line_and_exit_4(tmp_path, script, mode
         timeout=60,
         check=True,
     )
-    (run,) = json.loads(listed.stdout)
+    (run,) = payload(listed.stdout)
     assert run["status"] == "error" and run["exit_code"] == EXIT_ENGINE, run
     assert "ansible-playbook" in run["message"] and says in run["message"], run

@@ -8,7 +8,6 @@ a claim that matches the set ccops stored for that host is saved as that set; an
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from ccops.hostdata.asset import known_packages, package_digest
 from ccops.records import Store
 from tests.cli.test_hostile_hosts import HEALTHY, SITE
 from tests.conftest import run_scripted, write_inventory
+from tests.json_output import payload
 
 HOSTS = ("tst-a01", "tst-a02", "tst-a03", "tst-r01", "tst-r02")
 
@@ -50,7 +50,7 @@ def inspect(tmp_path: Path):
             "-o",
             "json",
         )
-        return result.returncode, json.loads(result.stdout)
+        return result.returncode, payload(result.stdout)
 
     run.store = lambda: Store(home / "ccops.db")  # type: ignore[attr-defined]
     first, _ = run({h: _report(_set(h)) for h in HOSTS})

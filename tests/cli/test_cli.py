@@ -1,8 +1,7 @@
 """The ccops command as a user meets it: help, errors, inventory, plan, runs."""
 
-import json
-
 from tests.conftest import EXAMPLE, online_example, site_text, write_inventory
+from tests.json_output import payload
 
 
 def test_help_teaches_the_commands_and_exit_codes(ccops):
@@ -29,7 +28,7 @@ def test_validate_reports_every_problem_on_one_line_each_without_traceback(ccops
 def test_validate_json_for_pipelines(ccops, tmp_path):
     bad = write_inventory(tmp_path / "inv", {"a.yml": site_text().replace("city: testcity", "city: 12")})
     result = ccops("inventory", "validate", "-i", str(bad), "--output", "json")
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert result.returncode == 1 and data["ok"] is False
     assert data["problems"][0]["line"] == 4
 
@@ -45,7 +44,7 @@ def test_validate_and_list_the_example(ccops):
 
 def test_show_a_host_with_its_variables_and_source(ccops):
     result = ccops("inventory", "show", "shapd-aw0-t0007", "-i", str(EXAMPLE), "--output", "json")
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["vars"]["ccops_lifecycle"] == "retiring"
     # a Kerberos WinRM host is reached by its DNS name (the profile's dns_domain), not its address
     assert data["vars"]["ansible_host"] == "shapd-aw0-t0007.shapd.cc.example"
@@ -66,7 +65,7 @@ def test_plan_markdown_and_json_describe_the_same_run(ccops):
     md = ccops("plan", "inspect", "-i", str(EXAMPLE), "--site", "shapd", "--output", "markdown")
     js = ccops("plan", "inspect", "-i", str(EXAMPLE), "--site", "shapd", "--output", "json")
     assert md.returncode == 0 and js.returncode == 0
-    data = json.loads(js.stdout)
+    data = payload(js.stdout)
     assert data["verb"] == "inspect" and data["hosts"] == 1360  # every shapd host; the retiring seat is inspected too
     assert "| wave | batch | site | hosts | count |" in md.stdout
     assert "`playbooks/inspect.yml`" in md.stdout and "asset: inspect_windows.yml" in md.stdout
@@ -90,14 +89,14 @@ def test_missing_default_inventory_is_explained(ccops, tmp_path):
 
 def test_runs_list_starts_empty_and_unknown_run_is_an_error(ccops):
     result = ccops("runs", "list", "--output", "json")
-    assert result.returncode == 0 and json.loads(result.stdout) == []
+    assert result.returncode == 0 and payload(result.stdout) == []
     missing = ccops("runs", "show", "20990101")
     assert missing.returncode == 64 and "no run" in missing.stderr  # an unknown name, like every command's
 
 
 def test_plan_patch_on_the_example_gives_windows_and_debian_their_own_tasks(ccops):
     result = ccops("plan", "patch", "-i", str(EXAMPLE), "--site", "njjy", "--output", "json")
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert result.returncode == 0
     assert [w["name"] for w in data["waves"]][:2] == ["canary", "wave 1 (10%)"]
     assert max(len(b["hosts"]) for w in data["waves"] for b in w["batches"]) == 50
@@ -105,7 +104,7 @@ def test_plan_patch_on_the_example_gives_windows_and_debian_their_own_tasks(ccop
     assert tasks["win10"][0] == "roles/precheck/tasks/check_windows.yml"
     assert tasks["debian13"][0] == "roles/precheck/tasks/check_debian.yml"
     # the retiring seat is inspected but never patched
-    assert data["excluded"] == {"lifecycle retiring": ["njjy-aw0-t0007"]}
+    assert data["excluded"] == [{"reason": "lifecycle retiring", "hosts": ["njjy-aw0-t0007"]}]
 
 
 def test_patch_needs_a_change_id_and_confirmation(ccops, tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from ccops.errors import EXIT_HOSTS_FAILED, EXIT_REFUSED, EXIT_USAGE
 from tests.cli.loopback import ClosedPort, loopback_inventory
 from tests.conftest import EXAMPLE
+from tests.json_output import payload
 
 POLICY = "policies:\n  - {usb_storage: blocked, services: [ssh]}\n"
 
@@ -57,7 +58,7 @@ def test_an_unreachable_host_fails_the_check_and_is_an_errored_case_in_junit(cco
 def test_the_plan_names_the_fix_steps_for_both_families(ccops):
     result = ccops("plan", "comply", "-i", str(EXAMPLE), "--site", "shapd", "-o", "json")
     assert result.returncode == 0, result.stderr
-    files = {s["file"] for a in json.loads(result.stdout)["actions"] for s in a["tasks"]}
+    files = {s["file"] for a in payload(result.stdout)["actions"] for s in a["tasks"]}
     assert {"roles/comply/tasks/apply_debian.yml", "roles/comply/tasks/apply_windows.yml"} <= files
 
 

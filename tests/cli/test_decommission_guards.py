@@ -3,7 +3,6 @@ what each host loses. Hosts sit at 127.0.0.9, where nothing answers."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from ccops.inventory.load import load_inventory
 from ccops.inventory.writer import set_host_fields
 from tests.cli.test_hostile_inventory import BASE
+from tests.json_output import payload
 
 SITE = BASE.replace("  backup_target:", "  decommission: {max_hosts: 3, end_state: hand_back}\n  backup_target:") + (
     "  - name: crm\n"
@@ -71,7 +71,7 @@ def test_every_guard_refuses_before_any_host_is_contacted(ccops, inv, args, word
     before = (inv / "sites" / "tst.yml").read_text()
     _refused(_decommission(ccops, inv, *args), *words)
     assert (inv / "sites" / "tst.yml").read_text() == before
-    runs = json.loads(ccops("runs", "list", "--output", "json", check=True).stdout)
+    runs = payload(ccops("runs", "list", "--output", "json", check=True).stdout)
     assert runs == []  # no run started: no host was contacted
 
 
@@ -79,17 +79,17 @@ def test_a_server_with_the_flag_and_exact_names_passes_the_guards(ccops, inv):
     result = _decommission(
         ccops, inv, "--limit", "tst-crm01", "--limit", "tst-r01", "--include-servers", "--confirm", "tst-r01,tst-crm01"
     )
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert result.returncode in (2, 3) and data["verb"] == "decommission"  # unreachable: nothing answers there
     assert {h["host"] for h in data["hosts"]} <= {"tst-crm01", "tst-r01"}
     assert "lifecycle: retiring" in (inv / "sites" / "tst.yml").read_text()  # nothing was retired
-    runs = json.loads(ccops("runs", "show", data["run_id"], "--output", "json", check=True).stdout)
+    runs = payload(ccops("runs", "show", data["run_id"], "--output", "json", check=True).stdout)
     assert runs["request"]["options"]["decommission_confirmed"] == ["tst-crm01", "tst-r01"]
     assert ccops("runs", "certificate", data["run_id"], "tst-r01").returncode == 1
 
 
 def test_the_plan_lists_what_each_host_loses(ccops, inv):
-    plan = json.loads(ccops("plan", "decommission", "-i", str(inv), "--limit", "tst-r01", "--output", "json").stdout)
+    plan = payload(ccops("plan", "decommission", "-i", str(inv), "--limit", "tst-r01", "--output", "json").stdout)
     details = plan["decommission"]["tst-r01"]
     assert details["revoke"]["accounts"] == ["agent1"] and details["revoke"]["ssh_keys_of"] == "ccops"
     assert details["wipe"]["paths"] == ["/srv/recordings"] and "NIST SP 800-88" in details["wipe"]["method"]
@@ -105,9 +105,12 @@ def test_the_plan_lists_what_each_host_loses(ccops, inv):
 def test_retired_hosts_drop_out_of_every_other_verb(ccops, inv):
     set_host_fields(load_inventory(inv), "tst-a01", {"lifecycle": "retired", "retired_on": "2026-11-23"})
     for verb in ("inspect", "patch", "decommission"):
-        plan = json.loads(ccops("plan", verb, "-i", str(inv), "--output", "json", check=True).stdout)
+        plan = payload(ccops("plan", verb, "-i", str(inv), "--output", "json", check=True).stdout)
         planned = {h for w in plan["waves"] for b in w["batches"] for h in b["hosts"]}
-        assert "tst-a01" not in planned and "tst-a01" in plan["excluded"]["lifecycle retired"], verb
+        assert (
+            "tst-a01" not in planned
+            and "tst-a01" in {e["reason"]: e["hosts"] for e in plan["excluded"]}["lifecycle retired"]
+        ), verb
     only = ccops("inspect", "-i", str(inv), "--limit", "tst-a01", "--output", "json")
     assert only.returncode == 5 and "retired" in only.stderr
 
@@ -131,4 +134,4 @@ def test_a_data_path_that_names_a_system_folder_stops_plan_and_decommission(ccop
         result = ccops(*argv, timeout=300)
         assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
         assert f"sites/tst.yml:{line + 1}: groups[2].vars.decommission_data_paths[0]: '{path}'" in result.stderr
-    assert json.loads(ccops("runs", "list", "--output", "json", check=True).stdout) == []
+    assert payload(ccops("runs", "list", "--output", "json", check=True).stdout) == []

@@ -5,12 +5,12 @@ one line, exit 5, by the plan and by the run before any host is contacted. Hosts
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ccops_env, run_ccops
+from tests.json_output import payload
 
 SITE = """\
 site:
@@ -93,7 +93,7 @@ def test_the_plan_names_the_account_the_seat_leaves_the_domain_with(tmp_path):
     )
     result = _run(tmp_path, inv, "plan", "decommission", "--output", "json")
     assert result.returncode == 0, result.stderr
-    revoke = json.loads(result.stdout)["decommission"]["tst-w01"]["revoke"]
+    revoke = payload(result.stdout)["decommission"]["tst-w01"]["revoke"]
     assert revoke["domain"] is True and revoke["domain_leave_as"] == "CORP\\svc-leave"
     assert revoke["logon_rights_of"] == ["helpdesk"]  # the connection account (svc-ccops) is kept
 
@@ -102,7 +102,7 @@ def test_a_workgroup_seat_needs_no_domain_account(tmp_path):
     inv = _inventory(tmp_path, "{decommission_win_domain_member: false}")
     result = _run(tmp_path, inv, "plan", "decommission", "--output", "json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["decommission"]["tst-w01"]["revoke"]["domain"] is False
+    assert payload(result.stdout)["decommission"]["tst-w01"]["revoke"]["domain"] is False
 
 
 @pytest.mark.parametrize("card", ["command", "lab"])

@@ -4,7 +4,6 @@ Runs go against loopback hosts that never answer (tests/cli/loopback.py): real
 ccops, real Ansible, nothing leaves 127.0.0.0/8.
 """
 
-import json
 import os
 import pty
 import re
@@ -27,6 +26,7 @@ from ccops.errors import (
 )
 from tests.cli.loopback import ClosedPort, SilentListener, loopback_inventory
 from tests.conftest import BIN, EXAMPLE, ROOT, ccops_env, online_example
+from tests.json_output import payload
 
 
 @pytest.fixture
@@ -140,14 +140,14 @@ def test_declined_confirmation_is_a_refusal_and_runs_nothing(ccops, tmp_path, cl
     code, _, err = _with_terminal(["patch", "-i", str(inventory), "--change-id", "CHG-1"], ccops.home, "n\n")
     assert code == EXIT_REFUSED, err
     assert "patch 2 host(s)" in err and "interrupted" not in err
-    assert json.loads(ccops("runs", "list", "--output", "json").stdout) == []
+    assert payload(ccops("runs", "list", "--output", "json").stdout) == []
 
 
 def test_ctrl_c_at_the_confirmation_is_an_interrupt_not_a_refusal(ccops, tmp_path, closed_ports):
     inventory = loopback_inventory(tmp_path / "inv", closed_ports[:2])
     code, _, err = _with_terminal(["patch", "-i", str(inventory), "--change-id", "CHG-1"], ccops.home, until="[y/N]")
     assert code == EXIT_INTERRUPTED, err
-    assert json.loads(ccops("runs", "list", "--output", "json").stdout) == []
+    assert payload(ccops("runs", "list", "--output", "json").stdout) == []
 
 
 def test_no_terminal_to_confirm_on_is_a_refusal():
@@ -162,7 +162,7 @@ def test_a_guard_refusal_lifecycle(ccops, tmp_path, closed_ports):
     result = ccops("patch", "-i", str(inventory), "--change-id", "CHG-1", "--yes", "--limit", "lo-t02")
     assert result.returncode == EXIT_REFUSED, result.stderr
     assert "none in state active (1 retiring)" in result.stderr
-    assert json.loads(ccops("runs", "list", "--output", "json").stdout) == []
+    assert payload(ccops("runs", "list", "--output", "json").stdout) == []
 
 
 def test_a_guard_refusal_offline_inventory(ccops):
@@ -174,7 +174,7 @@ def test_a_guard_refusal_offline_inventory(ccops):
 def test_hosts_failed(ccops, tmp_path, closed_ports):
     inventory = loopback_inventory(tmp_path / "inv", closed_ports[:2])
     result = ccops("inspect", "-i", str(inventory), "--output", "json")
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert result.returncode == EXIT_HOSTS_FAILED, result.stderr
     assert data["status"] == "failed" and {h["outcome"] for h in data["hosts"]} == {"unreachable"}
 
@@ -183,7 +183,7 @@ def test_halted_when_the_canary_fails(ccops, tmp_path, closed_ports):
     # canary 1, then the rest; max_fail_percentage 0: an unreachable canary halts the run before wave 1
     inventory = loopback_inventory(tmp_path / "inv", closed_ports)
     result = ccops("patch", "-i", str(inventory), "--change-id", "CHG-1", "--yes", "--output", "json")
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert result.returncode == EXIT_HALTED, result.stderr
     assert data["status"] == "halted" and [w["wave"] for w in data["waves"]] == ["canary"]
     assert [h["outcome"] for h in data["hosts"]] == ["unreachable"]
@@ -208,7 +208,7 @@ def test_interrupted_mid_batch(ccops, tmp_path):
     finally:
         silent.close()
     assert proc.returncode == EXIT_INTERRUPTED, err
-    assert json.loads(out)["status"] == "interrupted"
+    assert payload(out)["status"] == "interrupted"
     # nothing of that batch's Ansible goes on (its workers start sessions of their own)
     runs_dir = str(ccops.home / "runs")
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
@@ -216,5 +216,5 @@ def test_interrupted_mid_batch(ccops, tmp_path):
             assert runs_dir not in cmdline.read_bytes().decode(errors="replace"), cmdline
         except OSError:
             continue
-    runs = json.loads(ccops("runs", "list", "--output", "json").stdout)
+    runs = payload(ccops("runs", "list", "--output", "json").stdout)
     assert [r["status"] for r in runs] == ["interrupted"]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from ccops.records import Store
 from tests.conftest import EXAMPLE
 from tests.fleet_records import BASE, comply, inspect, record
+from tests.json_output import payload
 
 HOST = "njjy-db0001"
 T1, T2, T3 = "2026-11-20T06:00:00+00:00", "2026-11-21T06:00:00+00:00", "2026-11-22T06:00:00+00:00"
@@ -41,7 +40,7 @@ def test_host_diff_shows_every_kind_of_change(ccops):
     assert "out of policy: usb_storage: usb-storage loadable" in out
     assert "uptime: reset" in out
 
-    data = json.loads(ccops("host", "diff", HOST, "-o", "json").stdout)
+    data = payload(ccops("host", "diff", HOST, "-o", "json").stdout)
     assert data["packages"]["added"] == [{"name": "nmap", "version": "7.93-1"}]
     assert data["disks"][0]["change"] == "filling"
     assert data["uptime"]["reset"] is True
@@ -73,9 +72,9 @@ def test_since_picks_a_time_or_a_run(ccops):
     inspect(store, "20261120T060000Z-aaaaaa", {HOST: record()}, at=T1)
     inspect(store, "20261121T060000Z-bbbbbb", {HOST: record(uptime_seconds=10)}, at=T2)
     inspect(store, "20261122T060000Z-dddddd", {HOST: changed_record()}, at=T3)
-    by_date = json.loads(ccops("host", "diff", HOST, "--since", "2026-11-20T12:00", "-o", "json").stdout)
+    by_date = payload(ccops("host", "diff", HOST, "--since", "2026-11-20T12:00", "-o", "json").stdout)
     assert by_date["from"]["run_id"] == "20261120T060000Z-aaaaaa"
-    by_run = json.loads(ccops("host", "diff", HOST, "--since", "20261121T060000Z-bb", "-o", "json").stdout)
+    by_run = payload(ccops("host", "diff", HOST, "--since", "20261121T060000Z-bb", "-o", "json").stdout)
     assert by_run["from"]["run_id"] == "20261121T060000Z-bbbbbb"
     before_all = ccops("host", "diff", HOST, "--since", "2020-01-01")
     assert "compared with the oldest kept" in before_all.stdout
@@ -105,7 +104,7 @@ def test_history_is_bounded(ccops, monkeypatch):
     assert whole == ["20261105T060000Z-aaaaaa", "20261104T060000Z-aaaaaa", "20261103T060000Z-aaaaaa"]
     assert len(versions) == 5 and all(v["summary"]["packages"] == 3 for v in versions)  # summaries stay
     assert store.asset_version(HOST, "20261101T060000Z-aaaaaa")["damaged"] == ["record"]
-    since = json.loads(ccops("host", "diff", HOST, "--since", "2026-11-01T12:00", "-o", "json").stdout)
+    since = payload(ccops("host", "diff", HOST, "--since", "2026-11-01T12:00", "-o", "json").stdout)
     assert since["from"]["run_id"] == "20261103T060000Z-aaaaaa" and "oldest kept" in since["note"]
     # summaries older than 90 days before the newest inspection go
     inspect(store, "20270301T060000Z-ffffff", {HOST: record()}, at="2027-03-01T06:00:00+00:00")

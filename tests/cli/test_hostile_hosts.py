@@ -18,6 +18,7 @@ import pytest
 
 from ccops.records import Store
 from tests.conftest import run_scripted, write_inventory
+from tests.json_output import data_of, payload
 from tests.unit.test_catalogue import GOOD
 
 SITE = """\
@@ -100,7 +101,7 @@ def _no_nan(text: str) -> Any:
     def refuse(name: str) -> None:
         raise AssertionError(f"{name} in JSON output")
 
-    return json.loads(text, parse_constant=refuse)
+    return data_of(json.loads(text, parse_constant=refuse))
 
 
 @pytest.fixture
@@ -148,7 +149,7 @@ def test_one_garbage_host_never_breaks_the_fleet(fleet):
     assert "updates.pending: expected a finite number, got inf" not in record["damaged"]  # a whole number
     assert any(d.startswith("updates.pending: expected a whole number, got non-finite") for d in record["damaged"])
     assert len(record["logs"][0]) == 2048
-    runs = json.loads(fleet("runs", "list", "-o", "json").stdout)
+    runs = payload(fleet("runs", "list", "-o", "json").stdout)
     assert runs[0]["status"] == "failed"
 
     # every reader of host data: no traceback, and what it writes parses strictly

@@ -8,7 +8,6 @@ and patch. Hosts sit at 127.0.0.9, where nothing answers.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
+from tests.json_output import payload
 
 BASE = """\
 site:
@@ -305,7 +305,7 @@ def test_the_secret_template_is_constant_whatever_the_reference_holds(ccops, tmp
         tmp_path, BASE.replace("{env: CCOPS_HOSTILE_BECOME}", '{file: "/tmp/it\'s here"}'), tmp_path / "PWNED"
     )
     shown = run_ccops(ccops.home, "inventory", "show", "tst-a01", "-i", str(inv), "--output", "json", check=True)
-    hostvars = json.loads(shown.stdout)["vars"]
+    hostvars = payload(shown.stdout)["vars"]
     template = "{{ lookup('ansible.builtin.file', ccops_secret_become_password_file) }}"
     assert hostvars["ansible_become_password"] == template
     assert hostvars["ccops_secret_become_password_file"] == "/tmp/it's here"

@@ -24,6 +24,7 @@ from ccops.hostdata.reports import BY_VERB
 from tests.cli.test_hostile_hosts import HEALTHY, SITE
 from tests.cli.test_inert_outputs import HOSTILE, obeyed
 from tests.conftest import run_scripted, write_inventory
+from tests.json_output import data_of
 from tests.unit.test_catalogue import GOOD
 
 HOSTS = ["tst-a01", "tst-a02", "tst-a03", "tst-r01", "tst-r02"]
@@ -34,7 +35,7 @@ def _strict(text: str) -> Any:
     def refuse(name: str) -> None:
         raise AssertionError(f"{name} in JSON output")
 
-    return json.loads(text, parse_constant=refuse)
+    return data_of(json.loads(text, parse_constant=refuse))
 
 
 class Fleet:
@@ -94,7 +95,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
 
 
 def _run_ids(fleet: Fleet) -> list[str]:
-    return [r["id"] for r in _strict(fleet("runs", "list", "-o", "json").stdout)]
+    return [r["run_id"] for r in _strict(fleet("runs", "list", "-o", "json").stdout)]
 
 
 READERS = [

@@ -31,6 +31,7 @@ from ccops.runner.engine import Batch, Execution
 from ccops.safe_text import visible
 from tests.conftest import write_inventory
 from tests.fleet_records import inspect, record, seed_fleet, site_file
+from tests.json_output import data_of
 
 # a clipboard write, a link, a title change, a screen clear, a line overwritten by a carriage
 # return, a C1 control, a bidi override, a zero-width space; then markdown, CSV and HTML breakers
@@ -51,7 +52,7 @@ def refuse_constant(name: str) -> None:
 
 
 def strict_json(text: str) -> object:
-    return json.loads(text, parse_constant=refuse_constant)
+    return data_of(json.loads(text, parse_constant=refuse_constant))
 
 
 def read_fifo(path: Path) -> tuple[threading.Thread, list[bytes]]:

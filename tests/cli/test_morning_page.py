@@ -3,7 +3,6 @@ yesterday and last week from the stored history, risks grouped by kind, site-loc
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from tests import chromium
 from tests.cli.test_report_render import Marked, lookup, shown
 from tests.conftest import write_inventory
 from tests.fleet_records import days_ago, inspect, record, seed_fleet, site_file, start
+from tests.json_output import payload
 
 needs_chromium = pytest.mark.skipif(chromium.binary() is None, reason="chromium is not installed")
 
@@ -34,7 +34,7 @@ def fleet(ccops, tmp_path: Path) -> Path:
 def report_json(ccops, inv: Path) -> dict:
     result = ccops("report", "-i", str(inv), "--format", "json")
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return payload(result.stdout)
 
 
 def test_each_site_has_its_numbers_now_yesterday_and_last_week(ccops, tmp_path):

@@ -19,6 +19,7 @@ from ccops.run import RunRequest, execute, open_store, prepare
 from ccops.select import Selector
 from tests.cli.notify_receiver import Receiver
 from tests.conftest import ccops_env, run_ccops
+from tests.json_output import payload
 from tests.notify_fixtures import SECRET, inventory, stored_run
 from tests.scripted import ScriptedEngine
 
@@ -72,13 +73,13 @@ def test_a_run_s_report_reaches_a_signed_webhook_and_no_secret_is_anywhere(tmp_p
     # the channel's secret appeared in a host's text: redacted in the message, in the outbox and the attempts
     assert SECRET not in json.dumps(doc) and "<redacted by ccops>" in doc["refused"][0]["reason"]
     assert SECRET.encode() not in everything_written(home / "notify")
-    status = json.loads(run_ccops(home, "notify", "status", "--output", "json", env=env(home), check=True).stdout)
+    status = payload(run_ccops(home, "notify", "status", "--output", "json", env=env(home), check=True).stdout)
     assert SECRET not in json.dumps(status)
     assert status["pending"] == [] and [a["delivered"] for a in status["attempts"]] == [1]
     # the run's own record says where its report went
     shown = run_ccops(home, "runs", "show", run_id, env=env(home), check=True).stdout
     assert "to hook at " in shown and ": delivered" in shown
-    record = json.loads(run_ccops(home, "runs", "show", run_id, "-o", "json", env=env(home), check=True).stdout)
+    record = payload(run_ccops(home, "runs", "show", run_id, "-o", "json", env=env(home), check=True).stdout)
     assert [(d["channel"], d["delivered"]) for d in record["deliveries"]] == [("hook", 1)]
 
 
@@ -90,7 +91,7 @@ def test_a_wrong_signature_is_rejected_and_the_message_stays_pending(tmp_path: P
         proc = run_ccops(home, "notify", "send", run_id, env=env(home))
     assert proc.returncode == 1 and "not delivered" in proc.stderr
     assert receiver.accepted == [] and receiver.rejected == 1
-    status = json.loads(run_ccops(home, "notify", "status", "--output", "json", env=env(home), check=True).stdout)
+    status = payload(run_ccops(home, "notify", "status", "--output", "json", env=env(home), check=True).stdout)
     assert len(status["pending"]) == 1 and status["attempts"][0]["delivered"] == 0
     assert "401" in status["attempts"][0]["error"]  # the receiver's answer, as Apprise reported it
 
@@ -224,3 +225,18 @@ def test_a_flush_tries_a_down_channel_once_not_once_per_waiting_message(tmp_path
     delivered, left = flush(store)
     assert delivered == 0 and len(left) == 3
     assert len(outbox.attempts(store)) == 1
+
+
+def test_a_channel_taken_out_of_notify_yml_drops_its_waiting_message_and_says_so(tmp_path: Path, home: Path) -> None:
+    inv = inventory(tmp_path / "inv", RULES.format(port=free_port()))
+    store = Store(home / "ccops.db")
+    run_id = stored_run(store, inv)
+    queue_run(store.resolve_run(run_id))
+    assert len(flush(store)[1]) == 1  # the server is down: the message waits
+    (inv / "notify.yml").write_text("channels: [\n")  # a broken file never drops what waits
+    assert len(flush(store)[1]) == 1
+    (inv / "notify.yml").write_text("channels: {}\nrules: []\n")  # the operator retires the channel
+    assert flush(store) == (0, [])
+    assert outbox.pending() == [] and undelivered_risks(datetime.now(UTC) + timedelta(days=3)) == []
+    last = outbox.attempts(store, run_id)[-1]
+    assert last["delivered"] == 0 and "dropped: channel hook is no longer in notify.yml" in last["error"]

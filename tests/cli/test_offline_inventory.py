@@ -9,7 +9,6 @@ any prompt, having started none of them and recorded no run.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from ccops.cli.connecting import CONNECTING, NO_CONNECTION, commands
 from ccops.cli.main import cli
 from ccops.errors import EXIT_REFUSED
 from tests.conftest import BIN, EXAMPLE, ROOT, ccops_env
+from tests.json_output import payload
 
 STAND_INS = ("ssh", "ssh-keyscan", "ssh-agent", "ssh-add", "ansible-playbook", "setpriv")
 RUN_ID = "20261207T000000Z-offline0"
@@ -39,6 +39,9 @@ ARGS: dict[str, tuple[str, ...]] = {
     "node check": ("--site", "njjy"),
     "node prepare": ("--site", "njjy"),
     "patch": ("--change-id", "CHG-1"),
+    "quarantine evaluate": ("--apply", "--change-id", "CHG-1"),
+    "quarantine hold": ("njjy-aw0-t0001", "--reason", "test", "--change-id", "CHG-1"),
+    "quarantine lift": ("njjy-aw0-t0001", "--change-id", "CHG-1"),
     "reapply": ("--change-id", "CHG-1"),
     "resume": (RUN_ID,),
     "rollback": ("njjy-dp01", "--to", "some-backup", "--change-id", "CHG-1"),
@@ -127,8 +130,10 @@ def test_connecting_command_refuses_an_offline_inventory_first(offline, path):
         timeout=60,
         check=True,
     )
-    runs = json.loads(listed.stdout)
+    runs = payload(listed.stdout)
     if path == "schedule run":  # an unattended firing records its refusal (and contacts nothing)
-        assert [(r["id"], r["status"]) for r in runs][1:] == [(RUN_ID, "running")] and runs[0]["status"] == "refused"
+        assert [(r["run_id"], r["status"]) for r in runs][1:] == [(RUN_ID, "running")] and runs[0][
+            "status"
+        ] == "refused"
         return
-    assert [r["id"] for r in runs] == [RUN_ID]  # no new run was recorded
+    assert [r["run_id"] for r in runs] == [RUN_ID]  # no new run was recorded

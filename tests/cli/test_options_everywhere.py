@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from ccops.errors import EXIT_USAGE
 from tests.conftest import EXAMPLE, online_example
+from tests.json_output import payload
 
 
 def test_report_output_is_a_format_and_to_is_the_file(ccops, tmp_path):
     as_json = ccops("report", "-i", str(EXAMPLE), "-o", "json")
     assert as_json.returncode == 0, as_json.stderr
-    assert isinstance(json.loads(as_json.stdout), dict)
+    assert isinstance(payload(as_json.stdout), dict)
     page = tmp_path / "out" / "report.csv"
     page.parent.mkdir()
     written = ccops("report", "-i", str(EXAMPLE), "--output", "csv", "--to", str(page))

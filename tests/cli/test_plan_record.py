@@ -1,11 +1,10 @@
 """The plan a reviewer approves is the plan the run record keeps, and it names only files that exist."""
 
-import json
-
 import pytest
 
 from tests.cli.loopback import ClosedPort, loopback_inventory
 from tests.conftest import ROOT, site_text, write_inventory
+from tests.json_output import payload
 
 RUN_ARGS = {"inspect": (), "patch": ("--change-id", "CHG-1", "--yes")}
 
@@ -15,7 +14,7 @@ def test_plan_json_is_what_the_run_record_stores(ccops, tmp_path, verb):
     ports = [ClosedPort() for _ in range(3)]
     try:
         inventory = loopback_inventory(tmp_path / "inv", [p.port for p in ports])
-        planned = json.loads(
+        planned = payload(
             ccops("plan", verb, "-i", str(inventory), "--limit", "lo-*", "--output", "json", check=True).stdout
         )
         ran = ccops(verb, "-i", str(inventory), "--limit", "lo-*", *RUN_ARGS[verb], "--output", "json")
@@ -23,7 +22,7 @@ def test_plan_json_is_what_the_run_record_stores(ccops, tmp_path, verb):
         for port in ports:
             port.close()
     assert ran.returncode in (2, 3), ran.stderr  # unreachable hosts: failed (inspect) or halted (patch)
-    record = json.loads(ccops("runs", "show", json.loads(ran.stdout)["run_id"], "--output", "json", check=True).stdout)
+    record = payload(ccops("runs", "show", payload(ran.stdout)["run_id"], "--output", "json", check=True).stdout)
     # the record keeps the approved plan document itself, plus the inventory files it was made from
     assert {key: record["plan"][key] for key in planned} == planned
     assert set(record["plan"]["inventory_files"]) == {"ccops.yml", "sites/lo.yml"}
@@ -49,7 +48,7 @@ def test_plan_names_the_restore_card_files_each_host_runs(ccops, tmp_path):
     inventory = write_inventory(tmp_path / "inv", sites)
     result = ccops("plan", "patch", "-i", str(inventory), "--output", "json")
     assert result.returncode == 0, result.stderr
-    by_os = {a["os"]: a for a in json.loads(result.stdout)["actions"]}
+    by_os = {a["os"]: a for a in payload(result.stdout)["actions"]}
     files = {os_name: [t["file"] for t in a["tasks"]] for os_name, a in by_os.items()}
     assert "roles/restore_card/tasks/lab.yml" in files["debian12"]
     assert "roles/restore_card/tasks/uwf.yml" in files["win11"]

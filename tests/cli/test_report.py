@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 
 from ccops.records import Store
 from ccops.report_html import render_html
 from tests.conftest import write_inventory
 from tests.fleet_records import seed_fleet, site_file, start
+from tests.json_output import payload
 
 EVIL = "<script>alert('x')</script>\"><img src=x onerror=alert(1)>"
 
@@ -35,7 +35,7 @@ def test_the_risk_list_names_every_kind_of_risk(ccops, tmp_path):
     inv = fleet(ccops, tmp_path)
     result = ccops("risks", "-i", str(inv), "-o", "json")
     assert result.returncode == 0, result.stderr
-    risks = json.loads(result.stdout)["risks"]
+    risks = payload(result.stdout)["risks"]
     assert kinds(risks) == {
         ("aaa-t01", "security_overdue"),
         ("aaa-t02", "security_overdue"),
@@ -68,7 +68,7 @@ def test_a_comply_check_that_found_deviations_is_not_also_a_failed_run(ccops, tm
             hosts.append({"host": "aaa-t01", "outcome": "unreachable", "message": "ssh timed out"})
         store.record_hosts(run_id, hosts)
         store.finish_run(run_id, "failed", 2)
-    risks = json.loads(ccops("risks", "-i", str(inv), "-o", "json").stdout)["risks"]
+    risks = payload(ccops("risks", "-i", str(inv), "-o", "json").stdout)["risks"]
     problems = {r["run_id"]: r["hosts"] for r in risks if r["kind"] == "run_problem"}
     # the deviation is aaa-t02's out_of_policy line; only the run that could not reach a host is a run problem
     assert problems == {"20261122T080000Z-dddddd": ["bbb-t01"], "20261122T091000Z-999999": ["aaa-t01"]}
@@ -77,7 +77,7 @@ def test_a_comply_check_that_found_deviations_is_not_also_a_failed_run(ccops, tm
 
 def test_site_thresholds_change_the_list(ccops, tmp_path):
     inv = fleet(ccops, tmp_path, risk_aaa="{security_pending_days: 30, disk_used_pct: 96, disk_growth_pct_per_day: 50}")
-    risks = json.loads(ccops("risks", "-i", str(inv), "--site", "aaa", "-o", "json").stdout)["risks"]
+    risks = payload(ccops("risks", "-i", str(inv), "--site", "aaa", "-o", "json").stdout)["risks"]
     assert {k for _, k in kinds(risks)} == {"out_of_policy", "service_failed", "not_seen"}
 
 
@@ -101,7 +101,7 @@ def test_unknown_site_is_a_usage_error(ccops, tmp_path):
 
 def test_json_and_csv_reports_agree(ccops, tmp_path):
     inv = fleet(ccops, tmp_path)
-    report = json.loads(ccops("report", "-i", str(inv), "--format", "json").stdout)
+    report = payload(ccops("report", "-i", str(inv), "--format", "json").stdout)
     totals = report["totals"]
     assert totals == {
         "hosts": 9,
@@ -117,7 +117,8 @@ def test_json_and_csv_reports_agree(ccops, tmp_path):
         "risks": 10,
     }
     aaa = report["sites"][0]
-    assert aaa["by_os"] == {"debian11": 1, "debian12": 4} and aaa["disks"]["86-95%"] == 1
+    assert aaa["by_os"] == {"debian11": 1, "debian12": 4} and {"band": "86-95%", "hosts": 1} in aaa["disks"]
+    assert aaa["compliance"] == {"in_policy": 1, "out_of_policy": 1, "never_checked": 2}
     assert [r["status"] for r in report["runs"]][:2] == ["halted", "succeeded"]
     out = tmp_path / "fleet.csv"
     assert ccops("report", "-i", str(inv), "--format", "csv", "--to", str(out)).returncode == 0
@@ -140,7 +141,7 @@ def test_hostile_values_are_escaped(ccops, tmp_path):
     page = ccops("report", "-i", str(inv), "--format", "html").stdout
     assert_escaped(page)
     assert page.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&quot;&gt;&lt;img") >= 3
-    json_report = json.loads(ccops("report", "-i", str(inv), "--format", "json").stdout)
+    json_report = payload(ccops("report", "-i", str(inv), "--format", "json").stdout)
     assert any(EVIL in r["detail"] for r in json_report["risks"])  # JSON keeps the value itself
 
 

@@ -13,7 +13,7 @@ import pytest
 from ccops import records
 from ccops.cli.reapply_cmd import reapply_request
 from ccops.inventory.load import check_inventory
-from ccops.notify.send import notify_run_end
+from ccops.notify.send import notify_run_end, queue_reverted
 from ccops.records import Store
 from ccops.reverted import REVERTED, by_host, host_risks, risks, show_lines
 from ccops.run import execute, prepare
@@ -84,15 +84,15 @@ def patch(store: Store, inv: Path) -> None:
     stored(store, inv, PATCH_RUN, "patch", [{"host": "aaa-t01", "outcome": "ok", "changed": True, "report": report}])
 
 
-def inspect(store: Store, inv: Path, items: dict[str, Any]) -> None:
+def inspect(store: Store, inv: Path, items: dict[str, Any], run_id: str = INSPECT_RUN) -> None:
     report = {"outcome": "inspected", "uptime_seconds": 600, "packages": {"count": len(items), "items": items}}
     store.start_run(
-        INSPECT_RUN, "inspect", operator="op", change_id=None, git_commit=None, inventory=str(inv),
+        run_id, "inspect", operator="op", change_id=None, git_commit=None, inventory=str(inv),
         inventory_sha256="0" * 64, selectors={}, request={"verb": "inspect"}, plan=[],
     )  # fmt: skip
-    store.record_hosts(INSPECT_RUN, [{"host": "aaa-t01", "outcome": "ok", "changed": False, "report": report}])
-    store.save_assets(INSPECT_RUN, {"aaa-t01": report})
-    store.finish_run(INSPECT_RUN, "succeeded", 0, "ok=1")
+    store.record_hosts(run_id, [{"host": "aaa-t01", "outcome": "ok", "changed": False, "report": report}])
+    store.save_assets(run_id, {"aaa-t01": report})
+    store.finish_run(run_id, "succeeded", 0, "ok=1")
 
 
 def times(clock: list[str], *stamps: str) -> None:
@@ -173,6 +173,25 @@ def test_the_reverted_event_is_routed_to_its_channel(tmp_path: Path, home: Path,
     lines = receiver.accepted[0]["lines"]
     assert len(lines) == 1 and lines[0].startswith("aaa-t01: 1 package(s) left by run " + PATCH_RUN)
     assert "openssl 3.0.15-1~deb12u1 -> 3.0.11-1~deb12u1" in lines[0]
+
+
+def test_a_host_still_reverted_is_told_once_and_again_after_it_was_put_right_and_taken_back(
+    tmp_path: Path, home: Path, clock: list[str]
+) -> None:
+    inv = inventory(tmp_path / "inv", RULES.format(port=free_port()))
+    store = Store(home / "ccops.db")
+    times(clock, "1T10:00:00", "1T10:00:00", "1T10:20:00")
+    patch(store, inv)
+    nights = [("3", {**PATCHED, "openssl": "3.0.11-1~deb12u1"}), ("4", {**PATCHED, "openssl": "3.0.11-1~deb12u1"})]
+    nights += [("5", PATCHED), ("6", {**PATCHED, "openssl": "3.0.11-1~deb12u1"})]
+    told = []
+    for day, items in nights:
+        times(clock, f"{day}T08:00:00", f"{day}T08:00:00", f"{day}T08:01:00", f"{day}T08:01:00")
+        run_id = f"2026120{day}T080000Z-insp000{day}"
+        inspect(store, inv, items, run_id)
+        told.append(len(queue_reverted(store, store.resolve_run(run_id))))
+    # night 4 finds the same packages taken back: no second message; night 5 puts it right; night 6 is news
+    assert told == [1, 0, 0, 1]
 
 
 def test_reapply_patches_only_the_reverted_hosts_and_the_record_says_why(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ccops.records import Store
 from tests.cli.test_reverted import PATCH_RUN, PATCHED, RULES, clock, free_port, home, inspect, patch, times  # noqa: F401
 from tests.conftest import ccops_env, run_ccops
+from tests.json_output import payload
 from tests.notify_fixtures import inventory
 
 
@@ -18,15 +18,15 @@ def test_risks_host_show_and_report_name_the_reverted_host(tmp_path: Path, home:
     patch(store, inv)
     inspect(store, inv, {**PATCHED, "openssl": "3.0.11-1~deb12u1"})
     env = ccops_env(home)
-    risks = json.loads(run_ccops(home, "risks", "-i", str(inv), "--output", "json", env=env, check=True).stdout)
+    risks = payload(run_ccops(home, "risks", "-i", str(inv), "--output", "json", env=env, check=True).stdout)
     reverted = [r for r in risks["risks"] if r["kind"] == "reverted"]
     assert [(r["host"], r["run_id"]) for r in reverted] == [("aaa-t01", PATCH_RUN)]
     assert risks["risks"][0]["kind"] in ("run_problem", "reverted")
     text = run_ccops(home, "host", "show", "aaa-t01", "-i", str(inv), env=env, check=True).stdout
     assert "Reverted packages: 1 taken back" in text and "openssl: 3.0.15-1~deb12u1 -> 3.0.11-1~deb12u1" in text
-    shown = json.loads(
+    shown = payload(
         run_ccops(home, "host", "show", "aaa-t01", "-i", str(inv), "--output", "json", env=env, check=True).stdout
     )
     assert shown["reverted"]["run_ids"] == [PATCH_RUN]
     report = run_ccops(home, "report", "-i", str(inv), "--format", "json", env=env, check=True).stdout
-    assert any(r["kind"] == "reverted" and r["host"] == "aaa-t01" for r in json.loads(report)["risks"])
+    assert any(r["kind"] == "reverted" and r["host"] == "aaa-t01" for r in payload(report)["risks"])

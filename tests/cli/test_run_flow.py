@@ -12,6 +12,7 @@ import pytest
 
 from ccops.errors import EXIT_NOTHING_DONE, EXIT_OK
 from tests.conftest import run_scripted, write_inventory
+from tests.json_output import payload
 
 SITE = """\
 site:
@@ -63,12 +64,12 @@ def test_a_run_that_refused_every_host_is_nothing_done(fleet):
     inv = fleet.inventory(par=NEVER_OPEN, lyo=NEVER_OPEN)
     result = patch(fleet, inv, "-o", "json")
     assert result.returncode == EXIT_NOTHING_DONE, result.stderr
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["status"] == "nothing_done"
     assert {h["outcome"] for h in data["hosts"]} == {"refused"}
     assert "6 refused" in data["message"]
     listed = fleet("runs", "list", "-o", "json")
-    assert json.loads(listed.stdout)[0]["status"] == "nothing_done"
+    assert payload(listed.stdout)[0]["status"] == "nothing_done"
 
 
 def test_refusals_are_counted_by_reason_at_the_end_of_the_run(fleet):
@@ -87,7 +88,7 @@ def test_a_run_with_one_host_done_is_not_nothing_done(fleet):
     inv = fleet.inventory(par=NEVER_OPEN, lyo=ALWAYS_OPEN)
     result = patch(fleet, inv, "-o", "json", outcomes={"lyo-a01": "refused", "lyo-a02": "refused"})
     assert result.returncode == EXIT_OK, result.stderr
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["status"] == "succeeded"
     assert "5 refused" not in result.stderr  # -o json: progress stays quiet
 
@@ -123,7 +124,7 @@ def test_an_events_file_in_a_missing_folder_is_refused_before_any_host(fleet, tm
     assert result.stderr.strip().splitlines() == [
         f"ccops: --events {tmp_path}/nowhere/run.jsonl: no such folder {tmp_path}/nowhere; create it first"
     ]
-    assert json.loads(fleet("runs", "list", "-o", "json").stdout) == []
+    assert payload(fleet("runs", "list", "-o", "json").stdout) == []
 
 
 def test_events_to_standard_output_come_first_then_the_report(fleet):

@@ -13,6 +13,7 @@ import pytest
 
 from ccops.errors import EXIT_USAGE
 from tests.cli.loopback import ClosedPort, loopback_inventory
+from tests.json_output import payload
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def inspected(ccops, tmp_path, closed_ports):
     inventory = loopback_inventory(tmp_path / "inv", closed_ports)
     result = ccops("inspect", "-i", str(inventory), "--output", "json")
     assert result.returncode == 2, result.stderr  # both unreachable
-    return json.loads(result.stdout)["run_id"], closed_ports
+    return payload(result.stdout)["run_id"], closed_ports
 
 
 def test_one_hosts_ansible_output_and_only_its_own(ccops, inspected):
@@ -98,7 +99,7 @@ def test_a_host_that_never_ran_says_why(ccops, tmp_path):
     )
     result = ccops("patch", "-i", str(inventory), "--change-id", "CHG-1", "--yes", "-o", "json")
     assert result.returncode == 6, result.stderr
-    run_id = json.loads(result.stdout)["run_id"]
+    run_id = payload(result.stdout)["run_id"]
     shown = ccops("runs", "log", run_id, "par-a01")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("par-a01: refused, no Ansible output: maintenance window closed at site par")

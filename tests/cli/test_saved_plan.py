@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_scripted, site_text, write_inventory
+from tests.json_output import payload
 from tests.unit.test_catalogue import GOOD
 
 EXIT_REFUSED = 5
@@ -54,7 +55,7 @@ def test_a_saved_plan_runs_exactly_its_hosts(fleet):
     assert saved["content_sha256"] and saved["ccops_version"]
     result = _apply(fleet)
     assert result.returncode == 0, result.stdout + result.stderr
-    ran = json.loads(result.stdout)
+    ran = payload(result.stdout)
     assert sorted(h["host"] for h in ran["hosts"]) == ["tst-t01", "tst-t02", "tst-t03", "tst-t04"]
     planned = [(w["name"], sum(len(b["hosts"]) for b in w["batches"])) for w in saved["waves"]]
     assert [(w["wave"], w["hosts"]) for w in ran["waves"]] == planned
@@ -141,7 +142,7 @@ def test_the_run_options_are_planned_saved_and_run(fleet):
     assert saved["options"]["ccops_reboot"] == "always"
     ran = _apply(fleet)
     assert ran.returncode == 0, ran.stderr
-    record = json.loads(fleet("runs", "show", json.loads(ran.stdout)["run_id"], "-o", "json").stdout)
+    record = payload(fleet("runs", "show", payload(ran.stdout)["run_id"], "-o", "json").stdout)
     assert record["request"]["options"]["ccops_reboot"] == "always"
     wrong = fleet("plan", "inspect", "-i", str(fleet.inv), "--reboot", "always")
     assert wrong.returncode == 64 and "plan inspect takes no --reboot" in wrong.stderr
@@ -153,7 +154,7 @@ def test_every_plan_output_states_the_night_and_ends_with_the_summary(fleet, out
     assert result.returncode == 0, result.stderr
     summary = "4 hosts in 3 waves, 3 batches; 0 not touched"
     if output == "json":
-        data = json.loads(result.stdout)
+        data = payload(result.stdout)
         assert data["summary"] == summary
         site = data["night"]["sites"]["tst"]
         assert site["gates"]["max_fail_percentage"] == 10 and site["windows"]["open_now"] is True
@@ -191,4 +192,4 @@ def test_a_verb_argument_may_repeat_what_the_plan_says_but_not_change_it(fleet):
     assert other.returncode == 64 and "APP cannot be given with --plan" in other.stderr
     same = fleet("software", "remove", "softphone", *run)
     assert same.returncode == 0, same.stdout + same.stderr
-    assert sorted(h["host"] for h in json.loads(same.stdout)["hosts"]) == ["two-t01", "two-t02"]
+    assert sorted(h["host"] for h in payload(same.stdout)["hosts"]) == ["two-t01", "two-t02"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ import pytest
 
 from ccops.errors import EXIT_OK, EXIT_REFUSED
 from tests.conftest import ROOT, ccops_env, run_ccops, run_scripted, write_inventory
+from tests.json_output import payload
 
 SITE = """\
 site:
@@ -70,15 +70,15 @@ def test_next_shows_each_firing_in_site_and_utc_time_with_the_hosts(tmp_path, in
         "-o", "json",
     )  # fmt: skip
     assert proc.returncode == EXIT_OK, proc.stderr
-    got = [(f["schedule"], f["local"], f["utc"]) for f in json.loads(proc.stdout)]
+    got = [(f["schedule"], f["local"], f["utc"]) for f in payload(proc.stdout)]
     assert got == [
         ("tst-inspect", "Sat 2026-12-05 02:30 Asia/Shanghai", "2026-12-04 18:30 UTC"),
         ("tst-inspect", "Sun 2026-12-06 02:30 Asia/Shanghai", "2026-12-05 18:30 UTC"),
         # Sat 00:00 in Shanghai was Fri 16:00 UTC, before --from; next Saturday is past --days
     ]
-    first = json.loads(proc.stdout)[0]
+    first = payload(proc.stdout)[0]
     assert first["touches"] == ["tst-t01", "tst-t02", "tst-t03"]
-    assert [h for hosts in first["refuses"].values() for h in hosts] == ["tst-old01"]
+    assert [h for refused in first["refuses"] for h in refused["hosts"]] == ["tst-old01"]
 
 
 def test_next_refuses_a_changing_firing_outside_the_window(tmp_path, inventory):
@@ -118,10 +118,10 @@ def test_two_firings_of_one_schedule_one_runs_one_is_refused_and_recorded(tmp_pa
         "tests.cli.scripted_cli", home, hosts, {}, "schedule", "run", "tst-inspect", "-i", str(inventory)
     )
     assert third.returncode == EXIT_OK, third.stderr
-    runs = json.loads(run_ccops(home, "runs", "list", "-o", "json", check=True).stdout)
+    runs = payload(run_ccops(home, "runs", "list", "-o", "json", check=True).stdout)
     assert sorted(r["status"] for r in runs) == ["refused", "succeeded"]
     refused = next(r for r in runs if r["status"] == "refused")
-    shown = run_ccops(home, "runs", "show", refused["id"], check=True).stdout
+    shown = run_ccops(home, "runs", "show", refused["run_id"], check=True).stdout
     assert "refused (exit 5)" in shown
     assert "schedule         tst-inspect, unattended under standing change STD-INSPECT" in shown
     assert "another firing of schedule tst-inspect is still running" in shown
@@ -270,12 +270,15 @@ def test_a_reapply_schedule_patches_only_the_reverted_host_under_its_standing_ch
     inv = write_inventory(tmp_path / "inv", {"tst.yml": REAPPLY_SITE})
     (inv / "schedules.yml").write_text(REAPPLY_SCHEDULES)
     patch_run = _seed_reverted(home, inv, monkeypatch, found)
+    ahead = run_ccops(home, "schedule", "next", "--days", "2", "-i", str(inv), "-o", "json", check=True).stdout
+    reverted = [] if found.startswith("3.0.15") else ["tst-t01"]  # the look-ahead names only what goes back
+    assert payload(ahead) and all(f["touches"] == reverted for f in payload(ahead))
     fired = run_scripted(
         "tests.cli.scripted_cli", home, tmp_path / "hosts.json", {}, "schedule", "run", "tst-reapply", "-i", str(inv)
     )
     assert fired.returncode == EXIT_OK, fired.stderr
     patches = [
-        r for r in json.loads(run_ccops(home, "runs", "list", "-o", "json", check=True).stdout) if r["id"] != patch_run
+        r for r in payload(run_ccops(home, "runs", "list", "-o", "json", check=True).stdout) if r["run_id"] != patch_run
     ]
     patches = [r for r in patches if r["verb"] == "patch"]
     if found.startswith("3.0.15"):  # nothing went back: said, and nothing is run or recorded
@@ -283,7 +286,7 @@ def test_a_reapply_schedule_patches_only_the_reverted_host_under_its_standing_ch
         assert patches == []
         return
     assert len(patches) == 1 and patches[0]["status"] == "succeeded"
-    shown = json.loads(run_ccops(home, "runs", "show", patches[0]["id"], "-o", "json", check=True).stdout)
+    shown = payload(run_ccops(home, "runs", "show", patches[0]["run_id"], "-o", "json", check=True).stdout)
     request = shown["request"]
     assert request["reason"] == f"reverted after {patch_run}"
     assert request["schedule"]["name"] == "tst-reapply" and request["schedule"]["standing"] is True
@@ -297,3 +300,46 @@ def test_a_reapply_schedule_takes_no_options(tmp_path: Path) -> None:
     proc = run_ccops(tmp_path / "home", "schedule", "list", "-i", str(inv))
     assert proc.returncode != EXIT_OK
     assert proc.stderr.count("\n") == 1 and "schedules.yml:7" in proc.stderr and "takes no options" in proc.stderr
+
+
+def test_two_inventories_on_one_jump_host_keep_their_own_units(tmp_path):
+    first = write_inventory(tmp_path / "first", {"tst.yml": SITE})
+    (first / "schedules.yml").write_text(SCHEDULES)
+    second = write_inventory(tmp_path / "second", {"tst.yml": SITE})
+    (second / "schedules.yml").write_text(SCHEDULES.replace("tst-", "two-").replace("site: two", "site: tst"))
+    units, home = tmp_path / "units", tmp_path / "home"
+    for folder in (first, second):
+        proc = run_ccops(home, "schedule", "install", "-i", str(folder), "--unit-dir", str(units))
+        assert proc.returncode == EXIT_OK, proc.stderr
+    names = sorted(p.name for p in units.iterdir())
+    assert len(names) == 8  # installing the second inventory's schedules left the first's in place
+    before = {p.name: p.read_bytes() for p in units.iterdir()}
+    (second / "schedules.yml").write_text(SCHEDULES)  # now it names a schedule the first inventory installed
+    clash = run_ccops(home, "schedule", "install", "-i", str(second), "--unit-dir", str(units))
+    assert clash.returncode != EXIT_OK and "installed for inventory" in clash.stderr
+    assert len(clash.stderr.strip().splitlines()) == 1 and str(first) in clash.stderr
+    assert {p.name: p.read_bytes() for p in units.iterdir()} == before  # nothing written, nothing removed
+    gone = run_ccops(home, "schedule", "remove", "-i", str(second), "--unit-dir", str(units))
+    assert gone.returncode == EXIT_OK, gone.stderr
+    assert sorted(p.name for p in units.iterdir()) == [n for n in names if n.startswith("ccops-schedule-tst-")]
+
+
+@pytest.mark.parametrize("broken", ["schedules.yml", "name"])
+def test_a_firing_that_cannot_read_its_schedule_is_pushed_not_silent(tmp_path, inventory, monkeypatch, broken):
+    from tests.cli.notify_receiver import Receiver
+    from tests.cli.test_notify import RULES, free_port
+    from tests.notify_fixtures import SECRET
+
+    port = free_port()
+    (inventory / "notify.yml").write_text(RULES.format(port=port))  # refused is among its events
+    if broken == "schedules.yml":
+        (inventory / "schedules.yml").write_text("schedules:\n  - name: [\n")
+    home = tmp_path / "home"
+    monkeypatch.setenv("CCOPS_TEST_HOOK_SECRET", SECRET)
+    name = "tst-gone" if broken == "name" else "tst-inspect"
+    with Receiver(SECRET, port) as receiver:
+        proc = run_ccops(home, "schedule", "run", name, "-i", str(inventory))
+    assert proc.returncode not in (EXIT_OK, EXIT_REFUSED) and len(proc.stderr.strip().splitlines()) == 1
+    assert [m["event"] for m in receiver.accepted] == ["refused"]
+    line = receiver.accepted[0]["lines"][0]
+    assert "not fired" in line and ("schedules.yml" in line if broken == "schedules.yml" else "tst-gone" in line)

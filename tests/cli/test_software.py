@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import EXAMPLE, ROOT, run_ccops
+from tests.json_output import payload
 from tests.unit.test_catalogue import GOOD
 
 COLLECTION = Path(yaml.__file__).parents[1] / "ansible_collections" / "ansible" / "windows" / "plugins" / "modules"
@@ -27,7 +27,7 @@ def centre(tmp_path: Path) -> Path:
 def test_plan_lists_per_host_changes_in_markdown_and_json(centre, tmp_path):
     home = tmp_path / "home"
     args = ("plan", "software", "apply", "-i", str(centre), "--site", "shapd", "--os", "win11", "--limit", "*t000[1-3]")
-    data = json.loads(run_ccops(home, *args, "-o", "json", check=True).stdout)
+    data = payload(run_ccops(home, *args, "-o", "json", check=True).stdout)
     assert data["verb"] == "software-apply"
     rows = data["content"]["software"]
     assert rows and all(
@@ -44,7 +44,7 @@ def test_plan_lists_per_host_changes_in_markdown_and_json(centre, tmp_path):
 def test_plan_software_remove_names_the_application_like_the_command(centre, tmp_path):
     home = tmp_path / "home"
     args = ("plan", "software", "remove", "softphone", "-i", str(centre), "--os", "win11", "--limit", "*t000[1-2]")
-    data = json.loads(run_ccops(home, *args, "-o", "json", check=True).stdout)
+    data = payload(run_ccops(home, *args, "-o", "json", check=True).stdout)
     assert data["verb"] == "software-remove"
     # no asset record yet: the version on the seat is unknown, the removal is not
     removal = [{"app": "softphone", "action": "remove", "from": "?", "to": ""}]

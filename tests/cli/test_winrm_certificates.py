@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import http.server
-import json
 import ssl
 import threading
 from pathlib import Path
@@ -22,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import ccops_env, run_ccops, write_inventory
+from tests.json_output import payload
 
 SITE = """\
 site:
@@ -95,14 +95,14 @@ def listener(tmp_path):
 
 def _inspect(ccops, tmp_path: Path, port: int, validation: str) -> dict:
     inv = write_inventory(tmp_path / f"inv-{validation}", {"win.yml": SITE.format(port=port, validation=validation)})
-    shown = json.loads(ccops("inventory", "show", "win-seat-01", "-i", str(inv), "--output", "json", check=True).stdout)
+    shown = payload(ccops("inventory", "show", "win-seat-01", "-i", str(inv), "--output", "json", check=True).stdout)
     # the settings Ansible receives for this host
     assert shown["vars"]["ansible_winrm_server_cert_validation"] == validation
     assert shown["vars"]["ansible_winrm_scheme"] == "https"
     env = {**ccops_env(ccops.home), "CCOPS_TEST_WINRM_PASSWORD": "canary-password-not-real"}
     result = run_ccops(ccops.home, "inspect", "-i", str(inv), "--output", "json", env=env, timeout=300)
     assert result.returncode == 2, result.stderr[-2000:]
-    (host,) = json.loads(result.stdout)["hosts"]
+    (host,) = payload(result.stdout)["hosts"]
     return host
 
 

@@ -3,7 +3,6 @@ change ids are exact one-line ids, every batch attempt keeps its own artifacts."
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from ccops.runner.engine import Batch as EngineBatch
 from ccops.runner.engine import Execution, run_batch
 from ccops.runner.events import EventCollector, HostOutcome
 from tests.conftest import run_ccops, site_text, write_inventory
+from tests.json_output import payload
 
 
 def _inventory(tmp_path: Path, rollout: str = "", count: int = 20, address: str = "10.9.0.1"):
@@ -56,7 +56,7 @@ def test_a_site_limit_applies_to_the_canary_too(tmp_path):
 def test_a_patch_with_no_limit_stops_after_its_unreachable_canary(tmp_path, ccops):
     inv = _inventory(tmp_path, count=4, address="127.0.0.9")  # nothing answers there
     result = ccops("patch", "-i", str(inv), "--change-id", "CHG-9", "--yes", "--emergency", "-o", "json", timeout=300)
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert result.returncode == 3 and data["status"] == "halted", result.stderr
     assert [(h["host"], h["outcome"]) for h in data["hosts"]] == [("tst-t01", "unreachable")]
     assert "the default for a canary" in data["message"]
@@ -120,9 +120,9 @@ def test_every_batch_attempt_keeps_its_own_artifacts(tmp_path):
     inv = _inventory(tmp_path, "{canary: 1, batch_size: 1}", count=1, address="127.0.0.9")
     home = tmp_path / "home"
     first = run_ccops(home, "patch", "-i", str(inv), "--change-id", "CHG-A", "--yes", "--emergency", "-o", "json")
-    run_id = json.loads(first.stdout)["run_id"]
+    run_id = payload(first.stdout)["run_id"]
     again = run_ccops(home, "resume", run_id, "--yes", "-o", "json")
-    assert json.loads(again.stdout)["run_id"] == run_id
+    assert payload(again.stdout)["run_id"] == run_id
     artifacts = home / "runs" / run_id / "artifacts"
     assert sorted(p.name for p in artifacts.iterdir()) == ["w1-b1-a1", "w1-b1-a2"]
     assert all(list((artifacts / a / "job_events").iterdir()) for a in ("w1-b1-a1", "w1-b1-a2"))

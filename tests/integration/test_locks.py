@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -17,6 +16,7 @@ from ccops.locks import LockError, Locks
 from ccops.processes import Process, ansible_processes, boot_id, machine_id, start_ticks, wait_or_stop
 from ccops.run.resume import _still_running
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops, site_text, write_inventory
+from tests.json_output import payload
 
 
 def _silent_host(tmp_path: Path) -> tuple[socket.socket, Path]:
@@ -62,7 +62,7 @@ def test_a_second_changing_run_on_a_host_is_refused_naming_the_first(tmp_path):
         conn, _ = listener.accept()  # marker: the first run's Ansible is connecting to the host
         first.send_signal(signal.SIGSTOP)  # hold it there however slow this machine is
         try:
-            run_id = json.loads(run_ccops(home, "runs", "list", "-o", "json", check=True).stdout)[0]["id"]
+            run_id = payload(run_ccops(home, "runs", "list", "-o", "json", check=True).stdout)[0]["run_id"]
             second = run_ccops(
                 home, *_patch(home, inventory, "second")[1:], env={**ccops_env(home), "CCOPS_OPERATOR": "second"}
             )
@@ -78,8 +78,8 @@ def test_a_second_changing_run_on_a_host_is_refused_naming_the_first(tmp_path):
     line = second.stderr.strip()
     assert "\n" not in line and "Traceback" not in line
     assert f"tst-t01 held by run {run_id} (patch by first, pid {first.pid} on {socket.gethostname()}" in line
-    assert first.returncode == 3 and json.loads(out)["run_id"] == run_id  # it halted on its unreachable canary
-    assert len(json.loads(run_ccops(home, "runs", "list", "-o", "json", check=True).stdout)) == 1
+    assert first.returncode == 3 and payload(out)["run_id"] == run_id  # it halted on its unreachable canary
+    assert len(payload(run_ccops(home, "runs", "list", "-o", "json", check=True).stdout)) == 1
     # the first run ended: its lock went with it, and the same command now runs
     again = run_ccops(home, *_patch(home, inventory, "second")[1:])
     assert again.returncode == 3, again.stderr

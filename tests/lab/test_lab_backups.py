@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec, reboot, versions
 from tests.lab.test_lab_patch import _kill_tree, _wait_for_package_manager
 
@@ -37,7 +38,7 @@ def fleet(lab_home):
 
 
 def _backups(home: Path) -> dict[str, dict]:
-    found = json.loads(run_ccops(home, "backups", "list", HOST, "--output", "json", check=True).stdout)
+    found = payload(run_ccops(home, "backups", "list", HOST, "--output", "json", check=True).stdout)
     return {b["phase"]: b for b in found}
 
 
@@ -60,7 +61,7 @@ def test_a_patch_records_what_changed_from_its_backups(fleet):
         "json",
         timeout=1800,
     )
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert result.returncode == 0 and data["status"] == "succeeded", result.stderr[-3000:]
     patched = versions(HOST)
     original = STATE["original"]
@@ -199,9 +200,9 @@ def test_a_resumed_patch_records_everything_the_interrupted_one_changed(fleet):
     _kill_tree(proc.pid)  # the controller is lost after the before-backup, before or during the install
     proc.wait()
     _wait_for_package_manager(HOST)
-    run_id = json.loads(run_ccops(fleet, "runs", "list", "--output", "json", check=True).stdout)[0]["id"]
+    run_id = payload(run_ccops(fleet, "runs", "list", "--output", "json", check=True).stdout)[0]["run_id"]
     result = run_ccops(fleet, "resume", run_id, "--yes", "--output", "json", timeout=1800)
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert result.returncode == 0 and data["status"] == "succeeded", result.stderr[-3000:]
     original, patched = STATE["original"], versions(HOST)
     changed = data["reports"][HOST]["packages_changed"]

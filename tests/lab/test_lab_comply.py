@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec, reboot
 
 pytestmark = pytest.mark.lab
@@ -106,7 +107,7 @@ def test_fix_builds_the_allow_list_from_the_inventory(fleet):
     check = _comply(home, inventory, "--check")
     assert check.returncode == 2, check.stdout + check.stderr
     fix = _comply(home, inventory, "--fix", "--yes", "--change-id", "CHG-COMPLY-1", "--output", "json")
-    data = json.loads(fix.stdout)
+    data = payload(fix.stdout)
     assert fix.returncode == 0 and data["status"] == "succeeded", fix.stdout[-3000:] + fix.stderr[-3000:]
     for host in MANAGED:
         report = data["reports"][host]
@@ -135,7 +136,7 @@ def test_drift_is_found_one_line_each_and_repaired(fleet, tmp_path):
     assert suites["lab-deb11-01"].get("failures") == "0"
 
     fix = _comply(home, inventory, "--fix", "--yes", "--change-id", "CHG-COMPLY-2", "--output", "json")
-    data = json.loads(fix.stdout)
+    data = payload(fix.stdout)
     assert fix.returncode == 0, fix.stdout[-3000:] + fix.stderr[-3000:]
     assert {d["policy"] for d in data["reports"][DRIFTED]["fixed"]} == {
         "usb_storage",
@@ -144,7 +145,7 @@ def test_drift_is_found_one_line_each_and_repaired(fleet, tmp_path):
         "services",
     }
     # the record says who took what from whom under which change
-    record = json.loads(run_ccops(home, "runs", "show", data["run_id"], "--output", "json", check=True).stdout)
+    record = payload(run_ccops(home, "runs", "show", data["run_id"], "--output", "json", check=True).stdout)
     assert record["change_id"] == "CHG-COMPLY-2" and record["operator"]
     fixed = next(h for h in record["hosts"] if h["host"] == DRIFTED)["report"]["fixed"]
     assert any(d["policy"] == "local_admins" and "lab-agent" in d["detail"] for d in fixed), fixed
@@ -153,7 +154,7 @@ def test_drift_is_found_one_line_each_and_repaired(fleet, tmp_path):
     assert pexec(DRIFTED, "systemctl", "is-active", "cron").strip() == "active"
 
     again = _comply(home, inventory, "--fix", "--yes", "--change-id", "CHG-COMPLY-3", "--output", "json")
-    data = json.loads(again.stdout)
+    data = payload(again.stdout)
     assert again.returncode == 0, again.stdout[-3000:]
     assert {h["host"]: h["changed"] for h in data["hosts"]} == dict.fromkeys(MANAGED, 0)
 
@@ -171,5 +172,5 @@ def test_a_host_removed_from_the_inventory_is_locked_out_at_the_next_fix(fleet):
     _write(inventory, _site(STATE["lab_site"], [DRIFTED]))
     fix = _comply(home, inventory, "--fix", "--yes", "--change-id", "CHG-COMPLY-4", "--output", "json")
     assert fix.returncode == 0, fix.stdout[-3000:] + fix.stderr[-3000:]
-    assert [d["policy"] for d in json.loads(fix.stdout)["reports"][DRIFTED]["fixed"]] == ["firewall"]
+    assert [d["policy"] for d in payload(fix.stdout)["reports"][DRIFTED]["fixed"]] == ["firewall"]
     assert not _reaches("lab-deb11-01", DRIFTED)

@@ -9,7 +9,6 @@ lists the versions per host and `ccops patch` installs exactly those on the
 patched host. The tests run in file order; the hosts are given back fresh.
 """
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec, versions
 
 pytestmark = pytest.mark.lab
@@ -43,7 +43,7 @@ def lab(lab_home):
 
 def ccops_json(home: Path, *args: str, timeout: float = 900) -> tuple[int, object, str]:
     result = run_ccops(home, *args, "--output", "json", timeout=timeout)
-    return result.returncode, json.loads(result.stdout) if result.stdout.strip() else None, result.stderr
+    return result.returncode, payload(result.stdout) if result.stdout.strip() else None, result.stderr
 
 
 def test_a_snapshot_holds_the_hosts_pending_security_updates_and_is_refused_until_approved(lab):

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec, reboot
 from tests.lab.test_lab_patch import _kill_tree
 
@@ -141,20 +142,20 @@ def test_every_guard_refuses_and_no_host_changes(lab):
         assert result.returncode == 5 and words in result.stderr, (args, result.stderr)
     assert {h: _host_state(h) for h in before} == before
     assert (inv / "sites" / "lab.yml").read_text() == STATE["site"]
-    assert json.loads(run_ccops(home, "runs", "list", "--verb", "decommission", "--output", "json").stdout) == []
+    assert payload(run_ccops(home, "runs", "list", "--verb", "decommission", "--output", "json").stdout) == []
 
 
 def test_a_retiring_desktop_is_decommissioned_with_evidence(lab):
     home, inv = lab
     result = _decommission(home, inv, "--limit", AGENT, "--confirm", AGENT)
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert result.returncode == 0 and data["status"] == "succeeded", result.stderr[-3000:]
     report = data["reports"][AGENT]
     STATE["run"] = data["run_id"]
     assert report["outcome"] == "decommissioned" and report["final_backup_reused"] is False
     # the final backup verifies at the target and is the one the run recorded
     backup = report["final_backup"]
-    listed = json.loads(run_ccops(home, "backups", "list", AGENT, "--output", "json", check=True).stdout)
+    listed = payload(run_ccops(home, "backups", "list", AGENT, "--output", "json", check=True).stdout)
     final = [b for b in listed if b["id"] == backup["id"]]
     assert final and final[0]["verified"] and final[0]["recorded"] and not final[0]["differs"]
     archive = next((home / "lab" / "backups" / AGENT).glob(f"{backup['id']}/archive.tar.gz"))
@@ -171,7 +172,7 @@ def test_a_retiring_desktop_is_decommissioned_with_evidence(lab):
     (wiped,) = report["sanitised"]
     assert (wiped["path"], wiped["result"], wiped["files"]) == (DATA, "passed", 3)
     # evidence: the certificate, printable and in the chain
-    cert = json.loads(run_ccops(home, "runs", "certificate", STATE["run"], AGENT, "--output", "json").stdout)
+    cert = payload(run_ccops(home, "runs", "certificate", STATE["run"], AGENT, "--output", "json").stdout)
     assert cert["document"]["final_backup"]["id"] == backup["id"] and cert["document"]["change_id"] == "CHG-RET"
     assert cert["document"]["sanitised"] == report["sanitised"] and cert["sha256"] == cert["document_sha256"]
     text = run_ccops(home, "runs", "certificate", STATE["run"], AGENT, check=True).stdout
@@ -210,20 +211,20 @@ def test_a_kill_between_the_final_backup_and_the_wipe_then_resume_wipes_once(lab
     finally:
         _kill_tree(proc.pid)
         proc.wait()
-    run = json.loads(run_ccops(home, "runs", "list", "--output", "json", check=True).stdout)[0]
+    run = payload(run_ccops(home, "runs", "list", "--output", "json", check=True).stdout)[0]
     assert run["status"] == "running" and run["change_id"] == "CHG-RET2"
     assert _host_state(SERVER)["files"] == original  # nothing wiped without the run going on
     assert pexec(SERVER, "cat", "/var/lib/ccops/decommission-wipes.log", check=False) == ""
     mark = json.loads(pexec(SERVER, "cat", "/var/lib/ccops/decommission.json"))
     pexec(SERVER, "sh", "-c", 'kill "$(cat /run/ccops-gate.pid)"')
     holder.wait(timeout=60)
-    resumed = run_ccops(home, "resume", run["id"], "--yes", "--output", "json", timeout=1200)
-    data = json.loads(resumed.stdout)
+    resumed = run_ccops(home, "resume", run["run_id"], "--yes", "--output", "json", timeout=1200)
+    data = payload(resumed.stdout)
     assert resumed.returncode == 0 and data["status"] == "succeeded", resumed.stderr[-3000:]
     report = data["reports"][SERVER]
     assert report["outcome"] == "decommissioned" and report["final_backup_reused"] is True
     assert report["final_backup"] == mark["final_backup"]  # the backup verified before the kill, verified again
-    finals = [b for b in json.loads(run_ccops(home, "backups", "list", SERVER, "--output", "json").stdout)
+    finals = [b for b in payload(run_ccops(home, "backups", "list", SERVER, "--output", "json").stdout)
               if b["phase"] == "final"]  # fmt: skip
     assert [b["id"] for b in finals] == [mark["final_backup"]["id"]]  # no second backup of a half-revoked host
     wipes = pexec(SERVER, "cat", "/var/lib/ccops/decommission-wipes.log").splitlines()
@@ -232,7 +233,7 @@ def test_a_kill_between_the_final_backup_and_the_wipe_then_resume_wipes_once(lab
     assert (
         pexec(SERVER, "getent", "passwd", ACCOUNT, check=False) == "" and pexec(SERVER, "ls", CERT, check=False) == ""
     )
-    cert = json.loads(run_ccops(home, "runs", "certificate", run["id"], SERVER, "--output", "json").stdout)
+    cert = payload(run_ccops(home, "runs", "certificate", run["run_id"], SERVER, "--output", "json").stdout)
     assert cert["document"]["final_backup"] == mark["final_backup"] and cert["document"]["change_id"] == "CHG-RET2"
     now = (inv / "sites" / "lab.yml").read_text()
     diff = difflib.unified_diff(STATE["site"].splitlines(), now.splitlines(), n=0)
@@ -240,7 +241,7 @@ def test_a_kill_between_the_final_backup_and_the_wipe_then_resume_wipes_once(lab
     today = cert["document"]["issued"][:10]
     assert changed == ["-    lifecycle: retiring", "+    lifecycle: retired", f'+    retired_on: "{today}"']
     assert now.count("# asset returned to the vendor, CHG-RET") == 2
-    shown = run_ccops(home, "runs", "show", run["id"], check=True).stdout
+    shown = run_ccops(home, "runs", "show", run["run_id"], check=True).stdout
     assert f"final backup {mark['final_backup']['id']}" in shown and "1/1 path(s) sanitised" in shown
 
 
@@ -253,7 +254,7 @@ def test_the_untouched_host_still_works(lab):
 def test_runs_verify_detects_an_edited_old_record(lab):
     home, _ = lab
     ok = run_ccops(home, "runs", "verify", "--output", "json")
-    assert ok.returncode == 0 and json.loads(ok.stdout)["ok"], ok.stdout
+    assert ok.returncode == 0 and payload(ok.stdout)["ok"], ok.stdout
     store = home / "ccops.db"
     with sqlite3.connect(store) as db:
         (operator,) = db.execute("SELECT operator FROM runs WHERE id=?", (STATE["run"],)).fetchone()

@@ -13,6 +13,7 @@ import pytest
 
 from ccops.lab.podman import podman_env
 from tests.conftest import run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec
 
 pytestmark = pytest.mark.lab
@@ -43,7 +44,7 @@ def _container_id(host: str) -> str:
 
 def _inventory_hosts(home) -> list[str]:
     result = run_ccops(home, "inventory", "list", "--output", "json", check=True)
-    return sorted(h for h in json.loads(result.stdout)["_meta"]["hostvars"] if h.startswith("lab-deb"))
+    return sorted(h for h in payload(result.stdout)["_meta"]["hostvars"] if h.startswith("lab-deb"))
 
 
 def _ssh_login(home, address: str) -> subprocess.CompletedProcess:
@@ -167,7 +168,7 @@ def test_an_asset_record_shows_the_lab_hosts_uptime_not_the_controllers(lab_home
     host = "lab-deb12-01"
     result = run_ccops(lab_home, "inspect", "--limit", host, "--output", "json")
     assert result.returncode == 0, result.stderr[-3000:]
-    reported = int(json.loads(result.stdout)["reports"][host]["uptime_seconds"])
+    reported = int(payload(result.stdout)["reports"][host]["uptime_seconds"])
     booted_ago = int(pexec(host, "ps", "-o", "etimes=", "-p", "1").strip())
     controller = float(Path("/proc/uptime").read_text().split()[0])
     assert controller - booted_ago > 60, "the controller booted just before the lab: the test cannot tell them apart"

@@ -5,13 +5,13 @@ refuse it for inspect and patch, whatever the operator's environment says, and a
 new key only through `ccops hostkey accept`.
 """
 
-import json
 import time
 
 import pytest
 
 from ccops.hostkeys import scan
 from tests.conftest import ccops_env, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec, versions
 
 pytestmark = pytest.mark.lab
@@ -66,7 +66,7 @@ def test_a_changed_key_is_refused_for_inspect_and_patch_and_gets_no_secret(rekey
     before = versions(HOST)
     result = run_ccops(home, "inspect", "--limit", HOST, "--output", "json", env=_lax_env(home))
     assert result.returncode == 2, result.stderr[-2000:]
-    (host,) = json.loads(result.stdout)["hosts"]
+    (host,) = payload(result.stdout)["hosts"]
     assert host["outcome"] == "unreachable"
     assert "host key changed" in host["message"] and HOST in host["message"]
     assert str(home / "lab" / "known_hosts") in host["message"]
@@ -75,7 +75,7 @@ def test_a_changed_key_is_refused_for_inspect_and_patch_and_gets_no_secret(rekey
         home, "patch", "--limit", HOST, "--yes", "--output", "json", "--change-id", "CHG-KEY", env=_lax_env(home)
     )
     assert result.returncode in (2, 3), result.stderr[-2000:]
-    outcomes = {h["host"]: h for h in json.loads(result.stdout)["hosts"]}
+    outcomes = {h["host"]: h for h in payload(result.stdout)["hosts"]}
     assert outcomes[HOST]["outcome"] == "unreachable"
     assert versions(HOST) == before
     # nothing authenticated, so neither the key login nor the sudo password reached the host
@@ -91,7 +91,7 @@ def test_an_unknown_host_is_refused(rekeyed):
     )
     result = run_ccops(home, "inspect", "--limit", HOST, "--output", "json", env=_lax_env(home))
     assert result.returncode == 2
-    (host,) = json.loads(result.stdout)["hosts"]
+    (host,) = payload(result.stdout)["hosts"]
     assert host["outcome"] == "unreachable"
     assert "host key unknown" in host["message"] and str(known) in host["message"]
 
@@ -100,27 +100,27 @@ def test_a_deliberate_rekey_is_recorded_and_then_the_host_is_reached(rekeyed):
     home, _ = rekeyed
     checked = run_ccops(home, "hostkey", "check", "--limit", HOST, "--output", "json")
     assert checked.returncode == 2
-    assert json.loads(checked.stdout)[0]["state"] == "unknown"
-    presented = json.loads(checked.stdout)[0]["presented"]
+    assert payload(checked.stdout)[0]["state"] == "unknown"
+    presented = payload(checked.stdout)[0]["presented"]
 
     declined = run_ccops(home, "hostkey", "accept", HOST, env={**ccops_env(home)}, timeout=60)
     assert declined.returncode != 0  # no terminal, no --yes: nothing is recorded
     assert (
-        json.loads(run_ccops(home, "hostkey", "check", "--limit", HOST, "--output", "json").stdout)[0]["state"]
+        payload(run_ccops(home, "hostkey", "check", "--limit", HOST, "--output", "json").stdout)[0]["state"]
         == "unknown"
     )
 
     accepted = run_ccops(home, "hostkey", "accept", HOST, "--yes", "--change-id", "CHG-REKEY", check=True)
     assert "new key recorded" in accepted.stdout
     assert (
-        json.loads(run_ccops(home, "hostkey", "check", "--limit", HOST, "--output", "json", check=True).stdout)[0][
+        payload(run_ccops(home, "hostkey", "check", "--limit", HOST, "--output", "json", check=True).stdout)[0][
             "presented"
         ]
         == presented
     )
-    runs = json.loads(run_ccops(home, "runs", "list", "--output", "json", check=True).stdout)
+    runs = payload(run_ccops(home, "runs", "list", "--output", "json", check=True).stdout)
     rekey = next(r for r in runs if r["verb"] == "hostkey")
-    shown = json.loads(run_ccops(home, "runs", "show", rekey["id"], "--output", "json", check=True).stdout)
+    shown = payload(run_ccops(home, "runs", "show", rekey["run_id"], "--output", "json", check=True).stdout)
     assert shown["change_id"] == "CHG-REKEY"
     assert shown["hosts"][0]["host"] == HOST and presented[0] in shown["hosts"][0]["message"]
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
+from tests.json_output import data_of, payload
 
 pytestmark = pytest.mark.lab
 IMAGE = "voice-debian12"
@@ -31,7 +32,7 @@ class VMLab:
 
     def deploy(self, *args: str):
         proc = self.ccops("deploy", "--image", IMAGE, "-i", str(self.inventory), "--yes", "-o", "json", *args)
-        return proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
+        return proc.returncode, data_of(json.loads(proc.stdout or "{}")), proc.stderr
 
     @property
     def site_file(self) -> Path:
@@ -131,7 +132,7 @@ def test_two_blank_machines_are_imaged_in_one_wave_and_become_active(vmlab):
     assert imaged and all(pids.values()), (imaged, pids)
     assert [vmlab.lifecycle(n) for n in VMS] == ["planned"] * 2  # never active before its converge
     proc = vmlab.ccops("resume", run, "--yes", "-o", "json")
-    code, result, stderr = proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
+    code, result, stderr = proc.returncode, data_of(json.loads(proc.stdout or "{}")), proc.stderr
     assert code == 0, (result.get("hosts"), stderr[-3000:])
     assert result["status"] == "succeeded"
     for name in VMS:
@@ -149,7 +150,7 @@ def test_two_blank_machines_are_imaged_in_one_wave_and_become_active(vmlab):
     known = (vmlab.home / "lab" / "vms" / "known_hosts").read_text().splitlines()
     keys = {line.split()[0]: line.split()[2] for line in known if " ssh-ed25519 " in line}
     assert len(keys) == 2 and len(set(keys.values())) == 2
-    shown = json.loads(vmlab.ccops("host", "show", "lab-vm-01", "-i", str(vmlab.inventory), "-o", "json").stdout)
+    shown = payload(vmlab.ccops("host", "show", "lab-vm-01", "-i", str(vmlab.inventory), "-o", "json").stdout)
     assert shown["asset"]["record"]["image"]["version"] == "2026.11.2"
 
 

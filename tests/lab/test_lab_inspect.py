@@ -8,6 +8,7 @@ import pytest
 
 from ccops.records import Store
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec
 
 pytestmark = pytest.mark.lab
@@ -29,7 +30,7 @@ def test_lab_up_twice_leaves_one_fleet(lab_home):
     before = _container_ids()
     run_ccops(lab_home, "lab", "up", "--hosts", "3", check=True)
     assert _container_ids() == before and len(before) == 3
-    status = json.loads(run_ccops(lab_home, "lab", "status", "--output", "json", check=True).stdout)
+    status = payload(run_ccops(lab_home, "lab", "status", "--output", "json", check=True).stdout)
     assert sorted(h["host"] for h in status) == sorted(LAB)
     assert all(h["ssh"] == "ok" and h["container"] == "running" for h in status)
 
@@ -43,7 +44,7 @@ def test_stock_ansible_reads_the_lab_inventory(lab_home):
         check=True,
         env=ccops_env(lab_home),
     )
-    doc = json.loads(result.stdout)
+    doc = payload(result.stdout)
     assert set(LAB) <= set(doc["_meta"]["hostvars"])
     assert sorted(doc["state_planned"]["hosts"]) == ["lab-w22-01", "lab-win11-01", "lab-win11-02"]
 
@@ -53,7 +54,7 @@ def inspected(lab_home):
     env = {**ccops_env(lab_home), "CCOPS_LAB_WINRM_PASSWORD": WINRM_SECRET}
     result = run_ccops(lab_home, "inspect", "--change-id", "CHG-1001", "--output", "json", env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return json.loads(result.stdout)
+    return payload(result.stdout)
 
 
 def test_inspect_collects_a_real_asset_record_per_variant(inspected):
@@ -83,13 +84,13 @@ def test_host_show_tells_an_operator_about_a_seat(inspected, lab_home):
 
 
 def test_every_run_leaves_a_record(inspected, lab_home):
-    record = json.loads(run_ccops(lab_home, "runs", "show", inspected["run_id"], "--output", "json", check=True).stdout)
+    record = payload(run_ccops(lab_home, "runs", "show", inspected["run_id"], "--output", "json", check=True).stdout)
     assert record["verb"] == "inspect" and record["status"] == "succeeded" and record["exit_code"] == 0
     assert record["change_id"] == "CHG-1001" and record["operator"]
     assert len(record["inventory_sha256"]) == 64 and record["git_commit"]
     assert sorted(h["host"] for h in record["hosts"]) == sorted(LAB)
-    listed = json.loads(run_ccops(lab_home, "runs", "list", "--output", "json", check=True).stdout)
-    assert inspected["run_id"] in [r["id"] for r in listed]
+    listed = payload(run_ccops(lab_home, "runs", "list", "--output", "json", check=True).stdout)
+    assert inspected["run_id"] in [r["run_id"] for r in listed]
 
 
 def test_no_secret_lands_in_artifacts_or_records(inspected, lab_home):
@@ -114,7 +115,7 @@ def test_an_unreachable_host_fails_the_run_and_is_named(inspected, lab_home):
     subprocess.run(["podman", "stop", "-t", "2", "ccops-lab-lab-deb11-01"], check=True, capture_output=True)
     try:
         result = run_ccops(lab_home, "inspect", "--output", "json")
-        data = json.loads(result.stdout)
+        data = payload(result.stdout)
         outcomes = {h["host"]: h["outcome"] for h in data["hosts"]}
         assert result.returncode == 2 and data["status"] == "failed"
         assert outcomes == {"lab-deb11-01": "unreachable", "lab-deb12-01": "ok", "lab-deb13-01": "ok"}
@@ -139,7 +140,7 @@ def test_a_host_whose_probe_answers_garbage_leaves_the_others_intact(lab_home):
     finally:
         pexec(victim, "rm", "-f", FAKE)
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     outcomes = {h["host"]: h for h in data["hosts"]}
     assert result.returncode == 2 and data["status"] == "failed"  # a host's data was damaged: not an error
     assert {h: o["outcome"] for h, o in outcomes.items()} == {**dict.fromkeys(LAB, "ok"), victim: "damaged"}
@@ -191,7 +192,7 @@ def test_fresh_lists_are_not_refreshed_stale_ones_are_and_an_unchanged_set_is_no
     pexec(stale, "sh", "-c", f"rm -f {LISTS}/*Release")  # only a refresh brings them back
     result = run_ccops(lab_home, "inspect", "--output", "json")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert _mtimes(fresh, STAMP, LISTS, *pexec(fresh, "sh", "-c", f"ls -d {LISTS}/*Release").split()) == before
     assert pexec(stale, "sh", "-c", f"ls {LISTS}/*Release").strip()
     assert int(pexec(stale, "stat", "-c", "%Y", STAMP)) > time.time() - 600

@@ -25,6 +25,7 @@ import yaml
 from ccops.node.agent import agents_root
 from ccops.processes import Process
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec
 
 pytestmark = pytest.mark.lab
@@ -70,7 +71,7 @@ def lab(lab_home, tmp_path_factory):
 def _run_json(home: Path, *args: str, env: dict | None = None) -> tuple[int, dict]:
     proc = run_ccops(home, *args, "--output", "json", timeout=1200, env=env)
     try:
-        return proc.returncode, json.loads(proc.stdout)
+        return proc.returncode, payload(proc.stdout)
     except ValueError:
         raise AssertionError(
             f"ccops {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
@@ -79,7 +80,7 @@ def _run_json(home: Path, *args: str, env: dict | None = None) -> tuple[int, dic
 
 def _record(home: Path, run_id: str) -> dict:
     proc = run_ccops(home, "runs", "show", run_id, "--output", "json", check=True)
-    return json.loads(proc.stdout)
+    return payload(proc.stdout)
 
 
 def _limit(hosts: list[str]) -> list[str]:

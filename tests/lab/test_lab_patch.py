@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec, reboot, versions
 
 pytestmark = pytest.mark.lab
@@ -36,24 +37,25 @@ def fleet(lab_home):
 def patch(home: Path, *args: str, timeout: float = 1800):
     result = run_ccops(home, "patch", "--yes", "--output", "json", *args, timeout=timeout)
     assert result.stdout, result.stderr[-3000:]
-    return result.returncode, json.loads(result.stdout)
+    return result.returncode, payload(result.stdout)
 
 
 def pending(home: Path) -> dict[str, dict]:
-    data = json.loads(run_ccops(home, "inspect", "--output", "json", check=True).stdout)
+    data = payload(run_ccops(home, "inspect", "--output", "json", check=True).stdout)
     return {h: r["updates"] for h, r in data["reports"].items()}
 
 
 def backups(home: Path, host: str) -> list[dict]:
-    return json.loads(run_ccops(home, "backups", "list", host, "--output", "json", check=True).stdout)
+    return payload(run_ccops(home, "backups", "list", host, "--output", "json", check=True).stdout)
 
 
 def test_plan_shows_the_waves_before_anything_runs(fleet):
-    plan = json.loads(run_ccops(fleet, "plan", "patch", "--output", "json", check=True).stdout)
+    plan = payload(run_ccops(fleet, "plan", "patch", "--output", "json", check=True).stdout)
     assert [w["name"] for w in plan["waves"]] == ["canary", "wave 1 (50%)", "wave 2 (100%)"]
     assert sorted(h for w in plan["waves"] for b in w["batches"] for h in b["hosts"]) == sorted(HOSTS)
     assert all(len(b["hosts"]) <= 2 for w in plan["waves"] for b in w["batches"])
-    assert plan["excluded"]["lifecycle planned"] == ["lab-win11-01", "lab-win11-02", "lab-w22-01"]
+    excluded = {e["reason"]: e["hosts"] for e in plan["excluded"]}
+    assert excluded["lifecycle planned"] == ["lab-win11-01", "lab-win11-02", "lab-w22-01"]
     assert {u["security"] > 0 for u in pending(fleet).values()} == {True}
 
 
@@ -95,9 +97,9 @@ def test_killing_the_controller_leaves_no_unbacked_patch_and_no_lock(fleet):
     time.sleep(3)  # well into the package installation
     _kill_tree(proc.pid)  # the whole controller: ccops, ansible-playbook (its own session), ssh
     proc.wait()
-    run = json.loads(run_ccops(fleet, "runs", "list", "--output", "json", check=True).stdout)[0]
+    run = payload(run_ccops(fleet, "runs", "list", "--output", "json", check=True).stdout)[0]
     assert run["status"] == "running" and run["change_id"] == "CHG-KILL"
-    STATE["killed"] = run["id"]
+    STATE["killed"] = run["run_id"]
     for host in ("lab-deb12-01", "lab-deb12-02"):
         _wait_for_package_manager(host)
         changed = _changed(host)
@@ -146,7 +148,7 @@ def _wait_for_package_manager(host: str, timeout: float = 300) -> None:
 
 def _resume(home: Path, run_id: str):
     result = run_ccops(home, "resume", run_id, "--yes", "--output", "json", timeout=1800)
-    return result.returncode, json.loads(result.stdout)
+    return result.returncode, payload(result.stdout)
 
 
 def test_a_failed_health_check_rolls_back_and_halts_the_run(fleet):
@@ -171,7 +173,7 @@ def test_resume_after_fixing_completes_the_run(fleet):
     pexec("lab-deb11-01", "rm", "-f", "/var/lib/ccops-lab/fail-health")
     code, data = _resume(fleet, STATE["halted"])
     assert code == 0 and data["status"] == "succeeded", data["message"]
-    record = json.loads(run_ccops(fleet, "runs", "show", STATE["halted"], "--output", "json", check=True).stdout)
+    record = payload(run_ccops(fleet, "runs", "show", STATE["halted"], "--output", "json", check=True).stdout)
     assert sorted(h["host"] for h in record["hosts"]) == sorted(HOSTS)
     assert {h["outcome"] for h in record["hosts"]} == {"ok"}
     for host, updates in pending(fleet).items():
@@ -256,7 +258,7 @@ def test_an_inventory_edited_mid_run_stops_it_before_the_next_batch(fleet):
             time.sleep(0.2)
         site.write_text(original + "# edited while the run was going\n")
         out, err = proc.communicate(timeout=900)
-        data = json.loads(out)
+        data = payload(out)
         assert proc.returncode == 3 and data["status"] == "halted", err[-2000:]
         assert "sites/lab.yml changed" in data["message"] and "--keep-plan" in data["message"]
         assert [h["host"] for h in data["hosts"]] == ["lab-deb12-01"]  # the canary only

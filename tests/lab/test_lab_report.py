@@ -3,7 +3,6 @@ and the report renders in headless Chromium with the lab's numbers. The host is 
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from ccops.asset_diff import DISK_NOISE_MB, DISK_NOISE_SHARE
 from tests import chromium
 from tests.cli.test_report_render import Marked, lookup, shown
 from tests.conftest import run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec
 
 pytestmark = pytest.mark.lab
@@ -70,7 +70,7 @@ def test_host_diff_shows_a_hand_installed_package_and_a_filling_disk_then_the_re
         pexec(HOST, "rm", "-f", FILL, f"/tmp/{deb.name}", check=False)
         pexec(HOST, "dpkg", "--purge", PACKAGE, check=False)
 
-    diff = json.loads(run_ccops(lab_home, "host", "diff", HOST, "-o", "json", check=True).stdout)
+    diff = payload(run_ccops(lab_home, "host", "diff", HOST, "-o", "json", check=True).stdout)
     assert diff["packages"]["added"] == [{"name": PACKAGE, "version": "1.0-1"}]
     disk = next(d for d in diff["disks"] if d["mount"] == mount)
     assert disk["change"] == "filling" and disk["free_mb"][0] - disk["free_mb"][1] >= fill_mb - DISK_NOISE_MB
@@ -83,7 +83,7 @@ def test_host_diff_shows_a_hand_installed_package_and_a_filling_disk_then_the_re
 
     page = tmp_path / "report.html"
     run_ccops(lab_home, "report", "--to", str(page), check=True)
-    report = json.loads(run_ccops(lab_home, "report", "--format", "json", check=True).stdout)
+    report = payload(run_ccops(lab_home, "report", "--format", "json", check=True).stdout)
     row = next(h for h in report["hosts"] if h["host"] == HOST)
     assert row["last_inspected"] and row["security_updates"] > 0  # lab images carry pending security updates
     if chromium.binary() is None:

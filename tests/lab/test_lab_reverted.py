@@ -6,7 +6,6 @@ host ``reverted`` (risks, and a signed webhook on loopback naming it), the ``rea
 schedule's firing patches it again, and the versions stay after another reboot.
 """
 
-import json
 import shutil
 import socket
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from tests.cli.notify_receiver import Receiver
 from tests.conftest import ROOT, ccops_env, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec, reboot, versions
 from tests.notify_fixtures import SECRET
 
@@ -69,17 +69,17 @@ def test_a_reverted_patch_is_found_pushed_and_put_back_by_the_schedules(lab_home
     with Receiver(SECRET, port) as receiver:
         inspected = run_ccops(lab_home, "schedule", "run", "lab-inspect", "-i", inv, env=env, timeout=900)
         assert inspected.returncode == 0, inspected.stderr[-3000:]
-    risks = json.loads(run_ccops(lab_home, "risks", "-i", inv, "-o", "json", env=env, check=True).stdout)["risks"]
+    risks = payload(run_ccops(lab_home, "risks", "-i", inv, "-o", "json", env=env, check=True).stdout)["risks"]
     reverted = [r for r in risks if r["kind"] == "reverted"]
     assert [r["host"] for r in reverted] == [HOST] and not reverted[0]["damaged"], reverted
-    assert reverted[0]["run_id"] == json.loads(patched.stdout)["run_id"]
+    assert reverted[0]["run_id"] == payload(patched.stdout)["run_id"]
     pushed = [m for m in receiver.accepted if m["event"] == "reverted"]
     assert pushed and any(line.startswith(f"{HOST}:") for line in pushed[0]["lines"]), receiver.accepted
 
     reapplied = run_ccops(lab_home, "schedule", "run", "lab-reapply", "-i", inv, "-o", "json", env=env, timeout=1800)
     assert reapplied.returncode == 0, reapplied.stderr[-3000:]
-    run = json.loads(reapplied.stdout)
-    record = json.loads(run_ccops(lab_home, "runs", "show", run["run_id"], "-o", "json", env=env, check=True).stdout)
+    run = payload(reapplied.stdout)
+    record = payload(run_ccops(lab_home, "runs", "show", run["run_id"], "-o", "json", env=env, check=True).stdout)
     assert record["request"]["reason"] == f"reverted after {reverted[0]['run_id']}"
     assert record["request"]["schedule"]["name"] == "lab-reapply" and record["change_id"] == "STD-PATCH"
     assert versions(HOST) == after

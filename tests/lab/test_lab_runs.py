@@ -14,6 +14,7 @@ import pytest
 from ccops.locks import Locks
 from ccops.processes import Process, ansible_processes
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec, versions
 
 pytestmark = pytest.mark.lab
@@ -102,8 +103,8 @@ def test_resume_after_kill_9_waits_for_the_orphaned_ansible_and_runs_one_per_hos
     run_id = _wait(
         "the run record",
         lambda: [
-            r["id"]
-            for r in json.loads(run_ccops(fleet, "runs", "list", "-o", "json", check=True).stdout)
+            r["run_id"]
+            for r in payload(run_ccops(fleet, "runs", "list", "-o", "json", check=True).stdout)
             if r["change_id"] == "CHG-RUNS-KILL"
         ],
         every=1,
@@ -122,7 +123,7 @@ def test_resume_after_kill_9_waits_for_the_orphaned_ansible_and_runs_one_per_hos
     os.kill(proc.pid, signal.SIGKILL)  # ccops only: its Ansible child goes on, unsupervised
     proc.wait()
     assert orphan.state() == "alive"
-    assert json.loads(run_ccops(fleet, "runs", "show", run_id, "-o", "json", check=True).stdout)["status"] == "running"
+    assert payload(run_ccops(fleet, "runs", "show", run_id, "-o", "json", check=True).stdout)["status"] == "running"
 
     resume = subprocess.Popen(
         [str(BIN / "ccops"), "resume", run_id, "--yes", "--output", "json"],
@@ -144,13 +145,13 @@ def test_resume_after_kill_9_waits_for_the_orphaned_ansible_and_runs_one_per_hos
             second_started = time.monotonic()
         time.sleep(0.1)
     out, err = resume.communicate()
-    data = json.loads(out)
+    data = payload(out)
     assert resume.returncode == 0 and data["status"] == "succeeded", err[-3000:]
     assert f"waiting for Ansible pid {orphan.pid} left by the killed run on {HOST}" in err
     assert most == 1
     assert orphan_gone is not None and second_started is not None and orphan_gone < second_started
     assert sorted(p.name for p in (run_dir / "artifacts").iterdir()) == ["w1-b1-a1", "w1-b1-a2"]
-    record = json.loads(run_ccops(fleet, "runs", "show", run_id, "-o", "json", check=True).stdout)
+    record = payload(run_ccops(fleet, "runs", "show", run_id, "-o", "json", check=True).stdout)
     assert record["status"] == "succeeded" and [(h["host"], h["outcome"]) for h in record["hosts"]] == [(HOST, "ok")]
     assert Locks(fleet).holder(run_id) is None and Locks(fleet).leftover_ansible(run_id) == []
     assert pexec(HOST, "dpkg", "--audit").strip() == ""

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec
 
 pytestmark = pytest.mark.lab
@@ -124,7 +125,7 @@ def test_the_jump_hosts_timer_fires_a_real_inspect_recorded_as_standing(jump):
     deadline = time.monotonic() + 420
     runs: list[dict] = []
     while time.monotonic() < deadline:
-        runs = json.loads(_jump_ccops("runs", "list", "-o", "json"))
+        runs = payload(_jump_ccops("runs", "list", "-o", "json"))
         if runs and runs[0]["status"] != "running":
             break
         time.sleep(5)
@@ -132,7 +133,7 @@ def test_the_jump_hosts_timer_fires_a_real_inspect_recorded_as_standing(jump):
     # the timer fired it, not a person: systemd says when it last triggered
     triggered = pexec(JUMP, "systemctl", "show", "-p", "LastTriggerUSec", "--value", f"ccops-schedule-{NAME}.timer")
     assert triggered.strip() not in ("", "n/a"), triggered
-    record = json.loads(_jump_ccops("runs", "show", runs[0]["id"], "-o", "json"))
+    record = payload(_jump_ccops("runs", "show", runs[0]["run_id"], "-o", "json"))
     journal = pexec(JUMP, "journalctl", "--no-pager", "-n", "40", "-u", f"ccops-schedule-{NAME}.service", check=False)
     assert (record["verb"], record["status"], record["change_id"]) == ("inspect", "succeeded", CHANGE), (
         record["message"],
@@ -141,5 +142,5 @@ def test_the_jump_hosts_timer_fires_a_real_inspect_recorded_as_standing(jump):
     assert sorted(h["host"] for h in record["hosts"]) == TARGETS
     assert {h["outcome"] for h in record["hosts"]} == {"ok"}
     assert record["request"]["schedule"]["name"] == NAME and record["request"]["schedule"]["standing"] is True
-    shown = _jump_ccops("runs", "show", runs[0]["id"])
+    shown = _jump_ccops("runs", "show", runs[0]["run_id"])
     assert f"schedule         {NAME}, unattended under standing change {CHANGE}" in shown

@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
+from tests.json_output import payload
 from tests.lab.conftest import pexec, reboot, versions
 
 pytestmark = pytest.mark.lab
@@ -61,7 +62,7 @@ def catalogue(home: Path, version: str) -> None:
 def software(home: Path, *args: str, timeout: float = 900) -> tuple[int, dict]:
     result = run_ccops(home, "software", *args, "--output", "json", timeout=timeout)
     assert result.stdout, result.stderr[-3000:]
-    return result.returncode, json.loads(result.stdout)
+    return result.returncode, payload(result.stdout)
 
 
 def apply(home: Path, change: str) -> tuple[int, dict]:
@@ -163,7 +164,7 @@ def test_an_interrupted_stage_resumes_without_sending_intact_files_again(lab):
 
 
 def test_version_1_in_waves_from_the_point_on_three_debian_variants(lab):
-    plan = json.loads(run_ccops(lab, "plan", "software", "apply", "-o", "json", check=True).stdout)
+    plan = payload(run_ccops(lab, "plan", "software", "apply", "-o", "json", check=True).stdout)
     assert plan["content"]["software"] and plan["content"]["refusals"] == []
     code, result = apply(lab, "CHG-SW-1")
     assert code == 0, why(result)
@@ -191,7 +192,7 @@ def test_a_failing_version_is_rolled_back_on_the_canary_then_resume_upgrades_in_
     resumed = run_ccops(lab, "resume", result["run_id"], "--yes", "--output", "json", timeout=900)
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
     assert "the catalogue changed since run" in resumed.stderr
-    done = json.loads(resumed.stdout)
+    done = payload(resumed.stdout)
     # the halted run goes on in its waves, the canary first again, every host upgraded to the fixed version
     assert [w["wave"] for w in done["waves"]] == ["canary", "wave 1 (50%)", "wave 2 (100%)"]
     assert {h: r["outcome"] for h, r in done["reports"].items()} == dict.fromkeys(HOSTS, "applied")
@@ -216,14 +217,14 @@ def test_status_matches_dpkg_drift_is_named_and_a_second_apply_changes_nothing(l
     pexec("lab-deb12-01", "apt-get", "install", "-y", "-qq", "--allow-downgrades", f"{APP}=1.0")
     pexec("lab-deb13-01", "apt-get", "purge", "-y", "-qq", APP)
     run_ccops(lab, "inspect", check=True, timeout=600)
-    rows = json.loads(run_ccops(lab, "software", "status", APP, "-o", "json", check=True).stdout)
+    rows = payload(run_ccops(lab, "software", "status", APP, "-o", "json", check=True).stdout)
     assert {r["host"]: r["installed"] for r in rows} == {h: installed(h) for h in HOSTS}
     assert {r["host"]: r["state"] for r in rows} == {
         "lab-deb11-01": "ok",
         "lab-deb12-01": "DRIFT: 1.0 installed, desired 2.0",
         "lab-deb13-01": "DRIFT: not installed, desired 2.0",
     }
-    plan = json.loads(run_ccops(lab, "plan", "software", "apply", "-o", "json", check=True).stdout)
+    plan = payload(run_ccops(lab, "plan", "software", "apply", "-o", "json", check=True).stdout)
     assert plan["content"]["software"] == {
         "lab-deb11-01": [],
         "lab-deb12-01": [{"app": APP, "action": "upgrade", "from": "1.0", "to": "2.0"}],
@@ -239,7 +240,7 @@ def test_remove_takes_one_application_off_after_a_verified_backup_and_a_reboot_k
     host = "lab-deb12-01"  # on 1.0 since the drift made by hand above
     planned = run_ccops(lab, "plan", "software", "remove", APP, "--limit", host, "-o", "json", check=True).stdout
     removal = [{"app": APP, "action": "remove", "from": "1.0", "to": ""}]
-    assert json.loads(planned)["content"]["software"] == {host: removal}
+    assert payload(planned)["content"]["software"] == {host: removal}
     code, result = software(lab, "remove", APP, "--limit", host, "--yes", "--change-id", "CHG-SW-4")
     assert code == 0, why(result)
     report = result["reports"][host]

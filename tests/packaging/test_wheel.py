@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLE, ROOT
+from tests.json_output import payload
 
 pytestmark = pytest.mark.slow
 CHECKOUT_ENV = ("PYTHONPATH", "CCOPS_PROJECT", "CCOPS_INVENTORY", "VIRTUAL_ENV", "ANSIBLE_CONFIG")
@@ -163,7 +164,7 @@ def test_installed_ccops_brings_up_the_lab_and_inspects_it(installed):
         # the default inventory follows the lab: no -i
         result = _ccops(installed, "inspect", "--output", "json")
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        report = json.loads(result.stdout)
+        report = payload(result.stdout)
         assert {h["host"]: h["outcome"] for h in report["hosts"]} == {"lab-deb12-01": "ok"}
         assert report["reports"]["lab-deb12-01"]["os"]["version"].startswith("12")
     finally:

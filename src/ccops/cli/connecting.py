@@ -43,6 +43,11 @@ def _run_record(params: dict[str, Any]) -> Path | None:
         return None
 
 
+def _applying(params: dict[str, Any]) -> Path | None:
+    """quarantine evaluate contacts hosts only with --apply (a comply --fix run)."""
+    return _option(params) if params.get("apply_it") else None
+
+
 def _scheduled(params: dict[str, Any]) -> Path | None:
     """A firing checks for an offline inventory itself (ccops.schedule.fire): it records the refusal
     as a run before it contacts anything, so an unattended refusal is never silent."""
@@ -61,6 +66,9 @@ CONNECTING: dict[str, InventoryOf] = {
     "node check": _option,
     "node prepare": _option,
     "patch": _option,
+    "quarantine evaluate": _applying,
+    "quarantine hold": _option,  # a comply --fix run on the held hosts
+    "quarantine lift": _option,
     "reapply": _option,  # patches the hosts that took back an approved patch
     "resume": _run_record,
     "rollback": _option,
@@ -100,6 +108,7 @@ NO_CONNECTION = frozenset(
         "notify status",
         "notify test",
         "plan",
+        "quarantine list",
         "report",
         "risks",
         "runs certificate",
@@ -113,6 +122,7 @@ NO_CONNECTION = frozenset(
         "schedule next",
         "schedule remove",
         "software status",
+        "vulns import",  # `ccops vulns` itself (the group's own listing) reads records and snapshots only
     }
 )
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ccops.cli.options import inventory_option, output_option, resolve_inventory
-from ccops.cli.output import OutputTarget, echo, emit_json, table, written
+from ccops.cli.output import OutputTarget, current_schema, echo, emit_json, envelope, table, written
 from ccops.errors import UsageError
 from ccops.output_file import STDOUT
 
@@ -100,6 +100,7 @@ def report(
     shows; csv is one row per host.
     """
     from ccops import strict_json
+    from ccops.cli.json_shapes import report_out
     from ccops.output_file import write_output
     from ccops.report import build_report, to_csv
     from ccops.report_html import render_html
@@ -113,6 +114,6 @@ def report(
     elif fmt == "csv":
         text = to_csv(document)
     else:
-        text = strict_json.dumps(document) + "\n"
+        text = strict_json.dumps(envelope(report_out(document), current_schema())) + "\n"
     write_output(target, text, "--to")
     written(target, "report")

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "notify": ("ccops.cli.notify_cmd:notify", "Messages to mail, webhooks and chat, by notify.yml."),
     "patch": ("verb:patch", "Patch hosts in waves with verified backups before and after."),
     "plan": ("ccops.cli.plan_cmd:plan", "Show what a command would do, without touching a host."),
+    "quarantine": ("ccops.cli.quarantine_cmd:quarantine", "Hold hosts apart from their site until put right."),
     "reapply": ("ccops.cli.reapply_cmd:reapply", "Patch again hosts whose approved patch was taken back."),
     "report": ("ccops.cli.fleet_cmd:report", "The fleet report: compliance, patches, risks, runs."),
     "resume": ("ccops.cli.resume_cmd:resume", "Continue a halted, interrupted or killed run."),
@@ -44,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("ccops.cli.runs_cmd:runs", "Run history: who ran what, when, with what result."),
     "schedule": ("ccops.cli.schedule_cmd:schedule", "Unattended runs from schedules.yml, fired by systemd timers."),
     "software": ("ccops.cli.software_cmd:software", "Applications from the software catalogue, per site."),
+    "vulns": ("ccops.cli.vulns_cmd:vulns", "Vulnerabilities per host and CVE, from snapshot changelogs."),
 }
 SUMMARY_WIDTH = 62
 
@@ -58,13 +60,14 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "reapply",
         "rollback",
         "comply",
+        "quarantine",
         "software",
         "deploy",
         "decommission",
         "resume",
         "schedule",
     ),
-    "Fleet": ("risks", "report", "runs", "backups", "notify", "node"),
+    "Fleet": ("risks", "vulns", "report", "runs", "backups", "notify", "node"),
     "Lab and shell": ("lab", "completion"),
 }
 

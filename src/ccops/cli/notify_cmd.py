@@ -99,8 +99,13 @@ def status(run_id: str | None, output: str) -> None:
     waiting = [m for m in outbox.pending() if run is None or m.run_id == run]
     tried = outbox.attempts(store, run)
     if output == "json":
+        from ccops.cli.json_shapes import attempts_out
+
         emit_json(
-            {"pending": [{k: v for k, v in m.__dict__.items() if k != "body"} for m in waiting], "attempts": tried}
+            {
+                "pending": [{k: v for k, v in m.__dict__.items() if k != "body"} for m in waiting],
+                "attempts": attempts_out(tried),
+            }
         )
         return
     echo(

@@ -31,12 +31,53 @@ def _inert(text: str) -> bool:
     return visible(text) == text
 
 
-def emit_json(data: Any) -> None:
-    # ASCII, strict: no control character and no NaN reaches a pipeline (exactly strict_json.dumps's text),
-    # written as it is made: a fleet's document is never held twice, as text and as the bytes written
+# Every JSON document a command prints is one envelope (docs/reference/json-output.md):
+#   {"schema": "ccops/<command>/<major>", "ccops": "<version>", "data": <the command's answer>}
+# <command> is the command's words joined by "-" (runs-list, software-apply); its schema is
+# docs/reference/schemas/<command>.schema.json. A change a pipeline must notice (a key renamed,
+# removed or retyped) raises that command's major here; added keys do not.
+SCHEMA_MAJOR: dict[str, int] = {}
+FIRST_MAJOR = 1
+
+
+def schema_name(command_path: str) -> str:
+    """``ccops runs list`` -> ``runs-list``: the name of the command's JSON schema."""
+    return "-".join(command_path.split()[1:])
+
+
+def schema_id(name: str) -> str:
+    return f"ccops/{name}/{SCHEMA_MAJOR.get(name, FIRST_MAJOR)}"
+
+
+def envelope(data: Any, name: str) -> dict[str, Any]:
+    from ccops import __version__
+
+    return {"schema": schema_id(name), "ccops": __version__, "data": data}
+
+
+def current_schema() -> str:
+    """The running command's schema name (emit_json is always called inside a ccops command).
+
+    From the command's own words, whatever the program was called (ccops, python -m ...).
+    """
+    words: list[str] = []
+    ctx: click.Context | None = click.get_current_context()
+    while ctx is not None and ctx.parent is not None:
+        words.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    return schema_name(" ".join(["ccops", *words]))
+
+
+def emit_json(data: Any, name: str | None = None) -> None:
+    """``data`` in the envelope of the running command (or of ``name``) on stdout.
+
+    ASCII, strict: no control character and no NaN reaches a pipeline (exactly
+    strict_json.dumps's text), written as it is made: a fleet's document is never held
+    twice, as text and as the bytes written.
+    """
     buffered: list[str] = []
     size = 0
-    for piece in _Writer().pieces(data, 0):
+    for piece in _Writer().pieces(envelope(data, name or current_schema()), 0):
         buffered.append(piece)
         size += len(piece)
         if size > 1 << 20:

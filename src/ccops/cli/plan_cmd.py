@@ -53,6 +53,7 @@ def plan(
     Reads the same inventory and rollout settings a real run reads; works on
     offline (planning-only) inventories such as inventory/example.
     """
+    from ccops.cli.json_shapes import plan_out
     from ccops.plan_render import plan_json, plan_markdown, plan_text
     from ccops.run import RunRequest, prepare
 
@@ -69,7 +70,7 @@ def plan(
 
         write_saved(save, plan_document(request, prepared))
     if output == "json":
-        emit_json(plan_json(result))
+        emit_json(plan_out(plan_json(result)))
     elif output == "markdown":
         echo(plan_markdown(result), nl=False)
     else:

@@ -29,7 +29,9 @@ def list_runs(limit: int, verb: str | None, output: str) -> None:
 
     records = open_store().runs(limit, verb)
     if output == "json":
-        emit_json([r.as_dict() for r in records])
+        from ccops.cli.json_shapes import run_out
+
+        emit_json([run_out(r) for r in records])
         return
     rows = [
         [
@@ -60,7 +62,9 @@ def show_run(run_id: str, output: str) -> None:
         raise UsageError(f"no run {visible(run_id)!r}; see ccops runs list")
     deliveries = attempts(store, record.id)  # the run's report pushed to people (ccops notify)
     if output == "json":
-        emit_json({**record.as_dict(), "deliveries": deliveries})
+        from ccops.cli.json_shapes import attempts_out, run_out
+
+        emit_json({**run_out(record), "deliveries": attempts_out(deliveries)})
         return
     echo(f"run {record.id}: {record.verb} {record.status} (exit {record.exit_code})")
     for key in ("operator", "change_id", "git_commit", "inventory", "inventory_sha256", "started", "ended", "message"):

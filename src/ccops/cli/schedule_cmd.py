@@ -13,6 +13,7 @@ from ccops.cli.output import echo, emit_json, table
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
+    from ccops.run import RunRequest
     from ccops.schedule.model import Schedule
 
 SHOWN_HOSTS = 5  # text output names this many hosts per line; JSON lists them all
@@ -62,7 +63,9 @@ def next_firings(inventory: Path | None, days: int, start: datetime | None, outp
     found = [f for s in load_schedules(loaded).values() for f in _firings(loaded, s, begin, days)]
     found.sort(key=lambda f: (f["utc"], f["schedule"]))
     if output == "json":
-        emit_json(found)
+        from ccops.cli.json_shapes import firing_out
+
+        emit_json([firing_out(f) for f in found])
         return
     if not found:
         echo(f"no firing in the next {days} day(s)")
@@ -77,17 +80,23 @@ def _firings(inventory: Inventory, schedule: Schedule, begin: datetime, days: in
     from ccops.errors import CcopsError
     from ccops.maintenance import window_open
     from ccops.run import RunRequest, prepare
+    from ccops.schedule.model import REAPPLY
     from ccops.schedule.timing import firings
     from ccops.verbs import get_verb
 
     site = inventory.sites[schedule.site]
-    request = RunRequest(inventory.root, schedule.verb, schedule.selector, options=dict(schedule.options))
+    request: RunRequest | None = RunRequest(
+        inventory.root, schedule.verb, schedule.selector, options=dict(schedule.options)
+    )
     touches: list[str] = []
     refuses: dict[str, list[str]] = {}
     try:
-        plan = prepare(request).plan
-        touches = [h.name for h in plan.hosts]
-        refuses = {reason: [h.name for h in hosts] for reason, hosts in plan.excluded.items() if hosts}
+        if schedule.run == REAPPLY:  # only the hosts that took back an approved patch, as the store says today
+            request = _reapplied(inventory, schedule)
+        plan = None if request is None else prepare(request).plan
+        touches = [] if plan is None else [h.name for h in plan.hosts]
+        excluded = {} if plan is None else plan.excluded
+        refuses = {reason: [h.name for h in hosts] for reason, hosts in excluded.items() if hosts}
     except CcopsError as exc:  # today's inventory would refuse the whole firing: say why
         refuses = {str(exc).splitlines()[0]: []}
     changes = get_verb(schedule.verb).changes_hosts
@@ -113,6 +122,14 @@ def _firings(inventory: Inventory, schedule: Schedule, begin: datetime, days: in
             }
         )
     return out
+
+
+def _reapplied(inventory: Inventory, schedule: Schedule) -> RunRequest | None:
+    from ccops.cli.reapply_cmd import reapply_request
+    from ccops.run import open_store
+
+    assert schedule.change_id is not None  # noqa: S101 - a schedule always carries its standing change
+    return reapply_request(open_store(), inventory.root, schedule.selector, schedule.change_id)[0]
 
 
 def _held_back(schedule: Schedule) -> str | None:
@@ -180,7 +197,8 @@ def install(inventory: Path | None, unit_dir: Path, dry_run: bool) -> None:
     loaded = load_inventory(resolve_inventory(inventory))
     user = units.unit_user()
     wanted = units.units_for(loaded, load_schedules(loaded), units.ccops_executable(), None if user == "root" else user)
-    stale = [p for p in units.ours(unit_dir) if p.name not in {u.name for u in wanted}]
+    units.refuse_collisions(unit_dir, loaded, wanted)
+    stale = [p for p in units.ours(unit_dir, loaded) if p.name not in {u.name for u in wanted}]
     if dry_run:
         for unit in wanted:
             echo(f"# {unit_dir / unit.name}\n{unit.text}")
@@ -211,12 +229,21 @@ def install(inventory: Path | None, unit_dir: Path, dry_run: bool) -> None:
     show_default=True,
     help="Where the units are; timers are stopped and systemd reloaded only in the system's.",
 )
+@click.option(
+    "-i",
+    "--inventory",
+    "inventory",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Remove only this inventory's schedules (default: every unit ccops wrote there).",
+)
 @click.option("--dry-run", is_flag=True, help="Name the units; remove nothing.")
-def remove(unit_dir: Path, dry_run: bool) -> None:
-    """Stop and delete every unit ccops schedule install wrote in the unit folder (none other)."""
+def remove(unit_dir: Path, inventory: Path | None, dry_run: bool) -> None:
+    """Stop and delete the units ccops schedule install wrote in the unit folder (none other)."""
+    from ccops.inventory.load import load_inventory
     from ccops.schedule import units
 
-    found = units.ours(unit_dir)
+    found = units.ours(unit_dir, None if inventory is None else load_inventory(inventory))
     if dry_run or not found:
         for path in found:
             echo(f"would remove {path}")

@@ -21,10 +21,11 @@ from typing import Any
 import yaml
 
 from ccops import __version__
-from ccops.inventory.model import Host, Inventory
+from ccops.inventory.model import Host, Inventory, Site
 
 FORMAT = 2
 HOST_FIELDS = tuple(f.name for f in fields(Host))
+SITE_FIELDS = tuple(f.name for f in fields(Site))  # a Site pickled before a field was added lacks it
 WORTH_IT = 2000  # hosts: below this, validating the files is as quick as reading a cache
 
 
@@ -41,7 +42,7 @@ def digests_now(config: Path, sites_dir: Path) -> dict[str, str]:
 
 
 def _header(config: Path) -> tuple[Any, ...]:
-    return (FORMAT, __version__, HOST_FIELDS, os.getcwd(), os.path.abspath(config))  # noqa: PTH100, PTH109
+    return (FORMAT, __version__, HOST_FIELDS, SITE_FIELDS, os.getcwd(), os.path.abspath(config))  # noqa: PTH100, PTH109
 
 
 def _entry(config: Path) -> Path:

@@ -12,7 +12,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Literal
 
-from ccops.compliance import host_compliance
+from ccops.compliance import held_hosts, host_compliance
 from ccops.inventory.layered import layered
 from ccops.inventory.model import ConnectionProfile, Host, Inventory, Site
 from ccops.inventory.winrm import dns_name_of
@@ -101,8 +101,8 @@ def host_var_layers(inventory: Inventory, host: Host) -> tuple[dict[str, Any], d
     if host.mac is not None:
         out["ccops_mac"] = host.mac
     # what hosts of one site and group share is computed once per inventory: 32,000 hosts, few groups
-    comply_key = (host.site, host.role, host.os, host.group, host.business_line)
-    comply_cache: dict[tuple[str, ...], Any] = inventory.cache.setdefault("export_comply", {})
+    comply_key = (host.site, host.role, host.os, host.group, host.business_line, host.name in held_hosts(inventory))
+    comply_cache: dict[tuple[Any, ...], Any] = inventory.cache.setdefault("export_comply", {})
     if comply_key not in comply_cache:
         comply_cache[comply_key] = host_compliance(inventory, host)
     comply = comply_cache[comply_key]

@@ -136,6 +136,7 @@ class Site:
     decommission: dict[str, Any] = field(default_factory=dict)  # max_hosts, end_state, hooks (site_file checks)
     risk: dict[str, float] = field(default_factory=dict)  # early-warning thresholds the site set
     patch_content: dict[str, Any] = field(default_factory=dict)  # approve_after_days (ccops content)
+    quarantine: dict[str, Any] = field(default_factory=dict)  # when hosts are held apart (ccops.quarantine); {}: never
     connections: dict[str, ConnectionProfile] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
     node: NodeSpec | None = None  # None: the jump host runs the site itself

@@ -83,6 +83,7 @@ SITE_KEYS = (
     "management",
     "risk",
     "node",
+    "quarantine",
 )
 DECOMMISSION_KEYS = ("max_hosts", "end_state", "hooks")
 END_STATES = ("power_off", "hand_back")
@@ -131,6 +132,9 @@ PATH_KEYS: tuple[Literal["key_file", "known_hosts", "ca_file", "cert_file", "cer
     "cert_key_file",
 )
 WINRM_TRANSPORTS = ("kerberos", "ntlm", "credssp", "certificate")
+# when a host is held apart automatically (ccops quarantine evaluate); absent: never
+QUARANTINE_KEYS = ("out_of_policy_days", "vuln_urgency", "reverted", "decommission_guard")
+VULN_URGENCIES = ("low", "medium", "high", "emergency", "critical")  # lowest first
 ROLLOUT_KEYS = ("canary", "waves", "batch_size", "max_fail_percentage", "max_failures")
 # early-warning thresholds (ccops risks, ccops report): key, type, lowest, highest; defaults in ccops.risks
 RISK_LIMITS: tuple[tuple[str, type, float, float], ...] = (
@@ -139,6 +143,12 @@ RISK_LIMITS: tuple[tuple[str, type, float, float], ...] = (
     ("disk_growth_pct_per_day", float, 0, 100),
     ("not_seen_days", int, 1, 3650),
     ("runs_days", int, 1, 3650),
+    # a fix a content snapshot holds, not installed this many days (per urgency; defaults in ccops.vulns.risks)
+    ("vuln_critical_days", float, 0, 3650),
+    ("vuln_emergency_days", float, 0, 3650),
+    ("vuln_high_days", float, 0, 3650),
+    ("vuln_medium_days", float, 0, 3650),
+    ("vuln_low_days", float, 0, 3650),
 )
 
 
@@ -197,7 +207,35 @@ def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
         management=parse_management(reader, raw.get("management", []), (*kp, "management")),
         risk=_risk(reader, raw.get("risk", {}), (*kp, "risk")),
         patch_content=_patch_content(reader, raw.get("patch_content", {}), (*kp, "patch_content")),
+        quarantine=_quarantine(reader, raw, kp),
     )
+
+
+def _quarantine(reader: FieldReader, site: dict[str, Any], kp: KeyPath) -> dict[str, Any]:
+    """When a host is held apart; a held host admits only site.management (and the site's node, point
+    and backup target), so a site that holds hosts must name its management addresses."""
+    raw, qkp = site.get("quarantine", {}), (*kp, "quarantine")
+    if not reader.valid(raw, qkp, dict):
+        return {}
+    reader.only_keys(raw, qkp, QUARANTINE_KEYS)
+    out: dict[str, Any] = {}
+    days = reader.get(raw, qkp, "out_of_policy_days", int)
+    if days is not None and not 0 <= days <= 3650:
+        reader.report(
+            (*qkp, "out_of_policy_days"), f"{dotted((*qkp, 'out_of_policy_days'))}: {days} is not between 0 and 3650"
+        )
+    elif days is not None:
+        out["out_of_policy_days"] = days
+    urgency = reader.get(raw, qkp, "vuln_urgency", str, choices=VULN_URGENCIES)
+    if urgency is not None:
+        out["vuln_urgency"] = urgency
+    for key in ("reverted", "decommission_guard"):
+        if reader.get(raw, qkp, key, bool):
+            out[key] = True
+    if out and not site.get("management"):
+        reader.report(qkp, f"{dotted(qkp)}: a held host admits only site.management: declare it first")
+        return {}
+    return out
 
 
 def _patch_content(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:

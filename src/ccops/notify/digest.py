@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,10 +48,8 @@ def queue_digest(inventory: Inventory, store: Store, folder: Path | None = None)
         f"fleet: {totals['hosts']} hosts, {totals['risks']} risks, {totals['hosts_overdue']} hosts overdue"
     ]
     queued = queue_fleet(inventory.root, "digest", f"ccops daily digest {report['generated']}", by_site, folder)
-    seen_path = outbox.notify_dir() / SEEN_NAME
-    seen: set[str] = set()
-    with contextlib.suppress(OSError, ValueError, TypeError):
-        seen = set(json.loads(seen_path.read_text(encoding="utf-8")))
+    told = outbox.read_state(SEEN_NAME)
+    seen = {str(k) for k in told} if isinstance(told, list) else set()
     new: dict[str | None, list[str]] = {}
     for risk in report["risks"]:
         if _key(risk) not in seen:
@@ -61,8 +57,5 @@ def queue_digest(inventory: Inventory, store: Store, folder: Path | None = None)
             new.setdefault(risk.get("site"), []).append(f"{where}: {risk['kind']}: {risk['detail']}")
     if new:
         queued += queue_fleet(inventory.root, "new_risks", "ccops: new risks", new, folder)
-    tmp = seen_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(sorted(_key(r) for r in report["risks"])), encoding="utf-8")
-    tmp.chmod(0o600)
-    tmp.replace(seen_path)
+    outbox.write_state(SEEN_NAME, sorted(_key(r) for r in report["risks"]))
     return queued

@@ -63,6 +63,23 @@ def notify_dir() -> Path:
     return private_dir(state_dir() / "notify")
 
 
+def read_state(name: str) -> Any:
+    """A small private memory of what was already told (notify/NAME), or None when missing or unreadable."""
+    with contextlib.suppress(OSError, ValueError):
+        return json.loads((notify_dir() / name).read_text(encoding="utf-8"))
+    return None
+
+
+def write_state(name: str, value: Any) -> None:
+    """Replace notify/NAME whole (0600): a crash leaves the old memory, never half of one."""
+    path = notify_dir() / name
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(value, sort_keys=True))
+    tmp.replace(path)
+
+
 def outbox_dir() -> Path:
     return private_dir(notify_dir() / "outbox")
 

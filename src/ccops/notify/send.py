@@ -21,8 +21,10 @@ from ccops.safe_text import visible
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
     from ccops.records import RunRecord, Store
+    from ccops.reverted import Finding
 
 # names that look like secrets are kept out of messages whatever declares them (as in artifacts)
+REVERTED_TOLD = "reverted-told.json"  # per inventory: each reverted host and the packages it was told about
 SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|VAULT|PRIVATE_KEY", re.IGNORECASE)
 MAX_ERROR = 500
 
@@ -136,6 +138,7 @@ def queue_reverted(store: Store, record: RunRecord, folder: Path | None = None) 
     site_of = {h.name: h.site for h in inventory.hosts.values()} if inventory else {}
     inspected = [str(h.get("host")) for h in record.hosts if h.get("outcome") == "ok"]
     found = [f for f in findings(store, inspected) if f.kind == REVERTED and f.inspected == record.id]
+    found = _not_told(record.inventory, inspected, found)
     lines: dict[str | None, list[str]] = {}
     for finding in found:
         lines.setdefault(site_of.get(finding.host), []).append(f"{finding.host}: {finding.detail}")
@@ -143,6 +146,22 @@ def queue_reverted(store: Store, record: RunRecord, folder: Path | None = None) 
         return []
     title = f"ccops: approved packages taken back on {len(found)} host(s)"
     return queue_fleet(Path(record.inventory), REVERTED, title, lines, folder)
+
+
+def _not_told(inventory: str, inspected: list[str], found: list[Finding]) -> list[Finding]:
+    """The findings not already told: a host is told once per set of taken-back packages, again once it changes.
+
+    A host inspected without a finding is forgotten, so taking the packages back a second time is news.
+    """
+    told = outbox.read_state(REVERTED_TOLD)
+    told = told if isinstance(told, dict) else {}
+    known = told.get(inventory)
+    mine: dict[str, str] = known if isinstance(known, dict) else {}
+    now = {f.host: json.dumps(sorted(json.dumps(p, sort_keys=True) for p in f.packages)) for f in found}
+    fresh = [f for f in found if mine.get(f.host) != now[f.host]]
+    told[inventory] = {h: k for h, k in mine.items() if h not in inspected} | now
+    outbox.write_state(REVERTED_TOLD, told)
+    return fresh
 
 
 def flush(store: Store, folder: Path | None = None) -> tuple[int, list[Message]]:
@@ -156,6 +175,11 @@ def flush(store: Store, folder: Path | None = None) -> tuple[int, list[Message]]
         for message in outbox.pending(folder):
             if (message.inventory, message.channel) in down:
                 left.append(message)
+                continue
+            gone = _channel_gone(message, rules_cache)
+            if gone is not None:  # the operator took the channel out: the message goes, its end is recorded
+                outbox.record_attempt(store, message, gone)
+                outbox.remove(message, folder)
                 continue
             error = _try(message, rules_cache)
             if error is not None:
@@ -172,18 +196,28 @@ def flush(store: Store, folder: Path | None = None) -> tuple[int, list[Message]]
     return delivered, left
 
 
-def _try(message: Message, cache: dict[str, Rules | CcopsError]) -> str | None:
+def _rules(message: Message, cache: dict[str, Rules | CcopsError]) -> Rules | CcopsError:
     if message.inventory not in cache:
         try:
             cache[message.inventory] = load_rules(Path(message.inventory))
         except CcopsError as exc:
             cache[message.inventory] = exc
-    rules = cache[message.inventory]
+    return cache[message.inventory]
+
+
+def _channel_gone(message: Message, cache: dict[str, Rules | CcopsError]) -> str | None:
+    """Why a message is dropped: its channel left a notify.yml that reads well (a broken file keeps it pending)."""
+    rules = _rules(message, cache)
+    if isinstance(rules, CcopsError) or message.channel in rules.channels:
+        return None
+    return visible(f"dropped: channel {message.channel} is no longer in notify.yml")[:MAX_ERROR]
+
+
+def _try(message: Message, cache: dict[str, Rules | CcopsError]) -> str | None:
+    rules = _rules(message, cache)
     if isinstance(rules, CcopsError):
         return visible(f"{message.inventory}: notify.yml cannot be read")[:MAX_ERROR]
-    channel = rules.channels.get(message.channel)
-    if channel is None:
-        return visible(f"channel {message.channel} is no longer in notify.yml")[:MAX_ERROR]
+    channel = rules.channels[message.channel]  # _channel_gone let only declared channels through
     try:
         deliver(channel, rules.root, Outgoing(message.title, message.body, message.form))
     except DeliveryError as exc:

@@ -12,6 +12,7 @@ nothing (status "nothing", exit 0): there was nothing to put back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from ccops.records import Store
 from ccops.run import RunRequest, RunResult, execute, git_commit, new_run_id, open_store, operator, prepare
 from ccops.run.engine import Engine
 from ccops.runner.progress import Progress
+from ccops.safe_text import visible
 from ccops.schedule.model import REAPPLY, Schedule, get_schedule
 from ccops.verbs import get_verb
 
@@ -55,11 +57,16 @@ class Firing:
 
 
 def fire(inventory_path: Path, name: str, *, engine: Engine | None = None, progress: Progress | None = None) -> Firing:
-    inventory = load_inventory(Path(os.path.abspath(inventory_path)))  # noqa: PTH100 - as named, anchored
-    schedule = get_schedule(inventory, name)
+    folder = Path(os.path.abspath(inventory_path))  # noqa: PTH100 - as named, anchored
+    try:
+        inventory = load_inventory(folder)
+        schedule = get_schedule(inventory, name)
+    except CcopsError as exc:
+        _push_unreadable(folder, name, str(exc))
+        raise
     fired = datetime.now(UTC)
     request = RunRequest(
-        Path(os.path.abspath(inventory_path)),  # noqa: PTH100
+        folder,
         schedule.verb,
         schedule.selector,
         change_id=schedule.change_id,
@@ -94,6 +101,22 @@ def fire(inventory_path: Path, name: str, *, engine: Engine | None = None, progr
         except (RefusedError, LockError) as exc:  # raised before the run is recorded: hosts held, content
             return _refuse(store, inventory, request, str(exc))
         return Firing(schedule.name, result.run_id, result.status, result.exit_code, result.message or "", result)
+
+
+def _push_unreadable(folder: Path, name: str, reason: str) -> None:
+    """A firing that cannot read its inventory or find its schedule has no run to record; it is still pushed.
+
+    The message goes to the channels whose rules take ``refused`` for every site (no site is known).
+    """
+    from ccops.notify.send import flush, outbox_note, queue_fleet
+
+    line = visible(f"schedule {name[:80]}: not fired: {reason.splitlines()[0] if reason else ''}")[:500]
+    try:
+        queue_fleet(folder, STATUS_REFUSED, f"ccops: schedule {name[:80]} could not fire", {None: [line]})
+        flush(open_store())
+    except Exception:  # notify.yml unreadable too: the journal line and the problem log are what is left
+        with contextlib.suppress(Exception):
+            outbox_note(line)
 
 
 def _reapply(store: Store, request: RunRequest) -> RunRequest | None:

@@ -27,6 +27,7 @@ from ccops.schedule.timing import on_calendar
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
 PREFIX = "ccops-schedule-"
 MARKER = "# Written by ccops schedule install; ccops schedule remove deletes it."
+OWNER = "# Inventory: "  # the second line: whose schedule it is (two inventories on one jump host never mix)
 USER_PATTERN = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 SYSTEMCTL_TIMEOUT = 120
 
@@ -35,6 +36,18 @@ SYSTEMCTL_TIMEOUT = 120
 class Unit:
     name: str
     text: str
+
+
+@dataclass(frozen=True)
+class Installed:
+    path: Path
+    inventory: str | None  # None: written before units named their inventory
+
+
+def inventory_folder(inventory: Inventory) -> str:
+    folder = os.path.abspath(inventory.root)  # noqa: PTH100 - the timer runs from / : anchor the path as named
+    _refuse_controls(folder)
+    return folder
 
 
 def units_for(inventory: Inventory, schedules: dict[str, Schedule], ccops: Path, user: str | None) -> list[Unit]:
@@ -49,15 +62,16 @@ def units_for(inventory: Inventory, schedules: dict[str, Schedule], ccops: Path,
                 f"but site {schedule.site} declares no maintenance window"
             )
         out.append(Unit(f"{PREFIX}{schedule.name}.service", _service(schedule, inventory, ccops, user)))
-        out.append(Unit(f"{PREFIX}{schedule.name}.timer", _timer(schedule, calendars)))
+        out.append(Unit(f"{PREFIX}{schedule.name}.timer", _timer(schedule, inventory, calendars)))
     return out
 
 
 def _service(schedule: Schedule, inventory: Inventory, ccops: Path, user: str | None) -> str:
-    folder = os.path.abspath(inventory.root)  # noqa: PTH100 - the timer runs from / : anchor the path as named
+    folder = inventory_folder(inventory)
     argv = [str(ccops), "schedule", "run", schedule.name, "-i", folder]
     lines = [
         MARKER,
+        OWNER + folder,
         "[Unit]",
         f"Description=ccops schedule {schedule.name}",
         "Wants=network-online.target",
@@ -74,9 +88,10 @@ def _service(schedule: Schedule, inventory: Inventory, ccops: Path, user: str | 
     return "\n".join(lines) + "\n"
 
 
-def _timer(schedule: Schedule, calendars: list[str]) -> str:
+def _timer(schedule: Schedule, inventory: Inventory, calendars: list[str]) -> str:
     lines = [
         MARKER,
+        OWNER + inventory_folder(inventory),
         "[Unit]",
         f"Description=ccops schedule {schedule.name} ({schedule.run}, {schedule.when()})",
         "",
@@ -129,17 +144,37 @@ def is_system_dir(unit_dir: Path) -> bool:
     return unit_dir.resolve() == SYSTEM_UNIT_DIR.resolve()
 
 
-def ours(unit_dir: Path) -> list[Path]:
-    """Units in ``unit_dir`` that ccops wrote (by name and marker): the only ones it ever removes."""
+def installed(unit_dir: Path) -> list[Installed]:
+    """Units in ``unit_dir`` that ccops wrote (by name and marker), each with its inventory."""
     if not unit_dir.is_dir():
         return []
     found = []
     for path in sorted(unit_dir.glob(f"{PREFIX}*")):
         if path.suffix in (".timer", ".service") and path.is_file() and not path.is_symlink():
             with path.open(encoding="utf-8", errors="replace") as handle:
-                if handle.readline().rstrip("\n") == MARKER:
-                    found.append(path)
+                first, second = handle.readline().rstrip("\n"), handle.readline().rstrip("\n")
+            if first == MARKER:
+                owner = second[len(OWNER) :] if second.startswith(OWNER) else None
+                found.append(Installed(path, owner))
     return found
+
+
+def ours(unit_dir: Path, inventory: Inventory | None = None) -> list[Path]:
+    """The units ccops wrote (of one inventory, with units older than the inventory line): the only ones it removes."""
+    folder = None if inventory is None else inventory_folder(inventory)
+    return [u.path for u in installed(unit_dir) if folder is None or u.inventory in (None, folder)]
+
+
+def refuse_collisions(unit_dir: Path, inventory: Inventory, units: list[Unit]) -> None:
+    """A schedule named like another inventory's installed one would replace it: one line, nothing written."""
+    folder = inventory_folder(inventory)
+    names = {u.name for u in units}
+    for unit in installed(unit_dir):
+        if unit.path.name in names and unit.inventory not in (None, folder):
+            raise CcopsError(
+                f"{unit.path}: a schedule of that name is installed for inventory {unit.inventory}; "
+                "rename this one, or run ccops schedule remove -i for that inventory first"
+            )
 
 
 def write_units(unit_dir: Path, units: list[Unit]) -> list[Path]:
