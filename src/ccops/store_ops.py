@@ -28,7 +28,7 @@ from ccops.asset_history import (
     summary,
     unpack,
 )
-from ccops.record_chain import create_chain, matches, needs_chain, newest_seals, note_migration, seal
+from ccops.record_chain import create_chain, matches, needs_chain, newest_seals, note_migration, seal, seal_hosts
 from ccops.record_parts import PARTS_SCHEMA, get, manifest_inline, put, release, retain
 
 SCHEMA = """
@@ -228,10 +228,11 @@ def _apply_record_hosts(db: sqlite3.Connection, op: dict[str, Any]) -> None:
                 sha,
             ),
         )
-        seal(db, "host", f"{op['run_id']}/{row['host']}")
         if verb in ("comply", "comply-check") and value is not None:
             checked = row["ended"] or started
             note_compliance(db, row["host"], op["run_id"], started, compliance_entry(op["run_id"], checked, value))
+    if op["rows"]:
+        seal_hosts(db, op["run_id"], [row["host"] for row in op["rows"]])  # the batch as one seal
 
 
 def _version_of(db: sqlite3.Connection, run_id: str, host: str, report: dict[str, Any] | None) -> str | None:
