@@ -155,13 +155,24 @@ def summary(record: dict[str, Any], collected: str) -> dict[str, Any]:
 def latest_compliance(db: sqlite3.Connection, host: str) -> dict[str, Any] | None:
     """The host's result in the newest comply run whose report reached it: deviations per policy."""
     row = db.execute("SELECT run_id, checked, deviations FROM compliance_latest WHERE host=?", (host,)).fetchone()
-    if row is None:
-        return None
+    return None if row is None else compliance_row(row[0], row[1], row[2])
+
+
+def compliance_row(run_id: Any, checked: Any, text: Any, seen: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """A ``compliance_latest`` row as its entry; ``seen``: deviation lists already read, by their stored text
+    (most of a fleet shares a few: none, or the same policy), each read once for a whole fleet."""
+    if seen is not None and isinstance(text, str) and text in seen:
+        deviations = seen[text]
+        return None if deviations is None else {"run_id": str(run_id), "checked": str(checked),
+                                                "deviations": [dict(d) for d in deviations]}  # fmt: skip
     try:
-        deviations = json.loads(row[2])
-    except (TypeError, ValueError):
-        deviations = None
-    return compliance_entry(row[0], row[1], {"deviations": deviations}) if isinstance(deviations, list) else None
+        parsed = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        parsed = None
+    entry = compliance_entry(run_id, checked, {"deviations": parsed}) if isinstance(parsed, list) else None
+    if seen is not None and isinstance(text, str):
+        seen[text] = [dict(d) for d in entry["deviations"]] if entry is not None else None
+    return entry
 
 
 def note_compliance(db: sqlite3.Connection, host: str, run_id: str, started: str, entry: dict[str, Any] | None) -> None:
