@@ -26,7 +26,8 @@ Retention, table by table:
   row itself (outcome, times: the audit trail the chain seals) stays.
 - ``parts``: a part goes with the last version, result or latest row that named it.
 - ``assets`` (one row a host), ``compliance_latest`` (one row a host), ``runs``,
-  ``certificates``, ``chain``: kept; they grow with hosts and runs, not with reports.
+  ``certificates``, ``chain`` (a seal a run's batch of host results, ``chain_batches``
+  listing each host's row hash): kept; they grow with hosts and runs, not with reports.
 """
 
 from __future__ import annotations
