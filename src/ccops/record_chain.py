@@ -169,8 +169,8 @@ def create_chain(db: sqlite3.Connection) -> None:
     for (run_id,) in db.execute("SELECT id FROM runs ORDER BY started, id").fetchall():
         seal(db, "run", run_id)
         hosts = db.execute("SELECT host FROM host_results WHERE run_id=? ORDER BY rowid", (run_id,)).fetchall()
-        for (host,) in hosts:
-            seal(db, "host", f"{run_id}/{host}")
+        if hosts:
+            seal_hosts(db, run_id, [str(host) for (host,) in hosts])
         adopted += 1 + len(hosts)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     db.executemany(
