@@ -68,3 +68,17 @@ def test_the_fleets_compliance_reads_as_each_hosts_own(tmp_path):
     fleet["tst-t01"]["deviations"][0]["detail"] = "changed by a reader"
     assert fleet["tst-t02"]["deviations"][0]["detail"] == "loadable"  # each host's entry is its own
     assert store.compliance("tst-t04") == {"tst-t04": one_by_one["tst-t04"]}
+
+
+def test_a_moments_two_fields_read_as_the_declared_shape_reads_them():
+    from ccops.hostdata import read_summary
+    from ccops.report_trends import _summary as moment
+
+    when = "2026-12-07T02:00:00+00:00"
+    for collected in (when, None, 20261207, "x" * 65, "a\x00b", "\ud800", ["list"]):
+        for since in (when, None, "y" * 70, 5, "\ud800"):
+            for raw in ({"collected": collected, "security_since": since}, {"collected": collected}, {}):
+                clean = read_summary(raw)
+                expected = {} if clean.get("damaged") else clean
+                got = moment(json.dumps(raw))
+                assert list(got.items()) == list(expected.items()), raw

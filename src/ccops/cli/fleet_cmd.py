@@ -99,7 +99,7 @@ def report(
     html is one self-contained page (no script, nothing fetched); json holds every number the page
     shows; csv is one row per host.
     """
-    from ccops import strict_json
+    from ccops.cli.output import indented_json
     from ccops.output_file import write_output
     from ccops.report import build_report, to_csv
     from ccops.report_html import render_html
@@ -113,6 +113,6 @@ def report(
     elif fmt == "csv":
         text = to_csv(document)
     else:
-        text = strict_json.dumps(document) + "\n"
+        text = indented_json(document) + "\n"  # strict_json.dumps's text, without its pure-Python indenting
     write_output(target, text, "--to")
     written(target, "report")
