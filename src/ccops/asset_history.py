@@ -73,16 +73,33 @@ def pack_text(text: str) -> bytes:
     return zlib.compress(text.encode(), ZLIB_LEVEL)
 
 
+# Words a summary is made of, so a summary of a few hundred bytes compresses as if it were one of many.
+# Never change it: every summary stored with it needs these exact bytes to be read (a new one: a new name).
+SUMMARY_WORDS = (
+    b'{"name":"ssh.service","state":"running","status":"enabled"},{"name":"cron.service","state":"running",'
+    b'"status":"enabled"},{"name":"systemd-journald.service","state":"running","status":"static"},'
+    b'{"name":".service","state":"failed","status":"disabled"},"security_names":[],"security_pending_since":{},'
+    b'"security_since":null,"services":[],"uptime_seconds":{"collected":":00:00+00:00","disks":[{"free_mb":,'
+    b'"mount":"/","size_mb":,"used_pct":},{"free_mb":,"mount":"/var","size_mb":,"used_pct":}],"packages":,'
+    b'"pending":,"security":,'
+)
+
+
 def pack_summary(value: dict[str, Any]) -> bytes:
-    """A version's summary as kept: compressed JSON (older stores keep it as JSON text; both read)."""
-    return pack_text(json.dumps(value, sort_keys=True, separators=(",", ":")))
+    """A version's summary as kept: JSON compressed with SUMMARY_WORDS (older stores keep it compressed
+    without them, or as JSON text; all read)."""
+    packer = zlib.compressobj(ZLIB_LEVEL, zdict=SUMMARY_WORDS)
+    text = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    return packer.compress(text) + packer.flush()
 
 
 def summary_text(value: Any) -> Any:
     """A stored summary as JSON text, whichever way it was kept; anything unreadable is returned as is."""
     if isinstance(value, bytes):
         try:
-            return zlib.decompress(value).decode()
+            reader = zlib.decompressobj(zdict=SUMMARY_WORDS)  # a stream kept without them reads too
+            text = reader.decompress(value)
+            return text.decode() if reader.eof else None
         except (zlib.error, UnicodeDecodeError):
             return None
     return value

@@ -82,3 +82,16 @@ def test_a_moments_two_fields_read_as_the_declared_shape_reads_them():
                 expected = {} if clean.get("damaged") else clean
                 got = moment(json.dumps(raw))
                 assert list(got.items()) == list(expected.items()), raw
+
+
+def test_summaries_kept_before_and_after_the_shared_words_read_alike_and_new_ones_are_smaller():
+    import zlib
+
+    from ccops.asset_history import summary_text
+
+    text = json.dumps(GOOD, sort_keys=True, separators=(",", ":"))
+    older = zlib.compress(text.encode(), 6)  # as a store kept it before SUMMARY_WORDS
+    assert summary_text(older) == summary_text(pack_summary(GOOD)) == summary_text(text) == text
+    assert len(pack_summary(GOOD)) < len(older) * 0.8
+    for broken in (older[:-3], pack_summary(GOOD)[:-3], b"not compressed", b""):
+        assert summary_text(broken) is None  # read as damaged, never a crash
