@@ -137,7 +137,7 @@ def seal_hosts(db: sqlite3.Connection, run_id: str, hosts: Iterable[str]) -> str
         if row is None:
             raise KeyError(f"no host {run_id}/{host} to seal")
         entries.append([host, _digest(canonical(row))])
-    body = json.dumps(entries, separators=(",", ":"), ensure_ascii=False)
+    body = json.dumps(entries, separators=(",", ":"))  # ASCII: any host name hashes and stores as it is
     seq, link = _append(db, BATCH, run_id, _digest(body))
     db.execute("INSERT INTO chain_batches (seq, body) VALUES (?, ?)", (seq, zlib.compress(body.encode(), 6)))
     return link
