@@ -30,7 +30,7 @@ def _load(inventory: Path | None, sites: tuple[str, ...]) -> tuple[Inventory, Fl
     if unknown:
         raise UsageError(f"--site {unknown[0]!r}: no such site; the inventory has: {', '.join(sorted(model.sites))}")
     store = open_store()  # opened once: the report's trends read the same store
-    return model, load_state(store), sorted(set(sites)) or sorted(model.sites), store
+    return model, load_state(store, inventory=model), sorted(set(sites)) or sorted(model.sites), store
 
 
 @click.command()
