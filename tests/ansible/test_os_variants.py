@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from ccops.inventory.variants import DEBIAN_SUITES, OS_VARIANTS, WINDOWS_SERVER_RELEASES, ansible_vars
+from ccops.inventory.variants import DAYS, DEBIAN_SUITES, OS_VARIANTS, WINDOWS_SERVER_RELEASES, ansible_vars
 from tests.conftest import ROOT
 
 GENERATED = ROOT / "playbooks" / "vars" / "ccops_os.yml"
@@ -42,4 +42,20 @@ def test_no_role_or_playbook_spells_a_variant_list_of_its_own():
         for path in (ROOT / folder).rglob("*.yml")
         if path != GENERATED and variant.search(path.read_text())
     ]
+    assert spelled == []
+
+
+def test_no_python_module_spells_the_variant_list_or_the_day_names():
+    """A line quoting two variants or three day names is a list of its own; lab data and the jump
+    host's supported subset are choices among the variants, not the list."""
+    choices = ("PLANNED_WINDOWS = ", "NODE_OS = ")
+    spelled = []
+    for path in sorted((ROOT / "src" / "ccops").rglob("*.py")):
+        if path.name == "variants.py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            variants = {v for v in OS_VARIANTS if f'"{v}"' in line}
+            days = {d for d in DAYS if f'"{d}"' in line}
+            if (len(variants) >= 2 or len(days) >= 3) and not line.lstrip().startswith(choices):
+                spelled.append(f"{path.relative_to(ROOT)}:{number}")
     assert spelled == []
