@@ -26,7 +26,8 @@ Retention, table by table:
   row itself (outcome, times: the audit trail the chain seals) stays.
 - ``parts``: a part goes with the last version, result or latest row that named it.
 - ``assets`` (one row a host), ``compliance_latest`` (one row a host), ``runs``,
-  ``certificates``, ``chain``: kept; they grow with hosts and runs, not with reports.
+  ``certificates``, ``chain`` (a seal a run's batch of host results, ``chain_batches``
+  listing each host's row hash): kept; they grow with hosts and runs, not with reports.
 """
 
 from __future__ import annotations
@@ -72,16 +73,33 @@ def pack_text(text: str) -> bytes:
     return zlib.compress(text.encode(), ZLIB_LEVEL)
 
 
+# Words a summary is made of, so a summary of a few hundred bytes compresses as if it were one of many.
+# Never change it: every summary stored with it needs these exact bytes to be read (a new one: a new name).
+SUMMARY_WORDS = (
+    b'{"name":"ssh.service","state":"running","status":"enabled"},{"name":"cron.service","state":"running",'
+    b'"status":"enabled"},{"name":"systemd-journald.service","state":"running","status":"static"},'
+    b'{"name":".service","state":"failed","status":"disabled"},"security_names":[],"security_pending_since":{},'
+    b'"security_since":null,"services":[],"uptime_seconds":{"collected":":00:00+00:00","disks":[{"free_mb":,'
+    b'"mount":"/","size_mb":,"used_pct":},{"free_mb":,"mount":"/var","size_mb":,"used_pct":}],"packages":,'
+    b'"pending":,"security":,'
+)
+
+
 def pack_summary(value: dict[str, Any]) -> bytes:
-    """A version's summary as kept: compressed JSON (older stores keep it as JSON text; both read)."""
-    return pack_text(json.dumps(value, sort_keys=True, separators=(",", ":")))
+    """A version's summary as kept: JSON compressed with SUMMARY_WORDS (older stores keep it compressed
+    without them, or as JSON text; all read)."""
+    packer = zlib.compressobj(ZLIB_LEVEL, zdict=SUMMARY_WORDS)
+    text = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    return packer.compress(text) + packer.flush()
 
 
 def summary_text(value: Any) -> Any:
     """A stored summary as JSON text, whichever way it was kept; anything unreadable is returned as is."""
     if isinstance(value, bytes):
         try:
-            return zlib.decompress(value).decode()
+            reader = zlib.decompressobj(zdict=SUMMARY_WORDS)  # a stream kept without them reads too
+            text = reader.decompress(value)
+            return text.decode() if reader.eof else None
         except (zlib.error, UnicodeDecodeError):
             return None
     return value
@@ -155,13 +173,24 @@ def summary(record: dict[str, Any], collected: str) -> dict[str, Any]:
 def latest_compliance(db: sqlite3.Connection, host: str) -> dict[str, Any] | None:
     """The host's result in the newest comply run whose report reached it: deviations per policy."""
     row = db.execute("SELECT run_id, checked, deviations FROM compliance_latest WHERE host=?", (host,)).fetchone()
-    if row is None:
-        return None
+    return None if row is None else compliance_row(row[0], row[1], row[2])
+
+
+def compliance_row(run_id: Any, checked: Any, text: Any, seen: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """A ``compliance_latest`` row as its entry; ``seen``: deviation lists already read, by their stored text
+    (most of a fleet shares a few: none, or the same policy), each read once for a whole fleet."""
+    if seen is not None and isinstance(text, str) and text in seen:
+        deviations = seen[text]
+        return None if deviations is None else {"run_id": str(run_id), "checked": str(checked),
+                                                "deviations": [dict(d) for d in deviations]}  # fmt: skip
     try:
-        deviations = json.loads(row[2])
-    except (TypeError, ValueError):
-        deviations = None
-    return compliance_entry(row[0], row[1], {"deviations": deviations}) if isinstance(deviations, list) else None
+        parsed = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        parsed = None
+    entry = compliance_entry(run_id, checked, {"deviations": parsed}) if isinstance(parsed, list) else None
+    if seen is not None and isinstance(text, str):
+        seen[text] = [dict(d) for d in entry["deviations"]] if entry is not None else None
+    return entry
 
 
 def note_compliance(db: sqlite3.Connection, host: str, run_id: str, started: str, entry: dict[str, Any] | None) -> None:

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from ccops.inventory.model import Site
+from ccops.inventory.variants import DAYS
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+__all__ = ["DAYS", "describe", "window_open"]  # DAYS read from here by schedules and plans; written once in variants.py
 
 
 def window_open(site: Site, now: datetime | None = None) -> bool:

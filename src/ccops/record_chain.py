@@ -28,6 +28,12 @@ column is what the seal covers: a report edited in its parts no longer hashes to
 sealed (verify reads the kept parts of every row it checks). Retention may remove a report's
 parts; the row, and its seal of what the report was, stay.
 
+Batches: the host results one write records (a run's batch) are sealed together, by one seal of
+kind ``hosts`` (ref: the run) whose body, kept in ``chain_batches``, lists each host with the sha256
+of its row; the seal's content hash is the body's. Verify reads a batch as one seal for each of its
+hosts, so an edited, deleted or unsealed host result is named as before; the chain grows by a few
+seals a run, not one a host (and a row written again is sealed again by its newer batch).
+
 Migration to parts (store_ops.migrate): a host result whose report moves from its own column
 into parts is sealed again in its new shape, but only if the row as found still matched its
 newest seal; a row edited before the migration keeps its old seal and stays "edited". The
@@ -40,6 +46,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +63,7 @@ CREATE TABLE IF NOT EXISTS chain (
 DROP INDEX IF EXISTS chain_ref;
 CREATE INDEX IF NOT EXISTS chain_certificates ON chain (ref) WHERE kind = 'certificate';
 CREATE TABLE IF NOT EXISTS chain_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chain_batches (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS certificates (
   run_id TEXT NOT NULL REFERENCES runs(id), host TEXT NOT NULL, issued TEXT NOT NULL,
   document TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (run_id, host)
@@ -67,6 +76,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "certificate": ("certificates", ("run_id", "host")),
     "meta": ("chain_meta", ("key",)),  # a sealed fact about the store itself (a migration)
 }
+BATCH = "hosts"  # one seal for the host results of one write (see the module's docstring)
 UNSEALED_META = ("started", "adopted", "checkpoint_seq", "checkpoint_sha256")
 
 
@@ -100,20 +110,51 @@ def head(db: sqlite3.Connection) -> tuple[int, str]:
     return (row[0], row[1]) if row is not None else (0, GENESIS)
 
 
-def seal(db: sqlite3.Connection, kind: str, ref: str) -> str:
-    """Append a seal of the row ``kind``/``ref`` as it is now (inside the caller's transaction)."""
-    row = _row(db, kind, ref)
-    if row is None:
-        raise KeyError(f"no {kind} {ref} to seal")
+def _append(db: sqlite3.Connection, kind: str, ref: str, content: str) -> tuple[int, str]:
     seq, prev = head(db)
     sealed = datetime.now(UTC).isoformat(timespec="seconds")
-    content = _digest(canonical(row))
     link = _link(seq + 1, kind, ref, sealed, content, prev)
     db.execute(
         "INSERT INTO chain (seq, kind, ref, sealed, content_sha256, prev_sha256, sha256) VALUES (?,?,?,?,?,?,?)",
         (seq + 1, kind, ref, sealed, content, prev, link),
     )
+    return seq + 1, link
+
+
+def seal(db: sqlite3.Connection, kind: str, ref: str) -> str:
+    """Append a seal of the row ``kind``/``ref`` as it is now (inside the caller's transaction)."""
+    row = _row(db, kind, ref)
+    if row is None:
+        raise KeyError(f"no {kind} {ref} to seal")
+    return _append(db, kind, ref, _digest(canonical(row)))[1]
+
+
+def seal_hosts(db: sqlite3.Connection, run_id: str, hosts: Iterable[str]) -> str:
+    """One seal of these host results of ``run_id`` as they are now: a batch (see the module's docstring)."""
+    entries = []
+    for host in dict.fromkeys(hosts):  # a host written twice in one batch is listed once, as it is now
+        row = _row(db, "host", f"{run_id}/{host}")
+        if row is None:
+            raise KeyError(f"no host {run_id}/{host} to seal")
+        entries.append([host, _digest(canonical(row))])
+    body = json.dumps(entries, separators=(",", ":"))  # ASCII: any host name hashes and stores as it is
+    seq, link = _append(db, BATCH, run_id, _digest(body))
+    db.execute("INSERT INTO chain_batches (seq, body) VALUES (?, ?)", (seq, zlib.compress(body.encode(), 6)))
     return link
+
+
+def batch_entries(body: object, content_sha256: str) -> list[tuple[str, str]] | None:
+    """A batch seal's hosts with their rows' sha256; None when its body is gone, unreadable or not the one sealed."""
+    try:
+        text = zlib.decompress(body) if isinstance(body, bytes) else None
+        entries = json.loads(text) if text is not None and _digest(text.decode()) == content_sha256 else None
+    except (zlib.error, ValueError, RecursionError):
+        return None
+    if not isinstance(entries, list) or not all(
+        isinstance(e, list) and len(e) == 2 and all(isinstance(v, str) for v in e) for e in entries
+    ):
+        return None
+    return [(e[0], e[1]) for e in entries]
 
 
 def create_chain(db: sqlite3.Connection) -> None:
@@ -128,8 +169,8 @@ def create_chain(db: sqlite3.Connection) -> None:
     for (run_id,) in db.execute("SELECT id FROM runs ORDER BY started, id").fetchall():
         seal(db, "run", run_id)
         hosts = db.execute("SELECT host FROM host_results WHERE run_id=? ORDER BY rowid", (run_id,)).fetchall()
-        for (host,) in hosts:
-            seal(db, "host", f"{run_id}/{host}")
+        if hosts:
+            seal_hosts(db, run_id, [str(host) for (host,) in hosts])
         adopted += 1 + len(hosts)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     db.executemany(
@@ -137,11 +178,29 @@ def create_chain(db: sqlite3.Connection) -> None:
     )
 
 
+def _seals(rows: Iterable[sqlite3.Row]) -> Iterator[tuple[int, str, str, str | None]]:
+    """Chain rows (with their batch's ``body``) as (seq, kind, ref, content sha256), a batch as one per host;
+    a batch whose body cannot be read yields itself with no content."""
+    for s in rows:
+        if s["kind"] != BATCH:
+            yield s["seq"], s["kind"], s["ref"], s["content_sha256"]
+            continue
+        entries = batch_entries(s["body"], s["content_sha256"])
+        if entries is None:
+            yield s["seq"], BATCH, s["ref"], None
+        for host, content in entries or ():
+            yield s["seq"], "host", f"{s['ref']}/{host}", content
+
+
+SEALS_FROM = "SELECT c.*, b.body FROM chain c LEFT JOIN chain_batches b ON b.seq = c.seq"
+
+
 def newest_seals(db: sqlite3.Connection, kind: str) -> dict[str, str]:
     """Each row of ``kind`` sealed: its newest seal's content hash (one pass over the chain)."""
     return {
-        str(ref): str(content)
-        for ref, content in db.execute("SELECT ref, content_sha256 FROM chain WHERE kind=? ORDER BY seq", (kind,))
+        ref: content
+        for _, k, ref, content in _seals(db.execute(f"{SEALS_FROM} ORDER BY c.seq"))
+        if k == kind and content is not None
     }
 
 
@@ -164,7 +223,7 @@ def note_migration(db: sqlite3.Connection, name: str, resealed: int) -> None:
 
 def needs_chain(db: sqlite3.Connection) -> bool:
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    return not {"chain", "chain_meta", "certificates"} <= tables
+    return not {"chain", "chain_meta", "chain_batches", "certificates"} <= tables
 
 
 @dataclass
@@ -234,6 +293,27 @@ def _unsealed(db: sqlite3.Connection, sealed: dict[tuple[str, str], Any]) -> lis
     return out
 
 
+class _Walk:
+    """The chain's links checked as its rows stream past (a year of seals is never held at once)."""
+
+    def __init__(self, prev: str, expected_seq: int) -> None:
+        self.prev, self.expected_seq, self.checked = prev, expected_seq, 0
+
+    def links(self, rows: Iterable[sqlite3.Row], findings: list[Finding]) -> Iterator[sqlite3.Row]:
+        before = ("seal", f"#{self.expected_seq - 1}")
+        for s in rows:
+            self.checked += 1
+            if s["seq"] != self.expected_seq:
+                gap = f"#{self.expected_seq}" + (f"-#{s['seq'] - 1}" if s["seq"] - 1 > self.expected_seq else "")
+                findings.append(Finding(self.expected_seq, "seal", gap, "removed from the chain"))
+            elif s["prev_sha256"] != self.prev:
+                findings.append(Finding(s["seq"] - 1, *before, "its seal was edited"))
+            elif not _link_ok(s):
+                findings.append(Finding(s["seq"], s["kind"], s["ref"], "its seal was edited"))
+            self.prev, self.expected_seq, before = s["sha256"], s["seq"] + 1, (s["kind"], s["ref"])
+            yield s
+
+
 def verify(db: sqlite3.Connection, full: bool = True) -> Verdict:
     """Walk the chain: links, then every row against its newest seal, then rows never sealed.
 
@@ -250,19 +330,15 @@ def verify(db: sqlite3.Connection, full: bool = True) -> Verdict:
             findings.append(Finding(mark[0], "seal", f"#{mark[0]}", "the last verified seal was changed or removed"))
         prev, expected_seq = mark[1], mark[0] + 1
     newest: dict[tuple[str, str], tuple[int, str]] = {}  # (kind, ref): (seq, content sha256) of its newest seal
-    before = ("seal", f"#{expected_seq - 1}")
-    checked = 0
-    for s in db.execute("SELECT * FROM chain WHERE seq >= ? ORDER BY seq", (expected_seq,)):
-        checked += 1
-        if s["seq"] != expected_seq:
-            gap = f"#{expected_seq}" + (f"-#{s['seq'] - 1}" if s["seq"] - 1 > expected_seq else "")
-            findings.append(Finding(expected_seq, "seal", gap, "removed from the chain"))
-        elif s["prev_sha256"] != prev:
-            findings.append(Finding(s["seq"] - 1, *before, "its seal was edited"))
-        elif not _link_ok(s):
-            findings.append(Finding(s["seq"], s["kind"], s["ref"], "its seal was edited"))
-        prev, expected_seq, before = s["sha256"], s["seq"] + 1, (s["kind"], s["ref"])
-        newest[(s["kind"], s["ref"])] = (s["seq"], s["content_sha256"])
+    walk = _Walk(prev, expected_seq)
+    rows = db.execute(f"{SEALS_FROM} WHERE c.seq >= ? ORDER BY c.seq", (expected_seq,))
+    for seq, kind, ref, content in _seals(walk.links(rows, findings)):
+        if content is None:  # a batch's list of hosts removed or rewritten: the seal no longer holds
+            if not any(f.seq == seq for f in findings[-1:]):  # unless its seal itself is named already
+                findings.append(Finding(seq, kind, ref, "its seal was edited (its list of host results)"))
+        else:
+            newest[(kind, ref)] = (seq, content)
+    checked = walk.checked
     reports: dict[str, tuple[int, str]] = {}
     for (kind, ref), (seq, content) in newest.items():
         row = _row(db, kind, ref) if kind in KINDS else None

@@ -148,27 +148,30 @@ def release(db: sqlite3.Connection, sha: str | None) -> None:
 def damaged_parts(db: sqlite3.Connection, manifests: Iterable[str]) -> list[str]:
     """Of these manifests (the ones still kept), those whose content or a part's no longer hashes to its name.
 
-    A part shared by many manifests (an unchanged package set) is read and hashed once.
+    A part shared by many manifests (an unchanged package set) is read and hashed once; only whether it
+    held is remembered, never its content (a year of kept parts would not fit in memory).
     """
-    seen: dict[str, bytes | None] = {}
+    intact: dict[str, bool] = {}
 
     def text(sha: str) -> bytes | None:  # the part's stored JSON if it still hashes to its name
-        if sha not in seen:
-            row = db.execute("SELECT data FROM parts WHERE sha256=?", (sha,)).fetchone()
-            try:
-                raw = zlib.decompress(row[0]) if row is not None and isinstance(row[0], bytes) else None
-            except zlib.error:
-                raw = None
-            seen[sha] = raw if raw is not None and hashlib.sha256(raw).hexdigest() == sha else None
-        return seen[sha]
+        row = db.execute("SELECT data FROM parts WHERE sha256=?", (sha,)).fetchone()
+        try:
+            raw = zlib.decompress(row[0]) if row is not None and isinstance(row[0], bytes) else None
+        except zlib.error:
+            raw = None
+        return raw if raw is not None and hashlib.sha256(raw).hexdigest() == sha else None
+
+    def holds(sha: str) -> bool:
+        if sha not in intact:
+            intact[sha] = text(sha) is not None
+        return intact[sha]
 
     bad = []
     for sha in manifests:
         if db.execute("SELECT 1 FROM parts WHERE sha256=?", (sha,)).fetchone() is None:
             continue  # released by retention: the row's seal still names what it was
-        raw = text(sha)
-        manifest = _json(raw)
-        if not _is_manifest(manifest) or any(text(p) is None for p in set(manifest["parts"].values())):
+        manifest = _json(text(sha))
+        if not _is_manifest(manifest) or not all(holds(p) for p in set(manifest["parts"].values())):
             bad.append(sha)
     return bad
 

@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ccops.asset_history import keep_versions, latest_compliance, summary_text, unpack
+from ccops.asset_history import compliance_row, keep_versions, latest_compliance, summary_text, unpack
 from ccops.errors import CcopsError
 from ccops.hostdata import read_asset, read_report, read_summary
 from ccops.record_chain import Verdict, canonical, checkpoint, head, keep_checkpoint, seal, verify
@@ -389,12 +389,13 @@ class Store:
 
         def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
             out: dict[str, dict[str, Any]] = {}
+            seen: SeenParts = {}
             # the latest row names each host's newest version: one indexed lookup per host
             for host, run_id, text in db.execute(
                 "SELECT v.host, v.run_id, v.summary FROM assets a JOIN asset_versions v"
                 " ON v.host = a.host AND v.run_id = a.run_id"
             ):
-                out[str(host)] = {**_summary(text), "run_id": str(run_id)}
+                out[str(host)] = {**_summary(text, seen=seen), "run_id": str(run_id)}
             return out
 
         return self.db.read(read)
@@ -404,10 +405,11 @@ class Store:
 
         def read(db: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
             out: dict[str, list[dict[str, Any]]] = {}
+            seen: SeenParts = {}
             for host, text in db.execute(
                 "SELECT host, summary FROM asset_versions WHERE collected >= ? ORDER BY host, collected", (since,)
             ):
-                out.setdefault(str(host), []).append(_summary(text))
+                out.setdefault(str(host), []).append(_summary(text, seen=seen))
             return out
 
         return self.db.read(read)
@@ -436,8 +438,17 @@ class Store:
         """
 
         def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
-            hosts = [host] if host is not None else [r[0] for r in db.execute("SELECT host FROM compliance_latest")]
-            return {str(h): entry for h in hosts if (entry := latest_compliance(db, h)) is not None}
+            if host is not None:
+                entry = latest_compliance(db, host)
+                return {host: entry} if entry is not None else {}
+            seen: dict[str, Any] = {}
+            return {
+                str(h): entry
+                for h, run_id, checked, text in db.execute(
+                    "SELECT host, run_id, checked, deviations FROM compliance_latest"
+                )
+                if (entry := compliance_row(run_id, checked, text, seen)) is not None
+            }
 
         return self.db.read(read)
 
@@ -478,15 +489,41 @@ CANDIDATES = 5
 TREND_FIELDS = ("collected", "disks")  # what a trend over a window reads of its first inspection
 
 
-def _summary(text: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """A stored summary in its declared shape; ``fields``: only these are read (the rest is not parsed)."""
+def _summary(text: Any, fields: tuple[str, ...] | None = None, seen: SeenParts | None = None) -> dict[str, Any]:
+    """A stored summary in its declared shape; ``fields``: only these are read (the rest is not parsed).
+
+    ``seen``: one fleet read's services lists already parsed, by their JSON; the fleet's hosts mostly run
+    the same services, so each distinct list is parsed once (the same result as parsing it in place).
+    """
     try:
         data = json.loads(summary_text(text))
     except (TypeError, ValueError, RecursionError):
         return {"damaged": True}
     if not isinstance(data, dict):
         return {"damaged": True}
-    return read_summary({k: data[k] for k in fields if k in data} if fields else data)
+    if fields:
+        return read_summary({k: data[k] for k in fields if k in data})
+    services = data.get("services")
+    if seen is None or not isinstance(services, list):
+        return read_summary(data)
+    key = json.dumps(services)
+    if key not in seen:
+        seen[key] = read_summary({"services": services})
+    parsed = seen[key]
+    if "damaged" in parsed or "services" not in parsed:
+        return read_summary(data)  # its damage notes name where, as a whole parse does
+    rest = read_summary({k: v for k, v in data.items() if k != "services"})
+    shared = [dict(s) for s in parsed["services"]]
+    out = {}
+    for k in data:  # the order a whole parse gives: the stored keys', then any damage noted
+        if k == "services":
+            out[k] = shared
+        elif k in rest:
+            out[k] = rest[k]
+    return {**out, **rest}
+
+
+SeenParts = dict[str, dict[str, Any]]
 
 
 FAILED_OUTCOMES = ("failed", "unreachable", DAMAGED)  # the hosts whose reports fleet views read
@@ -496,15 +533,11 @@ def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool, reports: st
     data = decode_run(dict(row))
     if with_hosts:
         hosts: list[dict[str, Any]] = []
-        for r in db.execute(
-            "SELECT host, outcome, changed, message, wave, started, ended, report, report_sha256 FROM host_results"
-            " WHERE run_id=? ORDER BY rowid",
-            (row["id"],),
-        ):
-            wanted = reports == "all" or (reports == "failed" and r["outcome"] in FAILED_OUTCOMES)
-            if reports == "failed" and not wanted and isinstance(r["host"], str) and isinstance(r["outcome"], str):
-                hosts.append({"host": r["host"], "outcome": r["outcome"]})  # what a fleet view counts
+        for r in _host_rows(db, row["id"], whole=reports != "failed"):
+            if isinstance(r, tuple):
+                hosts.append({"host": r[0], "outcome": r[1]})  # what a fleet view counts
                 continue
+            wanted = reports == "all" or (reports == "failed" and r["outcome"] in FAILED_OUTCOMES)
             host = decode_host({**dict(r), "report": r["report"] if wanted else None})
             if wanted and r["report"] is None and r["report_sha256"]:
                 host["report"] = get_value(db, r["report_sha256"])  # None once retention released it
@@ -515,6 +548,29 @@ def _run(db: sqlite3.Connection, row: sqlite3.Row, with_hosts: bool, reports: st
         ).fetchall()
         hosts = [{"outcome": o if isinstance(o, str) else DAMAGED, "count": n} for o, n in counts]
     return RunRecord(**data, hosts=hosts)
+
+
+HOST_ROW = "host, outcome, changed, message, wave, started, ended, report, report_sha256"
+
+
+def _host_rows(db: sqlite3.Connection, run_id: str, whole: bool) -> list[sqlite3.Row | tuple[str, str]]:
+    """A run's host results in the order written; not ``whole``: a host that did not fail as (host, outcome)
+    only, read without its other columns (a fleet view reads every recent run's hosts)."""
+    if whole:
+        query = f"SELECT {HOST_ROW} FROM host_results WHERE run_id=? ORDER BY rowid"  # noqa: S608 (constant)
+        return list(db.execute(query, (run_id,)))
+    brief = db.cursor()
+    brief.row_factory = None  # plain tuples: the fast path for thousands of rows
+    out: list[sqlite3.Row | tuple[str, str]] = []
+    for rowid, host, outcome in brief.execute(
+        "SELECT rowid, host, outcome FROM host_results WHERE run_id=? ORDER BY rowid", (run_id,)
+    ):
+        if isinstance(host, str) and isinstance(outcome, str) and outcome not in FAILED_OUTCOMES:
+            out.append((host, outcome))
+        else:
+            query = f"SELECT {HOST_ROW} FROM host_results WHERE rowid=?"  # noqa: S608 (constant)
+            out.append(db.execute(query, (rowid,)).fetchone())
+    return out
 
 
 def _asset_row(db: sqlite3.Connection, row: dict[str, Any]) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ccops.quarantine.fleet import held_apart
 from ccops.report_trends import MOMENTS, local_time
 from ccops.risks import KINDS, RUN_PROBLEMS, WATCHED_LIFECYCLES, FleetState, risk_list, thresholds
 from ccops.safe_text import visible
@@ -200,11 +201,13 @@ def _morning(
         "in_policy": site["compliance"]["in policy"],
         "security_overdue": site["patches"]["hosts_overdue"],
         "reverted": kinds.get("reverted", 0),
-        "held_apart": 0,  # no quarantine yet: nothing is held apart
+        "held_apart": held_apart(state.holds, code, state.now),
         "failed_runs": _failed_last_day(state, inventory, code),
     }
     then = (history or {}).get("then", {})
     numbers = {key: {"now": value, **{m: _then(then.get(m), key) for m in MOMENTS}} for key, value in now.items()}
+    for moment, days in MOMENTS.items():  # holds keep their history: the count at each moment is exact
+        numbers["held_apart"][moment] = held_apart(state.holds, code, state.now - timedelta(days=days))
     return {
         "site": code,
         "timezone": timezone,
@@ -217,8 +220,6 @@ def _morning(
 
 
 def _then(moment: dict[str, Any] | None, key: str) -> int | None:
-    if key == "held_apart":
-        return 0
     return None if moment is None else moment.get(key)  # in policy and reverted are not kept per day
 
 

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from ccops.asset_history import summary_text
 from ccops.hostdata import read_summary
+from ccops.hostdata.asset import SUMMARY
+from ccops.hostdata.kinds import Text
 from ccops.risks import RUN_PROBLEMS, WATCHED_LIFECYCLES, thresholds
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from ccops.records import Store
 
 TREND_DAYS = 14
+MOMENT_FIELDS = ("collected", "security_since")  # what a moment's numbers read of a summary
 MOMENTS = {"yesterday": 1, "last_week": 7}  # days before now
 PROBLEMS = json.dumps(list(RUN_PROBLEMS))  # bound as one parameter: the query text stays constant
 
@@ -144,8 +147,16 @@ def _summary(text: Any) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         return {}
-    clean = read_summary({k: data[k] for k in ("collected", "security_since") if k in data})
+    wanted = {k: data[k] for k in MOMENT_FIELDS if k in data}
+    if isinstance(wanted.get("collected"), str) and all(v is None or _plain(k, v) for k, v in wanted.items()):
+        return wanted  # text that fits as it is: what the declared shape's parse returns, without its cost
+    clean = read_summary(wanted)
     return {} if clean.get("damaged") else clean
+
+
+def _plain(field: str, value: Any) -> bool:
+    kind = SUMMARY.fields[field]
+    return isinstance(kind, Text) and kind.plain(value)
 
 
 def local_time(value: Any, timezone: str) -> str:

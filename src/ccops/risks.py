@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ccops.notify.send import undelivered_risks
+from ccops.quarantine.fleet import held_risks
 from ccops.reverted import by_host, stored_time
 from ccops.reverted import host_risks as reverted_risks
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
+    from ccops.quarantine.holds import Hold
     from ccops.records import RunRecord, Store
     from ccops.reverted import Finding
 
@@ -37,9 +39,11 @@ RUN_PROBLEMS = ("failed", "halted", "interrupted", "damaged")
 KINDS = (
     "run_problem",
     "reverted",
+    "held",
     "service_failed",
     "out_of_policy",
     "security_overdue",
+    "vuln_fixable",
     "disk_full",
     "disk_growing",
     "not_seen",
@@ -61,9 +65,17 @@ class FleetState:
     runs: list[RunRecord] = field(default_factory=list)
     reverted: dict[str, Finding] = field(default_factory=dict)  # host -> its reverted finding (ccops.reverted)
     undelivered: list[dict[str, Any]] = field(default_factory=list)  # reports the outbox still holds past their limit
+    holds: list[Hold] = field(default_factory=list)  # every quarantine hold, lifted ones too (ccops.quarantine)
+    vulns: list[dict[str, Any]] = field(default_factory=list)  # vuln_fixable risks (ccops.vulns), when asked for
 
 
-def load_state(store: Store, now: datetime | None = None, runs_days: float = 30) -> FleetState:
+def load_state(
+    store: Store, now: datetime | None = None, runs_days: float = 30, inventory: Inventory | None = None
+) -> FleetState:
+    """The fleet as the store has it; with ``inventory``, also the CVEs its sites' snapshots fix (vuln_fixable)."""
+    from ccops.quarantine.holds import holds
+    from ccops.vulns.risks import vuln_risks
+
     now = now or datetime.now(UTC)
     window = (now - timedelta(days=GROWTH_WINDOW_DAYS)).isoformat(timespec="seconds")
     latest = store.latest_summaries()
@@ -80,6 +92,8 @@ def load_state(store: Store, now: datetime | None = None, runs_days: float = 30)
         runs=store.runs_since((now - timedelta(days=runs_days)).isoformat(timespec="seconds")),
         reverted=by_host(store),
         undelivered=undelivered_risks(now),
+        holds=holds(store, active=False),
+        vulns=[] if inventory is None else vuln_risks(inventory, store, now=now),
     )
 
 
@@ -261,6 +275,8 @@ def risk_list(inventory: Inventory, state: FleetState, sites: set[str] | None = 
         if host.site in chosen and host.lifecycle in WATCHED_LIFECYCLES:
             out += host_risks(host, state, thresholds(inventory, host.site))
     out += run_risks(inventory, state, chosen)
+    out += held_risks(inventory, state.holds, chosen)
+    out += [r for r in state.vulns if r["site"] in chosen]
     out += state.undelivered  # the fleet's, not a site's: shown whatever sites are chosen
     order = {kind: i for i, kind in enumerate(KINDS)}
     out.sort(key=lambda r: (order[r["kind"]], r["site"] or "", r["host"] or "", r.get("run_id") or ""))

@@ -28,7 +28,7 @@ from ccops.asset_history import (
     summary,
     unpack,
 )
-from ccops.record_chain import create_chain, matches, needs_chain, newest_seals, note_migration, seal
+from ccops.record_chain import create_chain, matches, needs_chain, newest_seals, note_migration, seal, seal_hosts
 from ccops.record_parts import PARTS_SCHEMA, get, manifest_inline, put, release, retain
 
 SCHEMA = """
@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS compliance_latest (
 );
 CREATE TABLE IF NOT EXISTS retention (scope TEXT PRIMARY KEY, until TEXT NOT NULL);
 """
+# retention finds a host's versions still kept whole without reading its others (after the columns it names)
+WHOLE_INDEX = (
+    "CREATE INDEX IF NOT EXISTS asset_versions_whole ON asset_versions (host, collected, run_id)"
+    " WHERE record_sha256 IS NOT NULL OR length(record) > 0"
+)
+INDEXES = ("asset_versions_by_time", "asset_versions_whole", "host_results_by_host")
 TABLES = {"runs", "host_results", "assets", "asset_versions", "parts", "compliance_latest", "retention"}
 
 MIGRATIONS = {
@@ -81,7 +87,7 @@ def needs_schema(db: sqlite3.Connection) -> bool:
     if not set(tables) >= TABLES or needs_chain(db):
         return True
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    if not {"asset_versions_by_time", "host_results_by_host"} <= indexes:
+    if not set(INDEXES) <= indexes:
         return True
     return any(
         column.split()[0] not in _columns(db, table) for table, columns in MIGRATIONS.items() for column in columns
@@ -109,6 +115,7 @@ def create_schema(db: sqlite3.Connection) -> None:
         if statement.strip():
             db.execute(statement)
     _add_missing_columns(db)
+    db.execute(WHOLE_INDEX)
     _seed_versions(db)
     create_chain(db)  # after the columns: adopted rows are sealed with all of theirs
     if migrating:
@@ -228,10 +235,11 @@ def _apply_record_hosts(db: sqlite3.Connection, op: dict[str, Any]) -> None:
                 sha,
             ),
         )
-        seal(db, "host", f"{op['run_id']}/{row['host']}")
         if verb in ("comply", "comply-check") and value is not None:
             checked = row["ended"] or started
             note_compliance(db, row["host"], op["run_id"], started, compliance_entry(op["run_id"], checked, value))
+    if op["rows"]:
+        seal_hosts(db, op["run_id"], [row["host"] for row in op["rows"]])  # the batch as one seal
 
 
 def _version_of(db: sqlite3.Connection, run_id: str, host: str, report: dict[str, Any] | None) -> str | None:

@@ -93,6 +93,7 @@ SOFTWARE_STEPS = (
 )
 SOFTWARE_ROLLBACK = (
     Step("backup", "restore", note="previous versions and config paths"),
+    Step("software", "left_installed", note="what the restore could not take back (Windows: no installer kept)"),
     Step("software", "health", note="again, on the previous versions"),
     CARD_REBASELINE,
     CARD_FREEZE,

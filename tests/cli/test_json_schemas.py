@@ -198,6 +198,14 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out["notify-status"] = ccops("notify", "status", "-o", "json")
     out["image-list"] = ccops("image", "list", "-o", "json")
     out["vulns"] = ccops("vulns", "-i", fleet, "-o", "json")
+    held = PATCH_SITE.format(code="qtn").replace("  backup_target:", "  management: [127.0.0.1]\n  backup_target:")
+    qtn = str(write_inventory(tmp / "qtn", {"qtn.yml": held}))
+    hold = ("quarantine", "hold", "qtn-a01", "-i", qtn, "--reason", "test", "--change-id", "CHG-2", "--yes")
+    out["quarantine-hold"] = ccops(*hold, "-o", "json")
+    out["quarantine-list"] = ccops("quarantine", "list", "-i", qtn, "-o", "json")
+    out["quarantine-evaluate"] = ccops("quarantine", "evaluate", "-i", qtn, "-o", "json")
+    lift = ("quarantine", "lift", "qtn-a01", "-i", qtn, "--change-id", "CHG-3", "--yes", "-o", "json")
+    out["quarantine-lift"] = ccops(*lift)
     return out
 
 

@@ -136,3 +136,19 @@ def test_the_page_reads_on_a_phone_and_a_desktop(ccops, tmp_path):
         text = out.split('<p id="out">')[1].split("<")[0]
         scroll, client = (int(n) for n in text.split())
         assert scroll <= client, f"the page is {scroll} px wide in a {client} px window"
+
+
+def test_held_hosts_are_counted_now_and_at_each_moment_and_listed_as_risks(ccops, tmp_path):
+    from ccops.quarantine.holds import Hold, lift, put
+
+    inv = fleet(ccops, tmp_path)
+    store = Store(ccops.home / "ccops.db")
+    put(store, [Hold("aaa-t01", "aaa", days_ago(3), ["out of policy 3 days"], automatic=True)])
+    put(store, [Hold("aaa-t02", "aaa", days_ago(10), ["by hand"], automatic=False)])
+    lift(store, {"aaa-t02": "fixed"}, days_ago(0.5))  # held ten days, lifted this morning
+    report = report_json(ccops, inv)
+    aaa = report["morning"][0]
+    assert aaa["numbers"]["held_apart"] == {"now": 1, "yesterday": 2, "last_week": 1}
+    held = [r for r in report["risks"] if r["kind"] == "held"]
+    assert [r["host"] for r in held] == ["aaa-t01"] and "out of policy 3 days" in held[0]["detail"]
+    assert {k["kind"]: k["count"] for k in aaa["risk_kinds"]}["held"] == 1

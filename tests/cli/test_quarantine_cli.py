@@ -12,6 +12,7 @@ import pytest
 
 from ccops.errors import EXIT_REFUSED, EXIT_USAGE
 from tests.conftest import run_scripted, write_inventory
+from tests.json_output import payload
 
 SITE = """\
 site:
@@ -72,7 +73,7 @@ def _snapshot(home: Path, run_id: str) -> dict:
 def _comply(run, *args: str) -> dict:
     result = run("comply", "-i", run.inventory, "--fix", "--change-id", "CHG-2", "--yes", "-o", "json", *args)
     assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)
+    return payload(result.stdout)
 
 
 def test_a_hold_is_a_recorded_comply_run_with_its_reason_and_the_overlay_on_both_sides(fleet):
@@ -81,10 +82,10 @@ def test_a_hold_is_a_recorded_comply_run_with_its_reason_and_the_overlay_on_both
         "--change-id", "CHG-1", "--yes", "-o", "json",
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    run = json.loads(result.stdout)
+    run = payload(result.stdout)
     assert run["verb"] == "comply" and [h["host"] for h in run["hosts"]] == ["qa-a02"]
     shown = fleet("runs", "show", run["run_id"], "-o", "json")
-    record = json.loads(shown.stdout)
+    record = payload(shown.stdout)
     assert "hold qa-a02 (manual): found a rogue USB modem" in record["request"]["reason"]
     assert record["change_id"] == "CHG-1"
 
@@ -96,7 +97,7 @@ def test_a_hold_is_a_recorded_comply_run_with_its_reason_and_the_overlay_on_both
     ]
     assert held["deny"] == ["10.66.0.0/16"]
 
-    listed = json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
+    listed = payload(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
     assert [(h["host"], h["kind"], h["applied_run"]) for h in listed] == [("qa-a02", "manual", run["run_id"])]
 
     # the next comply --fix of the others leaves qa-a02 (127.0.5.2) out of their "site" source
@@ -110,13 +111,13 @@ def test_lifting_records_a_run_and_restores_the_host_in_every_allow_list(fleet):
     assert fleet(*hold, "--yes").returncode == 0
     result = fleet("quarantine", "lift", "-i", fleet.inventory, "qa-a02", "--change-id", "CHG-3", "--yes", "-o", "json")
     assert result.returncode == 0, result.stdout + result.stderr
-    run = json.loads(result.stdout)
+    run = payload(result.stdout)
     own = _snapshot(fleet.home, run["run_id"])["hosts"]["qa-a02"]["vars"]["ccops_comply"]["firewall"]["allow"]
     assert own[0] == {"proto": "tcp", "ports": ["22"], "from": ["10.9.200.5"]}
-    record = json.loads(fleet("runs", "show", run["run_id"], "-o", "json").stdout)
+    record = payload(fleet("runs", "show", run["run_id"], "-o", "json").stdout)
     assert "lift qa-a02: lifted by hand" in record["request"]["reason"]
-    assert json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"] == []
-    history = json.loads(fleet("quarantine", "list", "--all", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
+    assert payload(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"] == []
+    history = payload(fleet("quarantine", "list", "--all", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
     assert history[0]["lifted_run"] == run["run_id"] and history[0]["lift_reason"] == "lifted by hand"
     other = _comply(fleet, "--limit", "qa-a01")
     sources = _snapshot(fleet.home, other["run_id"])["hosts"]["qa-a01"]["vars"]["ccops_comply"]["firewall"]["allow"]
@@ -136,7 +137,7 @@ def test_refusals_are_one_line_and_nothing_is_held(fleet, args, code, words):
     result = fleet("quarantine", *args[:1], "-i", fleet.inventory, *args[1:])
     assert result.returncode == code, result.stdout + result.stderr
     assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"] == []
+    assert payload(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"] == []
 
 
 def test_evaluate_is_a_dry_run_by_default(fleet):
@@ -163,16 +164,16 @@ def test_the_policy_holds_a_host_out_of_policy_and_lifts_it_after_a_later_passin
     fleet(*check, reports={"qa-a01": _report("usb storage is allowed")})
     dry = fleet("quarantine", "evaluate", "-i", fleet.inventory, "-o", "json")
     assert dry.returncode == 0, dry.stderr
-    shown = json.loads(dry.stdout)
+    shown = payload(dry.stdout)
     assert [h["host"] for h in shown["hold"]] == ["qa-a01"] and not shown["applied"]
-    assert json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"] == []
+    assert payload(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"] == []
 
     apply = ("quarantine", "evaluate", "-i", fleet.inventory, "--apply", "--change-id", "CHG-9", "--yes")
     held = fleet(*apply, reports={"qa-a01": _report()})  # the hold's own fix puts the host right
     assert held.returncode == 0, held.stdout + held.stderr
     assert "hold qa-a01: out of policy for" in held.stdout and "qa-a01: held apart (automatic)" in held.stdout
-    (hold,) = json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
-    record = json.loads(fleet("runs", "show", hold["applied_run"], "-o", "json").stdout)
+    (hold,) = payload(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
+    record = payload(fleet("runs", "show", hold["applied_run"], "-o", "json").stdout)
     assert record["verb"] == "comply" and "hold qa-a01 (automatic): out of policy for" in record["request"]["reason"]
 
     # the run that applied the hold does not lift it: a later check must pass
@@ -181,7 +182,7 @@ def test_the_policy_holds_a_host_out_of_policy_and_lifts_it_after_a_later_passin
     lifted = fleet(*apply, reports={"qa-a01": _report()})
     assert lifted.returncode == 0, lifted.stdout + lifted.stderr
     assert "lift qa-a01: in policy at comply run" in lifted.stdout
-    assert json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"] == []
+    assert payload(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"] == []
 
 
 def test_a_hold_whose_run_cannot_reach_the_host_stays_recorded_and_listed(fleet):
@@ -196,5 +197,5 @@ def test_a_hold_whose_run_cannot_reach_the_host_stays_recorded_and_listed(fleet)
     assert listed.returncode == 0 and "qa-a03" in listed.stdout and "lost laptop" in listed.stdout
     assert "manual" in listed.stdout
     assert "no host is held apart" in fleet("quarantine", "list", "-i", fleet.inventory, "-l", "qa-a01").stdout
-    (hold,) = json.loads(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
+    (hold,) = payload(fleet("quarantine", "list", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
     assert hold["applied_run"] is None  # recorded, but not on the host yet: its next reached comply --fix does it

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def _verify(home: Path) -> tuple[int, dict, str]:
 def test_an_untouched_history_verifies(home):
     code, verdict, _ = _verify(home)
     assert code == 0 and verdict["ok"] and verdict["findings"] == []
-    assert verdict["seals"] == 2 * (1 + 2 + 1) + 1  # per run: start, two hosts, finish; then the certificate
+    assert verdict["seals"] == 2 * (1 + 1 + 1) + 1  # per run: start, its batch of hosts, finish; the certificate
     text = run_ccops(home, "runs", "verify")
     assert text.returncode == 0 and f"head #{verdict['head']['seq']} {verdict['head']['sha256']}" in text.stdout
 
@@ -86,13 +87,45 @@ def test_deleted_records_and_forged_rows_show(home):
 
 
 def test_removing_or_rewriting_a_seal_breaks_the_chain(home):
-    _sql(home, "DELETE FROM chain WHERE seq=3")
+    _sql(home, "DELETE FROM chain WHERE seq=3")  # the first run's end: its start is now its newest seal
     _, verdict, _ = _verify(home)
-    assert (verdict["findings"][0]["seq"], verdict["findings"][0]["what"]) == (3, "removed from the chain")
+    found = [(f["seq"], f["what"]) for f in verdict["findings"]]
+    assert (3, "removed from the chain") in found and found[0] == (1, "edited after it was sealed")
     home2 = home  # a seal rewritten to match an edited row, without its hash recomputed
     _sql(home2, "UPDATE chain SET content_sha256='0' WHERE seq=2")
     _, verdict, _ = _verify(home2)
-    assert verdict["findings"][0]["seq"] == 2 and "seal was edited" in verdict["findings"][0]["what"]
+    assert [f["what"] for f in verdict["findings"] if f["seq"] == 2] == ["its seal was edited"]
+
+
+def test_a_batch_seal_names_each_host_and_its_list_cannot_be_changed(home):
+    _sql(home, "DELETE FROM host_results WHERE run_id=? AND host='tst-t02'", NEW)
+    _sql(home, "UPDATE host_results SET message='hand edit' WHERE run_id=? AND host='tst-t01'", NEW)
+    _, verdict, _ = _verify(home)
+    assert [(f["seq"], f["kind"], f["ref"], f["what"]) for f in verdict["findings"]] == [
+        (5, "host", f"{NEW}/tst-t01", "edited after it was sealed"),  # the second run's batch, host by host
+        (5, "host", f"{NEW}/tst-t02", "deleted"),
+    ]
+    with sqlite3.connect(home / "ccops.db") as db:  # the batch's list rewritten to leave a host out
+        body = json.dumps([["tst-t01", "0" * 64]], separators=(",", ":"))
+        db.execute("UPDATE chain_batches SET body=? WHERE seq=2", (zlib.compress(body.encode()),))
+        db.execute("DELETE FROM chain_batches WHERE seq=5")
+    _, verdict, _ = _verify(home)
+    found = [(f["seq"], f["kind"], f["ref"], f["what"]) for f in verdict["findings"]]
+    assert found[:2] == [
+        (2, "hosts", OLD, "its seal was edited (its list of host results)"),
+        (5, "hosts", NEW, "its seal was edited (its list of host results)"),
+    ]
+    assert (0, "host", f"{OLD}/tst-t02", "not sealed: written outside ccops") in found
+
+
+def test_a_host_written_again_is_sealed_by_its_newer_batch(home):
+    store = Store(home / "ccops.db")
+    store.reopen_run(OLD)
+    store.record_hosts(OLD, [result("tst-t02", outcome="failed")])  # t01 stays as the first batch sealed it
+    store.finish_run(OLD, "failed", 1)
+    assert store.verify_chain(full=True).ok
+    _sql(home, "UPDATE host_results SET outcome='ok' WHERE run_id=? AND host='tst-t02'", OLD)
+    assert [f.ref for f in store.verify_chain(full=True).findings] == [f"{OLD}/tst-t02"]
 
 
 def test_a_resumed_run_is_sealed_again_and_still_verifies(home):
@@ -137,3 +170,22 @@ def test_runs_verify_checks_what_is_new_and_full_rereads_everything(home):
     assert full.returncode == 1 and f"first host {OLD}/tst-t02" in full.stderr
     helptext = run_ccops(home, "runs", "verify", "--help").stdout
     assert "By default from the last verified seal" in helptext and "--full" in helptext
+
+
+def test_a_store_sealed_host_by_host_still_verifies_and_goes_on_in_batches(tmp_path):
+    from ccops.record_chain import seal
+
+    path = tmp_path / "home" / "ccops.db"
+    store = Store(path)
+    start(store, OLD)
+    with sqlite3.connect(path) as db:  # the shape before batches: a seal a host result, no batch table
+        db.row_factory = sqlite3.Row
+        db.execute("INSERT INTO host_results (run_id, host, outcome) VALUES (?, 'tst-t01', 'ok')", (OLD,))
+        seal(db, "host", f"{OLD}/tst-t01")
+        db.execute("DROP TABLE chain_batches")
+    store = Store(path)
+    store.record_hosts(OLD, [result("tst-t02")])
+    store.finish_run(OLD, "succeeded", 0)
+    assert store.verify_chain(full=True).ok
+    _sql(path.parent, "UPDATE host_results SET outcome='failed'")
+    assert [f.ref for f in store.verify_chain(full=True).findings] == [f"{OLD}/tst-t01", f"{OLD}/tst-t02"]

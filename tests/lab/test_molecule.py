@@ -1,4 +1,6 @@
-"""The asset role's molecule scenario on the lab image: create, converge, idempotence, verify."""
+"""The roles' molecule scenarios on the lab image: each creates its own container
+(ccops-molecule-<scenario>, no network), converges, checks idempotence where a
+run should change nothing, and verifies what an operator relies on."""
 
 import os
 import subprocess
@@ -9,8 +11,15 @@ from tests.conftest import BIN, ROOT
 
 pytestmark = pytest.mark.lab
 
+SCENARIOS = sorted(p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml"))
 
-def test_molecule_asset_scenario(lab_home):
+
+def test_every_role_the_refactor_touches_has_a_scenario():
+    assert {"asset", "precheck", "backup", "software", "patch"} <= set(SCENARIOS)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_molecule_scenario(lab_home, scenario):
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
@@ -18,7 +27,13 @@ def test_molecule_asset_scenario(lab_home):
         "ANSIBLE_FORCE_COLOR": "0",
     }
     result = subprocess.run(
-        [str(BIN / "molecule"), "test", "-s", "asset"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=1800
+        [str(BIN / "molecule"), "test", "-s", scenario],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
     )
+    output = result.stdout + result.stderr
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
-    assert "idempotence" in result.stdout + result.stderr
+    assert f"{scenario} > verify: Executed: Successful" in output

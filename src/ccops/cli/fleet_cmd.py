@@ -30,7 +30,7 @@ def _load(inventory: Path | None, sites: tuple[str, ...]) -> tuple[Inventory, Fl
     if unknown:
         raise UsageError(f"--site {unknown[0]!r}: no such site; the inventory has: {', '.join(sorted(model.sites))}")
     store = open_store()  # opened once: the report's trends read the same store
-    return model, load_state(store), sorted(set(sites)) or sorted(model.sites), store
+    return model, load_state(store, inventory=model), sorted(set(sites)) or sorted(model.sites), store
 
 
 @click.command()
@@ -99,8 +99,8 @@ def report(
     html is one self-contained page (no script, nothing fetched); json holds every number the page
     shows; csv is one row per host.
     """
-    from ccops import strict_json
     from ccops.cli.json_shapes import report_out
+    from ccops.cli.output import indented_json
     from ccops.output_file import write_output
     from ccops.report import build_report, to_csv
     from ccops.report_html import render_html
@@ -114,6 +114,7 @@ def report(
     elif fmt == "csv":
         text = to_csv(document)
     else:
-        text = strict_json.dumps(envelope(report_out(document), current_schema())) + "\n"
+        # strict_json.dumps's text, without its pure-Python indenting
+        text = indented_json(envelope(report_out(document), current_schema())) + "\n"
     write_output(target, text, "--to")
     written(target, "report")

@@ -9,6 +9,7 @@ import click
 from ccops.cli.options import output_option
 from ccops.cli.output import echo, emit_json, table
 from ccops.errors import EXIT_HOSTS_FAILED, LabError
+from ccops.inventory.variants import DEBIAN_VARIANTS
 
 
 @click.group()
@@ -37,7 +38,7 @@ def _variants(value: str) -> list[str]:
     help="How many hosts, spread round-robin over the variants.",
 )
 @click.option(
-    "--variants", default="debian11,debian12,debian13", show_default=True, help="Comma-separated Debian variants."
+    "--variants", default=",".join(DEBIAN_VARIANTS), show_default=True, help="Comma-separated Debian variants."
 )
 @click.option(
     "--first-address",

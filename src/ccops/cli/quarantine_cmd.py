@@ -193,7 +193,7 @@ def _run(
             echo(f"{host}: hold lifted; other hosts admit it again at their next comply --fix")
     if result is None:
         if output == "json":
-            emit_json({"holds": [h.as_dict() for h in stored], "lifted": list(change.lifts), "run": None})
+            emit_json({"holds": [h.as_dict() for h in stored], "lifted": list(change.lifts), "run_id": None})
         return
     print_result(result, output, "compliance")
 

@@ -13,10 +13,11 @@ from typing import Any
 from ccops.errors import InventoryError, UsageError
 from ccops.inventory.fields import FieldReader, dotted
 from ccops.inventory.model import OS_VARIANTS
+from ccops.inventory.variants import DEBIAN_SUITES
 from ccops.inventory.yamldoc import KeyPath, Problem, load
 from ccops.paths import project_root
 
-SUITES = {"debian11": "bullseye", "debian12": "bookworm", "debian13": "trixie"}
+SUITES = DEBIAN_SUITES
 TOP_KEYS = ("image", "packages", "policies", "settings", "wim")
 IMAGE_KEYS = ("version", "business_line", "os", "description", "disk_size_mb", "trim_kernel_modules")
 POLICY_KEYS = ("usb_storage", "ssh_password_login")

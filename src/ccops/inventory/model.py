@@ -7,16 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-OS_VARIANTS = {
-    # variant: OS family; the family picks the task files inside each role
-    "win10": "windows",
-    "win11": "windows",
-    "winserver2019": "windows",
-    "winserver2022": "windows",
-    "debian11": "debian",
-    "debian12": "debian",
-    "debian13": "debian",
-}
+from ccops.inventory.variants import OS_VARIANTS
+
+__all__ = ["OS_VARIANTS"]  # read from here by the inventory's readers; written once in variants.py
 ROLES = (
     "agent_desktop",
     "supervisor_desktop",

@@ -26,6 +26,7 @@ from ccops.inventory.model import (
 )
 from ccops.inventory.policy import ZONE_ID, deny_entries, parse_accounts, parse_management, parse_policies
 from ccops.inventory.restore_cards import restore_card_problems
+from ccops.inventory.variants import DAYS
 from ccops.inventory.winrm import check_winrm_profile
 from ccops.inventory.yamldoc import KeyPath, Problem, YamlDoc
 
@@ -66,7 +67,6 @@ RESERVED_VARS = frozenset(
 )
 # host vars naming what decommission destroys (roles/decommission): checked by ccops.inventory.host_paths
 DESTROYED_PATHS = ("decommission_data_paths", "decommission_certificates")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TOP_KEYS = ("site", "connections", "vars", "groups", "hosts", "policies", "accounts")
 SITE_KEYS = (
     "code",

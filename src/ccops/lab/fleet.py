@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ccops.errors import LabError
+from ccops.inventory.variants import DEBIAN_VARIANTS
 from ccops.lab import apt_proxy
 from ccops.lab.boot import BootWatch, look, sshd_answers
 from ccops.lab.images import ensure_images, image_name
@@ -29,7 +30,7 @@ from ccops.lab.network import FIRST_HOST, GATEWAY, NETWORK, ensure_network, host
 from ccops.lab.podman import LABEL, lab_containers, podman
 from ccops.paths import lab_inventory, state_dir
 
-DEFAULT_VARIANTS = ("debian11", "debian12", "debian13")
+DEFAULT_VARIANTS = DEBIAN_VARIANTS
 BOOT_ATTEMPTS = 3  # a host is created at most this often per lab up
 PARALLEL_BOOTS = 4
 

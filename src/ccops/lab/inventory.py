@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ccops.inventory.variants import DAYS
+
 if TYPE_CHECKING:
     from ccops.lab.fleet import LabHost
 
@@ -52,9 +54,7 @@ def lab_site(hosts: list[LabHost], lab_dir: Path) -> dict[str, Any]:
             "name": "ccops lab on this machine",
             "city": "localhost",
             "timezone": "UTC",
-            "maintenance_windows": [
-                {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "00:00"}
-            ],
+            "maintenance_windows": [{"days": list(DAYS), "start": "00:00", "end": "00:00"}],
             "backup_target": {"host": "localhost", "path": str(lab_dir / "backups")},
             **_distribution_point(hosts),
             "rollout": {"canary": 1, "waves": ["50%", "100%"], "batch_size": 2, "max_fail_percentage": 0},

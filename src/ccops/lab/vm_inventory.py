@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from ccops.inventory.variants import DAYS
 from ccops.lab.inventory import _atomic_write
 from ccops.lab.vms import GUEST_POINT, GUEST_POINT_PORT, LabVM, vm_dir
 
@@ -34,9 +35,7 @@ def vm_site(vms: list[LabVM], lab_dir: Path, lifecycles: dict[str, str]) -> dict
             "name": "ccops VM lab on this machine",
             "city": "localhost",
             "timezone": "UTC",
-            "maintenance_windows": [
-                {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "00:00"}
-            ],
+            "maintenance_windows": [{"days": list(DAYS), "start": "00:00", "end": "00:00"}],
             # what the machines reach (QEMU forwards it to the server ccops deploy runs on 127.0.0.1)
             "distribution_point": {
                 "host": "localhost",

@@ -41,7 +41,7 @@ def queue_digest(inventory: Inventory, store: Store, folder: Path | None = None)
     from ccops.report import build_report
     from ccops.risks import load_state
 
-    report = build_report(inventory, load_state(store))
+    report = build_report(inventory, load_state(store, inventory=inventory))
     by_site: dict[str | None, list[str]] = {s["code"]: site_lines(s) for s in report["sites"]}
     totals = report["totals"]
     by_site[None] = [

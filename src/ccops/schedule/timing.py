@@ -14,7 +14,7 @@ from ccops.schedule.model import Schedule
 
 # systemd takes the zone as the last word of OnCalendar=; only plain tz database names go there
 ZONE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")
-SYSTEMD_DAYS = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
+SYSTEMD_DAYS = {day: day.capitalize() for day in DAYS}  # systemd's OnCalendar spelling
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from pathlib import Path
 import yaml
 
 from ccops.checksums import sha256_file
+from ccops.inventory.variants import DEBIAN_VARIANTS
 from ccops.software.catalogue import CATALOGUE_DIR
 from ccops.software.testapps import SOFTPHONE, SOFTPHONE_PORT, build_all
 
-DEBIAN_VARIANTS = ("debian11", "debian12", "debian13")
 HEADER = "# Written by `ccops lab catalogue`; `ccops lab down` removes it with the lab inventory.\n"
 
 
