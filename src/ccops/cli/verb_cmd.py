@@ -110,6 +110,7 @@ def _run(verb: Verb, values: dict[str, Any]) -> None:
 
 
 def _confirm_and_execute(verb: Verb, prepared: Any, yes: bool, output: str) -> None:
+    from ccops.cli.facts_table import facts_table
     from ccops.cli.reports import print_result
     from ccops.run import execute
     from ccops.run.execute import refuse_content
@@ -124,7 +125,8 @@ def _confirm_and_execute(verb: Verb, prepared: Any, yes: bool, output: str) -> N
         plan = prepared.plan
         what = f"{verb.name} {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {request.change_id}"
         confirm(what, yes, compact_plan(plan))
-    print_result(execute(prepared, Progress(enabled=output == "text")), output, verb.report)
+    shown = facts_table(verb.facts) if verb.facts else None  # a verb that gathers facts shows them
+    print_result(execute(prepared, Progress(enabled=output == "text")), output, verb.report, shown)
 
 
 # what a saved plan fixes: given on the command line as well, they must say the same as the plan
