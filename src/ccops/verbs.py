@@ -416,6 +416,22 @@ VERBS = {
             command=False,
             report="compliance",
         ),
+        Verb(
+            "uptime",
+            "uptime.yml",
+            "uptime",
+            ("active", "retiring"),
+            False,
+            "how long each host has been up since its last boot; changes nothing",
+            steps=(Step("uptime", "uptime"),),
+            help="""Read how long each selected host has been up since its last boot, record
+    it with the run (ccops runs show RUN) and print it per host.
+
+    Read-only on the hosts; touches active and retiring hosts.""",
+            short="How long each host has been up since its last boot.",
+            section="Fleet",
+            facts=(Fact("uptime_seconds", "UP", "seconds"),),
+        ),
     )
 }
 
