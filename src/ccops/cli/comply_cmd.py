@@ -15,13 +15,17 @@ import click
 
 from ccops.cli.confirm import confirm
 from ccops.cli.options import (
+    batch_size_option,
     build_selector,
     change_id_option,
+    emergency_option,
     events_option,
+    forks_option,
     inventory_option,
     output_option,
     resolve_inventory,
     selector_options,
+    yes_option,
 )
 from ccops.cli.output import OutputTarget
 from ccops.errors import UsageError
@@ -33,12 +37,10 @@ from ccops.errors import UsageError
 @click.option("--check", "mode", flag_value="check", help="Report every deviation; change nothing.")
 @click.option("--fix", "mode", flag_value="fix", help="Remediate in waves (asks first; --yes for pipelines).")
 @change_id_option(required=False, help="Change or ticket id (required with --fix); recorded with the run.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="--fix: override every site's rollout.batch_size.")
-@click.option("--emergency", is_flag=True, help="--fix: run outside the sites' maintenance windows.")
-@click.option(
-    "--forks", type=click.IntRange(1, 500), default=25, show_default=True, help="Hosts Ansible works on at once."
-)
-@click.option("--yes", is_flag=True, help="--fix: do not ask for confirmation (pipelines).")
+@batch_size_option(when="--fix: ")
+@emergency_option(when="--fix: ")
+@forks_option()
+@yes_option(when="--fix: ")
 @click.option("--junit", "junit_file", type=OutputTarget(), help="Also write JUnit XML here (-: stdout).")
 @click.option("--json", "json_file", type=OutputTarget(), help="Also write the JSON result here (-: stdout).")
 @output_option()

@@ -9,9 +9,12 @@ from typing import Any
 import click
 
 from ccops.cli.options import (
+    batch_size_option,
     build_selector,
     change_id_option,
+    emergency_option,
     events_option,
+    forks_option,
     inventory_option,
     output_option,
     resolve_inventory,
@@ -32,11 +35,9 @@ from ccops.errors import RefusedError
     help="The exact names of the selected hosts (spaces or commas between them), for pipelines.",
 )
 @click.option("--include-servers", is_flag=True, help="Allow hosts whose role is a server (not a desktop).")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
-@click.option("--emergency", is_flag=True, help="Run outside the sites' maintenance windows.")
-@click.option(
-    "--forks", type=click.IntRange(1, 500), default=25, show_default=True, help="Hosts Ansible works on at once."
-)
+@batch_size_option()
+@emergency_option()
+@forks_option()
 @output_option()
 @events_option
 def decommission(

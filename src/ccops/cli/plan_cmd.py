@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from ccops.cli.options import build_selector, inventory_option, resolve_inventory, selector_options
+from ccops.cli.options import (
+    batch_size_option,
+    build_selector,
+    emergency_option,
+    inventory_option,
+    resolve_inventory,
+    selector_options,
+)
 from ccops.cli.output import echo, emit_json
 
 
@@ -14,14 +21,14 @@ from ccops.cli.output import echo, emit_json
 @click.argument("verb", nargs=-1, required=True)
 @inventory_option
 @selector_options
-@click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
+@batch_size_option()
 @click.option("--snapshot", help="patch: the approved content snapshot to plan from (default: each site's newest).")
 @click.option(
     "--reboot",
     type=click.Choice(["if_required", "always", "never"]),
     help="patch: the reboot policy the run will use (default: if_required).",
 )
-@click.option("--emergency", is_flag=True, help="Plan a run outside the sites' maintenance windows.")
+@emergency_option(help="Plan a run outside the sites' maintenance windows.")
 @click.option(
     "--save",
     type=click.Path(dir_okay=False, path_type=Path),

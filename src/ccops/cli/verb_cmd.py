@@ -21,13 +21,18 @@ import click
 
 from ccops.cli.confirm import compact_plan, confirm
 from ccops.cli.options import (
+    batch_size_option,
     build_selector,
     change_id_option,
+    emergency_option,
     events_option,
+    forks_option,
     inventory_option,
     output_option,
+    plan_file_option,
     resolve_inventory,
     selector_options,
+    yes_option,
 )
 from ccops.verbs import Verb, VerbOption
 
@@ -40,32 +45,17 @@ def verb_command(verb: Verb) -> click.Command:
     if verb.changes_hosts:
         decorators += [
             change_id_option(required=True, help="Change or ticket id; recorded with the run and every backup."),
-            click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size."),
+            batch_size_option(),
         ]
     else:
         decorators.append(change_id_option(required=False, help="Change or ticket id recorded with the run."))
     decorators += [_option(o) for o in verb.options]
     if verb.changes_hosts:
-        decorators.append(click.option("--emergency", is_flag=True, help="Run outside the sites' maintenance windows."))
-    decorators.append(
-        click.option(
-            "--forks",
-            type=click.IntRange(1, 500),
-            default=25,
-            show_default=True,
-            help="Hosts Ansible works on at once.",
-        )
-    )
+        decorators.append(emergency_option())
+    decorators.append(forks_option())
     if verb.changes_hosts:
-        decorators.append(click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines)."))
-    decorators.append(
-        click.option(
-            "--plan",
-            "saved_plan",
-            type=click.Path(path_type=Path),  # read_saved names a folder or a missing file in one line
-            help="Run exactly this saved plan (ccops plan VERB --save FILE); refused if what it depends on changed.",
-        )
-    )
+        decorators.append(yes_option())
+    decorators.append(plan_file_option())
     decorators += [output_option(), events_option]
     for decorate in reversed(decorators):
         command = decorate(command)
