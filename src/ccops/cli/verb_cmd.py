@@ -125,6 +125,13 @@ _PLANNED = ("inventory", "sites", "roles", "os_variants", "lines", "limit", "bat
 
 def _run_saved(verb: Verb, path: Path, values: dict[str, Any]) -> None:
     """Run a saved plan: re-plan from its request and refuse when anything it depends on changed."""
+    _confirm_and_execute(verb, prepare_saved(verb, path, values), values.get("yes", False), values["output"])
+
+
+def prepare_saved(verb: Verb, path: Path, values: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
+    """The run a saved plan asks for, prepared again now; refused when anything it depends on changed,
+    or when the command line sets what the plan fixes to something else. ``values``: the command's
+    parameters; ``extra``: options the command itself adds to every request (decommission's names)."""
     from ccops.errors import UsageError
     from ccops.run import prepare
     from ccops.saved_plan import check_request, read_saved, refuse_if_changed
@@ -144,8 +151,8 @@ def _run_saved(verb: Verb, path: Path, values: dict[str, Any]) -> None:
         param = next(p for p in context.command.params if p.name == typed[0])
         flag = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
         raise UsageError(f"{flag} cannot be given with --plan (or must say what the plan says): {path} fixes it")
-    request = saved.request(values.get("change_id"), values["forks"])
+    request = saved.request(values.get("change_id"), values.get("forks", 25))
     defaults = {o.extravar: o.default for o in verb.options}  # what the command passes for an option not given
-    prepared = prepare(replace(request, options={**defaults, **request.options}))
+    prepared = prepare(replace(request, options={**defaults, **request.options, **(extra or {})}))
     refuse_if_changed(path, saved, prepared)
-    _confirm_and_execute(verb, prepared, values.get("yes", False), values["output"])
+    return prepared
