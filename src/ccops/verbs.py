@@ -95,6 +95,8 @@ class Verb:
     short: str = ""  # its line in `ccops --help` (at most 62 characters); default: summary
     section: str = "Change hosts"  # the `ccops --help` section it is listed in (cli/main.py SECTIONS)
     facts: tuple[Fact, ...] = ()  # what a read-only verb gathers per host: recorded, and its table's columns
+    # the flag that picks this verb among those sharing its playbook (comply --check | --fix), for `ccops plan`
+    mode: str = ""
     options: tuple[VerbOption, ...] = ()  # the verb's own settings, on top of the shared options
     report: str = "hosts"  # how results print: "assets" (inspect), "changes" (patch), "hosts"
     # "module:function" computing what the verb installs, when planned and again when resumed:
@@ -395,6 +397,7 @@ VERBS = {
             steps=(Step("comply", "check", note="one module call compares the host with its policy"),),
             command=False,
             report="compliance",
+            mode="check",
         ),
         Verb(
             "comply",
@@ -415,6 +418,7 @@ VERBS = {
             on_failure=(CARD_FREEZE, Step("comply", "state", note="what the failed fix left")),
             command=False,
             report="compliance",
+            mode="fix",
         ),
         Verb(
             "uptime",

@@ -69,3 +69,15 @@ def test_decommission_runs_a_saved_plan_behind_its_guards_and_refuses_a_changed_
     _edit(inv / "sites" / "tst.yml")
     changed = fleet(*run, "--confirm", "tst-r01 tst-r02")
     assert changed.returncode == EXIT_REFUSED and "inventory file sites/tst.yml changed" in changed.stderr
+
+
+def test_plan_takes_comply_check_or_fix_and_the_saved_plan_holds_the_run_to_it(fleet, tmp_path):
+    inv = write_inventory(tmp_path / "inv", {"tst.yml": _site("tst", 2, "10.9.0.1")})
+    assert fleet("plan", "comply", "--check", "-i", str(inv), "--save", str(fleet.plan)).returncode == 0
+    assert json.loads(fleet.plan.read_text())["verb"] == "comply-check"
+    checked = fleet("comply", "--check", "--plan", str(fleet.plan), "-o", "json")
+    assert sorted(h["host"] for h in json.loads(checked.stdout)["hosts"]) == ["tst-t01", "tst-t02"], checked.stderr
+    fixed = fleet("comply", "--fix", "--plan", str(fleet.plan), "--change-id", "C", "--yes")
+    assert fixed.returncode == EXIT_REFUSED and "the plan is for comply-check, not comply" in fixed.stderr
+    not_a_mode = fleet("plan", "patch", "--fix", "-i", str(inv))
+    assert not_a_mode.returncode == 64 and "plan patch takes no --fix" in not_a_mode.stderr
