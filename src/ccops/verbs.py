@@ -95,6 +95,7 @@ class Verb:
     short: str = ""  # its line in `ccops --help` (at most 62 characters); default: summary
     section: str = "Change hosts"  # the `ccops --help` section it is listed in (cli/main.py SECTIONS)
     facts: tuple[Fact, ...] = ()  # what a read-only verb gathers per host: recorded, and its table's columns
+    retires_hosts: bool = False  # its hosts leave service for good (a failed run of it holds them apart)
     # the flag that picks this verb among those sharing its playbook (comply --check | --fix), for `ccops plan`
     mode: str = ""
     options: tuple[VerbOption, ...] = ()  # the verb's own settings, on top of the shared options
@@ -348,6 +349,7 @@ VERBS = {
             ),
             command=False,  # ccops decommission: typed confirmation and guards of its own (cli/decommission_cmd.py)
             plan_section="decommission",
+            retires_hosts=True,
             after_batch="ccops.decommission:after_batch",
         ),
         Verb(
