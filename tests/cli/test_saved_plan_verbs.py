@@ -16,6 +16,7 @@ import pytest
 from tests.cli.test_decommission_guards import SITE as RETIRING_SITE
 from tests.cli.test_saved_plan import EXIT_REFUSED, _site
 from tests.conftest import run_scripted, write_inventory
+from tests.json_output import payload
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def test_comply_fix_runs_the_saved_plan_and_refuses_it_once_a_site_file_changed(
     assert json.loads(fleet.plan.read_text())["verb"] == "comply"
     apply = ("comply", "--fix", "--plan", str(fleet.plan), "--change-id", "CHG-9", "--yes", "-o", "json")
     ran = fleet(*apply)
-    assert sorted(h["host"] for h in json.loads(ran.stdout)["hosts"]) == ["two-t01", "two-t02"], ran.stderr
+    assert sorted(h["host"] for h in payload(ran.stdout)["hosts"]) == ["two-t01", "two-t02"], ran.stderr
     _edit(inv / "sites" / "tst.yml")
     refused = fleet(*apply)
     assert refused.returncode == EXIT_REFUSED and "inventory file sites/tst.yml changed" in refused.stderr
@@ -76,7 +77,7 @@ def test_plan_takes_comply_check_or_fix_and_the_saved_plan_holds_the_run_to_it(f
     assert fleet("plan", "comply", "--check", "-i", str(inv), "--save", str(fleet.plan)).returncode == 0
     assert json.loads(fleet.plan.read_text())["verb"] == "comply-check"
     checked = fleet("comply", "--check", "--plan", str(fleet.plan), "-o", "json")
-    assert sorted(h["host"] for h in json.loads(checked.stdout)["hosts"]) == ["tst-t01", "tst-t02"], checked.stderr
+    assert sorted(h["host"] for h in payload(checked.stdout)["hosts"]) == ["tst-t01", "tst-t02"], checked.stderr
     fixed = fleet("comply", "--fix", "--plan", str(fleet.plan), "--change-id", "C", "--yes")
     assert fixed.returncode == EXIT_REFUSED and "the plan is for comply-check, not comply" in fixed.stderr
     not_a_mode = fleet("plan", "patch", "--fix", "-i", str(inv))
