@@ -28,7 +28,8 @@ def night(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
         "sites": {},
     }
     if changes:
-        out["reboot"] = plan.run_options.get("ccops_reboot") or "if_required" if plan.verb.name == "patch" else None
+        reboot = plan.verb.reboot_option
+        out["reboot"] = (plan.run_options.get(reboot.extravar) or reboot.default) if reboot else None
     for code in sites:
         site = plan.inventory.sites[code]
         entry: dict[str, Any] = {"timezone": site.timezone}
@@ -94,7 +95,7 @@ def _next_opening(site: Site, now: datetime) -> datetime | None:
 
 
 def _package_source(plan: Plan, site: str) -> str | None:
-    if plan.verb.name != "patch":
+    if not plan.verb.package_source:
         return None
     hosts = {h.name for h in plan.hosts if h.site == site}
     entries = plan.content.get("patch_content") or {}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ccops.capacity import Estimate, duration, plan_estimate
@@ -35,7 +36,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "excluded": {reason: [h.name for h in hosts] for reason, hosts in plan.excluded.items()},
         "estimate": plan_estimate(plan).as_dict(),
         **({"content": plan.content} if plan.content else {}),
-        **({"decommission": _decommission(plan)} if plan.verb.name == "decommission" else {}),
+        **({section: SECTIONS[section].details(plan)} if (section := plan.verb.plan_section) else {}),
         **_night_json(plan),
     }
 
@@ -73,6 +74,46 @@ def _decommission(plan: Plan) -> dict[str, Any]:
     from ccops.decommission import host_details
 
     return {h.name: host_details(plan.inventory, h) for h in plan.hosts}
+
+
+def _decommission_text(details: dict[str, Any]) -> list[str]:
+    out = ["", "per host (revoked, wiped, removed):"]
+    for name, d in details.items():
+        revoke = d["revoke"]
+        out += [
+            f"  {name}",
+            f"    final backup: {', '.join(d['final_backup']) or 'package list only'}",
+            f"    revoke: hooks {len(revoke['hooks'])}; accounts {', '.join(revoke['accounts']) or '-'}; "
+            f"certificates {', '.join(revoke['certificates']) or '-'}"
+            + ("; domain membership" if revoke["domain"] else "")
+            + (f"; SSH keys of {revoke['ssh_keys_of']} (last)" if revoke["ssh_keys_of"] else ""),
+            f"    wipe: {', '.join(d['wipe']['paths']) or 'no data path declared'} ({d['wipe']['method']})",
+            f"    then: {d['end_state'].replace('_', ' ')}; inventory {d['inventory']}",
+        ]
+    return out
+
+
+def _decommission_markdown(details: dict[str, Any]) -> list[str]:
+    out = ["", "| host | revoked | wiped | then |", "|---|---|---|---|"]
+    for name, d in details.items():
+        revoke = d["revoke"]
+        revoked = [*revoke["accounts"], *revoke["certificates"], f"{len(revoke['hooks'])} hook(s)"]
+        revoked += ["domain"] if revoke["domain"] else [f"SSH keys of {revoke['ssh_keys_of']} (last)"]
+        wiped = ", ".join(map(str, d["wipe"]["paths"])) or "-"
+        out.append(_cells(name, ", ".join(map(str, revoked)), wiped, f"{d['end_state']}; retired in the inventory"))
+    return out
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    """A section of the plan that one verb adds (Verb.plan_section): its data, and how text and markdown show it."""
+
+    details: Callable[[Plan], dict[str, Any]]
+    text: Callable[[dict[str, Any]], list[str]]
+    markdown: Callable[[dict[str, Any]], list[str]]
+
+
+SECTIONS = {"decommission": PlanSection(_decommission, _decommission_text, _decommission_markdown)}
 
 
 def _content_rows(plan: Plan) -> list[list[str]]:
@@ -219,14 +260,8 @@ def plan_markdown(plan: Plan) -> str:
         out += [
             f"- {markdown_cell(f'{reason}: {_names(hosts)} ({len(hosts)})')}" for reason, hosts in plan.excluded.items()
         ]
-    if plan.verb.name == "decommission":
-        out += ["", "| host | revoked | wiped | then |", "|---|---|---|---|"]
-        for name, d in _decommission(plan).items():
-            revoke = d["revoke"]
-            revoked = [*revoke["accounts"], *revoke["certificates"], f"{len(revoke['hooks'])} hook(s)"]
-            revoked += ["domain"] if revoke["domain"] else [f"SSH keys of {revoke['ssh_keys_of']} (last)"]
-            wiped = ", ".join(map(str, d["wipe"]["paths"])) or "-"
-            out.append(_cells(name, ", ".join(map(str, revoked)), wiped, f"{d['end_state']}; retired in the inventory"))
+    if section := plan.verb.plan_section:
+        out += SECTIONS[section].markdown(SECTIONS[section].details(plan))
     out += _night_markdown(plan)
     out += ["", f"**{markdown_cell(_summary(plan))}**"]
     return "\n".join(out) + "\n"
@@ -260,20 +295,8 @@ def plan_text(plan: Plan) -> str:
         out += [f"  {row[0]:<20} {row[2]:<32} {row[3]} -> {row[4]}" for row in rows]
     for reason, hosts in plan.excluded.items():
         out.append(f"not touched ({reason}): {len(hosts)}  {_names(hosts, 4)}")
-    if plan.verb.name == "decommission":
-        out += ["", "per host (revoked, wiped, removed):"]
-        for name, d in _decommission(plan).items():
-            revoke = d["revoke"]
-            out += [
-                f"  {name}",
-                f"    final backup: {', '.join(d['final_backup']) or 'package list only'}",
-                f"    revoke: hooks {len(revoke['hooks'])}; accounts {', '.join(revoke['accounts']) or '-'}; "
-                f"certificates {', '.join(revoke['certificates']) or '-'}"
-                + ("; domain membership" if revoke["domain"] else "")
-                + (f"; SSH keys of {revoke['ssh_keys_of']} (last)" if revoke["ssh_keys_of"] else ""),
-                f"    wipe: {', '.join(d['wipe']['paths']) or 'no data path declared'} ({d['wipe']['method']})",
-                f"    then: {d['end_state'].replace('_', ' ')}; inventory {d['inventory']}",
-            ]
+    if section := plan.verb.plan_section:
+        out += SECTIONS[section].text(SECTIONS[section].details(plan))
     out += _night_text(plan)
     out += ["", _summary(plan)]
     return "\n".join(visible(line) for line in out)  # each entry one line, whatever a value held

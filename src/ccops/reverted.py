@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ccops.safe_text import visible
+from ccops.verbs import recorded_verb
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
@@ -203,7 +204,7 @@ def expected_state(reached: Reached, before: datetime) -> tuple[dict[str, Expect
         if run.verb in EXPECTING and ok and not _rolled_back(report):
             if report.get("damaged"):
                 notes.append(f"run {run.id}: report damaged ({'; '.join(map(str, report['damaged']))[:300]})")
-            left, gone = (_patch_versions if run.verb == "patch" else _software_versions)(report)
+            left, gone = (_patch_versions if _patches(run.verb) else _software_versions)(report)
             for name in gone:
                 expected.pop(name, None)
             expected.update({name: Expected(version, run.id, run.verb) for name, version in left.items()})
@@ -392,6 +393,12 @@ class Reapply:
     not_patch: list[str] = field(default_factory=list)  # hosts whose reverted packages came from software runs
 
 
+def _patches(verb: str) -> bool:
+    """A run whose host reports list the packages it patched (patch; reapply patches its hosts again)."""
+    known = recorded_verb(verb)
+    return known is not None and known.report == "changes"
+
+
 def reapply_plan(found: list[Finding], runs: list[RunRecord], only_run: str | None = None) -> Reapply | None:
     """What ``ccops reapply`` patches: hosts whose reverted packages a patch run left (only ``only_run``'s if named)."""
     by_id = {run.id: run for run in runs}
@@ -402,7 +409,7 @@ def reapply_plan(found: list[Finding], runs: list[RunRecord], only_run: str | No
         if finding.kind != REVERTED:
             continue
         named = {str(p["run_id"]) for p in finding.packages}
-        patches = {r for r in named if r in by_id and by_id[r].verb == "patch" and (only_run in (None, r))}
+        patches = {r for r in named if r in by_id and _patches(by_id[r].verb) and (only_run in (None, r))}
         if patches:
             hosts.append(finding.host)
             sources |= patches

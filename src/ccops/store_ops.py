@@ -30,6 +30,7 @@ from ccops.asset_history import (
 )
 from ccops.record_chain import create_chain, matches, needs_chain, newest_seals, note_migration, seal, seal_hosts
 from ccops.record_parts import PARTS_SCHEMA, get, manifest_inline, put, release, retain
+from ccops.verbs import recorded_verb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -235,7 +236,7 @@ def _apply_record_hosts(db: sqlite3.Connection, op: dict[str, Any]) -> None:
                 sha,
             ),
         )
-        if verb in ("comply", "comply-check") and value is not None:
+        if (known := recorded_verb(verb)) and known.report == "compliance" and value is not None:
             checked = row["ended"] or started
             note_compliance(db, row["host"], op["run_id"], started, compliance_entry(op["run_id"], checked, value))
     if op["rows"]:

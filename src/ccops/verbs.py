@@ -41,6 +41,17 @@ def restore_card_type(host_vars: Mapping[str, Any]) -> str:
     return str(host_vars.get("restore_card_type") or host_vars.get("patch_restore_card") or "none")
 
 
+REBOOT_VAR = "ccops_reboot"  # the extra variable of a verb's reboot policy (roles/patch)
+
+
+def hook(spec: str) -> Any:
+    """The function a verb's "module:function" hook names, imported when first used."""
+    import importlib
+
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 @dataclass(frozen=True)
 class VerbOption:
     """A setting of one verb: a command-line option whose value reaches its playbook as an extra variable."""
@@ -50,6 +61,21 @@ class VerbOption:
     help: str
     choices: tuple[str, ...] = ()
     default: str | None = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One value a verb gathers per host: its key in the host's ccops_report, its column, its shape.
+
+    kind is one of FACT_KINDS: the host's value is parsed into it (ccops.hostdata) and shown by it.
+    """
+
+    key: str
+    header: str
+    kind: str = "text"
+
+
+FACT_KINDS = ("text", "count", "seconds")
 
 
 @dataclass(frozen=True)
@@ -66,11 +92,39 @@ class Verb:
     # own (rollback HOST --to BACKUP) sets command=False and has a hand-written one
     command: bool = True
     help: str = ""  # the command's --help text
+    short: str = ""  # its line in `ccops --help` (at most 62 characters); default: summary
+    section: str = "Change hosts"  # the `ccops --help` section it is listed in (cli/main.py SECTIONS)
+    facts: tuple[Fact, ...] = ()  # what a read-only verb gathers per host: recorded, and its table's columns
+    retires_hosts: bool = False  # its hosts leave service for good (a failed run of it holds them apart)
+    # the flag that picks this verb among those sharing its playbook (comply --check | --fix), for `ccops plan`
+    mode: str = ""
     options: tuple[VerbOption, ...] = ()  # the verb's own settings, on top of the shared options
     report: str = "hosts"  # how results print: "assets" (inspect), "changes" (patch), "hosts"
     # "module:function" computing what the verb installs, when planned and again when resumed:
     # (inventory, hosts, options) -> (extra variables for the playbook, the plan's per-host content)
     content: str = ""
+    # --- hooks: what sets this verb apart, so run/, plan and cli/ never compare a verb's name ---
+    holds_hosts: bool = False  # holds its hosts while it runs although it is not a wave run (rollback)
+    records_assets: bool = False  # a host report with outcome inspected/deployed becomes its asset record
+    inspects: bool = False  # a full inspection: stored package sets are reused; reverted changes are looked for
+    restores: bool = False  # a succeeded run returned hosts to a backup (a "rolled back" notification)
+    package_source: bool = False  # its plan says where each site's packages come from (snapshot or archive)
+    plan_section: str = ""  # a section of its own in the plan (plan_render.SECTIONS), e.g. "decommission"
+    # "module:function" (prepared run, say) -> Engine: how its hosts are run when not by ansible-playbook
+    engine: str = ""
+    # "module:function" (store, inventory, run_id, outcomes, reports) -> (problems, files edited): after each
+    # batch, also on resume for hosts done before a kill; the run's own inventory edit is then approved
+    after_batch: str = ""
+
+    @property
+    def locks_hosts(self) -> bool:
+        """One such run per host at a time: every changing verb, and a verb that holds hosts (rollback)."""
+        return self.changes_hosts or self.holds_hosts
+
+    @property
+    def reboot_option(self) -> VerbOption | None:
+        """The verb's reboot policy setting, when it has one: the plan states it."""
+        return next((o for o in self.options if o.extravar == REBOOT_VAR), None)
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -110,12 +164,15 @@ VERBS = {
             False,
             "collect each host's asset record: OS, hardware, packages, updates, disks, services, logs",
             steps=(Step("asset", "inspect"),),
+            short="Gather each host's asset record (OS, packages, disks...).",
             help="""Gather OS, hardware, packages, pending updates, disks, uptime, key
     services and recent log lines from each selected host, and store them as
     its asset record (see: ccops host show HOST).
 
     Read-only on the hosts; touches active and retiring hosts.""",
             report="assets",
+            records_assets=True,
+            inspects=True,
         ),
         Verb(
             "patch",
@@ -154,7 +211,7 @@ VERBS = {
             options=(
                 VerbOption(
                     "--reboot",
-                    "ccops_reboot",
+                    REBOOT_VAR,
                     "Reboot after patching.",
                     ("if_required", "always", "never"),
                     "if_required",
@@ -166,8 +223,10 @@ VERBS = {
                     "Default: the site's newest approved snapshot, if it has one; else its configured archive.",
                 ),
             ),
+            short="Patch hosts in waves with verified backups before and after.",
             report="changes",
             content="ccops.content.patching:patch_content",
+            package_source=True,
         ),
         Verb(
             "rollback",
@@ -185,6 +244,8 @@ VERBS = {
             ),
             on_failure=(CARD_FREEZE,),
             command=False,  # ccops rollback HOST --to BACKUP (cli/backups_cmd.py)
+            holds_hosts=True,
+            restores=True,
         ),
         Verb(
             "software-apply",
@@ -288,6 +349,9 @@ VERBS = {
                 ),
             ),
             command=False,  # ccops decommission: typed confirmation and guards of its own (cli/decommission_cmd.py)
+            plan_section="decommission",
+            retires_hosts=True,
+            after_batch="ccops.decommission:after_batch",
         ),
         Verb(
             "deploy",
@@ -304,6 +368,8 @@ VERBS = {
             ),
             command=False,  # ccops deploy --image NAME (cli/deploy_cmd.py)
             report="hosts",
+            records_assets=True,
+            engine="ccops.image.deploy:engine_for",
         ),
         Verb(
             "reimage",
@@ -334,6 +400,7 @@ VERBS = {
             steps=(Step("comply", "check", note="one module call compares the host with its policy"),),
             command=False,
             report="compliance",
+            mode="check",
         ),
         Verb(
             "comply",
@@ -354,9 +421,31 @@ VERBS = {
             on_failure=(CARD_FREEZE, Step("comply", "state", note="what the failed fix left")),
             command=False,
             report="compliance",
+            mode="fix",
+        ),
+        Verb(
+            "uptime",
+            "uptime.yml",
+            "uptime",
+            ("active", "retiring"),
+            False,
+            "how long each host has been up since its last boot; changes nothing",
+            steps=(Step("uptime", "uptime"),),
+            help="""Read how long each selected host has been up since its last boot, record
+    it with the run (ccops runs show RUN) and print it per host.
+
+    Read-only on the hosts; touches active and retiring hosts.""",
+            short="How long each host has been up since its last boot.",
+            section="Fleet",
+            facts=(Fact("uptime_seconds", "UP", "seconds"),),
         ),
     )
 }
+
+
+def recorded_verb(name: str) -> Verb | None:
+    """The verb a stored run names; None for a name this version does not know (an older record)."""
+    return VERBS.get(name)
 
 
 def get_verb(name: str) -> Verb:

@@ -18,6 +18,7 @@ from referencing import Registry, Resource
 
 from ccops import __version__
 from ccops.records import Store
+from ccops.verbs import VERBS
 from tests.conftest import EXAMPLE, ROOT, run_scripted, write_inventory
 from tests.fleet_records import seed_fleet, site_file
 
@@ -206,6 +207,10 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out["quarantine-evaluate"] = ccops("quarantine", "evaluate", "-i", qtn, "-o", "json")
     lift = ("quarantine", "lift", "qtn-a01", "-i", qtn, "--change-id", "CHG-3", "--yes", "-o", "json")
     out["quarantine-lift"] = ccops(*lift)
+    for name, verb in VERBS.items():  # a command built from the registry takes the shared options only
+        if verb.command and name not in out:
+            changing = ("--change-id", "CHG-1", "--yes") if verb.changes_hosts else ()
+            out[name] = ccops(name, "-i", lyo, *changing, "-o", "json")
     return out
 
 

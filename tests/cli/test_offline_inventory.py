@@ -19,6 +19,7 @@ import pytest
 from ccops.cli.connecting import CONNECTING, NO_CONNECTION, commands
 from ccops.cli.main import cli
 from ccops.errors import EXIT_REFUSED
+from ccops.verbs import VERBS
 from tests.conftest import BIN, EXAMPLE, ROOT, ccops_env
 from tests.json_output import payload
 
@@ -49,6 +50,12 @@ ARGS: dict[str, tuple[str, ...]] = {
     "software apply": ("--change-id", "CHG-1"),
     "software remove": ("softphone", "--change-id", "CHG-1"),
     "software stage": (),
+}
+# a command built from the verb registry takes the shared options only
+ARGS |= {
+    name: ("--change-id", "CHG-1") if verb.changes_hosts else ()
+    for name, verb in VERBS.items()
+    if verb.command and name not in ARGS
 }
 
 

@@ -137,7 +137,8 @@ def test_events_to_standard_output_come_first_then_the_report(fleet):
         value, end = decoder.raw_decode(text, position + len(text[position:]) - len(text[position:].lstrip()))
         values.append(value)
         position = end
-    *events, report = values
+    *events, document = values
+    report = document["data"]  # the report in its envelope, after the stream's own versioned lines
     assert events[0]["type"] == "run_started" and events[-1]["type"] == "run_ended"
     assert report["run_id"] == events[0]["run_id"] and report["status"] == "succeeded"
     assert all(line.startswith('{"v": 1, ') for line in text.splitlines()[: len(events)])

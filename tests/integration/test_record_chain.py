@@ -12,6 +12,7 @@ import pytest
 
 from ccops.records import Store
 from tests.conftest import run_ccops
+from tests.json_output import payload
 from tests.unit.test_store import result, start
 
 OLD, NEW = "20260301T101500Z-aa11bb", "20260302T101500Z-cc22dd"
@@ -36,7 +37,7 @@ def _sql(home: Path, statement: str, *args: object) -> None:
 
 def _verify(home: Path) -> tuple[int, dict, str]:
     proc = run_ccops(home, "runs", "verify", "--output", "json")
-    return proc.returncode, json.loads(proc.stdout), proc.stderr
+    return proc.returncode, payload(proc.stdout), proc.stderr
 
 
 def test_an_untouched_history_verifies(home):

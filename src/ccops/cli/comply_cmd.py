@@ -4,7 +4,8 @@
 any host is out of policy (or could not be checked). --fix is a changing run
 like patch: waves and gates, --change-id, confirmation, maintenance windows, a
 restore card re-baseline; it exits 2 when a host is still out of policy after it.
-Both can write JUnit XML (--junit FILE) and the JSON result (--json FILE).
+Both can write JUnit XML (--junit FILE) and the JSON result (--json FILE), and run a plan saved
+by `ccops plan comply [check] --save FILE` with --plan FILE (refused when anything it depends on changed).
 """
 
 from __future__ import annotations
@@ -15,13 +16,18 @@ import click
 
 from ccops.cli.confirm import confirm
 from ccops.cli.options import (
+    batch_size_option,
     build_selector,
     change_id_option,
+    emergency_option,
     events_option,
+    forks_option,
     inventory_option,
     output_option,
+    plan_file_option,
     resolve_inventory,
     selector_options,
+    yes_option,
 )
 from ccops.cli.output import OutputTarget
 from ccops.errors import UsageError
@@ -33,12 +39,11 @@ from ccops.errors import UsageError
 @click.option("--check", "mode", flag_value="check", help="Report every deviation; change nothing.")
 @click.option("--fix", "mode", flag_value="fix", help="Remediate in waves (asks first; --yes for pipelines).")
 @change_id_option(required=False, help="Change or ticket id (required with --fix); recorded with the run.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="--fix: override every site's rollout.batch_size.")
-@click.option("--emergency", is_flag=True, help="--fix: run outside the sites' maintenance windows.")
-@click.option(
-    "--forks", type=click.IntRange(1, 500), default=25, show_default=True, help="Hosts Ansible works on at once."
-)
-@click.option("--yes", is_flag=True, help="--fix: do not ask for confirmation (pipelines).")
+@batch_size_option(when="--fix: ")
+@emergency_option(when="--fix: ")
+@forks_option()
+@yes_option(when="--fix: ")
+@plan_file_option()
 @click.option("--junit", "junit_file", type=OutputTarget(), help="Also write JUnit XML here (-: stdout).")
 @click.option("--json", "json_file", type=OutputTarget(), help="Also write the JSON result here (-: stdout).")
 @output_option()
@@ -51,6 +56,7 @@ def comply(
     emergency: bool,
     forks: int,
     yes: bool,
+    saved_plan: Path | None,
     junit_file: Path | str | None,
     json_file: Path | str | None,
     output: str,
@@ -77,16 +83,24 @@ def comply(
         raise UsageError("--batch-size, --emergency and --yes go with --fix; --check changes nothing")
     if fix and not change_id:
         raise UsageError("ccops comply --fix needs --change-id (recorded with the run)")
-    request = RunRequest(
-        resolve_inventory(inventory),
-        "comply" if fix else "comply-check",
-        build_selector(**selectors),
-        change_id=change_id,
-        batch_size=batch_size,
-        forks=forks,
-        emergency=emergency,
-    )
-    prepared = prepare(request)  # the plan confirmed is the plan that runs
+    verb = "comply" if fix else "comply-check"
+    if saved_plan is not None:  # ccops plan comply [check] --save FILE: exactly that plan, or refused
+        from ccops.cli.verb_cmd import prepare_saved
+        from ccops.verbs import get_verb
+
+        given = {"inventory": inventory, **selectors, "batch_size": batch_size, "emergency": emergency}
+        prepared = prepare_saved(get_verb(verb), saved_plan, {**given, "change_id": change_id, "forks": forks})
+    else:
+        request = RunRequest(
+            resolve_inventory(inventory),
+            verb,
+            build_selector(**selectors),
+            change_id=change_id,
+            batch_size=batch_size,
+            forks=forks,
+            emergency=emergency,
+        )
+        prepared = prepare(request)  # the plan confirmed is the plan that runs
     if fix:
         plan = prepared.plan
         confirm(f"fix policy on {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {change_id}", yes)

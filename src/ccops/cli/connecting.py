@@ -16,6 +16,8 @@ from typing import Any
 
 import click
 
+from ccops.verbs import VERBS
+
 # how a connecting command names the inventory it will contact, from its parsed parameters
 InventoryOf = Callable[[dict[str, Any]], Path | None]
 
@@ -76,6 +78,8 @@ CONNECTING: dict[str, InventoryOf] = {
     "software apply": _option,
     "software remove": _option,
     "software stage": _option,
+    # every command built from the registry runs its playbook on the hosts
+    **{name: _option for name, verb in VERBS.items() if verb.command},
 }
 # read the inventory, records or local files only (lab commands reach only the lab's own containers)
 NO_CONNECTION = frozenset(

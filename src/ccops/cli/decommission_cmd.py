@@ -9,11 +9,15 @@ from typing import Any
 import click
 
 from ccops.cli.options import (
+    batch_size_option,
     build_selector,
     change_id_option,
+    emergency_option,
     events_option,
+    forks_option,
     inventory_option,
     output_option,
+    plan_file_option,
     resolve_inventory,
     selector_options,
 )
@@ -32,11 +36,10 @@ from ccops.errors import RefusedError
     help="The exact names of the selected hosts (spaces or commas between them), for pipelines.",
 )
 @click.option("--include-servers", is_flag=True, help="Allow hosts whose role is a server (not a desktop).")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
-@click.option("--emergency", is_flag=True, help="Run outside the sites' maintenance windows.")
-@click.option(
-    "--forks", type=click.IntRange(1, 500), default=25, show_default=True, help="Hosts Ansible works on at once."
-)
+@batch_size_option()
+@emergency_option()
+@forks_option()
+@plan_file_option()
 @output_option()
 @events_option
 def decommission(
@@ -47,6 +50,7 @@ def decommission(
     batch_size: int | None,
     emergency: bool,
     forks: int,
+    saved_plan: Path | None,
     output: str,
     **selectors: Any,
 ) -> None:
@@ -71,21 +75,35 @@ def decommission(
     from ccops.run import RunRequest, execute, prepare
     from ccops.runner.progress import Progress
 
-    path = resolve_inventory(inventory)
-    selector = build_selector(**selectors)
+    if saved_plan is not None:  # the reviewed plan's inventory and selection, guarded again now
+        from ccops.saved_plan import read_saved
+
+        saved = read_saved(saved_plan)
+        path, selector = saved.inventory, saved.selector
+    else:
+        path, selector = resolve_inventory(inventory), build_selector(**selectors)
     hosts = guard(load_inventory(path), selector, include_servers)
     names = sorted(h.name for h in hosts)
-    request = RunRequest(
-        path,
-        "decommission",
-        selector,
-        change_id=change_id,
-        batch_size=batch_size,
-        forks=forks,
-        emergency=emergency,
-        options={"decommission_include_servers": include_servers, "decommission_confirmed": names},
-    )
-    prepared = prepare(request)  # the plan confirmed is the plan that runs
+    options = {"decommission_include_servers": include_servers, "decommission_confirmed": names}
+    if saved_plan is not None:
+        from ccops.cli.verb_cmd import prepare_saved
+        from ccops.decommission import VERB
+        from ccops.verbs import get_verb
+
+        given = {"inventory": inventory, **selectors, "batch_size": batch_size, "emergency": emergency}
+        prepared = prepare_saved(get_verb(VERB), saved_plan, {**given, "change_id": change_id, "forks": forks}, options)
+    else:
+        request = RunRequest(
+            path,
+            "decommission",
+            selector,
+            change_id=change_id,
+            batch_size=batch_size,
+            forks=forks,
+            emergency=emergency,
+            options=options,
+        )
+        prepared = prepare(request)  # the plan confirmed is the plan that runs
     if sorted(h.name for h in prepared.plan.hosts) != names:
         raise RefusedError("the inventory changed while the guards were checked; nothing done, run again")
     check_typed_names(prepared.plan.hosts, typed if typed is not None else _ask(names))

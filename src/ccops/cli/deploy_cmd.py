@@ -9,13 +9,16 @@ import click
 
 from ccops.cli.confirm import confirm
 from ccops.cli.options import (
+    batch_size_option,
     build_selector,
     change_id_option,
+    emergency_option,
     events_option,
     inventory_option,
     output_option,
     resolve_inventory,
     selector_options,
+    yes_option,
 )
 from ccops.cli.output import echo
 
@@ -25,7 +28,7 @@ from ccops.cli.output import echo
 @selector_options
 @click.option("--image", "image_name", required=True, help="Golden image to deploy (images/golden/NAME.yml).")
 @change_id_option(required=True, help="Change or ticket id; recorded with the run.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
+@batch_size_option()
 @click.option(
     "--converge-only",
     is_flag=True,
@@ -36,8 +39,8 @@ from ccops.cli.output import echo
     is_flag=True,
     help="Re-image active machines: a verified backup of their declared paths first, restored after.",
 )
-@click.option("--emergency", is_flag=True, help="Run outside the sites' maintenance windows.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
+@emergency_option()
+@yes_option()
 @output_option()
 @events_option
 def deploy(image_name: str, converge_only: bool, rebuild: bool, yes: bool, output: str, **values: Any) -> None:

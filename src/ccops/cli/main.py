@@ -13,6 +13,7 @@ import click
 from ccops import __version__
 from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
 from ccops.safe_text import visible_lines
+from ccops.verbs import VERBS
 
 # Every command, where it lives and the line `ccops --help` shows for it (at most SUMMARY_WIDTH
 # characters, so none is cut at 80 columns). A command's module is imported only when that command
@@ -29,12 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "host": ("ccops.cli.host_cmd:host", "What ccops knows about one host, and what changed on it."),
     "hostkey": ("ccops.cli.hostkey_cmd:hostkey", "SSH host keys: a changed or unknown key is refused."),
     "image": ("ccops.cli.image_cmd:image", "Golden images per business line and OS variant."),
-    "inspect": ("verb:inspect", "Gather each host's asset record (OS, packages, disks...)."),
     "inventory": ("ccops.cli.inventory_cmd:inventory", "Validate and read the site inventory."),
     "lab": ("ccops.cli.lab_cmd:lab", "A local fleet of Debian hosts in podman containers."),
     "node": ("ccops.cli.node_cmd:node", "A site's execution node, which runs the site's batches."),
     "notify": ("ccops.cli.notify_cmd:notify", "Messages to mail, webhooks and chat, by notify.yml."),
-    "patch": ("verb:patch", "Patch hosts in waves with verified backups before and after."),
     "plan": ("ccops.cli.plan_cmd:plan", "Show what a command would do, without touching a host."),
     "quarantine": ("ccops.cli.quarantine_cmd:quarantine", "Hold hosts apart from their site until put right."),
     "reapply": ("ccops.cli.reapply_cmd:reapply", "Patch again hosts whose approved patch was taken back."),
@@ -46,6 +45,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("ccops.cli.schedule_cmd:schedule", "Unattended runs from schedules.yml, fired by systemd timers."),
     "software": ("ccops.cli.software_cmd:software", "Applications from the software catalogue, per site."),
     "vulns": ("ccops.cli.vulns_cmd:vulns", "Vulnerabilities per host and CVE, from snapshot changelogs."),
+    # the registry's verbs with command=True, each with its Verb.short line
+    **{name: (f"verb:{name}", verb.short or verb.summary) for name, verb in VERBS.items() if verb.command},
 }
 SUMMARY_WIDTH = 62
 
@@ -70,6 +71,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "Fleet": ("risks", "vulns", "report", "runs", "backups", "notify", "node"),
     "Lab and shell": ("lab", "completion"),
 }
+for _name, _verb in VERBS.items():  # a registry verb not placed above is listed at the end of its section
+    if _verb.command and not any(_name in names for names in SECTIONS.values()):
+        SECTIONS[_verb.section] += (_name,)
 
 
 def load_command(name: str) -> click.Command:
@@ -79,7 +83,6 @@ def load_command(name: str) -> click.Command:
     where, summary = COMMANDS[name]
     if where.startswith("verb:"):
         from ccops.cli.verb_cmd import verb_command
-        from ccops.verbs import VERBS
 
         command = verb_command(VERBS[where.removeprefix("verb:")])
     else:

@@ -38,6 +38,39 @@ def change_id_option(required: bool, help: str) -> Decorator:
     )
 
 
+# The options every run command shares, declared here once; `when` prefixes the help of a command
+# where the option applies to one mode only (comply: "--fix: ").
+def batch_size_option(when: str = "") -> Decorator:
+    help = "Override every site's rollout.batch_size."
+    return click.option(
+        "--batch-size", type=click.IntRange(min=1), help=f"{when}{help[0].lower()}{help[1:]}" if when else help
+    )
+
+
+def emergency_option(when: str = "", help: str = "Run outside the sites' maintenance windows.") -> Decorator:
+    return click.option("--emergency", is_flag=True, help=f"{when}{help[0].lower()}{help[1:]}" if when else help)
+
+
+def forks_option() -> Decorator:
+    return click.option(
+        "--forks", type=click.IntRange(1, 500), default=25, show_default=True, help="Hosts Ansible works on at once."
+    )
+
+
+def yes_option(when: str = "", who: str = "pipelines") -> Decorator:
+    help = f"Do not ask for confirmation ({who})."
+    return click.option("--yes", is_flag=True, help=f"{when}{help[0].lower()}{help[1:]}" if when else help)
+
+
+def plan_file_option() -> Decorator:
+    return click.option(
+        "--plan",
+        "saved_plan",
+        type=click.Path(path_type=Path),  # read_saved names a folder or a missing file in one line
+        help="Run exactly this saved plan (ccops plan VERB --save FILE); refused if what it depends on changed.",
+    )
+
+
 def inventory_option(func: F) -> F:
     return click.option(
         "-i",

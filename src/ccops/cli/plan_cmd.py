@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from ccops.cli.options import build_selector, inventory_option, resolve_inventory, selector_options
+from ccops.cli.options import (
+    batch_size_option,
+    build_selector,
+    emergency_option,
+    inventory_option,
+    resolve_inventory,
+    selector_options,
+)
 from ccops.cli.output import echo, emit_json
 
 
@@ -14,14 +21,16 @@ from ccops.cli.output import echo, emit_json
 @click.argument("verb", nargs=-1, required=True)
 @inventory_option
 @selector_options
-@click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
+@batch_size_option()
 @click.option("--snapshot", help="patch: the approved content snapshot to plan from (default: each site's newest).")
 @click.option(
     "--reboot",
     type=click.Choice(["if_required", "always", "never"]),
     help="patch: the reboot policy the run will use (default: if_required).",
 )
-@click.option("--emergency", is_flag=True, help="Plan a run outside the sites' maintenance windows.")
+@emergency_option(help="Plan a run outside the sites' maintenance windows.")
+@click.option("--check", "mode", flag_value="check", help="comply: plan the read-only check.")
+@click.option("--fix", "mode", flag_value="fix", help="comply: plan the remediation (the default).")
 @click.option(
     "--save",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -42,6 +51,7 @@ def plan(
     snapshot: str | None,
     reboot: str | None,
     emergency: bool,
+    mode: str | None,
     save: Path | None,
     output: str,
     **selectors: tuple[str, ...],
@@ -58,6 +68,7 @@ def plan(
     from ccops.run import RunRequest, prepare
 
     name, options = _verb_and_argument(verb)
+    name = _in_mode(name, mode, verb)
     options = {**_run_options(name, {"--snapshot": snapshot, "--reboot": reboot}, emergency), **options}
     selector = build_selector(**selectors)
     request = RunRequest(
@@ -97,6 +108,20 @@ def _run_options(name: str, given: dict[str, str | None], emergency: bool) -> di
             raise UsageError(f"plan {name} takes no {flag}")
         out[settings[flag].extravar] = value
     return out
+
+
+def _in_mode(name: str, mode: str | None, words: tuple[str, ...]) -> str:
+    """The verb that --check or --fix picks among those sharing the named verb's playbook."""
+    from ccops.errors import UsageError
+    from ccops.verbs import VERBS
+
+    if mode is None or name not in VERBS:
+        return name
+    playbook = VERBS[name].playbook
+    picked = [n for n, v in VERBS.items() if v.mode == mode and v.playbook == playbook]
+    if not picked:
+        raise UsageError(f"plan {' '.join(words)} takes no --{mode}")
+    return picked[0]
 
 
 def _verb_and_argument(words: tuple[str, ...]) -> tuple[str, dict[str, str]]:

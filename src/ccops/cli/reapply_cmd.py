@@ -14,13 +14,17 @@ import click
 
 from ccops.cli.confirm import confirm
 from ccops.cli.options import (
+    batch_size_option,
     build_selector,
     change_id_option,
+    emergency_option,
     events_option,
+    forks_option,
     inventory_option,
     output_option,
     resolve_inventory,
     selector_options,
+    yes_option,
 )
 from ccops.cli.output import echo, emit_json
 
@@ -36,12 +40,10 @@ if TYPE_CHECKING:
 @selector_options
 @change_id_option(required=True, help="Change or ticket id; recorded with the run and every backup.")
 @click.option("--run", "source", metavar="RUN", help="Only hosts that took back this patch run's packages.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size.")
-@click.option("--emergency", is_flag=True, help="Run outside the sites' maintenance windows.")
-@click.option(
-    "--forks", type=click.IntRange(1, 500), default=25, show_default=True, help="Hosts Ansible works on at once."
-)
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines, schedules).")
+@batch_size_option()
+@emergency_option()
+@forks_option()
+@yes_option(who="pipelines, schedules")
 @output_option()
 @events_option
 def reapply(

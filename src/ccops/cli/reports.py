@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ccops.cli.output import duration, echo, emit_json, table, uptime
@@ -12,7 +13,7 @@ if TYPE_CHECKING:  # imported where used: ccops --help must not load it
     from ccops.run.request import RunResult
 
 
-def print_result(result: RunResult, output: str, report: str) -> None:
+def print_result(result: RunResult, output: str, report: str, shown: Callable[[RunResult], str] | None = None) -> None:
     """JSON for pipelines; for people the verb's table, the waves of a changing run, one closing line.
 
     Exits with the run's exit code (the table in ccops.errors).
@@ -20,7 +21,7 @@ def print_result(result: RunResult, output: str, report: str) -> None:
     if output == "json":
         emit_json({**result.as_dict(), "reports": result.reports})
         sys.exit(result.exit_code)
-    echo(TABLES.get(report, hosts_table)(result))
+    echo((shown or TABLES.get(report, hosts_table))(result))
     if report in ("changes", "software"):
         echo("")
         echo(waves_table(result))

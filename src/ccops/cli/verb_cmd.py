@@ -21,13 +21,18 @@ import click
 
 from ccops.cli.confirm import compact_plan, confirm
 from ccops.cli.options import (
+    batch_size_option,
     build_selector,
     change_id_option,
+    emergency_option,
     events_option,
+    forks_option,
     inventory_option,
     output_option,
+    plan_file_option,
     resolve_inventory,
     selector_options,
+    yes_option,
 )
 from ccops.verbs import Verb, VerbOption
 
@@ -40,32 +45,17 @@ def verb_command(verb: Verb) -> click.Command:
     if verb.changes_hosts:
         decorators += [
             change_id_option(required=True, help="Change or ticket id; recorded with the run and every backup."),
-            click.option("--batch-size", type=click.IntRange(min=1), help="Override every site's rollout.batch_size."),
+            batch_size_option(),
         ]
     else:
         decorators.append(change_id_option(required=False, help="Change or ticket id recorded with the run."))
     decorators += [_option(o) for o in verb.options]
     if verb.changes_hosts:
-        decorators.append(click.option("--emergency", is_flag=True, help="Run outside the sites' maintenance windows."))
-    decorators.append(
-        click.option(
-            "--forks",
-            type=click.IntRange(1, 500),
-            default=25,
-            show_default=True,
-            help="Hosts Ansible works on at once.",
-        )
-    )
+        decorators.append(emergency_option())
+    decorators.append(forks_option())
     if verb.changes_hosts:
-        decorators.append(click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines)."))
-    decorators.append(
-        click.option(
-            "--plan",
-            "saved_plan",
-            type=click.Path(path_type=Path),  # read_saved names a folder or a missing file in one line
-            help="Run exactly this saved plan (ccops plan VERB --save FILE); refused if what it depends on changed.",
-        )
-    )
+        decorators.append(yes_option())
+    decorators.append(plan_file_option())
     decorators += [output_option(), events_option]
     for decorate in reversed(decorators):
         command = decorate(command)
@@ -110,6 +100,7 @@ def _run(verb: Verb, values: dict[str, Any]) -> None:
 
 
 def _confirm_and_execute(verb: Verb, prepared: Any, yes: bool, output: str) -> None:
+    from ccops.cli.facts_table import facts_table
     from ccops.cli.reports import print_result
     from ccops.run import execute
     from ccops.run.execute import refuse_content
@@ -124,7 +115,8 @@ def _confirm_and_execute(verb: Verb, prepared: Any, yes: bool, output: str) -> N
         plan = prepared.plan
         what = f"{verb.name} {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {request.change_id}"
         confirm(what, yes, compact_plan(plan))
-    print_result(execute(prepared, Progress(enabled=output == "text")), output, verb.report)
+    shown = facts_table(verb.facts) if verb.facts else None  # a verb that gathers facts shows them
+    print_result(execute(prepared, Progress(enabled=output == "text")), output, verb.report, shown)
 
 
 # what a saved plan fixes: given on the command line as well, they must say the same as the plan
@@ -133,6 +125,13 @@ _PLANNED = ("inventory", "sites", "roles", "os_variants", "lines", "limit", "bat
 
 def _run_saved(verb: Verb, path: Path, values: dict[str, Any]) -> None:
     """Run a saved plan: re-plan from its request and refuse when anything it depends on changed."""
+    _confirm_and_execute(verb, prepare_saved(verb, path, values), values.get("yes", False), values["output"])
+
+
+def prepare_saved(verb: Verb, path: Path, values: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
+    """The run a saved plan asks for, prepared again now; refused when anything it depends on changed,
+    or when the command line sets what the plan fixes to something else. ``values``: the command's
+    parameters; ``extra``: options the command itself adds to every request (decommission's names)."""
     from ccops.errors import UsageError
     from ccops.run import prepare
     from ccops.saved_plan import check_request, read_saved, refuse_if_changed
@@ -152,8 +151,8 @@ def _run_saved(verb: Verb, path: Path, values: dict[str, Any]) -> None:
         param = next(p for p in context.command.params if p.name == typed[0])
         flag = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
         raise UsageError(f"{flag} cannot be given with --plan (or must say what the plan says): {path} fixes it")
-    request = saved.request(values.get("change_id"), values["forks"])
+    request = saved.request(values.get("change_id"), values.get("forks", 25))
     defaults = {o.extravar: o.default for o in verb.options}  # what the command passes for an option not given
-    prepared = prepare(replace(request, options={**defaults, **request.options}))
+    prepared = prepare(replace(request, options={**defaults, **request.options, **(extra or {})}))
     refuse_if_changed(path, saved, prepared)
-    _confirm_and_execute(verb, prepared, values.get("yes", False), values["output"])
+    return prepared

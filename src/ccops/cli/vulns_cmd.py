@@ -84,7 +84,7 @@ def vulns(
     if output == "json":
         emit_json({"rows": [r.as_dict() for r in rows], "counts": _counts(rows), "never_inspected": never})
     elif output == "csv":
-        click.echo(to_csv(rows), nl=False)
+        echo(to_csv(rows), nl=False)  # cells made inert by _cell: the check passes them unchanged
     elif not rows:
         echo("no vulnerability found for the chosen hosts (see: ccops content snapshot, ccops vulns import)")
     else:

@@ -6,17 +6,20 @@ deploy stage): ``inspected`` is an asset report, ``noncompliant`` a comply resul
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 from ccops.hostdata.asset import ASSET, REPORTED_ASSET, SUMMARY
-from ccops.hostdata.kinds import Kind, Notes, Text, parse
+from ccops.hostdata.kinds import Int, Kind, Notes, Record, Text, parse
 from ccops.hostdata.runs import (
+    BASE,
     CERTIFICATE,
     COMPLY,
     DECOMMISSION,
     DEPLOY_BACKUP,
     DOWNLOADED,
+    EVIDENCE,
     GENERIC,
     LISTED,
     MANIFEST,
@@ -24,6 +27,7 @@ from ccops.hostdata.runs import (
     SOFTWARE,
     STAGED,
 )
+from ccops.verbs import recorded_verb
 
 BY_VERB: dict[str, Kind] = {
     "inspect": REPORTED_ASSET,  # a host may say its packages are unchanged (filled in before saving)
@@ -57,9 +61,28 @@ BY_OUTCOME: dict[str, Kind] = {
 }
 
 
+# how a verb's declared facts (ccops.verbs.Fact.kind) are parsed
+FACT_SHAPES: dict[str, Kind] = {
+    "text": Text(256, nullable=True),
+    "count": Int(nullable=True),
+    "seconds": Int(nullable=True),
+}
+
+
+@functools.cache
+def _declared_facts(verb: str) -> Kind | None:
+    """The report of a verb that declares the facts it gathers: outcome, reason and those facts."""
+    known = recorded_verb(verb)
+    if known is None or not known.facts:
+        return None
+    return Record({**BASE, **{f.key: FACT_SHAPES[f.kind] for f in known.facts}}, extra=EVIDENCE)
+
+
 def schema_for(report: Any, verb: str | None = None) -> Kind:
     if verb in BY_VERB:
         return BY_VERB[verb]
+    if verb is not None and (facts := _declared_facts(verb)):
+        return facts
     outcome = report.get("outcome") if isinstance(report, dict) else None
     return BY_OUTCOME.get(outcome, GENERIC) if isinstance(outcome, str) else GENERIC
 

@@ -54,7 +54,7 @@ def with_parent(argv: list[str]) -> list[str]:
 def _changes_hosts(action: str) -> bool:
     from ccops.verbs import VERBS
 
-    return any(v.changes_hosts or v.name == "rollback" for v in VERBS.values() if v.action == action)
+    return any(v.locks_hosts for v in VERBS.values() if v.action == action)
 
 
 def pending_dir(run_dir: Path) -> Path:

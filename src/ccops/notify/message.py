@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ccops import strict_json
 from ccops.safe_text import markdown_cell, visible
+from ccops.verbs import recorded_verb
 
 if TYPE_CHECKING:
     from ccops.records import RunRecord
@@ -41,7 +42,7 @@ def events_of(record: RunRecord) -> set[str]:
             events.add("refused")
         if report.get("outcome") in ROLLED_BACK or isinstance(report.get("rollback"), dict):
             events.add("rolled_back")
-    if record.verb == "rollback" and record.status == "succeeded":
+    if (verb := recorded_verb(record.verb)) and verb.restores and record.status == "succeeded":
         events.add("rolled_back")
     return events
 

@@ -17,6 +17,7 @@ from ccops.notify.message import events_of, judgement, redact, render, title_of
 from ccops.notify.outbox import Message
 from ccops.notify.rules import Rules, load_rules, rules_path
 from ccops.safe_text import visible
+from ccops.verbs import recorded_verb
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
@@ -233,7 +234,7 @@ def notify_run_end(store: Store, run_id: str) -> None:
         record = store.run(run_id)
         if record is not None and rules_path(Path(record.inventory)).exists():
             queue_run(record)
-            if record.verb == "inspect":
+            if (verb := recorded_verb(record.verb)) and verb.inspects:
                 queue_reverted(store, record)
         if outbox.pending():
             flush(store)

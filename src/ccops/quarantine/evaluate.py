@@ -29,6 +29,7 @@ from ccops.inventory.site_file import VULN_URGENCIES
 from ccops.quarantine.holds import Hold, now_text
 from ccops.reverted import REVERTED, stored_time
 from ccops.safe_text import visible
+from ccops.verbs import recorded_verb
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
@@ -146,7 +147,7 @@ def out_of_policy_since(name: str, state: FleetState, comply_runs: list[RunRecor
 
 def _decommission_failure(name: str, runs: list[RunRecord]) -> str:
     for run in sorted(runs, key=lambda r: (r.started, r.id), reverse=True):
-        if run.verb != "decommission":
+        if not ((verb := recorded_verb(run.verb)) and verb.retires_hosts):
             continue
         result = next((h for h in run.hosts if h.get("host") == name), None)
         if result is None:

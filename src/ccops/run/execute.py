@@ -54,7 +54,7 @@ from ccops.runner.engine import Execution
 from ccops.runner.events import FAILING, OUTCOME_UNKNOWN, EventCollector, HostOutcome
 from ccops.runner.progress import Progress
 from ccops.safe_text import visible, visible_lines
-from ccops.verbs import Verb
+from ccops.verbs import Verb, hook
 
 KEEP_RUN_DIRS = int(os.environ.get("CCOPS_KEEP_RUNS", "50"))
 OUTCOME_REFUSED = "refused"  # a pre-check left the host alone (busy seat, closed window): not a failure
@@ -72,7 +72,7 @@ def open_locks() -> Locks:
 
 def locks_hosts(verb: Verb) -> bool:
     """Verbs that change hosts hold them: one such run per host at a time (rollback restores a host)."""
-    return verb.changes_hosts or verb.name == "rollback"
+    return verb.locks_hosts
 
 
 def execute(prepared: PreparedRun, progress: Progress | None = None, engine: Engine | None = None) -> RunResult:
@@ -379,17 +379,15 @@ class RunLoop:
             self.store.record_hosts(
                 self.run_id, [{**o.as_record(), "wave": wave, "report": self.reports.get(o.host)} for o in outcomes]
             )
-            if self.verb.name == "decommission":
+            if self.verb.after_batch:
                 self.retire(outcomes)
         return outcomes
 
     def retire(self, outcomes: list[HostOutcome]) -> None:
-        """Decommissioned hosts: certificate, then retired in their site file. The run's own edit of
-        the inventory becomes part of what it approved, so its next batch (or a resume) goes on."""
-        from ccops.decommission import after_batch
-
+        """The verb's after-batch step (decommission: certificate, then retired in the site file). The run's
+        own edit of the inventory becomes part of what it approved, so its next batch (or a resume) goes on."""
         before = self.inventory.file_digests()
-        problems, _ = after_batch(self.store, self.inventory, self.run_id, outcomes, self.reports)
+        problems, _ = hook(self.verb.after_batch)(self.store, self.inventory, self.run_id, outcomes, self.reports)
         warn(problems)
         approve_own_edit(self.store, self.run_id, self.prepared, before)
 
@@ -422,7 +420,7 @@ class RunLoop:
 
     def judge(self, collector: EventCollector, names: list[str]) -> list[HostOutcome]:
         """Per-host outcomes from a batch's events (streamed, or collected from a node afterwards)."""
-        if self.verb.name == "inspect":  # "unchanged" package sets: the stored one, or the host's data is damaged
+        if self.verb.inspects:  # "unchanged" package sets: the stored one, or the host's data is damaged
             fill_unchanged(collector.reports, collector.damaged, self._stored_asset)
         outcomes = [_judge(o, collector.reports.get(o.host)) for o in collector.outcomes(names)]
         name_known_hosts(self.inventory, outcomes)
@@ -434,7 +432,7 @@ class RunLoop:
                 for h, r in collector.reports.items()
                 if h in names and r.get("outcome") in ("inspected", "deployed")
             }
-            if self.verb.name in ("inspect", "deploy") and assets:
+            if self.verb.records_assets and assets:
                 self.store.save_assets(self.run_id, assets)
         return outcomes
 
@@ -444,7 +442,7 @@ class RunLoop:
 
     def _known_packages(self, names: list[str]) -> dict[str, Any]:
         """An inspection tells each host the digest of its stored package set: unchanged, it is not sent again."""
-        if self.verb.name != "inspect":
+        if not self.verb.inspects:
             return {}
         return {"asset_known_packages": known_packages(names, self._stored_asset)}
 

@@ -23,7 +23,7 @@ from ccops.run.request import RunRequest, RunResult
 from ccops.runner.events import HostOutcome
 from ccops.runner.progress import Progress
 from ccops.safe_text import visible, visible_lines
-from ccops.verbs import get_verb
+from ccops.verbs import get_verb, hook
 
 # how long a resume waits for an Ansible a killed run left behind before stopping it
 LEFTOVER_TIMEOUT = float(os.environ.get("CCOPS_LEFTOVER_TIMEOUT", "1800"))
@@ -90,7 +90,7 @@ def resume_run(
         prepared = PreparedRun(request, plan, inventory.file_digests() if keep_plan else approved_files)
         loop = RunLoop(store, locks, record.id, prepared, progress, engine or _engine(prepared))
         done |= _collect_node_jobs(loop, waves, progress)
-        if verb.name == "decommission":  # a host that finished just before the kill still gets its certificate
+        if verb.after_batch:  # a host that finished just before the kill still gets its certificate
             loop.reports.update({h["host"]: h.get("report") or {} for h in record.hosts if h["host"] in done})
             loop.retire([HostOutcome(h["host"], h["outcome"]) for h in record.hosts if h["host"] in done])
         progress.say(f"resuming run {record.id}: {len(done)} host(s) already done")
@@ -100,12 +100,15 @@ def resume_run(
 
 
 def _engine(prepared: PreparedRun) -> Engine:
-    """Deploy images machines through an engine of its own (the image the run was approved with)."""
-    if prepared.verb.name != "deploy":
+    """A verb with an engine of its own (deploy images machines) gets it again, with what the run approved."""
+    if not prepared.verb.engine:
         return default_engine(prepared.inventory)
-    from ccops.image.deploy import engine_for
+    engine: Engine = hook(prepared.verb.engine)(prepared, say=_say)
+    return engine
 
-    return engine_for(prepared, say=lambda line: print(visible_lines(line), file=sys.stderr, flush=True))
+
+def _say(line: str) -> None:
+    print(visible_lines(line), file=sys.stderr, flush=True)
 
 
 def _collect_node_jobs(loop: RunLoop, waves: list[Wave], progress: Progress) -> set[str]:
