@@ -99,3 +99,12 @@ def _argv_of(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return " ".join(str(part) for part in value)[:120]
     return str(value)[:120]
+
+
+@pytest.fixture(autouse=True)
+def _own_state_folder(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A unit test never reads or writes the user's own ccops state (store, holds, outbox): each gets a fresh one.
+
+    A test that sets CCOPS_HOME itself (monkeypatch.setenv) overrides this one.
+    """
+    monkeypatch.setenv("CCOPS_HOME", str(tmp_path_factory.mktemp("ccops-home", numbered=True)))
