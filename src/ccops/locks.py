@@ -59,6 +59,20 @@ def held_flock(path: Path) -> Iterator[bool]:
         os.close(fd)
 
 
+@contextmanager
+def waited_flock(path: Path) -> Iterator[None]:
+    """An flock on ``path`` (created 0600, no symlink followed), waited for: one holder at a time.
+
+    The kernel drops it with the process, so a killed holder leaves none behind.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 class LockError(CcopsError):
     """A host is held by another run (or the lock store cannot be used)."""
 

@@ -1,6 +1,11 @@
 """The roles' molecule scenarios on the lab image: each creates its own container
 (ccops-molecule-<scenario>, no network), converges, checks idempotence where a
-run should change nothing, and verifies what an operator relies on."""
+run should change nothing, and verifies what an operator relies on.
+
+They need the lab's Debian 12 image only, never the lab's hosts or network, so the
+whole suite runs them in its stream beside the container lab (scripts/test); the
+image is built once per machine whichever stream asks first (ccops.lab.images).
+"""
 
 import os
 import subprocess
@@ -11,6 +16,17 @@ from tests.conftest import BIN, ROOT
 
 pytestmark = pytest.mark.lab
 
+
+@pytest.fixture(scope="module")
+def lab_image(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from ccops.lab.images import ensure_images, image_name
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCOPS_HOME", str(tmp_path_factory.mktemp("molecule-home")))  # a build's work folder is ours
+        ensure_images(["debian12"])
+    return image_name("debian12")
+
+
 SCENARIOS = sorted(p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml"))
 
 
@@ -19,7 +35,7 @@ def test_every_role_the_refactor_touches_has_a_scenario():
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_molecule_scenario(lab_home, scenario):
+def test_molecule_scenario(lab_image, scenario):
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",

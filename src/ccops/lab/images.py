@@ -21,6 +21,7 @@ import yaml
 from ccops.errors import LabError
 from ccops.lab.podman import image_label, podman
 from ccops.lab.sources import build_sources, image_sources
+from ccops.locks import waited_flock
 from ccops.paths import project_root, state_dir
 
 RECIPE_LABEL = "ccops.recipe"
@@ -57,13 +58,20 @@ def ensure_images(variants: list[str], say: Callable[[str], None] = print, rebui
     unknown = [v for v in variants if v not in known]
     if unknown:
         raise LabError(f"no lab image for {', '.join(unknown)}; lab variants: {', '.join(known)}")
-    todo = [v for v in variants if rebuild or image_label(image_name(v), RECIPE_LABEL) != recipe_digest(v)]
-    if not todo:
-        return
-    say(f"building lab image(s) {', '.join(todo)} with mmdebstrap (30 s to a few minutes each)")
-    with ThreadPoolExecutor(max_workers=len(todo)) as pool:
-        for variant in pool.map(build_image, todo):
-            say(f"  built {image_name(variant)}")
+    with waited_flock(build_lock()):  # two ccops homes on one machine share podman's images: one builds them
+        todo = [v for v in variants if rebuild or image_label(image_name(v), RECIPE_LABEL) != recipe_digest(v)]
+        if not todo:
+            return
+        say(f"building lab image(s) {', '.join(todo)} with mmdebstrap (30 s to a few minutes each)")
+        with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+            for variant in pool.map(build_image, todo):
+                say(f"  built {image_name(variant)}")
+
+
+def build_lock() -> Path:
+    """One lock per user of the machine (podman's image store is the user's, whatever CCOPS_HOME says)."""
+    folder = Path("/run/lock") if os.access("/run/lock", os.W_OK) else Path(tempfile.gettempdir())
+    return folder / f"ccops-lab-images-{os.getuid()}.lock"
 
 
 def build_image(variant: str) -> str:
