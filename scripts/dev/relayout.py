@@ -38,7 +38,6 @@ MOVES: dict[str, str] = {
     "plan": "plan.build",
     "plan_night": "plan.night",
     "plan_render": "plan.render",
-    "saved_plan": "plan.saved",
     "gates": "plan.gates",
     "maintenance": "plan.maintenance",
     # what the records say, for people
@@ -67,8 +66,9 @@ MOVES: dict[str, str] = {
     # running ansible-playbook and talking SSH
     "capacity": "runner.capacity",
     "hostkeys": "runner.hostkeys",
-    # one run at a time per host
+    # one run at a time per host; the check that a run still matches its saved plan
     "locks": "run.locks",
+    "saved_plan": "run.saved_plan",
 }
 
 NEW_PACKAGES: dict[str, str] = {
@@ -120,9 +120,9 @@ def rules() -> list[tuple[re.Pattern[str], str]]:
     for old, new in sorted(MOVES.items(), key=lambda kv: -len(kv[0])):
         guard = ""
         if old in {n.partition(".")[0] for n in MOVES.values()}:
-            # ccops.plan.build is already the new path: a second run must leave it alone
+            # ccops.plan.build and "from ccops.plan import build" are already new: a second run leaves them
             subs = "|".join(map(re.escape, _subpackage_names(new)))
-            guard = rf"(?!\.(?:{subs})\b)"
+            guard = rf"(?!\.(?:{subs})\b|\s+import\s+(?:{subs})\b)"
         out.append((re.compile(rf"(?<![\w.])ccops\.{re.escape(old)}\b{guard}"), f"ccops.{new}"))
         rel = new.replace(".", "/") + ".py"
         out.append((re.compile(rf"(?<![\w/.-])((?:src/)?ccops/){re.escape(old)}\.py\b"), rf"\g<1>{rel}"))
@@ -157,10 +157,9 @@ def _split_from_ccops(match: re.Match[str]) -> str:
 
 
 def rewrite(text: str, patterns: list[tuple[re.Pattern[str], str]]) -> str:
-    text = FROM_CCOPS.sub(_split_from_ccops, text)
     for pattern, replacement in patterns:
         text = pattern.sub(replacement, text)
-    return text
+    return FROM_CCOPS.sub(_split_from_ccops, text)
 
 
 def rewrite_tree(root: Path) -> list[str]:
