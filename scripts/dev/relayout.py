@@ -66,8 +66,8 @@ MOVES: dict[str, str] = {
     # running ansible-playbook and talking SSH
     "capacity": "runner.capacity",
     "hostkeys": "runner.hostkeys",
-    # one run at a time per host; the check that a run still matches its saved plan
-    "locks": "run.locks",
+    # the check that a run still matches its saved plan (locks.py stays flat: run/__init__ loads
+    # execute, and notify/outbox.py takes a lock, so a lock in run/ would tie notify to run at import)
     "saved_plan": "run.saved_plan",
 }
 
