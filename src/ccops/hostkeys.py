@@ -84,35 +84,6 @@ def accept(inventory: Inventory, host: Host) -> KeyCheck:
     return result
 
 
-def record_change(inventory: Inventory, host: str, change: dict[str, Any], change_id: str | None) -> str:
-    """Keep the re-key in the run records, like any other change to the fleet."""
-    from ccops.run import git_commit, new_run_id, open_store, operator
-
-    store = open_store()
-    run_id = new_run_id()
-    store.start_run(
-        run_id,
-        "hostkey",
-        operator=operator(),
-        change_id=change_id,
-        git_commit=git_commit(),
-        inventory=str(inventory.root),
-        inventory_sha256=inventory.digest(),
-        selectors={"limit": [host]},
-        request={},
-        plan=[],
-    )
-    message = (
-        f"host key of {change['endpoint']} in {change['known_hosts']}: "
-        f"{', '.join(change['recorded']) or 'none'} -> {', '.join(change['presented'])}"
-    )
-    store.record_hosts(
-        run_id, [{"host": host, "outcome": "changed", "changed": 1, "message": message, "report": change}]
-    )
-    store.finish_run(run_id, "succeeded", 0, message)
-    return run_id
-
-
 def scan(address: str, port: int) -> list[str]:
     """The host's public keys as known_hosts lines (ssh-keyscan; argv, never a shell)."""
     try:

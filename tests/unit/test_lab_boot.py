@@ -4,7 +4,8 @@ import socket
 import struct
 import threading
 
-from ccops.lab.boot import PROBE_IDENT, BootState, BootWatch, disconnect_packet, parse_look, sshd_answers
+from ccops.lab.boot import BootState, BootWatch, parse_look
+from ccops.runner.sshprobe import PROBE_IDENT, disconnect_packet, sshd_answers
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA host"
 BOOTED = BootState("running", (), KEY, True)

@@ -69,6 +69,7 @@ def accept(inventory: Path | None, host: str, change_id: str | None, yes: bool) 
     """
     from ccops import hostkeys
     from ccops.inventory.load import load_inventory
+    from ccops.run.hostkey_change import record_change
 
     inv = load_inventory(resolve_inventory(inventory))
     target = inv.host(host)
@@ -81,5 +82,5 @@ def accept(inventory: Path | None, host: str, change_id: str | None, yes: bool) 
         return
     confirm(f"record the presented key for {host}", yes)
     accepted = hostkeys.accept(inv, target)
-    run_id = hostkeys.record_change(inv, target.name, accepted.as_dict(), change_id)
+    run_id = record_change(inv, target.name, accepted.as_dict(), change_id)
     echo(f"{host}: new key recorded in {accepted.known_hosts} (run {run_id})")

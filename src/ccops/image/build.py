@@ -29,7 +29,7 @@ from ccops.errors import CcopsError
 from ccops.image.definition import ImageDef, images_dir
 from ccops.image.disk import make_disk, run
 from ccops.image.initramfs import build_initramfs
-from ccops.lab.sources import build_sources, image_sources
+from ccops.image.sources import build_sources, image_sources
 from ccops.paths import state_dir
 
 BASE_PACKAGES = ("linux-image-amd64", "systemd-sysv", "udev", "openssh-server", "initramfs-tools", "zstd", "tzdata")

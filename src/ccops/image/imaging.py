@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccops.image.point import PointServer
-from ccops.lab.boot import sshd_answers
+from ccops.runner.sshprobe import sshd_answers
 
 # seconds each phase may take; generous, as the lab's machines run in software emulation
 TIMEOUTS = {"pxe": 240.0, "download": 420.0, "checksum": 120.0, "write": 300.0, "first-boot": 240.0}

@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ccops.errors import LabError
-from ccops.lab.sources import machine_uris
+from ccops.image.sources import machine_uris
 
 PORT = 3142
 IP_FREEBIND = 15  # Linux: bind the gateway address before podman has brought the bridge up

@@ -22,13 +22,14 @@ from typing import Any
 from ccops.errors import LabError
 from ccops.inventory.variants import DEBIAN_VARIANTS
 from ccops.lab import apt_proxy
-from ccops.lab.boot import BootWatch, look, sshd_answers
+from ccops.lab.boot import BootWatch, look
 from ccops.lab.images import ensure_images, image_name
 from ccops.lab.inventory import write_lab_inventory
 from ccops.lab.limits import ensure as ensure_limits
 from ccops.lab.network import FIRST_HOST, GATEWAY, NETWORK, ensure_network, host_address, remove_network
 from ccops.lab.podman import LABEL, lab_containers, podman
 from ccops.paths import lab_inventory, state_dir
+from ccops.runner.sshprobe import sshd_answers
 
 DEFAULT_VARIANTS = DEBIAN_VARIANTS
 BOOT_ATTEMPTS = 3  # a host is created at most this often per lab up

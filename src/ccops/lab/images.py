@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from ccops.errors import LabError
+from ccops.image.sources import build_sources, image_sources
 from ccops.lab.podman import image_label, podman
-from ccops.lab.sources import build_sources, image_sources
 from ccops.locks import waited_flock
 from ccops.paths import project_root, state_dir
 

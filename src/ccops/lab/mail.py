@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from ccops.errors import LabError
+from ccops.image.sources import build_sources
 from ccops.lab.network import NETWORK, SUBNET
 from ccops.lab.podman import podman, podman_env
-from ccops.lab.sources import build_sources
 from ccops.paths import state_dir
 
 IMAGE = "localhost/ccops-lab-mail:debian12"

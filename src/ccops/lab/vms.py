@@ -20,9 +20,13 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccops.errors import LabError
 from ccops.paths import state_dir
+
+if TYPE_CHECKING:
+    from ccops.inventory.model import Host
 
 GUEST_POINT = "10.0.2.100"
 GUEST_POINT_PORT = 8000
@@ -85,6 +89,15 @@ def known() -> list[LabVM]:
     for path in sorted(vm_dir().glob("*/vm.json")):
         out.append(LabVM(**json.loads(path.read_text())))
     return out
+
+
+def power_on(host: Host) -> str:
+    """The lab's power control (entry point ccops.power_controls: lab): netboot a lab machine, "" for others."""
+    for vm in known():
+        if vm.name == host.name and vm.mac == host.mac:
+            stop(vm)  # a machine already on (a failed earlier try, a rebuild) starts over
+            return f"lab (QEMU pid {start(vm, netboot_first=True)})"
+    return ""
 
 
 def pid_of(vm: LabVM) -> int | None:

@@ -132,7 +132,7 @@ def queue_fleet(
 
 
 def queue_reverted(store: Store, record: RunRecord, folder: Path | None = None) -> list[Message]:
-    """An inspection that found approved packages taken back (ccops.reverted): the hosts, per site, to ``reverted``."""
+    """An inspection found approved packages taken back (ccops.reverted): hosts per site, to ``reverted``."""
     from ccops.reverted import REVERTED, findings
 
     inventory = _inventory(record.inventory)

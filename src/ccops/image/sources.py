@@ -1,7 +1,7 @@
 """The build machine's own Debian sources, re-aimed at another release.
 
-Lab images are built from whatever mirror this machine's apt uses; no
-mirror's host name is ever written into the project.
+Golden images and the lab's images are built from whatever mirror this
+machine's apt uses; no mirror's host name is ever written into the project.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ccops.errors import LabError
+from ccops.errors import CcopsError
 
 APT = Path("/etc/apt")
 
@@ -24,7 +24,7 @@ def machine_uris(apt_dir: Path = APT) -> tuple[str, str | None]:
         elif "debian" in uri or archive is None:
             archive = archive or uri
     if archive is None:
-        raise LabError(f"no Debian source found under {apt_dir}; lab images are built from the machine's own sources")
+        raise CcopsError(f"no Debian source found under {apt_dir}; images are built from the machine's own sources")
     return archive, security
 
 
