@@ -119,7 +119,7 @@ def in_child(function: str, *args: Path) -> str:
 def inspected(home: str, inventory: str) -> int:
     """An inspection of every Debian host saved in ``home``'s store; the number of records."""
     from ccops.inventory.load import load_inventory
-    from ccops.records import Store
+    from ccops.store.records import Store
 
     hosts = [h.name for h in load_inventory(Path(inventory)).hosts.values() if h.os_family == "debian"]
     store = Store(Path(home) / "state" / "ccops.db")

@@ -206,8 +206,8 @@ def _bounded_gb(path: Path) -> float:
 
 def generate(home: Path, hosts: list[str], nights: int, on_mark: Any) -> dict[int, float]:
     """Write ``nights`` nights of history into ``home``; the save time of each night is returned."""
-    from ccops import records
-    from ccops.records import Store
+    from ccops.store import records
+    from ccops.store.records import Store
 
     store = Store(home / "ccops.db")
     fleet = Fleet(hosts)
@@ -260,7 +260,7 @@ def _generate_sized(
 def year_gb(nights: int, sizes: dict[int, float], bounded: dict[int, float]) -> float:
     """A year's store from the last week measured: what grows for ever at its rate to night 365, the summaries
     (kept SUMMARY_DAYS) at theirs only until they reach their retention."""
-    from ccops.asset_history import SUMMARY_DAYS
+    from ccops.store.asset_history import SUMMARY_DAYS
 
     week = (sizes[nights] - sizes[nights - 7]) / 7
     week_bounded = max(0.0, (bounded[nights] - bounded[nights - 7]) / 7)

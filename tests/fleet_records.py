@@ -6,8 +6,8 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ccops import records
-from ccops.records import Store
+from ccops.store import records
+from ccops.store.records import Store
 
 BASE: dict[str, Any] = {
     "os": {"distribution": "Debian", "version": "12", "variant": "debian12", "kernel": "6.1.0-1"},

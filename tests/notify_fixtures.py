@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from ccops.records import RunRecord, Store
+from ccops.store.records import RunRecord, Store
 from tests.conftest import SITE, write_inventory
 
 HOSTILE = "evil\x1b]52;c;aGk=\x07 | <!-- [x](http://e.test) **b** \u202e"

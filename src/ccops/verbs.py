@@ -351,7 +351,7 @@ VERBS = {
             command=False,  # ccops decommission: typed confirmation and guards of its own (cli/decommission_cmd.py)
             plan_section="decommission",
             retires_hosts=True,
-            after_batch="ccops.decommission:after_batch",
+            after_batch="ccops.decommission.guards:after_batch",
         ),
         Verb(
             "deploy",

@@ -1,6 +1,6 @@
 """The comply role's fix-time lock-out guard, run by ansible-playbook on the real task file.
 
-apply_debian.yml asks ccops.firewall (through the role's filter) before anything is written.
+apply_debian.yml asks ccops.inventory.firewall (through the role's filter) before anything is written.
 The host is this machine over a local connection, but the play stops at the guards: a lock-out
 fails the first one; an admitted controller passes it and meets the second, which the stub
 host-side answer makes fail on purpose, so no later task (files, nft, accounts) ever runs.

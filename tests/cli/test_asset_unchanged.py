@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ccops.hostdata.asset import known_packages, package_digest
-from ccops.records import Store
+from ccops.store.records import Store
 from tests.cli.test_hostile_hosts import HEALTHY, SITE
 from tests.conftest import run_scripted, write_inventory
 from tests.json_output import payload

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from ccops.records import Store
+from ccops.store.records import Store
 from tests.conftest import BIN, EXAMPLE, ROOT, ccops_env
 from tests.fleet_records import inspect, record
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ccops.records import Store
+from ccops.store.records import Store
 from tests.conftest import EXAMPLE
 from tests.fleet_records import BASE, comply, inspect, record
 from tests.json_output import payload

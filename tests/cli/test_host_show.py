@@ -1,6 +1,6 @@
 """ccops host show prints what is known about a host's hardware, never placeholders."""
 
-from ccops.records import Store
+from ccops.store.records import Store
 from tests.conftest import EXAMPLE
 
 RECORD = {

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ccops.records import Store
+from ccops.store.records import Store
 from tests.conftest import run_scripted, write_inventory
 from tests.json_output import data_of, payload
 from tests.unit.test_catalogue import GOOD
@@ -228,7 +228,7 @@ BAD_CERTIFICATE = {
 
 def _seed_older_shapes(home: Path, inv: Path) -> None:
     """Records as an older ccops (or a hand edit) left them: written around the parser, straight into the store."""
-    from ccops.asset_history import pack
+    from ccops.store.asset_history import pack
 
     store = Store(home / "ccops.db")
     for run_id, verb in (("20990101T000000Z-aaaaaa", "inspect"), ("20990101T000000Z-bbbbbb", "decommission")):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from ccops.records import Store
+from ccops.store.records import Store
 from tests.conftest import BIN, ROOT, ccops_env, site_text, write_inventory
 from tests.integration.test_store_processes import held
 from tests.unit.test_store import start

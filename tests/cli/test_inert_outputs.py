@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 
 from ccops.errors import EXIT_HOSTS_FAILED, EXIT_USAGE, CcopsError
-from ccops.records import Store
 from ccops.runner.engine import Batch, Execution
-from ccops.safe_text import visible
+from ccops.store.records import Store
+from ccops.text.safe_text import visible
 from tests.conftest import write_inventory
 from tests.fleet_records import inspect, record, seed_fleet, site_file
 from tests.json_output import data_of

@@ -17,7 +17,7 @@ import pytest
 from referencing import Registry, Resource
 
 from ccops import __version__
-from ccops.records import Store
+from ccops.store.records import Store
 from ccops.verbs import VERBS
 from tests.conftest import EXAMPLE, ROOT, run_scripted, write_inventory
 from tests.fleet_records import seed_fleet, site_file

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ccops.records import Store
+from ccops.store.records import Store
 from tests import chromium
 from tests.cli.test_report_render import Marked, lookup, shown
 from tests.conftest import write_inventory

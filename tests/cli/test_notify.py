@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from ccops.inventory.load import load_inventory
+from ccops.inventory.select import Selector
 from ccops.notify import outbox
 from ccops.notify.send import flush, queue_run, undelivered_risks
-from ccops.records import Store
-from ccops.risks import load_state, risk_list
+from ccops.report.risks import load_state, risk_list
 from ccops.run import RunRequest, execute, open_store, prepare
-from ccops.select import Selector
+from ccops.store.records import Store
 from tests.cli.notify_receiver import Receiver
 from tests.conftest import ccops_env, run_ccops
 from tests.json_output import payload

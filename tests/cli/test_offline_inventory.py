@@ -94,7 +94,7 @@ def _record_run(home: Path, inventory: Path, env: dict) -> None:
     """A stopped inspect run of that inventory, as resume finds it (the inventory was online then)."""
     code = f"""
 import sys
-from ccops.records import Store
+from ccops.store.records import Store
 from ccops.paths import state_dir
 Store(state_dir() / "ccops.db").start_run(
     {RUN_ID!r}, "inspect", operator="test", change_id=None, git_commit=None, inventory={str(inventory)!r},

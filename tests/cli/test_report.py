@@ -6,8 +6,8 @@ import csv
 import io
 import re
 
-from ccops.records import Store
-from ccops.report_html import render_html
+from ccops.report.html import render_html
+from ccops.store.records import Store
 from tests.conftest import write_inventory
 from tests.fleet_records import seed_fleet, site_file, start
 from tests.json_output import payload

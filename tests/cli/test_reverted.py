@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from ccops import records
 from ccops.cli.reapply_cmd import reapply_request
 from ccops.inventory.load import check_inventory
+from ccops.inventory.select import Selector
 from ccops.notify.send import notify_run_end, queue_reverted
-from ccops.records import Store
-from ccops.reverted import REVERTED, by_host, host_risks, risks, show_lines
+from ccops.report.reverted import REVERTED, by_host, host_risks, risks, show_lines
 from ccops.run import execute, prepare
-from ccops.select import Selector
+from ccops.store import records
+from ccops.store.records import Store
 from tests.cli.notify_receiver import Receiver
 from tests.conftest import ccops_env, run_ccops
 from tests.notify_fixtures import HOSTILE, SECRET, inventory

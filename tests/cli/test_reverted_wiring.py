@@ -1,10 +1,10 @@
-"""ccops risks, ccops host show and the report show a reverted host (after the lead wires ccops.reverted in)."""
+"""ccops risks, ccops host show and the report show a reverted host (after the lead wires ccops.report.reverted in)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ccops.records import Store
+from ccops.store.records import Store
 from tests.cli.test_reverted import PATCH_RUN, PATCHED, RULES, clock, free_port, home, inspect, patch, times  # noqa: F401
 from tests.conftest import ccops_env, run_ccops
 from tests.json_output import payload

@@ -179,7 +179,7 @@ def test_next_shows_firings_held_back_by_a_halted_run(tmp_path, inventory):
     home = tmp_path / "home"
     run_id = "20261205T000000Z-halted1"
     code = f"""
-from ccops.records import Store
+from ccops.store.records import Store
 from ccops.paths import state_dir
 store = Store(state_dir() / "ccops.db")
 store.start_run({run_id!r}, "patch", operator="t", change_id="STD-PATCH", git_commit=None, inventory="x",
@@ -236,8 +236,8 @@ schedules:
 
 def _seed_reverted(home: Path, inv: Path, monkeypatch: pytest.MonkeyPatch, found: str) -> str:
     """A patch run left openssl 3.0.15 on tst-t01; a later inspection found FOUND there."""
-    from ccops import records
-    from ccops.records import Store
+    from ccops.store import records
+    from ccops.store.records import Store
 
     stamps = iter(f"2026-12-0{d}+00:00" for d in ("1T10:00:00", "1T10:00:00", "1T10:20:00") + ("3T08:00:00",) * 4)
     monkeypatch.setattr(records, "now", lambda: next(stamps, "2026-12-03T08:01:00+00:00"))

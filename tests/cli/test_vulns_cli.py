@@ -8,7 +8,7 @@ import pytest
 
 from ccops.content.snapshots import content_dir, save
 from ccops.inventory.load import load_inventory
-from ccops.records import Store
+from ccops.store.records import Store
 from tests.conftest import EXAMPLE
 from tests.json_output import payload
 from tests.vulns_debs import build_deb, changelog, place_snapshot

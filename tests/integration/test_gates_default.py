@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ccops.gates import DEFAULT_MAX_FAIL_PERCENTAGE, gate_reason
 from ccops.inventory.load import load_inventory
 from ccops.paths import project_root
-from ccops.plan import Batch, Wave
+from ccops.plan.build import Batch, Wave
+from ccops.plan.gates import DEFAULT_MAX_FAIL_PERCENTAGE, gate_reason
 from ccops.runner.engine import Batch as EngineBatch
 from ccops.runner.engine import Execution, run_batch
 from ccops.runner.events import EventCollector, HostOutcome

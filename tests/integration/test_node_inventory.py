@@ -11,10 +11,10 @@ import os
 import subprocess
 from pathlib import Path
 
+from ccops.inventory.select import Selector
 from ccops.node.job import stage_job
 from ccops.run import RunRequest, prepare
 from ccops.run.prepare import write_snapshot
-from ccops.select import Selector
 from tests.conftest import BIN, write_inventory
 
 SITE = """\

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ccops.records import Store
+from ccops.store.records import Store
 from tests.conftest import run_ccops
 from tests.json_output import payload
 from tests.unit.test_store import result, start
@@ -174,7 +174,7 @@ def test_runs_verify_checks_what_is_new_and_full_rereads_everything(home):
 
 
 def test_a_store_sealed_host_by_host_still_verifies_and_goes_on_in_batches(tmp_path):
-    from ccops.record_chain import seal
+    from ccops.store.chain import seal
 
     path = tmp_path / "home" / "ccops.db"
     store = Store(path)

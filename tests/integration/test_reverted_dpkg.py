@@ -1,4 +1,4 @@
-"""Debian version order (ccops.reverted.compare, pure Python) against dpkg itself on this machine."""
+"""Debian version order (ccops.report.reverted.compare, pure Python) against dpkg itself on this machine."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from ccops.reverted import BadVersion, compare
+from ccops.report.reverted import BadVersion, compare
 from tests.unit.test_reverted import VERSIONS
 
 

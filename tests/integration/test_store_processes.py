@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from ccops.records import Store
-from ccops.store_db import StoreBusy
-from ccops.store_spool import SPOOL_NAME
+from ccops.store.db import StoreBusy
+from ccops.store.records import Store
+from ccops.store.spool import SPOOL_NAME
 from tests.conftest import ROOT
 from tests.unit.test_store import RUN, result, start
 
@@ -124,7 +124,7 @@ def namespaced(home: Path, mount: str, script: str) -> subprocess.CompletedProce
 PRELUDE = """\
     import os, sys
     from pathlib import Path
-    from ccops.records import Store, StoreError
+    from ccops.store.records import Store, StoreError
     home = Path(os.environ["HOME_UNDER_TEST"])
     run = os.environ["RUN_UNDER_TEST"]
     def attempt(call):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ccops.hostkeys import scan
+from ccops.runner.hostkeys import scan
 from tests.conftest import ccops_env, run_ccops
 from tests.json_output import payload
 from tests.lab.conftest import pexec, versions

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ccops.records import Store
+from ccops.store.records import Store
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
 from tests.json_output import payload
 from tests.lab.conftest import pexec

@@ -15,7 +15,7 @@ import pytest
 
 from ccops.lab import mail
 from ccops.lab.network import ensure_network
-from ccops.records import Store
+from ccops.store.records import Store
 from tests.conftest import BIN, ROOT, ccops_env, run_ccops
 from tests.notify_fixtures import SECRET, inventory, stored_run
 

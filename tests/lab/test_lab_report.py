@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ccops.asset_diff import DISK_NOISE_MB, DISK_NOISE_SHARE
+from ccops.report.asset_diff import DISK_NOISE_MB, DISK_NOISE_SHARE
 from tests import chromium
 from tests.cli.test_report_render import Marked, lookup, shown
 from tests.conftest import run_ccops

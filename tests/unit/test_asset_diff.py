@@ -1,6 +1,6 @@
 """asset_diff's thresholds: noise is not a change, a reboot is, a service's move is named once."""
 
-from ccops.asset_diff import change_count, diff, disks_diff, services_diff, uptime_diff
+from ccops.report.asset_diff import change_count, diff, disks_diff, services_diff, uptime_diff
 from tests.fleet_records import record
 
 DISK = {"mount": "/", "size_mb": 100_000, "free_mb": 50_000, "used_pct": 50}

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from ccops.backups import exact_host, find_backup, list_backups, verified_backup
 from ccops.errors import CcopsError
 from ccops.inventory.load import load_inventory
-from ccops.records import Store
+from ccops.report.backups import exact_host, find_backup, list_backups, verified_backup
+from ccops.store.records import Store
 from tests.conftest import site_text, write_inventory
 
 RUN = "20260301T010203Z-abc123"

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ccops import records
-from ccops.capacity import RunClock, estimate, learn, plan_estimate
-from ccops.plan_render import plan_json, plan_markdown, plan_text
-from ccops.records import Store
+from ccops.inventory.select import Selector
+from ccops.plan.render import plan_json, plan_markdown, plan_text
 from ccops.run import RunRequest, execute, open_store, prepare
+from ccops.runner.capacity import RunClock, estimate, learn, plan_estimate
 from ccops.runner.progress import Progress
-from ccops.select import Selector
+from ccops.store import records
+from ccops.store.records import Store
 from tests.conftest import write_inventory
 from tests.scripted import ScriptedEngine
 

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ccops.compliance import compress, host_compliance
-from ccops.firewall import Rule, decide, input_chain, lockout
+from ccops.inventory.compliance import compress, host_compliance
+from ccops.inventory.firewall import Rule, decide, input_chain, lockout
 from ccops.inventory.load import load_inventory
-from ccops.junit import compliance_junit
+from ccops.report.junit import compliance_junit
 from ccops.run.request import RunResult
 from ccops.runner.events import HostOutcome
 from tests.conftest import ROOT, write_inventory
@@ -208,7 +208,7 @@ ADDRESSES = ["10.9.0.5", "::ffff:10.9.0.5", "10.9.1.77", "::ffff:10.9.1.77", "fd
 @pytest.mark.parametrize("firewall", RULE_SETS)
 def test_the_host_module_and_the_controller_agree_on_who_reaches_ssh(firewall):
     """The module runs on the host and cannot import ccops: it keeps its own small evaluator,
-    which must answer as ccops.firewall does (deny first, IPv4-mapped clients as IPv4)."""
+    which must answer as ccops.inventory.firewall does (deny first, IPv4-mapped clients as IPv4)."""
     state = _state_module()
     for address in ADDRESSES:
         for port in (22, 25):

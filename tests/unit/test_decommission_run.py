@@ -8,12 +8,12 @@ import signal
 
 import pytest
 
-from ccops.certificate import render_text
 from ccops.cli.runs_cmd import report_detail
+from ccops.decommission.certificate import render_text
 from ccops.errors import EXIT_INTERRUPTED, EXIT_OK
 from ccops.inventory.load import load_inventory
+from ccops.inventory.select import Selector
 from ccops.run import RunRequest, execute, open_store, prepare, resume_run
-from ccops.select import Selector
 from tests.conftest import write_inventory
 from tests.scripted import ScriptedEngine
 from tests.unit.test_run_loop import SITE

@@ -18,10 +18,10 @@ from ccops.image.deploy import IMAGED_DIR, DeployEngine, read_kept
 from ccops.image.imaging import ImagingResult
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Host, Site
+from ccops.inventory.select import Selector
 from ccops.lab.vms import LabVM
 from ccops.run import RunRequest, execute, open_store, prepare, resume_run
 from ccops.run.identity import run_dir
-from ccops.select import Selector
 from tests.scripted import ScriptedEngine
 
 VMS = ("lab-vm-01", "lab-vm-02")

@@ -10,9 +10,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from ccops.inventory.select import Selector
 from ccops.run import RunRequest, execute, prepare, resume_run
 from ccops.run.events_stream import EventStream, events_to
-from ccops.select import Selector
 from tests.conftest import ROOT, write_inventory
 from tests.scripted import ScriptedEngine
 from tests.unit.test_run_loop import SITE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ccops.cli.output import echo, table
-from ccops.safe_text import visible, visible_lines
+from ccops.text.safe_text import visible, visible_lines
 
 HOSTILE = ["\x1b]52;c;AAAA\x07", "a\rb", "bidi\u202e", "zero\u200bwidth", "tab\tx", "line\nbreak", "\u3164"]
 

@@ -285,7 +285,7 @@ def test_stored_records_of_an_older_shape_read_in_the_declared_one():
 
 
 def test_a_certificate_document_reads_in_its_declared_shape():
-    from ccops.certificate import build_certificate, render_text
+    from ccops.decommission.certificate import build_certificate, render_text
     from ccops.inventory.model import Host
 
     host = Host.__new__(Host)
@@ -326,7 +326,7 @@ def test_a_later_report_that_fits_clears_the_damage():
 
 
 def test_a_spooled_record_of_an_older_ccops_is_parsed_before_it_is_enriched(tmp_path):
-    from ccops.records import Store
+    from ccops.store.records import Store
 
     store = Store(tmp_path / "ccops.db")
     store.start_run(

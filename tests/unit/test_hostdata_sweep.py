@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from ccops import strict_json
 from ccops.hostdata import kinds, parse_report, read_asset, read_certificate, read_report, read_summary, runs
 from ccops.hostdata.asset import ASSET, SUMMARY
 from ccops.hostdata.reports import BY_OUTCOME, BY_VERB
+from ccops.text import strict_json
 
 
 def _nested(depth: int) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import yaml
 
 from ccops.inventory.load import load_inventory
-from ccops.plan import host_actions
+from ccops.plan.build import host_actions
 from ccops.verbs import VERBS
 from tests.conftest import EXAMPLE, ROOT
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ccops import strict_json
 from ccops.cli.output import indented_json
 from ccops.inventory.export import to_ansible_list
 from ccops.inventory.load import load_inventory
+from ccops.text import strict_json
 from tests.conftest import EXAMPLE
 
 SHARED = {"windows": [{"days": ["mon"], "start": "01:00"}], "empty": {}, "none": []}

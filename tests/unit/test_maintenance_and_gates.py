@@ -2,10 +2,10 @@
 
 from datetime import UTC, datetime
 
-from ccops.gates import gate_reason
 from ccops.inventory.load import load_inventory
-from ccops.maintenance import describe, window_open
-from ccops.plan import Batch, Wave
+from ccops.plan.build import Batch, Wave
+from ccops.plan.gates import gate_reason
+from ccops.plan.maintenance import describe, window_open
 from ccops.runner.events import HostOutcome
 from tests.conftest import site_text, write_inventory
 

@@ -15,13 +15,13 @@ import pytest
 
 from ccops.errors import EXIT_HALTED, EXIT_OK
 from ccops.inventory.load import load_inventory
+from ccops.inventory.select import Selector
 from ccops.node.job import stage_job
 from ccops.node.target import node_target
 from ccops.run import RunRequest, execute, open_store, prepare
 from ccops.run.prepare import write_snapshot
 from ccops.runner.engine import Batch, Execution
 from ccops.runner.events import OUTCOME_UNKNOWN
-from ccops.select import Selector
 from tests.conftest import write_inventory
 from tests.scripted import ScriptedEngine
 

@@ -10,13 +10,13 @@ from io import StringIO
 
 import pytest
 
-from ccops import strict_json
 from ccops.cli.output import duration, table, uptime, utc_time
 from ccops.cli.runs_cmd import report_detail
 from ccops.errors import EXIT_USAGE, CcopsError
-from ccops.output_file import write_output
 from ccops.runner.progress import Progress
-from ccops.safe_text import markdown_cell, visible, visible_lines
+from ccops.text import strict_json
+from ccops.text.output_file import write_output
+from ccops.text.safe_text import markdown_cell, visible, visible_lines
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import pytest
 
 from ccops.errors import CcopsError
 from ccops.inventory.load import load_inventory
-from ccops.plan import host_actions, rollout_waves
+from ccops.plan.build import host_actions, rollout_waves
 from ccops.verbs import Step, Verb, get_verb
 from tests.conftest import EXAMPLE, site_text, write_inventory
 

@@ -10,9 +10,9 @@ import pytest
 
 from ccops.cli.confirm import compact_plan, confirm
 from ccops.inventory.load import load_inventory
-from ccops.plan import build_plan
-from ccops.plan_night import night, night_lines, summary_line
-from ccops.select import Selector, select
+from ccops.inventory.select import Selector, select
+from ccops.plan.build import build_plan
+from ccops.plan.night import night, night_lines, summary_line
 from ccops.verbs import get_verb
 from tests.conftest import EXAMPLE, site_text, write_inventory
 

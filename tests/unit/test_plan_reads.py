@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ccops.records import Store
 from ccops.software.desired import one_transaction
-from ccops.store_db import StoreError
+from ccops.store.db import StoreError
+from ccops.store.records import Store
 from tests import fleet_records
 
 

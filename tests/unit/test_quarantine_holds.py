@@ -6,7 +6,7 @@ import sqlite3
 
 from ccops.paths import state_dir
 from ccops.quarantine.holds import Hold, held_at, held_names, holds, lift, note_run, put
-from ccops.records import Store
+from ccops.store.records import Store
 
 
 def test_holds_are_kept_with_their_runs_and_lifting_keeps_the_history(tmp_path, monkeypatch):

@@ -1,14 +1,14 @@
-"""Quarantine on both sides, resolved in ccops.compliance: the held host's own firewall and every
-other host's allow-list, checked against the lock-out rules (ccops.firewall, the host module's own
+"""Quarantine on both sides, resolved in ccops.inventory.compliance: the held host's own firewall and every
+other host's allow-list, checked against the lock-out rules (ccops.inventory.firewall, the host module's own
 evaluator and ruleset, the Windows WinRM check) and the site file's ``quarantine:`` key."""
 
 from __future__ import annotations
 
 import pytest
 
-from ccops.compliance import dropping_hosts, hold_refusal, host_compliance, set_held
 from ccops.errors import InventoryError
-from ccops.firewall import decide, lockout
+from ccops.inventory.compliance import dropping_hosts, hold_refusal, host_compliance, set_held
+from ccops.inventory.firewall import decide, lockout
 from ccops.inventory.load import load_inventory
 from ccops.windows.lockout import winrm_lockout
 from tests.conftest import write_inventory

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from ccops import store_ops
-from ccops.asset_history import unpack
 from ccops.hostdata import read_asset
-from ccops.records import Store
+from ccops.store import ops as store_ops
+from ccops.store.asset_history import unpack
+from ccops.store.records import Store
 
 OLD_STORE = Path(__file__).parent / "data" / "store_before_parts.sql"
 INSPECT = "20261123T020000Z-ffffff"

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from ccops import records
-from ccops.records import Store
-from ccops.report import build_report
-from ccops.risks import load_state, risk_list
+from ccops.report.morning import build_report
+from ccops.report.risks import load_state, risk_list
+from ccops.store import records
+from ccops.store.records import Store
 from tests.fleet_records import record, seed_fleet, start
 
 PACKAGES = {"count": 60, "items": {f"lib{i:02d}": f"1.{i}-1" for i in range(60)}}
@@ -124,7 +124,7 @@ def test_verify_starts_from_its_checkpoint_and_full_walks_everything(tmp_path):
 
 
 def _packed(count: int) -> bytes:
-    from ccops.record_parts import ZLIB_LEVEL, canonical_json
+    from ccops.store.parts import ZLIB_LEVEL, canonical_json
 
     return zlib.compress(canonical_json({**PACKAGES, "count": count}).encode(), ZLIB_LEVEL)
 

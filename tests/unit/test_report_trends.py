@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ccops import report_trends
 from ccops.inventory.load import load_inventory
-from ccops.records import Store
-from ccops.report_trends import read_trends
+from ccops.report import trends as report_trends
+from ccops.report.trends import read_trends
+from ccops.store.records import Store
 from tests.conftest import write_inventory
 from tests.fleet_records import inspect, record, site_file
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from ccops.hostdata.reports import read_asset, read_report
-from ccops.records import RunRecord
-from ccops.reverted import DAMAGED, REVERTED, BadVersion, check_host, compare
+from ccops.report.reverted import DAMAGED, REVERTED, BadVersion, check_host, compare
+from ccops.store.records import RunRecord
 
 HOST = "tst-t01"
 VERSIONS = [
@@ -164,7 +164,7 @@ def test_hostile_versions_and_reports_are_damaged() -> None:
 
 
 def test_reapply_takes_the_reverted_runs_snapshots_and_leaves_software_hosts_to_software() -> None:
-    from ccops.reverted import Finding, reapply_plan
+    from ccops.report.reverted import Finding, reapply_plan
 
     first = run("20260301T100000Z-patch1", "patch", "2026-03-01T10:00:00+00:00", PATCH)
     first.request = {"options": {"ccops_reboot": "never", "patch_content": {"aaa": {"id": "aaa-snap-1", "path": "x"}}}}

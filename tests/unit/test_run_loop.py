@@ -12,8 +12,8 @@ import signal
 import pytest
 
 from ccops.errors import EXIT_HALTED, EXIT_HOSTS_FAILED, EXIT_INTERRUPTED, EXIT_OK, RefusedError
+from ccops.inventory.select import Selector
 from ccops.run import RunRequest, execute, open_store, prepare, resume_run
-from ccops.select import Selector
 from tests.conftest import write_inventory
 from tests.scripted import ScriptedEngine
 
@@ -143,7 +143,7 @@ def test_an_interrupt_mid_batch_ends_the_run_interrupted(home, inventory):
 
 def test_a_new_verb_is_a_registry_entry_a_playbook_and_a_role_action(home, inventory, tmp_path, monkeypatch):
     """Adding a verb touches no generic file: plan and run loop take it from the registry."""
-    from ccops.plan_render import plan_json
+    from ccops.plan.render import plan_json
     from ccops.verbs import VERBS, Step, Verb
 
     project = tmp_path / "project"

@@ -13,7 +13,7 @@ import pytest
 
 from ccops.errors import EXIT_HALTED, EXIT_OK, EXIT_REFUSED, InventoryError, RefusedError
 from ccops.inventory.load import load_inventory
-from ccops.maintenance import window_open
+from ccops.plan.maintenance import window_open
 from ccops.run import open_store, resume_run
 from ccops.schedule.fire import fire, schedule_lock
 from ccops.schedule.model import load_schedules

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from ccops.report import CSV_COLUMNS, to_csv
+from ccops.report.morning import CSV_COLUMNS, to_csv
 
 STARTS = ["=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20"]  # ASCII and full-width signs
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ccops.paths import private_dir
-from ccops.records import RunIdError, Store, StoreError
-from ccops.store_spool import SPOOL_NAME
+from ccops.store.records import RunIdError, Store, StoreError
+from ccops.store.spool import SPOOL_NAME
 
 RUN = "20260301T101500Z-aa11bb"
 

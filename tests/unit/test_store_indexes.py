@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
-from ccops.records import Store
+from ccops.store.records import Store
 
 RETENTION = (
     "SELECT rowid, record_sha256 FROM asset_versions WHERE host=? AND (record_sha256 IS NOT NULL OR length(record) > 0)"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ccops.asset_history import pack_summary
-from ccops.records import _summary
+from ccops.store.asset_history import pack_summary
+from ccops.store.records import _summary
 
 SERVICES = [{"name": "ssh.service", "state": "running", "status": "enabled"}]
 GOOD = {
@@ -49,8 +49,8 @@ def test_the_fleets_compliance_reads_as_each_hosts_own(tmp_path):
     import sqlite3
     from contextlib import closing
 
-    from ccops.asset_history import latest_compliance
-    from ccops.records import Store
+    from ccops.store.asset_history import latest_compliance
+    from ccops.store.records import Store
 
     store = Store(tmp_path / "home" / "ccops.db")
     usb = json.dumps([{"policy": "usb_storage", "detail": "loadable"}])
@@ -72,7 +72,7 @@ def test_the_fleets_compliance_reads_as_each_hosts_own(tmp_path):
 
 def test_a_moments_two_fields_read_as_the_declared_shape_reads_them():
     from ccops.hostdata import read_summary
-    from ccops.report_trends import _summary as moment
+    from ccops.report.trends import _summary as moment
 
     when = "2026-12-07T02:00:00+00:00"
     for collected in (when, None, 20261207, "x" * 65, "a\x00b", "\ud800", ["list"]):
@@ -87,7 +87,7 @@ def test_a_moments_two_fields_read_as_the_declared_shape_reads_them():
 def test_summaries_kept_before_and_after_the_shared_words_read_alike_and_new_ones_are_smaller():
     import zlib
 
-    from ccops.asset_history import summary_text
+    from ccops.store.asset_history import summary_text
 
     text = json.dumps(GOOD, sort_keys=True, separators=(",", ":"))
     older = zlib.compress(text.encode(), 6)  # as a store kept it before SUMMARY_WORDS

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from ccops.inventory.load import load_inventory
-from ccops.plan import host_actions
+from ccops.plan.build import host_actions
 from ccops.verbs import OS_FAMILIES, RESTORE_CARD_TYPES, VERBS
 from tests.conftest import EXAMPLE, ROOT
 

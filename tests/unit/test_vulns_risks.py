@@ -31,7 +31,7 @@ def test_only_fixable_changelog_rows_with_an_age_count():
 
 def test_a_site_file_sets_its_limits_and_a_wrong_one_names_its_line(tmp_path):
     from ccops.inventory.load import check_inventory
-    from ccops.risks import thresholds
+    from ccops.report.risks import thresholds
     from tests.conftest import site_text, write_inventory
 
     def with_risk(folder, risk):

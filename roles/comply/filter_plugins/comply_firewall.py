@@ -1,6 +1,6 @@
 """comply_firewall_lockout: why a host's firewall policy would shut this controller out of SSH, or "".
 
-Runs on the controller, before a fix writes anything, with ccops.firewall: the rule set is
+Runs on the controller, before a fix writes anything, with ccops.inventory.firewall: the rule set is
 evaluated in the order nftables evaluates it (the deny list before every allow rule), the
 same evaluator ``ccops inventory validate`` asks. ``controller`` is the address the host sees
 this controller come from (SSH_CONNECTION, host-reported: anything but an IP address is refused).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ccops.firewall import lockout
+from ccops.inventory.firewall import lockout
 
 
 def comply_firewall_lockout(firewall: Any, controller: Any, port: Any) -> str:

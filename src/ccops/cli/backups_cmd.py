@@ -29,9 +29,9 @@ def list_backups(host: str | None, inventory: Path | None, output: str) -> None:
     (sha256, size, paths, machine); MACHINE marks backups taken on another
     machine than the host's newest backup (a rebuilt or replaced host).
     """
-    from ccops.backups import exact_host
-    from ccops.backups import list_backups as find
     from ccops.inventory.load import load_inventory
+    from ccops.report.backups import exact_host
+    from ccops.report.backups import list_backups as find
     from ccops.run import open_store
 
     loaded = load_inventory(resolve_inventory(inventory))
@@ -92,11 +92,11 @@ def rollback(host: str, backup_id: str, inventory: Path | None, change_id: str, 
     The backup must be in the run records and the share must agree with them
     (archive sha256, manifest); the host must be the machine it was taken on.
     """
-    from ccops.backups import exact_host, find_backup, verified_backup
     from ccops.inventory.load import load_inventory
+    from ccops.inventory.select import Selector
+    from ccops.report.backups import exact_host, find_backup, verified_backup
     from ccops.run import RunRequest, open_store, run_verb
     from ccops.runner.progress import Progress
-    from ccops.select import Selector
 
     path = resolve_inventory(inventory)
     loaded = load_inventory(path)

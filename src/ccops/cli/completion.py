@@ -72,7 +72,7 @@ def run_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> li
     """The newest runs' ids; a missing store is not created for a completion."""
     try:
         from ccops.paths import state_dir
-        from ccops.records import Store
+        from ccops.store.records import Store
 
         database = state_dir() / "ccops.db"
         if not database.exists():

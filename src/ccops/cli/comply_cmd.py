@@ -69,12 +69,12 @@ def comply(
     and accounts (people, service accounts, local administrators, revoked
     accounts) are declared in the site files. Review first: ccops plan comply.
     """
-    from ccops import strict_json
     from ccops.cli.reports import print_result
-    from ccops.junit import compliance_junit
-    from ccops.output_file import write_output
+    from ccops.report.junit import compliance_junit
     from ccops.run import RunRequest, execute, prepare
     from ccops.runner.progress import Progress
+    from ccops.text import strict_json
+    from ccops.text.output_file import write_output
 
     if mode is None:
         raise UsageError("ccops comply needs --check (report) or --fix (remediate)")

@@ -9,13 +9,13 @@ import click
 
 from ccops.cli.output import echo
 from ccops.errors import RefusedError
-from ccops.plan import Plan
-from ccops.safe_text import visible
+from ccops.plan.build import Plan
+from ccops.text.safe_text import visible
 
 
 def compact_plan(plan: Plan) -> list[str]:
     """What the operator approves at the prompt: waves, then gates, windows and reboot, then the summary."""
-    from ccops.plan_night import night, night_lines
+    from ccops.plan.night import night, night_lines
 
     lines = [f"{w.name}: {len(w.hosts)} host(s) in {len(w.batches)} batch(es)" for w in plan.waves]
     data = night(plan)

@@ -2,7 +2,7 @@
 
 Every command of the CLI is declared here, as connecting or not
 (tests/cli/test_offline_inventory.py fails on one that is neither). A connecting
-command's inventory is loaded and an offline one refused (ccops.offline) before the
+command's inventory is loaded and an offline one refused (ccops.inventory.offline) before the
 command's callback starts: before any plan is printed, any prompt, any ssh, ssh-keyscan,
 ssh-agent or Ansible process.
 """
@@ -158,7 +158,7 @@ def gate_command(name: str, command: click.Command) -> None:
 def _gated(callback: Callable[..., Any], inventory_of: InventoryOf) -> Callable[..., Any]:
     @functools.wraps(callback)
     def gated(*args: Any, **params: Any) -> Any:
-        from ccops.offline import refuse_offline_at
+        from ccops.inventory.offline import refuse_offline_at
 
         path = inventory_of(params)
         if path is not None:

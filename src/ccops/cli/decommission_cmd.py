@@ -70,13 +70,13 @@ def decommission(
     Review first: ccops plan decommission [selectors].
     """
     from ccops.cli.reports import print_result
-    from ccops.decommission import check_typed_names, guard
+    from ccops.decommission.guards import check_typed_names, guard
     from ccops.inventory.load import load_inventory
     from ccops.run import RunRequest, execute, prepare
     from ccops.runner.progress import Progress
 
     if saved_plan is not None:  # the reviewed plan's inventory and selection, guarded again now
-        from ccops.saved_plan import read_saved
+        from ccops.run.saved_plan import read_saved
 
         saved = read_saved(saved_plan)
         path, selector = saved.inventory, saved.selector
@@ -87,7 +87,7 @@ def decommission(
     options = {"decommission_include_servers": include_servers, "decommission_confirmed": names}
     if saved_plan is not None:
         from ccops.cli.verb_cmd import prepare_saved
-        from ccops.decommission import VERB
+        from ccops.decommission.guards import VERB
         from ccops.verbs import get_verb
 
         given = {"inventory": inventory, **selectors, "batch_size": batch_size, "emergency": emergency}

@@ -10,19 +10,19 @@ import click
 from ccops.cli.options import inventory_option, output_option, resolve_inventory
 from ccops.cli.output import OutputTarget, current_schema, echo, emit_json, envelope, table, written
 from ccops.errors import UsageError
-from ccops.output_file import STDOUT
+from ccops.text.output_file import STDOUT
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
-    from ccops.records import Store
-    from ccops.risks import FleetState
+    from ccops.report.risks import FleetState
+    from ccops.store.records import Store
 
 site_option = click.option("--site", "sites", multiple=True, help="Only this site code (repeatable). Default: all.")
 
 
 def _load(inventory: Path | None, sites: tuple[str, ...]) -> tuple[Inventory, FleetState, list[str], Store]:
     from ccops.inventory.load import load_inventory
-    from ccops.risks import load_state
+    from ccops.report.risks import load_state
     from ccops.run import open_store
 
     model = load_inventory(resolve_inventory(inventory))
@@ -41,9 +41,9 @@ def risks(inventory: Path | None, sites: tuple[str, ...], output: str) -> None:
     """The early-warning list: overdue security updates, full or fast-growing disks, hosts not seen,
     failed services, hosts out of policy, runs that failed or halted.
 
-    Thresholds are per site (site.risk in the site file); see ccops.risks.RISK_DEFAULTS.
+    Thresholds are per site (site.risk in the site file); see ccops.report.risks.RISK_DEFAULTS.
     """
-    from ccops.risks import risk_list
+    from ccops.report.risks import risk_list
 
     model, state, chosen, _ = _load(inventory, sites)
     found = risk_list(model, state, set(chosen))
@@ -101,10 +101,10 @@ def report(
     """
     from ccops.cli.json_shapes import report_out
     from ccops.cli.output import indented_json
-    from ccops.output_file import write_output
-    from ccops.report import build_report, to_csv
-    from ccops.report_html import render_html
-    from ccops.report_trends import read_trends
+    from ccops.report.html import render_html
+    from ccops.report.morning import build_report, to_csv
+    from ccops.report.trends import read_trends
+    from ccops.text.output_file import write_output
 
     fmt = old_format or fmt
     model, state, chosen, store = _load(inventory, sites)

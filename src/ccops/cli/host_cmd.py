@@ -28,7 +28,7 @@ def host() -> None:
 def show(name: str, inventory: Path | None, packages: bool, output: str) -> None:
     """The host's inventory entry, its last asset record and its recent runs."""
     from ccops.inventory.load import check_inventory
-    from ccops.reverted import findings, show_lines
+    from ccops.report.reverted import findings, show_lines
     from ccops.run import open_store
 
     store = open_store()
@@ -74,7 +74,7 @@ def show(name: str, inventory: Path | None, packages: bool, output: str) -> None
 @output_option()
 def diff(name: str, since: str | None, inventory: Path | None, output: str) -> None:
     """What changed on HOST since an earlier inspection: packages, updates, disks, services, policy, uptime."""
-    from ccops.asset_diff import render as render_diff
+    from ccops.report.asset_diff import render as render_diff
     from ccops.run import open_store
 
     store = open_store()
@@ -110,7 +110,7 @@ def _unknown(name: str, inventory: Path | None) -> bool:
 
 
 def _changes(store: Any, name: str, older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:
-    from ccops.asset_diff import diff as asset_diff
+    from ccops.report.asset_diff import diff as asset_diff
 
     old, new = store.asset_version(name, older["run_id"]), store.asset_version(name, newer["run_id"])
     for version in (old, new):
@@ -185,8 +185,8 @@ def _compliance_lines(compliance: dict[str, Any] | None) -> list[str]:
 
 
 def _changes_lines(changes: dict[str, Any] | None, kept: int) -> list[str]:
-    from ccops.asset_diff import change_count
-    from ccops.asset_diff import render as render_diff
+    from ccops.report.asset_diff import change_count
+    from ccops.report.asset_diff import render as render_diff
 
     if changes is None:
         return ["changes: none to show yet (one inspection kept); ccops host diff needs two"]

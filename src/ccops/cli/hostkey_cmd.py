@@ -33,9 +33,9 @@ def check(inventory: Path | None, output: str, **selectors: tuple[str, ...]) -> 
     Exit 0 when every host matches; 2 when a key changed, is unknown or no
     host answered.
     """
-    from ccops import hostkeys
     from ccops.inventory.load import load_inventory
-    from ccops.select import select
+    from ccops.inventory.select import select
+    from ccops.runner import hostkeys
 
     inv = load_inventory(resolve_inventory(inventory))
     hosts = [
@@ -67,9 +67,9 @@ def accept(inventory: Path | None, host: str, change_id: str | None, yes: bool) 
     Only for a legitimate change (the machine was re-imaged or rebuilt); the
     re-key is kept as a run in `ccops runs list` (verb hostkey).
     """
-    from ccops import hostkeys
     from ccops.inventory.load import load_inventory
     from ccops.run.hostkey_change import record_change
+    from ccops.runner import hostkeys
 
     inv = load_inventory(resolve_inventory(inventory))
     target = inv.host(host)

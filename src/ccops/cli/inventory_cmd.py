@@ -77,7 +77,7 @@ def _load(inventory: Path | None) -> Inventory:
 def list_hosts(inventory: Path | None, output: str, **selectors: tuple[str, ...]) -> None:
     """List hosts; --output json prints what ansible-inventory --list prints."""
     from ccops.inventory.export import to_ansible_list
-    from ccops.select import select
+    from ccops.inventory.select import select
 
     model = _load(inventory)
     hosts = select(model, build_selector(**selectors)).hosts  # every lifecycle state: listing touches nothing

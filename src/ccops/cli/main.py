@@ -12,7 +12,7 @@ import click
 
 from ccops import __version__
 from ccops.errors import EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CcopsError
-from ccops.safe_text import visible_lines
+from ccops.text.safe_text import visible_lines
 from ccops.verbs import VERBS
 
 # Every command, where it lives and the line `ccops --help` shows for it (at most SUMMARY_WIDTH

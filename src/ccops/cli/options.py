@@ -12,7 +12,7 @@ from ccops.errors import UsageError
 from ccops.paths import default_inventory
 
 if TYPE_CHECKING:  # imported when called: ccops --help stays fast
-    from ccops.select import Selector
+    from ccops.inventory.select import Selector
 
 OUTPUTS = ("text", "json")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -119,7 +119,7 @@ def build_selector(
     lines: tuple[str, ...],
     limit: tuple[str, ...],
 ) -> Selector:
-    from ccops.select import Selector
+    from ccops.inventory.select import Selector
 
     return Selector(sites=sites, roles=roles, os=os_variants, lines=lines, limit=limit)
 
@@ -131,8 +131,8 @@ def events_option(func: F) -> F:
     def open_events(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
         if value is None:
             return
-        from ccops.output_file import check_target
         from ccops.run.events_stream import EventStream, events_to
+        from ccops.text.output_file import check_target
 
         check_target(value, "--events")  # a folder or a missing one: refused before any work
         ctx.with_resource(events_to(EventStream(value)))  # the run's loop finds it; closed when the command ends

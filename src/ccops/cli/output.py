@@ -2,7 +2,7 @@
 
 Everything a command prints goes through here: hosts and site files control much
 of it, so no control character, escape sequence or bidi override reaches the
-terminal as itself (ccops.safe_text), piped or not.
+terminal as itself (ccops.text.safe_text), piped or not.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 import click
 
 from ccops.inventory.layered import Layered
-from ccops.output_file import STDOUT, check_target
-from ccops.safe_text import visible, visible_lines
+from ccops.text.output_file import STDOUT, check_target
+from ccops.text.safe_text import visible, visible_lines
 
 
 def echo(message: object = "", err: bool = False, nl: bool = True) -> None:

@@ -64,7 +64,7 @@ def plan(
     offline (planning-only) inventories such as inventory/example.
     """
     from ccops.cli.json_shapes import plan_out
-    from ccops.plan_render import plan_json, plan_markdown, plan_text
+    from ccops.plan.render import plan_json, plan_markdown, plan_text
     from ccops.run import RunRequest, prepare
 
     name, options = _verb_and_argument(verb)
@@ -77,7 +77,7 @@ def plan(
     prepared = prepare(request)
     result = prepared.plan
     if save is not None:
-        from ccops.saved_plan import plan_document, write_saved
+        from ccops.run.saved_plan import plan_document, write_saved
 
         write_saved(save, plan_document(request, prepared))
     if output == "json":

@@ -24,12 +24,12 @@ from ccops.cli.options import (
 )
 from ccops.cli.output import echo, emit_json, table
 from ccops.errors import RefusedError, UsageError
-from ccops.safe_text import visible
+from ccops.text.safe_text import visible
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
     from ccops.quarantine.apply import Change
-    from ccops.records import Store
+    from ccops.store.records import Store
 
 REASON_MAX = 500
 SUBCOMMANDS = ("hold", "lift", "list", "evaluate")
@@ -79,7 +79,7 @@ def hold(
     yes: bool, output: str,
 ) -> None:  # fmt: skip
     """Hold each HOST apart by hand (lifted only by ccops quarantine lift)."""
-    from ccops.compliance import hold_refusal
+    from ccops.inventory.compliance import hold_refusal
     from ccops.quarantine.apply import Change
     from ccops.quarantine.holds import Hold, now_text
 
@@ -129,8 +129,8 @@ def lift_cmd(
 @output_option()
 def list_cmd(inventory: Path | None, everything: bool, output: str, **selectors: tuple[str, ...]) -> None:
     """The hosts held apart now (with --all: every hold ever set), from the records."""
+    from ccops.inventory.select import select
     from ccops.quarantine.holds import holds
-    from ccops.select import select
 
     model, store = _load(inventory)
     chosen = {h.name for h in select(model, build_selector(**selectors), None).hosts}
@@ -175,7 +175,7 @@ def _run(
     output: str, what: str,
 ) -> None:  # fmt: skip
     from ccops.cli.reports import print_result
-    from ccops.compliance import dropping_hosts
+    from ccops.inventory.compliance import dropping_hosts
     from ccops.quarantine.apply import apply, request
     from ccops.run import prepare
     from ccops.runner.progress import Progress
@@ -232,13 +232,13 @@ def _load(inventory: Path | None) -> tuple[Inventory, Store]:
 
 
 def _in_service(model: Inventory, name: str) -> bool:
-    from ccops.compliance import IN_SERVICE
+    from ccops.inventory.compliance import IN_SERVICE
 
     return name in model.hosts and model.hosts[name].lifecycle in IN_SERVICE
 
 
 def _reason(text: str) -> str:
-    from ccops.templating import is_templated
+    from ccops.text.templating import is_templated
 
     if not text.strip() or len(text) > REASON_MAX or not text.isprintable() or is_templated(text):
         raise UsageError(f"--reason: one printable line of at most {REASON_MAX} characters, not a template")

@@ -1,4 +1,4 @@
-"""``ccops reapply``: patch again the hosts whose approved patch was taken back (ccops.reverted).
+"""``ccops reapply``: patch again the hosts whose approved patch was taken back (ccops.report.reverted).
 
 Only the selected hosts whose newest inspection is a ``reverted`` finding are planned; the patch
 runs with the snapshots the reverted runs used, through the patch verb (same pre-checks,
@@ -29,10 +29,10 @@ from ccops.cli.options import (
 from ccops.cli.output import echo, emit_json
 
 if TYPE_CHECKING:
-    from ccops.records import Store
-    from ccops.reverted import Reapply
+    from ccops.inventory.select import Selector
+    from ccops.report.reverted import Reapply
     from ccops.run.request import RunRequest
-    from ccops.select import Selector
+    from ccops.store.records import Store
 
 
 @click.command("reapply")
@@ -95,9 +95,9 @@ def reapply_request(
 ) -> tuple[RunRequest | None, Reapply | None]:
     """The patch run of the selected hosts that took back an approved patch (None: there are none)."""
     from ccops.inventory.load import load_inventory
-    from ccops.reverted import findings, reapply_plan, runs_for
+    from ccops.inventory.select import Selector
+    from ccops.report.reverted import findings, reapply_plan, runs_for
     from ccops.run.request import RunRequest
-    from ccops.select import Selector
 
     model = load_inventory(path)
     runs = runs_for(store)

@@ -11,7 +11,7 @@ from ccops.cli.confirm import confirm
 from ccops.cli.options import output_option
 from ccops.cli.output import echo, emit_json, table
 from ccops.errors import CcopsError, UsageError
-from ccops.safe_text import visible
+from ccops.text.safe_text import visible
 
 
 @click.group()
@@ -104,10 +104,10 @@ def run_log(run_id: str, host: str | None) -> None:
 
     Read from the run's artifacts (kept for the last CCOPS_KEEP_RUNS runs): each batch
     attempt under its name (w1-b2-a1: wave 1, batch 2, first attempt)."""
-    from ccops.records import RunIdError
     from ccops.run import open_store
     from ccops.run.ansible_log import read_log
     from ccops.run.identity import run_dir
+    from ccops.store.records import RunIdError
 
     try:
         record = open_store().run(run_id)
@@ -207,7 +207,7 @@ def verify_runs(full: bool, output: str) -> None:
 @output_option()
 def show_certificate(run_id: str, host: str, output: str) -> None:
     """The sanitisation certificate of HOST in decommission run RUN, printable (or JSON)."""
-    from ccops.certificate import render_text
+    from ccops.decommission.certificate import render_text
     from ccops.run import open_store
 
     store = open_store()

@@ -78,7 +78,7 @@ def next_firings(inventory: Path | None, days: int, start: datetime | None, outp
 
 def _firings(inventory: Inventory, schedule: Schedule, begin: datetime, days: int) -> list[dict[str, Any]]:
     from ccops.errors import CcopsError
-    from ccops.maintenance import window_open
+    from ccops.plan.maintenance import window_open
     from ccops.run import RunRequest, prepare
     from ccops.schedule.model import REAPPLY
     from ccops.schedule.timing import firings

@@ -84,8 +84,8 @@ def status(app: str | None, inventory: Path | None, output: str, **selectors: tu
     asset records (ccops inspect), next to what the catalogue wants; drift is named."""
     from ccops.errors import UsageError
     from ccops.inventory.load import load_inventory
+    from ccops.inventory.select import select
     from ccops.run import open_store
-    from ccops.select import select
     from ccops.software.catalogue import load_catalogue
     from ccops.software.status import status_rows
 

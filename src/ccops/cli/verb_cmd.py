@@ -7,7 +7,7 @@ before it runs. The verb's own settings (Verb.options) become options whose
 values reach its playbook as extra variables. The plan confirmed is the plan
 that runs: prepare once, check the guards, show the compact plan, confirm,
 execute that plan. `--plan FILE` runs a plan saved by `ccops plan VERB --save
-FILE` and refuses when anything it was made from has changed (ccops.saved_plan).
+FILE` and refuses when anything it was made from has changed (ccops.run.saved_plan).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def prepare_saved(verb: Verb, path: Path, values: dict[str, Any], extra: dict[st
     parameters; ``extra``: options the command itself adds to every request (decommission's names)."""
     from ccops.errors import UsageError
     from ccops.run import prepare
-    from ccops.saved_plan import check_request, read_saved, refuse_if_changed
+    from ccops.run.saved_plan import check_request, read_saved, refuse_if_changed
 
     saved = read_saved(path)
     check_request(path, saved, verb)

@@ -17,7 +17,7 @@ import click
 from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
 from ccops.cli.output import echo, emit_json, table
 from ccops.errors import UsageError
-from ccops.safe_text import visible
+from ccops.text.safe_text import visible
 
 if TYPE_CHECKING:
     from ccops.vulns.classify import Row
@@ -66,8 +66,8 @@ def vulns(
     if ctx.invoked_subcommand is not None:
         return
     from ccops.inventory.load import load_inventory
+    from ccops.inventory.select import select
     from ccops.run import open_store
-    from ccops.select import select
     from ccops.vulns.fleet import fleet_rows
 
     model = load_inventory(resolve_inventory(inventory))

@@ -30,9 +30,9 @@ from ccops.content.snapshots import content_dir, new_snapshot_id, save
 from ccops.errors import EXIT_HOSTS_FAILED, CcopsError, UsageError
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Host, Inventory
+from ccops.inventory.select import Selector
 from ccops.run.prepare import refuse_offline
 from ccops.runner.progress import Progress
-from ccops.select import Selector
 from ccops.software.points import ensure_key
 
 

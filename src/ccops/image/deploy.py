@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from ccops.errors import CcopsError
-from ccops.hostkeys import _replace_entries, endpoint, known_name, scan
 from ccops.image.imaging import ImagingResult, image_machine
 from ccops.image.point import Machine, PointServer, seed_tar
 from ccops.image.power import power_on_into_netboot
@@ -39,6 +38,7 @@ from ccops.run.execute import approve_own_edit, open_store
 from ccops.run.prepare import PreparedRun
 from ccops.runner.engine import Batch, Execution, run_batch
 from ccops.runner.events import EventCollector
+from ccops.runner.hostkeys import _replace_entries, endpoint, known_name, scan
 
 SERVE_FILE = "serve.json"  # {"port": N}: a point on this machine that ccops serves itself while it deploys
 IMAGED_DIR = "imaged"  # in the run's folder: HOST.json for each machine whose imaging ended well

@@ -147,8 +147,8 @@ def stage_remote(
     inventory: Inventory, code: str, build: Build, change_id: str | None, progress: Any = None, engine: Any = None
 ) -> RemoteStage:
     """The build onto site ``code``'s point on another host, through one software-stage run."""
+    from ccops.inventory.select import Selector
     from ccops.run import RunRequest, run_verb
-    from ccops.select import Selector
 
     site = inventory.sites[code]
     host = str(site.distribution_point.get("host") or "")

@@ -12,7 +12,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Literal
 
-from ccops.compliance import held_hosts, host_compliance
+from ccops.inventory.compliance import held_hosts, host_compliance
 from ccops.inventory.layered import layered
 from ccops.inventory.model import ConnectionProfile, Host, Inventory, Site
 from ccops.inventory.winrm import dns_name_of

@@ -1,6 +1,6 @@
 """A site's deny list must never cover what ccops and its hosts depend on.
 
-nftables drops a denied source before any allow rule (ccops.firewall), and the deny list
+nftables drops a denied source before any allow rule (ccops.inventory.firewall), and the deny list
 also rejects traffic to those addresses. So a deny entry may not contain: a site.management
 address (the jump hosts ccops and administrators come from), the site's execution node,
 its distribution point or its backup target. Addresses come from the inventory (a host
@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from ccops.firewall import denied
+from ccops.inventory.firewall import denied
 from ccops.inventory.model import Endpoint, Host, Site
 from ccops.inventory.yamldoc import Problem
 

@@ -133,7 +133,7 @@ class Site:
     connections: dict[str, ConnectionProfile] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
     node: NodeSpec | None = None  # None: the jump host runs the site itself
-    # what ccops comply enforces (inventory/policy.py checked them; ccops.compliance resolves them per host)
+    # what ccops comply enforces (inventory/policy.py checked them; ccops.inventory.compliance resolves them per host)
     management: list[str] = field(default_factory=list)  # addresses and networks administrators come from
     policies: list[dict[str, Any]] = field(default_factory=list)
     accounts: list[dict[str, Any]] = field(default_factory=list)

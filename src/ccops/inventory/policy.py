@@ -29,7 +29,7 @@ SSH_KEYS = {
     "max_auth_tries": ("MaxAuthTries", range(1, 11)),
 }
 WINRM_KEYS = ("allow_basic", "allow_unencrypted")
-# sources an allow rule admits, resolved from the inventory (ccops.compliance)
+# sources an allow rule admits, resolved from the inventory (ccops.inventory.compliance)
 SOURCE_WORDS = ("management", "site")
 SOURCE_PREFIXES = ("group", "role")
 # account names both useradd and Windows take: no leading '-', no separators of /etc/passwd

@@ -136,7 +136,7 @@ WINRM_TRANSPORTS = ("kerberos", "ntlm", "credssp", "certificate")
 QUARANTINE_KEYS = ("out_of_policy_days", "vuln_urgency", "reverted", "decommission_guard")
 VULN_URGENCIES = ("low", "medium", "high", "emergency", "critical")  # lowest first
 ROLLOUT_KEYS = ("canary", "waves", "batch_size", "max_fail_percentage", "max_failures")
-# early-warning thresholds (ccops risks, ccops report): key, type, lowest, highest; defaults in ccops.risks
+# early-warning thresholds (ccops risks, ccops report): key, type, lowest, highest; defaults in ccops.report.risks
 RISK_LIMITS: tuple[tuple[str, type, float, float], ...] = (
     ("security_pending_days", int, 0, 3650),
     ("disk_used_pct", float, 1, 100),
@@ -294,7 +294,7 @@ def _is_address(text: str) -> bool:
 
 
 def _risk(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, float]:
-    """The site's early-warning thresholds; absent keys take ccops.risks.RISK_DEFAULTS."""
+    """The site's early-warning thresholds; absent keys take ccops.report.risks.RISK_DEFAULTS."""
     if not reader.valid(raw, kp, dict):
         return {}
     reader.only_keys(raw, kp, tuple(key for key, *_ in RISK_LIMITS))

@@ -18,7 +18,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from ccops.templating import is_templated
+from ccops.text.templating import is_templated
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

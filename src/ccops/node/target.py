@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ccops.errors import CcopsError
 from ccops.inventory.export import inventory_path
 from ccops.inventory.model import Inventory, Site
-from ccops.offline import refuse_offline
+from ccops.inventory.offline import refuse_offline
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,14 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ccops import strict_json
 from ccops.notify import outbox
 from ccops.notify.outbox import Message
 from ccops.notify.send import queue_fleet
+from ccops.text import strict_json
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
-    from ccops.records import Store
+    from ccops.store.records import Store
 
 SEEN_NAME = "risks-seen.json"
 
@@ -38,8 +38,8 @@ def _key(risk: dict[str, Any]) -> str:
 
 def queue_digest(inventory: Inventory, store: Store, folder: Path | None = None) -> list[Message]:
     """Queue the digest and, separately, the risks not seen by the previous digest."""
-    from ccops.report import build_report
-    from ccops.risks import load_state
+    from ccops.report.morning import build_report
+    from ccops.report.risks import load_state
 
     report = build_report(inventory, load_state(store, inventory=inventory))
     by_site: dict[str | None, list[str]] = {s["code"]: site_lines(s) for s in report["sites"]}

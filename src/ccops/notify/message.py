@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ccops import strict_json
-from ccops.safe_text import markdown_cell, visible
+from ccops.text import strict_json
+from ccops.text.safe_text import markdown_cell, visible
 from ccops.verbs import recorded_verb
 
 if TYPE_CHECKING:
-    from ccops.records import RunRecord
+    from ccops.store.records import RunRecord
 
 FAILED_STATUSES = ("failed", "error", "interrupted", "damaged")
 UNKNOWN_OUTCOMES = ("unknown", "not run", "damaged")

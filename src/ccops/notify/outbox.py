@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ccops import strict_json
 from ccops.locks import held_flock
 from ccops.paths import private_dir, state_dir
+from ccops.text import strict_json
 
 if TYPE_CHECKING:
-    from ccops.records import Store
+    from ccops.store.records import Store
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 ATTEMPTS_TABLE = (

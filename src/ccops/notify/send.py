@@ -16,13 +16,13 @@ from ccops.notify.channels import FORMATS, DeliveryError, Outgoing, deliver, rea
 from ccops.notify.message import events_of, judgement, redact, render, title_of
 from ccops.notify.outbox import Message
 from ccops.notify.rules import Rules, load_rules, rules_path
-from ccops.safe_text import visible
+from ccops.text.safe_text import visible
 from ccops.verbs import recorded_verb
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
-    from ccops.records import RunRecord, Store
-    from ccops.reverted import Finding
+    from ccops.report.reverted import Finding
+    from ccops.store.records import RunRecord, Store
 
 # names that look like secrets are kept out of messages whatever declares them (as in artifacts)
 REVERTED_TOLD = "reverted-told.json"  # per inventory: each reverted host and the packages it was told about
@@ -132,8 +132,8 @@ def queue_fleet(
 
 
 def queue_reverted(store: Store, record: RunRecord, folder: Path | None = None) -> list[Message]:
-    """An inspection found approved packages taken back (ccops.reverted): hosts per site, to ``reverted``."""
-    from ccops.reverted import REVERTED, findings
+    """An inspection found approved packages taken back (ccops.report.reverted): hosts per site, to ``reverted``."""
+    from ccops.report.reverted import REVERTED, findings
 
     inventory = _inventory(record.inventory)
     site_of = {h.name: h.site for h in inventory.hosts.values()} if inventory else {}

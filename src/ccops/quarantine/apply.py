@@ -1,7 +1,7 @@
 """Every change of a hold is a recorded ``comply --fix`` run on the hosts it concerns.
 
 The holds are written after the operator confirmed and before the run's snapshot is
-written, so the run's host variables carry the overlay (ccops.compliance). The run's
+written, so the run's host variables carry the overlay (ccops.inventory.compliance). The run's
 request carries the reason; the hold rows name the run that applied or lifted them.
 A run that does not reach a host (unreachable, refused, never run) leaves the hold recorded
 without an applying run: other hosts still drop it at their next comply --fix, and the held
@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ccops.compliance import set_held
+from ccops.inventory.compliance import set_held
 from ccops.quarantine.holds import Hold, active_by_host, lift, note_run, now_text, put
 
 if TYPE_CHECKING:
-    from ccops.records import Store
     from ccops.run import PreparedRun, RunRequest, RunResult
     from ccops.runner.progress import Progress
+    from ccops.store.records import Store
 
 # host outcomes of a comply --fix run that reached the host (a failed one was reached and judged)
 REACHED = ("ok", "changed", "failed")
@@ -41,8 +41,8 @@ class Change:
 
 
 def request(inventory: Path, change: Change, change_id: str, emergency: bool = False, forks: int = 25) -> RunRequest:
+    from ccops.inventory.select import Selector
     from ccops.run import RunRequest
-    from ccops.select import Selector
 
     return RunRequest(
         inventory,

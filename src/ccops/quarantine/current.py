@@ -6,21 +6,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ccops.compliance import IN_SERVICE
+from ccops.inventory.compliance import IN_SERVICE
 from ccops.quarantine.apply import Change
 from ccops.quarantine.evaluate import Evaluation, evaluate
 from ccops.quarantine.holds import active_by_host
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
-    from ccops.records import Store
+    from ccops.store.records import Store
 
 MIN_RUNS_DAYS = 30  # the runs read for "out of policy since" and failed decommissions
 
 
 def evaluate_now(store: Store, inventory: Inventory, now: datetime | None = None) -> Evaluation:
     """Read the store once (compliance, recent runs, reverted findings, CVEs if a site asks) and evaluate."""
-    from ccops.risks import load_state
+    from ccops.report.risks import load_state
     from ccops.vulns.risks import vuln_risks
 
     now = now or datetime.now(UTC)

@@ -1,6 +1,6 @@
 """Which hosts a site's ``quarantine:`` policy holds apart now, and which automatic holds lift.
 
-Pure: it reads what the store already said (ccops.risks.FleetState: newest compliance per
+Pure: it reads what the store already said (ccops.report.risks.FleetState: newest compliance per
 host, recent runs with their failed hosts' reports, reverted findings; the ``vuln_fixable``
 risks of ccops.vulns.risks) and the holds in force, never the store itself.
 
@@ -24,17 +24,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ccops.compliance import IN_SERVICE, hold_refusal
+from ccops.inventory.compliance import IN_SERVICE, hold_refusal
 from ccops.inventory.site_file import VULN_URGENCIES
 from ccops.quarantine.holds import Hold, now_text
-from ccops.reverted import REVERTED, stored_time
-from ccops.safe_text import visible
+from ccops.report.reverted import REVERTED, stored_time
+from ccops.text.safe_text import visible
 from ccops.verbs import recorded_verb
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
-    from ccops.records import RunRecord
-    from ccops.risks import FleetState
+    from ccops.report.risks import FleetState
+    from ccops.store.records import RunRecord
 
 REASON_MAX = 300  # one reason's characters: details come from what hosts reported
 COMPLY_VERBS = ("comply", "comply-check")

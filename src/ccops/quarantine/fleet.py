@@ -1,6 +1,6 @@
 """Held hosts in the fleet views: one ``held`` risk per host held now, and the morning page's count.
 
-ccops.risks and ccops.report call these with the holds read once (``holds(store, active=False)``):
+ccops.report.risks and ccops.report.morning call these with the holds read once (``holds(store, active=False)``):
 the count at an earlier moment (a day, a week ago) comes from the same rows' since and lifted times.
 """
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ccops.records import Store
+    from ccops.store.records import Store
 
 TABLE = (
     "CREATE TABLE IF NOT EXISTS quarantine_holds (id INTEGER PRIMARY KEY, host TEXT NOT NULL, site TEXT,"
@@ -87,9 +87,9 @@ def active_by_host(store: Store) -> dict[str, Hold]:
 
 
 def held_names() -> frozenset[str]:
-    """The hosts held now, read from this user's store without creating it (ccops.compliance asks)."""
+    """The hosts held now, read from this user's store without creating it (ccops.inventory.compliance asks)."""
     from ccops.paths import state_dir
-    from ccops.store_db import Database, store_timeout
+    from ccops.store.db import Database, store_timeout
 
     path = state_dir() / "ccops.db"
     if not path.is_file():

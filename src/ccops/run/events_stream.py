@@ -17,9 +17,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from ccops.output_file import LineStream
 from ccops.runner.events import HostOutcome
-from ccops.strict_json import dumps
+from ccops.text.output_file import LineStream
+from ccops.text.strict_json import dumps
 
 EVENTS_VERSION = 1
 EVENT_TYPES = ("run_started", "batch_started", "host_result", "batch_ended", "run_ended")

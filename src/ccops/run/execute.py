@@ -26,17 +26,15 @@ from ccops.errors import (
     EXIT_OK,
     RefusedError,
 )
-from ccops.gates import gate_reason
 from ccops.hostdata.asset import fill_unchanged, known_packages
-from ccops.hostkeys import name_known_hosts
 from ccops.inventory.export import SNAPSHOT_SUFFIX
 from ccops.inventory.model import SECRET_KEYS, Host, Inventory
 from ccops.locks import Locks
-from ccops.maintenance import describe, window_open
 from ccops.notify.send import notify_run_end
 from ccops.paths import state_dir
-from ccops.plan import Batch, Wave
-from ccops.records import Store
+from ccops.plan.build import Batch, Wave
+from ccops.plan.gates import gate_reason
+from ccops.plan.maintenance import describe, window_open
 from ccops.run.engine import Engine, default_engine
 from ccops.run.events_stream import EventStream, active_events
 from ccops.run.identity import attempt_ident, git_commit, new_run_id, operator, rotate_run_dirs, run_dir
@@ -52,8 +50,10 @@ from ccops.run.request import RunRequest, RunResult
 from ccops.runner.engine import Batch as EngineBatch
 from ccops.runner.engine import Execution
 from ccops.runner.events import FAILING, OUTCOME_UNKNOWN, EventCollector, HostOutcome
+from ccops.runner.hostkeys import name_known_hosts
 from ccops.runner.progress import Progress
-from ccops.safe_text import visible, visible_lines
+from ccops.store.records import Store
+from ccops.text.safe_text import visible, visible_lines
 from ccops.verbs import Verb, hook
 
 KEEP_RUN_DIRS = int(os.environ.get("CCOPS_KEEP_RUNS", "50"))

@@ -1,6 +1,6 @@
 """A re-keyed host kept in the run records, like any other change to the fleet.
 
-Here, above the runner, so that hostkeys.py (which the runner's events read) imports nothing of run/.
+Here, above the runner, so that runner/hostkeys.py (which the runner's events read) imports nothing of run/.
 """
 
 from __future__ import annotations

@@ -19,12 +19,12 @@ from ccops.errors import CcopsError, UsageError
 from ccops.inventory.export import SNAPSHOT_SUFFIX, batch_snapshot, snapshot
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Host, Inventory
-from ccops.offline import refuse_offline as refuse_offline  # noqa: PLC0414 - re-exported for run, resume, staging
-from ccops.plan import Plan, build_plan
-from ccops.plan_render import plan_json
+from ccops.inventory.offline import refuse_offline as refuse_offline  # noqa: PLC0414 - re-exported for run, resume, staging
+from ccops.inventory.select import select
+from ccops.plan.build import Plan, build_plan
+from ccops.plan.render import plan_json
 from ccops.run.request import RunRequest, change_id_problem
-from ccops.select import select
-from ccops.templating import refuse_templates
+from ccops.text.templating import refuse_templates
 from ccops.verbs import Verb, get_verb
 
 

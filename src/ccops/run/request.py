@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ccops.inventory.select import Selector
 from ccops.runner.events import HostOutcome
-from ccops.select import Selector
-from ccops.templating import is_templated
+from ccops.text.templating import is_templated
 
 CHANGE_ID_MAX = 128  # ticket ids are short; a record is not a place for prose
 

@@ -13,7 +13,7 @@ from ccops.errors import CcopsError, RefusedError, UsageError
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Inventory
 from ccops.locks import Locks
-from ccops.plan import Batch, Plan, Wave, host_actions
+from ccops.plan.build import Batch, Plan, Wave, host_actions
 from ccops.processes import started_epoch, stop_batch_leftovers, wait_or_stop
 from ccops.run.engine import Engine, default_engine
 from ccops.run.execute import RunLoop, locks_hosts, open_locks, open_store, refuse_content, warn
@@ -22,7 +22,7 @@ from ccops.run.prepare import PreparedRun, inventory_changes, read_approved, ref
 from ccops.run.request import RunRequest, RunResult
 from ccops.runner.events import HostOutcome
 from ccops.runner.progress import Progress
-from ccops.safe_text import visible, visible_lines
+from ccops.text.safe_text import visible, visible_lines
 from ccops.verbs import get_verb, hook
 
 # how long a resume waits for an Ansible a killed run left behind before stopping it

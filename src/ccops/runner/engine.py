@@ -24,7 +24,7 @@ from ccops.paths import project_root
 from ccops.processes import stop_batch_leftovers
 from ccops.runner.events import EventCollector
 from ccops.runner.sshcontrol import batch_control_dir
-from ccops.templating import refuse_templates
+from ccops.text.templating import refuse_templates
 
 REDACTED = "<redacted by ccops>"
 # What Ansible inherits from the operator's environment: locale, identity, the SSH agent,

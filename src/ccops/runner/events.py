@@ -13,7 +13,7 @@ from typing import Any
 
 from ccops.hostdata import parse_report
 from ccops.hostdata.kinds import mend
-from ccops.records import now
+from ccops.store.records import now
 
 OUTCOME_OK = "ok"
 OUTCOME_FAILED = "failed"
@@ -197,7 +197,7 @@ def _stopped_answering(res: dict[str, Any]) -> bool:
 
 
 def _message(res: dict[str, Any]) -> str:
-    from ccops.hostkeys import explain_ssh_failure
+    from ccops.runner.hostkeys import explain_ssh_failure
 
     # a host's words, stored as they are kept: no NUL or lone surrogate (SQLite refuses those)
     text = mend(str(res.get("msg") or res.get("stderr") or res.get("module_stderr") or "failed"))

@@ -1,7 +1,7 @@
 """The run as it happens on a terminal, drawn by rich: where the run is, a recap per batch, failures folded.
 
 Plain lines (ccops.runner.progress) stay the rule whenever stderr is not a terminal. Everything a host
-or the inventory said reaches rich as :class:`rich.text.Text` made from :func:`ccops.safe_text.visible`:
+or the inventory said reaches rich as :class:`rich.text.Text` made from :func:`ccops.text.safe_text.visible`:
 controls are shown as escapes and markup such as ``[bold]`` prints as itself.
 """
 
@@ -20,10 +20,10 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from ccops.safe_text import visible, visible_lines
+from ccops.text.safe_text import visible, visible_lines
 
 if TYPE_CHECKING:
-    from ccops.capacity import RunClock
+    from ccops.runner.capacity import RunClock
 
 # a batch's hosts, each in one word; the order a recap reads in
 OUTCOMES = ("ok", "changed", "rescued", "failed", "unreachable", "refused", "not run")
@@ -231,7 +231,7 @@ class Board:
 
     def where(self) -> Text:
         """Hosts done of total, elapsed, and the time left from this site's past runs when they tell."""
-        from ccops.capacity import duration
+        from ccops.runner.capacity import duration
 
         done = f"{self.done}/{self.total} hosts done" if self.total is not None else f"{self.done} hosts done"
         text = Text(f"{done} · {clock_text(time.monotonic() - self.started)} elapsed")

@@ -11,14 +11,14 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ccops.safe_text import visible, visible_lines
+from ccops.text.safe_text import visible, visible_lines
 
 if TYPE_CHECKING:
-    from ccops.capacity import RunClock
     from ccops.inventory.model import Inventory
-    from ccops.plan import Wave
-    from ccops.records import Store
+    from ccops.plan.build import Wave
+    from ccops.runner.capacity import RunClock
     from ccops.runner.live import Board
+    from ccops.store.records import Store
 
 
 class Progress:
@@ -36,7 +36,7 @@ class Progress:
         self.board = board  # the terminal display this run's lanes share; None: plain lines
         self.enabled = enabled
         self.prefix = prefix  # sites running side by side tell their lines apart
-        self.clock = clock  # the run's time left (ccops.capacity), shared by its lanes
+        self.clock = clock  # the run's time left (ccops.runner.capacity), shared by its lanes
         self._batch: tuple[str, int] | None = None  # the batch this lane runs now
         self._task: str | None = None
         self._counts: dict[str, int] = {}
@@ -53,8 +53,8 @@ class Progress:
         """Learn how long the run's batches take from the verb's past runs, and say what that adds up to."""
         if not self.enabled:
             return
-        from ccops.capacity import RunClock, learn, side_by_side
-        from ccops.records import StoreError
+        from ccops.runner.capacity import RunClock, learn, side_by_side
+        from ccops.store.records import StoreError
 
         if self.board is not None:
             finished = set(done)
@@ -92,7 +92,7 @@ class Progress:
 
     def _left(self) -> str:
         """'; about 2m10s left' from elapsed time and the model; empty when the model cannot say."""
-        from ccops.capacity import duration
+        from ccops.runner.capacity import duration
 
         left = self.clock.left() if self.clock is not None else None
         if left is None or self.clock is None:

@@ -25,14 +25,14 @@ from ccops.errors import EXIT_REFUSED, CcopsError, RefusedError
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Inventory
 from ccops.locks import LockError, held_flock
-from ccops.maintenance import window_open
 from ccops.paths import private_dir, state_dir
-from ccops.records import Store
+from ccops.plan.maintenance import window_open
 from ccops.run import RunRequest, RunResult, execute, git_commit, new_run_id, open_store, operator, prepare
 from ccops.run.engine import Engine
 from ccops.runner.progress import Progress
-from ccops.safe_text import visible
 from ccops.schedule.model import REAPPLY, Schedule, get_schedule
+from ccops.store.records import Store
+from ccops.text.safe_text import visible
 from ccops.verbs import get_verb
 
 STATUS_REFUSED = "refused"

@@ -16,10 +16,10 @@ from typing import Any
 from ccops.errors import InventoryError, UsageError
 from ccops.inventory.fields import FieldReader
 from ccops.inventory.model import Inventory
+from ccops.inventory.select import Selector
 from ccops.inventory.yamldoc import KeyPath, Problem, load
-from ccops.maintenance import DAYS
+from ccops.plan.maintenance import DAYS
 from ccops.run.request import change_id_problem
-from ccops.select import Selector
 from ccops.verbs import VERBS
 
 FILE_NAME = "schedules.yml"
@@ -34,7 +34,7 @@ COMMANDS = {
     "software apply": "software-apply",
     "software stage": "software-stage",
     # the site rule "re-apply the last approved change to reverted hosts in the next window":
-    # a patch of only the hosts whose newest inspection is reverted (ccops.reverted), else nothing
+    # a patch of only the hosts whose newest inspection is reverted (ccops.report.reverted), else nothing
     "reapply": "patch",
 }
 REAPPLY = "reapply"

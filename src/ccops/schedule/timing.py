@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ccops.errors import CcopsError
 from ccops.inventory.model import Site
-from ccops.maintenance import DAYS
+from ccops.plan.maintenance import DAYS
 from ccops.schedule.model import Schedule
 
 # systemd takes the zone as the last word of OnCalendar=; only plain tz database names go there

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 from ccops.errors import CcopsError, UsageError
 from ccops.inventory.model import Host, Inventory
-from ccops.records import Store
 from ccops.software.catalogue import Application, Artefact, Catalogue, Requirement, load_catalogue
-from ccops.store_db import Database, StoreError
+from ccops.store.db import Database, StoreError
+from ccops.store.records import Store
 
 T = TypeVar("T")
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from ccops.errors import EXIT_HOSTS_FAILED, CcopsError, UsageError
 from ccops.inventory.load import load_inventory
+from ccops.inventory.select import Selector
 from ccops.run.prepare import refuse_offline
 from ccops.runner.progress import Progress
-from ccops.select import Selector
 from ccops.software.catalogue import load_catalogue
 from ccops.software.points import build_site_tree, ensure_key, load_staged, save_staged
 

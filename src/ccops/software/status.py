@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ccops.inventory.model import Host
-from ccops.records import Store
 from ccops.software.catalogue import Catalogue
 from ccops.software.desired import installed_packages, requirements_for
+from ccops.store.records import Store
 
 
 def status_rows(catalogue: Catalogue, hosts: list[Host], store: Store, app: str | None = None) -> list[dict[str, Any]]:

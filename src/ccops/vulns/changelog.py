@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ccops.reverted import BadVersion, compare
+from ccops.report.reverted import BadVersion, compare
 
 URGENCIES = ("low", "medium", "high", "emergency", "critical")
 CVE_ID = re.compile(r"CVE-[0-9]{4}-[0-9]{4,7}")

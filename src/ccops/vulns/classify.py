@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ccops.reverted import BadVersion, compare, stored_time
+from ccops.report.reverted import BadVersion, compare, stored_time
 from ccops.vulns.changelog import Entry
 from ccops.vulns.snapshot_logs import SnapshotLogs
 from ccops.vulns.tracker import NOT_AFFECTED, Tracker

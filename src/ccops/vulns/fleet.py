@@ -14,7 +14,7 @@ from ccops.vulns.tracker import load as load_tracker
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
-    from ccops.records import Store
+    from ccops.store.records import Store
 
 WATCHED = ("active", "retiring")
 _CODENAME = re.compile(r"[a-z]{2,32}")

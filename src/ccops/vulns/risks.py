@@ -15,7 +15,7 @@ from ccops.vulns.classify import FIXABLE, Row
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
-    from ccops.records import Store
+    from ccops.store.records import Store
 
 VULN_LIMIT_DEFAULTS: dict[str, float] = {
     "vuln_critical_days": 1,
@@ -64,8 +64,11 @@ def fixable_risks(rows: Iterable[Row], limits_of_site: Mapping[str, Mapping[str,
 def vuln_risks(
     inventory: Inventory, store: Store, sites: set[str] | None = None, now: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """The vuln_fixable risks of the chosen sites' watched hosts (all sites by default), for ccops.risks."""
-    from ccops.risks import WATCHED_LIFECYCLES, thresholds  # imported here: ccops.risks may import this module
+    """The vuln_fixable risks of the chosen sites' watched hosts (all sites by default), for ccops.report.risks."""
+    from ccops.report.risks import (  # imported here: ccops.report.risks may import this module
+        WATCHED_LIFECYCLES,
+        thresholds,
+    )
     from ccops.vulns.fleet import vuln_rows
 
     chosen = sites or set(inventory.sites)

@@ -22,7 +22,7 @@ from typing import Any
 from ccops.checksums import sha256_file
 from ccops.content.selection import PACKAGE_NAME
 from ccops.errors import CcopsError
-from ccops.reverted import BadVersion, compare
+from ccops.report.reverted import BadVersion, compare
 from ccops.vulns.changelog import CVE_ID
 
 MAX_EXPORT_BYTES = 1 << 30

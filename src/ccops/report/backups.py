@@ -30,7 +30,7 @@ _MACHINE_ID = re.compile(r"^[0-9A-Za-z{}-]{8,64}$")  # /etc/machine-id or a Wind
 
 
 class RunRecords(Protocol):
-    """The part of ccops.records.Store this module reads."""
+    """The part of ccops.store.records.Store this module reads."""
 
     def run(self, run_id: str) -> Any: ...
 

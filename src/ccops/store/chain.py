@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ccops.record_parts import damaged_parts
+from ccops.store.parts import damaged_parts
 
 GENESIS = "0" * 64
 CHAIN_SCHEMA = """

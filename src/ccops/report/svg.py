@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from ccops.safe_text import visible
+from ccops.text.safe_text import visible
 
 # colour-blind safe palette (Okabe-Ito), then greys
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999", "#666666")

@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ccops.capacity import Estimate, duration, plan_estimate
 from ccops.inventory.model import Host
 from ccops.inventory.ranges import compress
-from ccops.plan import Plan, PlannedStep, inventory_label, waves_record
-from ccops.safe_text import markdown_cell, visible
+from ccops.plan.build import Plan, PlannedStep, inventory_label, waves_record
+from ccops.runner.capacity import Estimate, duration, plan_estimate
+from ccops.text.safe_text import markdown_cell, visible
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 
 def _night_json(plan: Plan) -> dict[str, Any]:
     """What decides the night (gates, windows, reboot, package source, offline) and the summary line."""
-    from ccops.plan_night import night
+    from ccops.plan.night import night
 
     data = night(plan)
     for site in data["sites"].values():
@@ -52,26 +52,26 @@ def _night_json(plan: Plan) -> dict[str, Any]:
 
 
 def _night_markdown(plan: Plan) -> list[str]:
-    from ccops.plan_night import night, night_lines
+    from ccops.plan.night import night, night_lines
 
     return ["", "**What decides the night:**", ""] + [f"- {markdown_cell(line)}" for line in night_lines(night(plan))]
 
 
 def _night_text(plan: Plan) -> list[str]:
-    from ccops.plan_night import night, night_lines
+    from ccops.plan.night import night, night_lines
 
     return ["", "what decides the night:", *(f"  {line}" for line in night_lines(night(plan)))]
 
 
 def _summary(plan: Plan) -> str:
-    from ccops.plan_night import summary_line
+    from ccops.plan.night import summary_line
 
     return summary_line(plan)
 
 
 def _decommission(plan: Plan) -> dict[str, Any]:
     """Per host: what is revoked, wiped and removed (the reviewer approves exactly this)."""
-    from ccops.decommission import host_details
+    from ccops.decommission.guards import host_details
 
     return {h.name: host_details(plan.inventory, h) for h in plan.hosts}
 

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
-    from ccops.plan import Plan, Wave
-    from ccops.records import Store
+    from ccops.plan.build import Plan, Wave
+    from ccops.store.records import Store
 
 RECENT_RUNS = 10  # newest runs of the verb read from the store
 PER_SITE = 5  # of those, the newest that ran the site: the medians are over these
@@ -316,7 +316,7 @@ def plan_estimate(plan: Plan) -> Estimate:
 
 def _stored_model(verb: str) -> Model:
     from ccops.paths import state_dir
-    from ccops.records import Store, StoreError
+    from ccops.store.records import Store, StoreError
 
     path = state_dir() / "ccops.db"
     if not path.is_file():

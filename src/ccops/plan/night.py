@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ccops.gates import CANARY, max_fail_percentage
 from ccops.inventory.model import Site
-from ccops.maintenance import DAYS, window_open
-from ccops.plan import Plan
+from ccops.plan.build import Plan
+from ccops.plan.gates import CANARY, max_fail_percentage
+from ccops.plan.maintenance import DAYS, window_open
 
 
 def night(plan: Plan, now: datetime | None = None) -> dict[str, Any]:

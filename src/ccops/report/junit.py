@@ -15,7 +15,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from ccops.safe_text import visible, visible_lines
+from ccops.text.safe_text import visible, visible_lines
 
 if TYPE_CHECKING:
     from ccops.run.request import RunResult

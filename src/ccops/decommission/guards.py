@@ -20,19 +20,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ccops.certificate import build_certificate
+from ccops.decommission.certificate import build_certificate
 from ccops.errors import CcopsError, RefusedError
 from ccops.inventory.model import DESKTOP_ROLES, Host, Inventory
+from ccops.inventory.select import Selector, select
 from ccops.inventory.site_file import DEFAULT_DECOMMISSION_MAX_HOSTS
 from ccops.inventory.writer import set_host_fields
-from ccops.select import Selector, select
 from ccops.windows.checks import restore_card_problem
 from ccops.windows.release import release_plan
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ccops.records import Store
+    from ccops.store.records import Store
 
 VERB = "decommission"
 DONE = "decommissioned"

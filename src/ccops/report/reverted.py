@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ccops.safe_text import visible
+from ccops.text.safe_text import visible
 from ccops.verbs import recorded_verb
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
-    from ccops.records import RunRecord, Store
+    from ccops.store.records import RunRecord, Store
 
 REVERTED = "reverted"
 DAMAGED = "damaged"
@@ -352,7 +352,7 @@ def host_risks(host: Host, reverted: dict[str, Finding]) -> list[dict[str, Any]]
 
 def risks(store: Store, inventory: Inventory, sites: set[str] | None = None) -> list[dict[str, Any]]:
     """``reverted`` risks of the watched hosts of the chosen sites (all by default)."""
-    from ccops.risks import WATCHED_LIFECYCLES
+    from ccops.report.risks import WATCHED_LIFECYCLES
 
     chosen = sites or set(inventory.sites)
     found = by_host(store)

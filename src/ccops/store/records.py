@@ -29,15 +29,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ccops.asset_history import compliance_row, keep_versions, latest_compliance, summary_text, unpack
 from ccops.errors import CcopsError
 from ccops.hostdata import read_asset, read_report, read_summary
-from ccops.record_chain import Verdict, canonical, checkpoint, head, keep_checkpoint, seal, verify
-from ccops.record_parts import get as get_value
-from ccops.record_rows import DAMAGED, decode_asset, decode_host, decode_run
-from ccops.store_db import Database, StoreBusy, StoreError, create_private, refuse_non_file, store_timeout
-from ccops.store_ops import MissingRun, apply_all, create_schema, lost, needs_migration, needs_schema
-from ccops.store_spool import locked, pending, spool_path
+from ccops.store.asset_history import compliance_row, keep_versions, latest_compliance, summary_text, unpack
+from ccops.store.chain import Verdict, canonical, checkpoint, head, keep_checkpoint, seal, verify
+from ccops.store.db import Database, StoreBusy, StoreError, create_private, refuse_non_file, store_timeout
+from ccops.store.ops import MissingRun, apply_all, create_schema, lost, needs_migration, needs_schema
+from ccops.store.parts import get as get_value
+from ccops.store.rows import DAMAGED, decode_asset, decode_host, decode_run
+from ccops.store.spool import locked, pending, spool_path
 
 __all__ = ["NoSuchRun", "RunIdError", "RunRecord", "Store", "StoreError"]
 

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from ccops.notify.send import undelivered_risks
 from ccops.quarantine.fleet import held_risks
-from ccops.reverted import by_host, stored_time
-from ccops.reverted import host_risks as reverted_risks
+from ccops.report.reverted import by_host, stored_time
+from ccops.report.reverted import host_risks as reverted_risks
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
     from ccops.quarantine.holds import Hold
-    from ccops.records import RunRecord, Store
-    from ccops.reverted import Finding
+    from ccops.report.reverted import Finding
+    from ccops.store.records import RunRecord, Store
 
 # thresholds a site file may set under site.risk (validated in inventory/site_file.py)
 RISK_DEFAULTS: dict[str, float] = {
@@ -63,7 +63,7 @@ class FleetState:
     recent: dict[str, list[dict[str, Any]]]
     compliance: dict[str, dict[str, Any]]
     runs: list[RunRecord] = field(default_factory=list)
-    reverted: dict[str, Finding] = field(default_factory=dict)  # host -> its reverted finding (ccops.reverted)
+    reverted: dict[str, Finding] = field(default_factory=dict)  # host -> its reverted finding (ccops.report.reverted)
     undelivered: list[dict[str, Any]] = field(default_factory=list)  # reports the outbox still holds past their limit
     holds: list[Hold] = field(default_factory=list)  # every quarantine hold, lifted ones too (ccops.quarantine)
     vulns: list[dict[str, Any]] = field(default_factory=list)  # vuln_fixable risks (ccops.vulns), when asked for

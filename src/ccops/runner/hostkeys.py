@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ccops.errors import CcopsError
 from ccops.inventory.export import inventory_path
 from ccops.inventory.model import Host, Inventory
-from ccops.offline import refuse_offline
+from ccops.inventory.offline import refuse_offline
 
 if TYPE_CHECKING:  # runner.events imports this module at run time
     from ccops.runner.events import HostOutcome

@@ -16,7 +16,7 @@ import json
 import sqlite3
 from typing import Any
 
-from ccops.asset_history import (
+from ccops.store.asset_history import (
     DEFAULT_KEEP_VERSIONS,
     WHOLE_RECORD_VERBS,
     compliance_entry,
@@ -28,8 +28,8 @@ from ccops.asset_history import (
     summary,
     unpack,
 )
-from ccops.record_chain import create_chain, matches, needs_chain, newest_seals, note_migration, seal, seal_hosts
-from ccops.record_parts import PARTS_SCHEMA, get, manifest_inline, put, release, retain
+from ccops.store.chain import create_chain, matches, needs_chain, newest_seals, note_migration, seal, seal_hosts
+from ccops.store.parts import PARTS_SCHEMA, get, manifest_inline, put, release, retain
 from ccops.verbs import recorded_verb
 
 SCHEMA = """

@@ -18,10 +18,10 @@ from typing import Any
 
 from ccops import __version__
 from ccops.errors import CcopsError, RefusedError
-from ccops.plan import waves_record
+from ccops.inventory.select import Selector
+from ccops.plan.build import waves_record
 from ccops.run.request import RunRequest
-from ccops.safe_text import visible
-from ccops.select import Selector
+from ccops.text.safe_text import visible
 
 SCHEMA = "ccops-plan"
 VERSION = 1

@@ -15,15 +15,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ccops.asset_history import summary_text
 from ccops.hostdata import read_summary
 from ccops.hostdata.asset import SUMMARY
 from ccops.hostdata.kinds import Text
-from ccops.risks import RUN_PROBLEMS, WATCHED_LIFECYCLES, thresholds
+from ccops.report.risks import RUN_PROBLEMS, WATCHED_LIFECYCLES, thresholds
+from ccops.store.asset_history import summary_text
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
-    from ccops.records import Store
+    from ccops.store.records import Store
 
 TREND_DAYS = 14
 MOMENT_FIELDS = ("collected", "security_since")  # what a moment's numbers read of a summary

@@ -16,10 +16,10 @@ import math
 from typing import Any
 
 from ccops.inventory.model import Inventory
-from ccops.plan import Wave
+from ccops.plan.build import Wave
 from ccops.runner.events import FAILING, HostOutcome
 
-CANARY = "canary"  # the wave name ccops.plan gives a site's canary hosts
+CANARY = "canary"  # the wave name ccops.plan.build gives a site's canary hosts
 DEFAULT_CANARY_MAX_FAIL_PERCENTAGE = 0.0
 DEFAULT_MAX_FAIL_PERCENTAGE = 10.0
 

@@ -15,8 +15,8 @@ import yaml
 
 from ccops.errors import CcopsError
 from ccops.inventory.model import Host, Inventory
+from ccops.inventory.select import Selection, Selector
 from ccops.paths import project_root
-from ccops.select import Selection, Selector
 from ccops.verbs import Step, Verb, restore_card_type
 
 

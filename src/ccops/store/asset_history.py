@@ -41,7 +41,7 @@ from typing import Any
 
 from ccops.errors import CcopsError
 from ccops.hostdata import read_asset, read_report
-from ccops.record_parts import put, release
+from ccops.store.parts import put, release
 
 DEFAULT_KEEP_VERSIONS = 14
 SUMMARY_DAYS = 90

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from ccops.store_db import BadText
+from ccops.store.db import BadText
 
 DAMAGED = "damaged"
 TEXT = ("id", "verb", "operator", "inventory", "inventory_sha256", "started", "status")

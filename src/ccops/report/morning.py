@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ccops.quarantine.fleet import held_apart
-from ccops.report_trends import MOMENTS, local_time
-from ccops.risks import KINDS, RUN_PROBLEMS, WATCHED_LIFECYCLES, FleetState, risk_list, thresholds
-from ccops.safe_text import visible
+from ccops.report.risks import KINDS, RUN_PROBLEMS, WATCHED_LIFECYCLES, FleetState, risk_list, thresholds
+from ccops.report.trends import MOMENTS, local_time
+from ccops.text.safe_text import visible
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ccops.report_svg import PALETTE, columns, e, sparkline, stacked_bars
-from ccops.report_trends import local_time
+from ccops.report.svg import PALETTE, columns, e, sparkline, stacked_bars
+from ccops.report.trends import local_time
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
 MAX_HOST_ROWS = 200

@@ -1,0 +1,1 @@
+"""What a run would do, where and when, computed without touching any host."""

@@ -1,0 +1,1 @@
+"""What the records say, for people: the morning report, risks, reverted patches, diffs."""
