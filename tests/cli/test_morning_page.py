@@ -139,7 +139,7 @@ def test_the_page_reads_on_a_phone_and_a_desktop(ccops, tmp_path):
 
 
 def test_held_hosts_are_counted_now_and_at_each_moment_and_listed_as_risks(ccops, tmp_path):
-    from ccops.quarantine.holds import Hold, lift, put
+    from ccops.store.holds import Hold, lift, put
 
     inv = fleet(ccops, tmp_path)
     store = Store(ccops.home / "ccops.db")

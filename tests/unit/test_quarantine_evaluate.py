@@ -10,9 +10,9 @@ import pytest
 
 from ccops.inventory.load import load_inventory
 from ccops.quarantine.evaluate import evaluate
-from ccops.quarantine.holds import Hold
 from ccops.report.reverted import Finding
 from ccops.report.risks import FleetState
+from ccops.store.holds import Hold
 from ccops.store.records import RunRecord
 from tests.conftest import write_inventory
 from tests.unit.test_quarantine_overlay import SITE

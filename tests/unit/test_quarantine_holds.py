@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from ccops.paths import state_dir
-from ccops.quarantine.holds import Hold, held_at, held_names, holds, lift, note_run, put
+from ccops.store.holds import Hold, held_at, held_names, holds, lift, note_run, put
 from ccops.store.records import Store
 
 
@@ -46,7 +46,7 @@ def test_held_hosts_are_risks_and_the_morning_count_follows_since_and_lifted(tmp
     from datetime import UTC, datetime
 
     from ccops.inventory.load import load_inventory
-    from ccops.quarantine.fleet import held_apart, held_risks
+    from ccops.report.held import held_apart, held_risks
     from tests.conftest import write_inventory
     from tests.unit.test_quarantine_overlay import SITE
 

@@ -24,13 +24,15 @@ def _load(inventory: Path | None, sites: tuple[str, ...]) -> tuple[Inventory, Fl
     from ccops.inventory.load import load_inventory
     from ccops.report.risks import load_state
     from ccops.run import open_store
+    from ccops.vulns.risks import with_vulns
 
     model = load_inventory(resolve_inventory(inventory))
     unknown = [s for s in sites if s not in model.sites]
     if unknown:
         raise UsageError(f"--site {unknown[0]!r}: no such site; the inventory has: {', '.join(sorted(model.sites))}")
     store = open_store()  # opened once: the report's trends read the same store
-    return model, load_state(store, inventory=model), sorted(set(sites)) or sorted(model.sites), store
+    state = with_vulns(load_state(store), model, store)
+    return model, state, sorted(set(sites)) or sorted(model.sites), store
 
 
 @click.command()

@@ -81,7 +81,7 @@ def hold(
     """Hold each HOST apart by hand (lifted only by ccops quarantine lift)."""
     from ccops.inventory.compliance import hold_refusal
     from ccops.quarantine.apply import Change
-    from ccops.quarantine.holds import Hold, now_text
+    from ccops.store.holds import Hold, now_text
 
     why = _reason(reason)
     model, store = _load(inventory)
@@ -109,7 +109,7 @@ def lift_cmd(
 ) -> None:  # fmt: skip
     """Lift the hold on each HOST (manual or automatic); their firewalls are restored by the run."""
     from ccops.quarantine.apply import Change
-    from ccops.quarantine.holds import active_by_host
+    from ccops.store.holds import active_by_host
 
     why = _reason(reason)
     model, store = _load(inventory)
@@ -130,7 +130,7 @@ def lift_cmd(
 def list_cmd(inventory: Path | None, everything: bool, output: str, **selectors: tuple[str, ...]) -> None:
     """The hosts held apart now (with --all: every hold ever set), from the records."""
     from ccops.inventory.select import select
-    from ccops.quarantine.holds import holds
+    from ccops.store.holds import holds
 
     model, store = _load(inventory)
     chosen = {h.name for h in select(model, build_selector(**selectors), None).hosts}

@@ -120,7 +120,7 @@ def held_hosts(inventory: Inventory) -> frozenset[str]:
     """The hosts held apart now (ccops.quarantine), read from the store once per inventory load."""
     held = inventory.cache.get(HELD)
     if held is None:
-        from ccops.quarantine.holds import held_names
+        from ccops.store.holds import held_names
 
         held = inventory.cache[HELD] = held_names()
     return frozenset(held)

@@ -40,8 +40,9 @@ def queue_digest(inventory: Inventory, store: Store, folder: Path | None = None)
     """Queue the digest and, separately, the risks not seen by the previous digest."""
     from ccops.report.morning import build_report
     from ccops.report.risks import load_state
+    from ccops.vulns.risks import with_vulns
 
-    report = build_report(inventory, load_state(store, inventory=inventory))
+    report = build_report(inventory, with_vulns(load_state(store), inventory, store))
     by_site: dict[str | None, list[str]] = {s["code"]: site_lines(s) for s in report["sites"]}
     totals = report["totals"]
     by_site[None] = [

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccops.inventory.compliance import set_held
-from ccops.quarantine.holds import Hold, active_by_host, lift, note_run, now_text, put
+from ccops.store.holds import Hold, active_by_host, lift, note_run, now_text, put
 
 if TYPE_CHECKING:
     from ccops.run import PreparedRun, RunRequest, RunResult

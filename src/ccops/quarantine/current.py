@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ccops.inventory.compliance import IN_SERVICE
 from ccops.quarantine.apply import Change
 from ccops.quarantine.evaluate import Evaluation, evaluate
-from ccops.quarantine.holds import active_by_host
+from ccops.store.holds import active_by_host
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from ccops.inventory.compliance import IN_SERVICE, hold_refusal
 from ccops.inventory.site_file import VULN_URGENCIES
-from ccops.quarantine.holds import Hold, now_text
 from ccops.report.reverted import REVERTED, stored_time
+from ccops.store.holds import Hold, now_text
 from ccops.text.safe_text import visible
 from ccops.verbs import recorded_verb
 

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ccops.quarantine.fleet import held_apart
+from ccops.report.held import held_apart
 from ccops.report.risks import KINDS, RUN_PROBLEMS, WATCHED_LIFECYCLES, FleetState, risk_list, thresholds
 from ccops.report.trends import MOMENTS, local_time
 from ccops.text.safe_text import visible

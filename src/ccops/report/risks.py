@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ccops.notify.send import undelivered_risks
-from ccops.quarantine.fleet import held_risks
+from ccops.report.held import held_risks
 from ccops.report.reverted import by_host, stored_time
 from ccops.report.reverted import host_risks as reverted_risks
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
-    from ccops.quarantine.holds import Hold
     from ccops.report.reverted import Finding
+    from ccops.store.holds import Hold
     from ccops.store.records import RunRecord, Store
 
 # thresholds a site file may set under site.risk (validated in inventory/site_file.py)
@@ -66,15 +66,12 @@ class FleetState:
     reverted: dict[str, Finding] = field(default_factory=dict)  # host -> its reverted finding (ccops.report.reverted)
     undelivered: list[dict[str, Any]] = field(default_factory=list)  # reports the outbox still holds past their limit
     holds: list[Hold] = field(default_factory=list)  # every quarantine hold, lifted ones too (ccops.quarantine)
-    vulns: list[dict[str, Any]] = field(default_factory=list)  # vuln_fixable risks (ccops.vulns), when asked for
+    vulns: list[dict[str, Any]] = field(default_factory=list)  # vuln_fixable risks (ccops.vulns.risks.with_vulns)
 
 
-def load_state(
-    store: Store, now: datetime | None = None, runs_days: float = 30, inventory: Inventory | None = None
-) -> FleetState:
-    """The fleet as the store has it; with ``inventory``, also the CVEs its sites' snapshots fix (vuln_fixable)."""
-    from ccops.quarantine.holds import holds
-    from ccops.vulns.risks import vuln_risks
+def load_state(store: Store, now: datetime | None = None, runs_days: float = 30) -> FleetState:
+    """The fleet as the store has it (the CVE risks, ``vulns``, are added by ccops.vulns.risks.with_vulns)."""
+    from ccops.store.holds import holds
 
     now = now or datetime.now(UTC)
     window = (now - timedelta(days=GROWTH_WINDOW_DAYS)).isoformat(timespec="seconds")
@@ -93,7 +90,6 @@ def load_state(
         reverted=by_host(store),
         undelivered=undelivered_risks(now),
         holds=holds(store, active=False),
-        vulns=[] if inventory is None else vuln_risks(inventory, store, now=now),
     )
 
 

@@ -15,6 +15,7 @@ from ccops.vulns.classify import FIXABLE, Row
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
+    from ccops.report.risks import FleetState
     from ccops.store.records import Store
 
 VULN_LIMIT_DEFAULTS: dict[str, float] = {
@@ -74,3 +75,9 @@ def vuln_risks(
     chosen = sites or set(inventory.sites)
     hosts = [h for h in inventory.hosts.values() if h.site in chosen and h.lifecycle in WATCHED_LIFECYCLES]
     return fixable_risks(vuln_rows(inventory, store, hosts, now), {s: thresholds(inventory, s) for s in chosen})
+
+
+def with_vulns(state: FleetState, inventory: Inventory, store: Store) -> FleetState:
+    """``state`` with the vuln_fixable risks of every site (fleet views: ccops risks, report, digest)."""
+    state.vulns = vuln_risks(inventory, store, now=state.now)
+    return state

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ccops.quarantine.holds import Hold, held_at, now_text
+from ccops.store.holds import Hold, held_at, now_text
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
