@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import ROOT, ccops_env, write_inventory
+from tests.json_output import payload
 
 SITE = """\
 site:
@@ -128,5 +129,5 @@ def test_a_colour_terminal_gets_colour_and_the_same_lines(tmp_path):
 def test_json_output_on_a_terminal_stays_one_document_and_no_display(tmp_path):
     code, terminal, stdout = run_on_terminal(tmp_path, "-o", "json", TERM="xterm-256color")
     assert code == 2, terminal
-    assert json.loads(stdout)["status"] == "failed"
+    assert payload(stdout)["status"] == "failed"
     assert "batch" not in terminal and "\x1b" not in terminal  # pipelines asked for JSON: no progress at all

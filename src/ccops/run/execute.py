@@ -233,6 +233,8 @@ class RunLoop:
             self.store.finish_run(self.run_id, "error", getattr(exc, "exit_code", 1), str(exc)[:500])
             self._run_ended("error", getattr(exc, "exit_code", 1), str(exc)[:500])
             raise
+        finally:  # a batch that ended without Ansible's recap (engine error, lost stream, Ctrl-C) leaves no status line
+            self.progress.close()
         self.store.finish_run(self.run_id, status, code, message)
         self._run_ended(status, code, message)
         notify_run_end(self.store, self.run_id)  # by notify.yml's rules; never fails the run
