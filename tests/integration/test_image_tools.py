@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from ccops.image import definition
 from ccops.image.initramfs import Cpio
 from ccops.image.point import Machine, PointServer, seed_tar
 from ccops.lab.vms import free_port
-
-GOOD = """\
-image:
-  version: "1.2"
-  business_line: voice
-  os: debian12
-packages: [python3, sudo]
-policies: {usb_storage: blocked}
-settings: {timezone: Asia/Shanghai}
-"""
-
-
-def parse(tmp_path: Path, text: str, name: str = "voice-debian12") -> list[str]:
-    path = tmp_path / f"{name}.yml"
-    path.write_text(text)
-    return [f"{Path(p.file).name}:{p.line}: {p.message}" for p in definition.parse(path)[1]]
+from tests.unit.test_image import GOOD
 
 
 def test_the_initramfs_archive_is_read_by_busybox_cpio(tmp_path):

@@ -1,6 +1,6 @@
-"""Sites with execution nodes in the run loop, and what a node job carries (no lab needed).
+"""What a node job carries, read by stock ansible-inventory (a process: the integration layer).
 
-The loop is driven by the scripted engine; the real node engine is proven on the lab
+The sites and their nodes are tests/unit/test_node_runs.py's; the real node engine is proven on the lab
 (tests/lab/test_lab_node.py) and the node's helper with a real worker (test_node_helper.py).
 """
 
@@ -9,54 +9,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 from ccops.inventory.select import Selector
 from ccops.node.job import stage_job
 from ccops.run import RunRequest, prepare
 from ccops.run.prepare import write_snapshot
-from tests.conftest import BIN, write_inventory
-
-SITE = """\
-site:
-  code: {code}
-  city: testcity
-  timezone: UTC
-  node: {node}
-  maintenance_windows: [{{start: "00:00", end: "00:00"}}]
-  rollout: {{canary: 1, waves: ["100%"], batch_size: 2, max_fail_percentage: 0}}
-connections:
-  linux:
-    type: ssh
-    user: ccops
-    become: true
-    key_file: {key}
-    known_hosts: {known}
-    become_password: {{file: {secret}}}
-groups:
-  - name: agents
-    role: agent_desktop
-    os: debian12
-    business_line: voice
-    connection: linux
-    hosts: {code}-t[01:03]
-    addresses: {address}
-"""
-BECOME = "the-become-password-of-the-test"
-
-
-def _inventory(tmp_path: Path) -> Path:
-    (tmp_path / "secret").write_text(BECOME + "\n")
-    (tmp_path / "known").write_text("10.9.0.1 ssh-ed25519 AAAA\n")
-    common = {"key": tmp_path / "key", "known": tmp_path / "known", "secret": tmp_path / "secret"}
-    south_node = "{address: 10.9.1.200, connection: linux}"
-    return write_inventory(
-        tmp_path / "inv",
-        {
-            "north.yml": SITE.format(code="north", node="north-t01", address="10.9.0.1", **common),
-            "south.yml": SITE.format(code="south", node=south_node, address="10.9.1.1", **common),
-        },
-    )
+from tests.conftest import BIN
+from tests.unit.test_node_runs import _inventory
 
 
 def test_the_node_reads_the_rendered_inventory_with_only_what_the_job_carries(tmp_path, monkeypatch):
