@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from ccops.cli.reapply_cmd import reapply_request
 from ccops.inventory.load import check_inventory
 from ccops.inventory.select import Selector
 from ccops.notify.send import notify_run_end, queue_reverted
+from ccops.report.reapply import reapply_request
 from ccops.report.reverted import REVERTED, by_host, host_risks, risks, show_lines
 from ccops.run import execute, prepare
 from ccops.store import records

@@ -46,7 +46,6 @@ KNOWN_DEBTS: dict[tuple[str, str], str] = {
     ("ccops.run.execute", "ccops.notify.send"): "the run-end message: a hook the CLI hands to execute()",
     ("ccops.run.saved_plan", "ccops.software.catalogue"): "the catalogue files a plan pins: a verb registry hook",
     ("ccops.report.risks", "ccops.notify.send"): "undelivered risks: read from the outbox by notify, not report",
-    ("ccops.schedule.fire", "ccops.cli.reapply_cmd"): "reapply_request belongs in run/ or report/, not cli/",
 }
 
 

@@ -29,10 +29,7 @@ from ccops.cli.options import (
 from ccops.cli.output import echo, emit_json
 
 if TYPE_CHECKING:
-    from ccops.inventory.select import Selector
-    from ccops.report.reverted import Reapply
-    from ccops.run.request import RunRequest
-    from ccops.store.records import Store
+    pass
 
 
 @click.command("reapply")
@@ -63,6 +60,7 @@ def reapply(
 ) -> None:
     """Patch again the selected hosts whose approved patch was taken back (see: ccops risks, kind reverted)."""
     from ccops.cli.reports import print_result
+    from ccops.report.reapply import reapply_request
     from ccops.run import execute, open_store, prepare
     from ccops.runner.progress import Progress
 
@@ -81,41 +79,3 @@ def reapply(
     prepared = prepare(request)
     confirm(f"patch {len(prepared.plan.hosts)} host(s) again ({plan.reason}) under change {change_id}", yes)
     print_result(execute(prepared, Progress(enabled=output == "text")), output, "changes")
-
-
-def reapply_request(
-    store: Store,
-    path: Path,
-    selector: Selector,
-    change_id: str,
-    source: str | None = None,
-    batch_size: int | None = None,
-    forks: int = 25,
-    emergency: bool = False,
-) -> tuple[RunRequest | None, Reapply | None]:
-    """The patch run of the selected hosts that took back an approved patch (None: there are none)."""
-    from ccops.inventory.load import load_inventory
-    from ccops.inventory.select import Selector
-    from ccops.report.reverted import findings, reapply_plan, runs_for
-    from ccops.run.request import RunRequest
-
-    model = load_inventory(path)
-    runs = runs_for(store)
-    if source is not None:
-        source = store.resolve_run(source).id
-    chosen = [h.name for h in model.hosts.values() if selector.matches(h)]
-    plan = reapply_plan(findings(store, chosen, runs), runs, source)
-    if plan is None:
-        return None, None
-    request = RunRequest(
-        path,
-        "patch",
-        Selector(limit=tuple(plan.hosts)),
-        change_id=change_id,
-        batch_size=batch_size,
-        forks=forks,
-        emergency=emergency,
-        options=plan.options,
-        reason=plan.reason,
-    )
-    return request, plan

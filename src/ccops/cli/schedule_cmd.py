@@ -125,7 +125,7 @@ def _firings(inventory: Inventory, schedule: Schedule, begin: datetime, days: in
 
 
 def _reapplied(inventory: Inventory, schedule: Schedule) -> RunRequest | None:
-    from ccops.cli.reapply_cmd import reapply_request
+    from ccops.report.reapply import reapply_request
     from ccops.run import open_store
 
     assert schedule.change_id is not None  # noqa: S101 - a schedule always carries its standing change

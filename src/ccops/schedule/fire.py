@@ -121,7 +121,7 @@ def _push_unreadable(folder: Path, name: str, reason: str) -> None:
 
 def _reapply(store: Store, request: RunRequest) -> RunRequest | None:
     """The patch of the schedule's hosts that took back an approved patch, as a firing (None: there are none)."""
-    from ccops.cli.reapply_cmd import reapply_request  # the same planning as ccops reapply
+    from ccops.report.reapply import reapply_request  # the same planning as ccops reapply
 
     assert request.change_id is not None  # noqa: S101 - a schedule always carries its standing change
     reapplied, _ = reapply_request(store, request.inventory, request.selector, request.change_id)
