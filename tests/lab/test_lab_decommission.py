@@ -228,7 +228,7 @@ def test_a_kill_between_the_final_backup_and_the_wipe_then_resume_wipes_once(lab
               if b["phase"] == "final"]  # fmt: skip
     assert [b["id"] for b in finals] == [mark["final_backup"]["id"]]  # no second backup of a half-revoked host
     wipes = pexec(SERVER, "cat", "/var/lib/ccops/decommission-wipes.log").splitlines()
-    assert len(wipes) == 2 and f"run={run['id']} passed {DATA} files=3" in wipes[-1], wipes  # key file, then data
+    assert len(wipes) == 2 and f"run={run['run_id']} passed {DATA} files=3" in wipes[-1], wipes  # key file, then data
     assert pexec(SERVER, "find", DATA, "-mindepth", "1") == "" and _ssh(home, SERVER).returncode == 255
     assert (
         pexec(SERVER, "getent", "passwd", ACCOUNT, check=False) == "" and pexec(SERVER, "ls", CERT, check=False) == ""
