@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-import pytest
-
 from ccops.image.initramfs import Cpio
-from ccops.image.point import Machine, PointServer, seed_tar
-from ccops.lab.vms import free_port
+from ccops.image.point import seed_tar
 from tests.unit.test_image import GOOD
 
 
@@ -23,17 +20,6 @@ def test_the_initramfs_archive_is_read_by_busybox_cpio(tmp_path):
         ["busybox", "cpio", "-t"], stdin=(tmp_path / "a.cpio").open("rb"), capture_output=True, text=True, check=True
     ).stdout.split()
     assert listed == ["bin", "bin/tool", "bin/sh", "lib", "lib/modules", "lib/modules/order"]
-
-
-@pytest.fixture
-def point(tmp_path):
-    (tmp_path / "images" / "x" / "1").mkdir(parents=True)
-    (tmp_path / "images" / "x" / "1" / "disk.raw.zst").write_bytes(b"image bytes")
-    (tmp_path / "secret").write_text("not served")
-    server = PointServer(tmp_path, free_port())
-    server.expect(Machine("seat-01", "52-54-00-cc-01-01", "#!ipxe\necho hi\n", seed_tar({"hostname": b"seat-01\n"})))
-    with server:
-        yield server
 
 
 def test_seed_is_a_tar_the_image_can_read(tmp_path):

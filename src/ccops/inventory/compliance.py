@@ -21,6 +21,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from ccops.inventory.lockout import address_of
 from ccops.inventory.model import Endpoint, Host, Inventory, Site
 
 IN_SERVICE = ("active", "retiring")  # planned hosts are not on the network yet; retired ones are gone
@@ -141,7 +142,7 @@ def held_sources(inventory: Inventory, site: Site) -> list[str]:
         names.append(site.node.host or site.node.address)
     names += [*_endpoint_names(site.distribution_point), *_endpoint_names(site.backup_target)]
     for name in names:
-        address = _address_of(inventory, name)
+        address = address_of(name, inventory.hosts)
         if address is not None and address not in out:
             out.append(address)
     return out
@@ -165,7 +166,7 @@ def hold_refusal(inventory: Inventory, host: Host) -> str:
     ):
         if host.name in names or (host.address and host.address in names):
             return f"{host.name} is the site's {what}: holding it apart would cut the site off; put it right by hand"
-    if node and _address_of(inventory, node[0]) is None:
+    if node and address_of(node[0], inventory.hosts) is None:
         return f"{host.name}: site.node {node[0]!r} is no address the inventory knows: a held host could not admit it"
     return ""
 
@@ -195,16 +196,3 @@ def _endpoint_names(endpoint: Endpoint) -> list[str]:
     if endpoint.get("url"):
         names.append(urlsplit(endpoint["url"]).hostname)
     return [n for n in names if n]
-
-
-def _address_of(inventory: Inventory, name: str | None) -> str | None:
-    """An inventory host's address, or an IP literal as written; None for anything else."""
-    if not name:
-        return None
-    host = inventory.hosts.get(name)
-    if host is not None:
-        return host.address
-    try:
-        return str(ipaddress.ip_address(name))
-    except ValueError:
-        return None

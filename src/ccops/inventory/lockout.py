@@ -47,7 +47,7 @@ def _protected(site: Site, hosts: dict[str, Host]) -> list[tuple[str, str]]:
     ]
     node = site.node
     if node is not None:
-        address = _address_of(node.host or node.address, hosts)
+        address = address_of(node.host or node.address, hosts)
         if address:
             out.append(("the site's execution node (site.node)", address))
     for key, endpoint in (("distribution_point", site.distribution_point), ("backup_target", site.backup_target)):
@@ -59,10 +59,11 @@ def _endpoint_addresses(endpoint: Endpoint, hosts: dict[str, Host]) -> list[str]
     names = [endpoint.get("host")]
     if endpoint.get("url"):
         names.append(urlsplit(endpoint["url"]).hostname)
-    return [a for a in (_address_of(n, hosts) for n in names) if a]
+    return [a for a in (address_of(n, hosts) for n in names) if a]
 
 
-def _address_of(name: str | None, hosts: dict[str, Host]) -> str | None:
+def address_of(name: str | None, hosts: dict[str, Host]) -> str | None:
+    """An inventory host's address, or an IP literal as written; None for anything else."""
     if not name:
         return None
     host = hosts.get(name)
