@@ -160,6 +160,7 @@ def run_contract(
             "patch_win_health_settle_delay": 0,
             **hostvars,
         }
+    (work / "tmp").mkdir(parents=True, exist_ok=True)
     inventory = work / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
     variables = {
@@ -177,6 +178,8 @@ def run_contract(
         "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
         "ANSIBLE_REMOTE_TEMP": str(work / "tmp"),
         "ANSIBLE_PIPELINING": "True",
+        # a module killed at its hanging marker leaves its unpacked payload behind: in the test's folder
+        "TMPDIR": str(work / "tmp"),
         "CCOPS_DEEPFREEZE_PASSWORD": SECRET,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
