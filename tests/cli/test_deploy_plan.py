@@ -165,3 +165,29 @@ def test_deploy_flags_belong_to_deploy_and_a_deploy_plan_names_its_image(deploy)
     shutil.rmtree(build_folder(load_image(IMAGE)))
     unbuilt = deploy("plan", "deploy", "--image", IMAGE, "-i", str(deploy.inv), "--save", str(deploy.plan))
     assert unbuilt.returncode != 0 and "is not built" in unbuilt.stderr and not deploy.plan.exists()
+
+
+def test_a_build_gone_from_the_cache_refuses_the_saved_plan_naming_it(deploy):
+    _save(deploy)
+    shutil.rmtree(build_folder(load_image(IMAGE)))
+    ran = _apply(deploy, "--yes")
+    assert ran.returncode == EXIT_REFUSED, ran.stdout + ran.stderr
+    assert f"no longer matches: image build {IMAGE} {load_image(IMAGE).version} " in ran.stderr
+    assert "removed (and 1 more)" in ran.stderr  # the manifest and the disk
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("ccops_deploy_mode", "wipe-everything", "ccops_deploy_mode is not one of image, converge, rebuild"),
+        ("ccops_image_version", "1999.1", "ccops_image_version is not the version"),
+        ("ansible_shell_executable", "/bin/evil", "is not a setting of deploy"),
+    ],
+)
+def test_a_deploy_plan_file_setting_what_plan_deploy_never_writes_is_one_line(deploy, setting, value, said):
+    saved = _save(deploy)
+    saved["options"][setting] = value
+    deploy.plan.write_text(json.dumps(saved))
+    ran = _apply(deploy, "--yes")
+    assert ran.returncode == 1 and "not a ccops plan" in ran.stderr and said in ran.stderr, ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1

@@ -137,8 +137,8 @@ _FIXED = {
 
 def _prepare_saved(path: Path, values: dict[str, Any]) -> Any:
     """The deploy a saved plan asks for, prepared again now; refused when anything it pins changed."""
-    from ccops.errors import UsageError
-    from ccops.image.deploy_plan import SETTINGS, VERB, lifecycle_for
+    from ccops.errors import CcopsError, UsageError
+    from ccops.image.deploy_plan import SETTINGS, VERB, lifecycle_for, saved_settings_problem
     from ccops.run import prepare
     from ccops.run.saved_plan import check_request, read_saved, refuse_if_changed
     from ccops.verbs import get_verb
@@ -151,5 +151,7 @@ def _prepare_saved(path: Path, values: dict[str, Any]) -> Any:
     check_request(path, saved, get_verb(VERB), own=SETTINGS)
     request = saved.request(values.get("change_id"), forks=25)
     prepared = prepare(request, lifecycle=lifecycle_for(request.options))
-    refuse_if_changed(path, saved, prepared)
+    refuse_if_changed(path, saved, prepared)  # an image definition edited since is named here, first
+    if problem := saved_settings_problem(saved.options):
+        raise CcopsError(f"{path}: not a ccops plan ({problem})")
     return prepared

@@ -20,6 +20,7 @@ from ccops.paths import project_root
 VERB = "deploy"
 IMAGE, VERSION, MODE = "ccops_image_name", "ccops_image_version", "ccops_deploy_mode"
 SETTINGS = (IMAGE, VERSION, MODE)  # the deploy command's own settings: the only ones its saved plan may hold
+MODES = ("image", "converge", "rebuild")
 ON_ACTIVE = ("converge", "rebuild")  # modes that select deployed (active) machines, not planned ones
 
 
@@ -52,6 +53,16 @@ def image_of(options: dict[str, Any]) -> ImageDef:
     return load_image(name)
 
 
+def saved_settings_problem(options: dict[str, Any]) -> str | None:
+    """Why a saved plan's deploy settings are not ones `plan deploy` writes (the file is untrusted), or None."""
+    if options.get(MODE) not in MODES:
+        return f"{MODE} is not one of {', '.join(MODES)}"
+    image = image_of(options)  # a name that is no image is one line naming it
+    if options.get(VERSION) != image.version:
+        return f"{VERSION} is not the version {image.name}'s definition states"
+    return None
+
+
 def refuse_other_os(options: dict[str, Any], hosts: list[Any]) -> None:
     image = image_of(options)
     if wrong := [h.name for h in hosts if h.os != image.os]:
@@ -61,17 +72,20 @@ def refuse_other_os(options: dict[str, Any], hosts: list[Any]) -> None:
 def image_pins(request: Any) -> dict[str, str]:
     """The image definition and the build the run writes: {label: sha256} (Verb.pins of deploy)."""
     image = image_of(request.options)
-    built = built_image(image)
-    version = str(built.manifest.get("version"))
-    disk = (built.manifest.get("artefacts") or {}).get(DISK) or {}
-    if not isinstance(disk, dict) or not isinstance(disk.get("sha256"), str):
-        raise CcopsError(f"{built.folder / MANIFEST}: names no {DISK} sha256; ccops image build {image.name} --rebuild")
     try:
         definition = str(image.file.relative_to(project_root()))
     except ValueError:
         definition = str(image.file)
+    pins = {f"image definition {definition}": sha256_file(image.file)}
+    built = cached_build(image)
+    if built is None:  # a saved plan names its build as gone; a new plan is refused before it gets here
+        return pins
+    version = str(built.manifest.get("version"))
+    disk = (built.manifest.get("artefacts") or {}).get(DISK) or {}
+    if not isinstance(disk, dict) or not isinstance(disk.get("sha256"), str):
+        raise CcopsError(f"{built.folder / MANIFEST}: names no {DISK} sha256; ccops image build {image.name} --rebuild")
     return {
-        f"image definition {definition}": sha256_file(image.file),
+        **pins,
         f"image build {image.name} {version} manifest": sha256_file(built.folder / MANIFEST),
         f"image build {image.name} {version} disk {DISK}": disk["sha256"],
     }
