@@ -191,3 +191,12 @@ def test_a_deploy_plan_file_setting_what_plan_deploy_never_writes_is_one_line(de
     ran = _apply(deploy, "--yes")
     assert ran.returncode == 1 and "not a ccops plan" in ran.stderr and said in ran.stderr, ran.stderr
     assert len(ran.stderr.strip().splitlines()) == 1
+
+
+def test_a_saved_deploy_plan_of_an_offline_inventory_is_refused_before_the_prompt(deploy):
+    config = deploy.inv / "ccops.yml"
+    config.write_text(config.read_text() + "offline: true\n")
+    _save(deploy)
+    ran = _apply(deploy)
+    assert ran.returncode == EXIT_REFUSED and "marked offline" in ran.stderr, ran.stderr
+    assert "without confirmation" not in ran.stderr

@@ -87,6 +87,7 @@ def deploy(
     from ccops.image.deploy import engine_for
     from ccops.image.deploy_plan import IMAGE, MODE, VERSION, deploy_options, lifecycle_for, refuse_other_os
     from ccops.run import RunRequest, execute, prepare
+    from ccops.run.prepare import refuse_offline
     from ccops.runner.progress import Progress
 
     if saved_plan is not None:
@@ -109,6 +110,8 @@ def deploy(
         )
         prepared = prepare(request, lifecycle=lifecycle_for(options))
     options, plan = prepared.request.options, prepared.plan
+    # guards first: nobody is asked to approve a run that would be refused (`--plan` skips the CLI's offline gate)
+    refuse_offline(prepared.inventory)
     refuse_other_os(options, plan.hosts)
     mode = options[MODE]
     what = "converge" if mode == "converge" else f"{mode} with {options[IMAGE]} {options[VERSION]}"
