@@ -150,11 +150,15 @@ def test_a_deploy_plan_states_the_image_its_version_and_build_in_every_format(de
     version = load_image(IMAGE).version
     text = deploy("plan", "deploy", "--image", IMAGE, "-i", str(deploy.inv))
     assert text.returncode == 0, text.stderr
+    assert f"image {IMAGE} {version}: written on planned machines" in text.stdout
     assert f"image build {IMAGE} {version} disk {DISK}: sha256 {'a' * 64}" in text.stdout
+    assert text.stdout.rstrip().endswith("1 batch; 0 not touched")  # the summary line stays last
     markdown = deploy("plan", "deploy", "--image", IMAGE, "-i", str(deploy.inv), "-o", "markdown").stdout
     assert f"| image build {IMAGE} {version} manifest | `" in markdown
+    assert markdown.rstrip().endswith("0 not touched**")
     document = validate("plan", deploy("plan", "deploy", "--image", IMAGE, "-i", str(deploy.inv), "-o", "json").stdout)
     assert {"pin": f"image build {IMAGE} {version} disk {DISK}", "sha256": "a" * 64} in document["data"]["pins"]
+    assert document["data"]["image"] == {"name": IMAGE, "version": version, "mode": "image"}
 
 
 def test_deploy_flags_belong_to_deploy_and_a_deploy_plan_names_its_image(deploy):

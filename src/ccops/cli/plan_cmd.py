@@ -70,6 +70,7 @@ def plan(
     Reads the same inventory and rollout settings a real run reads; works on
     offline (planning-only) inventories such as inventory/example.
     """
+    from ccops.cli import plan_pins
     from ccops.cli.json_shapes import plan_out
     from ccops.plan.render import plan_json, plan_markdown, plan_text
     from ccops.run import RunRequest, prepare
@@ -85,50 +86,17 @@ def plan(
     )
     prepared = _prepare_deploy(request) if deploying is not None else prepare(request)
     result = prepared.plan
-    pins = _pins(prepared)
+    pinned, image = plan_pins.pins(prepared), plan_pins.deploy_image(prepared.request.options)
     if save is not None:
         from ccops.run.saved_plan import plan_document, write_saved
 
         write_saved(save, plan_document(request, prepared))
     if output == "json":
-        pinned = [{"pin": label, "sha256": digest} for label, digest in pins.items()]  # text is a value, not a key
-        emit_json(plan_out({**plan_json(result), **({"pins": pinned} if pins else {})}))
+        emit_json(plan_out(plan_pins.plan_json(plan_json(result), pinned, image)))
     elif output == "markdown":
-        echo(plan_markdown(result) + _pins_markdown(pins), nl=False)
+        echo(plan_pins.plan_markdown(plan_markdown(result), pinned, image), nl=False)
     else:
-        echo(plan_text(result) + _pins_text(pins))
-
-
-def _pins(prepared: Any) -> dict[str, str]:
-    """What a saved plan of this run pins besides the inventory (the catalogue; an image's definition and build)."""
-    from ccops.run.saved_plan import pins_of
-
-    return pins_of(prepared.verb, prepared.request)
-
-
-def _pins_text(pins: dict[str, str]) -> str:
-    from ccops.text.safe_text import visible
-
-    lines = [f"  {label}: sha256 {digest}" for label, digest in pins.items()]
-    return (
-        "\n".join(["", "", "pinned (a saved plan refuses to run if one differs):", *map(visible, lines)])
-        if pins
-        else ""
-    )
-
-
-def _pins_markdown(pins: dict[str, str]) -> str:
-    from ccops.text.safe_text import markdown_cell
-
-    if not pins:
-        return ""
-    rows = [f"| {markdown_cell(label)} | `{digest}` |" for label, digest in pins.items()]
-    return (
-        "\n".join(
-            ["", "Pinned (a saved plan refuses to run if one differs):", "", "| what | sha256 |", "|---|---|", *rows]
-        )
-        + "\n"
-    )
+        echo(plan_pins.plan_text(plan_text(result), pinned, image))
 
 
 def _deploy_options(name: str, image_name: str | None, converge_only: bool, rebuild: bool) -> dict[str, str] | None:
