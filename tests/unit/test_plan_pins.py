@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from ccops.cli.plan_pins import plan_json, plan_markdown, plan_text
 
 DIGEST = "0123456789abcdef" * 4
@@ -28,3 +30,19 @@ def test_json_pins_are_values_not_keys():
     out = plan_json({"verb": "deploy"}, {"image definition images/golden/x.yml": DIGEST}, IMAGE)
     assert out["pins"] == [{"pin": "image definition images/golden/x.yml", "sha256": DIGEST}]
     assert out["image"] == IMAGE and plan_json({"verb": "patch"}, {}, None) == {"verb": "patch"}
+
+
+def test_every_pins_hook_names_a_function_and_software_pins_its_catalogue_files(tmp_path):
+    from ccops.run.request import RunRequest
+    from ccops.run.saved_plan import pins_of
+    from ccops.verbs import VERBS, hook
+
+    assert {name for name, verb in VERBS.items() if verb.pins} == {"software-apply", "software-remove", "deploy"}
+    assert all(callable(hook(verb.pins)) for verb in VERBS.values() if verb.pins)
+    (tmp_path / "catalogue").mkdir()
+    (tmp_path / "catalogue" / "apps.yml").write_text("applications: {}\n")
+    request = RunRequest(tmp_path, "software-apply")
+    pinned = pins_of(VERBS["software-apply"], request)
+    expected = hashlib.sha256(b"applications: {}\n").hexdigest()
+    assert pinned == {"catalogue file catalogue/apps.yml": expected}
+    assert pins_of(VERBS["patch"], request) == {}
