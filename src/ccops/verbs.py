@@ -115,6 +115,9 @@ class Verb:
     # "module:function" (store, inventory, run_id, outcomes, reports) -> (problems, files edited): after each
     # batch, also on resume for hosts done before a kill; the run's own inventory edit is then approved
     after_batch: str = ""
+    # "module:function" (run request) -> {label: sha256}: what else a saved plan pins besides the inventory
+    # (the catalogue, an image's definition and build); `VERB --plan FILE` refuses when one differs
+    pins: str = ""
 
     @property
     def locks_hosts(self) -> bool:
@@ -259,6 +262,7 @@ VERBS = {
             command=False,  # ccops software apply (cli/software_cmd.py)
             report="software",
             content="ccops.software.desired:run_content",
+            pins="ccops.software.pins:catalogue_pins",
         ),
         Verb(
             "software-remove",
@@ -273,6 +277,7 @@ VERBS = {
             options=(VerbOption("--app", "software_remove", "The application to remove."),),
             report="software",
             content="ccops.software.desired:remove_content",
+            pins="ccops.software.pins:catalogue_pins",
         ),
         Verb(
             "software-stage",
@@ -370,6 +375,7 @@ VERBS = {
             report="hosts",
             records_assets=True,
             engine="ccops.image.deploy:engine_for",
+            pins="ccops.image.deploy_plan:image_pins",
         ),
         Verb(
             "reimage",

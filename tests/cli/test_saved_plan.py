@@ -50,7 +50,7 @@ def _apply(fleet, *extra: str) -> subprocess.CompletedProcess[str]:
 
 def test_a_saved_plan_runs_exactly_its_hosts(fleet):
     saved = _save(fleet, "--site", "tst")
-    assert (saved["schema"], saved["version"], saved["verb"]) == ("ccops-plan", 1, "patch")
+    assert (saved["schema"], saved["version"], saved["verb"]) == ("ccops-plan", 2, "patch")
     assert set(saved["inventory_files"]) == {"ccops.yml", "sites/tst.yml", "sites/two.yml"}
     assert saved["content_sha256"] and saved["ccops_version"]
     result = _apply(fleet)
@@ -98,7 +98,7 @@ def test_the_catalogue_is_part_of_a_software_plan(fleet):
     saved = fleet.plan
     result = fleet("plan", "software", "apply", "-i", str(fleet.inv), "--save", str(saved))
     assert result.returncode == 0, result.stderr
-    assert list(json.loads(saved.read_text())["catalogue_files"]) == ["catalogue/apps.yml"]
+    assert list(json.loads(saved.read_text())["pins"]) == ["catalogue file catalogue/apps.yml"]
     (fleet.inv / "catalogue" / "apps.yml").write_text(GOOD + "\n# reviewed again\n")
     ran = fleet("software", "apply", "--plan", str(saved), "--change-id", "CHG-7", "--yes")
     assert ran.returncode == EXIT_REFUSED, ran.stdout + ran.stderr
@@ -111,11 +111,11 @@ def test_the_catalogue_is_part_of_a_software_plan(fleet):
         "not json at all",
         "[]",
         '{"schema": "ccops-plan", "version": 99}',
-        '{"schema": "ccops-plan", "version": 1, "verb": "patch", "selectors": {"evil": []}}',
+        '{"schema": "ccops-plan", "version": 2, "verb": "patch", "selectors": {"evil": []}}',
         "[" * 100000,
-        '{"schema": "ccops-plan", "version": 1, "verb": "patch", "inventory": "/x", "selectors": {},'
+        '{"schema": "ccops-plan", "version": 2, "verb": "patch", "inventory": "/x", "selectors": {},'
         ' "batch_size": null, "emergency": false, "options": {"ansible_shell_executable": "/bin/evil"},'
-        ' "inventory_files": {}, "catalogue_files": {}, "content_sha256": null, "waves": []}',
+        ' "inventory_files": {}, "pins": {}, "content_sha256": null, "waves": []}',
         "\x1b[31m\n\x00",
     ],
 )

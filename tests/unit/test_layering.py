@@ -44,7 +44,6 @@ MAY_IMPORT_LAB = frozenset({"lab", "cli"})  # cli/lab_cmd.py is the lab's own co
 # test; a paid one fails it too, until it is taken off this list.
 KNOWN_DEBTS: dict[tuple[str, str], str] = {
     ("ccops.run.execute", "ccops.notify.send"): "the run-end message: a hook the CLI hands to execute()",
-    ("ccops.run.saved_plan", "ccops.software.catalogue"): "the catalogue files a plan pins: a verb registry hook",
     ("ccops.report.risks", "ccops.notify.send"): "undelivered risks: read from the outbox by notify, not report",
 }
 

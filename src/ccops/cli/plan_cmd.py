@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -31,6 +32,9 @@ from ccops.cli.output import echo, emit_json
 @emergency_option(help="Plan a run outside the sites' maintenance windows.")
 @click.option("--check", "mode", flag_value="check", help="comply: plan the read-only check.")
 @click.option("--fix", "mode", flag_value="fix", help="comply: plan the remediation (the default).")
+@click.option("--image", "image_name", help="deploy: the golden image the run writes (required for deploy).")
+@click.option("--converge-only", is_flag=True, help="deploy: plan converging deployed (active) machines only.")
+@click.option("--rebuild", is_flag=True, help="deploy: plan re-imaging active machines (backup first).")
 @click.option(
     "--save",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -52,6 +56,9 @@ def plan(
     reboot: str | None,
     emergency: bool,
     mode: str | None,
+    image_name: str | None,
+    converge_only: bool,
+    rebuild: bool,
     save: Path | None,
     output: str,
     **selectors: tuple[str, ...],
@@ -63,6 +70,7 @@ def plan(
     Reads the same inventory and rollout settings a real run reads; works on
     offline (planning-only) inventories such as inventory/example.
     """
+    from ccops.cli import plan_pins
     from ccops.cli.json_shapes import plan_out
     from ccops.plan.render import plan_json, plan_markdown, plan_text
     from ccops.run import RunRequest, prepare
@@ -70,22 +78,54 @@ def plan(
     name, options = _verb_and_argument(verb)
     name = _in_mode(name, mode, verb)
     options = {**_run_options(name, {"--snapshot": snapshot, "--reboot": reboot}, emergency), **options}
+    deploying = _deploy_options(name, image_name, converge_only, rebuild)
+    options = {**options, **(deploying or {})}
     selector = build_selector(**selectors)
     request = RunRequest(
         resolve_inventory(inventory), name, selector, batch_size=batch_size, emergency=emergency, options=options
     )
-    prepared = prepare(request)
+    prepared = _prepare_deploy(request) if deploying is not None else prepare(request)
     result = prepared.plan
+    pinned, image = plan_pins.pins(prepared), plan_pins.deploy_image(prepared.request.options)
     if save is not None:
         from ccops.run.saved_plan import plan_document, write_saved
 
         write_saved(save, plan_document(request, prepared))
     if output == "json":
-        emit_json(plan_out(plan_json(result)))
+        emit_json(plan_out(plan_pins.plan_json(plan_json(result), pinned, image)))
     elif output == "markdown":
-        echo(plan_markdown(result), nl=False)
+        echo(plan_pins.plan_markdown(plan_markdown(result), pinned, image), nl=False)
     else:
-        echo(plan_text(result))
+        echo(plan_pins.plan_text(plan_text(result), pinned, image))
+
+
+def _deploy_options(name: str, image_name: str | None, converge_only: bool, rebuild: bool) -> dict[str, str] | None:
+    """deploy's settings (image, version, mode) when the verb is deploy; its flags refused for any other verb."""
+    from ccops.errors import UsageError
+    from ccops.image.deploy_plan import VERB, deploy_options
+
+    if name != VERB:
+        given = [
+            flag
+            for flag, on in (("--image", image_name), ("--converge-only", converge_only), ("--rebuild", rebuild))
+            if on
+        ]
+        if given:
+            raise UsageError(f"plan {name} takes no {given[0]}")
+        return None
+    if image_name is None:
+        raise UsageError("plan deploy needs --image NAME: the plan names the image build the run writes")
+    return deploy_options(image_name, converge_only, rebuild)
+
+
+def _prepare_deploy(request: Any) -> Any:
+    """deploy's plan: converge and rebuild select active machines; every machine must take the image's OS."""
+    from ccops.image.deploy_plan import lifecycle_for, refuse_other_os
+    from ccops.run import prepare
+
+    prepared = prepare(request, lifecycle=lifecycle_for(request.options))
+    refuse_other_os(request.options, prepared.plan.hosts)
+    return prepared
 
 
 def _run_options(name: str, given: dict[str, str | None], emergency: bool) -> dict[str, str]:

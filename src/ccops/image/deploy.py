@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ccops.errors import CcopsError
+from ccops.image.deploy_plan import MODES
 from ccops.image.imaging import ImagingResult, image_machine
 from ccops.image.point import Machine, PointServer, seed_tar
 from ccops.image.power import power_on_into_netboot
@@ -43,7 +44,6 @@ from ccops.runner.hostkeys import _replace_entries, endpoint, known_name, scan
 SERVE_FILE = "serve.json"  # {"port": N}: a point on this machine that ccops serves itself while it deploys
 IMAGED_DIR = "imaged"  # in the run's folder: HOST.json for each machine whose imaging ended well
 BACKUPS_DIR = "rebuild-backups"  # in the run's folder: HOST.json, the verified backup taken before imaging
-MODES = ("image", "converge", "rebuild")
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """A saved plan: what `ccops plan VERB --save FILE` wrote, and the check that a run still matches it.
 
 The file is what a reviewer approved in a pull request. `ccops VERB --plan FILE` re-plans from
-the same request and refuses, naming the first thing that differs, when the inventory files, the
-catalogue, the content the verb installs, the selected hosts or the verb and its options changed.
+the same request and refuses, naming the first thing that differs, when the inventory files, what
+the verb's registry entry pins (Verb.pins: the catalogue, an image's definition and build), the
+content the verb installs, the selected hosts or the verb and its options changed.
 The file is untrusted input: it is read against a declared shape, and a file that does not fit
 is one line naming it.
 """
@@ -22,9 +23,10 @@ from ccops.inventory.select import Selector
 from ccops.plan.build import waves_record
 from ccops.run.request import RunRequest
 from ccops.text.safe_text import visible
+from ccops.verbs import Verb, hook
 
 SCHEMA = "ccops-plan"
-VERSION = 1
+VERSION = 2  # 2: "pins" (any verb's pinned files and builds) replaced "catalogue_files"
 MAX_BYTES = 64 * 1024 * 1024  # a plan of the largest fleet is a few MB; anything bigger is not a plan
 _SELECTOR_KEYS = ("sites", "roles", "os", "lines", "limit")
 
@@ -40,7 +42,7 @@ class SavedPlan:
     emergency: bool
     options: dict[str, str]
     inventory_files: dict[str, str]
-    catalogue_files: dict[str, str]
+    pins: dict[str, str]
     content_sha256: str | None
     waves: list[dict[str, Any]]
 
@@ -72,7 +74,7 @@ def plan_document(asked: RunRequest, prepared: Any) -> dict[str, Any]:
         "emergency": asked.emergency,
         "options": {k: v for k, v in asked.options.items() if v is not None},
         "inventory_files": prepared.inventory_files,
-        "catalogue_files": catalogue_digests(prepared.request.inventory) if _uses_catalogue(plan.verb) else {},
+        "pins": pins_of(plan.verb, prepared.request),
         "content_sha256": content_digest(plan.content) if plan.verb.content else None,
         "hosts": [h.name for h in plan.hosts],
         "waves": waves_record(plan.waves),
@@ -136,7 +138,7 @@ def _parse(data: Any) -> SavedPlan:
         emergency=data["emergency"],
         options={k: _text(_mapping(data, "options"), k) for k in _mapping(data, "options")},
         inventory_files=_digests(data, "inventory_files"),
-        catalogue_files=_digests(data, "catalogue_files"),
+        pins=_digests(data, "pins"),
         content_sha256=content,
         waves=waves,
     )
@@ -165,8 +167,8 @@ def _texts(data: dict[str, Any], key: str) -> list[str]:
 
 def _digests(data: dict[str, Any], key: str) -> dict[str, str]:
     value = _mapping(data, key)
-    if not all(isinstance(k, str) and isinstance(v, str) and len(v) <= 64 for k, v in value.items()):
-        raise ValueError(f"{key} is not a mapping of file names to sha256")
+    if not all(isinstance(k, str) and 0 < len(k) <= 512 and _is_digest(v) for k, v in value.items()):
+        raise ValueError(f"{key} is not a mapping of names to sha256")
     return value
 
 
@@ -189,19 +191,9 @@ def _is_wave(wave: Any) -> bool:
     )
 
 
-def _uses_catalogue(verb: Any) -> bool:
-    return str(verb.content).startswith("ccops.software.")
-
-
-def catalogue_digests(inventory_root: Path) -> dict[str, str]:
-    """sha256 of each catalogue file, by path relative to the inventory."""
-    from ccops.software.catalogue import catalogue_files
-
-    return {
-        str(p.relative_to(inventory_root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in catalogue_files(inventory_root)
-        if p.is_file()
-    }
+def pins_of(verb: Verb, request: RunRequest) -> dict[str, str]:
+    """What the verb's registry entry pins for this request ({label: sha256}); nothing without a pins hook."""
+    return {str(k): str(v) for k, v in hook(verb.pins)(request).items()} if verb.pins else {}
 
 
 def content_digest(content: dict[str, Any]) -> str:
@@ -214,12 +206,10 @@ def differences(saved: SavedPlan, prepared: Any) -> list[str]:
     from ccops.run.prepare import inventory_changes
 
     out = [f"inventory file {c}" for c in inventory_changes(prepared.inventory, saved.inventory_files)]
-    if _uses_catalogue(prepared.verb):
-        now = catalogue_digests(prepared.request.inventory)
-        approved = saved.catalogue_files
-        out += [f"catalogue file {n} changed" for n in approved if n in now and now[n] != approved[n]]
-        out += [f"catalogue file {n} removed" for n in approved if n not in now]
-        out += [f"catalogue file {n} added" for n in now if n not in approved]
+    now, approved = pins_of(prepared.verb, prepared.request), saved.pins
+    out += [f"{n} changed" for n in now if n in approved and now[n] != approved[n]]  # in the hook's order
+    out += [f"{n} removed" for n in approved if n not in now]
+    out += [f"{n} added" for n in now if n not in approved]
     waves = waves_record(prepared.plan.waves)
     if waves != saved.waves:
         out.append(_host_change(saved.waves, waves))
@@ -247,11 +237,13 @@ def refuse_if_changed(path: Path, saved: SavedPlan, prepared: Any) -> None:
         raise RefusedError(visible(message))  # host and file names came from files: shown, never obeyed
 
 
-def check_request(path: Path, saved: SavedPlan, verb: Any) -> None:
-    """The plan is for this verb, and sets only this verb's own settings (never any other playbook variable)."""
+def check_request(path: Path, saved: SavedPlan, verb: Any, own: tuple[str, ...] = ()) -> None:
+    """The plan is for this verb, and sets only this verb's own settings (never any other playbook variable).
+
+    ``own``: settings a verb's bespoke command passes itself (deploy's image, version and mode)."""
     if saved.verb != verb.name:
         raise RefusedError(visible(f"{path}: the plan is for {saved.verb[:60]}, not {verb.name}"))
-    known = {o.extravar for o in verb.options}
+    known = {o.extravar for o in verb.options} | set(own)
     if unknown := sorted(set(saved.options) - known):
         raise CcopsError(
             visible(f"{path}: not a ccops plan (option {unknown[0][:40]!r} is not a setting of {verb.name})")
