@@ -11,6 +11,7 @@ import pytest
 
 from ccops.hostdata.kinds import MapOf, Text, parse
 from ccops.store.records import Store
+from tests.fleet_records import record, start
 from tests.unit.test_records_parts import night
 
 PACKAGES = {"count": 300, "items": {f"lib{i:03d}": f"2.{i}-1" for i in range(300)}}
@@ -76,3 +77,36 @@ def test_a_plain_package_set_is_kept_whole():
     items = {f"pkg{i:05d}": f"1.{i}~\u00e9" for i in range(5000)}
     assert parse(MapOf(Text(256), max_items=50_000), items) == (items, [])
     assert parse(MapOf(Text(256)), {}) == ({}, [])
+
+
+def test_vuln_rows_read_the_packages_only_where_a_site_has_something_to_judge_them_by(tmp_path, monkeypatch):
+    """A site with an imported tracker gets its rows from the hosts' package sets; a site without content
+    gets none, and its hosts never inspected are still named."""
+    from ccops.content.snapshots import content_dir
+    from ccops.inventory.load import check_inventory
+    from ccops.vulns.fleet import debian_hosts, fleet_rows
+    from tests.conftest import EXAMPLE
+
+    monkeypatch.setenv("CCOPS_HOME", str(tmp_path / "home"))
+    model, _ = check_inventory(EXAMPLE)
+    assert model is not None
+    chosen = debian_hosts(model, model.hosts.values())
+    sites = sorted({h.site for h in chosen})
+    judged, bare = sites[0], sites[1]
+    one = next(h.name for h in chosen if h.site == judged)
+    inspected = next(h.name for h in chosen if h.site == bare)
+    never = [h.name for h in chosen if h.site == bare and h.name != inspected]
+    store = Store(tmp_path / "home" / "ccops.db")
+    start(store, "run-1", "inspect")
+    os_ = {"distribution": "Debian", "version": "12", "variant": "debian12", "codename": "bookworm"}
+    packages = {"count": 1, "items": {"libssl3": "3.0.11-1"}}
+    store.save_assets("run-1", {h: record(os=os_, packages=packages) for h in (one, inspected)})
+    trackers = content_dir(model) / "vulns"
+    trackers.mkdir(parents=True)
+    release = "bookworm"
+    (trackers / f"tracker-{judged}.json").write_text(
+        json.dumps({"imported": "2026-12-01", "data": {"libssl3": {"CVE-2024-9143": {release: ["open", "", "high"]}}}})
+    )
+    rows, unseen = fleet_rows(model, store, chosen)
+    assert [(r.host, r.cve, r.installed) for r in rows] == [(one, "CVE-2024-9143", "3.0.11-1")]
+    assert inspected not in unseen and set(never) <= set(unseen)

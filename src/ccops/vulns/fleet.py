@@ -61,7 +61,10 @@ def fleet_rows(
     trackers = {site: load_tracker(content, site)[0] for site in sites}
     rows: list[Row] = []
     never: list[str] = []
-    assets = store.assets([h.name for h in chosen], keys=FACT_KEYS)  # one read, only what host_facts reads
+    # one read, only what host_facts reads; of a site with nothing to classify against, only whether inspected
+    judged = {site for site in sites if per_site[site] or trackers[site]}
+    assets = store.assets([h.name for h in chosen if h.site in judged], keys=FACT_KEYS)
+    assets |= store.assets([h.name for h in chosen if h.site not in judged], keys=())
     for host in chosen:
         facts = host_facts(host, assets.get(host.name))
         if facts is None:
