@@ -253,7 +253,7 @@ class MapOf(Kind):
             raise Unfit(f"expected a mapping, got {what(value)}")
         if len(value) > self.max_items:
             notes.add(path, f"{len(value)} entries, kept the first {self.max_items}")
-        elif isinstance(self.value, Text) and all(self.usable(k) and self.value.plain(v) for k, v in value.items()):
+        elif isinstance(self.value, Text) and _plain_texts(value, self.max_key, self.value.max_len):
             return dict(value)  # package name -> version: thousands of plain entries, checked at once
         out: dict[str, Any] = {}
         for key, item in list(value.items())[: self.max_items]:
@@ -266,6 +266,20 @@ class MapOf(Kind):
             except Unfit as why:
                 notes.add(at, str(why))
         return out
+
+
+def _plain_texts(mapping: dict[Any, Any], max_key: int, max_value: int) -> bool:
+    """Every key usable and every value plain text (usable_key, Text.plain), checked over all of them at once:
+    a package set of thousands is read on every fleet view."""
+    keys, values = list(mapping), list(mapping.values())
+    if not keys:
+        return True
+    if set(map(type, keys)) != {str} or set(map(type, values)) != {str}:
+        return False
+    if min(map(len, keys)) == 0 or max(map(len, keys)) > max_key or max(map(len, values)) > max_value:
+        return False
+    joined = "\x01".join(keys + values)  # one scan for NUL and lone surrogates, not one a text
+    return "\x00" not in joined and unicode_text(joined)
 
 
 @dataclass

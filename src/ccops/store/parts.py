@@ -80,12 +80,18 @@ def _load(data: Any) -> Any:
         return None
 
 
-def get(db: sqlite3.Connection, sha: str) -> dict[str, Any] | None:
-    """The value a manifest names, in its keys' order; None when it or one of its parts is gone or unreadable."""
+def get(db: sqlite3.Connection, sha: str, keys: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+    """The value a manifest names, in its keys' order; None when it or one of its parts is gone or unreadable.
+
+    ``keys``: only these of its keys (those it has): the other parts are not read nor decoded.
+    """
     row = db.execute("SELECT data FROM parts WHERE sha256=?", (sha,)).fetchone()
     manifest: Any = _load(row[0]) if row is not None else None
     if not _is_manifest(manifest):
         return None
+    if keys is not None:
+        manifest["keys"] = [k for k in manifest["keys"] if k in keys]
+        manifest["parts"] = {k: v for k, v in manifest["parts"].items() if k in keys}
     wanted = list(manifest["parts"].values())
     found = {
         str(s): _load(d)

@@ -337,16 +337,26 @@ class Store:
             return self.db.read(partial(verify, full=full))
 
     def asset(self, host: str) -> dict[str, Any] | None:
-        def find(db: sqlite3.Connection) -> dict[str, Any] | None:
-            row = db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone()
-            return None if row is None else _asset_row(db, dict(row))
+        return self.assets([host]).get(host)
 
-        row = self.db.read(find)
-        if row is None:
-            return None
-        asset = decode_asset(row)
-        asset["record"] = read_asset(asset["record"])  # any age, any shape: the declared one
-        return asset
+    def assets(self, hosts: list[str], keys: tuple[str, ...] | None = None) -> dict[str, dict[str, Any]]:
+        """Each of ``hosts``' latest asset row (the hosts never inspected are left out), read in one transaction.
+
+        ``keys``: only these fields of each record are read and parsed (a vulnerability check needs the
+        packages and the OS, not the services, updates and log lines); the record holds only those.
+        """
+
+        def find(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            rows = (db.execute("SELECT * FROM assets WHERE host=?", (host,)).fetchone() for host in hosts)
+            return [_asset_row(db, dict(row), keys) for row in rows if row is not None]
+
+        out = {}
+        for row in self.db.read(find):
+            asset = decode_asset(row)
+            record = asset["record"] if keys is None else {k: v for k, v in asset["record"].items() if k in keys}
+            asset["record"] = read_asset(record)  # any age, any shape: the declared one
+            out[asset["host"]] = asset
+        return out
 
     def asset_versions(self, host: str) -> list[dict[str, Any]]:
         """The host's kept inspections, newest first: run_id, collected, summary, and ``whole`` when its
@@ -573,11 +583,12 @@ def _host_rows(db: sqlite3.Connection, run_id: str, whole: bool) -> list[sqlite3
     return out
 
 
-def _asset_row(db: sqlite3.Connection, row: dict[str, Any]) -> dict[str, Any]:
-    """The latest asset row with its record as JSON text, as decode_asset reads it (older rows hold it inline)."""
+def _asset_row(db: sqlite3.Connection, row: dict[str, Any], keys: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The latest asset row with its record, as decode_asset reads it: the value its parts hold (older rows hold
+    it inline, as JSON text); ``keys``: only these of the record's parts are read."""
     if row.get("record_sha256"):
-        value = get_value(db, row["record_sha256"])
-        row["record"] = json.dumps(value) if value is not None else "[damaged]"
+        value = get_value(db, row["record_sha256"], keys)
+        row["record"] = value if value is not None else "[damaged]"
     return row
 
 

@@ -44,6 +44,8 @@ def _int(value: Any) -> tuple[int | None, bool]:
 def _json(value: Any, kind: type | tuple[type, ...], empty: Any) -> tuple[Any, bool]:
     if value is None or value == "":
         return empty, False
+    if isinstance(value, dict) and kind is dict:
+        return value, False  # a record read from its parts: parsed already
     if isinstance(value, BadText) or not isinstance(value, str):
         return empty, True
     try:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 WATCHED = ("active", "retiring")
 _CODENAME = re.compile(r"[a-z]{2,32}")
+FACT_KEYS = ("os", "packages")  # what host_facts reads of an asset record
 
 
 def debian_hosts(inventory: Inventory, hosts: Iterable[Host]) -> list[Host]:
@@ -60,8 +61,12 @@ def fleet_rows(
     trackers = {site: load_tracker(content, site)[0] for site in sites}
     rows: list[Row] = []
     never: list[str] = []
+    # one read, only what host_facts reads; of a site with nothing to classify against, only whether inspected
+    judged = {site for site in sites if per_site[site] or trackers[site]}
+    assets = store.assets([h.name for h in chosen if h.site in judged], keys=FACT_KEYS)
+    assets |= store.assets([h.name for h in chosen if h.site not in judged], keys=())
     for host in chosen:
-        facts = host_facts(host, store.asset(host.name))
+        facts = host_facts(host, assets.get(host.name))
         if facts is None:
             never.append(host.name)
         else:
