@@ -115,6 +115,10 @@ class Verb:
     # "module:function" (store, inventory, run_id, outcomes, reports) -> (problems, files edited): after each
     # batch, also on resume for hosts done before a kill; the run's own inventory edit is then approved
     after_batch: str = ""
+    # --- after the run ---
+    # "module:function" (prepared run, result, progress) once a run of it ended; never fails that run.
+    # inspect and comply --check: the sites' quarantine policies hold and lift (ccops.quarantine.auto)
+    after_run: str = ""
 
     @property
     def locks_hosts(self) -> bool:
@@ -153,6 +157,8 @@ SOFTWARE_ROLLBACK = (
     CARD_FREEZE,
 )
 
+QUARANTINE_AFTER_CHECK = "ccops.quarantine.auto:after_run"
+
 VERBS = {
     verb.name: verb
     for verb in (
@@ -173,6 +179,7 @@ VERBS = {
             report="assets",
             records_assets=True,
             inspects=True,
+            after_run=QUARANTINE_AFTER_CHECK,
         ),
         Verb(
             "patch",
@@ -401,6 +408,7 @@ VERBS = {
             command=False,
             report="compliance",
             mode="check",
+            after_run=QUARANTINE_AFTER_CHECK,
         ),
         Verb(
             "comply",
