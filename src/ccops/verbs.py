@@ -117,7 +117,7 @@ class Verb:
     after_batch: str = ""
     # --- after the run ---
     # "module:function" (prepared run, result, progress) once a run of it ended; never fails that run.
-    # inspect and comply --check: the sites' quarantine policies hold and lift (ccops.quarantine.auto)
+    # inspect and comply: the sites' quarantine policies hold and lift (ccops.quarantine.auto)
     after_run: str = ""
 
     @property
@@ -430,6 +430,7 @@ VERBS = {
             command=False,
             report="compliance",
             mode="fix",
+            after_run=QUARANTINE_AFTER_CHECK,  # a fix that leaves a held host in policy lifts its hold
         ),
         Verb(
             "uptime",

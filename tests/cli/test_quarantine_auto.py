@@ -51,9 +51,9 @@ def test_a_failing_check_holds_the_host_and_a_later_passing_check_lifts_it(fleet
     passed = _check(fleet, _report(), "--limit", "qa-a01")
     assert passed["code"] == 0, passed["stderr"]
     assert _holds(fleet) == []
-    lifting = _runs(fleet)[0]
-    assert lifting["verb"] == "comply"
-    shown = payload(fleet("runs", "show", lifting["run_id"], "-o", "json").stdout)
+    (lifted,) = payload(fleet("quarantine", "list", "--all", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
+    shown = payload(fleet("runs", "show", lifted["lifted_run"], "-o", "json").stdout)
+    assert shown["verb"] == "comply" and [h["host"] for h in shown["hosts"]] == ["qa-a01"]
     assert f"lift qa-a01: in policy at comply run {passed['run']['run_id']}" in shown["request"]["reason"]
 
 
@@ -62,3 +62,18 @@ def test_a_site_without_a_quarantine_policy_gets_no_run_after_its_check(fleet): 
     assert _check(fleet, _report("usb storage is allowed"))["run"]["verb"] == "comply-check"
     assert [r["verb"] for r in _runs(fleet)] == ["comply-check"]
     assert _holds(fleet) == []
+
+
+def test_a_comply_fix_that_puts_the_held_host_right_lifts_its_hold(fleet):  # noqa: F811
+    _policy(fleet, "quarantine: {out_of_policy_days: 0}")
+    _check(fleet, _report("usb storage is allowed"))
+    (hold,) = _holds(fleet)
+    fix = ("comply", "-i", fleet.inventory, "--fix", "--limit", "qa-a01", "--change-id", "CHG-7", "--yes")
+    fixed = fleet(*fix, "-o", "json", reports={"qa-a01": _report()})
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert _holds(fleet) == []
+    (lifted,) = payload(fleet("quarantine", "list", "--all", "-i", fleet.inventory, "-o", "json").stdout)["holds"]
+    assert lifted["lift_reason"] == f"in policy at comply run {payload(fixed.stdout)['run_id']}, no hold condition left"
+    lifting = payload(fleet("runs", "show", lifted["lifted_run"], "-o", "json").stdout)
+    assert lifting["verb"] == "comply" and lifting["change_id"] == "CHG-7"  # under the fix's own change
+    assert lifted["lifted_run"] not in (hold["applied_run"], payload(fixed.stdout)["run_id"])

@@ -1,7 +1,7 @@
 """The sites' quarantine policies applied without a person: after a check, and by a schedule.
 
 ``after_run`` is the verb hook (ccops.verbs ``after_run``) of the runs that learn what the
-policies read: an inspection (reverted patches) and a ``comply --check`` (out of policy). When
+policies read: an inspection (reverted patches) and a ``comply`` check or fix (in or out of policy). When
 their run ended, the policies are evaluated against the store and what they hold or lift is
 applied as one recorded ``comply --fix`` run with its reasons (ccops.quarantine.apply), under
 the checking run's change id or, without one, a change id naming it. A site without a
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ccops.errors import CcopsError
 from ccops.locks import LockError
+from ccops.quarantine.apply import applying
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
@@ -75,9 +76,9 @@ def evaluate_and_apply(
 
 
 def after_run(prepared: PreparedRun, result: RunResult, progress: Progress | None = None) -> Applied | None:
-    """The verb hook: after a finished check, hold and lift as the sites' policies say now."""
+    """The verb hook: after a finished check or fix, hold and lift as the sites' policies say now."""
     inventory = prepared.inventory
-    if not has_policy(inventory) or result.status in ("error", "interrupted"):
+    if applying() or not has_policy(inventory) or result.status in ("error", "interrupted"):
         return None
     from ccops.run import open_store
 
