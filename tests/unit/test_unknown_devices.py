@@ -72,10 +72,10 @@ def test_a_neighbour_table_is_read_strictly_and_what_does_not_fit_is_noted_not_k
         {"address": "printer.local", "state": "REACHABLE"},
         {"address": "010.030.000.007", "state": "REACHABLE"},  # leading zeros: read as octal by some tools
         {"address": ["10.30.0.8"]},
-        "10.30.0.9",
+        "gateway",  # plain text reads as an address (as stored), and this is none
     ]
     parsed, notes = parse(NEIGHBOURS, table)
-    assert [e["address"] for e in parsed] == ["10.30.0.99", "fe80::1"]
+    assert parsed == ["10.30.0.99"]  # fe80::1 read (its zone dropped), then left out: link-local is no device
     assert {n.split("]")[0] + "]" for n in notes} == {f"[{i}]" for i in range(2, 8)}, notes  # each named
 
 
@@ -91,11 +91,13 @@ def test_the_summary_keeps_only_answering_addresses_sorted_distinct_and_capped()
         {"address": "fe80::1", "state": "STALE"},
         {"address": "2001:db8::7", "state": "REACHABLE"},
     ]
-    assert seen({"neighbours": table}) == ["10.30.0.3", "10.30.0.12", "2001:db8::7"]
+    record = read_report({"outcome": "inspected", "neighbours": table})
+    assert record["neighbours"] == ["10.30.0.3", "10.30.0.12", "2001:db8::7"]  # the record keeps no raw table
+    assert parse(NEIGHBOURS, record["neighbours"]) == (record["neighbours"], [])  # reads back as stored
     many = [{"address": f"10.{i // 256}.{i % 256}.1", "state": "REACHABLE"} for i in range(MAX_STORED + 50)]
-    assert len(seen({"neighbours": many})) == MAX_STORED
-    kept = summary(read_report({"outcome": "inspected", "neighbours": table}), "2026-12-07T10:00:00+00:00")
-    assert kept["neighbours"] == ["10.30.0.3", "10.30.0.12", "2001:db8::7"]
+    assert len(parse(NEIGHBOURS, many)[0]) == MAX_STORED
+    kept = summary(record, "2026-12-07T10:00:00+00:00")
+    assert kept["neighbours"] == ["10.30.0.3", "10.30.0.12", "2001:db8::7"] == seen(record)
 
 
 def test_the_debian_module_reads_proc_net_arp_when_ip_cannot_answer():
@@ -110,7 +112,7 @@ def test_the_debian_module_reads_proc_net_arp_when_ip_cannot_answer():
         {"address": "10.30.0.99", "mac": "52:54:00:12:34:56", "state": "reachable"},
         {"address": "10.30.0.98", "mac": "00:00:00:00:00:00", "state": "incomplete"},
     ]
-    assert seen({"neighbours": rows}) == ["10.30.0.99"]
+    assert parse(NEIGHBOURS, rows) == (["10.30.0.99"], [])
 
 
 def _latest(**neighbours: list[str]) -> dict[str, dict]:

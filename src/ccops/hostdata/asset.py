@@ -119,7 +119,7 @@ FIELDS = {
     "disks": ListOf(DISK, 1000),
     "services": ListOf(SERVICE, 1000),
     "logs": ListOf(Text(2048), 1000),
-    "neighbours": NEIGHBOURS,  # the host's neighbour table: unknown devices on its site (ccops.report.unknown)
+    "neighbours": NEIGHBOURS,  # who answered in the host's neighbour table, addresses only (ccops.report.unknown)
     "image": Free(depth=3, max_items=100, max_len=512),  # the golden image stamp; deploy: the image it wrote
     "collected_at": WHEN,
     "phase": Text(64),  # deploy's report carries the asset report of the machine it converged

@@ -2,9 +2,9 @@
 
 Debian: the asset module reads ``ip -j neigh`` (or /proc/net/arp without iproute2); Windows: the
 asset tasks read Get-NetNeighbor. Both answer a list of ``{address, mac, state}``. Each address is
-read strictly (``ipaddress``: no zone, no prefix, no host name); anything else is noted as damage
-for that host and left out. The summary a version keeps is only the addresses seen, sorted and
-capped (MAX_STORED): never the raw table.
+read strictly (``ipaddress``: no prefix, no host name, a zone only on a link-local address);
+anything else is noted as damage for that host and left out. What is stored (the asset record and
+its summary) is only the addresses that answered, sorted and capped (MAX_STORED): never the raw table.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import ipaddress
 import re
 from typing import Any
 
-from ccops.hostdata.kinds import At, Kind, ListOf, Notes, Record, Text, Unfit, what
+from ccops.hostdata.kinds import At, Kind, Notes, Record, Text, Unfit, what
 
 MAX_REPORTED = 1024  # entries read from one host's report
 MAX_STORED = 256  # addresses kept per host in a version's summary
@@ -50,22 +50,43 @@ NEIGHBOUR = Record(
     {"address": Address(), "mac": Text(64, nullable=True), "state": Text(32, nullable=True)},
     required=("address",),
 )
-NEIGHBOURS = ListOf(NEIGHBOUR, MAX_REPORTED)
+
+
+class NeighbourTable(Kind):
+    """What a host sends (a list of ``{address, mac, state}``) kept as what ccops stores: the addresses
+    that answered, sorted, distinct, capped. An address as stored (plain text) reads back as itself."""
+
+    def empty(self) -> list[str]:
+        return []
+
+    def parse(self, value: Any, path: At, notes: Notes) -> list[str]:
+        if not isinstance(value, list | tuple):
+            raise Unfit(f"expected a list, got {what(value)}")
+        if len(value) > MAX_REPORTED:
+            notes.add(path, f"{len(value)} entries, read the first {MAX_REPORTED}")
+        found: set[IPAddress] = set()
+        for i, item in enumerate(value[:MAX_REPORTED]):
+            try:
+                if isinstance(item, str):  # an address as stored
+                    entry = {"address": Address().parse(item, (path, i), notes)}
+                else:
+                    entry = NEIGHBOUR.parse(item, (path, i), notes)
+            except Unfit as why:
+                notes.add((path, i), str(why))
+                continue
+            if str(entry.get("state") or "").lower() not in ABSENT_STATES:
+                found.add(ipaddress.ip_address(entry["address"]))
+        kept = sorted((a for a in found if _a_device(a)), key=lambda a: (a.version, int(a)))
+        return [str(a) for a in kept[:MAX_STORED]]
+
+
+NEIGHBOURS = NeighbourTable()
+
+
+def _a_device(address: IPAddress) -> bool:
+    return not (address.is_loopback or address.is_multicast or address.is_unspecified or address.is_link_local)
 
 
 def seen(record: dict[str, Any]) -> list[str]:
-    """The addresses a (parsed) asset record's neighbour table says answered: sorted, distinct, capped."""
-    found: set[IPAddress] = set()
-    for entry in record.get("neighbours") or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
-            continue
-        if str(entry.get("state") or "").lower() in ABSENT_STATES:
-            continue
-        try:
-            address = ipaddress.ip_address(entry["address"])
-        except ValueError:
-            continue
-        if not (address.is_loopback or address.is_multicast or address.is_unspecified or address.is_link_local):
-            found.add(address)
-    ordered = sorted(found, key=lambda a: (a.version, int(a)))
-    return [str(a) for a in ordered[:MAX_STORED]]
+    """The addresses a parsed asset record's neighbour table kept (NeighbourTable did the reading)."""
+    return [a for a in record.get("neighbours") or [] if isinstance(a, str)][:MAX_STORED]
