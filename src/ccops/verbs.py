@@ -118,6 +118,10 @@ class Verb:
     # "module:function" (run request) -> {label: sha256}: what else a saved plan pins besides the inventory
     # (the catalogue, an image's definition and build); `VERB --plan FILE` refuses when one differs
     pins: str = ""
+    # --- after the run ---
+    # "module:function" (prepared run, result, progress) once a run of it ended; never fails that run.
+    # inspect and comply: the sites' quarantine policies hold and lift (ccops.quarantine.auto)
+    after_run: str = ""
 
     @property
     def locks_hosts(self) -> bool:
@@ -156,6 +160,8 @@ SOFTWARE_ROLLBACK = (
     CARD_FREEZE,
 )
 
+QUARANTINE_AFTER_CHECK = "ccops.quarantine.auto:after_run"
+
 VERBS = {
     verb.name: verb
     for verb in (
@@ -176,6 +182,7 @@ VERBS = {
             report="assets",
             records_assets=True,
             inspects=True,
+            after_run=QUARANTINE_AFTER_CHECK,
         ),
         Verb(
             "patch",
@@ -407,6 +414,7 @@ VERBS = {
             command=False,
             report="compliance",
             mode="check",
+            after_run=QUARANTINE_AFTER_CHECK,
         ),
         Verb(
             "comply",
@@ -428,6 +436,7 @@ VERBS = {
             command=False,
             report="compliance",
             mode="fix",
+            after_run=QUARANTINE_AFTER_CHECK,  # a fix that leaves a held host in policy lifts its hold
         ),
         Verb(
             "uptime",

@@ -2,7 +2,7 @@
 """ccops_asset_debian: a Debian host's whole asset report in one module call (ccops inspect).
 
 One call instead of a task per fact: OS, hardware, packages, pending updates, key services,
-disks, recent log lines and the golden image stamp, returned as ``ansible_facts.ccops_report``.
+disks, recent log lines, the neighbour table and the golden image stamp, returned as ``ansible_facts.ccops_report``.
 Package lists are refreshed only when older than ``max_age`` seconds (the host's configured
 sources: its site's distribution point). When the installed package set's digest equals
 ``known_packages`` (the digest of the set ccops last stored for this host) the set is not sent
@@ -196,6 +196,37 @@ def journal(lines):
     return out.splitlines()
 
 
+MAX_NEIGHBOURS = 1024  # ccops reads no more of one host's table
+
+
+def neighbours():
+    """The neighbour table as {address, mac, state}: ``ip -j neigh`` (IPv4 and IPv6), else /proc/net/arp.
+
+    Only gathered here: ccops reads the addresses strictly and decides what is unknown.
+    """
+    rc, out = run(["ip", "-j", "neigh", "show"])
+    if rc == 0:
+        try:
+            table = json.loads(out or "[]")
+        except ValueError:
+            table = None
+        if isinstance(table, list):
+            return [{"address": e.get("dst"), "mac": e.get("lladdr"), "state": ",".join(e.get("state") or [])}
+                    for e in table[:MAX_NEIGHBOURS] if isinstance(e, dict)]
+    return arp_table(read("/proc/net/arp"))
+
+
+def arp_table(text):
+    """/proc/net/arp: "IP HW-type Flags HW-address Mask Device"; flag 0x2 is a complete entry."""
+    rows = []
+    for line in text.splitlines()[1:MAX_NEIGHBOURS + 1]:
+        parts = line.split()
+        if len(parts) >= 4:
+            complete = int(parts[2], 16) & 0x2 if re.fullmatch(r"0x[0-9a-fA-F]+", parts[2]) else 0
+            rows.append({"address": parts[0], "mac": parts[3], "state": "reachable" if complete else "incomplete"})
+    return rows
+
+
 def image_stamp():
     try:
         with open("/etc/ccops/image.json", encoding="utf-8") as handle:
@@ -222,6 +253,7 @@ def report(params):
         "disks": disks(),
         "services": services([u if "." in u else u + ".service" for u in params["services"]]),
         "logs": journal(params["log_lines"]),
+        "neighbours": neighbours(),
         "image": image_stamp(),
         "collected_at": datetime.now(timezone.utc).isoformat(),
     }

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ccops.hostdata.kinds import At, Bool, Free, Int, Kind, ListOf, MapOf, Notes, Num, Record, Text, what
+from ccops.hostdata.neighbours import MAX_STORED, NEIGHBOURS
 
 NAME = Text(256)
 NAME_OR_NULL = Text(256, nullable=True)
@@ -118,6 +119,7 @@ FIELDS = {
     "disks": ListOf(DISK, 1000),
     "services": ListOf(SERVICE, 1000),
     "logs": ListOf(Text(2048), 1000),
+    "neighbours": NEIGHBOURS,  # who answered in the host's neighbour table, addresses only (ccops.report.unknown)
     "image": Free(depth=3, max_items=100, max_len=512),  # the golden image stamp; deploy: the image it wrote
     "collected_at": WHEN,
     "phase": Text(64),  # deploy's report carries the asset report of the machine it converged
@@ -154,6 +156,7 @@ SUMMARY = Record(
         "services": ListOf(
             Record({"name": NAME_OR_NULL, "state": Text(64, nullable=True), "status": Text(64, nullable=True)}), 1000
         ),
+        "neighbours": ListOf(Text(64), MAX_STORED),  # addresses its neighbour table said answered
         "damaged": Free(depth=1, max_items=100, max_len=512),  # True (unreadable) or the record's damage notes
         "run_id": Text(64),
     }

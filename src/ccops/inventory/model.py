@@ -135,6 +135,9 @@ class Site:
     node: NodeSpec | None = None  # None: the jump host runs the site itself
     # what ccops comply enforces (inventory/policy.py checked them; ccops.inventory.compliance resolves them per host)
     management: list[str] = field(default_factory=list)  # addresses and networks administrators come from
+    # the site's own networks and their gateways: neighbours seen there that no host is are unknown devices
+    subnets: list[str] = field(default_factory=list)
+    gateways: list[str] = field(default_factory=list)
     policies: list[dict[str, Any]] = field(default_factory=list)
     accounts: list[dict[str, Any]] = field(default_factory=list)
     # every firewall deny entry as written: (where, line, network), for the lock-out check (inventory/lockout.py)

@@ -84,6 +84,8 @@ SITE_KEYS = (
     "risk",
     "node",
     "quarantine",
+    "subnets",
+    "gateways",
 )
 DECOMMISSION_KEYS = ("max_hosts", "end_state", "hooks")
 END_STATES = ("power_off", "hand_back")
@@ -208,6 +210,8 @@ def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
         risk=_risk(reader, raw.get("risk", {}), (*kp, "risk")),
         patch_content=_patch_content(reader, raw.get("patch_content", {}), (*kp, "patch_content")),
         quarantine=_quarantine(reader, raw, kp),
+        subnets=parse_management(reader, raw.get("subnets", []), (*kp, "subnets")),
+        gateways=parse_management(reader, raw.get("gateways", []), (*kp, "gateways")),
     )
 
 

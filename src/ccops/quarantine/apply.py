@@ -27,6 +27,15 @@ REACHED = ("ok", "changed", "failed")
 REASON_MAX = 2000  # a run record keeps the reason; hundreds of hosts' reasons are summarised
 
 
+_APPLYING: list[str] = []  # the change whose own comply --fix run this process runs now
+
+
+def applying() -> bool:
+    """Whether this process is running a hold change's own comply --fix: its end judges no holds (the
+    run that applies a hold must never count as the check that lifts it)."""
+    return bool(_APPLYING)
+
+
 @dataclass
 class Change:
     holds: list[Hold] = field(default_factory=list)
@@ -72,7 +81,11 @@ def apply(
     if prepared is None:
         return stored, None
     set_held(prepared.inventory, frozenset(active_by_host(store)))
-    result = execute(prepared, progress)
+    _APPLYING.append(change_id)
+    try:
+        result = execute(prepared, progress)
+    finally:
+        _APPLYING.pop()
     reached = {o.host for o in result.hosts if o.outcome in REACHED}
     note_run(store, [h.host for h in change.holds if h.host in reached], result.run_id, lifted=False)
     note_run(store, [h for h in change.lifts if h in reached], result.run_id, lifted=True)

@@ -17,6 +17,7 @@ from ccops.notify.send import undelivered_risks
 from ccops.report.held import held_risks
 from ccops.report.reverted import by_host, stored_time
 from ccops.report.reverted import host_risks as reverted_risks
+from ccops.report.unknown import unknown_risks
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
@@ -40,6 +41,7 @@ KINDS = (
     "run_problem",
     "reverted",
     "held",
+    "unknown_device",
     "service_failed",
     "out_of_policy",
     "security_overdue",
@@ -272,6 +274,7 @@ def risk_list(inventory: Inventory, state: FleetState, sites: set[str] | None = 
             out += host_risks(host, state, thresholds(inventory, host.site))
     out += run_risks(inventory, state, chosen)
     out += held_risks(inventory, state.holds, chosen)
+    out += unknown_risks(inventory, state.latest, chosen)
     out += [r for r in state.vulns if r["site"] in chosen]
     out += state.undelivered  # the fleet's, not a site's: shown whatever sites are chosen
     order = {kind: i for i, kind in enumerate(KINDS)}

@@ -98,9 +98,12 @@ def execute(prepared: PreparedRun, progress: Progress | None = None, engine: Eng
         )
         engine = engine or default_engine(prepared.inventory)
         loop = RunLoop(store, locks, run_id, prepared, progress or Progress(enabled=False), engine)
-        return loop.run(prepared.plan.waves, set())
+        result = loop.run(prepared.plan.waves, set())
     finally:
         locks.release(run_id)
+    if prepared.verb.after_run:  # its hosts' locks are free again: the hook may run on them
+        hook(prepared.verb.after_run)(prepared, result, progress)
+    return result
 
 
 def approve_own_edit(store: Store, run_id: str, prepared: PreparedRun, before: dict[str, str]) -> list[str]:

@@ -30,13 +30,13 @@ from ccops.plan.maintenance import window_open
 from ccops.run import RunRequest, RunResult, execute, git_commit, new_run_id, open_store, operator, prepare
 from ccops.run.engine import Engine
 from ccops.runner.progress import Progress
-from ccops.schedule.model import REAPPLY, Schedule, get_schedule
+from ccops.schedule.model import QUARANTINE, REAPPLY, Schedule, get_schedule
 from ccops.store.records import Store
 from ccops.text.safe_text import visible
 from ccops.verbs import get_verb
 
 STATUS_REFUSED = "refused"
-STATUS_NOTHING = "nothing"  # a reapply firing that found no host reverted: no run, no record
+STATUS_NOTHING = "nothing"  # a reapply (quarantine evaluate) firing with no host to re-apply (hold, lift): no run
 # what the previous run of a schedule must not be left in when the next firing comes
 UNFINISHED = {
     "halted": "halted",
@@ -86,8 +86,12 @@ def fire(inventory_path: Path, name: str, *, engine: Engine | None = None, progr
             busy = f"another firing of schedule {schedule.name} is still running; this one is not queued"
             return _refuse(store, inventory, request, busy)
         reason = refusal(store, inventory, schedule, fired)
-        if reason:
-            return _refuse(store, inventory, request, reason)
+        if reason or schedule.run == QUARANTINE:  # quarantine evaluate: its run, if any, is the policy's
+            return (
+                _refuse(store, inventory, request, reason)
+                if reason
+                else _quarantine(store, inventory, request, schedule, progress)
+            )
         try:
             ran = _reapply(store, request) if schedule.run == REAPPLY else request
             prepared = None if ran is None else prepare(ran)
@@ -129,6 +133,26 @@ def _reapply(store: Store, request: RunRequest) -> RunRequest | None:
         return None
     reapplied.schedule = request.schedule  # the record says both: fired by the schedule, and why
     return reapplied
+
+
+def _quarantine(
+    store: Store, inventory: Inventory, request: RunRequest, schedule: Schedule, progress: Progress | None
+) -> Firing:
+    """The site's quarantine policy applied now (ccops.quarantine.auto): a comply --fix run, or nothing."""
+    from ccops.quarantine.auto import evaluate_and_apply, summary
+
+    try:
+        applied = evaluate_and_apply(store, inventory, schedule.change_id, progress, {schedule.site}, request.schedule)
+    except (CcopsError, LockError) as exc:
+        return _refuse(store, inventory, request, str(exc))
+    if applied is None:
+        return Firing(schedule.name, "", STATUS_NOTHING, 0, f"site {schedule.site}: no hold to set or lift")
+    if applied.problem:  # the holds are recorded; their run could not start
+        return _refuse(store, inventory, request, summary(applied))
+    if applied.run is None:  # only hosts out of service were lifted: recorded, nothing to reach
+        return Firing(schedule.name, "", STATUS_NOTHING, 0, summary(applied))
+    ran = applied.run
+    return Firing(schedule.name, ran.run_id, ran.status, ran.exit_code, summary(applied), ran)
 
 
 def refusal(store: Store, inventory: Inventory, schedule: Schedule, now: datetime) -> str | None:

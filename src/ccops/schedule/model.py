@@ -36,8 +36,11 @@ COMMANDS = {
     # the site rule "re-apply the last approved change to reverted hosts in the next window":
     # a patch of only the hosts whose newest inspection is reverted (ccops.report.reverted), else nothing
     "reapply": "patch",
+    # the sites' quarantine policies: what they hold and lift now, as one comply --fix run, else nothing
+    "quarantine evaluate": "comply",
 }
 REAPPLY = "reapply"
+QUARANTINE = "quarantine evaluate"
 KEYS = ("name", "site", "run", "options", "roles", "os", "lines", "limit", "at", "days", "window", "change_id")
 SELECTOR_KEYS = ("roles", "os", "lines", "limit")
 
@@ -132,7 +135,9 @@ def _schedule(reader: FieldReader, inventory: Inventory, raw: dict[str, Any], kp
         reader.report((*kp, "change_id"), f"change_id {change_id[:40]!r} {problem}")
     if run == REAPPLY and raw.get("options"):
         reader.report((*kp, "options"), "run: reapply takes no options: it keeps the reverted patch runs' own")
-    options = {} if run == REAPPLY else _options(reader, raw, kp, COMMANDS.get(run or ""))
+    if run == QUARANTINE and (raw.get("options") or any(raw.get(k) for k in SELECTOR_KEYS)):
+        reader.report(kp, "run: quarantine evaluate takes no options or selectors: the site's policy chooses hosts")
+    options = {} if run in (REAPPLY, QUARANTINE) else _options(reader, raw, kp, COMMANDS.get(run or ""))
     selectors = {key: _words(reader, raw, kp, key) for key in SELECTOR_KEYS}
     at, days, window = _when(reader, raw, kp)
     if len(reader.problems) > before or not (name and site and run and change_id):
@@ -193,4 +198,14 @@ def _label(path: Path) -> str:
         return str(path)
 
 
-__all__ = ["COMMANDS", "FILE_NAME", "NAME_PATTERN", "REAPPLY", "Problem", "Schedule", "get_schedule", "load_schedules"]
+__all__ = [
+    "COMMANDS",
+    "FILE_NAME",
+    "NAME_PATTERN",
+    "QUARANTINE",
+    "REAPPLY",
+    "Problem",
+    "Schedule",
+    "get_schedule",
+    "load_schedules",
+]

@@ -41,6 +41,7 @@ from typing import Any
 
 from ccops.errors import CcopsError
 from ccops.hostdata import read_asset, read_report
+from ccops.hostdata.neighbours import seen as neighbours_seen
 from ccops.store.parts import put, release
 
 DEFAULT_KEEP_VERSIONS = 14
@@ -167,6 +168,7 @@ def summary(record: dict[str, Any], collected: str) -> dict[str, Any]:
             for s in record.get("services") or []
             if isinstance(s, dict)
         ],
+        "neighbours": neighbours_seen(record),  # addresses only, capped: unknown devices (ccops.report.unknown)
     }
 
 

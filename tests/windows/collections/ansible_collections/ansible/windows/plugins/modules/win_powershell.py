@@ -124,10 +124,21 @@ SCRIPTS = [  # (a phrase only that script has, operation, model)
         lambda s, p: ({}, [{"mount": "C:", "size_mb": 238000, "free_mb": s["free_mb"], "used_pct": 50}]),
     ),
     ("Get-WinEvent", "events", lambda s, p: ({}, ["2026-11-01T02:00:00 System Service Control Manager: ..."])),
+    # Get-NetNeighbor's objects as the asset script casts them: IPAddress, LinkLayerAddress, State as text
+    ("Get-NetNeighbor", "neighbours", lambda s, p: ({}, list(s.get("neighbours", []))[:1024])),
 ]
 
 
-READ_ONLY = ("uwf.read", "packages.read", "free_space", "software", "volumes", "events", *SEAT_SCRIPTS_READ_ONLY)
+READ_ONLY = (
+    "uwf.read",
+    "packages.read",
+    "free_space",
+    "software",
+    "volumes",
+    "events",
+    "neighbours",
+    *SEAT_SCRIPTS_READ_ONLY,
+)
 
 
 def handle(params, state):
