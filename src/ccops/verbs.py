@@ -78,6 +78,14 @@ class Fact:
 FACT_KINDS = ("text", "count", "seconds")
 
 
+# how a run is approved: "yes" (a plain yes, or --yes), "names" (the selected hosts' names typed, or
+# --confirm NAMES), "none" (not asked: read-only verbs, and verbs whose command asks on its own)
+CONFIRM_YES, CONFIRM_NAMES, CONFIRM_NONE = "yes", "names", "none"
+CONFIRMATIONS = (CONFIRM_YES, CONFIRM_NAMES, CONFIRM_NONE)
+CHANGE_ID_REQUIRED, CHANGE_ID_OPTIONAL = "required", "optional"
+CHANGE_ID_RULES = (CHANGE_ID_REQUIRED, CHANGE_ID_OPTIONAL)
+
+
 @dataclass(frozen=True)
 class Verb:
     name: str
@@ -118,6 +126,15 @@ class Verb:
     # "module:function" (run request) -> {label: sha256}: what else a saved plan pins besides the inventory
     # (the catalogue, an image's definition and build); `VERB --plan FILE` refuses when one differs
     pins: str = ""
+    # --- what finding reverted patches reads of a verb's runs (ccops.report.reverted) ---
+    leaves_versions: bool = False  # its host reports say which package versions it left on the host
+    resets_versions: bool = False  # it moves packages back by design: what was expected before no longer holds
+    # --- what the command built from the entry checks and asks (cli/verb_cmd.py) ---
+    # "module:function" (prepared run, command values) -> None, raising when the run is refused: checked
+    # after the plan and before the confirmation (decommission: states, servers, cap and the typed names)
+    guard: str = ""
+    confirmation: str = CONFIRM_YES  # CONFIRMATIONS: how the operator approves a run of it
+    change_id: str = ""  # CHANGE_ID_RULES; "" means required when it changes hosts, else optional
 
     @property
     def locks_hosts(self) -> bool:
@@ -128,6 +145,16 @@ class Verb:
     def reboot_option(self) -> VerbOption | None:
         """The verb's reboot policy setting, when it has one: the plan states it."""
         return next((o for o in self.options if o.extravar == REBOOT_VAR), None)
+
+    @property
+    def needs_change_id(self) -> bool:
+        """Its runs are refused without a change id (by default: every verb that changes hosts)."""
+        return self.change_id == CHANGE_ID_REQUIRED or (not self.change_id and self.changes_hosts)
+
+    @property
+    def asks(self) -> str:
+        """How a run of it is approved: read-only verbs are not asked."""
+        return self.confirmation if self.changes_hosts else CONFIRM_NONE
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -230,6 +257,7 @@ VERBS = {
             report="changes",
             content="ccops.content.patching:patch_content",
             package_source=True,
+            leaves_versions=True,
         ),
         Verb(
             "rollback",
@@ -249,6 +277,7 @@ VERBS = {
             command=False,  # ccops rollback HOST --to BACKUP (cli/backups_cmd.py)
             holds_hosts=True,
             restores=True,
+            resets_versions=True,
         ),
         Verb(
             "software-apply",
@@ -263,6 +292,7 @@ VERBS = {
             report="software",
             content="ccops.software.desired:run_content",
             pins="ccops.software.pins:catalogue_pins",
+            leaves_versions=True,
         ),
         Verb(
             "software-remove",
@@ -278,6 +308,7 @@ VERBS = {
             report="software",
             content="ccops.software.desired:remove_content",
             pins="ccops.software.pins:catalogue_pins",
+            leaves_versions=True,
         ),
         Verb(
             "software-stage",
@@ -357,6 +388,7 @@ VERBS = {
             plan_section="decommission",
             retires_hosts=True,
             after_batch="ccops.decommission.guards:after_batch",
+            resets_versions=True,
         ),
         Verb(
             "deploy",
@@ -376,6 +408,7 @@ VERBS = {
             records_assets=True,
             engine="ccops.image.deploy:engine_for",
             pins="ccops.image.deploy_plan:image_pins",
+            resets_versions=True,
         ),
         Verb(
             "reimage",
