@@ -61,6 +61,7 @@ class VerbOption:
     help: str
     choices: tuple[str, ...] = ()
     default: str | None = None
+    is_flag: bool = False  # an on/off permission its guard reads (--include-servers); never in a saved plan
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,10 @@ FACT_KINDS = ("text", "count", "seconds")
 # --confirm NAMES), "none" (not asked: read-only verbs, and verbs whose command asks on its own)
 CONFIRM_YES, CONFIRM_NAMES, CONFIRM_NONE = "yes", "names", "none"
 CONFIRMATIONS = (CONFIRM_YES, CONFIRM_NAMES, CONFIRM_NONE)
-CHANGE_ID_REQUIRED, CHANGE_ID_OPTIONAL = "required", "optional"
-CHANGE_ID_RULES = (CHANGE_ID_REQUIRED, CHANGE_ID_OPTIONAL)
+# a run's change id: "required", "optional", or "standing": required, and a schedule's standing change
+# may stand for it (ccops.schedule fires it unattended under that change)
+CHANGE_ID_REQUIRED, CHANGE_ID_OPTIONAL, CHANGE_ID_STANDING = "required", "optional", "standing"
+CHANGE_ID_RULES = (CHANGE_ID_REQUIRED, CHANGE_ID_OPTIONAL, CHANGE_ID_STANDING)
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,12 @@ class Verb:
     @property
     def needs_change_id(self) -> bool:
         """Its runs are refused without a change id (by default: every verb that changes hosts)."""
-        return self.change_id == CHANGE_ID_REQUIRED or (not self.change_id and self.changes_hosts)
+        return self.change_id in (CHANGE_ID_REQUIRED, CHANGE_ID_STANDING) or (not self.change_id and self.changes_hosts)
+
+    @property
+    def may_stand(self) -> bool:
+        """A schedule may fire it under its standing change: it needs no change id, or its rule allows one."""
+        return not self.needs_change_id or self.change_id == CHANGE_ID_STANDING
 
     @property
     def asks(self) -> str:
@@ -258,6 +266,7 @@ VERBS = {
             content="ccops.content.patching:patch_content",
             package_source=True,
             leaves_versions=True,
+            change_id=CHANGE_ID_STANDING,  # ccops schedule: patch nights under a standing change
         ),
         Verb(
             "rollback",
@@ -278,6 +287,7 @@ VERBS = {
             holds_hosts=True,
             restores=True,
             resets_versions=True,
+            change_id=CHANGE_ID_REQUIRED,  # it changes the host, though not in waves
         ),
         Verb(
             "software-apply",
@@ -293,6 +303,7 @@ VERBS = {
             content="ccops.software.desired:run_content",
             pins="ccops.software.pins:catalogue_pins",
             leaves_versions=True,
+            change_id=CHANGE_ID_STANDING,
         ),
         Verb(
             "software-remove",
@@ -384,7 +395,31 @@ VERBS = {
                     note="last: the operator's access (SSH keys; Windows: rights, domain); power off or hand back",
                 ),
             ),
-            command=False,  # ccops decommission: typed confirmation and guards of its own (cli/decommission_cmd.py)
+            help="""Take retiring hosts out of service for good.
+
+    Per host: a final verified backup; access revoked (site hooks, declared
+    local accounts and certificates, Windows domain membership; the
+    operator's SSH key last); declared data paths sanitised (NIST SP 800-88
+    clear: overwritten with zeros, read back, removed); the restore card
+    switched off so nothing reverts at a boot; then power off or hand back (site
+    setting). Each host gets a certificate (ccops runs certificate RUN HOST)
+    and becomes lifecycle: retired, with the date, in its site file.
+
+    Refused, nothing touched: a selected host not in state retiring, a server
+    without --include-servers, more hosts than the site's cap
+    (decommission.max_hosts, 10 by default), host names not typed exactly.
+    Review first: ccops plan decommission [selectors].""",
+            short="Take retiring hosts out of service for good.",
+            options=(
+                VerbOption(
+                    "--include-servers",
+                    "decommission_include_servers",
+                    "Allow hosts whose role is a server (not a desktop).",
+                    is_flag=True,
+                ),
+            ),
+            guard="ccops.decommission.guards:run_guard",
+            confirmation=CONFIRM_NAMES,
             plan_section="decommission",
             retires_hosts=True,
             after_batch="ccops.decommission.guards:after_batch",
@@ -461,6 +496,7 @@ VERBS = {
             command=False,
             report="compliance",
             mode="fix",
+            change_id=CHANGE_ID_STANDING,
         ),
         Verb(
             "uptime",

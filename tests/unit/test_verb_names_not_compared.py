@@ -106,3 +106,11 @@ if verb.leaves_versions: pass
 """
     assert by_name_branches(ast.parse(branches)) == [5, 6, 7]
     assert by_name_branches(ast.parse(allowed)) == []
+
+
+def test_every_verb_a_schedule_may_fire_allows_a_standing_change() -> None:
+    # the registry's change-id rule says which verbs run unattended under a schedule's standing change
+    from ccops.schedule.model import COMMANDS
+
+    assert [run for run, verb in COMMANDS.items() if not VERBS[verb].may_stand] == []
+    assert not VERBS["decommission"].may_stand and not VERBS["rollback"].may_stand
