@@ -99,8 +99,8 @@ class Verb:
     summary: str
     steps: tuple[Step, ...]  # what runs on each host, in order
     on_failure: tuple[Step, ...] = ()  # what runs instead when the change fails (install, reboot or health check)
-    # the `ccops VERB` command built from this entry (cli/verb_cmd.py); a verb with arguments of its
-    # own (rollback HOST --to BACKUP) sets command=False and has a hand-written one
+    # a plain `ccops VERB` command built from this entry (cli/verb_cmd.py), with the shared options only;
+    # False: a hand-written command (rollback HOST --to BACKUP), or one built here that asks otherwise
     command: bool = True
     help: str = ""  # the command's --help text
     short: str = ""  # its line in `ccops --help` (at most 62 characters); default: summary
@@ -409,7 +409,9 @@ VERBS = {
     without --include-servers, more hosts than the site's cap
     (decommission.max_hosts, 10 by default), host names not typed exactly.
     Review first: ccops plan decommission [selectors].""",
-            short="Take retiring hosts out of service for good.",
+            # built by the factory in cli/decommission_cmd.py, not a plain verb (command=False): its
+            # confirmation is the hosts' names typed (--confirm NAMES), not --yes
+            command=False,
             options=(
                 VerbOption(
                     "--include-servers",

@@ -89,9 +89,8 @@ def comply(
     verb = _verb_in_mode(mode)
     given = {"inventory": inventory, **selectors, "change_id": change_id, "batch_size": batch_size}
     values = {**given, "emergency": emergency, "forks": forks, "yes": yes, "saved_plan": saved_plan}
-    prepared = prepare_run(
-        verb, values
-    )  # a saved plan (ccops plan comply [check] --save FILE): exactly that, or refused
+    # --plan FILE (ccops plan comply [check] --save FILE): exactly that plan, or refused
+    prepared = prepare_run(verb, values)
     approve(verb, prepared, values)  # --fix asks like every changing verb; --check changes nothing, asks nothing
     result = execute(prepared, Progress(enabled=output == "text"))
     if junit_file:

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "comply": ("ccops.cli.comply_cmd:comply", "Check hosts against site policy and accounts, or fix them."),
     "completion": ("ccops.cli.completion_cmd:completion", "Shell completion for bash, zsh or fish."),
     "content": ("ccops.cli.content_cmd:content", "Approved patch content: signed snapshots per site."),
+    "decommission": ("ccops.cli.decommission_cmd:decommission", "Take retiring hosts out of service for good."),
     "deploy": ("ccops.cli.deploy_cmd:deploy", "Image planned machines over the network and make them active."),
     "host": ("ccops.cli.host_cmd:host", "What ccops knows about one host, and what changed on it."),
     "hostkey": ("ccops.cli.hostkey_cmd:hostkey", "SSH host keys: a changed or unknown key is refused."),

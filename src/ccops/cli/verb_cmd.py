@@ -1,13 +1,16 @@
 """`ccops VERB` commands built from the verb registry (src/ccops/verbs.py).
 
-Every verb gets the shared options, declared once: -i/--inventory, the host
-selectors, --change-id (required when the verb changes hosts), --forks and
---output; a changing verb also --batch-size, --emergency and --yes, and asks
-before it runs. The verb's own settings (Verb.options) become options whose
-values reach its playbook as extra variables. The plan confirmed is the plan
-that runs: prepare once, check the guards, show the compact plan, confirm,
-execute that plan. `--plan FILE` runs a plan saved by `ccops plan VERB --save
-FILE` and refuses when anything it was made from has changed (ccops.run.saved_plan).
+Every verb gets the shared options, declared once (run_options): -i/--inventory,
+the host selectors, --change-id (by the entry's change-id rule), --forks,
+--plan FILE and --output; a changing verb also --batch-size, --emergency and
+the confirmation its entry names (--yes, or --confirm NAMES for typed host
+names). The verb's own settings (Verb.options) become options whose values
+reach its playbook as extra variables. The plan approved is the plan that runs:
+the entry's guard checks the selection, the plan is made once, the operator
+approves it, execute() runs that plan (run_command: prepare_run, approve,
+finish; a command with a shape of its own calls these pieces). `--plan FILE`
+runs a plan saved by `ccops plan VERB --save FILE` and refuses when anything it
+was made from has changed (ccops.run.saved_plan).
 """
 
 from __future__ import annotations
