@@ -133,8 +133,8 @@ class Verb:
     leaves_versions: bool = False  # its host reports say which package versions it left on the host
     resets_versions: bool = False  # it moves packages back by design: what was expected before no longer holds
     # --- what the command built from the entry checks and asks (cli/verb_cmd.py) ---
-    # "module:function" (prepared run, command values) -> None, raising when the run is refused: checked
-    # after the plan and before the confirmation (decommission: states, servers, cap and the typed names)
+    # "module:function" (inventory, selector, options) -> (approved host names, options to add): checked
+    # on the selection before the plan is made; refuses by raising (decommission: states, servers, cap)
     guard: str = ""
     confirmation: str = CONFIRM_YES  # CONFIRMATIONS: how the operator approves a run of it
     change_id: str = ""  # CHANGE_ID_RULES; "" means required when it changes hosts, else optional
