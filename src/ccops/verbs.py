@@ -61,6 +61,7 @@ class VerbOption:
     help: str
     choices: tuple[str, ...] = ()
     default: str | None = None
+    is_flag: bool = False  # an on/off permission its guard reads (--include-servers); never in a saved plan
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,16 @@ class Fact:
 FACT_KINDS = ("text", "count", "seconds")
 
 
+# how a run is approved: "yes" (a plain yes, or --yes), "names" (the selected hosts' names typed, or
+# --confirm NAMES), "none" (not asked: read-only verbs, and verbs whose command asks on its own)
+CONFIRM_YES, CONFIRM_NAMES, CONFIRM_NONE = "yes", "names", "none"
+CONFIRMATIONS = (CONFIRM_YES, CONFIRM_NAMES, CONFIRM_NONE)
+# a run's change id: "required", "optional", or "standing": required, and a schedule's standing change
+# may stand for it (ccops.schedule fires it unattended under that change)
+CHANGE_ID_REQUIRED, CHANGE_ID_OPTIONAL, CHANGE_ID_STANDING = "required", "optional", "standing"
+CHANGE_ID_RULES = (CHANGE_ID_REQUIRED, CHANGE_ID_OPTIONAL, CHANGE_ID_STANDING)
+
+
 @dataclass(frozen=True)
 class Verb:
     name: str
@@ -88,8 +99,8 @@ class Verb:
     summary: str
     steps: tuple[Step, ...]  # what runs on each host, in order
     on_failure: tuple[Step, ...] = ()  # what runs instead when the change fails (install, reboot or health check)
-    # the `ccops VERB` command built from this entry (cli/verb_cmd.py); a verb with arguments of its
-    # own (rollback HOST --to BACKUP) sets command=False and has a hand-written one
+    # a plain `ccops VERB` command built from this entry (cli/verb_cmd.py), with the shared options only;
+    # False: a hand-written command (rollback HOST --to BACKUP), or one built here that asks otherwise
     command: bool = True
     help: str = ""  # the command's --help text
     short: str = ""  # its line in `ccops --help` (at most 62 characters); default: summary
@@ -122,6 +133,15 @@ class Verb:
     # "module:function" (prepared run, result, progress) once a run of it ended; never fails that run.
     # inspect and comply: the sites' quarantine policies hold and lift (ccops.quarantine.auto)
     after_run: str = ""
+    # --- what finding reverted patches reads of a verb's runs (ccops.report.reverted) ---
+    leaves_versions: bool = False  # its host reports say which package versions it left on the host
+    resets_versions: bool = False  # it moves packages back by design: what was expected before no longer holds
+    # --- what the command built from the entry checks and asks (cli/verb_cmd.py) ---
+    # "module:function" (inventory, selector, options) -> (approved host names, options to add): checked
+    # on the selection before the plan is made; refuses by raising (decommission: states, servers, cap)
+    guard: str = ""
+    confirmation: str = CONFIRM_YES  # CONFIRMATIONS: how the operator approves a run of it
+    change_id: str = ""  # CHANGE_ID_RULES; "" means required when it changes hosts, else optional
 
     @property
     def locks_hosts(self) -> bool:
@@ -132,6 +152,21 @@ class Verb:
     def reboot_option(self) -> VerbOption | None:
         """The verb's reboot policy setting, when it has one: the plan states it."""
         return next((o for o in self.options if o.extravar == REBOOT_VAR), None)
+
+    @property
+    def needs_change_id(self) -> bool:
+        """Its runs are refused without a change id (by default: every verb that changes hosts)."""
+        return self.change_id in (CHANGE_ID_REQUIRED, CHANGE_ID_STANDING) or (not self.change_id and self.changes_hosts)
+
+    @property
+    def may_stand(self) -> bool:
+        """A schedule may fire it under its standing change: it needs no change id, or its rule allows one."""
+        return not self.needs_change_id or self.change_id == CHANGE_ID_STANDING
+
+    @property
+    def asks(self) -> str:
+        """How a run of it is approved: read-only verbs are not asked."""
+        return self.confirmation if self.changes_hosts else CONFIRM_NONE
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -237,6 +272,8 @@ VERBS = {
             report="changes",
             content="ccops.content.patching:patch_content",
             package_source=True,
+            leaves_versions=True,
+            change_id=CHANGE_ID_STANDING,  # ccops schedule: patch nights under a standing change
         ),
         Verb(
             "rollback",
@@ -256,6 +293,8 @@ VERBS = {
             command=False,  # ccops rollback HOST --to BACKUP (cli/backups_cmd.py)
             holds_hosts=True,
             restores=True,
+            resets_versions=True,
+            change_id=CHANGE_ID_REQUIRED,  # it changes the host, though not in waves
         ),
         Verb(
             "software-apply",
@@ -270,6 +309,8 @@ VERBS = {
             report="software",
             content="ccops.software.desired:run_content",
             pins="ccops.software.pins:catalogue_pins",
+            leaves_versions=True,
+            change_id=CHANGE_ID_STANDING,
         ),
         Verb(
             "software-remove",
@@ -285,6 +326,7 @@ VERBS = {
             report="software",
             content="ccops.software.desired:remove_content",
             pins="ccops.software.pins:catalogue_pins",
+            leaves_versions=True,
         ),
         Verb(
             "software-stage",
@@ -360,10 +402,37 @@ VERBS = {
                     note="last: the operator's access (SSH keys; Windows: rights, domain); power off or hand back",
                 ),
             ),
-            command=False,  # ccops decommission: typed confirmation and guards of its own (cli/decommission_cmd.py)
+            help="""Take retiring hosts out of service for good.
+
+    Per host: a final verified backup; access revoked (site hooks, declared
+    local accounts and certificates, Windows domain membership; the
+    operator's SSH key last); declared data paths sanitised (NIST SP 800-88
+    clear: overwritten with zeros, read back, removed); the restore card
+    switched off so nothing reverts at a boot; then power off or hand back (site
+    setting). Each host gets a certificate (ccops runs certificate RUN HOST)
+    and becomes lifecycle: retired, with the date, in its site file.
+
+    Refused, nothing touched: a selected host not in state retiring, a server
+    without --include-servers, more hosts than the site's cap
+    (decommission.max_hosts, 10 by default), host names not typed exactly.
+    Review first: ccops plan decommission [selectors].""",
+            # built by the factory in cli/decommission_cmd.py, not a plain verb (command=False): its
+            # confirmation is the hosts' names typed (--confirm NAMES), not --yes
+            command=False,
+            options=(
+                VerbOption(
+                    "--include-servers",
+                    "decommission_include_servers",
+                    "Allow hosts whose role is a server (not a desktop).",
+                    is_flag=True,
+                ),
+            ),
+            guard="ccops.decommission.guards:run_guard",
+            confirmation=CONFIRM_NAMES,
             plan_section="decommission",
             retires_hosts=True,
             after_batch="ccops.decommission.guards:after_batch",
+            resets_versions=True,
         ),
         Verb(
             "deploy",
@@ -383,6 +452,7 @@ VERBS = {
             records_assets=True,
             engine="ccops.image.deploy:engine_for",
             pins="ccops.image.deploy_plan:image_pins",
+            resets_versions=True,
         ),
         Verb(
             "reimage",
@@ -437,6 +507,7 @@ VERBS = {
             report="compliance",
             mode="fix",
             after_run=QUARANTINE_AFTER_CHECK,  # a fix that leaves a held host in policy lifts its hold
+            change_id=CHANGE_ID_STANDING,
         ),
         Verb(
             "uptime",

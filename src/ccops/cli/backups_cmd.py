@@ -9,7 +9,14 @@ from typing import Any
 import click
 
 from ccops.cli.confirm import confirm
-from ccops.cli.options import change_id_option, events_option, inventory_option, output_option, resolve_inventory
+from ccops.cli.options import (
+    change_id_option,
+    events_option,
+    inventory_option,
+    output_option,
+    resolve_inventory,
+    yes_option,
+)
 from ccops.cli.output import echo, emit_json, table, utc_time
 
 
@@ -71,6 +78,8 @@ def _record(backup: dict[str, Any]) -> str:
     return f"DIFFERS ({', '.join(backup['differs'])})" if backup.get("differs") else "matches"
 
 
+# its own command, not the factory's: one HOST and the backup it returns to (--to), checked against
+# the records before the question; the shared options are cli/options.py's
 @click.command()
 @click.argument("host")
 @click.option(
@@ -83,7 +92,7 @@ def _record(backup: dict[str, Any]) -> str:
 @change_id_option(
     required=True, help="Change or ticket id recorded with the run (required: rollback changes the host)."
 )
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation (pipelines).")
+@yes_option()
 @output_option()
 @events_option
 def rollback(host: str, backup_id: str, inventory: Path | None, change_id: str, yes: bool, output: str) -> None:

@@ -14,10 +14,8 @@ from pathlib import Path
 
 import click
 
-from ccops.cli.confirm import confirm
 from ccops.cli.options import (
     batch_size_option,
-    build_selector,
     change_id_option,
     emergency_option,
     events_option,
@@ -25,14 +23,18 @@ from ccops.cli.options import (
     inventory_option,
     output_option,
     plan_file_option,
-    resolve_inventory,
     selector_options,
     yes_option,
 )
 from ccops.cli.output import OutputTarget
 from ccops.errors import UsageError
+from ccops.verbs import VERBS, Verb
+
+PLAYBOOK = "comply.yml"  # its check and fix entries share it
 
 
+# its own command, not the factory's: one command, two registry entries (--check is read-only,
+# --fix a changing run), and --junit/--json files; it runs them with the factory's shared pieces
 @click.command()
 @inventory_option
 @selector_options
@@ -70,8 +72,9 @@ def comply(
     accounts) are declared in the site files. Review first: ccops plan comply.
     """
     from ccops.cli.reports import print_result
+    from ccops.cli.verb_cmd import approve, prepare_run
     from ccops.report.junit import compliance_junit
-    from ccops.run import RunRequest, execute, prepare
+    from ccops.run import execute
     from ccops.runner.progress import Progress
     from ccops.text import strict_json
     from ccops.text.output_file import write_output
@@ -83,30 +86,20 @@ def comply(
         raise UsageError("--batch-size, --emergency and --yes go with --fix; --check changes nothing")
     if fix and not change_id:
         raise UsageError("ccops comply --fix needs --change-id (recorded with the run)")
-    verb = "comply" if fix else "comply-check"
-    if saved_plan is not None:  # ccops plan comply [check] --save FILE: exactly that plan, or refused
-        from ccops.cli.verb_cmd import prepare_saved
-        from ccops.verbs import get_verb
-
-        given = {"inventory": inventory, **selectors, "batch_size": batch_size, "emergency": emergency}
-        prepared = prepare_saved(get_verb(verb), saved_plan, {**given, "change_id": change_id, "forks": forks})
-    else:
-        request = RunRequest(
-            resolve_inventory(inventory),
-            verb,
-            build_selector(**selectors),
-            change_id=change_id,
-            batch_size=batch_size,
-            forks=forks,
-            emergency=emergency,
-        )
-        prepared = prepare(request)  # the plan confirmed is the plan that runs
-    if fix:
-        plan = prepared.plan
-        confirm(f"fix policy on {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {change_id}", yes)
+    verb = _verb_in_mode(mode)
+    given = {"inventory": inventory, **selectors, "change_id": change_id, "batch_size": batch_size}
+    values = {**given, "emergency": emergency, "forks": forks, "yes": yes, "saved_plan": saved_plan}
+    # --plan FILE (ccops plan comply [check] --save FILE): exactly that plan, or refused
+    prepared = prepare_run(verb, values)
+    approve(verb, prepared, values)  # --fix asks like every changing verb; --check changes nothing, asks nothing
     result = execute(prepared, Progress(enabled=output == "text"))
     if junit_file:
         write_output(junit_file, compliance_junit(result), "--junit")
     if json_file:
         write_output(json_file, strict_json.dumps({**result.as_dict(), "reports": result.reports}) + "\n", "--json")
-    print_result(result, output, "compliance")
+    print_result(result, output, verb.report)
+
+
+def _verb_in_mode(mode: str) -> Verb:
+    """The registry entry of comply.yml that --check or --fix picks (Verb.mode)."""
+    return next(v for v in VERBS.values() if v.playbook == PLAYBOOK and v.mode == mode)

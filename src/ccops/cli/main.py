@@ -166,6 +166,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     first with ccops plan COMMAND; every command explains itself with --help.
     """
     ctx.ensure_object(dict)["debug"] = debug
+    from ccops.cli.wiring import wire  # notify hears of run ends, though run/ never imports it
+
+    wire()
 
 
 class _VisibleStderr(io.StringIO):

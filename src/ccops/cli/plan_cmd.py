@@ -180,7 +180,7 @@ def _verb_and_argument(words: tuple[str, ...]) -> tuple[str, dict[str, str]]:
         rest = words[cut:]
         if not rest:
             return name, {}
-        settings = VERBS[name].options
+        settings = tuple(o for o in VERBS[name].options if not o.is_flag)  # a flag is its guard's, not the plan's
         if len(rest) == 1 and len(settings) == 1:
             return name, {settings[0].extravar: rest[0]}
         wanted = f"one argument ({settings[0].help.rstrip('.').lower()})" if len(settings) == 1 else "no argument"

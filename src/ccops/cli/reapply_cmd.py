@@ -8,7 +8,6 @@ backups and re-baseline), and its record says why: ``reason: reverted after RUN`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -28,10 +27,9 @@ from ccops.cli.options import (
 )
 from ccops.cli.output import echo, emit_json
 
-if TYPE_CHECKING:
-    pass
 
-
+# its own command, not the factory's: its hosts and snapshots come from the records (ccops.report.reapply),
+# and its question says why they are patched again; it runs through the factory's finish()
 @click.command("reapply")
 @inventory_option
 @selector_options
@@ -59,10 +57,9 @@ def reapply(
     output: str,
 ) -> None:
     """Patch again the selected hosts whose approved patch was taken back (see: ccops risks, kind reverted)."""
-    from ccops.cli.reports import print_result
+    from ccops.cli.verb_cmd import finish
     from ccops.report.reapply import reapply_request
-    from ccops.run import execute, open_store, prepare
-    from ccops.runner.progress import Progress
+    from ccops.run import open_store, prepare
 
     selector = build_selector(sites, roles, os_variants, lines, limit)
     request, plan = reapply_request(
@@ -78,4 +75,4 @@ def reapply(
         echo(f"{host}: its reverted packages came from a software run: ccops software apply --limit {host}")
     prepared = prepare(request)
     confirm(f"patch {len(prepared.plan.hosts)} host(s) again ({plan.reason}) under change {change_id}", yes)
-    print_result(execute(prepared, Progress(enabled=output == "text")), output, "changes")
+    finish(prepared.verb, prepared, output)  # the patch verb's run and its changes table

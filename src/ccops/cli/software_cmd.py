@@ -59,14 +59,8 @@ def stage(inventory: Path | None, sites: tuple[str, ...], change_id: str | None,
     sys.exit(result.exit_code)
 
 
-def _named(verb: str, name: str) -> click.Command:
-    command = verb_command(VERBS[verb])
-    command.name = name
-    return command
-
-
-software.add_command(_named("software-apply", "apply"))
-_remove = _named("software-remove", "remove")
+software.add_command(verb_command(VERBS["software-apply"], "apply"))
+_remove = verb_command(VERBS["software-remove"], "remove")
 # the application to remove is an argument, reaching the content hook as the verb's option
 _remove.params = [click.Argument(["software_remove"], metavar="APP")] + [
     p for p in _remove.params if p.name != "software_remove"

@@ -1,13 +1,16 @@
 """`ccops VERB` commands built from the verb registry (src/ccops/verbs.py).
 
-Every verb gets the shared options, declared once: -i/--inventory, the host
-selectors, --change-id (required when the verb changes hosts), --forks and
---output; a changing verb also --batch-size, --emergency and --yes, and asks
-before it runs. The verb's own settings (Verb.options) become options whose
-values reach its playbook as extra variables. The plan confirmed is the plan
-that runs: prepare once, check the guards, show the compact plan, confirm,
-execute that plan. `--plan FILE` runs a plan saved by `ccops plan VERB --save
-FILE` and refuses when anything it was made from has changed (ccops.run.saved_plan).
+Every verb gets the shared options, declared once (run_options): -i/--inventory,
+the host selectors, --change-id (by the entry's change-id rule), --forks,
+--plan FILE and --output; a changing verb also --batch-size, --emergency and
+the confirmation its entry names (--yes, or --confirm NAMES for typed host
+names). The verb's own settings (Verb.options) become options whose values
+reach its playbook as extra variables. The plan approved is the plan that runs:
+the entry's guard checks the selection, the plan is made once, the operator
+approves it, execute() runs that plan (run_command: prepare_run, approve,
+finish; a command with a shape of its own calls these pieces). `--plan FILE`
+runs a plan saved by `ccops plan VERB --save FILE` and refuses when anything it
+was made from has changed (ccops.run.saved_plan).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import click
 
-from ccops.cli.confirm import compact_plan, confirm
+from ccops.cli.confirm import compact_plan, confirm, confirm_names, names_option
 from ccops.cli.options import (
     batch_size_option,
     build_selector,
@@ -34,35 +37,51 @@ from ccops.cli.options import (
     selector_options,
     yes_option,
 )
-from ccops.verbs import Verb, VerbOption
+from ccops.verbs import CONFIRM_NAMES, CONFIRM_YES, Verb, VerbOption, hook
 
 
-def verb_command(verb: Verb) -> click.Command:
+def verb_command(verb: Verb, name: str = "") -> click.Command:
+    """The `ccops VERB` command of a registry entry (``name``: its word under a group, software apply)."""
+
     def command(**values: Any) -> None:
-        _run(verb, values)
+        run_command(verb, values)
 
-    decorators: list[Callable[[Any], Any]] = [inventory_option, selector_options]
-    if verb.changes_hosts:
-        decorators += [
-            change_id_option(required=True, help="Change or ticket id; recorded with the run and every backup."),
-            batch_size_option(),
-        ]
-    else:
-        decorators.append(change_id_option(required=False, help="Change or ticket id recorded with the run."))
+    for decorate in reversed(run_options(verb)):
+        command = decorate(command)
+    return click.command(name or verb.name, help=verb.help or verb.summary)(command)
+
+
+CHANGE_ID_HELP = {
+    True: "Change or ticket id; recorded with the run and every backup.",
+    False: "Change or ticket id recorded with the run.",
+}
+
+
+def run_options(verb: Verb) -> list[Callable[[Any], Any]]:
+    """The options a run of ``verb`` takes, in --help order, each shared one declared once (cli/options.py)."""
+    changing = verb.changes_hosts
+    decorators: list[Callable[[Any], Any]] = [
+        inventory_option,
+        selector_options,
+        change_id_option(required=verb.needs_change_id, help=CHANGE_ID_HELP[verb.needs_change_id]),
+    ]
+    if changing:
+        decorators.append(batch_size_option())
     decorators += [_option(o) for o in verb.options]
-    if verb.changes_hosts:
+    if changing:
         decorators.append(emergency_option())
     decorators.append(forks_option())
-    if verb.changes_hosts:
+    if verb.asks == CONFIRM_YES:
         decorators.append(yes_option())
-    decorators.append(plan_file_option())
-    decorators += [output_option(), events_option]
-    for decorate in reversed(decorators):
-        command = decorate(command)
-    return click.command(verb.name, help=verb.help or verb.summary)(command)
+    elif verb.asks == CONFIRM_NAMES:
+        decorators.append(names_option)
+    decorators += [plan_file_option(), output_option(), events_option]
+    return decorators
 
 
 def _option(option: VerbOption) -> Callable[[Any], Any]:
+    if option.is_flag:
+        return click.option(option.flag, option.extravar, is_flag=True, help=option.help)
     kind = click.Choice(option.choices) if option.choices else str
     return click.option(
         option.flag,
@@ -74,58 +93,93 @@ def _option(option: VerbOption) -> Callable[[Any], Any]:
     )
 
 
-def _run(verb: Verb, values: dict[str, Any]) -> None:
+def run_command(verb: Verb, values: dict[str, Any]) -> None:
+    """What every verb command does: plan once behind the verb's guard, approve, run that plan, print."""
+    prepared = prepare_run(verb, values)  # the plan approved here is the plan that runs: execute() does not plan again
+    approve(verb, prepared, values)
+    finish(verb, prepared, values["output"])
+
+
+def prepare_run(verb: Verb, values: dict[str, Any]) -> Any:
+    """The run the command's ``values`` ask for (or its saved plan, checked again), behind ``verb.guard``."""
+    from ccops.errors import RefusedError
     from ccops.run import RunRequest, prepare
 
-    saved_path: Path | None = values.pop("saved_plan")
+    saved_path: Path | None = values.get("saved_plan")
+    path, selector = _selection(values, saved_path)
+    options = {o.extravar: values[o.extravar] for o in verb.options if o.extravar in values}
+    approved, added = _guard(verb, path, selector, options)
     if saved_path is not None:
-        _run_saved(verb, saved_path, values)
-        return
-    selectors = {k: values.pop(k) for k in ("sites", "roles", "os_variants", "lines", "limit")}
-    inventory: Path | None = values.pop("inventory")
-    output = values.pop("output")
-    request = RunRequest(
-        resolve_inventory(inventory),
-        verb.name,
-        build_selector(**selectors),
-        change_id=values.pop("change_id"),
-        batch_size=values.pop("batch_size", None),
-        forks=values.pop("forks"),
-        emergency=values.pop("emergency", False),
-        options={o.extravar: values.pop(o.extravar) for o in verb.options},
-    )
-    yes = values.pop("yes", False)
-    prepared = prepare(request)  # the plan confirmed here is the plan that runs: execute() does not plan again
-    _confirm_and_execute(verb, prepared, yes, output)
+        prepared = prepare_saved(verb, saved_path, values, added)
+    else:
+        request = RunRequest(
+            path,
+            verb.name,
+            selector,
+            change_id=values.get("change_id"),
+            batch_size=values.get("batch_size"),
+            forks=values.get("forks", 25),
+            emergency=values.get("emergency", False),
+            options={**options, **added},
+        )
+        prepared = prepare(request)
+    if approved is not None and sorted(h.name for h in prepared.plan.hosts) != approved:
+        raise RefusedError("the inventory changed while the guards were checked; nothing done, run again")
+    return prepared
 
 
-def _confirm_and_execute(verb: Verb, prepared: Any, yes: bool, output: str) -> None:
-    from ccops.cli.facts_table import facts_table
-    from ccops.cli.reports import print_result
-    from ccops.run import execute
+def _selection(values: dict[str, Any], saved_path: Path | None) -> tuple[Path, Any]:
+    if saved_path is not None:  # the reviewed plan's inventory and selection (its guards checked again now)
+        from ccops.run.saved_plan import read_saved
+
+        saved = read_saved(saved_path)
+        return saved.inventory, saved.selector
+    selectors = {k: values[k] for k in ("sites", "roles", "os_variants", "lines", "limit")}
+    return resolve_inventory(values.get("inventory")), build_selector(**selectors)
+
+
+def _guard(verb: Verb, path: Path, selector: Any, options: dict[str, Any]) -> tuple[list[str] | None, dict[str, Any]]:
+    """The hosts ``verb.guard`` approves (None: it has none) and the options it adds to the run."""
+    if not verb.guard:
+        return None, {}
+    from ccops.inventory.load import load_inventory
+
+    approved, added = hook(verb.guard)(load_inventory(path), selector, options)
+    return sorted(approved), dict(added)
+
+
+def approve(verb: Verb, prepared: Any, values: dict[str, Any]) -> None:
+    """Refuse what would be refused anyway, then ask as the verb's entry says (Verb.confirmation)."""
     from ccops.run.execute import refuse_content
     from ccops.run.prepare import refuse_offline
-    from ccops.runner.progress import Progress
 
     # guards first: nobody is asked to approve a run that would be refused anyway
     refuse_offline(prepared.inventory)
     refuse_content(prepared.plan.content)
-    if verb.changes_hosts:
-        request = prepared.request
-        plan = prepared.plan
-        what = f"{verb.name} {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {request.change_id}"
-        confirm(what, yes, compact_plan(plan))
+    plan = prepared.plan
+    if verb.asks == CONFIRM_YES:
+        change = prepared.request.change_id
+        what = f"{verb.name} {len(plan.hosts)} host(s) in {len(plan.waves)} wave(s) under change {change}"
+        confirm(what, values.get("yes", False), compact_plan(plan))
+    elif verb.asks == CONFIRM_NAMES:
+        names = sorted(h.name for h in plan.hosts)
+        what = f"{verb.name} {len(names)} host(s)" + (", for good" if verb.retires_hosts else "")
+        confirm_names(verb.name, what, names, values.get("typed"))
+
+
+def finish(verb: Verb, prepared: Any, output: str) -> None:
+    """Run the approved plan and print its result the verb's way."""
+    from ccops.cli.facts_table import facts_table
+    from ccops.cli.reports import print_result
+    from ccops.run import execute
+    from ccops.runner.progress import Progress
+
     shown = facts_table(verb.facts) if verb.facts else None  # a verb that gathers facts shows them
     print_result(execute(prepared, Progress(enabled=output == "text")), output, verb.report, shown)
 
 
 # what a saved plan fixes: given on the command line as well, they must say the same as the plan
 _PLANNED = ("inventory", "sites", "roles", "os_variants", "lines", "limit", "batch_size", "emergency")
-
-
-def _run_saved(verb: Verb, path: Path, values: dict[str, Any]) -> None:
-    """Run a saved plan: re-plan from its request and refuse when anything it depends on changed."""
-    _confirm_and_execute(verb, prepare_saved(verb, path, values), values.get("yes", False), values["output"])
 
 
 def prepare_saved(verb: Verb, path: Path, values: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
@@ -141,7 +195,9 @@ def prepare_saved(verb: Verb, path: Path, values: dict[str, Any], extra: dict[st
     context = click.get_current_context()
     typed = [
         name
-        for name in (*_PLANNED, *(o.extravar for o in verb.options))
+        # a flag option is a permission the verb's guard reads at run time (decommission --include-servers):
+        # ccops plan does not take it, so a saved plan never fixes it
+        for name in (*_PLANNED, *(o.extravar for o in verb.options if not o.is_flag))
         if name in values
         and context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
         # a verb's argument (software remove APP) may be typed again when it says what the plan says

@@ -71,6 +71,13 @@ def guard(inventory: Inventory, selector: Selector, include_servers: bool) -> li
     return hosts
 
 
+def run_guard(inventory: Inventory, selector: Selector, options: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """The registry's guard hook (Verb.guard): the hosts approved, and the options the run carries for them."""
+    include_servers = bool(options.get("decommission_include_servers"))
+    names = sorted(h.name for h in guard(inventory, selector, include_servers))
+    return names, {"decommission_include_servers": include_servers, "decommission_confirmed": names}
+
+
 def check_restore_card(inventory: Inventory, host: Host) -> None:
     problem = restore_card_problem(host, _merged(inventory, host))
     if problem:
@@ -129,25 +136,6 @@ def check_domain_leave(inventory: Inventory, host: Host, environ: Mapping[str, s
 
 def max_hosts(inventory: Inventory, site: str) -> int:
     return int(inventory.sites[site].decommission.get("max_hosts", DEFAULT_DECOMMISSION_MAX_HOSTS))
-
-
-def check_typed_names(hosts: list[Host], typed: str) -> None:
-    """The names typed (spaces or commas between them) must be exactly the selected hosts."""
-    given = [n for n in typed.replace(",", " ").split() if n]
-    wanted = sorted(h.name for h in hosts)
-    if sorted(given) != wanted:
-        missing = sorted(set(wanted) - set(given))
-        extra = sorted(set(given) - set(wanted))
-        detail = "; ".join(
-            part
-            for part in (
-                f"not typed: {', '.join(missing)}" if missing else "",
-                f"not selected: {', '.join(extra)}" if extra else "",
-                "a name given twice" if not missing and not extra else "",
-            )
-            if part
-        )
-        raise RefusedError(f"the host names do not match the {len(wanted)} selected ({detail}); nothing done")
 
 
 def host_details(inventory: Inventory, host: Host) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ccops import hooks
 from ccops.errors import CcopsError
 from ccops.notify import outbox
 from ccops.notify.channels import FORMATS, DeliveryError, Outgoing, deliver, read_secret
@@ -276,3 +277,9 @@ def undelivered_risks(now: datetime | None = None, folder: Path | None = None) -
                 }
             )
     return out
+
+
+# every run's end is told, and fleet views (ccops risks, report, the digest) list the undelivered
+# reports, through ccops.hooks: run/ and report/ never import notify (the CLI installs the same, lazily)
+hooks.add_run_end("notify", notify_run_end)
+hooks.add_fleet_risks("notify_undelivered", undelivered_risks)

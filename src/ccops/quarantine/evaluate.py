@@ -29,7 +29,7 @@ from ccops.inventory.site_file import VULN_URGENCIES
 from ccops.report.reverted import REVERTED, stored_time
 from ccops.store.holds import Hold, now_text
 from ccops.text.safe_text import visible
-from ccops.verbs import recorded_verb
+from ccops.verbs import VERBS, recorded_verb
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host, Inventory
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ccops.store.records import RunRecord
 
 REASON_MAX = 300  # one reason's characters: details come from what hosts reported
-COMPLY_VERBS = ("comply", "comply-check")
+COMPLY_VERBS = tuple(name for name, verb in VERBS.items() if verb.report == "compliance")  # check and fix
 PASSING = ("ok", "changed")
 FAILED = ("failed", "damaged")
 

@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 
 REVERTED = "reverted"
 DAMAGED = "damaged"
-# verbs whose host reports say which package versions they left on the host
-EXPECTING = ("patch", "software-apply", "software-remove")
-# verbs that move packages back by design: what was expected before them no longer holds
-RESETTING = ("rollback", "deploy", "decommission")
 OK_OUTCOMES = ("ok", "changed")
 ROLLED_BACK = ("rolled_back", "rollback_incomplete")
 UNTOUCHED = ("refused", "unreachable", "not run", "skipped")  # host outcomes of a run that never changed it
@@ -167,6 +163,18 @@ def _rolled_back(report: dict[str, Any]) -> bool:
     return report.get("outcome") in ROLLED_BACK or isinstance(report.get("rollback"), dict)
 
 
+def _leaves_versions(verb: str) -> bool:
+    """A run whose host reports say which package versions it left (patch, software apply and remove)."""
+    known = recorded_verb(verb)
+    return known is not None and known.leaves_versions
+
+
+def _resets_versions(verb: str) -> bool:
+    """A run that moves packages back by design (rollback, deploy, decommission): start the expectation again."""
+    known = recorded_verb(verb)
+    return known is not None and known.resets_versions
+
+
 def _changes_hosts(verb: str) -> bool:
     from ccops.verbs import VERBS
 
@@ -201,7 +209,7 @@ def expected_state(reached: Reached, before: datetime) -> tuple[dict[str, Expect
             break
         report = _mapping(entry.get("report"))
         ok = entry.get("outcome") in OK_OUTCOMES and run.status != DAMAGED
-        if run.verb in EXPECTING and ok and not _rolled_back(report):
+        if _leaves_versions(run.verb) and ok and not _rolled_back(report):
             if report.get("damaged"):
                 notes.append(f"run {run.id}: report damaged ({'; '.join(map(str, report['damaged']))[:300]})")
             left, gone = (_patch_versions if _patches(run.verb) else _software_versions)(report)
@@ -209,7 +217,7 @@ def expected_state(reached: Reached, before: datetime) -> tuple[dict[str, Expect
                 expected.pop(name, None)
             expected.update({name: Expected(version, run.id, run.verb) for name, version in left.items()})
         elif (
-            (run.verb in RESETTING and entry.get("outcome") not in UNTOUCHED)
+            (_resets_versions(run.verb) and entry.get("outcome") not in UNTOUCHED)
             or (_changes_hosts(run.verb) and entry.get("changed"))
             or _rolled_back(report)
         ):
@@ -296,8 +304,9 @@ def runs_for(store: Store, now: datetime | None = None) -> list[RunRecord]:
     from ccops.verbs import VERBS
 
     since = (now or datetime.now(UTC)) - timedelta(days=LOOK_BACK_DAYS)
-    kept = (*EXPECTING, *RESETTING)  # rollback is not a wave verb (changes_hosts False) but moves packages
-    read_only = tuple(name for name, verb in VERBS.items() if not verb.changes_hosts and name not in kept)
+    read_only = tuple(  # rollback is not a wave verb (changes_hosts False) but moves packages: kept
+        name for name, verb in VERBS.items() if not (verb.changes_hosts or verb.leaves_versions or verb.resets_versions)
+    )
     return store.runs_since(since.isoformat(timespec="seconds"), reports="all", skip_verbs=read_only)
 
 
@@ -306,7 +315,7 @@ def hosts_expecting(runs: list[RunRecord]) -> set[str]:
     return {
         str(entry.get("host"))
         for run in runs
-        if run.verb in EXPECTING
+        if _leaves_versions(run.verb)
         for entry in run.hosts
         if entry.get("outcome") in OK_OUTCOMES
     }

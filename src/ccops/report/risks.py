@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ccops.notify.send import undelivered_risks
+from ccops.hooks import fleet_risks
 from ccops.report.held import held_risks
 from ccops.report.reverted import by_host, stored_time
 from ccops.report.reverted import host_risks as reverted_risks
@@ -66,7 +66,8 @@ class FleetState:
     compliance: dict[str, dict[str, Any]]
     runs: list[RunRecord] = field(default_factory=list)
     reverted: dict[str, Finding] = field(default_factory=dict)  # host -> its reverted finding (ccops.report.reverted)
-    undelivered: list[dict[str, Any]] = field(default_factory=list)  # reports the outbox still holds past their limit
+    # fleet-wide risks of the sources ccops.hooks holds (notify: reports the outbox still holds past their limit)
+    undelivered: list[dict[str, Any]] = field(default_factory=list)
     holds: list[Hold] = field(default_factory=list)  # every quarantine hold, lifted ones too (ccops.quarantine)
     vulns: list[dict[str, Any]] = field(default_factory=list)  # vuln_fixable risks (ccops.vulns.risks.with_vulns)
 
@@ -90,7 +91,7 @@ def load_state(store: Store, now: datetime | None = None, runs_days: float = 30)
         compliance=store.compliance(),
         runs=store.runs_since((now - timedelta(days=runs_days)).isoformat(timespec="seconds")),
         reverted=by_host(store),
-        undelivered=undelivered_risks(now),
+        undelivered=fleet_risks(now),
         holds=holds(store, active=False),
     )
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ccops import hooks
 from ccops.errors import (
     EXIT_HALTED,
     EXIT_HOSTS_FAILED,
@@ -30,7 +31,6 @@ from ccops.hostdata.asset import fill_unchanged, known_packages
 from ccops.inventory.export import SNAPSHOT_SUFFIX
 from ccops.inventory.model import SECRET_KEYS, Host, Inventory
 from ccops.locks import Locks
-from ccops.notify.send import notify_run_end
 from ccops.paths import state_dir
 from ccops.plan.build import Batch, Wave
 from ccops.plan.gates import gate_reason
@@ -240,7 +240,7 @@ class RunLoop:
             self.progress.close()
         self.store.finish_run(self.run_id, status, code, message)
         self._run_ended(status, code, message)
-        notify_run_end(self.store, self.run_id)  # by notify.yml's rules; never fails the run
+        hooks.run_ended(self.store, self.run_id)  # what the caller installed (the CLI: notify's message)
         rotate_run_dirs(state_dir() / "runs", KEEP_RUN_DIRS)
         refused = refusal_line(self.outcomes)
         if refused:

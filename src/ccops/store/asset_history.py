@@ -43,6 +43,7 @@ from ccops.errors import CcopsError
 from ccops.hostdata import read_asset, read_report
 from ccops.hostdata.neighbours import seen as neighbours_seen
 from ccops.store.parts import put, release
+from ccops.verbs import VERBS
 
 DEFAULT_KEEP_VERSIONS = 14
 SUMMARY_DAYS = 90
@@ -51,7 +52,8 @@ ZLIB_LEVEL = 6  # security updates named in a summary, the longest pending first
 MAX_KEEP_VERSIONS = 10_000
 INSPECT_REPORT_DAYS = 14
 REPORT_DAYS = 400
-WHOLE_RECORD_VERBS = ("inspect", "deploy")  # their host reports are the asset records the versions keep
+# their host reports are the asset records the versions keep (inspect, deploy): the registry says which
+WHOLE_RECORD_VERBS = tuple(name for name, verb in VERBS.items() if verb.records_assets)
 
 
 def keep_versions() -> int:
