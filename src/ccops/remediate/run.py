@@ -63,7 +63,10 @@ class Remediation:
 
 def remediate(inventory_path: Path, selector: Selector, cves: tuple[str, ...], urgencies: tuple[str, ...],
               change_id: str, *, approve: bool = False, dry_run: bool = False, batch_size: int | None = None,
-              progress: Progress | None = None) -> Remediation:  # fmt: skip
+              progress: Progress | None = None, rule_only: bool = False,
+              schedule: dict[str, Any] | None = None) -> Remediation:  # fmt: skip
+    """rule_only: a site whose rule does not approve its fixes gets no snapshot at all (unattended firings);
+    schedule: the firing's record, carried by the patch and inspect runs."""
     inventory = load_inventory(inventory_path)
     hosts = select(inventory, selector).hosts
     rows, _never = fleet_rows(inventory, open_store(), hosts)
@@ -89,9 +92,12 @@ def remediate(inventory_path: Path, selector: Selector, cves: tuple[str, ...], u
             if t.snapshot != parent:
                 skipped[t.host] = f"its fix is in the older snapshot {t.snapshot}: remediate it in another run"
         chosen = [t for t in mine if t.snapshot == parent]
+        rule = rule_approval(inventory.sites[site].remediate if site in inventory.sites else {}, chosen, now)
+        if rule_only and not rule:
+            skipped |= {t.host: f"site {site}'s remediate.auto_approve rule does not approve it" for t in chosen}
+            continue
         manifest = _build(inventory_path, inventory, content, load(inventory, parent), chosen, change_id, progress,
                           result)  # fmt: skip
-        rule = rule_approval(inventory.sites[site].remediate if site in inventory.sites else {}, chosen, now)
         if approve or rule:
             manifest["approval"] = approval_record(change_id, operator(), now, None if approve else rule)
             save(inventory, manifest)
@@ -103,11 +109,12 @@ def remediate(inventory_path: Path, selector: Selector, cves: tuple[str, ...], u
             continue
         patch = run_verb(RunRequest(inventory_path, "patch", Selector(limit=tuple(sorted({t.host for t in chosen}))),
                                     change_id=change_id, batch_size=batch_size,
-                                    options={"content_snapshot": manifest["id"], REBOOT_VAR: "if_required"}),
+                                    options={"content_snapshot": manifest["id"], REBOOT_VAR: "if_required"},
+                                    schedule=schedule),
                          progress)  # fmt: skip
         result.runs.append(patch.run_id)
         patched |= {o.host: o.outcome for o in patch.hosts}
-    inspected = _inspect(inventory_path, sorted(patched), change_id, progress, result)
+    inspected = _inspect(inventory_path, sorted(patched), change_id, progress, result, schedule)
     result.outcomes = judge(targets, inspected, patched, skipped)
     _conclude(result)
     return result
@@ -126,11 +133,14 @@ def _build(inventory_path: Path, inventory: Any, content: Path, parent: dict[str
 
 
 def _inspect(inventory_path: Path, hosts: list[str], change_id: str, progress: Progress | None,
-             result: Remediation) -> dict[str, dict[str, str]]:  # fmt: skip
+             result: Remediation, schedule: dict[str, Any] | None) -> dict[str, dict[str, str]]:  # fmt: skip
     """host -> installed packages, from this inspection only (an older record proves nothing)."""
     if not hosts:
         return {}
-    run = run_verb(RunRequest(inventory_path, "inspect", Selector(limit=tuple(hosts)), change_id=change_id), progress)
+    request = RunRequest(
+        inventory_path, "inspect", Selector(limit=tuple(hosts)), change_id=change_id, schedule=schedule
+    )
+    run = run_verb(request, progress)
     result.runs.append(run.run_id)
     store = open_store()
     inventory = load_inventory(inventory_path)
@@ -151,7 +161,7 @@ def _conclude(result: Remediation) -> None:
         result.status, result.exit_code = "fixed", EXIT_OK
     elif FIXED in states:
         result.status, result.exit_code = "partly_fixed", EXIT_HOSTS_FAILED
-    elif result.snapshots and not any(s["approval"] for s in result.snapshots):
+    elif not result.runs or (result.snapshots and not any(s["approval"] for s in result.snapshots)):
         result.status, result.exit_code = "not_approved", EXIT_REFUSED
     else:
         result.status, result.exit_code = "failed", EXIT_HOSTS_FAILED

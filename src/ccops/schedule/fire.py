@@ -30,7 +30,7 @@ from ccops.plan.maintenance import window_open
 from ccops.run import RunRequest, RunResult, execute, git_commit, new_run_id, open_store, operator, prepare
 from ccops.run.engine import Engine
 from ccops.runner.progress import Progress
-from ccops.schedule.model import REAPPLY, Schedule, get_schedule
+from ccops.schedule.model import REAPPLY, REMEDIATE, Schedule, get_schedule
 from ccops.store.records import Store
 from ccops.text.safe_text import visible
 from ccops.verbs import get_verb
@@ -86,8 +86,9 @@ def fire(inventory_path: Path, name: str, *, engine: Engine | None = None, progr
             busy = f"another firing of schedule {schedule.name} is still running; this one is not queued"
             return _refuse(store, inventory, request, busy)
         reason = refusal(store, inventory, schedule, fired)
-        if reason:
-            return _refuse(store, inventory, request, reason)
+        if reason or schedule.run == REMEDIATE:  # remediate runs its own snapshot, patch and inspect
+            return _refuse(store, inventory, request, reason) if reason else _remediate(store, inventory, schedule,
+                                                                                          request)  # fmt: skip
         try:
             ran = _reapply(store, request) if schedule.run == REAPPLY else request
             prepared = None if ran is None else prepare(ran)
@@ -129,6 +130,31 @@ def _reapply(store: Store, request: RunRequest) -> RunRequest | None:
         return None
     reapplied.schedule = request.schedule  # the record says both: fired by the schedule, and why
     return reapplied
+
+
+def _remediate(store: Store, inventory: Inventory, schedule: Schedule, request: RunRequest) -> Firing:
+    """ccops remediate --urgency LEVEL as the site allows it: unattended, approved by the site's rule only."""
+    from ccops.remediate.run import remediate
+    from ccops.remediate.targets import at_least
+
+    if not inventory.sites[schedule.site].remediate.get("unattended"):
+        why = f"site {schedule.site} does not allow unattended remediation (its remediate.unattended is not true)"
+        return _refuse(store, inventory, request, why)
+    assert request.change_id is not None  # noqa: S101 - a schedule always carries its standing change
+    try:
+        done = remediate(request.inventory, request.selector, (), at_least(schedule.options["urgency"]),
+                         request.change_id, rule_only=True, schedule=request.schedule)  # fmt: skip
+    except (CcopsError, RefusedError, LockError) as exc:
+        return _refuse(store, inventory, request, str(exc))
+    if done.status == "nothing_to_fix":
+        return Firing(schedule.name, "", STATUS_NOTHING, 0, f"no {schedule.options['urgency']} CVE to fix")
+    if done.status == "not_approved":
+        return _refuse(store, inventory, request, "the site's remediate.auto_approve rule approves none of the fixes")
+    fixed = sum(1 for o in done.outcomes if o.state == "fixed")
+    message = (
+        f"remediation {done.status}: {fixed} of {len(done.outcomes)} finding(s) fixed; runs {', '.join(done.runs)}"
+    )
+    return Firing(schedule.name, done.runs[-1] if done.runs else "", done.status, done.exit_code, message)
 
 
 def refusal(store: Store, inventory: Inventory, schedule: Schedule, now: datetime) -> str | None:

@@ -36,8 +36,13 @@ COMMANDS = {
     # the site rule "re-apply the last approved change to reverted hosts in the next window":
     # a patch of only the hosts whose newest inspection is reverted (ccops.report.reverted), else nothing
     "reapply": "patch",
+    # ccops remediate --urgency LEVEL (options: {urgency: LEVEL}, default high): a patch from a snapshot of
+    # just the fixing packages, approved only by the site's rule; the site must allow it (remediate.unattended)
+    "remediate": "patch",
 }
 REAPPLY = "reapply"
+REMEDIATE = "remediate"
+REMEDIATE_URGENCIES = ("critical", "emergency", "high", "medium", "low")
 KEYS = ("name", "site", "run", "options", "roles", "os", "lines", "limit", "at", "days", "window", "change_id")
 SELECTOR_KEYS = ("roles", "os", "lines", "limit")
 
@@ -132,7 +137,10 @@ def _schedule(reader: FieldReader, inventory: Inventory, raw: dict[str, Any], kp
         reader.report((*kp, "change_id"), f"change_id {change_id[:40]!r} {problem}")
     if run == REAPPLY and raw.get("options"):
         reader.report((*kp, "options"), "run: reapply takes no options: it keeps the reverted patch runs' own")
-    options = {} if run == REAPPLY else _options(reader, raw, kp, COMMANDS.get(run or ""))
+    if run == REMEDIATE:
+        options = _remediate_options(reader, raw, kp)
+    else:
+        options = {} if run == REAPPLY else _options(reader, raw, kp, COMMANDS.get(run or ""))
     selectors = {key: _words(reader, raw, kp, key) for key in SELECTOR_KEYS}
     at, days, window = _when(reader, raw, kp)
     if len(reader.problems) > before or not (name and site and run and change_id):
@@ -166,6 +174,14 @@ def _options(reader: FieldReader, raw: dict[str, Any], kp: KeyPath, verb: str | 
         if value is not None:
             out[setting.extravar] = value
     return out
+
+
+def _remediate_options(reader: FieldReader, raw: dict[str, Any], kp: KeyPath) -> dict[str, str]:
+    given = reader.get(raw, kp, "options", dict, default={})
+    okp = (*kp, "options")
+    reader.only_keys(given, okp, ("urgency",))
+    urgency = reader.get(given, okp, "urgency", str, choices=REMEDIATE_URGENCIES)
+    return {"urgency": urgency or "high"}
 
 
 def _words(reader: FieldReader, raw: dict[str, Any], kp: KeyPath, key: str) -> tuple[str, ...]:
