@@ -116,3 +116,21 @@ def test_a_parent_file_that_changed_since_its_snapshot_is_refused(tmp_path):
     (tmp_path / logs.paths["openssl"]).write_bytes(b"something else")
     with pytest.raises(CcopsError, match="differs from snapshot"):
         choose_subset(parent, logs, [_target()], tmp_path)
+
+
+def test_a_remediation_snapshot_never_becomes_the_sites_default_patch_content(tmp_path, monkeypatch):
+    from ccops.content.patching import newest_approved
+    from ccops.content.snapshots import save
+    from ccops.inventory.load import load_inventory
+    from tests.conftest import EXAMPLE
+
+    monkeypatch.setenv("CCOPS_HOME", str(tmp_path))
+    inventory = load_inventory(EXAMPLE)
+    approved = {"change_id": "CHG-1", "by": "op", "at": "2026-12-01T00:00:00+00:00"}
+    whole = {"id": PARENT, "site": "njjy", "created": "2026-12-01T00:00:00+00:00", "staged": True,
+             "approval": approved, "releases": {}}  # fmt: skip
+    fix = whole | {"id": "20261202T000000-123456", "created": "2026-12-02T00:00:00+00:00",
+                   "remediate": {"parent": PARENT, "cves": ["CVE-2026-0001"]}}  # fmt: skip
+    save(inventory, whole)
+    save(inventory, fix)
+    assert newest_approved(inventory, "njjy")["id"] == PARENT

@@ -14,7 +14,7 @@ from typing import Any
 
 from ccops.content.repository import build_snapshot_repository
 from ccops.content.snapshot import stage_built
-from ccops.content.snapshots import content_dir, load, new_snapshot_id, save
+from ccops.content.snapshots import all_snapshots, content_dir, load, new_snapshot_id, save
 from ccops.errors import EXIT_HOSTS_FAILED, EXIT_OK, EXIT_REFUSED
 from ccops.inventory.load import load_inventory
 from ccops.inventory.select import Selector, select
@@ -98,7 +98,7 @@ def remediate(inventory_path: Path, selector: Selector, cves: tuple[str, ...], u
             continue
         manifest = _build(inventory_path, inventory, content, load(inventory, parent), chosen, change_id, progress,
                           result)  # fmt: skip
-        if approve or rule:
+        if not manifest.get("approval") and (approve or rule):
             manifest["approval"] = approval_record(change_id, operator(), now, None if approve else rule)
             save(inventory, manifest)
         result.snapshots.append({"site": site, "snapshot": manifest["id"], "parent": parent,
@@ -125,6 +125,10 @@ def _build(inventory_path: Path, inventory: Any, content: Path, parent: dict[str
     site = parent["site"]
     tree = content / "points" / site
     subset = choose_subset(parent, snapshot_logs(content, parent), targets, tree)
+    for known in all_snapshots(inventory):  # the same fix staged before (and perhaps approved since): reuse it
+        same = {r: e.get("packages") for r, e in (known.get("releases") or {}).items()} == subset.packages
+        if same and known.get("staged") and (known.get("remediate") or {}).get("parent") == parent["id"]:
+            return known
     snapshot_id = new_snapshot_id()
     files = build_snapshot_repository(tree, snapshot_id, subset.debs, subset.arches, ensure_key(inventory))
     manifest = subset_manifest(parent, subset, snapshot_id, files, targets, change_id, operator())
