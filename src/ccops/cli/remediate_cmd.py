@@ -11,6 +11,7 @@ from ccops.cli.options import (
     batch_size_option,
     build_selector,
     change_id_option,
+    emergency_option,
     events_option,
     inventory_option,
     output_option,
@@ -35,11 +36,12 @@ if TYPE_CHECKING:
 @click.option("--approve", is_flag=True, help="Approve the remediation snapshot under --change-id (as the operator).")
 @click.option("--dry-run", is_flag=True, help="Only list what would be fixed, on which host, from which snapshot.")
 @batch_size_option()
+@emergency_option()
 @yes_option()
 @output_option()
 @events_option
 def remediate(inventory: Path | None, cves: tuple[str, ...], urgency: str | None, change_id: str, approve: bool,
-              dry_run: bool, batch_size: int | None, yes: bool, output: str,
+              dry_run: bool, batch_size: int | None, emergency: bool, yes: bool, output: str,
               **selectors: tuple[str, ...]) -> None:  # fmt: skip
     """Fix chosen CVEs: from `ccops vulns`, the fixable (host, CVE, package, fixing version); a content
     snapshot of just the fixing packages' source packages (from the snapshot that holds them), staged
@@ -63,7 +65,7 @@ def remediate(inventory: Path | None, cves: tuple[str, ...], urgency: str | None
         confirm(f"remediate {len(plan.targets)} CVE finding(s) on {len(hosts)} host(s) under change {change_id}",
                 yes, lines)  # fmt: skip
         plan = run_remediation(path, selector, cves, urgencies, change_id, approve=approve, batch_size=batch_size,
-                               progress=Progress(enabled=output == "text"))  # fmt: skip
+                               emergency=emergency, progress=Progress(enabled=output == "text"))  # fmt: skip
     if output == "json":
         emit_json(plan.as_dict())
     else:
@@ -82,6 +84,9 @@ def _text(plan: Remediation) -> None:
         approved = snap["approval"]
         how = (approved.get("rule") or f"{approved['change_id']} by {approved['by']}") if approved else "NOT APPROVED"
         echo(f"site {snap['site']}: snapshot {snap['snapshot']} (from {snap['parent']}), approved: {how}")
+        if not approved:
+            echo(f"  approve it (ccops content approve {snap['snapshot']} --change-id ID) and run this command "
+                 "again, or give --approve")  # fmt: skip
     if plan.outcomes:
         rows = [[o.host, o.cve, o.package, o.before, o.after or "-", o.fixing, o.state, o.detail]
                 for o in plan.outcomes]  # fmt: skip

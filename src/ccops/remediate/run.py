@@ -63,7 +63,7 @@ class Remediation:
 
 def remediate(inventory_path: Path, selector: Selector, cves: tuple[str, ...], urgencies: tuple[str, ...],
               change_id: str, *, approve: bool = False, dry_run: bool = False, batch_size: int | None = None,
-              progress: Progress | None = None, rule_only: bool = False,
+              progress: Progress | None = None, rule_only: bool = False, emergency: bool = False,
               schedule: dict[str, Any] | None = None) -> Remediation:  # fmt: skip
     """rule_only: a site whose rule does not approve its fixes gets no snapshot at all (unattended firings);
     schedule: the firing's record, carried by the patch and inspect runs."""
@@ -108,7 +108,7 @@ def remediate(inventory_path: Path, selector: Selector, cves: tuple[str, ...], u
                 skipped[t.host] = f"snapshot {manifest['id']} is not approved (--approve, or a site rule)"
             continue
         patch = run_verb(RunRequest(inventory_path, "patch", Selector(limit=tuple(sorted({t.host for t in chosen}))),
-                                    change_id=change_id, batch_size=batch_size,
+                                    change_id=change_id, batch_size=batch_size, emergency=emergency,
                                     options={"content_snapshot": manifest["id"], REBOOT_VAR: "if_required"},
                                     schedule=schedule),
                          progress)  # fmt: skip
