@@ -199,6 +199,8 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out["notify-status"] = ccops("notify", "status", "-o", "json")
     out["image-list"] = ccops("image", "list", "-o", "json")
     out["vulns"] = ccops("vulns", "-i", fleet, "-o", "json")
+    fix = ("remediate", "-i", fleet, "--cve", "CVE-2026-0001", "--change-id", "CHG-1", "--dry-run")
+    out["remediate"] = ccops(*fix, "-o", "json")
     held = PATCH_SITE.format(code="qtn").replace("  backup_target:", "  management: [127.0.0.1]\n  backup_target:")
     qtn = str(write_inventory(tmp / "qtn", {"qtn.yml": held}))
     hold = ("quarantine", "hold", "qtn-a01", "-i", qtn, "--reason", "test", "--change-id", "CHG-2", "--yes")

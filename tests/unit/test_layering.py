@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("image", "software", "content"),
     ("report",),
     ("vulns",),
+    ("remediate",),
     ("quarantine",),
     ("notify",),
     ("schedule",),

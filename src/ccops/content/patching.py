@@ -27,7 +27,10 @@ def approve_after_days(inventory: Inventory, site: str) -> int | None:
 
 def newest_approved(inventory: Inventory, site: str) -> dict[str, Any] | None:
     rule = approve_after_days(inventory, site)
-    found = [m for m in all_snapshots(inventory) if m["site"] == site and approval(m, rule).how]
+    # a remediation snapshot (ccops remediate) holds only some fixes: never a site's default content
+    found = [
+        m for m in all_snapshots(inventory) if m["site"] == site and not m.get("remediate") and approval(m, rule).how
+    ]
     return max(found, key=lambda m: m["created"], default=None)
 
 

@@ -91,7 +91,7 @@ def take_snapshot(
 
     inventory = load_inventory(inventory_path)
     refuse_offline(inventory)
-    point = _point(inventory, site)
+    _point(inventory, site)  # first: a site without a point takes no snapshot
     hosts = site_hosts(inventory, site)
     if not hosts:
         raise UsageError(f"site {site} has no active Debian host to take a snapshot for")
@@ -127,8 +127,17 @@ def take_snapshot(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     manifest = _manifest(snapshot_id, site, change_id, operator(), needs, packages, files)
+    return SnapshotResult(manifest, runs + stage_built(inventory_path, inventory, manifest, files, change_id, progress))
+
+
+def stage_built(inventory_path: Path, inventory: Inventory, manifest: dict[str, Any], files: list[tuple[str, str]],
+                change_id: str | None, progress: Progress | None) -> list[str]:  # fmt: skip
+    """Save a built snapshot's manifest, seed and stage its files on the site's point, then mark it staged."""
+    site, point = manifest["site"], _point(inventory, manifest["site"])
+    tree = content_dir(inventory) / "points" / site
     save(inventory, manifest)  # not staged yet: nothing can install from it
-    seed = content_dir(inventory) / "work" / f"{snapshot_id}.tar"
+    seed = content_dir(inventory) / "work" / f"{manifest['id']}.tar"
+    runs = []
     try:
         pack_snapshot(tree, [rel for rel, _ in files], seed)
         runs.append(_run(inventory_path, "content-seed", [point], change_id,
@@ -140,7 +149,7 @@ def take_snapshot(
     runs.append(staged.run_id)
     manifest |= {"staged": True, "stage_run": staged.run_id}
     save(inventory, manifest)
-    return SnapshotResult(manifest, runs)
+    return runs
 
 
 def _arch(value: object, host: Host) -> str:

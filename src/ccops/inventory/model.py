@@ -130,6 +130,7 @@ class Site:
     risk: dict[str, float] = field(default_factory=dict)  # early-warning thresholds the site set
     patch_content: dict[str, Any] = field(default_factory=dict)  # approve_after_days (ccops content)
     quarantine: dict[str, Any] = field(default_factory=dict)  # when hosts are held apart (ccops.quarantine); {}: never
+    remediate: dict[str, Any] = field(default_factory=dict)  # auto_approve {urgency: days}, unattended (site_file)
     connections: dict[str, ConnectionProfile] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
     node: NodeSpec | None = None  # None: the jump host runs the site itself

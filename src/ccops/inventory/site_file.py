@@ -86,6 +86,7 @@ SITE_KEYS = (
     "quarantine",
     "subnets",
     "gateways",
+    "remediate",
 )
 DECOMMISSION_KEYS = ("max_hosts", "end_state", "hooks")
 END_STATES = ("power_off", "hand_back")
@@ -212,6 +213,7 @@ def _site(reader: FieldReader, data: dict[str, Any]) -> Site:
         quarantine=_quarantine(reader, raw, kp),
         subnets=parse_management(reader, raw.get("subnets", []), (*kp, "subnets")),
         gateways=parse_management(reader, raw.get("gateways", []), (*kp, "gateways")),
+        remediate=_remediate(reader, raw.get("remediate", {}), (*kp, "remediate")),
     )
 
 
@@ -253,6 +255,28 @@ def _patch_content(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]
         reader.report(where, f"{dotted(where)}: {days} is not between 0 and 365")
         return {}
     return {} if days is None else {"approve_after_days": days}
+
+
+def _remediate(reader: FieldReader, raw: Any, kp: KeyPath) -> dict[str, Any]:
+    """ccops remediate: a fix of this urgency counts as approved by rule this many days after it was offered;
+    unattended: a schedule may run it."""
+    if not reader.valid(raw, kp, dict):
+        return {}
+    reader.only_keys(raw, kp, ("auto_approve", "unattended"))
+    out: dict[str, Any] = {}
+    if reader.get(raw, kp, "unattended", bool):
+        out["unattended"] = True
+    rules, akp = raw.get("auto_approve", {}), (*kp, "auto_approve")
+    if not reader.valid(rules, akp, dict):
+        return out
+    reader.only_keys(rules, akp, VULN_URGENCIES)
+    days = {u: reader.get(rules, akp, u, int) for u in VULN_URGENCIES}
+    for urgency, value in days.items():
+        if value is not None and not 0 <= value <= 365:
+            reader.report((*akp, urgency), f"{dotted((*akp, urgency))}: {value} is not between 0 and 365")
+        elif value is not None:
+            out.setdefault("auto_approve", {})[urgency] = value
+    return out
 
 
 def _node(reader: FieldReader, site: Site, raw: dict[str, Any]) -> NodeSpec | None:

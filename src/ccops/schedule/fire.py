@@ -30,7 +30,7 @@ from ccops.plan.maintenance import window_open
 from ccops.run import RunRequest, RunResult, execute, git_commit, new_run_id, open_store, operator, prepare
 from ccops.run.engine import Engine
 from ccops.runner.progress import Progress
-from ccops.schedule.model import QUARANTINE, REAPPLY, Schedule, get_schedule
+from ccops.schedule.model import QUARANTINE, REAPPLY, REMEDIATE, Schedule, get_schedule
 from ccops.store.records import Store
 from ccops.text.safe_text import visible
 from ccops.verbs import get_verb
@@ -86,11 +86,11 @@ def fire(inventory_path: Path, name: str, *, engine: Engine | None = None, progr
             busy = f"another firing of schedule {schedule.name} is still running; this one is not queued"
             return _refuse(store, inventory, request, busy)
         reason = refusal(store, inventory, schedule, fired)
-        if reason or schedule.run == QUARANTINE:  # quarantine evaluate: its run, if any, is the policy's
+        if reason or schedule.run in (QUARANTINE, REMEDIATE):  # these make their own runs, if any
             return (
                 _refuse(store, inventory, request, reason)
                 if reason
-                else _quarantine(store, inventory, request, schedule, progress)
+                else _own_runs(store, inventory, request, schedule, progress)
             )
         try:
             ran = _reapply(store, request) if schedule.run == REAPPLY else request
@@ -135,6 +135,15 @@ def _reapply(store: Store, request: RunRequest) -> RunRequest | None:
     return reapplied
 
 
+def _own_runs(
+    store: Store, inventory: Inventory, request: RunRequest, schedule: Schedule, progress: Progress | None
+) -> Firing:
+    """quarantine evaluate: the policy's comply --fix run; remediate: its own snapshot, patch and inspect."""
+    if schedule.run == QUARANTINE:
+        return _quarantine(store, inventory, request, schedule, progress)
+    return _remediate(store, inventory, schedule, request)
+
+
 def _quarantine(
     store: Store, inventory: Inventory, request: RunRequest, schedule: Schedule, progress: Progress | None
 ) -> Firing:
@@ -153,6 +162,39 @@ def _quarantine(
         return Firing(schedule.name, "", STATUS_NOTHING, 0, summary(applied))
     ran = applied.run
     return Firing(schedule.name, ran.run_id, ran.status, ran.exit_code, summary(applied), ran)
+
+
+def _remediate(store: Store, inventory: Inventory, schedule: Schedule, request: RunRequest) -> Firing:
+    """ccops remediate --urgency LEVEL as the site allows it: unattended, approved by the site's rule only."""
+    from ccops.remediate.run import remediate
+    from ccops.remediate.targets import at_least
+
+    if not inventory.sites[schedule.site].remediate.get("unattended"):
+        why = f"site {schedule.site} does not allow unattended remediation (its remediate.unattended is not true)"
+        return _refuse(store, inventory, request, why)
+    assert request.change_id is not None  # noqa: S101 - a schedule always carries its standing change
+    try:
+        urgencies = at_least(schedule.options["urgency"])
+        done = remediate(
+            request.inventory,
+            request.selector,
+            (),
+            urgencies,
+            request.change_id,
+            rule_only=True,
+            schedule=request.schedule,
+        )
+    except (CcopsError, RefusedError, LockError) as exc:
+        return _refuse(store, inventory, request, str(exc))
+    if done.status == "nothing_to_fix":
+        return Firing(schedule.name, "", STATUS_NOTHING, 0, f"no {schedule.options['urgency']} CVE to fix")
+    if done.status == "not_approved":
+        return _refuse(store, inventory, request, "the site's remediate.auto_approve rule approves none of the fixes")
+    fixed = sum(1 for o in done.outcomes if o.state == "fixed")
+    message = (
+        f"remediation {done.status}: {fixed} of {len(done.outcomes)} finding(s) fixed; runs {', '.join(done.runs)}"
+    )
+    return Firing(schedule.name, done.runs[-1] if done.runs else "", done.status, done.exit_code, message)
 
 
 def refusal(store: Store, inventory: Inventory, schedule: Schedule, now: datetime) -> str | None:

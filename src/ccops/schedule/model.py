@@ -38,9 +38,14 @@ COMMANDS = {
     "reapply": "patch",
     # the sites' quarantine policies: what they hold and lift now, as one comply --fix run, else nothing
     "quarantine evaluate": "comply",
+    # ccops remediate --urgency LEVEL (options: {urgency: LEVEL}, default high): a patch from a snapshot of
+    # just the fixing packages, approved only by the site's rule; the site must allow it (remediate.unattended)
+    "remediate": "patch",
 }
 REAPPLY = "reapply"
 QUARANTINE = "quarantine evaluate"
+REMEDIATE = "remediate"
+REMEDIATE_URGENCIES = ("critical", "emergency", "high", "medium", "low")
 KEYS = ("name", "site", "run", "options", "roles", "os", "lines", "limit", "at", "days", "window", "change_id")
 SELECTOR_KEYS = ("roles", "os", "lines", "limit")
 
@@ -137,7 +142,10 @@ def _schedule(reader: FieldReader, inventory: Inventory, raw: dict[str, Any], kp
         reader.report((*kp, "options"), "run: reapply takes no options: it keeps the reverted patch runs' own")
     if run == QUARANTINE and (raw.get("options") or any(raw.get(k) for k in SELECTOR_KEYS)):
         reader.report(kp, "run: quarantine evaluate takes no options or selectors: the site's policy chooses hosts")
-    options = {} if run in (REAPPLY, QUARANTINE) else _options(reader, raw, kp, COMMANDS.get(run or ""))
+    if run == REMEDIATE:
+        options = _remediate_options(reader, raw, kp)
+    else:
+        options = {} if run in (REAPPLY, QUARANTINE) else _options(reader, raw, kp, COMMANDS.get(run or ""))
     selectors = {key: _words(reader, raw, kp, key) for key in SELECTOR_KEYS}
     at, days, window = _when(reader, raw, kp)
     if len(reader.problems) > before or not (name and site and run and change_id):
@@ -171,6 +179,14 @@ def _options(reader: FieldReader, raw: dict[str, Any], kp: KeyPath, verb: str | 
         if value is not None:
             out[setting.extravar] = value
     return out
+
+
+def _remediate_options(reader: FieldReader, raw: dict[str, Any], kp: KeyPath) -> dict[str, str]:
+    given = reader.get(raw, kp, "options", dict, default={})
+    okp = (*kp, "options")
+    reader.only_keys(given, okp, ("urgency",))
+    urgency = reader.get(given, okp, "urgency", str, choices=REMEDIATE_URGENCIES)
+    return {"urgency": urgency or "high"}
 
 
 def _words(reader: FieldReader, raw: dict[str, Any], kp: KeyPath, key: str) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ class PackageLog:
 class SnapshotLogs:
     packages: dict[str, PackageLog] = field(default_factory=dict)  # binary package -> its log
     by_source: dict[str, list[Entry]] = field(default_factory=dict)  # source -> a sibling's changelog
+    paths: dict[str, str] = field(default_factory=dict)  # binary package -> its file's path under the point
 
     def log_of(self, package: str) -> tuple[list[Entry] | None, str]:
         """The entries for ``package`` (its own changelog, else its source's), or None and why not."""
@@ -60,6 +61,7 @@ def snapshot_logs(content: Path, manifest: dict[str, Any]) -> SnapshotLogs:
             if rel.endswith(".deb"):
                 log = _cached(cache, tree / rel, str(sha))
                 out.packages.setdefault(log.package or Path(rel).name, log)
+                out.paths.setdefault(log.package or Path(rel).name, rel)
     for log in out.packages.values():
         if log.entries is not None and not log.damaged:
             out.by_source.setdefault(log.source, log.entries)
