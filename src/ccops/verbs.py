@@ -480,7 +480,7 @@ VERBS = {
             ("active", "retiring"),
             False,
             "every deviation from the site's policies and accounts, per host and policy; changes nothing",
-            steps=(Step("comply", "check", note="one module call compares the host with its policy"),),
+            steps=(Step("comply", "check", "{action}.yml", "one module call compares the host with its policy"),),
             command=False,
             report="compliance",
             mode="check",

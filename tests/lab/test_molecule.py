@@ -31,7 +31,7 @@ SCENARIOS = sorted(p.parent.name for p in (ROOT / "molecule").glob("*/molecule.y
 
 
 def test_every_role_the_refactor_touches_has_a_scenario():
-    assert {"asset", "precheck", "backup", "software", "patch"} <= set(SCENARIOS)
+    assert {"asset", "precheck", "backup", "software", "patch", "comply"} <= set(SCENARIOS)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
