@@ -103,6 +103,7 @@ SHARED_AT_MOST = 256  # larger lists and dicts are not looked for again (a host'
 class _Writer:
     def __init__(self) -> None:
         self.seen: dict[tuple[int, int], tuple[str, object]] = {}  # (id, depth) -> text, and the object kept alive
+        self.prefixes: dict[int, dict[str, str]] = {}  # depth -> text key -> its line start: a fleet has few keys
 
     def text(self, value: Any, depth: int) -> str:
         if type(value) is str:
@@ -125,7 +126,7 @@ class _Writer:
         if not isinstance(value, dict | list | tuple) or not value or isinstance(value, Layered):
             yield self.text(value, depth)
             return
-        if (depth >= 2 and len(value) <= SHARED_AT_MOST) or (
+        if (depth >= 2 and len(value) <= SHARED_AT_MOST and not _holds_large(value)) or (
             not isinstance(value, dict) and all(type(item) is str for item in value)
         ):
             yield self.text(value, depth)  # a host's variables, or a group's host names (joined in C)
@@ -135,10 +136,16 @@ class _Writer:
             return
         inside = "\n" + "  " * (depth + 1)
         items = value.items() if isinstance(value, dict) else ((None, item) for item in value)
+        sub = depth + 1
         for n, (key, item) in enumerate(items):
-            yield ("{" if isinstance(value, dict) else "[") if n == 0 else ","
-            yield inside if key is None else inside + _key(key) + ": "
-            yield from self.pieces(item, depth + 1)
+            start = (("{" if isinstance(value, dict) else "[") if n == 0 else ",") + (
+                inside if key is None else inside + _key(key) + ": "
+            )
+            if isinstance(item, Layered) or not isinstance(item, dict | list | tuple):  # one piece: a host's entry
+                yield start + self.text(item, sub)
+                continue
+            yield start
+            yield from self.pieces(item, sub)
         yield "\n" + "  " * depth + ("}" if isinstance(value, dict) else "]")
 
     def container(self, value: dict[Any, Any] | list[Any] | tuple[Any, ...], depth: int) -> str:
@@ -146,7 +153,13 @@ class _Writer:
             return "{}" if isinstance(value, dict) else "[]"
         close = "\n" + "  " * depth
         if isinstance(value, Layered) and len(value) == sum(map(len, value.layers)):  # its layers, unchanged
-            return "{" + ",".join(self.entries(layer, depth) for layer in value.layers if layer) + close + "}"
+            own = value.own
+            texts = [
+                (self._entries(layer, depth) if n == own else self.entries(layer, depth))
+                for n, layer in enumerate(value.layers)
+                if layer
+            ]
+            return "{" + ",".join(texts) + close + "}"
         if isinstance(value, dict):
             return "{" + self.entries(value, depth) + close + "}"
         inside = close + "  "
@@ -165,17 +178,34 @@ class _Writer:
         return self.seen[key][0]
 
     def _entries(self, value: dict[Any, Any], depth: int) -> str:
-        if not all(type(k) is str for k in value):
-            # strict_json names a non-finite float key as text first (it may then meet the same text key)
-            value = {str(k) if isinstance(k, float) and not math.isfinite(k) else k: v for k, v in value.items()}
+        prefixes = self.prefixes.get(depth)
+        if prefixes is None:
+            prefixes = self.prefixes[depth] = {}
+        sub = depth + 1
+        parts = []
+        for k, v in value.items():
+            prefix = prefixes.get(k) if type(k) is str else None  # (1, 1.0 and True are one dict key)
+            if prefix is None:
+                if type(k) is not str:
+                    return self._mixed_entries(value, depth)
+                prefix = prefixes[k] = "\n" + "  " * sub + encode_basestring_ascii(k) + ": "
+            parts.append(prefix + (encode_basestring_ascii(v) if type(v) is str else self.text(v, sub)))
+        return ",".join(parts)
+
+    def _mixed_entries(self, value: dict[Any, Any], depth: int) -> str:
+        """Entries whose keys are not all text, named as strict_json names them."""
+        # a non-finite float key becomes text first (it may then meet the same text key)
+        value = {str(k) if isinstance(k, float) and not math.isfinite(k) else k: v for k, v in value.items()}
         inside = "\n" + "  " * (depth + 1)
         sub = depth + 1
-        return ",".join(
-            [
-                inside + _key(k) + ": " + (encode_basestring_ascii(v) if type(v) is str else self.text(v, sub))
-                for k, v in value.items()
-            ]
-        )
+        return ",".join([inside + _key(k) + ": " + self.text(v, sub) for k, v in value.items()])
+
+
+def _holds_large(value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> bool:
+    """Whether a small container holds a large one (the inventory's {"hostvars": {32,000 hosts}}): that one is
+    written in pieces, never as one text."""
+    items = value.values() if isinstance(value, dict) else value
+    return any(isinstance(item, dict | list | tuple) and len(item) > SHARED_AT_MOST for item in items)
 
 
 def _scalar(value: bool | int | float | None) -> str:

@@ -186,7 +186,7 @@ def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> di
         site = inventory.sites[host.site]
         for group in host_groups(host, site):
             groups.setdefault(group, []).append(host.name)
-        hostvars[host.name] = layered(site_cache[host.site], *host_var_layers(inventory, host))
+        hostvars[host.name] = layered(site_cache[host.site], *host_var_layers(inventory, host), own=1)
     out: dict[str, Any] = {"_meta": {"hostvars": hostvars}, "all": {"children": ["ungrouped", *sorted(groups)]}}
     for group in sorted(groups):
         out[group] = {"hosts": groups[group]}

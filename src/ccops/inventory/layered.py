@@ -15,15 +15,19 @@ class Layered(dict[str, Any]):
     """Made by layered() and never changed after (a writer checks only that its size still matches)."""
 
     layers: tuple[dict[str, Any], ...] = ()
+    own: int = -1  # the layer only this dict has (a writer does not keep its text for another), or -1
 
 
-def layered(*layers: dict[str, Any]) -> dict[str, Any]:
-    """The layers merged in order; a Layered dict when no key is in two layers (else a plain one)."""
-    merged: dict[str, Any] = {}
+def layered(*layers: dict[str, Any], own: int = -1) -> dict[str, Any]:
+    """The layers merged in order; a Layered dict when no key is in two layers (else a plain one).
+
+    ``own`` names the layer no other dict shares (a host's own variables), if any.
+    """
+    out = Layered()
     for layer in layers:
-        merged.update(layer)
-    if len(merged) != sum(len(layer) for layer in layers):
-        return merged  # a later layer overrides an earlier key: only the plain merge is exact
-    out = Layered(merged)
+        out.update(layer)
+    if len(out) != sum(map(len, layers)):
+        return dict(out)  # a later layer overrides an earlier key: only the plain merge is exact
     out.layers = layers
+    out.own = own
     return out
