@@ -129,6 +129,12 @@ class Verb:
     # "module:function" (run request) -> {label: sha256}: what else a saved plan pins besides the inventory
     # (the catalogue, an image's definition and build); `VERB --plan FILE` refuses when one differs
     pins: str = ""
+    # "module:function" (image name, converge only, rebuild) -> run options: the verb writes a golden image,
+    # so `ccops plan VERB` takes --image/--converge-only/--rebuild (deploy); no other verb accepts them
+    image_settings: str = ""
+    # "module:function" (run request) -> prepared run: how its plan selects and checks hosts when not by the
+    # plain prepare() (deploy: converge and rebuild select active machines; every machine takes the image's OS)
+    prepare: str = ""
     # --- after the run ---
     # "module:function" (prepared run, result, progress) once a run of it ended; never fails that run.
     # inspect and comply: the sites' quarantine policies hold and lift (ccops.quarantine.auto)
@@ -452,6 +458,8 @@ VERBS = {
             records_assets=True,
             engine="ccops.image.deploy:engine_for",
             pins="ccops.image.deploy_plan:image_pins",
+            image_settings="ccops.image.deploy_plan:deploy_options",
+            prepare="ccops.image.deploy_plan:prepare_deploy",
             resets_versions=True,
         ),
         Verb(

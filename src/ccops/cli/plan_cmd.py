@@ -73,18 +73,17 @@ def plan(
     from ccops.cli import plan_pins
     from ccops.cli.json_shapes import plan_out
     from ccops.plan.render import plan_json, plan_markdown, plan_text
-    from ccops.run import RunRequest, prepare
+    from ccops.run import RunRequest
 
     name, options = _verb_and_argument(verb)
     name = _in_mode(name, mode, verb)
     options = {**_run_options(name, {"--snapshot": snapshot, "--reboot": reboot}, emergency), **options}
-    deploying = _deploy_options(name, image_name, converge_only, rebuild)
-    options = {**options, **(deploying or {})}
+    options = {**options, **(_image_settings(name, image_name, converge_only, rebuild) or {})}
     selector = build_selector(**selectors)
     request = RunRequest(
         resolve_inventory(inventory), name, selector, batch_size=batch_size, emergency=emergency, options=options
     )
-    prepared = _prepare_deploy(request) if deploying is not None else prepare(request)
+    prepared = _prepare(request)
     result = prepared.plan
     pinned, image = plan_pins.pins(prepared), plan_pins.deploy_image(prepared.request.options)
     if save is not None:
@@ -99,33 +98,29 @@ def plan(
         echo(plan_pins.plan_text(plan_text(result), pinned, image))
 
 
-def _deploy_options(name: str, image_name: str | None, converge_only: bool, rebuild: bool) -> dict[str, str] | None:
-    """deploy's settings (image, version, mode) when the verb is deploy; its flags refused for any other verb."""
+def _image_settings(name: str, image_name: str | None, converge_only: bool, rebuild: bool) -> dict[str, str] | None:
+    """The image a verb that writes one is asked for (its registry hook); the flags refused for any other verb."""
     from ccops.errors import UsageError
-    from ccops.image.deploy_plan import VERB, deploy_options
+    from ccops.verbs import VERBS, hook
 
-    if name != VERB:
-        given = [
-            flag
-            for flag, on in (("--image", image_name), ("--converge-only", converge_only), ("--rebuild", rebuild))
-            if on
-        ]
-        if given:
+    settings = VERBS[name].image_settings if name in VERBS else ""
+    if not settings:
+        flags = (("--image", image_name), ("--converge-only", converge_only), ("--rebuild", rebuild))
+        if given := [flag for flag, on in flags if on]:
             raise UsageError(f"plan {name} takes no {given[0]}")
         return None
     if image_name is None:
-        raise UsageError("plan deploy needs --image NAME: the plan names the image build the run writes")
-    return deploy_options(image_name, converge_only, rebuild)
+        raise UsageError(f"plan {name} needs --image NAME: the plan names the image build the run writes")
+    return dict(hook(settings)(image_name, converge_only, rebuild))
 
 
-def _prepare_deploy(request: Any) -> Any:
-    """deploy's plan: converge and rebuild select active machines; every machine must take the image's OS."""
-    from ccops.image.deploy_plan import lifecycle_for, refuse_other_os
+def _prepare(request: Any) -> Any:
+    """The verb's own plan preparation (its registry hook), else the plain one."""
     from ccops.run import prepare
+    from ccops.verbs import VERBS, hook
 
-    prepared = prepare(request, lifecycle=lifecycle_for(request.options))
-    refuse_other_os(request.options, prepared.plan.hosts)
-    return prepared
+    own = VERBS[request.verb].prepare if request.verb in VERBS else ""
+    return hook(own)(request) if own else prepare(request)
 
 
 def _run_options(name: str, given: dict[str, str | None], emergency: bool) -> dict[str, str]:

@@ -89,3 +89,12 @@ def image_pins(request: Any) -> dict[str, str]:
         f"image build {image.name} {version} manifest": sha256_file(built.folder / MANIFEST),
         f"image build {image.name} {version} disk {DISK}": disk["sha256"],
     }
+
+
+def prepare_deploy(request: Any) -> Any:
+    """deploy's plan: converge and rebuild select active machines; every machine must take the image's OS."""
+    from ccops.run import prepare
+
+    prepared = prepare(request, lifecycle=lifecycle_for(request.options))
+    refuse_other_os(request.options, prepared.plan.hosts)
+    return prepared
