@@ -253,6 +253,20 @@ def _manifest(
         for release, per_release in needs.items()
         for name, per in sorted(per_release.items())
     }
+    return new_manifest(snapshot_id, site, change_id, by, releases, hosts, files)
+
+
+def new_manifest(
+    snapshot_id: str,
+    site: str,
+    change_id: str | None,
+    by: str,
+    releases: dict[str, Any],
+    hosts: dict[str, Any],
+    files: list[tuple[str, str]],
+    **more: Any,
+) -> dict[str, Any]:
+    """A snapshot's manifest as it is first written: not staged, not approved."""
     return {
         "id": snapshot_id,
         "site": site,
@@ -264,4 +278,5 @@ def _manifest(
         "files": dict(files),
         "staged": False,
         "approval": None,
+        **more,
     }

@@ -61,18 +61,28 @@ class Remediation:
         }
 
 
-def remediate(inventory_path: Path, selector: Selector, cves: tuple[str, ...], urgencies: tuple[str, ...],
-              change_id: str, *, approve: bool = False, dry_run: bool = False, batch_size: int | None = None,
-              progress: Progress | None = None, rule_only: bool = False, emergency: bool = False,
-              schedule: dict[str, Any] | None = None) -> Remediation:  # fmt: skip
+def remediate(
+    inventory_path: Path,
+    selector: Selector,
+    cves: tuple[str, ...],
+    urgencies: tuple[str, ...],
+    change_id: str,
+    *,
+    approve: bool = False,
+    dry_run: bool = False,
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+    rule_only: bool = False,
+    emergency: bool = False,
+    schedule: dict[str, Any] | None = None,
+) -> Remediation:
     """rule_only: a site whose rule does not approve its fixes gets no snapshot at all (unattended firings);
     schedule: the firing's record, carried by the patch and inspect runs."""
     inventory = load_inventory(inventory_path)
     hosts = select(inventory, selector).hosts
     rows, _never = fleet_rows(inventory, open_store(), hosts)
     targets, unheld = choose(rows, cves, urgencies)
-    result = Remediation(change_id, list(cves), list(urgencies), targets=targets,
-                         unheld=[r.as_dict() for r in unheld])  # fmt: skip
+    result = Remediation(change_id, list(cves), list(urgencies), targets=targets, unheld=[r.as_dict() for r in unheld])
     if not targets:
         result.status = "nothing_to_fix"
         return result
@@ -96,22 +106,38 @@ def remediate(inventory_path: Path, selector: Selector, cves: tuple[str, ...], u
         if rule_only and not rule:
             skipped |= {t.host: f"site {site}'s remediate.auto_approve rule does not approve it" for t in chosen}
             continue
-        manifest = _build(inventory_path, inventory, content, load(inventory, parent), chosen, change_id, progress,
-                          result)  # fmt: skip
+        manifest = _build(
+            inventory_path, inventory, content, load(inventory, parent), chosen, change_id, progress, result
+        )
         if not manifest.get("approval") and (approve or rule):
             manifest["approval"] = approval_record(change_id, operator(), now, None if approve else rule)
             save(inventory, manifest)
-        result.snapshots.append({"site": site, "snapshot": manifest["id"], "parent": parent,
-                                 "packages": manifest["releases"], "approval": manifest["approval"]})  # fmt: skip
+        result.snapshots.append(
+            {
+                "site": site,
+                "snapshot": manifest["id"],
+                "parent": parent,
+                "packages": manifest["releases"],
+                "approval": manifest["approval"],
+            }
+        )
         if not manifest["approval"]:
             for t in chosen:
                 skipped[t.host] = f"snapshot {manifest['id']} is not approved (--approve, or a site rule)"
             continue
-        patch = run_verb(RunRequest(inventory_path, "patch", Selector(limit=tuple(sorted({t.host for t in chosen}))),
-                                    change_id=change_id, batch_size=batch_size, emergency=emergency,
-                                    options={"content_snapshot": manifest["id"], REBOOT_VAR: "if_required"},
-                                    schedule=schedule),
-                         progress)  # fmt: skip
+        patch = run_verb(
+            RunRequest(
+                inventory_path,
+                "patch",
+                Selector(limit=tuple(sorted({t.host for t in chosen}))),
+                change_id=change_id,
+                batch_size=batch_size,
+                emergency=emergency,
+                options={"content_snapshot": manifest["id"], REBOOT_VAR: "if_required"},
+                schedule=schedule,
+            ),
+            progress,
+        )
         result.runs.append(patch.run_id)
         patched |= {o.host: o.outcome for o in patch.hosts}
     inspected = _inspect(inventory_path, sorted(patched), change_id, progress, result, schedule)
@@ -120,8 +146,16 @@ def remediate(inventory_path: Path, selector: Selector, cves: tuple[str, ...], u
     return result
 
 
-def _build(inventory_path: Path, inventory: Any, content: Path, parent: dict[str, Any], targets: list[Target],
-           change_id: str, progress: Progress | None, result: Remediation) -> dict[str, Any]:  # fmt: skip
+def _build(
+    inventory_path: Path,
+    inventory: Any,
+    content: Path,
+    parent: dict[str, Any],
+    targets: list[Target],
+    change_id: str,
+    progress: Progress | None,
+    result: Remediation,
+) -> dict[str, Any]:
     site = parent["site"]
     tree = content / "points" / site
     subset = choose_subset(parent, snapshot_logs(content, parent), targets, tree)
@@ -136,8 +170,14 @@ def _build(inventory_path: Path, inventory: Any, content: Path, parent: dict[str
     return manifest
 
 
-def _inspect(inventory_path: Path, hosts: list[str], change_id: str, progress: Progress | None,
-             result: Remediation, schedule: dict[str, Any] | None) -> dict[str, dict[str, str]]:  # fmt: skip
+def _inspect(
+    inventory_path: Path,
+    hosts: list[str],
+    change_id: str,
+    progress: Progress | None,
+    result: Remediation,
+    schedule: dict[str, Any] | None,
+) -> dict[str, dict[str, str]]:
     """host -> installed packages, from this inspection only (an older record proves nothing)."""
     if not hosts:
         return {}

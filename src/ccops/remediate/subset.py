@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ccops.checksums import sha256_file
+from ccops.content.snapshot import new_manifest
 from ccops.errors import CcopsError
 from ccops.remediate.targets import Target
 from ccops.vulns.snapshot_logs import SnapshotLogs
@@ -58,8 +58,15 @@ def choose_subset(parent: dict[str, Any], logs: SnapshotLogs, targets: list[Targ
     return out
 
 
-def subset_manifest(parent: dict[str, Any], subset: Subset, snapshot_id: str, files: list[tuple[str, str]],
-                    targets: list[Target], change_id: str | None, by: str) -> dict[str, Any]:  # fmt: skip
+def subset_manifest(
+    parent: dict[str, Any],
+    subset: Subset,
+    snapshot_id: str,
+    files: list[tuple[str, str]],
+    targets: list[Target],
+    change_id: str | None,
+    by: str,
+) -> dict[str, Any]:
     pool = f"content/{snapshot_id}/debian/pool"
     releases = {
         release: {
@@ -75,16 +82,5 @@ def subset_manifest(parent: dict[str, Any], subset: Subset, snapshot_id: str, fi
         wanted = {p: c for p, c in (record.get("packages") or {}).items() if p in held}
         if wanted:
             hosts[name] = {"release": record["release"], "packages": wanted}
-    return {
-        "id": snapshot_id,
-        "site": parent["site"],
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "created_by": by,
-        "change_id": change_id,
-        "releases": releases,
-        "hosts": hosts,
-        "files": dict(files),
-        "staged": False,
-        "approval": None,
-        "remediate": {"parent": parent["id"], "cves": sorted({t.cve for t in targets})},
-    }
+    remediation = {"parent": parent["id"], "cves": sorted({t.cve for t in targets})}
+    return new_manifest(snapshot_id, parent["site"], change_id, by, releases, hosts, files, remediate=remediation)

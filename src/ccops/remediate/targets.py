@@ -36,7 +36,18 @@ def choose(rows: Iterable[Row], cves: tuple[str, ...], urgencies: tuple[str, ...
         if not row.snapshot or not row.fixing or not row.installed:
             unheld.append(row)
             continue
-        targets.append(Target(row.host, row.site, row.cve, row.urgency, row.package, row.installed, row.fixing,
-                              row.snapshot, row.first_seen))  # fmt: skip
+        targets.append(
+            Target(
+                row.host,
+                row.site,
+                row.cve,
+                row.urgency,
+                row.package,
+                row.installed,
+                row.fixing,
+                row.snapshot,
+                row.first_seen,
+            )
+        )
     targets.sort(key=lambda t: (t.site, t.host, t.cve, t.package))
     return targets, unheld

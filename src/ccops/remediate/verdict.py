@@ -27,8 +27,9 @@ class Outcome:
         return asdict(self)
 
 
-def judge(targets: list[Target], inspected: dict[str, dict[str, str]], patched: dict[str, str],
-          skipped: dict[str, str]) -> list[Outcome]:  # fmt: skip
+def judge(
+    targets: list[Target], inspected: dict[str, dict[str, str]], patched: dict[str, str], skipped: dict[str, str]
+) -> list[Outcome]:
     """inspected: host -> package -> version, from inspections made after the patch run only;
     patched: host -> the patch run's outcome for it; skipped: host -> why ccops did not patch it."""
     out = []

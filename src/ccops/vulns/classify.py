@@ -28,8 +28,17 @@ from ccops.vulns.tracker import NOT_AFFECTED, Tracker
 FIXABLE, FIXED, NO_FIX_YET, NOT_AFFECTED_STATE, DAMAGED = "fixable", "fixed", "no_fix_yet", "not_affected", "damaged"
 STATES = (FIXABLE, NO_FIX_YET, FIXED, NOT_AFFECTED_STATE, DAMAGED)
 # most urgent first; the tracker's own words after Debian's changelog urgencies
-URGENCY_ORDER = ("critical", "emergency", "high", "medium", "low", "unimportant", "not yet assigned",
-                 "end-of-life", "unknown")  # fmt: skip
+URGENCY_ORDER = (
+    "critical",
+    "emergency",
+    "high",
+    "medium",
+    "low",
+    "unimportant",
+    "not yet assigned",
+    "end-of-life",
+    "unknown",
+)
 
 
 @dataclass
@@ -90,8 +99,13 @@ def classify(
     return rows
 
 
-def _offers(host: HostFacts, manifest: dict[str, Any], logs: SnapshotLogs,
-            offers: dict[tuple[str, str], _Offer], damaged: dict[str, str]) -> None:  # fmt: skip
+def _offers(
+    host: HostFacts,
+    manifest: dict[str, Any],
+    logs: SnapshotLogs,
+    offers: dict[tuple[str, str], _Offer],
+    damaged: dict[str, str],
+) -> None:
     mine = (manifest.get("hosts") or {}).get(host.name)
     if not isinstance(mine, dict):
         return
@@ -145,8 +159,20 @@ def _judged(host: HostFacts, cve: str, package: str, offer: _Offer, now: datetim
     installed = host.installed[package]
     seen = stored_time(offer.first_seen)
     age = round((now - seen).total_seconds() / 86400, 1) if seen else None
-    row = Row(host.name, host.site, cve, FIXABLE, offer.urgency, package, installed, offer.fixing, offer.snapshot,
-              offer.first_seen, age, "changelog")  # fmt: skip
+    row = Row(
+        host.name,
+        host.site,
+        cve,
+        FIXABLE,
+        offer.urgency,
+        package,
+        installed,
+        offer.fixing,
+        offer.snapshot,
+        offer.first_seen,
+        age,
+        "changelog",
+    )
     try:
         if compare(installed, offer.fixing) >= 0:
             row.state, row.age_days = FIXED, None
@@ -156,8 +182,21 @@ def _judged(host: HostFacts, cve: str, package: str, offer: _Offer, now: datetim
 
 
 def _damaged(host: HostFacts, package: str, why: str) -> Row:
-    return Row(host.name, host.site, "", DAMAGED, "unknown", package, host.installed.get(package), None, None, None,
-               None, "changelog", why)  # fmt: skip
+    return Row(
+        host.name,
+        host.site,
+        "",
+        DAMAGED,
+        "unknown",
+        package,
+        host.installed.get(package),
+        None,
+        None,
+        None,
+        None,
+        "changelog",
+        why,
+    )
 
 
 def _from_tracker(
@@ -192,10 +231,36 @@ def _tracker_row(host: HostFacts, cve: str, binary: str, status: str, fixed: str
         try:
             state = FIXABLE if compare(installed, fixed) < 0 else ""
         except BadVersion:
-            return Row(host.name, host.site, cve, DAMAGED, urgency, binary, installed, fixed, None, None, None,
-                       "tracker", "the host reported a version dpkg would not accept")  # fmt: skip
+            return Row(
+                host.name,
+                host.site,
+                cve,
+                DAMAGED,
+                urgency,
+                binary,
+                installed,
+                fixed,
+                None,
+                None,
+                None,
+                "tracker",
+                "the host reported a version dpkg would not accept",
+            )
     if not state:
         return None
     detail = "fixed in the archive; in no snapshot yet" if state == FIXABLE else ""
-    return Row(host.name, host.site, cve, state, urgency, binary, installed, fixed if state == FIXABLE else None,
-               None, None, None, "tracker", detail)  # fmt: skip
+    return Row(
+        host.name,
+        host.site,
+        cve,
+        state,
+        urgency,
+        binary,
+        installed,
+        fixed if state == FIXABLE else None,
+        None,
+        None,
+        None,
+        "tracker",
+        detail,
+    )

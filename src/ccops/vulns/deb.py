@@ -146,8 +146,9 @@ def _unzstd(raw: IO[bytes], stack: ExitStack) -> IO[bytes]:
     packed = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (the stack closes it)
     shutil.copyfileobj(raw, packed)
     packed.seek(0)
-    process = subprocess.Popen(["zstd", "-d", "-c", "-q"], stdin=packed, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen(
+        ["zstd", "-d", "-c", "-q"], stdin=packed, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     stack.callback(_stop, process)
     return cast(IO[bytes], process.stdout)  # stdout=PIPE: never None
 

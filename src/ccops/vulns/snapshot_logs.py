@@ -104,8 +104,13 @@ def _read(deb: Path, sha: str) -> PackageLog:
 
 def _as_dict(log: PackageLog) -> dict[str, Any]:
     entries = None if log.entries is None else [[e.source, e.version, e.urgency, list(e.cves)] for e in log.entries]
-    return {"package": log.package, "version": log.version, "source": log.source, "entries": entries,
-            "damaged": log.damaged}  # fmt: skip
+    return {
+        "package": log.package,
+        "version": log.version,
+        "source": log.source,
+        "entries": entries,
+        "damaged": log.damaged,
+    }
 
 
 def _read_kept(path: Path) -> PackageLog | None:
