@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ccops.errors import CcopsError
-from ccops.vulns.tracker import load, parse_export, save
+from ccops.vulns.tracker import parse_export
 
 EXPORT = {
     "openssl": {
@@ -66,15 +66,3 @@ def test_not_the_export_is_one_line_naming_the_file(tmp_path, text, message):
         parse_export(_write(tmp_path, text))
     assert message in str(raised.value) and str(tmp_path) in str(raised.value)
     assert "\n" not in str(raised.value)
-
-
-def test_saved_per_site_and_read_back_private(tmp_path):
-    source = _write(tmp_path, EXPORT)
-    content = tmp_path / "content"
-    content.mkdir(mode=0o700)
-    path = save(content, "njjy", source, parse_export(source))
-    assert path.stat().st_mode & 0o777 == 0o600
-    data, when = load(content, "njjy")
-    assert data["openssl"]["CVE-2024-9143"]["bookworm"] == ("resolved", "3.0.15-1~deb12u1", "low")
-    assert when is not None
-    assert load(content, "shaxh") == ({}, None)

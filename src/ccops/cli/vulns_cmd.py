@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ccops.cli.options import build_selector, inventory_option, output_option, resolve_inventory, selector_options
+from ccops.cli.options import (
+    build_selector,
+    change_id_option,
+    inventory_option,
+    output_option,
+    resolve_inventory,
+    selector_options,
+)
 from ccops.cli.output import echo, emit_json, table
 from ccops.errors import UsageError
 from ccops.text.safe_text import visible
@@ -134,25 +141,43 @@ def _cell(value: object) -> str:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @inventory_option
 @click.option("--site", "sites", multiple=True, help="Only for this site code (repeatable). Default: every site.")
-def import_export(file: Path, inventory: Path | None, sites: tuple[str, ...]) -> None:
+@change_id_option(False, "The change this import belongs to (required unless --dry-run); recorded in its manifest.")
+@click.option(
+    "--dry-run", is_flag=True, help="Parse FILE and show what would be kept and where; build and stage nothing."
+)
+def import_export(file: Path, inventory: Path | None, sites: tuple[str, ...], change_id: str | None,
+                  dry_run: bool) -> None:  # fmt: skip
     """Import the Debian security tracker's JSON export from FILE for the inventory's sites.
 
-    It adds the no_fix_yet and not_affected classes. The export is kept on this controller
-    (not yet staged and signed on the sites' points).
+    It adds the no_fix_yet and not_affected classes. What is kept is signed with the inventory's
+    key and staged on each site's distribution point beside the snapshots, like a snapshot; only
+    then does it replace the site's previous import. ccops vulns uses an import only while its
+    signature and sha256 verify.
     """
-    from ccops.content.snapshots import content_dir
+    from ccops.checksums import sha256_file
     from ccops.inventory.load import load_inventory
-    from ccops.vulns.tracker import parse_export, save
+    from ccops.vulns import tracker
 
-    model = load_inventory(resolve_inventory(inventory))
+    inventory_path = resolve_inventory(inventory)
+    model = load_inventory(inventory_path)
     unknown = [s for s in sites if s not in model.sites]
     if unknown:
         raise UsageError(f"--site {visible(unknown[0])!r}: no such site; the inventory has: {', '.join(model.sites)}")
-    imported = parse_export(file)
-    content = content_dir(model)
-    for site in set(sites) or model.sites:
-        save(content, site, file, imported)
+    if not dry_run and change_id is None:
+        raise UsageError("ccops vulns import needs --change-id ID (or --dry-run to see what it would keep)")
+    imported = tracker.parse_export(file)
+    chosen = sorted(set(sites) or model.sites)
     skipped = f"; {imported.skipped} entries left out (not in the export's shape)" if imported.skipped else ""
-    echo(
-        f"imported {imported.kept} CVE entries from {file} for {', '.join(sorted(set(sites) or model.sites))}{skipped}"
-    )
+    name = visible(str(file))
+    if dry_run or change_id is None:  # None only with --dry-run (refused above otherwise)
+        echo(f"would keep {imported.kept} CVE entries of {len(imported.data)} source packages from {name} "
+             f"(sha256 {sha256_file(file)}){skipped}")  # fmt: skip
+        for site in chosen:
+            point = model.sites[site].distribution_point
+            echo(f"  {site}: signed and staged on {visible(str(point.get('host') or '(no point)'))} under "
+                 f"{visible(str(point.get('path') or '(no path)'))}/content/tracker-<id>/")  # fmt: skip
+        return
+    done = tracker.import_export(inventory_path, model, chosen, file, imported, change_id)
+    echo(f"imported {imported.kept} CVE entries from {name} for {', '.join(chosen)}{skipped}")
+    for site, manifest in done.items():
+        echo(f"  {site}: {manifest['id']} signed and staged (runs {', '.join(manifest['runs'])})")

@@ -31,6 +31,7 @@ from ccops.errors import EXIT_HOSTS_FAILED, CcopsError, UsageError
 from ccops.inventory.load import load_inventory
 from ccops.inventory.model import Host, Inventory
 from ccops.inventory.select import Selector
+from ccops.paths import private_dir
 from ccops.run.prepare import refuse_offline
 from ccops.runner.progress import Progress
 from ccops.software.points import ensure_key
@@ -62,11 +63,11 @@ def _point(inventory: Inventory, site: str) -> str:
 
 
 def _run(inventory_path: Path, verb: str, hosts: list[str], change_id: str | None, options: dict[str, Any],
-         progress: Progress | None) -> Any:  # fmt: skip
+         progress: Progress | None, engine: Any = None) -> Any:  # fmt: skip
     from ccops.run import RunRequest, run_verb
 
     result = run_verb(RunRequest(inventory_path, verb, Selector(limit=tuple(hosts)), change_id=change_id,
-                                 options=options), progress)  # fmt: skip
+                                 options=options), progress, engine)  # fmt: skip
     expected = {
         "content-updates": "listed",
         "content-download": "downloaded",
@@ -133,23 +134,33 @@ def take_snapshot(
 def stage_built(inventory_path: Path, inventory: Inventory, manifest: dict[str, Any], files: list[tuple[str, str]],
                 change_id: str | None, progress: Progress | None) -> list[str]:  # fmt: skip
     """Save a built snapshot's manifest, seed and stage its files on the site's point, then mark it staged."""
-    site, point = manifest["site"], _point(inventory, manifest["site"])
-    tree = content_dir(inventory) / "points" / site
+    _point(inventory, manifest["site"])  # first: a site without a point saves no manifest
     save(inventory, manifest)  # not staged yet: nothing can install from it
-    seed = content_dir(inventory) / "work" / f"{manifest['id']}.tar"
+    runs = stage_on_point(inventory_path, inventory, manifest["site"], manifest["id"], files, change_id, progress)
+    manifest |= {"staged": True, "stage_run": runs[-1]}
+    save(inventory, manifest)
+    return runs
+
+
+def stage_on_point(inventory_path: Path, inventory: Inventory, site: str, name: str, files: list[tuple[str, str]],
+                   change_id: str | None, progress: Progress | None, engine: Any = None) -> list[str]:  # fmt: skip
+    """Files built under the site's point tree on the controller, (path under the point, sha256), seeded
+    then staged verified on the site's point: the seed and stage run ids. CcopsError when a run fails."""
+    point = _point(inventory, site)
+    tree = content_dir(inventory) / "points" / site
+    seed = content_dir(inventory) / "work" / f"{name}.tar"
+    private_dir(seed.parent)
     runs = []
     try:
         pack_snapshot(tree, [rel for rel, _ in files], seed)
         runs.append(_run(inventory_path, "content-seed", [point], change_id,
-                         {"content_seed_archive": str(seed)}, progress).run_id)  # fmt: skip
+                         {"content_seed_archive": str(seed)}, progress, engine).run_id)  # fmt: skip
     finally:
         seed.unlink(missing_ok=True)
     stage = {site: {"source": str(tree), "files": [list(f) for f in files]}}
-    staged = _run(inventory_path, "software-stage", [point], change_id, {"distribution_point_stage": stage}, progress)
-    runs.append(staged.run_id)
-    manifest |= {"staged": True, "stage_run": staged.run_id}
-    save(inventory, manifest)
-    return runs
+    staged = _run(inventory_path, "software-stage", [point], change_id, {"distribution_point_stage": stage},
+                  progress, engine)  # fmt: skip
+    return [*runs, staged.run_id]
 
 
 def _arch(value: object, host: Host) -> str:

@@ -222,6 +222,12 @@ def sign_release(debian: Path, keys: KeyFiles, suite: str, label: str, architect
         (dist / name).chmod(0o644)
 
 
+def sign_file(keys: KeyFiles, path: Path, signature: Path) -> None:
+    """An armored detached signature of PATH with the inventory's key, the one the Release files carry."""
+    _gpg(keys, "--yes", "--armor", "--detach-sign", "--output", str(signature), str(path))
+    signature.chmod(0o644)
+
+
 def _run(argv: list[str], cwd: Path) -> str:
     if shutil.which(argv[0]) is None:
         raise CcopsError(f"{argv[0]} is needed to build the distribution points' repositories: run scripts/setup")

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ccops.content.snapshots import all_snapshots, content_dir
+from ccops.run.execute import warn
+from ccops.software.points import key_files
 from ccops.vulns.classify import HostFacts, Row, classify
 from ccops.vulns.snapshot_logs import SnapshotLogs, snapshot_logs
 from ccops.vulns.tracker import load as load_tracker
@@ -58,7 +60,10 @@ def fleet_rows(
         site: [(m, snapshot_logs(content, m)) for m in snapshots if m.get("site") == site and m.get("staged")]
         for site in sites
     }
-    trackers = {site: load_tracker(content, site)[0] for site in sites}
+    public_key = key_files(inventory).public
+    loaded = {site: load_tracker(content, site, public_key) for site in sites}
+    warn([t.problem for t in loaded.values() if t.problem])  # an untrusted import: named, never used
+    trackers = {site: t.data for site, t in loaded.items()}
     rows: list[Row] = []
     never: list[str] = []
     # one read, only what host_facts reads; of a site with nothing to classify against, only whether inspected

@@ -4,9 +4,15 @@ Its shape: ``{source: {CVE id: {"releases": {codename: {"status": ..., "fixed_ve
 "urgency": ...}}, ...}}}``. Only what classification needs is kept, per CVE and release:
 status, fixed version ("0": the release was never affected) and urgency. Ids that are
 not CVEs (TEMP-...) are left out; an entry that does not fit the shape is counted and
-left out, never guessed at. The kept copy lives in the inventory's content folder, one
-per site (0600). Not yet: staging the export on the site's point with a signature, as a
-snapshot is.
+left out, never guessed at.
+
+An import is kept like a snapshot: what was kept (``tracker.json``) and a manifest (who,
+when, change id, the export's and the kept file's sha256) signed with the inventory's key
+(``manifest.json.asc``, the key that signs the points' repositories), built under the
+site's point tree as ``content/tracker-<id>/`` and staged on the site's point through the
+snapshots' seed-and-stage runs. Only then does the site's record name it: a failed parse,
+build or stage leaves the previous import in use. ``load`` trusts an import only when its
+signature and sha256 verify; anything else is one line naming the file, and no tracker data.
 """
 
 from __future__ import annotations
@@ -14,10 +20,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ccops.checksums import sha256_file
 from ccops.content.selection import PACKAGE_NAME
@@ -25,11 +34,19 @@ from ccops.errors import CcopsError
 from ccops.report.reverted import BadVersion, compare
 from ccops.vulns.changelog import CVE_ID
 
+if TYPE_CHECKING:
+    from ccops.inventory.model import Inventory
+    from ccops.runner.progress import Progress
+
 MAX_EXPORT_BYTES = 1 << 30
 STATUSES = ("resolved", "open", "undetermined")
 URGENCIES = ("unimportant", "low", "medium", "high", "not yet assigned", "end-of-life")
 RELEASE = re.compile(r"[a-z]{2,32}")
 NOT_AFFECTED = "0"
+IMPORT_ID = re.compile(r"tracker-[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+DATA, MANIFEST, SIGNATURE = "tracker.json", "manifest.json", "manifest.json.asc"
+FORMAT = 1
 
 # source -> CVE -> release -> (status, fixed version or "", urgency)
 Tracker = dict[str, dict[str, dict[str, tuple[str, str, str]]]]
@@ -40,6 +57,13 @@ class Imported:
     data: Tracker
     kept: int
     skipped: int
+
+
+@dataclass
+class Loaded:
+    data: Tracker
+    imported: str | None  # when the verified import was made
+    problem: str | None  # why an import on record was not trusted (one line naming the file)
 
 
 def _refuse_constant(name: str) -> None:
@@ -104,44 +128,165 @@ def _urgency(text: str) -> str:
     return word if word in URGENCIES else "unknown"
 
 
-def _folder(content: Path) -> Path:
-    from ccops.paths import private_dir
+def point_prefix(import_id: str) -> str:
+    """Where an import lives under the site's point path, beside the snapshots' content/<id>/."""
+    return f"content/{import_id}"
 
-    return private_dir(content / "vulns")
+
+def _record_path(content: Path, site: str) -> Path:
+    return content / "vulns" / f"tracker-{site}.json"
 
 
-def save(content: Path, site: str, source: Path, imported: Imported) -> Path:
-    path = _folder(content) / f"tracker-{site}.json"
-    document = {
-        "imported": datetime.now(UTC).isoformat(timespec="seconds"),
-        "file": source.name,
-        "sha256": sha256_file(source),
-        "data": imported.data,
-    }
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def _write(path: Path, text: str, mode: int) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "w") as handle:
-        json.dump(document, handle, separators=(",", ":"))
+        handle.write(text)
+    os.chmod(tmp, mode)  # noqa: PTH101 (the umask may have narrowed it)
     tmp.replace(path)
-    return path
 
 
-def load(content: Path, site: str) -> tuple[Tracker, str | None]:
-    """The site's imported export and when it was imported; empty when none was (or it is unreadable)."""
-    path = content / "vulns" / f"tracker-{site}.json"
+def build_import(
+    tree: Path, site: str, source: Path, imported: Imported, change_id: str, by: str, keys: Any, now: datetime
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The kept data and its signed manifest under the site's point tree; (manifest, files for the point)."""
+    from ccops.content.snapshots import new_snapshot_id
+    from ccops.software.points import sign_file
+
+    import_id = f"tracker-{new_snapshot_id(now)}"
+    prefix = point_prefix(import_id)
+    folder = tree / prefix
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)  # served by the point, as the snapshots are
+    _write(folder / DATA, json.dumps(imported.data, sort_keys=True, separators=(",", ":")), 0o644)
+    manifest = {
+        "format": FORMAT,
+        "id": import_id,
+        "site": site,
+        "imported": now.isoformat(timespec="seconds"),
+        "by": by,
+        "change_id": change_id,
+        "file": source.name,
+        "source_sha256": sha256_file(source),
+        "kept": imported.kept,
+        "skipped": imported.skipped,
+        "files": {DATA: sha256_file(folder / DATA)},
+    }
+    _write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True), 0o644)
+    sign_file(keys, folder / MANIFEST, folder / SIGNATURE)
+    files = [(f"{prefix}/{name}", sha256_file(folder / name)) for name in (DATA, MANIFEST, SIGNATURE)]
+    return manifest, files
+
+
+def import_export(
+    inventory_path: Path,
+    inventory: Inventory,
+    sites: list[str],
+    source: Path,
+    imported: Imported,
+    change_id: str,
+    progress: Progress | None = None,
+    engine: Any = None,
+) -> dict[str, dict[str, Any]]:
+    """Build, sign and stage the import for each site, then make it the site's: site -> manifest with runs."""
+    from ccops.content.snapshot import stage_on_point
+    from ccops.content.snapshots import content_dir
+    from ccops.run import operator
+    from ccops.run.prepare import refuse_offline
+    from ccops.software.points import ensure_key
+
+    refuse_offline(inventory)
+    keys = ensure_key(inventory)
+    content = content_dir(inventory)
+    now, by = datetime.now(UTC), operator()
+    done: dict[str, dict[str, Any]] = {}
+    for site in sites:
+        tree = content / "points" / site
+        manifest, files = build_import(tree, site, source, imported, change_id, by, keys, now)
+        try:
+            runs = stage_on_point(inventory_path, inventory, site, manifest["id"], files, change_id, progress, engine)
+        except BaseException:
+            shutil.rmtree(tree / point_prefix(manifest["id"]), ignore_errors=True)
+            raise  # the site keeps its previous import
+        make_current(content, site, manifest["id"], runs)
+        done[site] = manifest | {"runs": runs}
+    return done
+
+
+def make_current(content: Path, site: str, import_id: str, runs: list[str]) -> None:
+    """The site's record names this import from now on (one atomic replace; 0600)."""
+    record = {"id": import_id, "runs": runs}
+    _write(_folder(content) / f"tracker-{site}.json", json.dumps(record, sort_keys=True), 0o600)
+
+
+def load(content: Path, site: str, public_key: Path) -> Loaded:
+    """The site's import, only when its manifest's signature (the inventory's key) and sha256s verify."""
+    path = _record_path(content, site)
+    if not path.exists():
+        return Loaded({}, None, None)
     try:
-        document = json.loads(path.read_text())
-        data = document["data"]
-        imported = str(document["imported"])
+        return _verified(content, site, public_key, _record_id(path))
+    except _Untrusted as exc:
+        return Loaded({}, None, f"{exc}; the tracker's classes are left out (ccops vulns import FILE --change-id ID)")
+
+
+class _Untrusted(Exception):
+    pass
+
+
+def _record_id(path: Path) -> str:
+    try:
+        import_id = json.loads(path.read_text())["id"]
     except (OSError, ValueError, KeyError, TypeError):
-        return {}, None
+        import_id = None
+    if not isinstance(import_id, str) or not IMPORT_ID.fullmatch(import_id):
+        raise _Untrusted(f"{path}: not a signed import's record")
+    return import_id
+
+
+def _verified(content: Path, site: str, public_key: Path, import_id: str) -> Loaded:
+    folder = content / "points" / site / point_prefix(import_id)
+    if not verify_signature(public_key, folder / MANIFEST, folder / SIGNATURE):
+        raise _Untrusted(f"{folder / MANIFEST}: its signature does not verify with the inventory's key")
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+        wanted = manifest["files"][DATA]
+        fits = manifest["format"] == FORMAT and manifest["id"] == import_id and manifest["site"] == site
+        imported = str(manifest["imported"])
+    except (OSError, ValueError, KeyError, TypeError):
+        fits, wanted, imported = False, "", ""
+    if not fits or not isinstance(wanted, str) or not SHA256.fullmatch(wanted):
+        raise _Untrusted(f"{folder / MANIFEST}: not an import manifest for site {site}")
+    try:
+        data = json.loads((folder / DATA).read_text()) if sha256_file(folder / DATA) == wanted else None
+    except (OSError, ValueError):
+        data = None
     if not isinstance(data, dict):
-        return {}, None
+        raise _Untrusted(f"{folder / DATA}: its sha256 differs from its signed manifest")
     out: Tracker = {}
     for source, cves in data.items():
         if isinstance(cves, dict):
             out[source] = {cve: _kept_releases(rels) for cve, rels in cves.items() if isinstance(rels, dict)}
-    return out, imported
+    return Loaded(out, imported, None)
+
+
+def verify_signature(public_key: Path, path: Path, signature: Path) -> bool:
+    """Whether SIGNATURE is a good signature of PATH by the key in PUBLIC_KEY (gpgv, a keyring of one key)."""
+    if shutil.which("gpgv") is None or not public_key.is_file() or not path.is_file() or not signature.is_file():
+        return False
+    with tempfile.TemporaryDirectory(prefix="ccops-gpgv-") as home:
+        proc = subprocess.run(
+            ["gpgv", "--homedir", home, "--keyring", str(public_key.resolve()), str(signature), str(path)],
+            capture_output=True,
+            check=False,
+        )
+    return proc.returncode == 0
+
+
+def _folder(content: Path) -> Path:
+    from ccops.paths import private_dir
+
+    return private_dir(content / "vulns")
 
 
 def _kept_releases(releases: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
