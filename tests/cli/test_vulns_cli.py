@@ -98,39 +98,86 @@ def test_text_and_csv_never_obey_what_a_host_or_changelog_holds(site):
     assert not [c for r in rows for c in r.values() if c and c[0] in "=+-@"]
 
 
-def test_import_adds_no_fix_yet_from_the_tracker(site, tmp_path):
+TRACKER = {
+    "curl": {"CVE-2023-45853": {"releases": {"trixie": {"status": "open", "urgency": "unimportant"}}}},
+    "openssl": {"CVE-2024-9143": {"releases": {"trixie": {"status": "resolved", "fixed_version": "3.0.15-1~deb13u1"}}}},
+}
+
+
+def _place_import(tmp_path, data=TRACKER):
+    """A signed import made current for njjy as ccops vulns import leaves it once its stage runs succeeded
+    (those runs are driven by the scripted engine in tests/integration/test_vulns_tracker_import.py)."""
+    from datetime import UTC, datetime
+
+    from ccops.software.points import ensure_key
+    from ccops.vulns import tracker
+
     export = tmp_path / "tracker.json"
-    export.write_text(
-        json.dumps(
-            {
-                "curl": {"CVE-2023-45853": {"releases": {"trixie": {"status": "open", "urgency": "unimportant"}}}},
-                "openssl": {
-                    "CVE-2024-9143": {
-                        "releases": {"trixie": {"status": "resolved", "fixed_version": "3.0.15-1~deb13u1"}}
-                    }
-                },
-            }
-        )
-    )
-    result = site("vulns", "import", str(export), "-i", str(EXAMPLE), "--site", "njjy")
+    export.write_text(json.dumps(data))
+    inventory = load_inventory(EXAMPLE)
+    content = content_dir(inventory)
+    manifest, _ = tracker.build_import(content / "points" / "njjy", "njjy", export, tracker.parse_export(export),
+                                       "CHG-1", "alice", ensure_key(inventory), datetime.now(UTC))  # fmt: skip
+    tracker.make_current(content, "njjy", manifest["id"], ["20261206T000001Z-bbbbbb", "20261206T000002Z-cccccc"])
+    return content / "points" / "njjy" / tracker.point_prefix(manifest["id"])
+
+
+def _no_fix_yet(site):
+    result = site("vulns", "-i", str(EXAMPLE), "--limit", HOST, "-o", "json", "--state", "no_fix_yet")
     assert result.returncode == 0, result.stderr
-    assert "imported 2 CVE entries" in result.stdout
-    data = payload(_ok(site, "--limit", HOST, "-o", "json", "--state", "no_fix_yet"))
-    assert [(r["cve"], r["package"], r["origin"]) for r in data["rows"]] == [("CVE-2023-45853", "curl", "tracker")]
+    return [(r["cve"], r["package"], r["origin"]) for r in payload(result.stdout)["rows"]], result.stderr
+
+
+def test_a_signed_import_adds_no_fix_yet_from_the_tracker(site, tmp_path):
+    _place_import(tmp_path)
+    rows, stderr = _no_fix_yet(site)
+    assert rows == [("CVE-2023-45853", "curl", "tracker")] and stderr == ""
+
+
+def test_a_tampered_import_is_named_in_one_line_and_left_out(site, tmp_path):
+    folder = _place_import(tmp_path)
+    (folder / "tracker.json").write_text(json.dumps({"curl": {}}))
+    rows, stderr = _no_fix_yet(site)
+    assert rows == []
+    assert stderr.count("\n") == 1 and str(folder / "tracker.json") in stderr and "sha256 differs" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_reimport_that_does_not_parse_keeps_the_old_one(site, tmp_path):
+    _place_import(tmp_path)
+    bad = tmp_path / "newer.json"
+    bad.write_text('{"curl": ')
+    result = site("vulns", "import", str(bad), "-i", str(EXAMPLE), "--change-id", "CHG-2")
+    assert result.returncode == 1 and "newer.json:1: not JSON" in result.stderr
+    assert _no_fix_yet(site)[0] == [("CVE-2023-45853", "curl", "tracker")]
+
+
+def test_dry_run_shows_what_it_would_keep_and_builds_nothing(site, tmp_path):
+    export = tmp_path / "tracker.json"
+    export.write_text(json.dumps(TRACKER))
+    result = site("vulns", "import", str(export), "-i", str(EXAMPLE), "--site", "njjy", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "would keep 2 CVE entries of 2 source packages" in result.stdout
+    assert "njjy: signed and staged on njjy-dp01 under /srv/ccops/dist/content/tracker-<id>/" in result.stdout
+    assert not (content_dir(load_inventory(EXAMPLE)) / "vulns").exists()
 
 
 @pytest.mark.parametrize(
     ("args", "code", "text"),
     [
         (("vulns", "--cve", "CVE-24-1"), 64, "not a CVE id"),
-        (("vulns", "import", "EXPORT"), 1, "not JSON"),
+        (("vulns", "import", "EXPORT", "--dry-run"), 1, "not JSON"),
         (("vulns", "import", "EXPORT", "--site", "nowhere"), 64, "no such site"),
+        (("vulns", "import", "EXPORT"), 64, "needs --change-id"),
+        (("vulns", "import", "GOOD", "--change-id", "CHG-1"), 5, "marked offline"),
     ],
 )
 def test_bad_input_is_one_line_and_a_code(site, tmp_path, args, code, text):
     export = tmp_path / "export.json"
     export.write_text("{\n  'single quotes'")
-    result = site(*[str(export) if a == "EXPORT" else a for a in args], "-i", str(EXAMPLE))
+    (tmp_path / "good.json").write_text(json.dumps(TRACKER))
+    files = {"EXPORT": str(export), "GOOD": str(tmp_path / "good.json")}
+    result = site(*[files.get(a, a) for a in args], "-i", str(EXAMPLE))
     assert result.returncode == code, result.stderr
     assert text in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
