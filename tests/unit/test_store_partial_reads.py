@@ -85,6 +85,7 @@ def test_vuln_rows_read_the_packages_only_where_a_site_has_something_to_judge_th
     from ccops.content.snapshots import content_dir
     from ccops.inventory.load import check_inventory
     from ccops.vulns.fleet import debian_hosts, fleet_rows
+    from ccops.vulns.tracker import Loaded
     from tests.conftest import EXAMPLE
 
     monkeypatch.setenv("CCOPS_HOME", str(tmp_path / "home"))
@@ -101,11 +102,12 @@ def test_vuln_rows_read_the_packages_only_where_a_site_has_something_to_judge_th
     os_ = {"distribution": "Debian", "version": "12", "variant": "debian12", "codename": "bookworm"}
     packages = {"count": 1, "items": {"libssl3": "3.0.11-1"}}
     store.save_assets("run-1", {h: record(os=os_, packages=packages) for h in (one, inspected)})
-    trackers = content_dir(model) / "vulns"
-    trackers.mkdir(parents=True)
-    release = "bookworm"
-    (trackers / f"tracker-{judged}.json").write_text(
-        json.dumps({"imported": "2026-12-01", "data": {"libssl3": {"CVE-2024-9143": {release: ["open", "", "high"]}}}})
+    content_dir(model)
+    data = {"libssl3": {"CVE-2024-9143": {"bookworm": ("open", "", "high")}}}
+    # a verified import for the judged site (signing and verifying run gpg: tests/integration covers them)
+    monkeypatch.setattr(
+        "ccops.vulns.fleet.load_tracker",
+        lambda content, site, key: Loaded(data, "2026-12-01", None) if site == judged else Loaded({}, None, None),
     )
     rows, unseen = fleet_rows(model, store, chosen)
     assert [(r.host, r.cve, r.installed) for r in rows] == [(one, "CVE-2024-9143", "3.0.11-1")]
