@@ -141,6 +141,24 @@ def test_a_reimport_replaces_the_old_one_whole(inventory, tmp_path):
     loaded = _load(inventory)
     assert loaded.data == {"curl": {"CVE-2024-0002": {"bookworm": ("resolved", "0", "high")}}}
     assert loaded.imported == second["imported"]
+    kept = [p.name for p in (content_dir(inventory) / "points" / "tst" / "content").iterdir()]
+    assert kept == [second["id"]]  # the controller keeps the current import only
+
+
+def test_every_site_needs_a_point_before_anything_is_built(tmp_path, monkeypatch):
+    monkeypatch.setenv("CCOPS_HOME", str(tmp_path / "home"))
+    sites = {
+        "tst.yml": site_text().replace("  rollout:", POINT + "  rollout:", 1),
+        "oth.yml": site_text("oth", address="10.9.1.1"),
+    }
+    inventory = load_inventory(write_inventory(tmp_path / "inv", sites))
+    source = tmp_path / "export.json"
+    source.write_text(json.dumps(_export("CVE-2024-0001")))
+    engine = PointEngine()
+    with pytest.raises(CcopsError, match=r"oth.yml: site oth needs distribution_point.host"):
+        tracker.import_export(inventory.root, inventory, ["tst", "oth"], source, tracker.parse_export(source), "C-1",
+                              engine=engine)  # fmt: skip
+    assert engine.batches == [] and not (content_dir(inventory) / "points").exists()
 
 
 def test_a_failed_stage_keeps_the_previous_import(inventory, tmp_path):

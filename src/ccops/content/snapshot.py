@@ -62,6 +62,11 @@ def _point(inventory: Inventory, site: str) -> str:
     return str(point["host"])
 
 
+def point_host(inventory: Inventory, site: str) -> str:
+    """The host of the site's distribution point; one line naming the site file when it has none."""
+    return _point(inventory, site)
+
+
 def _run(inventory_path: Path, verb: str, hosts: list[str], change_id: str | None, options: dict[str, Any],
          progress: Progress | None, engine: Any = None) -> Any:  # fmt: skip
     from ccops.run import RunRequest, run_verb

@@ -189,13 +189,15 @@ def import_export(
     engine: Any = None,
 ) -> dict[str, dict[str, Any]]:
     """Build, sign and stage the import for each site, then make it the site's: site -> manifest with runs."""
-    from ccops.content.snapshot import stage_on_point
+    from ccops.content.snapshot import point_host, stage_on_point
     from ccops.content.snapshots import content_dir
     from ccops.run import operator
     from ccops.run.prepare import refuse_offline
     from ccops.software.points import ensure_key
 
     refuse_offline(inventory)
+    for site in sites:
+        point_host(inventory, site)  # every site has a point before any import is built
     keys = ensure_key(inventory)
     content = content_dir(inventory)
     now, by = datetime.now(UTC), operator()
@@ -209,8 +211,17 @@ def import_export(
             shutil.rmtree(tree / point_prefix(manifest["id"]), ignore_errors=True)
             raise  # the site keeps its previous import
         make_current(content, site, manifest["id"], runs)
+        _drop_older(tree, manifest["id"])
         done[site] = manifest | {"runs": runs}
     return done
+
+
+def _drop_older(tree: Path, current: str) -> None:
+    """The controller keeps only the current import's files (the point keeps what it was given)."""
+    folder = tree / "content"
+    for old in folder.iterdir() if folder.is_dir() else []:
+        if old.name != current and IMPORT_ID.fullmatch(old.name) and old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def make_current(content: Path, site: str, import_id: str, runs: list[str]) -> None:
