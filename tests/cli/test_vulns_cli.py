@@ -9,7 +9,7 @@ import pytest
 from ccops.content.snapshots import content_dir, save
 from ccops.inventory.load import load_inventory
 from ccops.store.records import Store
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, online_example
 from tests.json_output import payload
 from tests.vulns_debs import build_deb, changelog, place_snapshot
 
@@ -104,7 +104,7 @@ TRACKER = {
 }
 
 
-def _place_import(tmp_path, data=TRACKER):
+def _place_import(tmp_path, data=TRACKER, root=EXAMPLE):
     """A signed import made current for njjy as ccops vulns import leaves it once its stage runs succeeded
     (those runs are driven by the scripted engine in tests/integration/test_vulns_tracker_import.py)."""
     from datetime import UTC, datetime
@@ -114,7 +114,7 @@ def _place_import(tmp_path, data=TRACKER):
 
     export = tmp_path / "tracker.json"
     export.write_text(json.dumps(data))
-    inventory = load_inventory(EXAMPLE)
+    inventory = load_inventory(root)
     content = content_dir(inventory)
     manifest, _ = tracker.build_import(content / "points" / "njjy", "njjy", export, tracker.parse_export(export),
                                        "CHG-1", "alice", ensure_key(inventory), datetime.now(UTC))  # fmt: skip
@@ -122,8 +122,8 @@ def _place_import(tmp_path, data=TRACKER):
     return content / "points" / "njjy" / tracker.point_prefix(manifest["id"])
 
 
-def _no_fix_yet(site):
-    result = site("vulns", "-i", str(EXAMPLE), "--limit", HOST, "-o", "json", "--state", "no_fix_yet")
+def _no_fix_yet(site, root=EXAMPLE):
+    result = site("vulns", "-i", str(root), "--limit", HOST, "-o", "json", "--state", "no_fix_yet")
     assert result.returncode == 0, result.stderr
     return [(r["cve"], r["package"], r["origin"]) for r in payload(result.stdout)["rows"]], result.stderr
 
@@ -144,12 +144,13 @@ def test_a_tampered_import_is_named_in_one_line_and_left_out(site, tmp_path):
 
 
 def test_a_reimport_that_does_not_parse_keeps_the_old_one(site, tmp_path):
-    _place_import(tmp_path)
+    online = online_example(tmp_path / "inventory")  # an import stages: an offline inventory is refused first
+    _place_import(tmp_path, root=online)
     bad = tmp_path / "newer.json"
     bad.write_text('{"curl": ')
-    result = site("vulns", "import", str(bad), "-i", str(EXAMPLE), "--change-id", "CHG-2")
+    result = site("vulns", "import", str(bad), "-i", str(online), "--change-id", "CHG-2")
     assert result.returncode == 1 and "newer.json:1: not JSON" in result.stderr
-    assert _no_fix_yet(site)[0] == [("CVE-2023-45853", "curl", "tracker")]
+    assert _no_fix_yet(site, online)[0] == [("CVE-2023-45853", "curl", "tracker")]
 
 
 def test_dry_run_shows_what_it_would_keep_and_builds_nothing(site, tmp_path):
@@ -177,7 +178,8 @@ def test_bad_input_is_one_line_and_a_code(site, tmp_path, args, code, text):
     export.write_text("{\n  'single quotes'")
     (tmp_path / "good.json").write_text(json.dumps(TRACKER))
     files = {"EXPORT": str(export), "GOOD": str(tmp_path / "good.json")}
-    result = site(*[files.get(a, a) for a in args], "-i", str(EXAMPLE))
+    root = EXAMPLE if "GOOD" in args else online_example(tmp_path / "inventory")  # GOOD: the offline refusal
+    result = site(*[files.get(a, a) for a in args], "-i", str(root))
     assert result.returncode == code, result.stderr
     assert text in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -50,6 +50,11 @@ def _applying(params: dict[str, Any]) -> Path | None:
     return _option(params) if params.get("apply_it") else None
 
 
+def _staging(params: dict[str, Any]) -> Path | None:
+    """vulns import stages on the sites' points; with --dry-run it only reads the file."""
+    return None if params.get("dry_run") else _option(params)
+
+
 def _scheduled(params: dict[str, Any]) -> Path | None:
     """A firing checks for an offline inventory itself (ccops.schedule.fire): it records the refusal
     as a run before it contacts anything, so an unattended refusal is never silent."""
@@ -78,6 +83,7 @@ CONNECTING: dict[str, InventoryOf] = {
     "software apply": _option,
     "software remove": _option,
     "software stage": _option,
+    "vulns import": _staging,  # seeds and stages the signed import on each site's point
     # every command built from the registry runs its playbook on the hosts
     **{name: _option for name, verb in VERBS.items() if verb.command},
 }
@@ -126,7 +132,6 @@ NO_CONNECTION = frozenset(
         "schedule next",
         "schedule remove",
         "software status",
-        "vulns import",  # `ccops vulns` itself (the group's own listing) reads records and snapshots only
     }
 )
 
