@@ -116,8 +116,16 @@ def _place_import(tmp_path, data=TRACKER, root=EXAMPLE):
     export.write_text(json.dumps(data))
     inventory = load_inventory(root)
     content = content_dir(inventory)
-    manifest, _ = tracker.build_import(content / "points" / "njjy", "njjy", export, tracker.parse_export(export),
-                                       "CHG-1", "alice", ensure_key(inventory), datetime.now(UTC))  # fmt: skip
+    manifest, _ = tracker.build_import(
+        content / "points" / "njjy",
+        "njjy",
+        export,
+        tracker.parse_export(export),
+        "CHG-1",
+        "alice",
+        ensure_key(inventory),
+        datetime.now(UTC),
+    )
     tracker.make_current(content, "njjy", manifest["id"], ["20261206T000001Z-bbbbbb", "20261206T000002Z-cccccc"])
     return content / "points" / "njjy" / tracker.point_prefix(manifest["id"])
 

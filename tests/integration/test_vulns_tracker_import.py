@@ -76,13 +76,19 @@ def test_an_import_is_signed_recorded_and_staged_beside_the_snapshots(inventory,
     assert (seed.playbook, stage.playbook) == ("playbooks/content_snapshot.yml", "playbooks/software_stage.yml")
     staged = stage.extravars["distribution_point_stage"]["tst"]
     prefix = f"content/{manifest['id']}"
-    assert [rel for rel, _ in staged["files"]] == [f"{prefix}/tracker.json", f"{prefix}/manifest.json",
-                                                   f"{prefix}/manifest.json.asc"]  # fmt: skip
+    assert [rel for rel, _ in staged["files"]] == [
+        f"{prefix}/tracker.json",
+        f"{prefix}/manifest.json",
+        f"{prefix}/manifest.json.asc",
+    ]
     recorded = (manifest["by"], manifest["change_id"], manifest["file"], manifest["kept"])
     assert recorded == ("alice", "CHG-7", "export.json", 1)
     assert len(manifest["source_sha256"]) == 64 and len(manifest["runs"]) == 2
-    assert tracker.verify_signature(key_files(inventory).public, _folder(inventory, manifest) / "manifest.json",
-                                    _folder(inventory, manifest) / "manifest.json.asc")  # fmt: skip
+    assert tracker.verify_signature(
+        key_files(inventory).public,
+        _folder(inventory, manifest) / "manifest.json",
+        _folder(inventory, manifest) / "manifest.json.asc",
+    )
     loaded = _load(inventory)
     assert loaded.problem is None and loaded.imported == manifest["imported"]
     assert loaded.data == {"curl": {"CVE-2024-0001": {"bookworm": ("open", "", "high")}}}
@@ -156,8 +162,9 @@ def test_every_site_needs_a_point_before_anything_is_built(tmp_path, monkeypatch
     source.write_text(json.dumps(_export("CVE-2024-0001")))
     engine = PointEngine()
     with pytest.raises(CcopsError, match=r"oth.yml: site oth needs distribution_point.host"):
-        tracker.import_export(inventory.root, inventory, ["tst", "oth"], source, tracker.parse_export(source), "C-1",
-                              engine=engine)  # fmt: skip
+        tracker.import_export(
+            inventory.root, inventory, ["tst", "oth"], source, tracker.parse_export(source), "C-1", engine=engine
+        )
     assert engine.batches == [] and not (content_dir(inventory) / "points").exists()
 
 

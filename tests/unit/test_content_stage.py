@@ -48,8 +48,14 @@ def _built(inventory):
     path = content_dir(inventory) / "points" / "tst" / rel
     path.parent.mkdir(parents=True)
     path.write_text("signed index")
-    manifest = {"id": SNAPSHOT, "site": "tst", "created": "2026-12-07T00:00:00+00:00", "staged": False,
-                "approval": None, "files": {rel: "0" * 64}}  # fmt: skip
+    manifest = {
+        "id": SNAPSHOT,
+        "site": "tst",
+        "created": "2026-12-07T00:00:00+00:00",
+        "staged": False,
+        "approval": None,
+        "files": {rel: "0" * 64},
+    }
     return manifest, [(rel, "0" * 64)]
 
 

@@ -145,8 +145,9 @@ def _cell(value: object) -> str:
 @click.option(
     "--dry-run", is_flag=True, help="Parse FILE and show what would be kept and where; build and stage nothing."
 )
-def import_export(file: Path, inventory: Path | None, sites: tuple[str, ...], change_id: str | None,
-                  dry_run: bool) -> None:  # fmt: skip
+def import_export(
+    file: Path, inventory: Path | None, sites: tuple[str, ...], change_id: str | None, dry_run: bool
+) -> None:
     """Import the Debian security tracker's JSON export from FILE for the inventory's sites.
 
     It adds the no_fix_yet and not_affected classes. What is kept is signed with the inventory's
@@ -170,14 +171,20 @@ def import_export(file: Path, inventory: Path | None, sites: tuple[str, ...], ch
     skipped = f"; {imported.skipped} entries left out (not in the export's shape)" if imported.skipped else ""
     name = visible(str(file))
     if dry_run or change_id is None:  # None only with --dry-run (refused above otherwise)
-        echo(f"would keep {imported.kept} CVE entries of {len(imported.data)} source packages from {name} "
-             f"(sha256 {sha256_file(file)}){skipped}")  # fmt: skip
+        echo(
+            f"would keep {imported.kept} CVE entries of {len(imported.data)} source packages from {name} "
+            f"(sha256 {sha256_file(file)}){skipped}"
+        )
         for site in chosen:
             point = model.sites[site].distribution_point
-            echo(f"  {site}: signed and staged on {visible(str(point.get('host') or '(no point)'))} under "
-                 f"{visible(str(point.get('path') or '(no path)'))}/content/tracker-<id>/")  # fmt: skip
+            echo(
+                f"  {site}: signed and staged on {visible(str(point.get('host') or '(no point)'))} under "
+                f"{visible(str(point.get('path') or '(no path)'))}/content/tracker-<id>/"
+            )
         return
-    done = tracker.import_export(inventory_path, model, chosen, file, imported, change_id)
+    from ccops.runner.progress import Progress
+
+    done = tracker.import_export(inventory_path, model, chosen, file, imported, change_id, Progress(enabled=True))
     echo(f"imported {imported.kept} CVE entries from {name} for {', '.join(chosen)}{skipped}")
     for site, manifest in done.items():
         echo(f"  {site}: {manifest['id']} signed and staged (runs {', '.join(manifest['runs'])})")
