@@ -50,6 +50,7 @@ ARGS: dict[str, tuple[str, ...]] = {
     "software apply": ("--change-id", "CHG-1"),
     "software remove": ("softphone", "--change-id", "CHG-1"),
     "software stage": (),
+    "remediate": ("--cve", "CVE-2024-0001", "--change-id", "CHG-1"),
     "vulns import": ("tracker.json", "--change-id", "CHG-1"),
 }
 # a command built from the verb registry takes the shared options only

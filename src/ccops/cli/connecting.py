@@ -50,8 +50,8 @@ def _applying(params: dict[str, Any]) -> Path | None:
     return _option(params) if params.get("apply_it") else None
 
 
-def _staging(params: dict[str, Any]) -> Path | None:
-    """vulns import stages on the sites' points; with --dry-run it only reads the file."""
+def _unless_dry_run(params: dict[str, Any]) -> Path | None:
+    """vulns import stages on the sites' points, remediate builds, stages and patches; --dry-run only reads."""
     return None if params.get("dry_run") else _option(params)
 
 
@@ -77,13 +77,14 @@ CONNECTING: dict[str, InventoryOf] = {
     "quarantine hold": _option,  # a comply --fix run on the held hosts
     "quarantine lift": _option,
     "reapply": _option,  # patches the hosts that took back an approved patch
+    "remediate": _unless_dry_run,  # stages a snapshot of the fixing packages, patches and inspects
     "resume": _run_record,
     "rollback": _option,
     "schedule run": _scheduled,
     "software apply": _option,
     "software remove": _option,
     "software stage": _option,
-    "vulns import": _staging,  # seeds and stages the signed import on each site's point
+    "vulns import": _unless_dry_run,  # seeds and stages the signed import on each site's point
     # every command built from the registry runs its playbook on the hosts
     **{name: _option for name, verb in VERBS.items() if verb.command},
 }
