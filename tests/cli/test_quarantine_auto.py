@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.cli.test_quarantine_cli import SITE, _report, fleet  # noqa: F401 - the fixture
+from tests.conftest import run_scripted, write_inventory
 from tests.json_output import payload
 
 
@@ -77,3 +78,26 @@ def test_a_comply_fix_that_puts_the_held_host_right_lifts_its_hold(fleet):  # no
     lifting = payload(fleet("runs", "show", lifted["lifted_run"], "-o", "json").stdout)
     assert lifting["verb"] == "comply" and lifting["change_id"] == "CHG-7"  # under the fix's own change
     assert lifted["lifted_run"] not in (hold["applied_run"], payload(fixed.stdout)["run_id"])
+
+
+def test_a_fix_in_the_same_second_as_the_holds_own_run_still_lifts_it(tmp_path):
+    """The hold's own comply --fix (still out of policy) and the operator's passing one start in the same
+    second, the operator's with the smaller run id: the passing one is the host's compliance and lifts."""
+    inventory = write_inventory(
+        tmp_path / "inv", {"qa.yml": SITE.replace("out_of_policy_days: 3", "out_of_policy_days: 0")}
+    )
+
+    def ccops(hex_digits: str, report: dict, *args: str):
+        answers = {"outcomes": {}, "reports": {"qa-a01": report}, "run_id_hex": hex_digits}
+        return run_scripted("tests.cli.same_second_cli", tmp_path / "home", tmp_path / "hosts.json", answers, *args)
+
+    ccops("ff", _report("usb storage is allowed"), "comply", "-i", str(inventory), "--check")
+    listing = ("quarantine", "list", "-i", str(inventory), "-o", "json")
+    (hold,) = payload(ccops("ff", {}, *listing).stdout)["holds"]
+    assert hold["applied_run"].split("-")[-1].startswith("ff")
+    fix = ("comply", "-i", str(inventory), "--fix", "--limit", "qa-a01", "--change-id", "CHG-7", "--yes", "-o", "json")
+    fixed = ccops("00", _report(), *fix)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    ran = payload(fixed.stdout)["run_id"]
+    assert ran[:16] == hold["applied_run"][:16] and ran < hold["applied_run"]  # the same second, a smaller id
+    assert payload(ccops("00", {}, *listing).stdout)["holds"] == []

@@ -198,14 +198,19 @@ def compliance_row(run_id: Any, checked: Any, text: Any, seen: dict[str, Any] | 
 
 
 def note_compliance(db: sqlite3.Connection, host: str, run_id: str, started: str, entry: dict[str, Any] | None) -> None:
-    """Keep ``entry`` as the host's compliance unless a newer comply run's result is kept already."""
+    """Keep ``entry`` as the host's compliance unless a newer comply run's result is kept already.
+
+    Runs' start times have whole seconds and their ids end in random hex: of two runs started in the same
+    second the one the store took later (its ``runs`` row, written as it started) is the newer one."""
     if entry is None:
         return
     db.execute(
         "INSERT INTO compliance_latest (host, run_id, started, checked, deviations) VALUES (?,?,?,?,?)"
         " ON CONFLICT(host) DO UPDATE SET run_id=excluded.run_id, started=excluded.started,"
         " checked=excluded.checked, deviations=excluded.deviations"
-        " WHERE (excluded.started, excluded.run_id) >= (compliance_latest.started, compliance_latest.run_id)",
+        " WHERE (excluded.started, COALESCE((SELECT rowid FROM runs WHERE id=excluded.run_id), -1), excluded.run_id)"
+        " >= (compliance_latest.started, COALESCE((SELECT rowid FROM runs WHERE id=compliance_latest.run_id), -1),"
+        " compliance_latest.run_id)",
         (host, run_id, started, entry["checked"], json.dumps(entry["deviations"], sort_keys=True)),
     )
 
