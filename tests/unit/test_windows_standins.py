@@ -146,6 +146,7 @@ def test_each_stand_in_accepts_only_the_real_modules_options(module):
         assert sorted(option.get("choices") or []) == sorted(real.get("choices") or []), f"{module}.{name}: choices"
         # a task written with a real alias must not fail here (nor one the real module lacks pass)
         assert sorted(option.get("aliases") or []) == sorted(real.get("aliases") or []), f"{module}.{name}: aliases"
+        assert option.get("elements") == real.get("elements"), f"{module}.{name}: list elements"
     required = {name for name, option in documented.items() if option.get("required")}
     assert required <= {n for n, o in spec.items() if o.get("required")}, f"{module}: required options"
 
