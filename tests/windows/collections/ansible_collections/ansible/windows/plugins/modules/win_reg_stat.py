@@ -10,7 +10,7 @@ from ansible_collections.ansible.windows.plugins.module_utils.fakewin import run
 
 SPEC = {
     "path": {"type": "str", "required": True, "aliases": ["key"]},
-    "name": {"type": "str", "aliases": ["entry", "property", "value"]},
+    "name": {"type": "str", "aliases": ["entry", "value"]},
 }
 DEFAULT_MACHINE_GUID = "6f1c2a9e-3b7d-4e15-9a42-0c8d5e7b1f30"  # the same default as win_powershell's backup model
 
