@@ -54,9 +54,12 @@ def _uwf_set(state, p):
 
 
 def _backup(state, p):
-    if state.get("fail", {}).get("archive"):
-        raise RuntimeError(state["fail"]["archive"])
     folder = p["Folder"]
+    if state.get("fail", {}).get("archive"):
+        # tar.exe has already created the archive (and the metadata beside it) when it exits
+        # non-zero on a file it cannot read: a partial archive is left on the seat
+        write_file(folder + "\\archive.tar.gz", b"partial")
+        raise RuntimeError(state["fail"]["archive"])
     members = {
         "ccops/hotfixes.json": json.dumps([{"HotFixID": kb} for kb in state["hotfixes"]]).encode(),
         "ccops/packages.json": state["backup_packages_json"].encode()
