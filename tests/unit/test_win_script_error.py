@@ -31,8 +31,14 @@ def test_a_thrown_error_is_read_from_the_error_record():
     assert se.ccops_win_script_error(THROWN) == "tar.exe exited 1 (unreadable or locked files): x"
 
 
-def test_a_module_msg_comes_first():
-    assert se.ccops_win_script_error({**THROWN, "msg": "Could not find or access 'x' on Windows host"}) == (
+def test_the_error_record_wins_over_the_generic_msg_ansible_adds():
+    # Ansible gives a module that fails without a msg the msg "Module failed: Unknown error."
+    failed = {**THROWN, "msg": "Task failed: Module failed: Unknown error."}
+    assert se.ccops_win_script_error(failed) == "tar.exe exited 1 (unreadable or locked files): x"
+
+
+def test_a_msg_is_the_reason_when_there_is_no_error_record():
+    assert se.ccops_win_script_error({"failed": True, "msg": "Could not find or access 'x' on Windows host"}) == (
         "Could not find or access 'x' on Windows host"
     )
 

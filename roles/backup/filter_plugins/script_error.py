@@ -3,9 +3,9 @@
 On a terminating error (throw, or $ErrorActionPreference = 'Stop') ansible.windows'
 win_powershell returns failed: true with no msg of its own: the reason is in
 error[].exception.message (win_powershell.ps1, "error"). Without this the user would
-read only that the task failed.
+read Ansible's own "Module failed: Unknown error." for a module failing without a msg.
 
-ccops_win_script_error(result) -> the module's msg, else the first error's message, else "failed".
+ccops_win_script_error(result) -> the first error record's message, else the msg, else "failed".
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ from typing import Any
 def ccops_win_script_error(result: Any) -> str:
     if not isinstance(result, dict):
         return "failed"
-    msg = result.get("msg")
-    if isinstance(msg, str) and msg.strip():
-        return msg.strip()
     for record in result.get("error") or []:
         exception = record.get("exception") if isinstance(record, dict) else None
         message = exception.get("message") if isinstance(exception, dict) else None
         if isinstance(message, str) and message.strip():
             return message.strip()
-    return "failed"
+    msg = result.get("msg")
+    return msg.strip() if isinstance(msg, str) and msg.strip() else "failed"
 
 
 class FilterModule:
