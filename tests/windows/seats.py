@@ -33,6 +33,8 @@ PATCH_SEATS = {
     ),
     "lowspace": (seat_state(free_mb=5000), {}),
     "locked": (seat_state(fail={"archive": "tar.exe exited 1 (unreadable or locked files): Couldn't open ..."}), {}),
+    # MachineGuid is gone from the registry: the backup script reports machine_id null
+    "noguid": (seat_state(machine_guid=None), {}),
     "uwf": (seat_state(uwf={"current": True, "next": True}), {"patch_restore_card": "uwf"}),
     "uwfnever": (
         seat_state(uwf={"current": True, "next": True}),

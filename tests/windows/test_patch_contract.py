@@ -109,6 +109,25 @@ def test_a_backup_with_unreadable_files_stops_the_patch(patch_runs):
     assert run.outcome() == "failed"
     assert "locked files" in run.failure()
     assert "win_updates.install" not in run.ops()
+    assert run.files() == []  # the partial archive tar.exe left is not left on the seat
+
+
+def test_a_seat_without_a_machine_identity_gets_no_backup_and_no_patch(patch_runs):
+    # a backup of no known machine could later be restored onto any machine of that name
+    run = patch_runs["noguid"]
+    assert run.outcome() == "failed"
+    assert "could not be verified: no change is made without one" in run.failure()
+    assert "win_updates.install" not in run.ops()
+    assert run.files() == []  # the archive is removed from the seat all the same
+
+
+def test_backups_are_private_at_the_backup_target(patch_runs):
+    run = patch_runs["plain"]
+    target = run.root.parent / "backups" / "plain" / run.report()["backup_before"]["id"]
+    assert target.parent.stat().st_mode & 0o777 == 0o700
+    assert target.stat().st_mode & 0o777 == 0o700
+    assert (target / "archive.tar.gz").stat().st_mode & 0o777 == 0o600
+    assert (target / "manifest.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_uwf_is_off_before_the_backup_is_written_and_checked_on_after(patch_runs):

@@ -148,6 +148,8 @@ def run(module_name: str, argument_spec: dict, handler, rules: dict | None = Non
         time.sleep(600)
     _save(state)
     failed = result.pop("failed", None)
+    if failed and "msg" not in result:  # a module that fails without a msg (win_powershell on a throw)
+        module.exit_json(failed=True, **result)
     if failed:
         module.fail_json(**result)
     if failed is False:  # said by the module itself (win_package on rc 3010): Ansible then ignores rc

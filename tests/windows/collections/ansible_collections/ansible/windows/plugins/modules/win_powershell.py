@@ -54,9 +54,12 @@ def _uwf_set(state, p):
 
 
 def _backup(state, p):
-    if state.get("fail", {}).get("archive"):
-        raise RuntimeError(state["fail"]["archive"])
     folder = p["Folder"]
+    if state.get("fail", {}).get("archive"):
+        # tar.exe has already created the archive (and the metadata beside it) when it exits
+        # non-zero on a file it cannot read: a partial archive is left on the seat
+        write_file(folder + "\\archive.tar.gz", b"partial")
+        raise RuntimeError(state["fail"]["archive"])
     members = {
         "ccops/hotfixes.json": json.dumps([{"HotFixID": kb} for kb in state["hotfixes"]]).encode(),
         "ccops/packages.json": state["backup_packages_json"].encode()
@@ -154,14 +157,25 @@ def handle(params, state):
     }
     try:
         result, output = model(state, params["parameters"] or {})
-    except RuntimeError as exc:  # a terminating error: the module fails
+    except RuntimeError as exc:  # a terminating error (throw): the module fails with no msg of its
+        # own, the error record in `error` as win_powershell.ps1 formats it
         return op, {
             **base,
             "failed": True,
-            "msg": f"Unhandled exception while executing script: {exc}",
             "output": [],
             "result": {},
-            "error": [{"exception": {"message": str(exc)}}],
+            "error": [
+                {
+                    "output": f"{exc}\r\n",
+                    "error_details": None,
+                    "exception": {"message": str(exc), "type": "System.Management.Automation.RuntimeException"},
+                    "target_object": None,
+                    "category_info": {"category": "OperationStopped", "reason": "RuntimeException"},
+                    "fully_qualified_error_id": str(exc),
+                    "script_stack_trace": "at <ScriptBlock>, <No file>",
+                    "pipeline_iteration_info": [],
+                }
+            ],
         }
     return op, {**base, "output": output, "result": result}
 

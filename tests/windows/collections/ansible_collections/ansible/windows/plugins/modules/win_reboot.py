@@ -4,10 +4,10 @@ from __future__ import annotations
 from ansible_collections.ansible.windows.plugins.module_utils.fakewin import reboot, run
 
 SPEC = {
-    "reboot_timeout": {"type": "float", "default": 600},
-    "pre_reboot_delay": {"type": "float", "default": 2},
-    "post_reboot_delay": {"type": "float", "default": 0},
-    "connect_timeout": {"type": "float", "default": 5},
+    "reboot_timeout": {"type": "float", "default": 600, "aliases": ["reboot_timeout_sec"]},
+    "pre_reboot_delay": {"type": "float", "default": 2, "aliases": ["pre_reboot_delay_sec"]},
+    "post_reboot_delay": {"type": "float", "default": 0, "aliases": ["post_reboot_delay_sec"]},
+    "connect_timeout": {"type": "float", "default": 5, "aliases": ["connect_timeout_sec"]},
     "test_command": {"type": "str"},
     "msg": {"type": "str", "default": "Reboot initiated by Ansible"},
     "boot_time_command": {

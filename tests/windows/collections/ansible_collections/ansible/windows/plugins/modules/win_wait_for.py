@@ -13,7 +13,7 @@ SPEC = {
     "sleep": {"type": "int", "default": 1},
     "connect_timeout": {"type": "int", "default": 5},
     "exclude_hosts": {"type": "list", "elements": "str"},
-    "regex": {"type": "str"},
+    "regex": {"type": "str", "aliases": ["regexp", "search_regex"]},
 }
 
 

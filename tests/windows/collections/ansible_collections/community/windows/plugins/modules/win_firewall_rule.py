@@ -25,7 +25,7 @@ SPEC = {
     "protocol": {"type": "str"},
     "interfacetypes": {"type": "list", "elements": "str"},
     "edge": {"type": "str", "choices": ["no", "yes", "deferapp", "deferuser"]},
-    "security": {"type": "str"},
+    "security": {"type": "str", "choices": ["notrequired", "authnoencap", "authenticate", "authdynenc", "authenc"]},
     "icmp_type_code": {"type": "list", "elements": "str"},
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
 }
