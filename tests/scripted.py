@@ -53,3 +53,24 @@ class ScriptedEngine:
             self.during(batch)
         collector({"event": "playbook_on_stats", "event_data": stats})
         return "failed" if stats["failures"] or stats["dark"] else "successful"
+
+
+POINT_HOST = "tst-t01"  # the distribution point of tests.conftest.site_text() with POINT_LINE added
+POINT_LINE = f"  distribution_point: {{host: {POINT_HOST}, path: /srv/ccops-dist, url: 'http://10.9.0.1:8080'}}\n"
+
+
+class PointEngine(ScriptedEngine):
+    """The point host answers seed and stage runs as its role does when all went well (or fails the stage)."""
+
+    def __init__(self, fail_stage: bool = False) -> None:
+        super().__init__()
+        self.fail_stage = fail_stage
+        self.seeded: list[str] = []  # the archive each seed run was given, as the run saw it
+
+    def run(self, batch, execution):  # type: ignore[no-untyped-def]
+        seeding = batch.playbook.endswith("content_snapshot.yml")
+        if seeding:
+            self.seeded.append(batch.extravars["content_seed_archive"])
+        self.reports = {POINT_HOST: {"outcome": "seeded" if seeding else "staged"}}
+        self.script = {POINT_HOST: "failed"} if self.fail_stage and not seeding else {}
+        return super().run(batch, execution)

@@ -18,29 +18,13 @@ from ccops.inventory.load import load_inventory
 from ccops.software.points import key_files
 from ccops.vulns import tracker
 from tests.conftest import site_text, write_inventory
-from tests.scripted import ScriptedEngine
-
-POINT_HOST = "tst-t01"
-POINT = f"  distribution_point: {{host: {POINT_HOST}, path: /srv/ccops-dist, url: 'http://10.9.0.1:8080'}}\n"
+from tests.scripted import POINT_HOST, PointEngine, ScriptedEngine
+from tests.scripted import POINT_LINE as POINT
 
 
 def _export(cve: str, status: str = "open", fixed: str = "") -> dict:
     release = {"status": status, "urgency": "high"} | ({"fixed_version": fixed} if fixed else {})
     return {"curl": {cve: {"releases": {"bookworm": release}}}}
-
-
-class PointEngine(ScriptedEngine):
-    """The point host answers each run as its role does when all went well (or fails the stage run)."""
-
-    def __init__(self, fail_stage: bool = False) -> None:
-        super().__init__()
-        self.fail_stage = fail_stage
-
-    def run(self, batch, execution):  # type: ignore[no-untyped-def]
-        seeding = batch.playbook.endswith("content_snapshot.yml")
-        self.reports = {POINT_HOST: {"outcome": "seeded" if seeding else "staged"}}
-        self.script = {POINT_HOST: "failed"} if self.fail_stage and not seeding else {}
-        return super().run(batch, execution)
 
 
 @pytest.fixture

@@ -14,26 +14,10 @@ from ccops.content.snapshots import content_dir, load
 from ccops.errors import CcopsError
 from ccops.inventory.load import load_inventory
 from tests.conftest import site_text, write_inventory
-from tests.scripted import ScriptedEngine
+from tests.scripted import POINT_HOST, PointEngine
+from tests.scripted import POINT_LINE as POINT
 
-POINT_HOST = "tst-t01"
-POINT = f"  distribution_point: {{host: {POINT_HOST}, path: /srv/ccops-dist, url: 'http://10.9.0.1:8080'}}\n"
 SNAPSHOT = "20261207T000000-abcdef"
-
-
-class PointEngine(ScriptedEngine):
-    def __init__(self, fail_stage: bool = False) -> None:
-        super().__init__()
-        self.fail_stage = fail_stage
-        self.seeded: list[str] = []  # the archive each seed run was given, as the run saw it
-
-    def run(self, batch, execution):  # type: ignore[no-untyped-def]
-        seeding = batch.playbook.endswith("content_snapshot.yml")
-        if seeding:
-            self.seeded.append(batch.extravars["content_seed_archive"])
-        self.reports = {POINT_HOST: {"outcome": "seeded" if seeding else "staged"}}
-        self.script = {POINT_HOST: "failed"} if self.fail_stage and not seeding else {}
-        return super().run(batch, execution)
 
 
 @pytest.fixture
