@@ -1,7 +1,7 @@
 """Hooks a higher layer installs for a lower one, so the lower one never imports it.
 
-notify installs two, by name, when it is imported, and the CLI installs the same ones
-before every command (cli/wiring.py, importing notify only when one is called): what
+notify installs two, by name (notify/wiring.py), when it is imported and, through the CLI,
+before every command (importing its sending code only when one is called): what
 runs when a run ends (the run's report queued for the people on duty), and fleet-wide
 risks a fleet view lists beside the hosts' own (reports still undelivered). run/ and
 report/ call what is installed; tests/unit/test_layering.py keeps them from importing notify.

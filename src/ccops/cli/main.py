@@ -168,9 +168,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     first with ccops plan COMMAND; every command explains itself with --help.
     """
     ctx.ensure_object(dict)["debug"] = debug
-    from ccops.cli.wiring import wire  # notify hears of run ends, though run/ never imports it
+    from ccops.notify.wiring import install  # notify hears of run ends, though run/ never imports it
 
-    wire()
+    install()
 
 
 class _VisibleStderr(io.StringIO):

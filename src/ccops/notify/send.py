@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ccops import hooks
 from ccops.errors import CcopsError
 from ccops.notify import outbox
 from ccops.notify.channels import FORMATS, DeliveryError, Outgoing, deliver, read_secret
 from ccops.notify.message import events_of, judgement, redact, render, title_of
 from ccops.notify.outbox import Message
 from ccops.notify.rules import Rules, load_rules, rules_path
+from ccops.notify.wiring import install
 from ccops.text.safe_text import visible
 from ccops.verbs import recorded_verb
 
@@ -280,6 +280,5 @@ def undelivered_risks(now: datetime | None = None, folder: Path | None = None) -
 
 
 # every run's end is told, and fleet views (ccops risks, report, the digest) list the undelivered
-# reports, through ccops.hooks: run/ and report/ never import notify (the CLI installs the same, lazily)
-hooks.add_run_end("notify", notify_run_end)
-hooks.add_fleet_risks("notify_undelivered", undelivered_risks)
+# reports, through ccops.hooks: run/ and report/ never import notify (notify/wiring.py)
+install()

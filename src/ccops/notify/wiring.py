@@ -1,6 +1,6 @@
-"""What the CLI hands the layers below it for one command: notify hears of every run's end
-and lists its undelivered reports as fleet risks (ccops.hooks), though run/ and report/
-never import notify. Imported when a command runs; notify itself only when it is needed."""
+"""notify's two hooks (ccops.hooks): it hears of every run's end and lists its undelivered reports as
+fleet risks, though run/ and report/ never import it. Installed by the CLI before every command and by
+notify.send when it is imported; the sending code itself is imported only when a hook is called."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ccops.store.records import Store
 
 
-def wire() -> None:
+def install() -> None:
     hooks.add_run_end("notify", _tell_run_end)
     hooks.add_fleet_risks("notify_undelivered", _undelivered)
 
