@@ -27,7 +27,7 @@ from ccops.run.prepare import refuse_offline
 from ccops.runner.progress import Progress
 from ccops.software.points import ensure_key
 from ccops.verbs import REBOOT_VAR
-from ccops.vulns.fleet import fleet_rows, host_facts
+from ccops.vulns.fleet import FACT_KEYS, fleet_rows, host_facts
 from ccops.vulns.snapshot_logs import snapshot_logs
 
 PATCHED_OK = ("ok", "changed")
@@ -140,7 +140,7 @@ def remediate(
         )
         result.runs.append(patch.run_id)
         patched |= {o.host: o.outcome for o in patch.hosts}
-    inspected = _inspect(inventory_path, sorted(patched), change_id, progress, result, schedule)
+    inspected = _inspect(inventory_path, inventory, sorted(patched), change_id, progress, result, schedule)
     result.outcomes = judge(targets, inspected, patched, skipped)
     _conclude(result)
     return result
@@ -172,6 +172,7 @@ def _build(
 
 def _inspect(
     inventory_path: Path,
+    inventory: Any,
     hosts: list[str],
     change_id: str,
     progress: Progress | None,
@@ -186,15 +187,9 @@ def _inspect(
     )
     run = run_verb(request, progress)
     result.runs.append(run.run_id)
-    store = open_store()
-    inventory = load_inventory(inventory_path)
     out = {}
-    for name in hosts:
-        asset = store.asset(name)
-        if asset is None or asset.get("run_id") != run.run_id or name not in inventory.hosts:
-            continue
-        facts = host_facts(inventory.hosts[name], asset)
-        if facts is not None:
+    for name, asset in open_store().assets([h for h in hosts if h in inventory.hosts], keys=FACT_KEYS).items():
+        if asset.get("run_id") == run.run_id and (facts := host_facts(inventory.hosts[name], asset)) is not None:
             out[name] = facts.installed
     return out
 
