@@ -226,3 +226,27 @@ def test_a_verb_command_is_built_from_its_registry_entry():
     assert not {"batch_size", "emergency", "yes"} & {p.name for p in verb_command(read_only).params}
     change_id = next(p for p in verb_command(greet).params if p.name == "change_id")
     assert change_id.required
+
+
+after_run_calls: list[tuple[str, str]] = []
+
+
+def note_after_run(prepared, result, progress=None) -> None:
+    """A verb's after_run hook for the test below: what it was called with."""
+    after_run_calls.append((result.run_id, result.status))
+
+
+def test_a_resumed_run_ends_with_its_verbs_after_run_hook_as_a_whole_run_does(home, inventory, monkeypatch):
+    """Quarantine's automatic evaluation rides on after_run: a run halted and resumed must not skip it."""
+    from dataclasses import replace
+
+    from ccops.verbs import VERBS
+
+    monkeypatch.setitem(VERBS, "patch", replace(VERBS["patch"], after_run=f"{__name__}:note_after_run"))
+    after_run_calls.clear()
+    engine = ScriptedEngine({"tst-t01": "failed"})
+    halted = execute(prepare(_patch(inventory)), engine=engine)
+    engine.script = {}
+    resumed = resume_run(halted.run_id, engine=engine)
+    assert resumed.exit_code == EXIT_OK
+    assert after_run_calls == [(halted.run_id, halted.status), (halted.run_id, resumed.status)]

@@ -94,9 +94,12 @@ def resume_run(
             loop.reports.update({h["host"]: h.get("report") or {} for h in record.hosts if h["host"] in done})
             loop.retire([HostOutcome(h["host"], h["outcome"]) for h in record.hosts if h["host"] in done])
         progress.say(f"resuming run {record.id}: {len(done)} host(s) already done")
-        return loop.run(waves, done)
+        result = loop.run(waves, done)
     finally:
         locks.release(record.id)
+    if verb.after_run:  # as a run that never stopped: its hosts' locks are free again, the hook may use them
+        hook(verb.after_run)(prepared, result, progress)
+    return result
 
 
 def _engine(prepared: PreparedRun) -> Engine:
