@@ -65,3 +65,11 @@ def test_a_passing_fix_in_the_second_of_the_holds_own_run_lifts_the_hold(store, 
     _comply(store, "20261207T205349Z-000000", [])
     found = evaluate_now(store, inventory, datetime(2026, 12, 7, 20, 53, 50, tzinfo=UTC))
     assert found.lifts == {"tst-a01": "in policy at comply run 20261207T205349Z-000000, no hold condition left"}
+
+
+def test_runs_started_in_the_same_second_are_listed_newest_first_by_when_they_started(store):
+    """`ccops runs list` and every "runs since" reader: the later run first, whatever its id's hex."""
+    _comply(store, "20261207T205349Z-ffffff", USB)
+    _comply(store, "20261207T205349Z-000000", [])
+    assert [r.id for r in store.runs()][:2] == ["20261207T205349Z-000000", "20261207T205349Z-ffffff"]
+    assert [r.id for r in store.runs_since(SECOND)][:2] == ["20261207T205349Z-000000", "20261207T205349Z-ffffff"]

@@ -240,7 +240,7 @@ class Store:
 
     def runs(self, limit: int = 20, verb: str | None = None) -> list[RunRecord]:
         where = " WHERE verb=?" if verb else ""  # constant text; values are bound parameters
-        query = f"SELECT * FROM runs{where} ORDER BY started DESC, id DESC LIMIT ?"  # noqa: S608
+        query = f"SELECT * FROM runs{where} ORDER BY started DESC, rowid DESC LIMIT ?"  # noqa: S608
         args: tuple[str | int, ...] = (verb, limit) if verb else (limit,)
         return self.db.read(lambda db: [_run(db, row, with_hosts=False) for row in db.execute(query, args)])
 
@@ -472,7 +472,9 @@ class Store:
         return self.db.read(
             lambda db: [
                 _run(db, row, with_hosts=True, reports=reports)
-                for row in db.execute("SELECT * FROM runs WHERE started >= ? ORDER BY started DESC, id DESC", (since,))
+                for row in db.execute(
+                    "SELECT * FROM runs WHERE started >= ? ORDER BY started DESC, rowid DESC", (since,)
+                )
                 if row["verb"] not in skip_verbs
             ]
         )
