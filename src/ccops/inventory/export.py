@@ -232,16 +232,7 @@ def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> di
         else:  # in host_vars' order (a later layer wins): the site's, then compliance, then connection
             group_vars[site_group(code)] = {**site_vars(inventory.sites[code]), **(shared.comply or {}),
                                             **(shared.connection or {})}  # fmt: skip
-    hostvars: dict[str, dict[str, Any]] = {}
-    for host, (own, traits, comply, connection) in zip(selected, layers, strict=True):
-        shared = shares[host.site]
-        if shared.site is None:  # every variable stays the host's
-            hostvars[host.name] = {**site_vars(inventory.sites[host.site]), **own, **traits, **comply, **connection}
-            continue
-        # a Layered dict: a writer that knows it writes each shared layer's text once, not once per host
-        hostvars[host.name] = layered(
-            own, traits, _EMPTY if shared.comply else comply, _EMPTY if shared.connection else connection, own=0
-        )
+    hostvars = _host_entries(inventory, selected, layers, shares)
     out: dict[str, Any] = {"_meta": {"hostvars": hostvars}, "all": {"children": ["ungrouped", *sorted(groups)]}}
     for group in sorted(groups):
         out[group] = {"hosts": groups[group]}
@@ -251,6 +242,30 @@ def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> di
 
 
 _EMPTY: dict[str, Any] = {}
+
+
+def _host_entries(
+    inventory: Inventory, selected: list[Host], layers: list[Layers], shares: dict[str, _Shares]
+) -> dict[str, dict[str, Any]]:
+    """Each host's _meta.hostvars entry: its variables but those its site group carries."""
+    hostvars: dict[str, dict[str, Any]] = {}
+    # the layers hosts share, merged once per combination (each lives in inventory.cache: its id stays its own)
+    combined: dict[tuple[int, int, int], dict[str, Any]] = {}
+    for host, (own, traits, host_comply, host_connection) in zip(selected, layers, strict=True):
+        shared = shares[host.site]
+        if shared.site is None:  # every variable stays the host's
+            site = site_vars(inventory.sites[host.site])
+            hostvars[host.name] = {**site, **own, **traits, **host_comply, **host_connection}
+            continue
+        comply = _EMPTY if shared.comply else host_comply
+        connection = _EMPTY if shared.connection else host_connection
+        key = (id(traits), id(comply), id(connection))
+        common = combined.get(key)
+        if common is None:
+            common = combined[key] = {**traits, **comply, **connection}
+        # a Layered dict: a writer that knows it writes the shared layer's text once, not once per host
+        hostvars[host.name] = layered(own, common, own=0)
+    return hostvars
 
 
 class _Shares:
