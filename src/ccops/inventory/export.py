@@ -209,19 +209,20 @@ def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> di
     selected = list(inventory.hosts.values()) if hosts is None else hosts
     layers = all_var_layers(inventory, selected)
     groups: dict[str, list[str]] = {}
-    lists: dict[tuple[str, ...], tuple[list[str], ...]] = {}  # a host's groups -> their host lists
+    # a host's site and traits (one object per role, OS, line, state and group) -> its groups' host lists
+    lists: dict[tuple[str, int], tuple[list[str], ...]] = {}
     shares: dict[str, _Shares] = {}
-    for host, (own, _, comply, connection) in zip(selected, layers, strict=True):
-        names = _group_names(host, inventory.sites[host.site])
-        into = lists.get(names)
+    for host, (own, traits, comply, connection) in zip(selected, layers, strict=True):
+        into = lists.get((host.site, id(traits)))
         if into is None:
-            into = lists[names] = tuple(groups.setdefault(name, []) for name in names)
+            names = _group_names(host, inventory.sites[host.site])
+            into = lists[host.site, id(traits)] = tuple(groups.setdefault(name, []) for name in names)
         for members in into:
             members.append(host.name)
         shared = shares.get(host.site)
         if shared is None:
             shares[host.site] = _Shares(comply, connection, host.vars, own)
-        else:
+        elif comply is not shared.comply or connection is not shared.connection or host.vars:  # (else: alike)
             shared.add(comply, connection, host.vars, own)
     # a site group another listed site's also names (codes differing only in case) carries neither's
     clash = Counter(site_group(code) for code in shares)
