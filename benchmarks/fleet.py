@@ -176,7 +176,18 @@ def measure(bench: Bench) -> Iterator[Figure]:
                    ratio <= 2 and large < 1),
             Figure(SECTION, f"{name} @32,000, peak", large_mb, "MB", f"3,200: {small_mb:.0f} MB"),
         ]  # fmt: skip
+    yield _document_size(inventories, envs)
     yield from _batch_parse(bench, inventories, repeat)
+
+
+def _document_size(inventories: dict[int, Path], envs: dict[int, dict[str, str]]) -> Figure:
+    """How much `inventory list -o json` writes: what a site shares is written once, not once per host."""
+    sizes = {}
+    for copies in SIZES:
+        argv = [str(BIN / "ccops"), "inventory", "list", "-o", "json", "-i", str(inventories[copies])]
+        out = subprocess.run(argv, cwd=ROOT, env=envs[copies], capture_output=True, check=True, timeout=600).stdout
+        sizes[copies] = len(out) / 1e6
+    return Figure(SECTION, "inventory list -o json @32,000, document", sizes[10], "MB", f"3,200: {sizes[1]:.1f} MB")
 
 
 def _batch_parse(bench: Bench, inventories: dict[int, Path], repeat: int) -> list[Figure]:

@@ -36,7 +36,8 @@ def _inert(text: str) -> bool:
 # <command> is the command's words joined by "-" (runs-list, software-apply); its schema is
 # docs/reference/schemas/<command>.schema.json. A change a pipeline must notice (a key renamed,
 # removed or retyped) raises that command's major here; added keys do not.
-SCHEMA_MAJOR: dict[str, int] = {}
+# inventory-list 2: a site's shared variables moved from each host's _meta.hostvars to its group's vars
+SCHEMA_MAJOR: dict[str, int] = {"inventory-list": 2}
 FIRST_MAJOR = 1
 
 

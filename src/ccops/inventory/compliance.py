@@ -26,6 +26,7 @@ from ccops.inventory.model import Endpoint, Host, Inventory, Site
 
 IN_SERVICE = ("active", "retiring")  # planned hosts are not on the network yet; retired ones are gone
 HELD = "quarantine_held"  # inventory.cache key: the hosts held apart, read once per load
+IN_SERVICE_KEY = "comply_in_service"  # inventory.cache key: each site's hosts in service, not held
 ALL_PORTS = "1-65535"
 POLICIES = ("usb_storage", "firewall", "blocked_sites", "screen_lock", "services", "ssh", "winrm")
 
@@ -91,15 +92,24 @@ def _resolve(inventory: Inventory, site_code: str, source: str) -> list[str]:
     if source == "management":
         return [n.removesuffix("/32").removesuffix("/128") for n in site.management]
     kind, _, name = source.partition(":")
-    held = held_hosts(inventory)
-    hosts = [
-        h for h in inventory.hosts.values() if h.site == site_code and h.lifecycle in IN_SERVICE and h.name not in held
-    ]
+    hosts = _in_service(inventory).get(site_code, [])
     if kind == "group":
         hosts = [h for h in hosts if h.group == name]
     elif kind == "role":
         hosts = [h for h in hosts if h.role == name]
     return compress([h.address for h in hosts if h.address])
+
+
+def _in_service(inventory: Inventory) -> dict[str, list[Host]]:
+    """Each site's hosts in service and not held, found in one pass (not one per site and source: 32,000 hosts)."""
+    by_site: dict[str, list[Host]] | None = inventory.cache.get(IN_SERVICE_KEY)
+    if by_site is None:
+        held = held_hosts(inventory)
+        by_site = inventory.cache[IN_SERVICE_KEY] = {}
+        for h in inventory.hosts.values():
+            if h.lifecycle in IN_SERVICE and h.name not in held:
+                by_site.setdefault(h.site, []).append(h)
+    return by_site
 
 
 def compress(addresses: list[str]) -> list[str]:
@@ -130,7 +140,7 @@ def held_hosts(inventory: Inventory) -> frozenset[str]:
 def set_held(inventory: Inventory, names: frozenset[str] | set[str]) -> None:
     """Resolve this inventory's policies with these hosts held (what was resolved before is dropped)."""
     inventory.cache[HELD] = frozenset(names)
-    for key in ("comply_sources", "export_comply"):
+    for key in ("comply_sources", IN_SERVICE_KEY, "export_comply"):
         inventory.cache.pop(key, None)
 
 

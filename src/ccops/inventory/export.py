@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import shlex
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ SECRET_LOOKUPS = {
     "file": "{{ lookup('ansible.builtin.file', %s) }}",
 }
 SECRET_VARS = ("ansible_password", "ansible_become_password")
+COMPLY = "ccops_comply"
 
 
 def secret_template(var: str, kind: str) -> str:
@@ -44,7 +46,11 @@ def site_group(site_code: str) -> str:
 
 
 def host_groups(host: Host, site: Site) -> list[str]:
-    return list(_groups(site.code, site.city, host.role, host.os, host.os_family, host.business_line, host.lifecycle))
+    return list(_group_names(host, site))
+
+
+def _group_names(host: Host, site: Site) -> tuple[str, ...]:
+    return _groups(site.code, site.city, host.role, host.os, host.os_family, host.business_line, host.lifecycle)
 
 
 @functools.lru_cache(maxsize=4096)  # a fleet has few distinct combinations: computed once each, not per host
@@ -80,45 +86,60 @@ def site_vars(site: Site) -> dict[str, Any]:
 
 
 def host_vars(inventory: Inventory, host: Host) -> dict[str, Any]:
-    own, connection = host_var_layers(inventory, host)
-    return {**own, **connection}
+    own, traits, comply, connection = host_var_layers(inventory, host)
+    return {**own, **traits, **comply, **connection}
 
 
-def host_var_layers(inventory: Inventory, host: Host) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A host's own variables, and its connection's (shared by every host of the profile: never change it)."""
-    site = inventory.sites[host.site]
-    out: dict[str, Any] = {
-        **host.vars,
-        "ccops_role": host.role,
-        "ccops_os": host.os,
-        "ccops_os_family": host.os_family,
-        "ccops_business_line": host.business_line,
-        "ccops_lifecycle": host.lifecycle,
-        "ccops_group": host.group,
-    }
-    if host.asset_tag is not None:
-        out["ccops_asset_tag"] = host.asset_tag
-    if host.mac is not None:
-        out["ccops_mac"] = host.mac
-    # what hosts of one site and group share is computed once per inventory: 32,000 hosts, few groups
-    comply_key = (host.site, host.role, host.os, host.group, host.business_line, host.name in held_hosts(inventory))
-    comply_cache: dict[tuple[Any, ...], Any] = inventory.cache.setdefault("export_comply", {})
-    if comply_key not in comply_cache:
-        comply_cache[comply_key] = host_compliance(inventory, host)
-    comply = comply_cache[comply_key]
-    if comply is not None:
-        out["ccops_comply"] = comply
-    if host.address is not None:
-        out["ansible_host"] = host.address
-    profile = site.connections[host.connection]
-    if profile["type"] == "winrm" and profile.get("dns_domain"):
-        # Kerberos and the listener's certificate know the host by DNS name, not by address
-        out["ansible_host"] = dns_name_of(profile, host.name, None)
-    connection_cache: dict[tuple[str, str, int | None], Any] = inventory.cache.setdefault("export_connection", {})
-    connection_key = (host.site, host.connection, host.port)
-    if connection_key not in connection_cache:
-        connection_cache[connection_key] = connection_vars(inventory.root, profile, host.port)
-    return out, connection_cache[connection_key]
+Layers = tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]
+TRAIT_NAMES = ("ccops_role", "ccops_os", "ccops_os_family", "ccops_business_line", "ccops_lifecycle", "ccops_group")
+OWN_NAMES = ("ccops_asset_tag", "ccops_mac", "ansible_host")  # with the host's own vars
+
+
+def host_var_layers(inventory: Inventory, host: Host) -> Layers:
+    """A host's variables in layers, a later one winning a name two hold: its own (a new dict), its
+    traits (TRAIT_NAMES), its compliance policy and its connection's. The last three are each shared by
+    many hosts, computed once per inventory (32,000 hosts, few combinations): never change them."""
+    return all_var_layers(inventory, [host])[0]
+
+
+def all_var_layers(inventory: Inventory, hosts: list[Host]) -> list[Layers]:
+    """host_var_layers of each host, the inventory's caches looked up once for all of them."""
+    cache = inventory.cache
+    traits_cache: dict[tuple[str, ...], dict[str, Any]] = cache.setdefault("export_traits", {})
+    comply_cache: dict[tuple[Any, ...], dict[str, Any]] = cache.setdefault("export_comply", {})
+    connection_cache: dict[tuple[str, str, int | None], dict[str, Any]] = cache.setdefault("export_connection", {})
+    held = held_hosts(inventory)
+    sites = inventory.sites
+    out: list[Layers] = []
+    for host in hosts:
+        site = sites[host.site]
+        own: dict[str, Any] = {**host.vars}
+        if host.asset_tag is not None:
+            own["ccops_asset_tag"] = host.asset_tag
+        if host.mac is not None:
+            own["ccops_mac"] = host.mac
+        if host.address is not None:
+            own["ansible_host"] = host.address
+        profile = site.connections[host.connection]
+        if profile["type"] == "winrm" and profile.get("dns_domain"):
+            # Kerberos and the listener's certificate know the host by DNS name, not by address
+            own["ansible_host"] = dns_name_of(profile, host.name, None)
+        traits_key = (host.role, host.os, host.business_line, host.lifecycle, host.group)
+        traits = traits_cache.get(traits_key)
+        if traits is None:
+            values = (host.role, host.os, host.os_family, host.business_line, host.lifecycle, host.group)
+            traits = traits_cache[traits_key] = dict(zip(TRAIT_NAMES, values, strict=True))
+        comply_key = (host.site, host.role, host.os, host.group, host.business_line, host.name in held)
+        comply = comply_cache.get(comply_key)
+        if comply is None:
+            policy = host_compliance(inventory, host)
+            comply = comply_cache[comply_key] = {} if policy is None else {COMPLY: policy}
+        connection_key = (host.site, host.connection, host.port)
+        connection = connection_cache.get(connection_key)
+        if connection is None:
+            connection = connection_cache[connection_key] = connection_vars(inventory.root, profile, host.port)
+        out.append((own, traits, comply, connection))
+    return out
 
 
 # (Ansible variable, profile key) pairs; Literal keys let a loop index the ConnectionProfile
@@ -177,20 +198,100 @@ def inventory_path(root: Path, value: str) -> str:
 
 
 def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> dict[str, Any]:
-    """The document ``ansible-inventory --list`` prints for the same hosts."""
+    """What ``ansible-inventory --list`` gives the same hosts, each value a site shares written once.
+
+    Ansible's inventory document has group variables: a site group's ``vars`` hold its settings
+    and whatever else every listed host of the site shares (its compliance policy, its connection
+    profile's variables); ``_meta.hostvars`` keeps the rest. Site groups partition the hosts
+    and a host's own variables win over its groups', so Ansible merges for every host exactly
+    the variables ``ccops inventory show`` lists: 32,000 hosts no longer repeat their site's.
+    """
     selected = list(inventory.hosts.values()) if hosts is None else hosts
+    layers = all_var_layers(inventory, selected)
     groups: dict[str, list[str]] = {}
-    hostvars: dict[str, dict[str, Any]] = {}
-    site_cache = {code: site_vars(site) for code, site in inventory.sites.items()}
-    for host in selected:
-        site = inventory.sites[host.site]
-        for group in host_groups(host, site):
-            groups.setdefault(group, []).append(host.name)
-        hostvars[host.name] = layered(site_cache[host.site], *host_var_layers(inventory, host), own=1)
+    # a host's site and traits (one object per role, OS, line, state and group) -> its groups' host lists
+    lists: dict[tuple[str, int], tuple[list[str], ...]] = {}
+    shares: dict[str, _Shares] = {}
+    for host, (own, traits, comply, connection) in zip(selected, layers, strict=True):
+        into = lists.get((host.site, id(traits)))
+        if into is None:
+            names = _group_names(host, inventory.sites[host.site])
+            into = lists[host.site, id(traits)] = tuple(groups.setdefault(name, []) for name in names)
+        for members in into:
+            members.append(host.name)
+        shared = shares.get(host.site)
+        if shared is None:
+            shares[host.site] = _Shares(comply, connection, host.vars, own)
+        elif comply is not shared.comply or connection is not shared.connection or host.vars:  # (else: alike)
+            shared.add(comply, connection, host.vars, own)
+    # a site group another listed site's also names (codes differing only in case) carries neither's
+    clash = Counter(site_group(code) for code in shares)
+    group_vars: dict[str, dict[str, Any]] = {}
+    for code, shared in shares.items():
+        if clash[site_group(code)] > 1:
+            shared.comply = shared.connection = shared.site = None
+        else:  # in host_vars' order (a later layer wins): the site's, then compliance, then connection
+            group_vars[site_group(code)] = {**site_vars(inventory.sites[code]), **(shared.comply or {}),
+                                            **(shared.connection or {})}  # fmt: skip
+    hostvars = _host_entries(inventory, selected, layers, shares)
     out: dict[str, Any] = {"_meta": {"hostvars": hostvars}, "all": {"children": ["ungrouped", *sorted(groups)]}}
     for group in sorted(groups):
         out[group] = {"hosts": groups[group]}
+        if group in group_vars:
+            out[group]["vars"] = group_vars[group]
     return out
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+def _host_entries(
+    inventory: Inventory, selected: list[Host], layers: list[Layers], shares: dict[str, _Shares]
+) -> dict[str, dict[str, Any]]:
+    """Each host's _meta.hostvars entry: its variables but those its site group carries."""
+    hostvars: dict[str, dict[str, Any]] = {}
+    # the layers hosts share, merged once per combination (each lives in inventory.cache: its id stays its own)
+    combined: dict[tuple[int, int, int], dict[str, Any]] = {}
+    for host, (own, traits, host_comply, host_connection) in zip(selected, layers, strict=True):
+        shared = shares[host.site]
+        if shared.site is None:  # every variable stays the host's
+            site = site_vars(inventory.sites[host.site])
+            hostvars[host.name] = {**site, **own, **traits, **host_comply, **host_connection}
+            continue
+        comply = _EMPTY if shared.comply else host_comply
+        connection = _EMPTY if shared.connection else host_connection
+        key = (id(traits), id(comply), id(connection))
+        common = combined.get(key)
+        if common is None:
+            common = combined[key] = {**traits, **comply, **connection}
+        # a Layered dict: a writer that knows it writes the shared layer's text once, not once per host
+        hostvars[host.name] = layered(own, common, own=0)
+    return hostvars
+
+
+class _Shares:
+    """What every listed host of a site has alike, so its group's vars can carry it (else None)."""
+
+    def __init__(self, comply: dict[str, Any], connection: dict[str, Any], own_vars: object, own: dict[str, Any]):
+        self.site: bool | None = True
+        self.comply: dict[str, Any] | None = comply or None
+        # the connection's names are none of the others' (then a host's own layers cannot override them)
+        apart = connection.keys().isdisjoint(TRAIT_NAMES) and connection.keys().isdisjoint(OWN_NAMES)
+        self.connection: dict[str, Any] | None = connection if apart and COMPLY not in connection else None
+        self.add(comply, connection, own_vars, own)
+
+    def add(self, comply: dict[str, Any], connection: dict[str, Any], own_vars: object, own: dict[str, Any]) -> None:
+        # a layer moves to the group when every host has it alike and none keeps one of its names in a
+        # layer of its own (the host's would then win over the group's, where in host_vars the later wins)
+        if self.comply is not None and comply is not self.comply and comply != self.comply:
+            self.comply = None
+        if self.connection is not None and connection is not self.connection and connection != self.connection:
+            self.connection = None
+        if own_vars:  # site-file vars (validation refuses ccops_ and ansible_ names, but a clash stays exact)
+            if self.comply is not None and not self.comply.keys().isdisjoint(own):
+                self.comply = None
+            if self.connection is not None and not self.connection.keys().isdisjoint(own):
+                self.connection = None
 
 
 SNAPSHOT_SUFFIX = ".ccops-snapshot.json"
