@@ -306,3 +306,11 @@ def test_a_site_wide_linux_card_reaches_the_windows_hosts_unless_their_group_say
     text = _with_windows(group_vars="{patch_restore_card: uwf}", site_vars="{patch_restore_card: lab}")
     assert problems(tmp_path / "ok", {"a.yml": text}) == []  # Debian keeps lab, the Windows group uwf
     assert problems(tmp_path / "none", {"a.yml": _with_windows(group_vars="{patch_restore_card: deepfreeze}")}) == []
+
+
+def test_site_codes_that_differ_only_in_case_are_one_site_code(tmp_path):
+    """Both would be Ansible's group site_aaa, whose vars carry a site's settings to its hosts."""
+    second = site_text("AAA", address="10.9.1.1").replace("hosts: AAA-t[01:04]", "hosts: bbb-t[01:04]")
+    found = problems(tmp_path, {"a.yml": site_text("aaa"), "b.yml": second})
+    assert len(found) == 1 and found[0].startswith("b.yml:2: site code 'AAA' is also used by "), found
+    assert found[0].endswith("a.yml (as 'aaa'; codes ignore case)")

@@ -59,10 +59,14 @@ def check_inventory(path: Path, read_instead: dict[Path, Path] | None = None) ->
         problems += site_problems
         if site is None:
             continue
-        if site.code in sites:
+        # Ansible's group of a site (site_<code>, lower case) carries the site's variables: two codes that
+        # differ only in case would share one group, and one site's settings would reach the other's hosts
+        taken = next((s for s in sites.values() if s.code.lower() == site.code.lower()), None)
+        if taken is not None:
             problems.append(
-                site_doc.problem(("site", "code"), f"site code {site.code!r} is also used by {sites[site.code].file}")
-            )
+                site_doc.problem(("site", "code"), f"site code {site.code!r} is also used by {taken.file}"
+                                 + ("" if taken.code == site.code else f" (as {taken.code!r}; codes ignore case)"))
+            )  # fmt: skip
             continue
         sites[site.code] = site
         for host in site_hosts:
