@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import os
 import shlex
-from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -224,16 +223,13 @@ def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> di
             shares[host.site] = _Shares(comply, connection, host.vars, own)
         elif comply is not shared.comply or connection is not shared.connection or host.vars:  # (else: alike)
             shared.add(comply, connection, host.vars, own)
-    # a site group another listed site's also names (codes differing only in case) carries neither's
-    clash = Counter(site_group(code) for code in shares)
-    group_vars: dict[str, dict[str, Any]] = {}
-    for code, shared in shares.items():
-        if clash[site_group(code)] > 1:
-            shared.comply = shared.connection = shared.site = None
-        else:  # in host_vars' order (a later layer wins): the site's, then compliance, then connection
-            group_vars[site_group(code)] = {**site_vars(inventory.sites[code]), **(shared.comply or {}),
-                                            **(shared.connection or {})}  # fmt: skip
-    hostvars = _host_entries(inventory, selected, layers, shares)
+    # in host_vars' order (a later layer wins): the site's, then compliance, then connection; one group a
+    # site (validation refuses two site codes that differ only in case, which would name one group)
+    group_vars = {
+        site_group(code): {**site_vars(inventory.sites[code]), **(shared.comply or {}), **(shared.connection or {})}
+        for code, shared in shares.items()
+    }
+    hostvars = _host_entries(selected, layers, shares)
     out: dict[str, Any] = {"_meta": {"hostvars": hostvars}, "all": {"children": ["ungrouped", *sorted(groups)]}}
     for group in sorted(groups):
         out[group] = {"hosts": groups[group]}
@@ -245,19 +241,13 @@ def to_ansible_list(inventory: Inventory, hosts: list[Host] | None = None) -> di
 _EMPTY: dict[str, Any] = {}
 
 
-def _host_entries(
-    inventory: Inventory, selected: list[Host], layers: list[Layers], shares: dict[str, _Shares]
-) -> dict[str, dict[str, Any]]:
+def _host_entries(selected: list[Host], layers: list[Layers], shares: dict[str, _Shares]) -> dict[str, dict[str, Any]]:
     """Each host's _meta.hostvars entry: its variables but those its site group carries."""
     hostvars: dict[str, dict[str, Any]] = {}
     # the layers hosts share, merged once per combination (each lives in inventory.cache: its id stays its own)
     combined: dict[tuple[int, int, int], dict[str, Any]] = {}
     for host, (own, traits, host_comply, host_connection) in zip(selected, layers, strict=True):
         shared = shares[host.site]
-        if shared.site is None:  # every variable stays the host's
-            site = site_vars(inventory.sites[host.site])
-            hostvars[host.name] = {**site, **own, **traits, **host_comply, **host_connection}
-            continue
         comply = _EMPTY if shared.comply else host_comply
         connection = _EMPTY if shared.connection else host_connection
         key = (id(traits), id(comply), id(connection))
@@ -273,7 +263,6 @@ class _Shares:
     """What every listed host of a site has alike, so its group's vars can carry it (else None)."""
 
     def __init__(self, comply: dict[str, Any], connection: dict[str, Any], own_vars: object, own: dict[str, Any]):
-        self.site: bool | None = True
         self.comply: dict[str, Any] | None = comply or None
         # the connection's names are none of the others' (then a host's own layers cannot override them)
         apart = connection.keys().isdisjoint(TRAIT_NAMES) and connection.keys().isdisjoint(OWN_NAMES)
