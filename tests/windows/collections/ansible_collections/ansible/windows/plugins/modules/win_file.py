@@ -9,9 +9,21 @@ SPEC = {
 }
 
 
+def _remove_nodes(path, state):
+    """The real module deletes a link or junction as itself (its reparse point branch), and a folder
+    by deleting each child that way first: a link's target is never entered. Targets are nodes of
+    their own path in the tree, so what goes is the path and what is named under it."""
+    tree = state.get("tree") or {}
+    root = path.lower().rstrip("\\")
+    gone = [p for p in tree if p.lower() == root or p.lower().startswith(root + "\\")]
+    for name in gone:
+        del tree[name]
+    return bool(gone)
+
+
 def handle(params, state):
     if params["state"] == "absent":
-        return "win_file.absent", {"changed": remove_tree(params["path"])}
+        return "win_file.absent", {"changed": remove_tree(params["path"]) | _remove_nodes(params["path"], state)}
     return "win_file." + (params["state"] or "file"), {"changed": False}
 
 
