@@ -145,12 +145,10 @@ def _lock_folder(state, p):
     """roles/backup/files/lock_folder.ps1: the folder made when missing, its owner and access replaced.
     A seat whose lock does not take (a policy putting Users back) answers its own lock_sddl."""
     folder = p["Folder"]
-    tree = state.setdefault("tree", {})
-    node = tree.get(folder)
+    node = (state.get("tree") or {}).get(folder)
     if node and ("junction" in node or "link" in node):
         raise RuntimeError(f"{folder} is a link or junction: not locked")
-    tree[folder] = {"dir": True}
-    acls = state.setdefault("acls", {})
+    acls = state.setdefault("acls", {})  # a folder ccops made or locked (win_stat sees it)
     acls[folder] = state.get("lock_sddl", LOCKED_SDDL)
     return {"folder": folder, "sddl": acls[folder]}, []
 

@@ -29,6 +29,8 @@ def handle(params, state):
     node = (state.get("tree") or {}).get(path)
     if node is not None:
         return "win_stat", {"changed": False, "stat": _tree_stat(path, node)}
+    if path in (state.get("acls") or {}):  # a folder the lock script made or locked
+        return "win_stat", {"changed": False, "stat": _tree_stat(path, {"dir": True})}
     if Path(path).is_file():
         stat = {"exists": True, "isdir": False, "islnk": False, "isjunction": False, "size": Path(path).stat().st_size}
         stat["path"] = path
