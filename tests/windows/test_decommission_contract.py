@@ -214,6 +214,7 @@ def _recorded(first) -> dict:
 def _resume_with_mark(first, work, mark_changes: dict, extravars: dict) -> harness.Run:
     """The uwf seat, decommissioned once, resumed after its mark was rewritten on the seat."""
     shutil.copytree(first.root, work / "uwf")
+    shutil.copytree(first.root.parent / "backups", work / "backups")  # the final backup still verifies
     mark = work / "uwf" / "C:\\ProgramData\\ccops\\decommission.json"
     data = json.loads(mark.read_text())
     data["final_backup"].update(mark_changes)
