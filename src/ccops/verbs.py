@@ -126,6 +126,9 @@ class Verb:
     # "module:function" (store, inventory, run_id, outcomes, reports) -> (problems, files edited): after each
     # batch, also on resume for hosts done before a kill; the run's own inventory edit is then approved
     after_batch: str = ""
+    # "module:function" (store, run id, host names) -> extra variables for one batch, read from the records when the
+    # batch starts (decommission: the final backups the hosts' runs recorded, which a resume verifies)
+    batch_vars: str = ""
     # "module:function" (run request) -> {label: sha256}: what else a saved plan pins besides the inventory
     # (the catalogue, an image's definition and build); `VERB --plan FILE` refuses when one differs
     pins: str = ""
@@ -438,6 +441,7 @@ VERBS = {
             plan_section="decommission",
             retires_hosts=True,
             after_batch="ccops.decommission.guards:after_batch",
+            batch_vars="ccops.decommission.recorded:recorded_final_backups",
             resets_versions=True,
         ),
         Verb(

@@ -10,6 +10,8 @@ its network logon right refuses every later task, as every WinRM task is a new l
 from __future__ import annotations
 
 import copy
+import json
+import shutil
 
 import pytest
 
@@ -193,9 +195,63 @@ def resumed_uwf(decommission_runs, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CCOPS_DOMAIN_LEAVE_PASSWORD", LEAVE_PASSWORD)
         runs = harness.run_contract(
-            first.root.parent, "decommission.yml", "decommission", {"uwf": (WORKGROUP_UWF, hostvars)}, fresh=False
+            first.root.parent,
+            "decommission.yml",
+            "decommission",
+            {"uwf": (WORKGROUP_UWF, hostvars)},
+            extravars=_recorded(first),
+            fresh=False,
         )
     return first, runs["uwf"]
+
+
+def _recorded(first) -> dict:
+    """What ccops passes each batch from the run records (ccops.decommission.recorded)."""
+    backup = first.report()["final_backup"]
+    return {"decommission_recorded_backups": {"uwf": {backup["id"]: backup}}}
+
+
+def _resume_with_mark(first, work, mark_changes: dict, extravars: dict) -> harness.Run:
+    """The uwf seat, decommissioned once, resumed after its mark was rewritten on the seat."""
+    shutil.copytree(first.root, work / "uwf")
+    shutil.copytree(first.root.parent / "backups", work / "backups")  # the final backup still verifies
+    mark = work / "uwf" / "C:\\ProgramData\\ccops\\decommission.json"
+    data = json.loads(mark.read_text())
+    data["final_backup"].update(mark_changes)
+    mark.write_text(json.dumps(data))
+    hostvars = {**HOSTVARS, "patch_restore_card": "uwf", "decommission_win_release_accounts": []}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCOPS_DOMAIN_LEAVE_PASSWORD", LEAVE_PASSWORD)
+        runs = harness.run_contract(
+            work, "decommission.yml", "decommission", {"uwf": (WORKGROUP_UWF, hostvars)}, extravars, fresh=False
+        )
+    return runs["uwf"]
+
+
+@pytest.fixture(scope="module")
+def tampered_marks(resumed_uwf, tmp_path_factory):
+    first, _ = resumed_uwf
+    other = {"sha256": "0" * 64, "machine_id": "11111111-2222-3333-4444-555555555555"}
+    return {
+        "rewritten": _resume_with_mark(first, tmp_path_factory.mktemp("mark-rewritten"), other, _recorded(first)),
+        "unrecorded": _resume_with_mark(first, tmp_path_factory.mktemp("mark-unrecorded"), {}, {}),
+    }
+
+
+def test_a_mark_rewritten_on_the_seat_stops_the_host_before_anything_is_done(tampered_marks):
+    run = tampered_marks["rewritten"]
+    assert run.outcome() == "failed"
+    assert "damaged decommission mark: its sha256 and machine_id" in run.failure()
+    assert "disagree with the run record" in run.failure()
+    assert "backup.archive" not in run.ops() and "wipe" not in run.ops()
+    assert not [c for c in run.calls if c["op"].startswith("win_user")]
+
+
+def test_a_mark_naming_a_backup_no_run_recorded_is_never_trusted(tampered_marks):
+    run = tampered_marks["unrecorded"]
+    assert run.outcome() == "failed"
+    assert "is in no run record" in run.failure()
+    assert "backup.archive" not in run.ops() and "wipe" not in run.ops()
 
 
 def test_a_resumed_decommission_reuses_the_backup_and_never_wipes_or_clears_twice(resumed_uwf):

@@ -1,10 +1,12 @@
-"""Filters of the Windows decommission, decided on the controller: whose access the release removes
-(ccops.windows.release) and what the wipe overwrites, unlinks and clears (ccops.windows.wipe)."""
+"""Filters of the decommission, decided on the controller: which final backup a resume verifies
+(ccops.decommission.recorded, every OS family), whose access the Windows release removes
+(ccops.windows.release) and what the Windows wipe overwrites, unlinks and clears (ccops.windows.wipe)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ccops.decommission.recorded import mark_check
 from ccops.windows.facts import DamagedFacts
 from ccops.windows.release import release_plan
 from ccops.windows.wipe import wipe_plan, wipe_results
@@ -28,9 +30,15 @@ def ccops_win_wipe_results(paths, plan, action, cipher, resumed=False):
         raise AnsibleFilterError(f"sanitise: {exc}") from None
 
 
+def ccops_decommission_mark_check(mark, recorded):
+    """Every OS family: the final backup a resume verifies, from the run record, never the mark."""
+    return mark_check(mark, recorded)
+
+
 class FilterModule:
     def filters(self):
         return {
+            "ccops_decommission_mark_check": ccops_decommission_mark_check,
             "ccops_win_release": ccops_win_release,
             "ccops_win_wipe_plan": ccops_win_wipe_plan,
             "ccops_win_wipe_results": ccops_win_wipe_results,

@@ -405,7 +405,11 @@ class RunLoop:
             f"playbooks/{self.verb.playbook}",
             write_batch_snapshot(self.folder, self.approved, ident, names),  # only this batch's hosts
             names,
-            {**_extravars(self.verb, self.run_id, self.request), **self._known_packages(names)},
+            {
+                **_extravars(self.verb, self.run_id, self.request),
+                **self._known_packages(names),
+                **self._batch_vars(names),
+            },
             self.request.forks,
         )
         try:
@@ -444,6 +448,12 @@ class RunLoop:
     def _stored_asset(self, host: str) -> dict[str, Any] | None:
         asset = self.store.asset(host)
         return asset["record"] if asset else None
+
+    def _batch_vars(self, names: list[str]) -> dict[str, Any]:
+        """What the verb reads from the records for this batch's hosts when it starts (Verb.batch_vars)."""
+        if not self.verb.batch_vars:
+            return {}
+        return dict(hook(self.verb.batch_vars)(self.store, self.run_id, names))
 
     def _known_packages(self, names: list[str]) -> dict[str, Any]:
         """An inspection tells each host the digest of its stored package set: unchanged, it is not sent again."""

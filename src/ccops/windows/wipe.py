@@ -21,13 +21,13 @@ METHOD = "NIST SP 800-88 Rev. 1 Clear: overwrite with zeros, read back, remove; 
 DRIVE = re.compile(r"([A-Za-z]):\\")
 
 
-def _inside(path: str, root: str) -> bool:
+def inside(path: str, root: str) -> bool:
     path, root = path.lower(), root.lower().rstrip("\\")
     return path == root or path.startswith(root + "\\")
 
 
-def _owner(path: str, roots: list[str]) -> str | None:
-    return next((root for root in roots if _inside(path, root)), None)
+def owner(path: str, roots: list[str]) -> str | None:
+    return next((root for root in roots if inside(path, root)), None)
 
 
 def wipe_plan(paths: list[str], found: Any) -> dict[str, Any]:
@@ -44,14 +44,14 @@ def wipe_plan(paths: list[str], found: Any) -> dict[str, Any]:
     per_path = {path: {"files": 0, "bytes": 0} for path in paths}
     for entry in items(found, "files"):
         where = text(entry, "path")
-        root = _owner(where, paths)
+        root = owner(where, paths)
         if root is None:
             raise DamagedFacts(f"win_find reported {where[:80]!r}, outside every declared path")
         if entry.get("islnk") or entry.get("isjunction"):
             plan["links"].append(where)
         elif boolean(entry, "isdir"):
             plan["folders"].append(where)
-        elif any(_owner(str(other), paths) is None for other in entry.get("hlnk_targets") or []):
+        elif any(owner(str(other), paths) is None for other in entry.get("hlnk_targets") or []):
             plan["links"].append(where)
             plan["unlinked_only"].append(where)
         else:
@@ -80,7 +80,7 @@ def wipe_results(
     cleared = {text(r, "item").upper(): r.get("rc") == 0 for r in items(cipher, "results")}
     out = []
     for path in paths:
-        problems = [f"{text(f, 'file')}: {text(f, 'reason')}" for f in failures if _inside(text(f, "file"), path)]
+        problems = [f"{text(f, 'file')}: {text(f, 'reason')}" for f in failures if inside(text(f, "file"), path)]
         if path in refused:
             problems.append("refused: the path itself is a link or junction")
         remaining = left.get(path, 0)
@@ -89,7 +89,7 @@ def wipe_results(
         volume = path[:3].upper()
         if not resumed and not cleared.get(volume, False):
             problems.append(f"cipher /w on {volume} did not finish")
-        unlinked = [u for u in plan["unlinked_only"] if _inside(u, path)]
+        unlinked = [u for u in plan["unlinked_only"] if inside(u, path)]
         counts = plan["per_path"][path]
         out.append(
             {

@@ -110,13 +110,58 @@ def _restore_paths(state, p):
     return {}, []
 
 
+def _under(path, root):
+    return path.lower().startswith(root.lower().rstrip("\\") + "\\")
+
+
+def _restore_paths_recursing(state, p):
+    """The restore script before 2026-12 (Remove-Item -LiteralPath $full -Recurse -Force), kept so a
+    test can show its harm on that checkout: Windows PowerShell 5.1's recursive Remove-Item enters
+    a junction below the path and deletes what is in its target before the junction itself."""
+    tree = state.get("tree") or {}
+    for path in p["Paths"]:
+        targets = [n["junction"] for q, n in tree.items() if _under(q, path) and "junction" in n]
+        for name in [q for q in tree if q.lower() == path.lower() or _under(q, path)]:
+            del tree[name]
+        for name in [q for q in tree if any(_under(q, t) for t in targets)]:  # through the junction
+            del tree[name]
+    return _restore_paths(state, p)
+
+
+def _restore_paths_fresh(state, p):
+    """The restore script now: what the controller chose was removed before (win_file, one path
+    each); a declared path still there would be merged into, so the script throws."""
+    tree = state.get("tree") or {}
+    left = [path for path in p["Paths"] if any(q.lower() == path.lower() or _under(q, path) for q in tree)]
+    if left:
+        raise RuntimeError(f"{left[0]} is still there: not restoring into it")
+    return _restore_paths(state, p)
+
+
+LOCKED_SDDL = "O:BAD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
+
+
+def _lock_folder(state, p):
+    """roles/backup/files/lock_folder.ps1: the folder made when missing, its owner and access replaced.
+    A seat whose lock does not take (a policy putting Users back) answers its own lock_sddl."""
+    folder = p["Folder"]
+    node = (state.get("tree") or {}).get(folder)
+    if node and ("junction" in node or "link" in node):
+        raise RuntimeError(f"{folder} is a link or junction: not locked")
+    acls = state.setdefault("acls", {})  # a folder ccops made or locked (win_stat sees it)
+    acls[folder] = state.get("lock_sddl", LOCKED_SDDL)
+    return {"folder": folder, "sddl": acls[folder]}, []
+
+
 SCRIPTS = [  # (a phrase only that script has, operation, model)
     *SEAT_SCRIPTS,
+    ("SetAccessRuleProtection", "folder.lock", _lock_folder),
+    ("Remove-Item -LiteralPath $full -Recurse", "restore.paths", _restore_paths_recursing),
     ("Invoke-CimMethod -InputObject $filter", "uwf.set", _uwf_set),
     ("UWF_Filter", "uwf.read", _uwf_read),
     ('tar.exe" @argv', "backup.archive", _backup),
     ("dism.exe", "restore.uninstall", _uninstall),
-    ("Copy-Item -LiteralPath $staged", "restore.paths", _restore_paths),
+    ("Copy-Item -LiteralPath $staged", "restore.paths", _restore_paths_fresh),
     ("installed = @(Get-WindowsPackage", "packages.read", lambda s, p: ({"installed": s["packages"]}, [])),
     ("PackageState = [string]$_.PackageState } })\n", "packages.read", lambda s, p: (package_list(s), [])),
     ("Get-PSDrive", "free_space", lambda s, p: ({}, [s["free_mb"]])),
