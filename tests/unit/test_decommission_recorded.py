@@ -9,6 +9,7 @@ import json
 import pytest
 
 from ccops.decommission.recorded import mark_check, recorded_final_backups
+from ccops.run.ansible_log import reports
 from ccops.store.records import Store
 
 BACKUP = {
@@ -20,7 +21,7 @@ BACKUP = {
 }
 
 
-RUN_NEW = "r20261202-0001"  # the run asking (its folder holds no batch yet)
+RUN_NEW = "r20261202-0001"  # the run asking
 
 
 @pytest.fixture
@@ -53,15 +54,15 @@ def test_the_final_backups_a_failed_run_recorded_are_given_to_its_resume(store):
     report = {"outcome": "decommissioning", "final_backup": BACKUP}
     _record(store, "r20261201-0001", "decommission", [_host("seat1", "failed", report), _host("seat2", "ok", {})])
     _record(store, "r20261201-0002", "patch", [_host("seat1", "ok", {"final_backup": {**BACKUP, "id": "patch"}})])
-    found = recorded_final_backups(store, RUN_NEW, ["seat1", "seat2"])
+    found = recorded_final_backups(store, [], ["seat1", "seat2"])
     assert found == {"decommission_recorded_backups": {"seat1": {BACKUP["id"]: BACKUP}}}
-    assert recorded_final_backups(store, RUN_NEW, ["seat2"]) == {"decommission_recorded_backups": {}}
+    assert recorded_final_backups(store, [], ["seat2"]) == {"decommission_recorded_backups": {}}
 
 
 def test_a_recorded_backup_without_checksum_or_machine_is_not_a_record(store):
     damaged = {"final_backup": {**BACKUP, "sha256": None}}
     _record(store, "r20261201-0001", "decommission", [_host("seat1", "failed", damaged)])
-    assert recorded_final_backups(store, RUN_NEW, ["seat1"]) == {"decommission_recorded_backups": {}}
+    assert recorded_final_backups(store, [], ["seat1"]) == {"decommission_recorded_backups": {}}
 
 
 def test_a_mark_agreeing_with_the_record_gives_the_records_backup():
@@ -121,7 +122,8 @@ def test_a_batch_killed_before_it_ended_is_read_from_the_run_folders_events(stor
     (events / "41-b.json").write_text("{not json")
     other = {**event, "event_data": {**event["event_data"], "host": "seat9"}}
     (events / "42-c.json").write_text(json.dumps(other))
-    found = recorded_final_backups(store, RUN_NEW, ["seat1"])["decommission_recorded_backups"]
+    earlier = reports(tmp_path / "home" / "runs" / RUN_NEW, "decommission")
+    found = recorded_final_backups(store, earlier, ["seat1"])["decommission_recorded_backups"]
     assert list(found) == ["seat1"]
     assert {k: found["seat1"][BACKUP["id"]][k] for k in ("sha256", "machine_id")} == {
         "sha256": BACKUP["sha256"],

@@ -13,8 +13,6 @@ a backup no record knows, or disagreeing with the record, stops that host: the m
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,13 +30,11 @@ def _backup(report: Any) -> dict[str, Any] | None:
     return dict(backup)
 
 
-def recorded_final_backups(store: Store, run_id: str, names: list[str]) -> dict[str, Any]:
+def recorded_final_backups(store: Store, earlier: list[tuple[str, dict[str, Any]]], names: list[str]) -> dict[str, Any]:
     """Playbook variables for a batch: {"decommission_recorded_backups": {host: {backup id: the final
     backup as recorded (sha256, machine_id, paths...)}}}, from the final backups the hosts reported in
-    recent decommission runs and in this run's own batches (a resume after a kill: the killed batch's
-    events, which the store never got)."""
-    from ccops.run.identity import run_dir  # the controller's side only: the filter plugin needs none of it
-
+    this run's own earlier batches (``earlier``: the run loop reads them from the run folder's events,
+    which a batch killed before it ended never gave the store) and in recent decommission runs."""
     wanted = set(names)
     found: dict[str, dict[str, dict[str, Any]]] = {}
 
@@ -47,37 +43,13 @@ def recorded_final_backups(store: Store, run_id: str, names: list[str]) -> dict[
         if backup:
             found.setdefault(host, {}).setdefault(backup["id"], backup)  # the first found wins
 
-    for host, report in _reported(run_dir(run_id)):
+    for host, report in earlier:
         keep(host, report)
     for summary in store.runs(limit=RECENT_RUNS, verb=VERB):
         record = store.run(summary.id)
         for result in record.hosts if record else []:
             keep(result.get("host"), result.get("report"))
     return {"decommission_recorded_backups": found}
-
-
-def _reported(folder: Path) -> list[tuple[str, dict[str, Any]]]:
-    """(host, report) of every ccops_report in the run folder's batch events, parsed at the same edge
-    as a batch's own events (parse_report); unreadable event files are skipped."""
-    from ccops.hostdata.reports import parse_report
-    from ccops.run.ansible_log import attempts
-
-    out = []
-    for attempt in attempts(folder):
-        events = attempt / "job_events"
-        for path in sorted(events.glob("*.json")) if events.is_dir() else []:
-            try:
-                event = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-            except (OSError, ValueError):
-                continue
-            data = event.get("event_data") if isinstance(event, dict) else None
-            if not isinstance(data, dict) or event.get("event") != "runner_on_ok":
-                continue
-            res, host = data.get("res"), data.get("host")
-            facts = res.get("ansible_facts") if isinstance(res, dict) else None
-            if isinstance(facts, dict) and "ccops_report" in facts and isinstance(host, str):
-                out.append((host, parse_report(facts["ccops_report"], VERB)[0]))
-    return out
 
 
 def mark_check(mark: Any, recorded: Any) -> dict[str, Any]:

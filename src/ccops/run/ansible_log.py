@@ -94,3 +94,27 @@ def _about(events: list[dict[str, Any]], host: str) -> list[str]:
             lines += [*headers, text]
             headers = []
     return lines
+
+
+def reports(run_folder: Path, verb: str) -> list[tuple[str, dict[str, Any]]]:
+    """(host, report) of every ccops_report in the run folder's batch events, parsed at the same edge as
+    a batch's own events (parse_report): what a batch killed before it ended told the controller.
+    Unreadable event files are skipped."""
+    from ccops.hostdata.reports import parse_report
+
+    out = []
+    for attempt in attempts(run_folder):
+        events = attempt / "job_events"
+        for path in sorted(events.glob("*.json")) if events.is_dir() else []:
+            try:
+                event = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+            except (OSError, ValueError):
+                continue
+            data = event.get("event_data") if isinstance(event, dict) else None
+            if not isinstance(data, dict) or event.get("event") != "runner_on_ok":
+                continue
+            res, host = data.get("res"), data.get("host")
+            facts = res.get("ansible_facts") if isinstance(res, dict) else None
+            if isinstance(facts, dict) and "ccops_report" in facts and isinstance(host, str):
+                out.append((host, parse_report(facts["ccops_report"], verb)[0]))
+    return out

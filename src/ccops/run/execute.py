@@ -453,7 +453,9 @@ class RunLoop:
         """What the verb reads from the records for this batch's hosts when it starts (Verb.batch_vars)."""
         if not self.verb.batch_vars:
             return {}
-        return dict(hook(self.verb.batch_vars)(self.store, self.run_id, names))
+        from ccops.run.ansible_log import reports
+
+        return dict(hook(self.verb.batch_vars)(self.store, reports(self.folder, self.verb.name), names))
 
     def _known_packages(self, names: list[str]) -> dict[str, Any]:
         """An inspection tells each host the digest of its stored package set: unchanged, it is not sent again."""
