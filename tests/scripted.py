@@ -20,16 +20,23 @@ class ScriptedEngine:
     batches: list[Batch] = field(default_factory=list)  # what was asked to run, in order
     during: Callable[[Batch], None] | None = None  # called mid-batch (edit the inventory, send a signal)
     reports: dict[str, dict] = field(default_factory=dict)  # host -> the ccops_report an ok host sends
+    # a verb's select pass (ccops.run.preselect, idents select-N), kept apart from the batches: each host
+    # answers ok without a report (it goes through the waves) unless named here: its report, or an
+    # outcome word (failed, unreachable)
+    select: dict[str, dict | str] = field(default_factory=dict)
+    selects: list[Batch] = field(default_factory=list)  # the select passes asked, in order
 
     def run(self, batch: Batch, execution: Execution) -> str:
         collector = execution.collector
-        self.batches.append(batch)
+        selecting = batch.ident.startswith("select-")
+        (self.selects if selecting else self.batches).append(batch)
         assert batch.inventory.is_file(), "every batch reads the run's inventory snapshot"
         play = str(uuid.uuid4())
         collector({"event": "playbook_on_play_start", "event_data": {"uuid": play}})
         stats: dict[str, dict[str, int]] = {"ok": {}, "changed": {}, "failures": {}, "dark": {}}
         for host in batch.hosts:
-            outcome = self.script.get(host, "ok")
+            answer = self.select.get(host) if selecting else None
+            outcome = (answer if isinstance(answer, str) else "ok") if selecting else self.script.get(host, "ok")
             data = {"host": host, "play_uuid": play, "task": "scripted task"}
             if outcome == "unreachable":
                 collector({"event": "runner_on_unreachable", "event_data": {**data, "res": {"msg": "no route"}}})
@@ -39,17 +46,13 @@ class ScriptedEngine:
                 stats["failures"][host] = 1
             else:
                 report = {"outcome": "refused", "reason": "seat busy"} if outcome == "refused" else {"outcome": "ok"}
-                report = self.reports.get(host, report)
-                collector(
-                    {
-                        "event": "runner_on_ok",
-                        "event_data": {**data, "res": {"ansible_facts": {"ccops_report": report}}},
-                    }
-                )
+                report = self.reports.get(host, report) if not selecting else answer
+                facts = {"ansible_facts": {"ccops_report": report}} if report is not None else {}
+                collector({"event": "runner_on_ok", "event_data": {**data, "res": facts}})
                 stats["ok"][host] = 1
                 if outcome == "changed":
                     stats["changed"][host] = 1
-        if self.during is not None:
+        if self.during is not None and not selecting:
             self.during(batch)
         collector({"event": "playbook_on_stats", "event_data": stats})
         return "failed" if stats["failures"] or stats["dark"] else "successful"

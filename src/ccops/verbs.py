@@ -79,6 +79,20 @@ class Fact:
 FACT_KINDS = ("text", "count", "seconds")
 
 
+@dataclass(frozen=True)
+class Preselect:
+    """A cheap pass over all of a run's hosts before any wave: its playbook run with ``action``.
+
+    A host that answers up_to_date (an ok result whose report says so, undamaged) is recorded done
+    and runs no batch; a host that fails, cannot answer or answers anything else goes into the
+    waves as if there were no such pass. ``note`` is what the plan says about it.
+    """
+
+    action: str
+    note: str
+    families: tuple[str, ...] = OS_FAMILIES  # the OS families whose hosts it can answer for
+
+
 # how a run is approved: "yes" (a plain yes, or --yes), "names" (the selected hosts' names typed, or
 # --confirm NAMES), "none" (not asked: read-only verbs, and verbs whose command asks on its own)
 CONFIRM_YES, CONFIRM_NAMES, CONFIRM_NONE = "yes", "names", "none"
@@ -138,6 +152,9 @@ class Verb:
     # "module:function" (run request) -> prepared run: how its plan selects and checks hosts when not by the
     # plain prepare() (deploy: converge and rebuild select active machines; every machine takes the image's OS)
     prepare: str = ""
+    # a select pass over all the run's hosts before any wave (patch: a host with nothing to install
+    # is recorded up_to_date and put into no batch); None: every host goes through its batch
+    preselect: Preselect | None = None
     # --- after the run ---
     # "module:function" (prepared run, result, progress) once a run of it ended; never fails that run.
     # inspect and comply: the sites' quarantine policies hold and lift (ccops.quarantine.auto)
@@ -283,6 +300,15 @@ VERBS = {
             package_source=True,
             leaves_versions=True,
             change_id=CHANGE_ID_STANDING,  # ccops schedule: patch nights under a standing change
+            preselect=Preselect(
+                "preselect",
+                "before any wave, one play asks every Debian host what the approved content would change "
+                "(one call per host: no pre-check, no backup, nothing installed; package lists older than "
+                "patch_package_lists_max_age are refreshed); hosts with nothing to install are recorded "
+                "up_to_date and run no batch; the batches run the hosts that remain, and every host that fails "
+                "or cannot answer (Windows seats: not asked)",
+                families=("debian",),
+            ),
         ),
         Verb(
             "rollback",

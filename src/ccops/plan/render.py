@@ -37,8 +37,24 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "estimate": plan_estimate(plan).as_dict(),
         **({"content": plan.content} if plan.content else {}),
         **({section: SECTIONS[section].details(plan)} if (section := plan.verb.plan_section) else {}),
+        **_select_json(plan),
         **_night_json(plan),
     }
+
+
+def _select_json(plan: Plan) -> dict[str, Any]:
+    """A verb with a select pass (ccops.verbs.Preselect) says so: which hosts it asks, and what it does."""
+    preselect = plan.verb.preselect
+    if preselect is None:
+        return {}
+    asked = [h.name for h in plan.hosts if h.os_family in preselect.families]
+    return {"select_pass": {"action": preselect.action, "hosts": asked, "says": preselect.note}}
+
+
+def _select_line(plan: Plan) -> str:
+    """'select pass first (6 hosts): ...', or '' for a verb without one."""
+    data = _select_json(plan).get("select_pass")
+    return f"select pass first ({len(data['hosts'])} host(s)): {data['says']}" if data else ""
 
 
 def _night_json(plan: Plan) -> dict[str, Any]:
@@ -229,6 +245,8 @@ def plan_markdown(plan: Plan) -> str:
         f"Inventory {_code(inventory_label(plan.inventory))} (sha256 {_code(plan.inventory.digest()[:12])}).",
         *_waves_markdown(plan),
     ]
+    if line := _select_line(plan):
+        out += ["", f"**{markdown_cell(line)}**"]
     out += [
         "",
         "| hosts | OS | playbook | runs, in order (role: task file) | on failure "
@@ -277,6 +295,8 @@ def plan_text(plan: Plan) -> str:
         out.append(f"{wave.name}: {len(wave.hosts)} hosts in {len(wave.batches)} batch(es)")
         for i, batch in enumerate(wave.batches, 1):
             out.append(f"  batch {i:>3}  {batch.site:<8} {len(batch.hosts):>5}  {_names(batch.hosts, 4)}")
+    if line := _select_line(plan):
+        out += ["", line]
     out += ["", *_estimate_lines(plan_estimate(plan)), "", "what each host gets:"]
     for action in plan.actions:
         out.append(f"  {len(action.hosts):>5} x {action.os:<14} {action.playbook}")

@@ -46,6 +46,7 @@ from ccops.run.prepare import (
     write_batch_snapshot,
     write_snapshot,
 )
+from ccops.run.preselect import SELECT_WAVE, select_pass
 from ccops.run.request import RunRequest, RunResult
 from ccops.runner.engine import Batch as EngineBatch
 from ccops.runner.engine import Execution
@@ -203,10 +204,10 @@ class RunLoop:
         return run_dir(self.run_id)
 
     def run(self, waves: list[Wave], done: set[str]) -> RunResult:
-        started = datetime.now(UTC).isoformat(timespec="seconds")
+        started_at = datetime.now(UTC)
+        started = started_at.isoformat(timespec="seconds")
         total = sum(len(b.hosts) for w in waves for b in w.batches)
         self.progress.say(f"run {self.run_id}: {self.verb.name} on {total - len(done)} host(s) in {len(waves)} wave(s)")
-        self.progress.expect(self.store, self.verb.name, waves, done, self.inventory)
         # a resumed run keeps reading the snapshot its plan was approved with
         existing = self.folder / f"inventory{SNAPSHOT_SUFFIX}"
         resumed = existing.is_file()
@@ -226,6 +227,12 @@ class RunLoop:
                 resumed=resumed,
             )
             with self.interrupted:
+                # the verb's select pass: hosts it finds with nothing to do are done before any wave
+                if self.verb.preselect is not None:
+                    selected = select_pass(self, waves, done)
+                    done = done | {o.host for o in selected}
+                    summaries += [_wave_summary(SELECT_WAVE, selected, started_at, _site_of(waves))] if selected else []
+                self.progress.expect(self.store, self.verb.name, waves, done, self.inventory)
                 for wave_no, wave in enumerate(waves, 1):
                     summary, halt = self._wave(wave_no, wave, done)
                     summaries.append(summary)
@@ -379,7 +386,7 @@ class RunLoop:
                 count = sum(1 for h in outcomes if h.message == closed[site])
                 progress.say(f"   REFUSED     {count} host(s): {closed[site]}")
         if hosts:
-            outcomes += self._run_hosts(hosts, ident, progress)
+            outcomes += self.run_hosts(hosts, ident, progress)
         with self.lock:
             self.store.record_hosts(
                 self.run_id, [{**o.as_record(), "wave": wave, "report": self.reports.get(o.host)} for o in outcomes]
@@ -396,20 +403,27 @@ class RunLoop:
         warn(problems)
         approve_own_edit(self.store, self.run_id, self.prepared, before)
 
-    def _run_hosts(self, hosts: list[Host], ident: str, progress: Progress) -> list[HostOutcome]:
+    def run_hosts(
+        self, hosts: list[Host], ident: str, progress: Progress, action: str | None = None
+    ) -> list[HostOutcome]:
+        """One ansible-playbook of the verb's playbook on these hosts; ``action``: another of its actions
+        than the verb's own (the select pass, ccops.run.preselect)."""
         assert self.snapshot is not None  # noqa: S101 (written when the loop starts)
         collector = EventCollector(on_event=progress, verb=self.verb.name)
         names = [h.name for h in hosts]
+        extravars = {
+            **_extravars(self.verb, self.run_id, self.request),
+            **self._known_packages(names),
+            **self._batch_vars(names),
+        }
+        if action:
+            extravars["ccops_action"] = action
         batch = EngineBatch(
             ident,
             f"playbooks/{self.verb.playbook}",
             write_batch_snapshot(self.folder, self.approved, ident, names),  # only this batch's hosts
             names,
-            {
-                **_extravars(self.verb, self.run_id, self.request),
-                **self._known_packages(names),
-                **self._batch_vars(names),
-            },
+            extravars,
             self.request.forks,
         )
         try:
@@ -519,6 +533,10 @@ def _wave_summary(name: str, outcomes: list[HostOutcome], started: datetime, sit
         "sites": sites,
         "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
     }
+
+
+def _site_of(waves: list[Wave]) -> dict[str, str]:
+    return {h.name: b.site for w in waves for b in w.batches for h in b.hosts}
 
 
 def _extravars(verb: Verb, run_id: str, request: RunRequest) -> dict[str, Any]:
