@@ -67,7 +67,7 @@ def select_pass(loop: RunLoop, waves: list[Wave], done: set[str]) -> list[HostOu
     up_to_date = [o for o in outcomes if is_up_to_date(o, loop.reports.get(o.host))]
     damaged = [o for o in outcomes if o.outcome == OUTCOME_DAMAGED]
     for outcome in up_to_date:
-        outcome.message = "up to date (select pass: no batch)"
+        outcome.message = "up to date"  # as a batch that found nothing says it (_judge)
     for outcome in outcomes:  # only a skip keeps its answer: every other host reports again in its batch
         if outcome not in up_to_date:
             loop.reports.pop(outcome.host, None)
