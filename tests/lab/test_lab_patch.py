@@ -209,6 +209,7 @@ def _tasks_run(home: Path, run_id: str) -> set[str]:
 
 def test_a_second_patch_changes_nothing(fleet):
     taken = {h: len(backups(fleet, h)) for h in HOSTS}
+    on_target = {h: sorted(p.name for p in (Path(fleet) / "lab" / "backups" / h).iterdir()) for h in HOSTS}
     code, data = patch(fleet, "--change-id", "CHG-2002")
     assert code == 0 and data["status"] == "succeeded"
     assert {(h["outcome"], h["changed"], h["message"]) for h in data["hosts"]} == {("ok", 0, "up to date")}
@@ -219,6 +220,11 @@ def test_a_second_patch_changes_nothing(fleet):
     ran = _tasks_run(fleet, data["run_id"])
     assert "Recognise a host with nothing to install" in ran
     assert not ran & {"Wait for any other package manager run to end", "List pending updates"}
+    # one select play over the six hosts before any wave, and no batch at all; the backup target holds
+    # exactly what it held before
+    plays = sorted(p.name for p in (Path(fleet) / "runs" / data["run_id"] / "artifacts").iterdir())
+    assert plays == ["select-a1"], plays
+    assert {h: sorted(p.name for p in (Path(fleet) / "lab" / "backups" / h).iterdir()) for h in HOSTS} == on_target
 
 
 def test_an_inventory_edited_mid_run_stops_it_before_the_next_batch(fleet):
