@@ -185,3 +185,30 @@ def test_the_plan_says_a_select_pass_runs_first(home, inventory):
     inspect = prepare(RunRequest(inventory, "inspect", Selector())).plan
     assert "select pass" not in plan_text(inspect) and "select_pass" not in plan_json(inspect)
     json.dumps(document, allow_nan=False)
+
+
+WINDOWS = """\
+  - name: seats
+    role: agent_desktop
+    os: win11
+    business_line: voice
+    connection: win
+    hosts: tst-w[01:02]
+    addresses: 10.9.5.1
+    vars: {restore_card_type: uwf}
+"""
+
+
+def test_windows_seats_are_not_asked_and_go_through_the_waves(home, tmp_path):
+    """Windows Update has no answer quicker than the patch's own search: a seat (protected by a write filter
+    or not) runs its batch as before, whatever a select answer for it would say."""
+    winrm = "  win: {type: winrm, user: svc-ccops, dns_domain: w.example}\n"
+    site = SITE.replace("connections:\n", "connections:\n" + winrm)
+    inventory = write_inventory(tmp_path / "mixed", {"tst.yml": site + WINDOWS})
+    engine = ScriptedEngine(select=dict.fromkeys([*HOSTS, "tst-w01", "tst-w02"], UP_TO_DATE))
+    prepared = prepare(_patch(inventory))
+    result = execute(prepared, engine=engine)
+    assert result.exit_code == EXIT_OK
+    assert [s.hosts for s in engine.selects] == [HOSTS]
+    assert _batched(engine) == ["tst-w01", "tst-w02"]
+    assert plan_json(prepared.plan)["select_pass"]["hosts"] == HOSTS
