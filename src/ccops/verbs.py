@@ -306,7 +306,8 @@ VERBS = {
                 "(one call per host: no pre-check, no backup, nothing installed; package lists older than "
                 "patch_package_lists_max_age are refreshed); hosts with nothing to install are recorded "
                 "up_to_date and run no batch; the batches run the hosts that remain, and every host that fails "
-                "or cannot answer (Windows seats: not asked)",
+                "or cannot answer (not asked: Windows seats, sites run through their own node, sites outside "
+                "their window)",
                 families=("debian",),
             ),
         ),

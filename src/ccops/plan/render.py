@@ -47,7 +47,8 @@ def _select_json(plan: Plan) -> dict[str, Any]:
     preselect = plan.verb.preselect
     if preselect is None:
         return {}
-    asked = [h.name for h in plan.hosts if h.os_family in preselect.families]
+    # as ccops.run.preselect asks: the families it answers for, never a site run through its own node
+    asked = [h.name for h in plan.hosts if h.os_family in preselect.families and not plan.inventory.sites[h.site].node]
     return {"select_pass": {"action": preselect.action, "hosts": asked, "says": preselect.note}}
 
 
