@@ -159,7 +159,11 @@ def test_a_failed_health_check_rolls_back_and_halts_the_run(fleet):
     outcomes = {h["host"]: h for h in data["hosts"]}
     assert code == 3 and data["status"] == "halted", data["message"]
     assert "canary" in data["message"] and "max_fail_percentage" in data["message"]
-    assert list(outcomes) == [canary]  # nothing after the canary ran
+    # nothing after the canary ran; hosts already patched (the killed run's, resumed) were recorded
+    # up to date by the select pass before any wave, and ran no batch
+    ran = [h for h in outcomes if data["reports"].get(h, {}).get("outcome") != "up_to_date"]
+    assert ran == [canary], outcomes
+    assert {h for h in outcomes if h != canary} <= {"lab-deb12-01", "lab-deb12-02"}
     assert outcomes[canary]["outcome"] == "failed"
     assert "health check failed" in outcomes[canary]["message"] and "rolled back" in outcomes[canary]["message"]
     assert versions(canary) == ORIGINAL[canary]  # exact before-state
@@ -209,7 +213,7 @@ def _tasks_run(home: Path, run_id: str) -> set[str]:
 
 def test_a_second_patch_changes_nothing(fleet):
     taken = {h: len(backups(fleet, h)) for h in HOSTS}
-    on_target = {h: sorted(p.name for p in (Path(fleet) / "lab" / "backups" / h).iterdir()) for h in HOSTS}
+    on_target = {h: _on_target(fleet, h) for h in HOSTS}
     code, data = patch(fleet, "--change-id", "CHG-2002")
     assert code == 0 and data["status"] == "succeeded"
     assert {(h["outcome"], h["changed"], h["message"]) for h in data["hosts"]} == {("ok", 0, "up to date")}
@@ -224,7 +228,13 @@ def test_a_second_patch_changes_nothing(fleet):
     # exactly what it held before
     plays = sorted(p.name for p in (Path(fleet) / "runs" / data["run_id"] / "artifacts").iterdir())
     assert plays == ["select-a1"], plays
-    assert {h: sorted(p.name for p in (Path(fleet) / "lab" / "backups" / h).iterdir()) for h in HOSTS} == on_target
+    assert {h: _on_target(fleet, h) for h in HOSTS} == on_target
+
+
+def _on_target(home: Path, host: str) -> list[str]:
+    """What the lab's backup target holds for a host."""
+    folder = Path(home) / "lab" / "backups" / host
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
 def test_an_inventory_edited_mid_run_stops_it_before_the_next_batch(fleet):
@@ -233,6 +243,13 @@ def test_an_inventory_edited_mid_run_stops_it_before_the_next_batch(fleet):
     original = site.read_text()
     runs = fleet / "runs"
     before = {p.name for p in runs.iterdir()} if runs.is_dir() else set()
+    # both hosts are patched by now: the select pass would record them up to date and no batch would
+    # run. An interrupted patch's mark gives each work left; the canary's busy seat refuses it (not a
+    # failure, so the run goes on to its next batch, where the edit stops it)
+    leftovers = ["/run/ccops-lab-seat-busy", "/var/lib/ccops/patch-in-progress.json"]
+    for host in ("lab-deb12-01", "lab-deb12-02"):
+        pexec(host, "sh", "-c", "mkdir -p /var/lib/ccops && echo '{}' > /var/lib/ccops/patch-in-progress.json")
+    pexec("lab-deb12-01", "touch", "/run/ccops-lab-seat-busy")
     proc = subprocess.Popen(
         [
             str(BIN / "ccops"),
@@ -267,13 +284,17 @@ def test_an_inventory_edited_mid_run_stops_it_before_the_next_batch(fleet):
         data = payload(out)
         assert proc.returncode == 3 and data["status"] == "halted", err[-2000:]
         assert "sites/lab.yml changed" in data["message"] and "--keep-plan" in data["message"]
-        assert [h["host"] for h in data["hosts"]] == ["lab-deb12-01"]  # the canary only
+        assert [(h["host"], h["outcome"]) for h in data["hosts"]] == [("lab-deb12-01", "refused")]  # the canary
         refused = run_ccops(fleet, "resume", data["run_id"], "--yes", "--output", "json")
         assert refused.returncode == 5 and "sites/lab.yml changed" in refused.stderr
     finally:
         site.write_text(original)
+        for host in ("lab-deb12-01", "lab-deb12-02"):
+            pexec(host, "rm", "-f", *leftovers)
     code, resumed = _resume(fleet, data["run_id"])
-    assert code == 0 and {h["host"] for h in resumed["hosts"]} == {"lab-deb12-02"}
+    # nothing left to do on either: the resumed select pass records both, no batch runs
+    assert code == 0 and {h["host"] for h in resumed["hosts"]} == {"lab-deb12-01", "lab-deb12-02"}
+    assert {r["outcome"] for r in resumed["reports"].values()} == {"up_to_date"}
 
 
 def test_a_busy_seat_is_left_alone_with_its_reason(fleet):
