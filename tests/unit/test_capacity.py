@@ -328,3 +328,15 @@ def test_the_progress_clock_uses_the_same_bending_model(store, monkeypatch, tmp_
     clock = RunClock(learn(store, "patch"), waves, (), set(), clock=FakeClock())
     # canary of 1 host, then batches of 4 and 4 (the line through the history would say 78 s)
     assert clock.estimate.seconds == clock.left() == pytest.approx(convex(1) + 2 * convex(4) + TAIL)
+
+
+def test_the_plan_and_the_progress_count_the_run_s_forks(home, tmp_path, monkeypatch):
+    nightly(open_store(), monkeypatch, "inspect", [("lab", n, convex(n)) for n in (3, 6, 9)], nights=3)
+    inventory = write_inventory(tmp_path / "inv", {"lab.yml": SITE.format(code="lab", size=4)})
+    wide, narrow = (prepare(RunRequest(inventory, "inspect", Selector(), forks=f)) for f in (25, 3))
+    # inspect is one batch of the site's 9 hosts: all 9 at once, or 3 at a time with --forks 3
+    assert plan_json(wide.plan)["estimate"]["seconds"] == pytest.approx(convex(9) + TAIL)
+    assert plan_json(narrow.plan)["estimate"]["seconds"] == pytest.approx(10 + 9 * (2 + 3) + TAIL)
+    progress = Progress(io.StringIO())
+    progress.expect(open_store(), "inspect", narrow.plan.waves, (), narrow.plan.inventory, forks=3)
+    assert progress.clock is not None and progress.clock.left() == pytest.approx(10 + 9 * (2 + 3) + TAIL)

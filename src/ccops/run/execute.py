@@ -206,7 +206,7 @@ class RunLoop:
         started = datetime.now(UTC).isoformat(timespec="seconds")
         total = sum(len(b.hosts) for w in waves for b in w.batches)
         self.progress.say(f"run {self.run_id}: {self.verb.name} on {total - len(done)} host(s) in {len(waves)} wave(s)")
-        self.progress.expect(self.store, self.verb.name, waves, done, self.inventory)
+        self.progress.expect(self.store, self.verb.name, waves, done, self.inventory, self.request.forks)
         # a resumed run keeps reading the snapshot its plan was approved with
         existing = self.folder / f"inventory{SNAPSHOT_SUFFIX}"
         resumed = existing.is_file()

@@ -391,7 +391,7 @@ def plan_estimate(plan: Plan) -> Estimate:
     key = id(plan)
     if key not in _ESTIMATES:
         _ESTIMATES[key] = estimate(
-            _stored_model(plan.verb.name), planned_batches(plan.waves), side_by_side(plan.inventory)
+            _stored_model(plan.verb.name), planned_batches(plan.waves), side_by_side(plan.inventory), plan.forks
         )
         weakref.finalize(plan, _ESTIMATES.pop, key, None)
     return _ESTIMATES[key]
