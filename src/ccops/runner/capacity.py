@@ -11,10 +11,10 @@ fitted per site from the batches of the newest past runs of the verb (medians pe
 one slow night does not move the estimate), all three parts never negative:
 - one size seen: the wait before the first host answered is the fixed part, the rest is per host
   (nothing says how the time bends);
-- two sizes: the line through them, unless that line starts below the measured fixed part (the
-  wait before the first host): then the history bends, and the curve through both from that
-  fixed part is taken;
-- three or more: the least-squares fit of the three parts.
+- two sizes or more: the line through them, unless that line starts below the measured fixed part
+  (the wait before the first host): then the history bends, and the curve from that fixed part
+  through them is fitted (least squares; the fixed part measured, not fitted, because a free
+  three-part fit through a few noisy sizes swings far where it extrapolates).
 Past the largest concurrency seen the contention is followed to ``STRETCH`` times it, then held
 (``reach``): beyond what was seen time grows linearly, never with a wild square. With no past run
 nothing is estimated: the answer says so. Each estimate says how many runs and which batch sizes
@@ -297,23 +297,24 @@ def fit(samples: list[Sample]) -> SiteModel:
         # one batch size: nothing says how the time bends; the rest of the batch grows with its hosts
         n, _, seconds = points[0]
         return SiteModel(lead, (seconds - lead) / max(n, 1), len(runs), sizes, 0.0, largest, "one size")
-    rows = [(1.0, float(n), float(n * at_once)) for n, at_once, _ in points]
-    durations = [d for *_, d in points]
-    if len(points) >= 3:
-        fixed, per_host, contention = nonnegative_fit(rows, durations)
-    else:
-        fixed, per_host, contention = _two_sizes(rows, durations, lead)
+    fixed, per_host, contention = line_or_curve(
+        [(float(n), float(n * at_once)) for n, at_once, _ in points], [d for *_, d in points], lead
+    )
     shape = "convex" if contention > 0 else "linear"
     return SiteModel(fixed, per_host, len(runs), sizes, contention, largest, shape)
 
 
-def _two_sizes(rows: list[tuple[float, float, float]], durations: list[float], lead: float) -> tuple[float, ...]:
-    """Two sizes fix a line. A line starting below the measured fixed part (the wait before the first host)
-    means the time bends upward: then the fixed part is that wait, and the curve passes through both."""
-    fixed, per_host, _ = nonnegative_fit([(1.0, n, 0.0) for _, n, _ in rows], durations)
+def line_or_curve(sizes: list[tuple[float, float]], durations: list[float], lead: float) -> tuple[float, ...]:
+    """(fixed, per host, contention) through (hosts, hosts x hosts at once) -> seconds, all parts >= 0.
+
+    The straight line through the sizes seen (least squares), unless it starts below the measured fixed
+    part (the wait before the first host): then the time bends upward, and the curve from that wait is
+    fitted through them. The fixed part is measured, not fitted, so a bend rests on two fitted parts: a
+    free three-part fit through three noisy sizes swings far more where it extrapolates."""
+    fixed, per_host = nonnegative_fit([(1.0, n) for n, _ in sizes], durations)
     if fixed >= lead:
         return fixed, per_host, 0.0
-    per_host, contention = nonnegative_fit([(n, x) for _, n, x in rows], [d - lead for d in durations])
+    per_host, contention = nonnegative_fit(sizes, [d - lead for d in durations])
     return lead, per_host, contention
 
 
