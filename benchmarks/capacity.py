@@ -6,8 +6,9 @@ falls on both alike:
   of the next nights estimated by `ccops plan` from the nights before it and run (a forecast a night);
 - the extrapolating case: inspections of fewer hosts (2, 3 and 4 of them), then one estimate for
   every host, a size never run there, set against the same nights.
-Every host is inspected once before, in another home (a host's first inspection fills its caches,
-which no later night repeats). The actual is the run as its record times it and as the operator
+Every host is inspected before, in another home, until two inspections in a row agree within
+15 % (a host's first inspection fills its caches, which no later night repeats; a lab just made
+or cut down is busy for a while). The actual is the run as its record times it and as the operator
 waits for the command. The machine is shared: one night's time swings with its load, so each
 night's error is printed and the median over the nights beside it. Runs under the lab lock; the
 lab is removed after. CCOPS_BENCH_CAPACITY_KEEP=<folder> keeps the homes there, to re-estimate later.
@@ -31,6 +32,7 @@ from benchmarks.figures import BIN, ROOT, Bench, Figure
 SECTION = "capacity"
 NEEDS_LAB = True
 TARGET = 25.0  # per cent off the actual, either way
+SETTLED = 0.15  # two warm-up inspections this close (a share of the longer) and the lab is settled
 LAB_LOCK = "/tmp/ccops-lab.lock"  # noqa: S108 (the one lab lock every lab user on this machine takes)
 # lab hosts are made round-robin over the variants: the first N of this order are the first N made
 ORDER = [f"lab-deb{v}-{i:02d}" for i in range(1, 4) for v in (11, 12, 13)]
@@ -99,32 +101,51 @@ def measure(bench: Bench) -> list[Figure]:
     homes = _homes(bench)
     figures: list[Figure] = []
     ran: list[tuple[dict[str, object], float, float]] = []  # (the plan's estimate, run record s, wall s)
+    loads: list[str] = []
     with lab_lock():
         try:
             ccops(homes["warm-up"], "lab", "up", "--hosts", str(target), timeout=3600)
-            # every host's first inspection is slower (nothing cached yet): done once, kept out of the history
-            inspect(homes["warm-up"], target)
+            settle(homes["warm-up"], target)
             for night, smaller in zip_longest(range(nights), growing):  # turn about: load drift falls on both
                 for case, hosts in (("nightly", None if night is None else target), ("extrapolating", smaller)):
                     if hosts is not None:
                         recorded, _ = inspect(homes[case], hosts)
-                        figures.append(Figure(SECTION, f"{case} history: inspect of {hosts} hosts", recorded, "s"))
+                        name = f"{case} history: inspect of {hosts} hosts"
+                        figures.append(Figure(SECTION, name, recorded, "s", load()))
             extrapolated = planned(homes["extrapolating"], target)
             for _ in range(forecasts):  # each night estimated from the nights before it, then run
                 estimate = planned(homes["nightly"], target)
                 ran.append((estimate, *inspect(homes["nightly"], target)))
+                loads.append(load())
         finally:
             subprocess.run(
                 [str(BIN / "ccops"), "lab", "down"], cwd=ROOT, env=homes["warm-up"], capture_output=True, check=False
             )
     for night, (estimate, recorded, wall) in enumerate(ran, start=nights + 1):
-        figures.append(Figure(SECTION, f"actual: night {night}, inspect of {target} hosts", recorded, "s"))
+        name = f"actual: night {night}, inspect of {target} hosts"
+        figures.append(Figure(SECTION, name, recorded, "s", loads[night - nights - 1]))
         figures += _forecast(f"nightly: night {night}", estimate, recorded, wall, f"{night - 1} nights of {target}")
     figures += _against(f"nightly: median of nights {nights + 1}-{nights + forecasts}", ran)
     history = "+".join(map(str, growing))
     figures += _forecast(f"extrapolating: night {nights + 1}", extrapolated, *ran[0][1:], f"hist {history}")
     figures += _against("extrapolating: median over those nights", [(extrapolated, r, w) for _, r, w in ran])
     return figures
+
+
+def settle(env: dict[str, str], hosts: int, tries: int = 5) -> None:
+    """Inspect every host until two inspections in a row agree within 15 % (at most ``tries``): a host's
+    first inspection fills its caches, and a lab just made or cut down is still busy for a while."""
+    before = None
+    for _ in range(tries):
+        _, seconds = inspect(env, hosts)  # the command's wall time: the run record counts whole seconds
+        if before is not None and abs(seconds - before) <= SETTLED * max(seconds, before):
+            return
+        before = seconds
+
+
+def load() -> str:
+    """The machine's load over the last minute: the lab shares its cores with whatever else runs."""
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def _seconds_of(estimate: dict[str, object]) -> float | None:
