@@ -341,3 +341,13 @@ def test_the_plan_and_the_progress_count_the_run_s_forks(home, tmp_path, monkeyp
     progress = Progress(io.StringIO())
     progress.expect(open_store(), "inspect", narrow.plan.waves, (), narrow.plan.inventory, forks=3)
     assert progress.clock is not None and progress.clock.left() == pytest.approx(LEAD + 9 * (2 + 3) + TAIL)
+
+
+def test_a_fit_never_answers_a_negative_part():
+    from ccops.runner.curve import nonnegative_fit
+
+    # times that fall as hosts are added (noise): no negative cost per host, the mean as the fixed part
+    assert nonnegative_fit([(1.0, 1.0), (1.0, 2.0), (1.0, 3.0)], [5.0, 3.0, 1.0]) == pytest.approx((3.0, 0.0))
+    # two columns that say the same (every batch capped at the same forks): one of them carries it
+    assert nonnegative_fit([(2.0, 4.0), (4.0, 8.0)], [6.0, 12.0]) == pytest.approx((3.0, 0.0))
+    assert nonnegative_fit([], []) == ()
