@@ -126,6 +126,7 @@ def measure(bench: Bench) -> list[Figure]:
         figures.append(Figure(SECTION, name, recorded, "s", loads[night - nights - 1]))
         figures += _forecast(f"nightly: night {night}", estimate, recorded, wall, f"{night - 1} nights of {target}")
     figures += _against(f"nightly: median of nights {nights + 1}-{nights + forecasts}", ran)
+    figures.append(_spread([f.value for f in figures if f.name.startswith("nightly history")] + [r for _, r, _ in ran]))
     history = "+".join(map(str, growing))
     figures += _forecast(f"extrapolating: night {nights + 1}", extrapolated, *ran[0][1:], f"hist {history}")
     figures += _against("extrapolating: median over those nights", [(extrapolated, r, w) for _, r, w in ran])
@@ -178,6 +179,15 @@ def _against(name: str, ran: list[tuple[dict[str, object], float, float]]) -> li
         out.append(Figure(SECTION, f"{name}, {how}", statistics.median(offs), "%", anchor, f"<= {TARGET:.0f} %",
                           statistics.median(offs) <= TARGET))  # fmt: skip
     return out
+
+
+def _spread(nights: list[float]) -> Figure:
+    """The noise floor: how far the same selection's own nights stray from their median, on this machine now.
+    No estimate from past nights can come closer to every night than this."""
+    middle = statistics.median(nights)
+    off = 100 * max(abs(n - middle) for n in nights) / middle
+    anchor = f"nights: {', '.join(f'{n:.0f}' for n in nights)} s"
+    return Figure(SECTION, "nightly: the same run's own spread off its median", off, "%", anchor)
 
 
 def _error(name: str, estimate: float, actual: float, history: str) -> Figure:
