@@ -57,6 +57,7 @@ def past_run(
     verb: str,
     batches: list[tuple[str, int, float]],
     start: datetime,
+    forks: int | None = None,
 ) -> None:
     """One finished run: batches of (site, hosts, seconds) one after another, recorded as the run loop does."""
     hosts = [[f"{b[0]}-{run_id}-{j}-{i:02d}" for i in range(b[1])] for j, b in enumerate(batches)]
@@ -71,7 +72,7 @@ def past_run(
         inventory="inv",
         inventory_sha256="0" * 64,
         selectors={},
-        request={},
+        request={} if forks is None else {"forks": forks},
         plan={"verb": verb, "waves": waves},
     )
     at = start
@@ -84,9 +85,11 @@ def past_run(
     store.finish_run(run_id, "succeeded", 0)
 
 
-def nightly(store, monkeypatch, verb: str, batches: list[tuple[str, int, float]], nights: int, first: int = 0):
+def nightly(
+    store, monkeypatch, verb: str, batches: list[tuple[str, int, float]], nights: int, first: int = 0, forks=None
+):
     for night in range(first, first + nights):
-        past_run(store, monkeypatch, f"r{night:03d}", verb, batches, T0 + timedelta(days=night))
+        past_run(store, monkeypatch, f"r{night:03d}", verb, batches, T0 + timedelta(days=night), forks)
 
 
 @pytest.fixture
@@ -253,3 +256,98 @@ def test_the_total_says_the_fewest_runs_any_site_rests_on(store, monkeypatch):
     result = estimate(learn(store, "inspect"), [[("a", 2), ("b", 2)]], set())
     assert [s.runs for s in result.sites] == [5, 2] and result.seconds == pytest.approx(50 + TAIL)
     assert result.summary().endswith("from the 2 most recent past inspect run(s) (few: a rough figure)")
+
+
+def convex(hosts: int) -> float:
+    """A controller whose hosts slow each other: the wait for the first host, 2 s a host, 1 s a host for each
+    host running at once with it."""
+    return LEAD + 2 * hosts + hosts * hosts
+
+
+CONVEX = [("lab", n, convex(n)) for n in (2, 3, 4)]  # 11, 18, 27 s
+
+
+def test_a_history_that_bends_is_estimated_bending_not_as_a_line(store, monkeypatch):
+    nightly(store, monkeypatch, "inspect", CONVEX, nights=3)
+    model = learn(store, "inspect")
+    seen, bigger = (estimate(model, [[("lab", n)]], set()).sites[0] for n in (4, 6))
+    assert seen.seconds == pytest.approx(27) and not seen.beyond
+    # the line through 2, 3 and 4 hosts starts at -5.3 s, below the 3 s wait for the first host: it bends
+    assert bigger.seconds == pytest.approx(convex(6))
+    note = bigger.note("inspect")
+    assert "batches of 2, 3, 4 host(s); a batch's hosts slow each other" in note
+    assert note.endswith("extrapolates past the largest batch seen (4 host(s) at once)")
+    assert bigger.as_dict("inspect")["model"] == "convex" and bigger.as_dict("inspect")["extrapolates"] is True
+
+
+def test_a_straight_history_stays_a_line(store, monkeypatch):
+    nightly(store, monkeypatch, "inspect", [("lab", n, 6 + 2 * n) for n in (2, 3, 4)], nights=3)
+    site = estimate(learn(store, "inspect"), [[("lab", 20)]], set()).sites[0]
+    assert site.seconds == pytest.approx(6 + 2 * 20) and site.shape == "linear"
+    assert "slow each other" not in site.note("inspect") and "held" not in site.note("inspect")
+    assert "extrapolates past the largest batch seen (4 host(s) at once)" in site.note("inspect")
+
+
+def test_two_sizes_that_bend_below_the_wait_for_the_first_host_are_a_curve(store, monkeypatch):
+    # the line through 2 hosts in 10 s and 4 in 24 s starts at -4 s, below the 3 s every batch waits
+    # for its first host: the curve from those 3 s through both points (1.75 s a host, 0.875 s a pair)
+    nightly(store, monkeypatch, "inspect", [("lab", 2, 10), ("lab", 4, 24)], nights=2)
+    model = learn(store, "inspect")
+    assert [estimate(model, [[("lab", n)]], set()).sites[0].seconds for n in (2, 4)] == pytest.approx([10, 24])
+    assert estimate(model, [[("lab", 6)]], set()).sites[0].seconds == pytest.approx(3 + 6 * (1.75 + 0.875 * 6))
+
+
+def test_far_past_the_history_the_slow_down_is_held_not_squared(store, monkeypatch):
+    nightly(store, monkeypatch, "inspect", CONVEX, nights=3)
+    site = estimate(learn(store, "inspect"), [[("lab", 20)]], set()).sites[0]
+    # the curve is followed to twice the 4 hosts seen at once, then each host costs what it did at 8
+    assert site.seconds == pytest.approx(LEAD + 20 * (2 + 1 * 8))  # the square would say 443 s
+    assert site.note("inspect").endswith("(4 host(s) at once), the slow-down held at 8 at once")
+
+
+def test_the_model_counts_hosts_at_once_as_forks_allow(store, monkeypatch):
+    nightly(store, monkeypatch, "inspect", CONVEX, nights=3)
+    model = learn(store, "inspect")
+    # forks 3: six hosts, three at a time; each host is slowed by the two beside it
+    site = estimate(model, [[("lab", 6)]], set(), forks=3).sites[0]
+    assert site.seconds == pytest.approx(LEAD + 6 * (2 + 1 * 3)) and not site.beyond
+
+
+def test_past_runs_with_few_forks_teach_nothing_about_more_hosts_at_once(store, monkeypatch):
+    # the past runs had forks 2: their batches of 2, 3 and 4 hosts all ran 2 at once
+    nightly(store, monkeypatch, "inspect", [("lab", n, 10 + 4 * n) for n in (2, 3, 4)], nights=3, forks=2)
+    model = learn(store, "inspect")
+    assert estimate(model, [[("lab", 6)]], set(), forks=2).sites[0].beyond is False
+    site = estimate(model, [[("lab", 6)]], set()).sites[0]  # the default forks: six at once
+    assert site.beyond and "largest batch seen (2 host(s) at once)" in site.note("inspect")
+
+
+def test_the_progress_clock_uses_the_same_bending_model(store, monkeypatch, tmp_path):
+    nightly(store, monkeypatch, "patch", CONVEX, nights=3)
+    inventory = write_inventory(tmp_path / "inv", {"lab.yml": SITE.format(code="lab", size=4)})
+    waves = prepare(RunRequest(inventory, "patch", Selector(), change_id="CHG-1")).plan.waves
+    clock = RunClock(learn(store, "patch"), waves, (), set(), clock=FakeClock())
+    # canary of 1 host, then batches of 4 and 4 (a line through the history says less)
+    assert clock.estimate.seconds == clock.left() == pytest.approx(convex(1) + 2 * convex(4) + TAIL)
+
+
+def test_the_plan_and_the_progress_count_the_run_s_forks(home, tmp_path, monkeypatch):
+    nightly(open_store(), monkeypatch, "inspect", [("lab", n, convex(n)) for n in (3, 6, 9)], nights=3)
+    inventory = write_inventory(tmp_path / "inv", {"lab.yml": SITE.format(code="lab", size=4)})
+    wide, narrow = (prepare(RunRequest(inventory, "inspect", Selector(), forks=f)) for f in (25, 3))
+    # inspect is one batch of the site's 9 hosts: all 9 at once, or 3 at a time with --forks 3
+    assert plan_json(wide.plan)["estimate"]["seconds"] == pytest.approx(convex(9) + TAIL)
+    assert plan_json(narrow.plan)["estimate"]["seconds"] == pytest.approx(LEAD + 9 * (2 + 3) + TAIL)
+    progress = Progress(io.StringIO())
+    progress.expect(open_store(), "inspect", narrow.plan.waves, (), narrow.plan.inventory, forks=3)
+    assert progress.clock is not None and progress.clock.left() == pytest.approx(LEAD + 9 * (2 + 3) + TAIL)
+
+
+def test_a_fit_never_answers_a_negative_part():
+    from ccops.runner.curve import nonnegative_fit
+
+    # times that fall as hosts are added (noise): no negative cost per host, the mean as the fixed part
+    assert nonnegative_fit([(1.0, 1.0), (1.0, 2.0), (1.0, 3.0)], [5.0, 3.0, 1.0]) == pytest.approx((3.0, 0.0))
+    # two columns that say the same (every batch capped at the same forks): one of them carries it
+    assert nonnegative_fit([(2.0, 4.0), (4.0, 8.0)], [6.0, 12.0]) == pytest.approx((3.0, 0.0))
+    assert nonnegative_fit([], []) == ()

@@ -79,6 +79,7 @@ class Plan:
     content: dict[str, Any] = field(default_factory=dict)  # what the verb's content hook planned per host
     run_options: dict[str, Any] = field(default_factory=dict)  # the verb's own settings as the run passes them
     emergency: bool = False  # the run ignores maintenance windows
+    forks: int = 25  # hosts at once in a batch (the run's --forks): the run-time estimate counts them
 
     @property
     def hosts(self) -> list[Host]:

@@ -232,7 +232,7 @@ class RunLoop:
                     selected = select_pass(self, waves, done)
                     done = done | {o.host for o in selected}
                     summaries += [_wave_summary(SELECT_WAVE, selected, started_at, _site_of(waves))] if selected else []
-                self.progress.expect(self.store, self.verb.name, waves, done, self.inventory)
+                self.progress.expect(self.store, self.verb.name, waves, done, self.inventory, self.request.forks)
                 for wave_no, wave in enumerate(waves, 1):
                     summary, halt = self._wave(wave_no, wave, done)
                     summaries.append(summary)

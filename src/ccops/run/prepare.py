@@ -61,6 +61,7 @@ def prepare(request: RunRequest, lifecycle: tuple[str, ...] | None = None) -> Pr
     plan = build_plan(inventory, verb, request.selector, selection, request.batch_size)
     plan.run_options = {o.extravar: request.options.get(o.extravar) for o in verb.options}
     plan.emergency = request.emergency
+    plan.forks = request.forks
     if verb.content:
         extravars, plan.content = verb_content(verb, inventory, plan.hosts, request.options)
         request = replace(request, options={**request.options, **extravars})

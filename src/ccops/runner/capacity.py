@@ -1,14 +1,29 @@
 """How long a planned run will take, learnt from the same verb's past runs at each site.
 
-A batch costs a fixed part (Ansible starting, gates and records between batches)
-plus a part per host; both are fitted per site from the batches of the newest
-past runs of the verb (medians per batch size, so one slow night does not
-move the estimate). With no past run nothing is estimated: the answer says so.
+A batch costs a fixed part (Ansible starting, gates and records between batches), a part per
+host, and, where the history shows it, a part that grows with how many hosts run at once: on a
+small controller the hosts of one batch contend for its CPU, so a batch's time grows faster than
+its size. The model's variable is that concurrency, min(hosts, forks):
+
+    seconds(n) = fixed + n * (per_host + contention * min(n, forks, reach))
+
+fitted per site from the batches of the newest past runs of the verb (medians per batch size, so
+one slow night does not move the estimate), all three parts never negative:
+- one size seen: the wait before the first host answered is the fixed part, the rest is per host
+  (nothing says how the time bends);
+- two sizes or more: the line through them, unless that line starts below the measured fixed part
+  (the wait before the first host): then the history bends, and the curve from that fixed part
+  through them is fitted (least squares; the fixed part measured, not fitted, because a free
+  three-part fit through a few noisy sizes swings far where it extrapolates).
+Past the largest concurrency seen the contention is followed to ``STRETCH`` times it, then held
+(``reach``): beyond what was seen time grows linearly, never with a wild square. With no past run
+nothing is estimated: the answer says so. Each estimate says how many runs and which batch sizes
+it rests on, and when it reaches past the largest batch seen.
 Gates add no waits today: the time between batches is already in each batch.
 
-The store is read with SQL on the run and host-result columns (runs: started,
-ended, verb, plan; host_results: started, ended), a few hosts per past batch,
-so the cost grows neither with the store's age nor much with the fleet.
+The store is read with SQL on the run and host-result columns (runs: started, ended, verb, plan,
+request's forks; host_results: started, ended), a few hosts per past batch, so the cost grows
+neither with the store's age nor much with the fleet.
 """
 
 from __future__ import annotations
@@ -25,6 +40,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ccops.runner.curve import nonnegative_fit
+
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
     from ccops.plan.build import Plan, Wave
@@ -34,29 +51,55 @@ RECENT_RUNS = 10  # newest runs of the verb read from the store
 PER_SITE = 5  # of those, the newest that ran the site: the medians are over these
 PROBES = 3  # hosts of a past batch whose times are read: they share its end, the first of them starts it
 FEW = 3  # fewer runs than this: the estimate says it is rough
+DEFAULT_FORKS = 25  # a run's forks unless told (RunRequest's default; `ccops plan` takes none)
+STRETCH = 2  # the contention is followed to this many times the largest concurrency seen, then held
 
 PlannedBatch = tuple[str, int]  # (site, hosts)
 
 
 @dataclass(frozen=True)
 class Sample:
-    """One past batch: how many hosts, how long, and how long before its first host answered."""
+    """One past batch: how many hosts, how long, how long before its first host answered, the run's forks."""
 
     run: int  # 0 = the newest run read
     hosts: int
     seconds: float
     lead: float
+    forks: int = DEFAULT_FORKS
+
+    @property
+    def concurrency(self) -> int:
+        return max(min(self.hosts, self.forks), 1)
 
 
 @dataclass(frozen=True)
 class SiteModel:
     fixed: float  # seconds per batch whatever its size
-    per_host: float  # seconds each further host adds
+    per_host: float  # seconds each host adds on its own
     runs: int  # past runs it rests on
     sizes: tuple[int, ...]  # the batch sizes seen in them
+    contention: float = 0.0  # seconds each host adds for each host running at once with it (0: linear)
+    largest: int = 0  # the largest concurrency seen (0: no bound)
+    shape: str = "linear"  # how the history was read: "one size", "linear" or "convex"
 
-    def seconds(self, hosts: int) -> float:
-        return self.fixed + self.per_host * hosts
+    @property
+    def reach(self) -> int:
+        """Past this many hosts at once the contention is held, not followed (0: never held)."""
+        return STRETCH * self.largest if self.contention > 0 else 0
+
+    def at_once(self, hosts: int, forks: int = DEFAULT_FORKS) -> int:
+        """How many of a batch's hosts the model lets slow each other down."""
+        return min(hosts, max(forks, 1), self.reach or hosts)
+
+    def seconds(self, hosts: int, forks: int = DEFAULT_FORKS) -> float:
+        return self.fixed + hosts * (self.per_host + self.contention * self.at_once(hosts, forks))
+
+    def beyond(self, hosts: int, forks: int = DEFAULT_FORKS) -> bool:
+        """A batch of this size runs more hosts at once than any batch the model rests on."""
+        return min(hosts, max(forks, 1)) > self.largest > 0
+
+    def held(self, hosts: int, forks: int = DEFAULT_FORKS) -> bool:
+        return self.at_once(hosts, forks) < min(hosts, max(forks, 1))
 
 
 @dataclass
@@ -74,11 +117,22 @@ class SiteEstimate:
     seconds: float | None  # None: no past run of the verb at this site
     runs: int
     sizes: tuple[int, ...]
+    shape: str = ""  # how the site's history was read (SiteModel.shape)
+    largest: int = 0  # the most hosts at once in the batches it rests on
+    beyond: bool = False  # a planned batch runs more hosts at once than that
+    held: int = 0  # the slow-down between hosts was held at this many at once (0: not held)
 
     def note(self, verb: str) -> str:
         if self.seconds is None:
             return f"no past {verb} runs at this site to estimate from"
-        return f"{rests_on(verb, self.runs)}, batches of {', '.join(map(str, self.sizes))} host(s)"
+        text = f"{rests_on(verb, self.runs)}, batches of {', '.join(map(str, self.sizes))} host(s)"
+        if self.shape == "convex":
+            text += "; a batch's hosts slow each other (time grows faster than its size)"
+        if self.beyond:
+            text += f"; extrapolates past the largest batch seen ({self.largest} host(s) at once)"
+        if self.held:
+            text += f", the slow-down held at {self.held} at once"
+        return text
 
     def as_dict(self, verb: str) -> dict[str, Any]:
         return {
@@ -88,6 +142,8 @@ class SiteEstimate:
             "seconds": None if self.seconds is None else round(self.seconds, 1),
             "runs": self.runs,
             "batch_sizes_seen": list(self.sizes),
+            "model": self.shape or None,
+            "extrapolates": self.beyond,
             "note": self.note(verb),
         }
 
@@ -140,16 +196,18 @@ def learn(store: Store, verb: str) -> Model:
 def read_model(db: sqlite3.Connection, verb: str) -> Model:
     runs = db.execute(
         "SELECT id, started, ended, CASE WHEN json_valid(plan) THEN"
-        " COALESCE(json_extract(plan, '$.waves'), CASE WHEN json_type(plan) = 'array' THEN plan END) END"
+        " COALESCE(json_extract(plan, '$.waves'), CASE WHEN json_type(plan) = 'array' THEN plan END) END,"
+        " CASE WHEN json_valid(request) THEN json_extract(request, '$.forks') END"
         " FROM runs WHERE verb = ? AND ended IS NOT NULL ORDER BY started DESC, id DESC LIMIT ?",
         (verb, RECENT_RUNS),
     ).fetchall()
     samples: dict[str, list[Sample]] = {}
     tails: list[float] = []
-    for rank, (run_id, started, ended, waves) in enumerate(runs):
+    for rank, (run_id, started, ended, waves, forks) in enumerate(runs):
         batches = _batches(waves)
         times = _host_times(db, run_id, [h for _, _, probes in batches for h in probes])
-        tail = _run_samples(rank, _time(started), _time(ended), batches, times, samples)
+        run = (rank, _forks(forks), _time(started), _time(ended))
+        tail = _run_samples(run, batches, times, samples)
         if tail is not None:
             tails.append(tail)
     return Model(verb, {site: fit(s) for site, s in samples.items()}, tail=_median(tails[:PER_SITE]))
@@ -186,15 +244,21 @@ def _host_times(db: sqlite3.Connection, run_id: str, hosts: list[str]) -> dict[s
     return out
 
 
+def _forks(value: Any) -> int:
+    """A past run's forks as its request recorded them; anything else (older records, damage): the default."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else DEFAULT_FORKS
+
+
 def _run_samples(
-    rank: int,
-    run_start: float | None,
-    run_end: float | None,
+    run: tuple[int, int, float | None, float | None],
     batches: list[tuple[str, int, list[str]]],
     times: dict[str, tuple[float, float]],
     out: dict[str, list[Sample]],
 ) -> float | None:
-    """Add one past run's batches to ``out`` per site; its tail after the last batch, or None."""
+    """Add one past run's batches to ``out`` per site; its tail after the last batch, or None.
+
+    ``run`` is (its rank, newest first; its forks; its start; its end)."""
+    rank, forks, run_start, run_end = run
     timed = []
     for site, hosts, probes in batches:
         seen = [times[h] for h in probes if h in times]
@@ -206,7 +270,7 @@ def _run_samples(
     for site, hosts, first, end in timed:
         # a batch starts when the batch before it ended (or the run started)
         begin = max([run_start, *(e for e in ends if e <= first and e != end)])
-        out.setdefault(site, []).append(Sample(rank, hosts, max(end - begin, 0.0), max(first - begin, 0.0)))
+        out.setdefault(site, []).append(Sample(rank, hosts, max(end - begin, 0.0), max(first - begin, 0.0), forks))
     return None if run_end is None else max(run_end - ends[-1], 0.0)
 
 
@@ -218,27 +282,40 @@ def _time(text: Any) -> float | None:
 
 
 def fit(samples: list[Sample]) -> SiteModel:
-    """A line through the median duration of each batch size seen in the site's newest runs."""
+    """The parts through the median duration of each batch size seen in the site's newest runs."""
     runs = sorted({s.run for s in samples})[:PER_SITE]
     recent = [s for s in samples if s.run in runs]
-    by_size: dict[int, list[float]] = {}
+    by_size: dict[tuple[int, int], list[float]] = {}
     for s in recent:
-        by_size.setdefault(s.hosts, []).append(s.seconds)
-    points = sorted((n, statistics.median(d)) for n, d in by_size.items())
-    sizes = tuple(n for n, _ in points)
+        by_size.setdefault((s.hosts, s.concurrency), []).append(s.seconds)
+    points = sorted((n, at_once, statistics.median(d)) for (n, at_once), d in by_size.items())
+    sizes = tuple(sorted({n for n, _, _ in points}))
+    largest = max(at_once for _, at_once, _ in points)
+    # the wait before a batch's first host answered: Ansible starting, before any host's work
+    lead = min(_median([s.lead for s in recent]), *(d for *_, d in points))
     if len(points) == 1:
-        # one batch size: the wait before the first host is the fixed part, the rest grows with the hosts
-        n, seconds = points[0]
-        fixed = min(_median([s.lead for s in recent]), seconds)
-        return SiteModel(fixed, (seconds - fixed) / max(n, 1), len(runs), sizes)
-    mean_n = statistics.fmean(n for n, _ in points)
-    mean_d = statistics.fmean(d for _, d in points)
-    spread = sum((n - mean_n) ** 2 for n, _ in points)
-    slope = max(sum((n - mean_n) * (d - mean_d) for n, d in points) / spread, 0.0)
-    fixed = mean_d - slope * mean_n
-    if fixed < 0:  # noise made the line cross zero: all of it per host
-        fixed, slope = 0.0, statistics.median(d / max(n, 1) for n, d in points)
-    return SiteModel(fixed, slope, len(runs), sizes)
+        # one batch size: nothing says how the time bends; the rest of the batch grows with its hosts
+        n, _, seconds = points[0]
+        return SiteModel(lead, (seconds - lead) / max(n, 1), len(runs), sizes, 0.0, largest, "one size")
+    fixed, per_host, contention = line_or_curve(
+        [(float(n), float(n * at_once)) for n, at_once, _ in points], [d for *_, d in points], lead
+    )
+    shape = "convex" if contention > 0 else "linear"
+    return SiteModel(fixed, per_host, len(runs), sizes, contention, largest, shape)
+
+
+def line_or_curve(sizes: list[tuple[float, float]], durations: list[float], lead: float) -> tuple[float, ...]:
+    """(fixed, per host, contention) through (hosts, hosts x hosts at once) -> seconds, all parts >= 0.
+
+    The straight line through the sizes seen (least squares), unless it starts below the measured fixed
+    part (the wait before the first host): then the time bends upward, and the curve from that wait is
+    fitted through them. The fixed part is measured, not fitted, so a bend rests on two fitted parts: a
+    free three-part fit through three noisy sizes swings far more where it extrapolates."""
+    fixed, per_host = nonnegative_fit([(1.0, n) for n, _ in sizes], durations)
+    if fixed >= lead:
+        return fixed, per_host, 0.0
+    per_host, contention = nonnegative_fit(sizes, [d - lead for d in durations])
+    return lead, per_host, contention
 
 
 def _median(values: list[float]) -> float:
@@ -261,7 +338,7 @@ def side_by_side(inventory: Inventory) -> set[str]:
     return {code for code, site in inventory.sites.items() if site.node}
 
 
-def estimate(model: Model, waves: list[list[PlannedBatch]], beside: set[str]) -> Estimate:
+def estimate(model: Model, waves: list[list[PlannedBatch]], beside: set[str], forks: int = DEFAULT_FORKS) -> Estimate:
     per_site: dict[str, SiteEstimate] = {}
     for wave in waves:
         for site, hosts in wave:
@@ -269,18 +346,25 @@ def estimate(model: Model, waves: list[list[PlannedBatch]], beside: set[str]) ->
                 continue
             learnt = model.sites.get(site)
             if site not in per_site:
-                known = (0.0, learnt.runs, learnt.sizes) if learnt else (None, 0, ())
+                known = (0.0, learnt.runs, learnt.sizes, learnt.shape, learnt.largest) if learnt else (None, 0, ())
                 per_site[site] = SiteEstimate(site, 0, 0, *known)
             entry = per_site[site]
             entry.batches += 1
             entry.hosts += hosts
             if learnt is not None and entry.seconds is not None:
-                entry.seconds += learnt.seconds(hosts)
+                entry.seconds += learnt.seconds(hosts, forks)
+                entry.beyond = entry.beyond or learnt.beyond(hosts, forks)
+                if learnt.held(hosts, forks):
+                    entry.held = learnt.reach
     # the figure is as good as its weakest site: the fewest runs any site's part rests on
     runs = min((s.runs for s in per_site.values() if s.seconds is not None), default=0)
     total = None
     if runs and all(s.seconds is not None for s in per_site.values()):
-        total = run_seconds(waves, lambda i, j, site, hosts: model.sites[site].seconds(hosts), beside) + model.tail
+
+        def cost(i: int, j: int, site: str, hosts: int) -> float:
+            return model.sites[site].seconds(hosts, forks)
+
+        total = run_seconds(waves, cost, beside) + model.tail
     return Estimate(model.verb, list(per_site.values()), total, runs)
 
 
@@ -308,7 +392,7 @@ def plan_estimate(plan: Plan) -> Estimate:
     key = id(plan)
     if key not in _ESTIMATES:
         _ESTIMATES[key] = estimate(
-            _stored_model(plan.verb.name), planned_batches(plan.waves), side_by_side(plan.inventory)
+            _stored_model(plan.verb.name), planned_batches(plan.waves), side_by_side(plan.inventory), plan.forks
         )
         weakref.finalize(plan, _ESTIMATES.pop, key, None)
     return _ESTIMATES[key]
@@ -338,15 +422,16 @@ class RunClock:
 
     def __init__(
         self, model: Model, waves: list[Wave], done: Iterable[str], beside: set[str],
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.monotonic, forks: int = DEFAULT_FORKS,
     ) -> None:  # fmt: skip
         self.model = model
+        self.forks = forks
         self.beside = beside
         self.clock = clock
         self.started = clock()
         self.names = [w.name for w in waves]
         self.batches = planned_batches(waves, done)
-        self.estimate = estimate(model, self.batches, beside)
+        self.estimate = estimate(model, self.batches, beside, forks)
         self.running: dict[tuple[int, int], float] = {}
         self.finished: set[tuple[int, int]] = set()
         self._lock = threading.Lock()
@@ -382,7 +467,7 @@ class RunClock:
             def cost(i: int, j: int, site: str, hosts: int) -> float:
                 if (i, j) in self.finished:
                     return 0.0
-                full = self.model.sites[site].seconds(hosts)
+                full = self.model.sites[site].seconds(hosts, self.forks)
                 begun = self.running.get((i, j))
                 return full if begun is None else max(full - (now - begun), 0.0)
 

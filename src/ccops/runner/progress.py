@@ -49,8 +49,11 @@ class Progress:
             # host names, task names and failure messages reach a live terminal: controls are shown, not obeyed
             print(visible_lines(f"{self.prefix}{text}"), file=self.stream, flush=True)
 
-    def expect(self, store: Store, verb: str, waves: list[Wave], done: Iterable[str], inventory: Inventory) -> None:
-        """Learn how long the run's batches take from the verb's past runs, and say what that adds up to."""
+    def expect(
+        self, store: Store, verb: str, waves: list[Wave], done: Iterable[str], inventory: Inventory, forks: int = 25
+    ) -> None:
+        """Learn how long the run's batches take from the verb's past runs (``forks`` hosts at once at most),
+        and say what that adds up to."""
         if not self.enabled:
             return
         from ccops.runner.capacity import RunClock, learn, side_by_side
@@ -64,7 +67,7 @@ class Progress:
             model = learn(store, verb)
         except StoreError:
             return  # an estimate is advice: a busy store leaves it out, never the run
-        self.clock = RunClock(model, waves, done, side_by_side(inventory))
+        self.clock = RunClock(model, waves, done, side_by_side(inventory), forks=forks)
         if self.board is not None:
             self.board.clock = self.clock
         self.say(f"estimate: {self.clock.estimate.summary()}")
