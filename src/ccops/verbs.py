@@ -79,6 +79,9 @@ class Fact:
 FACT_KINDS = ("text", "count", "seconds")
 
 
+SELECT_WAVE = "select"  # the wave a select pass's host records carry (capacity leaves them out of batch times)
+
+
 @dataclass(frozen=True)
 class Preselect:
     """A cheap pass over all of a run's hosts before any wave: its playbook run with ``action``.

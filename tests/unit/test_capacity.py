@@ -351,3 +351,26 @@ def test_a_fit_never_answers_a_negative_part():
     # two columns that say the same (every batch capped at the same forks): one of them carries it
     assert nonnegative_fit([(2.0, 4.0), (4.0, 8.0)], [6.0, 12.0]) == pytest.approx((3.0, 0.0))
     assert nonnegative_fit([], []) == ()
+
+
+def test_hosts_a_select_pass_found_up_to_date_are_no_batch_time(store, monkeypatch):
+    """patch's select pass records the hosts it settles in its own wave: their seconds are the pass's, and
+    a planned batch none of whose hosts ran is no sample (else every quiet night would shrink the estimate)."""
+    for night in range(3):
+        run_id, start = f"s{night:03d}", T0 + timedelta(days=night)
+        settled, ran = [f"lab-{run_id}-a{i}" for i in range(4)], [f"lab-{run_id}-b{i}" for i in range(4)]
+        waves = [{"name": "all", "batches": [{"site": "lab", "hosts": settled}, {"site": "lab", "hosts": ran}]}]
+        monkeypatch.setattr(records, "now", lambda start=start: _iso(start))
+        plan = {"verb": "patch", "waves": waves}
+        store.start_run(run_id, "patch", operator="test", change_id="CHG-1", git_commit=None, inventory="inv",
+                        inventory_sha256="0" * 64, selectors={}, request={}, plan=plan)  # fmt: skip
+        quick = (_iso(start + timedelta(seconds=1)), _iso(start + timedelta(seconds=2)))
+        store.record_hosts(run_id, [{"host": h, "outcome": "ok", "wave": "select", "started": quick[0],
+                                     "ended": quick[1]} for h in settled])  # fmt: skip
+        first, end = _iso(start + timedelta(seconds=2 + LEAD)), _iso(start + timedelta(seconds=22))
+        store.record_hosts(run_id, [{"host": h, "outcome": "ok", "wave": "all", "started": first, "ended": end}
+                                    for h in ran])  # fmt: skip
+        monkeypatch.setattr(records, "now", lambda start=start: _iso(start + timedelta(seconds=22 + TAIL)))
+        store.finish_run(run_id, "succeeded", 0)
+    # the one batch that ran took the night's 22 s from the run's start (the pass's 2 s came before it)
+    assert estimate(learn(store, "patch"), [[("lab", 4)]], set()).sites[0].seconds == pytest.approx(22)

@@ -81,6 +81,7 @@ def test_up_to_date_hosts_are_recorded_so_and_put_into_no_batch(home, inventory)
     assert set(recorded) == set(HOSTS)
     for host in ("tst-t01", "tst-t04"):
         assert recorded[host]["outcome"] == "ok" and recorded[host]["message"] == "up to date"
+        assert recorded[host]["wave"] == "select"  # decided by the pass, in no batch (capacity skips it)
         assert recorded[host]["report"] == UP_TO_DATE  # the host's reason, kept
     assert result.reports["tst-t01"]["outcome"] == "up_to_date"
     assert result.reports["tst-t02"] == {"outcome": "ok"}  # its batch's report, not the select pass's

@@ -46,7 +46,7 @@ from ccops.run.prepare import (
     write_batch_snapshot,
     write_snapshot,
 )
-from ccops.run.preselect import SELECT_WAVE, select_pass
+from ccops.run.preselect import select_pass
 from ccops.run.request import RunRequest, RunResult
 from ccops.runner.engine import Batch as EngineBatch
 from ccops.runner.engine import Execution
@@ -55,7 +55,7 @@ from ccops.runner.hostkeys import name_known_hosts
 from ccops.runner.progress import Progress
 from ccops.store.records import Store
 from ccops.text.safe_text import visible, visible_lines
-from ccops.verbs import Verb, hook
+from ccops.verbs import SELECT_WAVE, Verb, hook
 
 KEEP_RUN_DIRS = int(os.environ.get("CCOPS_KEEP_RUNS", "50"))
 OUTCOME_REFUSED = "refused"  # a pre-check left the host alone (busy seat, closed window): not a failure

@@ -19,13 +19,13 @@ from ccops.run.identity import attempt_ident
 from ccops.run.prepare import inventory_changes
 from ccops.runner.events import OUTCOME_DAMAGED, OUTCOME_OK, HostOutcome
 from ccops.text.safe_text import visible
+from ccops.verbs import SELECT_WAVE
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Host
     from ccops.plan.build import Wave
     from ccops.run.execute import RunLoop
 
-SELECT_WAVE = "select"  # the wave name its records and its summary carry
 UP_TO_DATE = "up_to_date"  # the report outcome that alone lets a host skip the waves
 
 
@@ -74,7 +74,8 @@ def select_pass(loop: RunLoop, waves: list[Wave], done: set[str]) -> list[HostOu
     for outcome in damaged:  # recorded so until its batch records it again
         outcome.message = f"select answer damaged, goes through the waves: {outcome.message or ''}"[:500]
     rows = [{**o.as_record(), "wave": SELECT_WAVE, "report": None} for o in damaged]
-    rows += [{**o.as_record(), "wave": place[o.host][0], "report": loop.reports.get(o.host)} for o in up_to_date]
+    # recorded in the select wave (where they were decided; their times are the pass's, no batch's)
+    rows += [{**o.as_record(), "wave": SELECT_WAVE, "report": loop.reports.get(o.host)} for o in up_to_date]
     if rows:
         with loop.lock:
             loop.store.record_hosts(loop.run_id, rows)

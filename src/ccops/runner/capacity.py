@@ -41,6 +41,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ccops.runner.curve import nonnegative_fit
+from ccops.verbs import SELECT_WAVE
 
 if TYPE_CHECKING:
     from ccops.inventory.model import Inventory
@@ -236,8 +237,9 @@ def _host_times(db: sqlite3.Connection, run_id: str, hosts: list[str]) -> dict[s
         chunk = hosts[i : i + 500]
         query = (
             f"SELECT host, started, ended FROM host_results WHERE run_id = ? AND host IN ({','.join('?' * len(chunk))})"  # noqa: S608 (only ?s)
+            " AND wave IS NOT ?"  # a host a select pass found with nothing to do ran in no batch
         )
-        for host, started, ended in db.execute(query, (run_id, *chunk)):
+        for host, started, ended in db.execute(query, (run_id, *chunk, SELECT_WAVE)):
             first, end = _time(started), _time(ended)
             if first is not None and end is not None:
                 out[host] = (first, end)
