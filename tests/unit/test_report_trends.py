@@ -9,7 +9,7 @@ from ccops.report import trends as report_trends
 from ccops.report.trends import read_trends
 from ccops.store.records import Store
 from tests.conftest import write_inventory
-from tests.fleet_records import inspect, record, site_file
+from tests.fleet_records import inspect, record, site_file, start
 
 
 def setup(tmp_path, days: int):
@@ -45,3 +45,35 @@ def test_a_damaged_summary_counts_as_nothing_known(tmp_path):
     then = read_trends(store, inv, ["aaa"], now)["aaa"]["then"]
     # aaa-t01 (overdue) and aaa-t02 unreadable: only aaa-t03 counts as inspected, nothing as overdue
     assert then["yesterday"] == {"inspected": 1, "security_overdue": 0, "failed_runs": 0}
+
+
+def _failed_patch(store: Store, run_id: str, hosts: list[str], at: datetime) -> None:
+    from ccops.store import records
+
+    saved = records.now
+    records.now = lambda: at.isoformat(timespec="seconds")
+    try:
+        start(store, run_id, "patch")
+        store.record_hosts(run_id, [{"host": h, "outcome": "failed", "report": {"outcome": "failed"}} for h in hosts])
+        store.finish_run(run_id, "halted", 3)
+    finally:
+        records.now = saved
+
+
+def test_failed_runs_count_once_per_site_local_day_and_moment_whatever_the_hosts_history(tmp_path):
+    """Failed runs are read from the runs of the window, never from each host's whole history."""
+    inv, store, now = setup(tmp_path, 20)
+    at = now - timedelta(days=2, hours=6)  # before yesterday's 24 hours
+    _failed_patch(store, "20261101T000001Z-f00001", ["aaa-t01", "aaa-t02"], at)  # two hosts, one run
+    _failed_patch(store, "20261101T000002Z-f00002", ["aaa-t03"], now - timedelta(hours=30))  # yesterday's 24 h
+    _failed_patch(store, "20261101T000003Z-f00003", ["zzz-t01"], now - timedelta(hours=30))  # no host of the site
+    _failed_patch(store, "20261101T000004Z-f00004", ["aaa-t01"], now - timedelta(days=7, hours=6))  # a week ago
+    _failed_patch(store, "20261101T000005Z-f00005", ["aaa-t01"], now - timedelta(days=40))  # before the window
+    trends = read_trends(store, inv, ["aaa"], now)["aaa"]
+    days = {d["day"]: d["failed_runs"] for d in trends["days"]}  # the site's time is UTC
+    expected: dict[str, int] = {}
+    for when in (at, now - timedelta(hours=30), now - timedelta(days=7, hours=6)):
+        expected[when.date().isoformat()] = expected.get(when.date().isoformat(), 0) + 1
+    assert {day: n for day, n in days.items() if n} == expected  # the two-host run once, zzz's not at all
+    assert trends["then"]["yesterday"]["failed_runs"] == 1
+    assert trends["then"]["last_week"]["failed_runs"] == 1

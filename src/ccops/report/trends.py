@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -34,31 +34,27 @@ DAILY_INSPECTED = (
     "SELECT json_extract(j.value, '$[0]'), date(v.collected, json_extract(j.value, '$[1]')), COUNT(DISTINCT v.host)"
     " FROM json_each(?) j JOIN asset_versions v ON v.host = j.key WHERE v.collected >= ? GROUP BY 1, 2"
 )
-DAILY_FAILED = (
-    "SELECT json_extract(j.value, '$[0]'), date(r.started, json_extract(j.value, '$[1]')), COUNT(DISTINCT r.id)"
-    " FROM json_each(?) j JOIN host_results h ON h.host = j.key JOIN runs r ON r.id = h.run_id"
-    " WHERE r.started >= ? AND r.status IN (SELECT value FROM json_each(?)) GROUP BY 1, 2"
+# the hosts of the failed runs since a time: the runs first (a window holds few), their hosts by the
+# primary key; never every result each host ever had, which grows with every night kept
+FAILED_HOSTS = (
+    "SELECT r.id, r.started, h.host FROM runs r CROSS JOIN host_results h ON h.run_id = r.id"
+    " WHERE r.started >= ? AND r.status IN (SELECT value FROM json_each(?))"
 )
-FAILED_BETWEEN = (
-    "SELECT json_extract(j.value, '$[0]'), COUNT(DISTINCT r.id)"
-    " FROM json_each(?) j JOIN host_results h ON h.host = j.key JOIN runs r ON r.id = h.run_id"
-    " WHERE r.started > ? AND r.started <= ? AND r.status IN (SELECT value FROM json_each(?)) GROUP BY 1"
+NEWEST_AT = (  # each host's newest inspection at or before a moment: one index seek a host, its row by rowid
+    "SELECT a.host, v.summary FROM json_each(?) j JOIN assets a ON a.host = j.key JOIN asset_versions v ON v.rowid ="
+    " (SELECT w.rowid FROM asset_versions w WHERE w.host = a.host AND w.collected <= ? ORDER BY w.collected DESC"
+    " LIMIT 1)"
 )
-NEWEST_AT = (  # each host's newest inspection at or before a moment: one index seek a host
-    "SELECT a.host, v.summary FROM json_each(?) j JOIN assets a ON a.host = j.key"
-    " JOIN asset_versions v ON v.host = a.host AND v.collected ="
-    " (SELECT MAX(collected) FROM asset_versions w WHERE w.host = a.host AND w.collected <= ?) GROUP BY a.host"
-)  # GROUP BY: two inspections kept with the same time count once
 
 
 def _iso(when: datetime) -> str:
     return when.isoformat(timespec="seconds")
 
 
-def _offset(timezone: str, now: datetime) -> str:
-    """The site's current UTC offset as an SQLite date modifier ('+480 minutes')."""
+def _offset(timezone: str, now: datetime) -> int:
+    """The site's UTC offset now, in minutes."""
     delta = now.astimezone(ZoneInfo(timezone)).utcoffset() or timedelta(0)
-    return f"{int(delta.total_seconds() // 60):+d} minutes"
+    return int(delta.total_seconds() // 60)
 
 
 def _time(value: Any) -> datetime | None:
@@ -76,22 +72,19 @@ def read_trends(store: Store, inventory: Inventory, sites: list[str], now: datet
         h.name: h.site for h in inventory.hosts.values() if h.site in sites and h.lifecycle in WATCHED_LIFECYCLES
     }
     offsets = {code: _offset(inventory.sites[code].timezone, now) for code in sites}
-    site_map = json.dumps({name: [site, offsets[site]] for name, site in watched.items()})
+    site_map = json.dumps({name: [site, f"{offsets[site]:+d} minutes"] for name, site in watched.items()})
     plain_map = json.dumps(watched)
-    since = _iso(now - timedelta(days=TREND_DAYS + 1))
+    since = _iso(now - timedelta(days=TREND_DAYS + 1))  # before every moment's day too
     moments = {name: now - timedelta(days=days) for name, days in MOMENTS.items()}
 
-    def read(db: sqlite3.Connection) -> tuple[list[Any], list[Any], dict[str, list[Any]], dict[str, list[Any]]]:
+    def read(db: sqlite3.Connection) -> tuple[list[Any], list[Any], dict[str, list[Any]]]:
         inspected = db.execute(DAILY_INSPECTED, (site_map, since)).fetchall()
-        failed = db.execute(DAILY_FAILED, (site_map, since, PROBLEMS)).fetchall()
+        failed_hosts = db.execute(FAILED_HOSTS, (since, PROBLEMS)).fetchall()
         newest = {name: db.execute(NEWEST_AT, (plain_map, _iso(at))).fetchall() for name, at in moments.items()}
-        failed_then = {
-            name: db.execute(FAILED_BETWEEN, (plain_map, _iso(at - timedelta(days=1)), _iso(at), PROBLEMS)).fetchall()
-            for name, at in moments.items()
-        }
-        return inspected, failed, newest, failed_then
+        return inspected, failed_hosts, newest
 
-    inspected, failed, newest, failed_then = store.db.read(read)
+    inspected, failed_hosts, newest = store.db.read(read)
+    failed, failed_then = _failures(failed_hosts, watched, offsets, moments)
     then: dict[str, dict[str, Any]] = {code: {} for code in sites}
     for name, at in moments.items():
         counts = _snapshot(newest[name], watched, inventory, at)
@@ -99,6 +92,28 @@ def read_trends(store: Store, inventory: Inventory, sites: list[str], now: datet
         for code in sites:
             then[code][name] = {**counts.get(code, _zero()), "failed_runs": failures.get(code, 0)}
     return {code: {"days": _days(code, inspected, failed, now, inventory), "then": then[code]} for code in sites}
+
+
+def _failures(
+    rows: list[Any], watched: dict[str, str], offsets: dict[str, int], moments: dict[str, datetime]
+) -> tuple[list[tuple[str, str, int]], dict[str, list[tuple[str, int]]]]:
+    """From (run, started, host) of failed runs: per (site, its local day) the failed runs that touched a
+    watched host of the site, and per moment the same in the 24 hours before it (times compared as stored)."""
+    by_day: dict[tuple[str, str], set[str]] = {}
+    by_moment: dict[str, dict[str, set[str]]] = {name: {} for name in moments}
+    bounds = {name: (_iso(at - timedelta(days=1)), _iso(at)) for name, at in moments.items()}
+    for run_id, started, host in rows:
+        site = watched.get(str(host))
+        when = _time(started)
+        if site is None or when is None:
+            continue
+        day = (when.astimezone(UTC) + timedelta(minutes=offsets[site])).date().isoformat()
+        by_day.setdefault((site, day), set()).add(str(run_id))
+        for name, (after, until) in bounds.items():
+            if after < str(started) <= until:
+                by_moment[name].setdefault(site, set()).add(str(run_id))
+    failed = [(site, day, len(runs)) for (site, day), runs in by_day.items()]
+    return failed, {name: [(site, len(runs)) for site, runs in sites.items()] for name, sites in by_moment.items()}
 
 
 def _zero() -> dict[str, int]:

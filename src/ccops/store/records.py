@@ -431,10 +431,12 @@ class Store:
         def read(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
             return {
                 str(host): {**_summary(text, TREND_FIELDS), "run_id": str(run_id)}
-                for host, run_id, text in db.execute(  # one index seek a host, not a scan of every summary
-                    "SELECT v.host, v.run_id, v.summary FROM assets a JOIN asset_versions v ON v.host = a.host"
-                    " AND v.collected = (SELECT MIN(collected) FROM asset_versions w WHERE w.host = a.host"
-                    " AND w.collected >= ?)",
+                # one index seek a host for its row (joined by rowid: a join on host with the time compared
+                # ran the subquery once for every version the host ever kept, a second at a year of nights)
+                for host, run_id, text in db.execute(
+                    "SELECT a.host, v.run_id, v.summary FROM assets a JOIN asset_versions v ON v.rowid = ("
+                    "SELECT w.rowid FROM asset_versions w WHERE w.host = a.host AND w.collected >= ?"
+                    " ORDER BY w.collected LIMIT 1)",
                     (since,),
                 )
             }
