@@ -19,3 +19,14 @@ def data_of(document: Any) -> Any:
     if isinstance(document, dict) and set(document) == {"schema", "ccops", "data"}:
         return document["data"]
     return document
+
+
+def ansible_plain(value: Any) -> Any:
+    """ansible-inventory marks untrusted strings as {'__ansible_unsafe': ...}: read them as plain values."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: ansible_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [ansible_plain(v) for v in value]
+    return value

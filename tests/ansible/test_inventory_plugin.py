@@ -6,19 +6,8 @@ import subprocess
 import pytest
 
 from tests.conftest import BIN, EXAMPLE, ROOT, ccops_env, run_ccops
-from tests.json_output import payload
+from tests.json_output import ansible_plain, payload
 from tests.unit.test_inventory_list_groups import ansible_merge
-
-
-def _plain(value):
-    """ansible-inventory marks untrusted strings as {'__ansible_unsafe': ...}; read them as plain values."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _groups(doc: dict) -> dict[str, set]:
@@ -41,7 +30,7 @@ def test_ansible_inventory_and_ccops_agree_on_the_example(tmp_path):
         timeout=300,
     )
     ours = run_ccops(tmp_path, "inventory", "list", "-i", str(EXAMPLE), "--output", "json", check=True)
-    stock_doc, our_doc = _plain(json.loads(stock.stdout)), payload(ours.stdout)
+    stock_doc, our_doc = ansible_plain(json.loads(stock.stdout)), payload(ours.stdout)
     assert len(stock_doc["_meta"]["hostvars"]) == 3200
     # ours carries what a site shares in its group's vars: Ansible's merge of it is stock's hostvars
     assert stock_doc["_meta"]["hostvars"] == ansible_merge(our_doc)

@@ -13,19 +13,8 @@ import pytest
 
 from ccops.inventory.load import load_inventory
 from tests.conftest import BIN, EXAMPLE, ROOT, ccops_env, run_ccops, write_inventory
-from tests.json_output import payload
+from tests.json_output import ansible_plain, payload
 from tests.unit.test_inventory_list_groups import MIXED, UNIFORM, expected
-
-
-def _plain(value):
-    """ansible-inventory marks a script's strings as {'__ansible_unsafe': ...}: read them as plain values."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _served(tmp_path: Path, document: dict) -> dict:
@@ -44,7 +33,7 @@ def _served(tmp_path: Path, document: dict) -> dict:
         cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return _plain(json.loads(proc.stdout))
+    return ansible_plain(json.loads(proc.stdout))
 
 
 def _check(tmp_path: Path, inventory: Path, *selectors: str) -> dict:

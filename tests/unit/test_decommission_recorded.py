@@ -11,6 +11,7 @@ import pytest
 from ccops.decommission.recorded import mark_check, recorded_final_backups
 from ccops.run.ansible_log import reports
 from ccops.store.records import Store
+from tests.fleet_records import start
 
 BACKUP = {
     "id": "r20261201-0001-seat1-final-101500",
@@ -31,18 +32,7 @@ def store(tmp_path, monkeypatch):
 
 
 def _record(store, run: str, verb: str, results: list[dict]) -> None:
-    store.start_run(
-        run,
-        verb,
-        operator="t",
-        change_id="C",
-        git_commit=None,
-        inventory="i",
-        inventory_sha256="x",
-        selectors={},
-        request={},
-        plan=[],
-    )
+    start(store, run, verb)
     store.record_hosts(run, results)
 
 

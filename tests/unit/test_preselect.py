@@ -20,25 +20,9 @@ from ccops.plan.render import plan_json, plan_markdown, plan_text
 from ccops.run import RunRequest, execute, open_store, prepare, resume_run
 from tests.conftest import write_inventory
 from tests.scripted import ScriptedEngine
+from tests.unit.test_run_loop import SITE as RUN_LOOP_SITE
 
-SITE = """\
-site:
-  code: tst
-  city: testcity
-  timezone: UTC
-  maintenance_windows: [{start: "00:00", end: "00:00"}]
-  rollout: {canary: 1, waves: ["50%", "100%"], batch_size: 2, max_fail_percentage: 50}
-connections:
-  linux: {type: ssh, user: ccops, become: true}
-groups:
-  - name: agents
-    role: agent_desktop
-    os: debian12
-    business_line: voice
-    connection: linux
-    hosts: tst-t[01:05]
-    addresses: 127.0.0.9
-"""
+SITE = RUN_LOOP_SITE.replace("max_fail_percentage: 0", "max_fail_percentage: 50")
 HOSTS = [f"tst-t0{i}" for i in range(1, 6)]
 UP_TO_DATE = {"outcome": "up_to_date", "reason": "nothing to install: at approved snapshot s1"}
 
