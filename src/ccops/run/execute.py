@@ -102,9 +102,14 @@ def execute(prepared: PreparedRun, progress: Progress | None = None, engine: Eng
         result = loop.run(prepared.plan.waves, set())
     finally:
         locks.release(run_id)
-    if prepared.verb.after_run:  # its hosts' locks are free again: the hook may run on them
-        hook(prepared.verb.after_run)(prepared, result, progress)
+    after_run(prepared, result, progress)
     return result
+
+
+def after_run(prepared: PreparedRun, result: RunResult, progress: Progress | None) -> None:
+    """The verb's after_run hook, once a run (or its resume) released its hosts' locks: it may run on them."""
+    if prepared.verb.after_run:
+        hook(prepared.verb.after_run)(prepared, result, progress)
 
 
 def approve_own_edit(store: Store, run_id: str, prepared: PreparedRun, before: dict[str, str]) -> list[str]:

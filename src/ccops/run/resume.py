@@ -16,7 +16,7 @@ from ccops.locks import Locks
 from ccops.plan.build import Batch, Plan, Wave, host_actions
 from ccops.processes import started_epoch, stop_batch_leftovers, wait_or_stop
 from ccops.run.engine import Engine, default_engine
-from ccops.run.execute import RunLoop, locks_hosts, open_locks, open_store, refuse_content, warn
+from ccops.run.execute import RunLoop, after_run, locks_hosts, open_locks, open_store, refuse_content, warn
 from ccops.run.identity import operator, run_dir
 from ccops.run.prepare import PreparedRun, inventory_changes, read_approved, refuse_offline, verb_content
 from ccops.run.request import RunRequest, RunResult
@@ -97,8 +97,7 @@ def resume_run(
         result = loop.run(waves, done)
     finally:
         locks.release(record.id)
-    if verb.after_run:  # as a run that never stopped: its hosts' locks are free again, the hook may use them
-        hook(verb.after_run)(prepared, result, progress)
+    after_run(prepared, result, progress)  # as a run that never stopped
     return result
 
 
